@@ -1,0 +1,117 @@
+//! Contention on one PF's link: utilisation, guarantees vs link speed, capped and starved partitions.
+
+use crate::model::{BitsPerSec, Mbps, RateLimit, VfKey};
+
+/// Link utilisation from which a link counts as saturated.
+pub const SATURATED: f64 = 0.95;
+/// Fraction of a cap (or guarantee) at which a partition counts as pinned (or starved).
+pub const NEAR: f64 = 0.95;
+
+/// What one partition contributes to its PF's contention picture.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PartitionLoad {
+    pub key: VfKey,
+    pub tx: BitsPerSec,
+    pub limit: RateLimit,
+    pub drops_per_sec: f64,
+}
+
+/// The contention picture of one PF.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Contention {
+    pub link: Mbps,
+    pub used: BitsPerSec,
+    /// used / link speed, 0..=1 (can exceed 1 with inconsistent counters; shown as is).
+    pub utilisation: f64,
+    pub guarantees: Mbps,
+    /// Sum of minimum guarantees exceeds the link speed.
+    pub oversubscribed: bool,
+    pub saturated: bool,
+    /// Partitions sending at (or near) their max cap.
+    pub pinned: Vec<VfKey>,
+    /// Partitions below their guarantee while the link is saturated.
+    pub starved: Vec<VfKey>,
+    pub drops_per_sec: f64,
+}
+
+/// Assesses one PF's link from its partitions' current loads.
+pub fn assess(link: Mbps, loads: &[PartitionLoad]) -> Contention {
+    let used = BitsPerSec(loads.iter().map(|l| l.tx.0).sum());
+    let link_bps = link.as_bits_per_sec().0;
+    let utilisation = if link_bps > 0.0 {
+        used.0 / link_bps
+    } else {
+        0.0
+    };
+    let guarantees = Mbps(loads.iter().map(|l| l.limit.min.0).sum());
+    let saturated = utilisation >= SATURATED;
+    let pinned = loads
+        .iter()
+        .filter(|l| !l.limit.max.is_unlimited() && l.tx.0 >= NEAR * l.limit.max.as_bits_per_sec().0)
+        .map(|l| l.key.clone())
+        .collect();
+    let starved = loads
+        .iter()
+        .filter(|l| saturated && !l.limit.min.is_unlimited())
+        .filter(|l| l.tx.0 < NEAR * l.limit.min.as_bits_per_sec().0)
+        .map(|l| l.key.clone())
+        .collect();
+    Contention {
+        link,
+        used,
+        utilisation,
+        guarantees,
+        oversubscribed: link.0 > 0 && guarantees > link,
+        saturated,
+        pinned,
+        starved,
+        drops_per_sec: loads.iter().map(|l| l.drops_per_sec).sum(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(vf: u32, tx_mbps: f64, min: u32, max: u32) -> PartitionLoad {
+        PartitionLoad {
+            key: VfKey {
+                pf: "pf0".into(),
+                vf,
+            },
+            tx: BitsPerSec(tx_mbps * 1e6),
+            limit: RateLimit::new(min, max),
+            drops_per_sec: if tx_mbps > 0.0 { 1.0 } else { 0.0 },
+        }
+    }
+
+    #[test]
+    fn flags_pinned_starved_and_oversubscription() {
+        let loads = [
+            load(0, 50.0, 100, 0),
+            load(1, 1990.0, 0, 2000),
+            load(2, 7900.0, 0, 0),
+        ];
+        let c = assess(Mbps(10_000), &loads);
+        assert!(c.saturated);
+        assert!((c.utilisation - 0.994).abs() < 1e-9);
+        assert_eq!(c.pinned.iter().map(|k| k.vf).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(c.starved.iter().map(|k| k.vf).collect::<Vec<_>>(), vec![0]);
+        assert!(!c.oversubscribed);
+        assert_eq!(c.drops_per_sec, 3.0);
+    }
+
+    #[test]
+    fn below_guarantee_on_idle_link_is_not_starved() {
+        let c = assess(Mbps(10_000), &[load(0, 50.0, 100, 0)]);
+        assert!(!c.saturated);
+        assert!(c.starved.is_empty());
+    }
+
+    #[test]
+    fn guarantees_above_link_speed_are_oversubscribed() {
+        let c = assess(Mbps(1000), &[load(0, 0.0, 600, 0), load(1, 0.0, 500, 0)]);
+        assert_eq!(c.guarantees, Mbps(1100));
+        assert!(c.oversubscribed);
+    }
+}

@@ -1,0 +1,6 @@
+//! Pure computations over snapshots: units, counter rates, history windows, contention.
+
+pub mod contention;
+pub mod history;
+pub mod rate;
+pub mod units;

@@ -1,0 +1,332 @@
+//! Plain data shared by every layer: PFs, VFs, counters, rate limits and their units.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A rate in Mbit/s, the unit the kernel uses for VF rate limits (`IFLA_VF_RATE`).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct Mbps(pub u32);
+
+impl Mbps {
+    /// Zero in a rate limit means "no limit" to the kernel.
+    pub const UNLIMITED: Mbps = Mbps(0);
+
+    pub fn is_unlimited(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn as_bits_per_sec(self) -> BitsPerSec {
+        BitsPerSec(f64::from(self.0) * 1e6)
+    }
+}
+
+impl fmt::Display for Mbps {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_unlimited() {
+            return f.write_str("none");
+        }
+        f.write_str(&crate::metrics::units::format_mbps(*self))
+    }
+}
+
+/// A measured rate in bits per second.
+#[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct BitsPerSec(pub f64);
+
+impl BitsPerSec {
+    pub fn as_mbps_f64(self) -> f64 {
+        self.0 / 1e6
+    }
+}
+
+/// A VF transmit rate limit as the kernel holds it: a minimum guarantee and a maximum cap.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RateLimit {
+    pub min: Mbps,
+    pub max: Mbps,
+}
+
+impl RateLimit {
+    pub fn new(min: u32, max: u32) -> Self {
+        Self {
+            min: Mbps(min),
+            max: Mbps(max),
+        }
+    }
+
+    /// The cap that is in force: the max, or the link speed where the VF has none.
+    pub fn effective_cap(&self, link: Mbps) -> Mbps {
+        if self.max.is_unlimited() {
+            link
+        } else {
+            self.max.min(link)
+        }
+    }
+}
+
+/// Where a counter value was read from; shown in the detail view and the JSON.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CounterOrigin {
+    /// `IFLA_VF_STATS` reported by the PF driver.
+    VfStats,
+    /// `IFLA_STATS64` of the VF's own host netdev (fallback, e.g. igb).
+    VfNetdev,
+    /// `IFLA_STATS64` of a netdev (PFs and ordinary links).
+    Netdev,
+    /// Driver statistics from `SIOCETHTOOL` / `ETHTOOL_GSTATS`.
+    Ethtool,
+    /// The simulated NIC.
+    #[default]
+    Sim,
+}
+
+impl CounterOrigin {
+    pub fn label(self) -> &'static str {
+        match self {
+            CounterOrigin::VfStats => "vf-stats",
+            CounterOrigin::VfNetdev => "vf-netdev",
+            CounterOrigin::Netdev => "netdev",
+            CounterOrigin::Ethtool => "ethtool",
+            CounterOrigin::Sim => "sim",
+        }
+    }
+}
+
+/// Monotonic byte/packet counters of one function, as the kernel keeps them (u64).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+    pub rx_packets: u64,
+    pub tx_packets: u64,
+    pub rx_dropped: u64,
+    pub tx_dropped: u64,
+    pub broadcast: u64,
+    pub multicast: u64,
+    pub origin: CounterOrigin,
+}
+
+impl Counters {
+    pub fn is_all_zero(&self) -> bool {
+        self.rx_bytes == 0 && self.tx_bytes == 0 && self.rx_packets == 0 && self.tx_packets == 0
+    }
+}
+
+/// Administrative link state of a VF (`IFLA_VF_LINK_STATE`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VfLinkState {
+    #[default]
+    Auto,
+    Enable,
+    Disable,
+}
+
+impl VfLinkState {
+    pub fn from_kernel(value: u32) -> Self {
+        match value {
+            1 => VfLinkState::Enable,
+            2 => VfLinkState::Disable,
+            _ => VfLinkState::Auto,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            VfLinkState::Auto => "auto",
+            VfLinkState::Enable => "up",
+            VfLinkState::Disable => "down",
+        }
+    }
+}
+
+/// A MAC address.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct MacAddr(pub [u8; 6]);
+
+impl fmt::Display for MacAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.0;
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            b[0], b[1], b[2], b[3], b[4], b[5]
+        )
+    }
+}
+
+impl Serialize for MacAddr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// One named driver statistic (`ethtool -S`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DriverStat {
+    pub name: String,
+    pub value: u64,
+}
+
+/// One virtual function as read from its PF.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Vf {
+    pub index: u32,
+    pub mac: MacAddr,
+    pub vlan: u16,
+    pub qos: u8,
+    pub rate: RateLimit,
+    /// Legacy `IFLA_VF_TX_RATE` (max only), Mbit/s.
+    pub legacy_tx_rate: Mbps,
+    pub link_state: VfLinkState,
+    pub trust: Option<bool>,
+    pub spoofchk: Option<bool>,
+    /// The VF's host netdev where it is bound to a host driver.
+    pub netdev: Option<String>,
+    pub counters: Counters,
+    pub driver_stats: Vec<DriverStat>,
+}
+
+/// What a PF's driver can do with VF rates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Capabilities {
+    pub min_rate: Support,
+    pub max_rate: Support,
+    /// Rate step the driver rounds to, where known (i40e: 50 Mbit/s).
+    pub granularity: Option<Mbps>,
+}
+
+/// Whether a driver supports something: known yes, known no, or unknown (try and report).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Support {
+    Yes,
+    No,
+    Unknown,
+}
+
+impl Capabilities {
+    pub const FULL: Capabilities = Capabilities {
+        min_rate: Support::Yes,
+        max_rate: Support::Yes,
+        granularity: None,
+    };
+    pub const UNKNOWN: Capabilities = Capabilities {
+        min_rate: Support::Unknown,
+        max_rate: Support::Unknown,
+        granularity: None,
+    };
+
+    /// Known VF rate capabilities per PF driver (see DESIGN.md, kernel facts).
+    pub fn for_driver(driver: &str) -> Capabilities {
+        let max_only = |granularity| Capabilities {
+            min_rate: Support::No,
+            max_rate: Support::Yes,
+            granularity,
+        };
+        match driver {
+            "igb" | "ixgbe" => max_only(None),
+            "i40e" => max_only(Some(Mbps(50))),
+            "netdevsim" | "mlx5_core" | "sim" => Capabilities::FULL,
+            _ => Capabilities::UNKNOWN,
+        }
+    }
+}
+
+/// One physical function and its VFs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Pf {
+    pub name: String,
+    pub ifindex: u32,
+    pub driver: String,
+    pub pci: Option<String>,
+    pub link_speed: Option<Mbps>,
+    pub num_vfs: u32,
+    /// The kernel sent fewer VF entries than `IFLA_NUM_VF` (message too big).
+    pub vfs_truncated: bool,
+    pub vfs: Vec<Vf>,
+    pub counters: Counters,
+    pub driver_stats: Vec<DriverStat>,
+}
+
+/// Identifies a VF across snapshots.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct VfKey {
+    pub pf: String,
+    pub vf: u32,
+}
+
+/// One timestamped reading of every PF and VF a source sees.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Snapshot {
+    /// Monotonic time of the reading, from the source's clock.
+    #[serde(skip)]
+    pub taken_at: std::time::Duration,
+    pub pfs: Vec<Pf>,
+    /// Attributes the parser skipped (unknown or malformed).
+    #[serde(skip)]
+    pub skipped_attributes: u64,
+}
+
+impl Snapshot {
+    pub fn pf(&self, name: &str) -> Option<&Pf> {
+        self.pfs.iter().find(|p| p.name == name)
+    }
+
+    pub fn vf(&self, key: &VfKey) -> Option<(&Pf, &Vf)> {
+        let pf = self.pf(&key.pf)?;
+        pf.vfs.iter().find(|v| v.index == key.vf).map(|v| (pf, v))
+    }
+}
+
+/// A request to change one VF's rate limit; both values are always sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateChange {
+    pub key: VfKey,
+    pub old: RateLimit,
+    pub new: RateLimit,
+}
+
+impl RateChange {
+    /// The equivalent iproute2 command.
+    pub fn ip_command(&self) -> String {
+        format!(
+            "ip link set dev {} vf {} max_tx_rate {} min_tx_rate {}",
+            self.key.pf, self.key.vf, self.new.max.0, self.new.min.0
+        )
+    }
+}
+
+/// A partition's role: the traffic class a VF carries (e.g. "NFS" on VLAN 400).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Role {
+    pub name: String,
+    #[serde(default)]
+    pub color: Option<String>,
+}
+
+/// Maps VFs to roles, by `PF/vf N` first, then by VLAN.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RoleMap {
+    pub by_vf: std::collections::HashMap<VfKey, Role>,
+    pub by_vlan: std::collections::HashMap<u16, Role>,
+}
+
+impl RoleMap {
+    pub fn resolve(&self, key: &VfKey, vlan: u16) -> Option<&Role> {
+        self.by_vf
+            .get(key)
+            .or_else(|| (vlan != 0).then(|| self.by_vlan.get(&vlan)).flatten())
+    }
+
+    /// Entries of `other` win over ours.
+    pub fn merge(&mut self, other: RoleMap) {
+        self.by_vf.extend(other.by_vf);
+        self.by_vlan.extend(other.by_vlan);
+    }
+}

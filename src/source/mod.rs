@@ -1,0 +1,117 @@
+//! Where snapshots come from and where rate changes go: the kernel, the simulated NIC, a clock.
+
+pub mod sim;
+
+use crate::model::{Capabilities, RateChange, RateLimit, RoleMap, Snapshot};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Which kind of source feeds the dashboard (shown in the header).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceKind {
+    Demo,
+    Kernel,
+    Replay,
+}
+
+impl SourceKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceKind::Demo => "demo",
+            SourceKind::Kernel => "kernel",
+            SourceKind::Replay => "replay",
+        }
+    }
+}
+
+/// A reading failed as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum SampleError {
+    #[error("netlink: {0}")]
+    Netlink(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A rate change was refused; the message says why in words. Nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    #[error("refused before sending: {0}")]
+    Invalid(String),
+    #[error(
+        "permission denied: changing VF rates needs CAP_NET_ADMIN (run as root or grant the capability)"
+    )]
+    PermissionDenied,
+    #[error("the {driver} driver cannot rate-limit VFs this way (EOPNOTSUPP){}", detail(.extack))]
+    NotSupported {
+        driver: String,
+        extack: Option<String>,
+    },
+    #[error("the kernel rejected the rate (EINVAL): {reason}")]
+    KernelInvalid { reason: String },
+    #[error("{what} no longer exists (it vanished while the change was prepared)")]
+    Vanished { what: String },
+    #[error("the device stayed busy after {attempts} attempts ({errno})")]
+    Busy { attempts: u32, errno: String },
+    #[error("the kernel refused the change: {message}")]
+    Kernel { message: String },
+}
+
+fn detail(extack: &Option<String>) -> String {
+    extack
+        .as_ref()
+        .map(|m| format!(": {m}"))
+        .unwrap_or_default()
+}
+
+/// A source of snapshots that can also apply rate changes.
+pub trait Source: Send {
+    fn kind(&self) -> SourceKind;
+    /// Takes one reading of every PF/VF.
+    fn sample(&mut self) -> Result<Snapshot, SampleError>;
+    /// Applies a change (both min and max) and returns the limit read back afterwards.
+    fn apply(&mut self, change: &RateChange) -> Result<RateLimit, ApplyError>;
+    /// What the PF's driver can do with VF rates.
+    fn capabilities(&self, pf: &str) -> Capabilities;
+    /// Roles the source itself knows (the simulator's partition names).
+    fn roles(&self) -> RoleMap {
+        RoleMap::default()
+    }
+}
+
+/// A monotonic clock, real or fake.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Duration;
+}
+
+/// Monotonic time since the clock was made.
+pub struct SystemClock(Instant);
+
+impl Default for SystemClock {
+    fn default() -> Self {
+        SystemClock(Instant::now())
+    }
+}
+
+impl Clock for SystemClock {
+    fn now(&self) -> Duration {
+        self.0.elapsed()
+    }
+}
+
+/// A clock that only moves when told to: for tests and reproducible renders.
+#[derive(Clone, Default)]
+pub struct FakeClock(Arc<AtomicU64>);
+
+impl FakeClock {
+    pub fn advance(&self, by: Duration) {
+        self.0.fetch_add(by.as_nanos() as u64, Ordering::SeqCst);
+    }
+}
+
+impl Clock for FakeClock {
+    fn now(&self) -> Duration {
+        Duration::from_nanos(self.0.load(Ordering::SeqCst))
+    }
+}

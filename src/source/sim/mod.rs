@@ -1,0 +1,429 @@
+//! The simulated SR-IOV NIC: the embedded default source (`vftop --demo`).
+
+pub mod nic;
+pub mod profile;
+pub mod scenario;
+
+use super::{ApplyError, Clock, SampleError, Source, SourceKind};
+use crate::model::{
+    Capabilities, CounterOrigin, Counters, DriverStat, MacAddr, Mbps, Pf, RateChange, RateLimit,
+    Role, RoleMap, Snapshot, Vf, VfKey, VfLinkState,
+};
+use nic::{Claim, share_link};
+use profile::DemandGenerator;
+use scenario::{PartitionSpec, Scenario};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Simulation step: demand and allocation are evaluated this often.
+const TICK: Duration = Duration::from_millis(100);
+/// The longest gap the simulator replays step by step; longer gaps are skipped.
+const MAX_CATCH_UP: Duration = Duration::from_secs(3600);
+
+/// Fractional counter accumulators of one simulated function.
+#[derive(Default, Clone, Copy)]
+struct Accumulated {
+    tx_bytes: f64,
+    rx_bytes: f64,
+    tx_packets: f64,
+    rx_packets: f64,
+    tx_dropped: f64,
+}
+
+struct SimPartition {
+    spec: PartitionSpec,
+    limit: RateLimit,
+    demand: DemandGenerator,
+    acc: Accumulated,
+}
+
+struct SimPf {
+    name: String,
+    driver: String,
+    link: Mbps,
+    partitions: Vec<SimPartition>,
+}
+
+/// A simulated NIC driven by a scenario and a clock; deterministic for a given seed.
+pub struct SimSource {
+    pfs: Vec<SimPf>,
+    clock: Arc<dyn Clock>,
+    sim_time: Duration,
+}
+
+impl SimSource {
+    pub fn new(scenario: Scenario, clock: Arc<dyn Clock>) -> Self {
+        let seed = scenario.seed;
+        let pfs = scenario
+            .pfs
+            .into_iter()
+            .enumerate()
+            .map(|(pi, pf)| SimPf {
+                name: pf.name,
+                driver: pf.driver,
+                link: pf.link_speed,
+                partitions: pf
+                    .partitions
+                    .into_iter()
+                    .enumerate()
+                    .map(|(vi, spec)| SimPartition {
+                        limit: RateLimit {
+                            min: spec.min,
+                            max: spec.max,
+                        },
+                        demand: DemandGenerator::new(
+                            spec.demand.clone(),
+                            seed ^ ((pi as u64) << 32 | vi as u64),
+                        ),
+                        acc: Accumulated::default(),
+                        spec,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut source = SimSource {
+            pfs,
+            clock,
+            sim_time: Duration::ZERO,
+        };
+        source.sim_time = source.clock.now();
+        source
+    }
+
+    /// Advances the model to the clock's current time.
+    fn catch_up(&mut self) {
+        let now = self.clock.now();
+        if now.saturating_sub(self.sim_time) > MAX_CATCH_UP {
+            self.sim_time = now - MAX_CATCH_UP;
+        }
+        while self.sim_time + TICK <= now {
+            self.sim_time += TICK;
+            let t = self.sim_time.as_secs_f64();
+            for pf in &mut self.pfs {
+                step_pf(pf, t, TICK.as_secs_f64());
+            }
+        }
+    }
+
+    fn find(&mut self, key: &VfKey) -> Option<(&mut SimPartition, Mbps)> {
+        let pf = self.pfs.iter_mut().find(|p| p.name == key.pf)?;
+        let link = pf.link;
+        pf.partitions.get_mut(key.vf as usize).map(|p| (p, link))
+    }
+}
+
+fn step_pf(pf: &mut SimPf, t: f64, dt: f64) {
+    let link = pf.link.as_bits_per_sec().0;
+    let claims: Vec<Claim> = pf
+        .partitions
+        .iter_mut()
+        .map(|p| Claim {
+            demand: p.demand.demand_bps(t, dt),
+            min: p.limit.min.as_bits_per_sec().0,
+            max: p.limit.max.as_bits_per_sec().0,
+        })
+        .collect();
+    let alloc = share_link(link, &claims);
+    for ((p, claim), sent_bps) in pf.partitions.iter_mut().zip(&claims).zip(alloc) {
+        let size = f64::from(p.spec.packet_size.max(64));
+        let tx_bytes = sent_bps * dt / 8.0;
+        let rx_bytes = tx_bytes * p.spec.rx_ratio;
+        let dropped_bytes = (claim.demand - sent_bps).max(0.0) * dt / 8.0;
+        p.acc.tx_bytes += tx_bytes;
+        p.acc.rx_bytes += rx_bytes;
+        p.acc.tx_packets += tx_bytes / size;
+        p.acc.rx_packets += rx_bytes / size;
+        p.acc.tx_dropped += dropped_bytes / size;
+    }
+}
+
+fn counters_of(acc: &Accumulated) -> Counters {
+    Counters {
+        rx_bytes: acc.rx_bytes as u64,
+        tx_bytes: acc.tx_bytes as u64,
+        rx_packets: acc.rx_packets as u64,
+        tx_packets: acc.tx_packets as u64,
+        rx_dropped: 0,
+        tx_dropped: acc.tx_dropped as u64,
+        broadcast: (acc.rx_packets / 5000.0) as u64,
+        multicast: (acc.rx_packets / 2000.0) as u64,
+        origin: CounterOrigin::Sim,
+    }
+}
+
+fn vf_of(pf_index: usize, vf_index: usize, p: &SimPartition) -> Vf {
+    let counters = counters_of(&p.acc);
+    Vf {
+        index: vf_index as u32,
+        mac: MacAddr([0x02, 0x00, 0x5e, 0x10, pf_index as u8, vf_index as u8]),
+        vlan: p.spec.vlan,
+        qos: 0,
+        rate: p.limit,
+        legacy_tx_rate: p.limit.max,
+        link_state: VfLinkState::Auto,
+        trust: Some(p.spec.trust),
+        spoofchk: Some(true),
+        netdev: None,
+        counters,
+        driver_stats: vec![
+            DriverStat {
+                name: "tx_packets".into(),
+                value: counters.tx_packets,
+            },
+            DriverStat {
+                name: "tx_bytes".into(),
+                value: counters.tx_bytes,
+            },
+            DriverStat {
+                name: "tx_dropped_rate_limit".into(),
+                value: counters.tx_dropped,
+            },
+            DriverStat {
+                name: "rx_packets".into(),
+                value: counters.rx_packets,
+            },
+            DriverStat {
+                name: "rx_bytes".into(),
+                value: counters.rx_bytes,
+            },
+        ],
+    }
+}
+
+fn pf_of(pf_index: usize, pf: &SimPf) -> Pf {
+    let vfs: Vec<Vf> = pf
+        .partitions
+        .iter()
+        .enumerate()
+        .map(|(i, p)| vf_of(pf_index, i, p))
+        .collect();
+    let mut total = Counters {
+        origin: CounterOrigin::Sim,
+        ..Default::default()
+    };
+    for v in &vfs {
+        total.rx_bytes += v.counters.rx_bytes;
+        total.tx_bytes += v.counters.tx_bytes;
+        total.rx_packets += v.counters.rx_packets;
+        total.tx_packets += v.counters.tx_packets;
+        total.tx_dropped += v.counters.tx_dropped;
+    }
+    Pf {
+        name: pf.name.clone(),
+        ifindex: 10 + pf_index as u32,
+        driver: pf.driver.clone(),
+        pci: Some(format!("0000:{:02x}:00.0", 0x3b + pf_index)),
+        link_speed: Some(pf.link),
+        num_vfs: vfs.len() as u32,
+        vfs_truncated: false,
+        vfs,
+        counters: total,
+        driver_stats: vec![
+            DriverStat {
+                name: "tx_bytes_nic".into(),
+                value: total.tx_bytes,
+            },
+            DriverStat {
+                name: "rx_bytes_nic".into(),
+                value: total.rx_bytes,
+            },
+            DriverStat {
+                name: "tx_dropped_vf_qos".into(),
+                value: total.tx_dropped,
+            },
+        ],
+    }
+}
+
+impl Source for SimSource {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Demo
+    }
+
+    fn sample(&mut self) -> Result<Snapshot, SampleError> {
+        self.catch_up();
+        Ok(Snapshot {
+            taken_at: self.sim_time,
+            pfs: self
+                .pfs
+                .iter()
+                .enumerate()
+                .map(|(i, pf)| pf_of(i, pf))
+                .collect(),
+            skipped_attributes: 0,
+        })
+    }
+
+    fn apply(&mut self, change: &RateChange) -> Result<RateLimit, ApplyError> {
+        self.catch_up();
+        let what = format!("{} vf {}", change.key.pf, change.key.vf);
+        let (partition, link) = self
+            .find(&change.key)
+            .ok_or(ApplyError::Vanished { what })?;
+        let new = change.new;
+        if !new.max.is_unlimited() && new.min > new.max {
+            return Err(ApplyError::Invalid(format!(
+                "min {} is above max {}",
+                new.min, new.max
+            )));
+        }
+        if new.max > link || new.min > link {
+            return Err(ApplyError::KernelInvalid {
+                reason: format!("rate above the link speed ({link})"),
+            });
+        }
+        partition.limit = new;
+        Ok(partition.limit)
+    }
+
+    fn capabilities(&self, _pf: &str) -> Capabilities {
+        Capabilities::FULL
+    }
+
+    fn roles(&self) -> RoleMap {
+        let mut roles = RoleMap::default();
+        for pf in &self.pfs {
+            for (i, p) in pf.partitions.iter().enumerate() {
+                let key = VfKey {
+                    pf: pf.name.clone(),
+                    vf: i as u32,
+                };
+                roles.by_vf.insert(
+                    key,
+                    Role {
+                        name: p.spec.name.clone(),
+                        color: p.spec.color.clone(),
+                    },
+                );
+            }
+        }
+        roles
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::rate::rates_between;
+    use crate::source::FakeClock;
+
+    fn demo() -> (SimSource, FakeClock) {
+        let clock = FakeClock::default();
+        (
+            SimSource::new(Scenario::reference(), Arc::new(clock.clone())),
+            clock,
+        )
+    }
+
+    fn rates_over(
+        sim: &mut SimSource,
+        clock: &FakeClock,
+        secs: u64,
+    ) -> Vec<crate::metrics::rate::FunctionRates> {
+        let a = sim.sample().unwrap();
+        clock.advance(Duration::from_secs(secs));
+        let b = sim.sample().unwrap();
+        a.pfs[0]
+            .vfs
+            .iter()
+            .zip(&b.pfs[0].vfs)
+            .map(|(x, y)| rates_between(&x.counters, &y.counters, b.taken_at - a.taken_at).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn counters_are_monotonic_and_link_is_never_exceeded() {
+        let (mut sim, clock) = demo();
+        let mut prev = sim.sample().unwrap();
+        for _ in 0..120 {
+            clock.advance(Duration::from_secs(1));
+            let now = sim.sample().unwrap();
+            let mut total = 0.0;
+            for (a, b) in prev.pfs[0].vfs.iter().zip(&now.pfs[0].vfs) {
+                assert!(b.counters.tx_bytes >= a.counters.tx_bytes);
+                assert!(b.counters.tx_dropped >= a.counters.tx_dropped);
+                total += rates_between(&a.counters, &b.counters, Duration::from_secs(1))
+                    .unwrap()
+                    .tx
+                    .0;
+            }
+            assert!(total <= 10e9 * 1.0001, "sum of tx {total} above the link");
+            prev = now;
+        }
+    }
+
+    #[test]
+    fn backup_burst_is_capped_and_drops() {
+        let (mut sim, clock) = demo();
+        clock.advance(Duration::from_secs(5));
+        let rates = rates_over(&mut sim, &clock, 10);
+        let backup = &rates[1];
+        assert!(
+            backup.tx.0 <= 2e9 * 1.001 && backup.tx.0 > 1.9e9,
+            "{backup:?}"
+        );
+        assert!(backup.drops_per_sec > 0.0);
+    }
+
+    #[test]
+    fn rate_change_takes_effect_in_the_model() {
+        let (mut sim, clock) = demo();
+        clock.advance(Duration::from_secs(5));
+        let key = VfKey {
+            pf: "ens1f0".into(),
+            vf: 1,
+        };
+        let change = RateChange {
+            key,
+            old: RateLimit::new(0, 2000),
+            new: RateLimit::new(0, 500),
+        };
+        assert_eq!(sim.apply(&change), Ok(RateLimit::new(0, 500)));
+        let rates = rates_over(&mut sim, &clock, 10);
+        assert!(
+            rates[1].tx.0 <= 500e6 * 1.001 && rates[1].tx.0 > 450e6,
+            "{:?}",
+            rates[1]
+        );
+    }
+
+    #[test]
+    fn invalid_changes_change_nothing() {
+        let (mut sim, _clock) = demo();
+        let key = VfKey {
+            pf: "ens1f0".into(),
+            vf: 1,
+        };
+        let bad = [RateLimit::new(600, 500), RateLimit::new(0, 20_000)];
+        for new in bad {
+            let change = RateChange {
+                key: key.clone(),
+                old: RateLimit::new(0, 2000),
+                new,
+            };
+            assert!(sim.apply(&change).is_err());
+        }
+        let gone = RateChange {
+            key: VfKey {
+                pf: "ens1f0".into(),
+                vf: 42,
+            },
+            old: RateLimit::default(),
+            new: RateLimit::default(),
+        };
+        assert!(matches!(sim.apply(&gone), Err(ApplyError::Vanished { .. })));
+        assert_eq!(
+            sim.sample().unwrap().pfs[0].vfs[1].rate,
+            RateLimit::new(0, 2000)
+        );
+    }
+
+    #[test]
+    fn same_seed_same_numbers() {
+        let (mut a, ca) = demo();
+        let (mut b, cb) = demo();
+        ca.advance(Duration::from_secs(33));
+        cb.advance(Duration::from_secs(33));
+        assert_eq!(a.sample().unwrap(), b.sample().unwrap());
+    }
+}

@@ -1,0 +1,241 @@
+//! Scenario files (TOML): PFs, link speeds, partitions, demand profiles and initial limits.
+
+use crate::metrics::units::parse_rate;
+use crate::model::Mbps;
+use serde::{Deserialize, Deserializer};
+use std::path::Path;
+
+/// The built-in reference design: one 10 GbE PF, five traffic classes and a VM.
+pub const REFERENCE: &str = include_str!("reference.toml");
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    #[serde(rename = "pf")]
+    pub pfs: Vec<PfSpec>,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PfSpec {
+    pub name: String,
+    #[serde(deserialize_with = "rate")]
+    pub link_speed: Mbps,
+    #[serde(default = "default_driver")]
+    pub driver: String,
+    #[serde(rename = "partition", default)]
+    pub partitions: Vec<PartitionSpec>,
+}
+
+fn default_driver() -> String {
+    "sim".into()
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionSpec {
+    pub name: String,
+    #[serde(default)]
+    pub vlan: u16,
+    #[serde(default, deserialize_with = "rate")]
+    pub min: Mbps,
+    #[serde(default, deserialize_with = "rate")]
+    pub max: Mbps,
+    /// Received traffic as a fraction of what the partition sends.
+    #[serde(default = "default_rx_ratio")]
+    pub rx_ratio: f64,
+    #[serde(default = "default_packet_size")]
+    pub packet_size: u32,
+    #[serde(default)]
+    pub trust: bool,
+    #[serde(default)]
+    pub color: Option<String>,
+    pub demand: Profile,
+}
+
+fn default_rx_ratio() -> f64 {
+    0.5
+}
+
+fn default_packet_size() -> u32 {
+    1200
+}
+
+/// How much a partition wants to send over time.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Profile {
+    Constant {
+        #[serde(deserialize_with = "rate")]
+        rate: Mbps,
+        #[serde(default)]
+        jitter: f64,
+    },
+    OnOff {
+        #[serde(deserialize_with = "rate")]
+        on: Mbps,
+        #[serde(default, deserialize_with = "rate")]
+        off: Mbps,
+        on_secs: f64,
+        off_secs: f64,
+        #[serde(default)]
+        jitter: f64,
+    },
+    Ramp {
+        #[serde(deserialize_with = "rate")]
+        from: Mbps,
+        #[serde(deserialize_with = "rate")]
+        to: Mbps,
+        period_secs: f64,
+    },
+    RandomWalk {
+        #[serde(deserialize_with = "rate")]
+        start: Mbps,
+        #[serde(deserialize_with = "rate")]
+        low: Mbps,
+        #[serde(deserialize_with = "rate")]
+        high: Mbps,
+        /// Largest change per second.
+        #[serde(deserialize_with = "rate")]
+        step: Mbps,
+    },
+    Diurnal {
+        #[serde(deserialize_with = "rate")]
+        base: Mbps,
+        #[serde(deserialize_with = "rate")]
+        peak: Mbps,
+        period_secs: f64,
+        #[serde(default)]
+        jitter: f64,
+    },
+}
+
+fn rate<'de, D: Deserializer<'de>>(d: D) -> Result<Mbps, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        Number(u32),
+        Text(String),
+    }
+    match Text::deserialize(d)? {
+        Text::Number(n) => Ok(Mbps(n)),
+        Text::Text(t) => parse_rate(&t).map_err(serde::de::Error::custom),
+    }
+}
+
+/// A scenario that could not be loaded, with where.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct ScenarioError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl Scenario {
+    pub fn reference() -> Scenario {
+        Scenario::parse(REFERENCE, "<built-in reference>").expect("the built-in scenario is valid")
+    }
+
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            file: name.clone(),
+            line: 0,
+            column: 0,
+            message: e.to_string(),
+        })?;
+        Scenario::parse(&text, &name)
+    }
+
+    pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        let scenario: Scenario = toml::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map(|s| line_column(text, s.start))
+                .unwrap_or((0, 0));
+            ScenarioError {
+                file: file.into(),
+                line,
+                column,
+                message: e.message().to_string(),
+            }
+        })?;
+        scenario.validate().map_err(|message| ScenarioError {
+            file: file.into(),
+            line: 0,
+            column: 0,
+            message,
+        })?;
+        Ok(scenario)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.pfs.is_empty() {
+            return Err("a scenario needs at least one [[pf]]".into());
+        }
+        for pf in &self.pfs {
+            if pf.link_speed.is_unlimited() {
+                return Err(format!("pf {}: link_speed must be above 0", pf.name));
+            }
+            for p in &pf.partitions {
+                if !p.max.is_unlimited() && p.min > p.max {
+                    return Err(format!(
+                        "pf {} partition {}: min {} > max {}",
+                        pf.name, p.name, p.min, p.max
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_scenario_is_the_reference_design() {
+        let s = Scenario::reference();
+        let pf = &s.pfs[0];
+        assert_eq!(pf.link_speed, Mbps(10_000));
+        let vlans: Vec<u16> = pf.partitions.iter().map(|p| p.vlan).collect();
+        assert_eq!(&vlans[..5], &[200, 300, 400, 500, 600]);
+        assert_eq!(pf.partitions[0].min, Mbps(100));
+        assert_eq!(pf.partitions[1].max, Mbps(2000));
+        assert_eq!(pf.partitions[3].min, Mbps(2000));
+    }
+
+    #[test]
+    fn bad_file_reports_line_and_column() {
+        let text = "seed = 1\n[[pf]]\nname = \"p\"\nlink_speed = \"10X\"\n";
+        let err = Scenario::parse(text, "bad.toml").unwrap_err();
+        assert_eq!((err.file.as_str(), err.line), ("bad.toml", 4));
+        assert!(err.column >= 1);
+        assert!(err.to_string().starts_with("bad.toml:4:"), "{err}");
+        assert!(err.message.contains("unknown unit"), "{err}");
+    }
+
+    #[test]
+    fn min_above_max_is_refused() {
+        let text = "[[pf]]\nname='p'\nlink_speed='1G'\n[[pf.partition]]\nname='a'\nmin='500M'\nmax='100M'\ndemand={kind='constant', rate='1M'}\n";
+        let err = Scenario::parse(text, "x.toml").unwrap_err();
+        assert!(err.message.contains("min 500M > max 100M"), "{err}");
+    }
+}
