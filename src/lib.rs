@@ -1,5 +1,14 @@
 //! vftop: live QoS monitoring and safe rate tuning for SR-IOV virtual functions.
+//!
+//! Layers, each depending only on those before it: `source` (kernel, simulator) → `model` /
+//! `metrics` (pure) → `app` (state, actions) → `ui` (ratatui). `sampler` and `tui` wire them up.
 
+pub mod app;
+pub mod cli;
+pub mod config;
 pub mod metrics;
 pub mod model;
+pub mod sampler;
 pub mod source;
+pub mod tui;
+pub mod ui;

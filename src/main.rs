@@ -1,1 +1,135 @@
-fn main() {}
+//! The `vftop` binary: options → source → console (or a headless report).
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use std::process::ExitCode;
+use std::sync::Arc;
+use vftop::app::App;
+use vftop::app::report::json_report;
+use vftop::cli::Cli;
+use vftop::config;
+use vftop::sampler::Sampler;
+use vftop::source::sim::SimSource;
+use vftop::source::sim::scenario::Scenario;
+use vftop::source::{Clock, Source, SystemClock};
+use vftop::tui::{self, Exit};
+use vftop::ui::theme::Theme;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("vftop: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    init_logging(&cli);
+    let themes = Theme::load_all(config::config_dir().map(|d| d.join("themes")).as_deref())?;
+    let theme_index = Theme::find(&themes, &theme_name(&cli))?;
+    let roles = config::load_roles(cli.config.as_deref()).map_err(anyhow::Error::msg)?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());
+    let source = open_source(&cli, clock.clone())?;
+    if cli.once {
+        return headless(source, &cli);
+    }
+    let mut app_roles = source.roles();
+    app_roles.merge(roles);
+    let mut app = App::new(
+        source.kind(),
+        hostname(),
+        app_roles,
+        themes.iter().map(|t| t.name.clone()).collect(),
+    );
+    app.theme_index = theme_index;
+    app.interval = cli.interval;
+    if cli.read_only {
+        app.read_only = Some("started with --read-only".into());
+    }
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let sampler = Sampler::start(source, cli.interval, tx);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let exit = runtime.block_on(tui::run(app, themes, sampler, rx, clock.as_ref()))?;
+    Ok(match exit {
+        Exit::Quit => ExitCode::SUCCESS,
+        Exit::Signal(name) => {
+            eprintln!("vftop: stopped by {name}; terminal restored");
+            ExitCode::from(130)
+        }
+    })
+}
+
+fn theme_name(cli: &Cli) -> String {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if no_color {
+        "mono".into()
+    } else {
+        cli.theme.clone().unwrap_or_else(|| "dark".into())
+    }
+}
+
+fn open_source(cli: &Cli, clock: Arc<dyn Clock>) -> anyhow::Result<Box<dyn Source>> {
+    if !cli.is_demo() {
+        bail!(
+            "no --demo given and the kernel source is not available in this build; try: vftop --demo"
+        );
+    }
+    let mut scenario = match &cli.scenario {
+        Some(path) => Scenario::load(path)?,
+        None => Scenario::reference(),
+    };
+    if let Some(seed) = cli.seed {
+        scenario.seed = seed;
+    }
+    Ok(Box::new(SimSource::new(scenario, clock)))
+}
+
+fn headless(mut source: Box<dyn Source>, cli: &Cli) -> anyhow::Result<ExitCode> {
+    let before = source.sample().context("first sample")?;
+    std::thread::sleep(cli.interval);
+    let after = source.sample().context("second sample")?;
+    let report = json_report(&before, &after);
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{}", serde_json::to_string(&report)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// Logs go to a file, never to the screen the TUI draws on.
+fn init_logging(cli: &Cli) {
+    let path = cli
+        .log
+        .clone()
+        .or_else(|| config::state_dir().map(|d| d.join("vftop.log")));
+    let Some(path) = path else { return };
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+    else {
+        return;
+    };
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("VFTOP_LOG").unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init();
+}

@@ -29,7 +29,8 @@ pub struct Contention {
     pub saturated: bool,
     /// Partitions sending at (or near) their max cap.
     pub pinned: Vec<VfKey>,
-    /// Partitions below their guarantee while the link is saturated.
+    /// Partitions below their guarantee and dropping while the link is saturated (an idle
+    /// partition below its guarantee is not starved, so drops are required as evidence).
     pub starved: Vec<VfKey>,
     pub drops_per_sec: f64,
 }
@@ -52,7 +53,7 @@ pub fn assess(link: Mbps, loads: &[PartitionLoad]) -> Contention {
         .collect();
     let starved = loads
         .iter()
-        .filter(|l| saturated && !l.limit.min.is_unlimited())
+        .filter(|l| saturated && !l.limit.min.is_unlimited() && l.drops_per_sec > 0.0)
         .filter(|l| l.tx.0 < NEAR * l.limit.min.as_bits_per_sec().0)
         .map(|l| l.key.clone())
         .collect();
@@ -105,6 +106,15 @@ mod tests {
     fn below_guarantee_on_idle_link_is_not_starved() {
         let c = assess(Mbps(10_000), &[load(0, 50.0, 100, 0)]);
         assert!(!c.saturated);
+        assert!(c.starved.is_empty());
+    }
+
+    #[test]
+    fn below_guarantee_without_drops_is_just_quiet() {
+        let mut quiet = load(0, 50.0, 100, 0);
+        quiet.drops_per_sec = 0.0;
+        let c = assess(Mbps(10_000), &[quiet, load(1, 9990.0, 0, 0)]);
+        assert!(c.saturated);
         assert!(c.starved.is_empty());
     }
 

@@ -1,0 +1,9 @@
+//! Application state and behaviour: what the operator sees and does, independent of drawing.
+
+pub mod action;
+pub mod control;
+pub mod report;
+pub mod state;
+
+pub use action::{Action, Effect};
+pub use state::{App, Focus, PartitionRow, View};

@@ -1,0 +1,731 @@
+//! The application state: latest snapshot, derived rows and histories, view and editor state.
+
+use super::action::{Action, Effect};
+use super::control::{EditContext, Editor, Stage, stepped_max};
+use crate::metrics::contention::{Contention, PartitionLoad, assess};
+use crate::metrics::history::{Direction, History, Percentiles, RatePoint};
+use crate::metrics::rate::{FunctionRates, rates_between};
+use crate::metrics::units::RateUnit;
+use crate::model::{
+    BitsPerSec, Capabilities, Mbps, Pf, RateChange, RateLimit, RoleMap, Snapshot, Vf, VfKey,
+};
+use crate::source::{ApplyError, SourceKind};
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+/// Which panel has keyboard focus.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Focus {
+    #[default]
+    Table,
+    Chart,
+    Contention,
+}
+
+/// The screen the operator is on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum View {
+    #[default]
+    Main,
+    Detail,
+}
+
+/// How the partitions table is sorted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SortKey {
+    #[default]
+    Vf,
+    Name,
+    Tx,
+    Rx,
+    CapShare,
+    Drops,
+}
+
+impl SortKey {
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Vf => "vf",
+            SortKey::Name => "name",
+            SortKey::Tx => "tx",
+            SortKey::Rx => "rx",
+            SortKey::CapShare => "% of cap",
+            SortKey::Drops => "drops",
+        }
+    }
+
+    fn next(self) -> SortKey {
+        match self {
+            SortKey::Vf => SortKey::Name,
+            SortKey::Name => SortKey::Tx,
+            SortKey::Tx => SortKey::Rx,
+            SortKey::Rx => SortKey::CapShare,
+            SortKey::CapShare => SortKey::Drops,
+            SortKey::Drops => SortKey::Vf,
+        }
+    }
+}
+
+/// How the chart's y axis is scaled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ChartScale {
+    #[default]
+    Link,
+    Cap,
+    Auto,
+}
+
+impl ChartScale {
+    pub fn label(self) -> &'static str {
+        match self {
+            ChartScale::Link => "link",
+            ChartScale::Cap => "cap",
+            ChartScale::Auto => "auto",
+        }
+    }
+
+    fn next(self) -> ChartScale {
+        match self {
+            ChartScale::Link => ChartScale::Cap,
+            ChartScale::Cap => ChartScale::Auto,
+            ChartScale::Auto => ChartScale::Link,
+        }
+    }
+}
+
+/// Chart windows that `+`/`-` step through.
+pub const WINDOWS: [Duration; 6] = [
+    Duration::from_secs(30),
+    Duration::from_secs(60),
+    Duration::from_secs(120),
+    Duration::from_secs(300),
+    Duration::from_secs(900),
+    Duration::from_secs(3600),
+];
+
+/// Sampling intervals that `<`/`>` step through.
+pub const INTERVALS: [Duration; 6] = [
+    Duration::from_millis(250),
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(5),
+    Duration::from_secs(10),
+];
+
+/// How long a toast stays on the status line.
+const TOAST_LIFETIME: Duration = Duration::from_secs(6);
+
+/// Severity of a status-line message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Good,
+    Warn,
+    Error,
+}
+
+/// A message on the status line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Toast {
+    pub level: Level,
+    pub text: String,
+    pub until: Duration,
+}
+
+/// Everything the partitions table shows of one VF.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PartitionRow {
+    pub key: VfKey,
+    pub name: String,
+    pub color: Option<String>,
+    pub vf: Vf,
+    pub link: Option<Mbps>,
+    pub rates: FunctionRates,
+    pub tx_percentiles: Option<Percentiles>,
+    pub rx_percentiles: Option<Percentiles>,
+}
+
+impl PartitionRow {
+    pub fn rate(&self, direction: Direction) -> BitsPerSec {
+        match direction {
+            Direction::Tx => self.rates.tx,
+            Direction::Rx => self.rates.rx,
+        }
+    }
+
+    /// Transmit rate as a fraction of the cap in force (max, else link speed).
+    pub fn cap_share(&self) -> Option<f64> {
+        let cap = self.vf.rate.effective_cap(self.link?);
+        (cap.0 > 0).then(|| self.rates.tx.0 / cap.as_bits_per_sec().0)
+    }
+}
+
+/// A change sent to the source and not yet answered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pending {
+    pub change: RateChange,
+    pub is_undo: bool,
+}
+
+/// The whole application state; the UI draws from this and nothing else.
+pub struct App {
+    pub source: SourceKind,
+    pub host: String,
+    pub wall_clock: String,
+    pub now: Duration,
+    pub snapshot: Option<Snapshot>,
+    pub rows: Vec<PartitionRow>,
+    pub histories: HashMap<VfKey, History>,
+    pub contention: Vec<(String, Contention)>,
+    pub roles: RoleMap,
+    pub capabilities: HashMap<String, Capabilities>,
+    pub selected: Option<VfKey>,
+    pub focus: Focus,
+    pub view: View,
+    pub help: bool,
+    pub editor: Option<Editor>,
+    pub paused: bool,
+    pub interval: Duration,
+    pub unit: RateUnit,
+    pub direction: Direction,
+    pub sort: SortKey,
+    pub window: Duration,
+    pub scale: ChartScale,
+    pub theme_names: Vec<String>,
+    pub theme_index: usize,
+    pub toasts: VecDeque<Toast>,
+    pub pending: Option<Pending>,
+    pub undo: Vec<RateChange>,
+    pub read_only: Option<String>,
+    pub last_error: Option<String>,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(source: SourceKind, host: String, roles: RoleMap, theme_names: Vec<String>) -> Self {
+        App {
+            source,
+            host,
+            wall_clock: String::new(),
+            now: Duration::ZERO,
+            snapshot: None,
+            rows: Vec::new(),
+            histories: HashMap::new(),
+            contention: Vec::new(),
+            roles,
+            capabilities: HashMap::new(),
+            selected: None,
+            focus: Focus::Table,
+            view: View::Main,
+            help: false,
+            editor: None,
+            paused: false,
+            interval: Duration::from_secs(1),
+            unit: RateUnit::Bits,
+            direction: Direction::Tx,
+            sort: SortKey::Vf,
+            window: WINDOWS[1],
+            scale: ChartScale::Link,
+            theme_names,
+            theme_index: 0,
+            toasts: VecDeque::new(),
+            pending: None,
+            undo: Vec::new(),
+            read_only: None,
+            last_error: None,
+            quit: false,
+        }
+    }
+
+    /// Takes in a new snapshot: rates against the previous one, histories, contention, rows.
+    pub fn ingest(&mut self, snapshot: Snapshot) {
+        if self.paused {
+            return;
+        }
+        self.last_error = None;
+        let previous = self.snapshot.take();
+        let mut rows = Vec::new();
+        for pf in &snapshot.pfs {
+            for vf in &pf.vfs {
+                let key = VfKey {
+                    pf: pf.name.clone(),
+                    vf: vf.index,
+                };
+                let rates = previous
+                    .as_ref()
+                    .and_then(|prev| {
+                        let (_, before) = prev.vf(&key)?;
+                        rates_between(
+                            &before.counters,
+                            &vf.counters,
+                            snapshot.taken_at.checked_sub(prev.taken_at)?,
+                        )
+                    })
+                    .unwrap_or_default();
+                if previous.is_some() {
+                    self.record(&key, snapshot.taken_at, &rates);
+                }
+                rows.push(self.row(pf, vf, key, rates, snapshot.taken_at));
+            }
+        }
+        self.contention = snapshot
+            .pfs
+            .iter()
+            .map(|pf| (pf.name.clone(), contention_of(pf, &rows)))
+            .collect();
+        self.histories.retain(|k, _| snapshot.vf(k).is_some());
+        self.rows = rows;
+        self.snapshot = Some(snapshot);
+        self.sort_rows();
+        self.keep_selection_valid();
+    }
+
+    fn record(&mut self, key: &VfKey, at: Duration, rates: &FunctionRates) {
+        let point = RatePoint {
+            at,
+            tx: rates.tx,
+            rx: rates.rx,
+            drops_per_sec: rates.drops_per_sec,
+        };
+        self.histories.entry(key.clone()).or_default().push(point);
+    }
+
+    fn row(
+        &self,
+        pf: &Pf,
+        vf: &Vf,
+        key: VfKey,
+        rates: FunctionRates,
+        at: Duration,
+    ) -> PartitionRow {
+        let role = self.roles.resolve(&key, vf.vlan);
+        let history = self.histories.get(&key);
+        PartitionRow {
+            name: role
+                .map(|r| r.name.clone())
+                .unwrap_or_else(|| format!("vf {}", vf.index)),
+            color: role.and_then(|r| r.color.clone()),
+            vf: vf.clone(),
+            link: pf.link_speed,
+            rates,
+            tx_percentiles: history.and_then(|h| h.percentiles(self.window, at, Direction::Tx)),
+            rx_percentiles: history.and_then(|h| h.percentiles(self.window, at, Direction::Rx)),
+            key,
+        }
+    }
+
+    fn sort_rows(&mut self) {
+        let by = |a: f64, b: f64| b.partial_cmp(&a).unwrap_or(std::cmp::Ordering::Equal);
+        match self.sort {
+            SortKey::Vf => self.rows.sort_by(|a, b| a.key.cmp(&b.key)),
+            SortKey::Name => self.rows.sort_by(|a, b| a.name.cmp(&b.name)),
+            SortKey::Tx => self.rows.sort_by(|a, b| by(a.rates.tx.0, b.rates.tx.0)),
+            SortKey::Rx => self.rows.sort_by(|a, b| by(a.rates.rx.0, b.rates.rx.0)),
+            SortKey::CapShare => self
+                .rows
+                .sort_by(|a, b| by(a.cap_share().unwrap_or(0.0), b.cap_share().unwrap_or(0.0))),
+            SortKey::Drops => self
+                .rows
+                .sort_by(|a, b| by(a.rates.drops_per_sec, b.rates.drops_per_sec)),
+        }
+    }
+
+    fn keep_selection_valid(&mut self) {
+        let valid = self
+            .selected
+            .as_ref()
+            .is_some_and(|k| self.rows.iter().any(|r| &r.key == k));
+        if !valid {
+            self.selected = self.rows.first().map(|r| r.key.clone());
+        }
+    }
+
+    pub fn selected_index(&self) -> Option<usize> {
+        let key = self.selected.as_ref()?;
+        self.rows.iter().position(|r| &r.key == key)
+    }
+
+    pub fn selected_row(&self) -> Option<&PartitionRow> {
+        self.selected_index().map(|i| &self.rows[i])
+    }
+
+    pub fn selected_pf(&self) -> Option<&Pf> {
+        let key = self.selected.as_ref()?;
+        self.snapshot.as_ref()?.pf(&key.pf)
+    }
+
+    pub fn contention_of(&self, pf: &str) -> Option<&Contention> {
+        self.contention
+            .iter()
+            .find(|(name, _)| name == pf)
+            .map(|(_, c)| c)
+    }
+
+    pub fn theme_name(&self) -> &str {
+        self.theme_names
+            .get(self.theme_index)
+            .map(String::as_str)
+            .unwrap_or("dark")
+    }
+
+    /// Puts a message on the status line.
+    pub fn toast(&mut self, level: Level, text: impl Into<String>) {
+        self.toasts.push_back(Toast {
+            level,
+            text: text.into(),
+            until: self.now + TOAST_LIFETIME,
+        });
+        while self.toasts.len() > 4 {
+            self.toasts.pop_front();
+        }
+    }
+
+    /// The message to show now, if any.
+    pub fn current_toast(&self) -> Option<&Toast> {
+        self.toasts.iter().rev().find(|t| t.until > self.now)
+    }
+
+    pub fn tick(&mut self, now: Duration) {
+        self.now = now;
+        self.toasts.retain(|t| t.until > now);
+    }
+
+    /// Applies one operator action; returns work for the runtime, if any.
+    pub fn handle(&mut self, action: Action) -> Option<Effect> {
+        if action == Action::Quit {
+            self.quit = true;
+            return Some(Effect::Quit);
+        }
+        if self.editor.is_some() {
+            return self.handle_editor(action);
+        }
+        if self.help {
+            if matches!(action, Action::ToggleHelp | Action::Back) {
+                self.help = false;
+            }
+            return None;
+        }
+        self.handle_main(action)
+    }
+
+    fn handle_main(&mut self, action: Action) -> Option<Effect> {
+        match action {
+            Action::SelectNext => self.move_selection(1),
+            Action::SelectPrev => self.move_selection(-1),
+            Action::FocusNext => self.focus = next_focus(self.focus),
+            Action::OpenDetail => self.view = View::Detail,
+            Action::Back => self.view = View::Main,
+            Action::TogglePause => {
+                self.paused = !self.paused;
+                self.toast(
+                    Level::Info,
+                    if self.paused {
+                        "paused: p resumes"
+                    } else {
+                        "resumed"
+                    },
+                );
+            }
+            Action::SlowerSampling => return self.step_interval(1),
+            Action::FasterSampling => return self.step_interval(-1),
+            Action::NextTheme => {
+                self.theme_index = (self.theme_index + 1) % self.theme_names.len().max(1);
+                let name = self.theme_name().to_string();
+                self.toast(Level::Info, format!("theme: {name}"));
+            }
+            Action::ToggleUnits => {
+                self.unit = if self.unit == RateUnit::Bits {
+                    RateUnit::Bytes
+                } else {
+                    RateUnit::Bits
+                };
+            }
+            Action::ToggleDirection => {
+                self.direction = if self.direction == Direction::Tx {
+                    Direction::Rx
+                } else {
+                    Direction::Tx
+                };
+            }
+            Action::CycleSort => {
+                self.sort = self.sort.next();
+                self.sort_rows();
+                self.toast(Level::Info, format!("sorted by {}", self.sort.label()));
+            }
+            Action::ZoomIn => self.step_window(-1),
+            Action::ZoomOut => self.step_window(1),
+            Action::CycleScale => {
+                self.scale = self.scale.next();
+                self.toast(Level::Info, format!("chart scale: {}", self.scale.label()));
+            }
+            Action::ToggleHelp => self.help = true,
+            Action::EditRate => self.open_editor(None),
+            Action::RaiseMax => self.step_max(true),
+            Action::LowerMax => self.step_max(false),
+            Action::Undo => self.undo_last(),
+            _ => {}
+        }
+        None
+    }
+
+    fn handle_editor(&mut self, action: Action) -> Option<Effect> {
+        let driver = self
+            .editor
+            .as_ref()
+            .map(|e| self.driver_of(&e.ctx.key.pf))
+            .unwrap_or_default();
+        let editor = self.editor.as_mut()?;
+        match (&editor.stage, action) {
+            (Stage::Editing, Action::Input(c)) => editor.input(c),
+            (Stage::Editing, Action::Erase) => editor.erase(),
+            (Stage::Editing, Action::NextField) => editor.next_field(),
+            (Stage::Editing, Action::Submit) => editor.submit(&driver),
+            (Stage::Editing, Action::Back) => self.editor = None,
+            (Stage::Confirming(_), Action::Back) => {
+                if editor.max_text.is_empty() {
+                    self.editor = None;
+                } else {
+                    editor.back();
+                }
+            }
+            (Stage::Confirming(p), Action::Confirm) => {
+                let change = p.change.clone();
+                self.editor = None;
+                return self.send(change, false);
+            }
+            _ => {}
+        }
+        None
+    }
+
+    fn send(&mut self, change: RateChange, is_undo: bool) -> Option<Effect> {
+        if let Some(reason) = &self.read_only {
+            let text = format!("read-only: {reason}; nothing changed");
+            self.toast(Level::Warn, text);
+            return None;
+        }
+        if self.pending.is_some() {
+            self.toast(
+                Level::Warn,
+                "a rate change is still in flight; try again when it is answered",
+            );
+            return None;
+        }
+        self.toast(Level::Info, format!("applying: {}", change.ip_command()));
+        self.pending = Some(Pending {
+            change: change.clone(),
+            is_undo,
+        });
+        Some(Effect::Apply(change))
+    }
+
+    /// The source answered a rate change.
+    pub fn applied(&mut self, change: RateChange, result: Result<RateLimit, ApplyError>) {
+        let is_undo = self.pending.take().is_some_and(|p| p.is_undo);
+        let name = self.name_of(&change.key);
+        match result {
+            Ok(read_back) => {
+                let kept = if read_back == change.new {
+                    String::new()
+                } else {
+                    format!(" (driver kept min {} max {})", read_back.min, read_back.max)
+                };
+                self.toast(
+                    Level::Good,
+                    format!(
+                        "{}{name} vf {}: max {} → {}, min {} → {}{kept}",
+                        if is_undo { "undone: " } else { "applied: " },
+                        change.key.vf,
+                        change.old.max,
+                        change.new.max,
+                        change.old.min,
+                        change.new.min
+                    ),
+                );
+                self.update_limit(&change.key, read_back);
+                if !is_undo {
+                    self.undo.push(RateChange {
+                        key: change.key,
+                        old: read_back,
+                        new: change.old,
+                    });
+                }
+            }
+            Err(e) => self.toast(
+                Level::Error,
+                format!("{name} vf {}: {e}; nothing changed", change.key.vf),
+            ),
+        }
+    }
+
+    fn update_limit(&mut self, key: &VfKey, limit: RateLimit) {
+        if let Some(row) = self.rows.iter_mut().find(|r| &r.key == key) {
+            row.vf.rate = limit;
+        }
+    }
+
+    fn driver_of(&self, pf: &str) -> String {
+        self.snapshot
+            .as_ref()
+            .and_then(|s| s.pf(pf))
+            .map(|p| p.driver.clone())
+            .unwrap_or_default()
+    }
+
+    fn name_of(&self, key: &VfKey) -> String {
+        self.rows
+            .iter()
+            .find(|r| &r.key == key)
+            .map(|r| r.name.clone())
+            .unwrap_or_else(|| key.pf.clone())
+    }
+
+    fn undo_last(&mut self) {
+        let Some(change) = self.undo.last().cloned() else {
+            self.toast(Level::Info, "nothing to undo");
+            return;
+        };
+        let Some(mut editor) = self.edit_context(&change.key).map(Editor::new) else {
+            return;
+        };
+        editor.max_text = change.new.max.0.to_string();
+        editor.min_text = change.new.min.0.to_string();
+        editor.submit(&self.driver_of(&change.key.pf));
+        if matches!(editor.stage, Stage::Confirming(_)) {
+            self.undo.pop();
+            self.editor = Some(editor);
+        }
+    }
+
+    fn open_editor(&mut self, proposal: Option<RateLimit>) {
+        let Some(key) = self.selected.clone() else {
+            return;
+        };
+        let Some(ctx) = self.edit_context(&key) else {
+            return;
+        };
+        if let Some(reason) = &self.read_only {
+            let text = format!("read-only: {reason}");
+            self.toast(Level::Warn, text);
+            return;
+        }
+        let driver = self.driver_of(&key.pf);
+        self.editor = Some(match proposal {
+            Some(new) => Editor::proposing(ctx, new, &driver),
+            None => Editor::new(ctx),
+        });
+    }
+
+    fn step_max(&mut self, up: bool) {
+        let Some(row) = self.selected_row() else {
+            return;
+        };
+        let Some(link) = row.link else { return };
+        let step = Mbps((link.0 / 10).max(1));
+        let new = stepped_max(row.vf.rate, link, step, up);
+        if new == row.vf.rate {
+            self.toast(Level::Info, "the cap is already at its limit");
+            return;
+        }
+        self.open_editor(Some(new));
+    }
+
+    /// Facts the editor validates against, for one VF.
+    pub fn edit_context(&self, key: &VfKey) -> Option<EditContext> {
+        let row = self.rows.iter().find(|r| &r.key == key)?;
+        let pf = self.snapshot.as_ref()?.pf(&key.pf)?;
+        let others_min = pf
+            .vfs
+            .iter()
+            .filter(|v| v.index != key.vf)
+            .map(|v| v.rate.min.0)
+            .sum();
+        Some(EditContext {
+            key: key.clone(),
+            name: row.name.clone(),
+            current: row.vf.rate,
+            link: pf.link_speed,
+            capabilities: self
+                .capabilities
+                .get(&pf.name)
+                .copied()
+                .unwrap_or(Capabilities::for_driver(&pf.driver)),
+            others_min: Mbps(others_min),
+            tx: row.rates.tx,
+        })
+    }
+
+    fn move_selection(&mut self, delta: isize) {
+        if self.rows.is_empty() {
+            return;
+        }
+        let current = self.selected_index().unwrap_or(0) as isize;
+        let next = (current + delta).rem_euclid(self.rows.len() as isize) as usize;
+        self.selected = Some(self.rows[next].key.clone());
+    }
+
+    fn step_interval(&mut self, delta: isize) -> Option<Effect> {
+        let i = INTERVALS
+            .iter()
+            .position(|d| *d >= self.interval)
+            .unwrap_or(2) as isize;
+        let next = INTERVALS[(i + delta).clamp(0, INTERVALS.len() as isize - 1) as usize];
+        if next == self.interval {
+            return None;
+        }
+        self.interval = next;
+        self.toast(
+            Level::Info,
+            format!(
+                "sampling every {}",
+                crate::app::state::format_interval(next)
+            ),
+        );
+        Some(Effect::SetInterval(next))
+    }
+
+    fn step_window(&mut self, delta: isize) {
+        let i = WINDOWS.iter().position(|d| *d == self.window).unwrap_or(1) as isize;
+        self.window = WINDOWS[(i + delta).clamp(0, WINDOWS.len() as isize - 1) as usize];
+    }
+
+    /// A sampling error from the source, shown until the next good sample.
+    pub fn sample_failed(&mut self, message: String) {
+        if self.last_error.as_ref() != Some(&message) {
+            self.toast(Level::Error, format!("sampling failed: {message}"));
+        }
+        self.last_error = Some(message);
+    }
+}
+
+fn next_focus(focus: Focus) -> Focus {
+    match focus {
+        Focus::Table => Focus::Chart,
+        Focus::Chart => Focus::Contention,
+        Focus::Contention => Focus::Table,
+    }
+}
+
+fn contention_of(pf: &Pf, rows: &[PartitionRow]) -> Contention {
+    let loads: Vec<PartitionLoad> = rows
+        .iter()
+        .filter(|r| r.key.pf == pf.name)
+        .map(|r| PartitionLoad {
+            key: r.key.clone(),
+            tx: r.rates.tx,
+            limit: r.vf.rate,
+            drops_per_sec: r.rates.drops_per_sec,
+        })
+        .collect();
+    assess(pf.link_speed.unwrap_or_default(), &loads)
+}
+
+/// `250ms`, `1s`, `2s`.
+pub fn format_interval(d: Duration) -> String {
+    if d.subsec_millis() != 0 {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{}s", d.as_secs())
+    }
+}

@@ -1,0 +1,91 @@
+//! Command-line options.
+
+use clap::Parser;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// htop for SR-IOV virtual functions: live per-VF QoS monitoring and safe rate tuning.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "vftop", version, about)]
+pub struct Cli {
+    /// Run on the built-in simulated SR-IOV NIC (no hardware needed).
+    #[arg(long)]
+    pub demo: bool,
+    /// Simulate the NIC described by this scenario file (TOML); implies --demo.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Seed for the simulator (overrides the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Colour theme: dark, light, high-contrast, mono, or one in ~/.config/vftop/themes.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Sampling interval, e.g. 1s, 500ms, 2s.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub interval: Duration,
+    /// Take two samples an interval apart, print them and exit (no TUI).
+    #[arg(long)]
+    pub once: bool,
+    /// With --once: print one JSON document.
+    #[arg(long, requires = "once")]
+    pub json: bool,
+    /// Only show this PF (repeatable).
+    #[arg(long = "interface", short = 'i', value_name = "PF")]
+    pub interfaces: Vec<String>,
+    /// Also show ordinary interfaces without VFs (rates from IFLA_STATS64).
+    #[arg(long)]
+    pub all_links: bool,
+    /// Partition roles config (TOML). Default: $XDG_CONFIG_HOME/vftop/config.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Never change anything: throttling keys explain instead of acting.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Write the debug log here (default: $XDG_STATE_HOME/vftop/vftop.log).
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+}
+
+impl Cli {
+    pub fn is_demo(&self) -> bool {
+        self.demo || self.scenario.is_some()
+    }
+}
+
+/// Parses `1s`, `500ms`, `2.5s`, `1m`, or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration like 1s or 500ms"))?;
+    let secs = match unit {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" => value * 60.0,
+        _ => return Err(format!("unknown unit '{unit}' in '{text}': use ms, s or m")),
+    };
+    if !(0.05..=3600.0).contains(&secs) {
+        return Err(format!("{text} is out of range (50ms to 1h)"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_duration("1h").is_err());
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("fast").is_err());
+    }
+}

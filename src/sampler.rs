@@ -1,0 +1,102 @@
+//! The sampler: a thread that owns a source, samples it on an interval and applies changes,
+//! reporting over a channel so the UI never waits on the kernel.
+
+use crate::model::{RateChange, RateLimit, Snapshot};
+use crate::source::{ApplyError, Source};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// What the sampler reports.
+#[derive(Debug)]
+pub enum SourceEvent {
+    Snapshot(Snapshot),
+    SampleFailed(String),
+    Applied(RateChange, Result<RateLimit, ApplyError>),
+}
+
+/// What the sampler can be asked to do.
+#[derive(Debug)]
+pub enum Command {
+    SetInterval(Duration),
+    Apply(RateChange),
+    Stop,
+}
+
+/// Handle to a running sampler thread.
+pub struct Sampler {
+    commands: mpsc::Sender<Command>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Sampler {
+    pub fn start(
+        mut source: Box<dyn Source>,
+        interval: Duration,
+        events: UnboundedSender<SourceEvent>,
+    ) -> Sampler {
+        let (commands, inbox) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("vftop-sampler".into())
+            .spawn(move || run(source.as_mut(), interval, &inbox, &events))
+            .expect("spawn sampler thread");
+        Sampler {
+            commands,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn send(&self, command: Command) {
+        let _ = self.commands.send(command);
+    }
+}
+
+impl Drop for Sampler {
+    fn drop(&mut self) {
+        let _ = self.commands.send(Command::Stop);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn run(
+    source: &mut dyn Source,
+    mut interval: Duration,
+    inbox: &mpsc::Receiver<Command>,
+    events: &UnboundedSender<SourceEvent>,
+) {
+    let mut next = Instant::now();
+    loop {
+        let now = Instant::now();
+        if now >= next {
+            let event = match source.sample() {
+                Ok(s) => SourceEvent::Snapshot(s),
+                Err(e) => SourceEvent::SampleFailed(e.to_string()),
+            };
+            if events.send(event).is_err() {
+                return;
+            }
+            next += interval;
+            if next < now {
+                next = now + interval;
+            }
+            continue;
+        }
+        match inbox.recv_timeout(next - now) {
+            Ok(Command::SetInterval(d)) => {
+                next = next - interval + d;
+                interval = d;
+            }
+            Ok(Command::Apply(change)) => {
+                let result = source.apply(&change);
+                tracing::info!(?change, ?result, "rate change");
+                if events.send(SourceEvent::Applied(change, result)).is_err() {
+                    return;
+                }
+            }
+            Ok(Command::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The interactive console: terminal setup and restore, and the event loop that joins key
+//! events, snapshots, signals and the render tick.
+
+use crate::app::{App, Effect};
+use crate::sampler::{Command, Sampler, SourceEvent};
+use crate::source::Clock;
+use crate::ui::keymap::{InputMode, action_for};
+use crate::ui::{self, theme::Theme};
+use futures::StreamExt;
+use ratatui::crossterm::event::{Event, EventStream};
+use std::time::Duration;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// How often the screen is redrawn without other events (clock, toasts).
+const RENDER_TICK: Duration = Duration::from_millis(250);
+
+/// Why the loop ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Exit {
+    Quit,
+    Signal(&'static str),
+}
+
+/// Runs the console until the operator quits or a signal arrives. The terminal is restored on
+/// every path: normal return, error, panic (ratatui's hook) and SIGTERM/SIGHUP/SIGINT.
+pub async fn run(
+    mut app: App,
+    themes: Vec<Theme>,
+    sampler: Sampler,
+    mut events: UnboundedReceiver<SourceEvent>,
+    clock: &dyn Clock,
+) -> anyhow::Result<Exit> {
+    let mut terminal = ratatui::try_init()?;
+    let result = event_loop(
+        &mut terminal,
+        &mut app,
+        &themes,
+        &sampler,
+        &mut events,
+        clock,
+    )
+    .await;
+    ratatui::restore();
+    drop(sampler);
+    result
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    themes: &[Theme],
+    sampler: &Sampler,
+    events: &mut UnboundedReceiver<SourceEvent>,
+    clock: &dyn Clock,
+) -> anyhow::Result<Exit> {
+    let mut keys = EventStream::new();
+    let mut tick = tokio::time::interval(RENDER_TICK);
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    loop {
+        app.tick(clock.now());
+        app.wall_clock = wall_clock();
+        terminal.draw(|f| ui::draw(f, app, themes))?;
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = sigterm.recv() => return Ok(Exit::Signal("SIGTERM")),
+            _ = sighup.recv() => return Ok(Exit::Signal("SIGHUP")),
+            _ = sigint.recv() => return Ok(Exit::Signal("SIGINT")),
+            event = events.recv() => match event {
+                Some(SourceEvent::Snapshot(s)) => app.ingest(s),
+                Some(SourceEvent::SampleFailed(e)) => app.sample_failed(e),
+                Some(SourceEvent::Applied(change, result)) => app.applied(change, result),
+                None => anyhow::bail!("the sampler stopped"),
+            },
+            key = keys.next() => match key {
+                Some(Ok(Event::Key(key))) => {
+                    if let Some(action) = action_for(key, InputMode::of(app))
+                        && let Some(effect) = app.handle(action)
+                    {
+                        match effect {
+                            Effect::Quit => return Ok(Exit::Quit),
+                            Effect::Apply(change) => sampler.send(Command::Apply(change)),
+                            Effect::SetInterval(d) => sampler.send(Command::SetInterval(d)),
+                        }
+                    }
+                }
+                Some(Ok(Event::Resize(..))) => terminal.autoresize()?,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(Exit::Signal("end of input")),
+            },
+        }
+    }
+}
+
+/// Local time of day, `HH:MM:SS`.
+pub fn wall_clock() -> String {
+    let now = unsafe { libc::time(std::ptr::null_mut()) };
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: localtime_r writes only into `tm`, which lives for the call.
+    unsafe { libc::localtime_r(&now, &mut tm) };
+    format!("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec)
+}

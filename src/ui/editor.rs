@@ -1,0 +1,139 @@
+//! The rate editor popup and its confirmation (old → new, effect, equivalent `ip` command).
+
+use super::text::rate;
+use super::theme::Theme;
+use crate::app::App;
+use crate::app::control::{Editor, Field, Preview, Stage};
+use crate::app::state::Level;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, editor: &Editor, theme: &Theme) {
+    let ctx = &editor.ctx;
+    let (title, lines) = match &editor.stage {
+        Stage::Editing => (" Rate limit ", editing(app, editor, theme)),
+        Stage::Confirming(p) => (" Confirm rate change ", confirming(app, editor, p, theme)),
+    };
+    let title = format!("{title}· {} ({} vf {}) ", ctx.name, ctx.key.pf, ctx.key.vf);
+    let popup = super::centered(area, 76, lines.len() as u16 + 4);
+    frame.render_widget(Clear, popup);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title)
+        .border_style(theme.border(true));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .style(theme.base()),
+        popup,
+    );
+}
+
+fn editing<'a>(app: &App, editor: &Editor, theme: &Theme) -> Vec<Line<'a>> {
+    let ctx = &editor.ctx;
+    let input = |label: &str, text: &str, active: bool| {
+        let style = if active {
+            theme.selected().add_modifier(Modifier::UNDERLINED)
+        } else {
+            theme.base()
+        };
+        let cursor = if active { "▏" } else { " " };
+        Line::from(vec![
+            Span::styled(
+                format!(" {label:<5}"),
+                if active {
+                    theme.emphasis()
+                } else {
+                    theme.dimmed()
+                },
+            ),
+            Span::styled(format!(" {text}{cursor:<1}{:<12}", ""), style),
+        ])
+    };
+    let mut lines = vec![
+        Line::from(format!(
+            " now: min {} max {} · sending {} · link {}",
+            ctx.current.min,
+            ctx.current.max,
+            rate(ctx.tx, app.unit),
+            ctx.link
+                .map(|l| l.to_string())
+                .unwrap_or_else(|| "unknown".into())
+        )),
+        Line::from(""),
+        input("max", &editor.max_text, editor.field == Field::Max),
+        input("min", &editor.min_text, editor.field == Field::Min),
+        Line::from(""),
+    ];
+    match &editor.error {
+        Some(e) => lines.push(Line::from(Span::styled(
+            format!(" ✗ {e}"),
+            theme.level(Level::Error),
+        ))),
+        None => lines.push(Line::from(Span::styled(
+            " values like 500M, 1.5G; 0 = unlimited",
+            theme.dimmed(),
+        ))),
+    }
+    lines.push(Line::from(Span::styled(
+        " Enter preview · Tab max/min · Esc cancel",
+        theme.dimmed(),
+    )));
+    lines
+}
+
+fn confirming<'a>(app: &App, editor: &Editor, p: &Preview, theme: &Theme) -> Vec<Line<'a>> {
+    let (old, new) = (p.change.old, p.change.new);
+    let mut lines = vec![
+        Line::from(vec![
+            Span::raw(" max  "),
+            Span::raw(old.max.to_string()),
+            Span::raw(" → "),
+            Span::styled(new.max.to_string(), theme.emphasis()),
+        ]),
+        Line::from(vec![
+            Span::raw(" min  "),
+            Span::raw(old.min.to_string()),
+            Span::raw(" → "),
+            Span::styled(new.min.to_string(), theme.emphasis()),
+        ]),
+        Line::from(""),
+    ];
+    let effect = match p.throttle_by {
+        Some(by) => Span::styled(
+            format!(
+                " sending {} now: will throttle by ~{}",
+                rate(editor.ctx.tx, app.unit),
+                rate(by, app.unit)
+            ),
+            theme.level(Level::Warn),
+        ),
+        None => Span::raw(format!(
+            " sending {} now: within the new cap",
+            rate(editor.ctx.tx, app.unit)
+        )),
+    };
+    lines.push(Line::from(effect));
+    for w in &p.warnings {
+        lines.push(Line::from(Span::styled(
+            format!(" ⚠ {w}"),
+            theme.level(Level::Warn),
+        )));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        " equivalent command:",
+        theme.dimmed(),
+    )));
+    lines.push(Line::from(format!(" {}", p.command)));
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        " y apply · Esc back",
+        theme.emphasis(),
+    )));
+    lines
+}

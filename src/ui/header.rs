@@ -1,0 +1,56 @@
+//! The header line: host, source, PFs with link speed, sampling interval, window, clock.
+
+use super::theme::Theme;
+use crate::app::App;
+use crate::app::state::format_interval;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let pfs: Vec<String> = app
+        .snapshot
+        .iter()
+        .flat_map(|s| &s.pfs)
+        .map(|pf| {
+            let speed = pf
+                .link_speed
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "?".into());
+            let truncated = if pf.vfs_truncated { " TRUNCATED" } else { "" };
+            format!(
+                "{} {speed} {}/{} VFs{truncated}",
+                pf.name,
+                pf.vfs.len(),
+                pf.num_vfs
+            )
+        })
+        .collect();
+    let mut spans = vec![
+        Span::styled(" vftop ", theme.header()),
+        Span::raw(format!(" {} │ {} │ ", app.host, app.source.label())),
+        Span::raw(if pfs.is_empty() {
+            "waiting for first sample".into()
+        } else {
+            pfs.join(", ")
+        }),
+        Span::raw(format!(
+            " │ every {} │ window {}",
+            format_interval(app.interval),
+            format_interval(app.window)
+        )),
+    ];
+    if app.paused {
+        spans.push(Span::styled(
+            " │ PAUSED",
+            theme.level(crate::app::state::Level::Warn),
+        ));
+    }
+    let clock = format!("{} ", app.wall_clock);
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let pad = (area.width as usize).saturating_sub(used + clock.chars().count());
+    spans.push(Span::raw(" ".repeat(pad)));
+    spans.push(Span::styled(clock, theme.dimmed()));
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base()), area);
+}

@@ -1,0 +1,184 @@
+//! Key bindings: key events to actions, per input mode, and the list the help overlay shows.
+
+use crate::app::control::Stage;
+use crate::app::{Action, App};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+/// What keys mean depends on what is on screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputMode {
+    Normal,
+    Help,
+    Editing,
+    Confirming,
+}
+
+impl InputMode {
+    pub fn of(app: &App) -> InputMode {
+        match (&app.editor, app.help) {
+            (Some(e), _) if matches!(e.stage, Stage::Confirming(_)) => InputMode::Confirming,
+            (Some(_), _) => InputMode::Editing,
+            (None, true) => InputMode::Help,
+            (None, false) => InputMode::Normal,
+        }
+    }
+}
+
+/// Every binding of the main screen: (keys, what they do). The help overlay and README list these.
+pub const BINDINGS: &[(&str, &str)] = &[
+    ("↑/↓  j/k", "select partition"),
+    ("Tab", "focus next panel"),
+    ("Enter", "detail view of the selected partition"),
+    ("Esc", "back / cancel"),
+    ("e", "edit rate limit (max, min) of the selection"),
+    ("] / [", "raise / lower max by 10% of link speed"),
+    ("u", "undo the last rate change"),
+    ("y", "apply (in the confirmation)"),
+    ("p", "pause / resume sampling"),
+    ("< / >", "sample faster / slower"),
+    ("+ / -", "zoom chart in / out (30 s … 1 h)"),
+    ("r", "chart: show rx instead of tx"),
+    ("c", "chart scale: link / cap / auto"),
+    ("b", "bits ↔ bytes"),
+    ("s", "sort: vf, name, tx, rx, % of cap, drops"),
+    ("t", "next theme"),
+    ("?", "this help"),
+    ("q  Ctrl-C", "quit"),
+];
+
+/// The action a key means in `mode`, if any.
+pub fn action_for(key: KeyEvent, mode: InputMode) -> Option<Action> {
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        return Some(Action::Quit);
+    }
+    match mode {
+        InputMode::Normal => normal(key.code),
+        InputMode::Help => match key.code {
+            KeyCode::Char('?') | KeyCode::Esc | KeyCode::Char('q') => Some(Action::ToggleHelp),
+            _ => None,
+        },
+        InputMode::Editing => match key.code {
+            KeyCode::Char(c) => Some(Action::Input(c)),
+            KeyCode::Backspace | KeyCode::Delete => Some(Action::Erase),
+            KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
+                Some(Action::NextField)
+            }
+            KeyCode::Enter => Some(Action::Submit),
+            KeyCode::Esc => Some(Action::Back),
+            _ => None,
+        },
+        InputMode::Confirming => match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => Some(Action::Confirm),
+            KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('N') => Some(Action::Back),
+            _ => None,
+        },
+    }
+}
+
+fn normal(code: KeyCode) -> Option<Action> {
+    Some(match code {
+        KeyCode::Down | KeyCode::Char('j') => Action::SelectNext,
+        KeyCode::Up | KeyCode::Char('k') => Action::SelectPrev,
+        KeyCode::Tab => Action::FocusNext,
+        KeyCode::Enter => Action::OpenDetail,
+        KeyCode::Esc => Action::Back,
+        KeyCode::Char('q') => Action::Quit,
+        KeyCode::Char('p') => Action::TogglePause,
+        KeyCode::Char('<') => Action::FasterSampling,
+        KeyCode::Char('>') => Action::SlowerSampling,
+        KeyCode::Char('t') => Action::NextTheme,
+        KeyCode::Char('b') => Action::ToggleUnits,
+        KeyCode::Char('r') => Action::ToggleDirection,
+        KeyCode::Char('s') => Action::CycleSort,
+        KeyCode::Char('+') | KeyCode::Char('=') => Action::ZoomIn,
+        KeyCode::Char('-') => Action::ZoomOut,
+        KeyCode::Char('c') => Action::CycleScale,
+        KeyCode::Char('?') => Action::ToggleHelp,
+        KeyCode::Char('e') => Action::EditRate,
+        KeyCode::Char(']') => Action::RaiseMax,
+        KeyCode::Char('[') => Action::LowerMax,
+        KeyCode::Char('u') => Action::Undo,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn main_screen_keys() {
+        let cases = [
+            (KeyCode::Char('j'), Action::SelectNext),
+            (KeyCode::Down, Action::SelectNext),
+            (KeyCode::Char('k'), Action::SelectPrev),
+            (KeyCode::Up, Action::SelectPrev),
+            (KeyCode::Enter, Action::OpenDetail),
+            (KeyCode::Char('q'), Action::Quit),
+            (KeyCode::Char('e'), Action::EditRate),
+            (KeyCode::Char(']'), Action::RaiseMax),
+            (KeyCode::Char('['), Action::LowerMax),
+            (KeyCode::Char('<'), Action::FasterSampling),
+            (KeyCode::Char('>'), Action::SlowerSampling),
+            (KeyCode::Char('+'), Action::ZoomIn),
+            (KeyCode::Char('-'), Action::ZoomOut),
+            (KeyCode::Char('?'), Action::ToggleHelp),
+        ];
+        for (code, want) in cases {
+            assert_eq!(
+                action_for(key(code), InputMode::Normal),
+                Some(want),
+                "{code:?}"
+            );
+        }
+        assert_eq!(action_for(key(KeyCode::Char('x')), InputMode::Normal), None);
+    }
+
+    #[test]
+    fn editor_takes_text_and_confirm_takes_y() {
+        assert_eq!(
+            action_for(key(KeyCode::Char('q')), InputMode::Editing),
+            Some(Action::Input('q'))
+        );
+        assert_eq!(
+            action_for(key(KeyCode::Tab), InputMode::Editing),
+            Some(Action::NextField)
+        );
+        assert_eq!(
+            action_for(key(KeyCode::Enter), InputMode::Editing),
+            Some(Action::Submit)
+        );
+        assert_eq!(
+            action_for(key(KeyCode::Char('y')), InputMode::Confirming),
+            Some(Action::Confirm)
+        );
+        assert_eq!(
+            action_for(key(KeyCode::Char('e')), InputMode::Confirming),
+            None
+        );
+        assert_eq!(action_for(key(KeyCode::Char('j')), InputMode::Help), None);
+    }
+
+    #[test]
+    fn ctrl_c_quits_everywhere_and_releases_are_ignored() {
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        for mode in [
+            InputMode::Normal,
+            InputMode::Help,
+            InputMode::Editing,
+            InputMode::Confirming,
+        ] {
+            assert_eq!(action_for(ctrl_c, mode), Some(Action::Quit));
+        }
+        let mut release = key(KeyCode::Char('q'));
+        release.kind = KeyEventKind::Release;
+        assert_eq!(action_for(release, InputMode::Normal), None);
+    }
+}

@@ -1,0 +1,95 @@
+//! Drawing: one file per panel, all drawn from `app::App` and a `Theme`; no source knowledge.
+
+pub mod chart;
+pub mod contention;
+pub mod detail;
+pub mod editor;
+pub mod header;
+pub mod help;
+pub mod keymap;
+pub mod status;
+pub mod table;
+pub mod text;
+pub mod theme;
+
+use crate::app::{App, View};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+use theme::Theme;
+
+/// The smallest terminal the layout is designed for.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame, app: &App, themes: &[Theme]) {
+    let theme = &themes[app.theme_index.min(themes.len() - 1)];
+    let area = frame.area();
+    frame.render_widget(Block::default().style(theme.base()), area);
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        draw_too_small(frame, area, theme);
+        return;
+    }
+    let [header_area, body, status_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    header::draw(frame, header_area, app, theme);
+    status::draw(frame, status_area, app, theme);
+    match app.view {
+        View::Main => draw_main(frame, body, app, theme),
+        View::Detail => detail::draw(frame, body, app, theme),
+    }
+    if app.help {
+        help::draw(frame, area, theme);
+    }
+    if let Some(editor) = &app.editor {
+        editor::draw(frame, area, app, editor, theme);
+    }
+}
+
+fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let table_height = (app.rows.len() as u16 + 3).clamp(5, area.height / 2 + 2);
+    let [table_area, lower] =
+        Layout::vertical([Constraint::Length(table_height), Constraint::Min(0)]).areas(area);
+    table::draw(frame, table_area, app, theme);
+    let contention_width = if area.width >= 140 { 48 } else { 34 };
+    let [chart_area, contention_area] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(contention_width)]).areas(lower);
+    chart::draw(frame, chart_area, app, theme);
+    contention::draw(frame, contention_area, app, theme);
+}
+
+fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
+    let text = format!(
+        "terminal too small: {}×{}\nvftop needs at least {MIN_WIDTH}×{MIN_HEIGHT}\n(resize, or press q to quit)",
+        area.width, area.height
+    );
+    let centered = Rect {
+        y: area.y + area.height / 2 - area.height.min(3) / 2,
+        height: area.height.min(3),
+        ..area
+    };
+    frame.render_widget(
+        Paragraph::new(text)
+            .style(theme.emphasis())
+            .alignment(ratatui::layout::Alignment::Center)
+            .wrap(Wrap { trim: true }),
+        centered,
+    );
+}
+
+/// A rectangle of `width`×`height` centred in `area` (clipped to it).
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}

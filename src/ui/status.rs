@@ -1,0 +1,32 @@
+//! The status line: read-only banner, the latest toast, or key hints.
+
+use super::theme::Theme;
+use crate::app::App;
+use crate::app::state::Level;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut spans = Vec::new();
+    if let Some(reason) = &app.read_only {
+        spans.push(Span::styled(
+            format!(" READ-ONLY: {reason} "),
+            theme.header(),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    if let Some(toast) = app.current_toast() {
+        spans.push(Span::styled(toast.text.clone(), theme.level(toast.level)));
+    } else if let Some(err) = &app.last_error {
+        spans.push(Span::styled(
+            format!("sampling failed: {err}"),
+            theme.level(Level::Error),
+        ));
+    } else {
+        let hints = "? help  e edit rate  ]/[ step cap  Enter detail  s sort  b bits/bytes  p pause  q quit";
+        spans.push(Span::styled(hints, theme.dimmed()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base()), area);
+}

@@ -1,0 +1,68 @@
+//! Small text helpers shared by panels: rates in the chosen unit, limits, bars.
+
+use crate::metrics::units::{RateUnit, format_rate};
+use crate::model::{BitsPerSec, Mbps, RateLimit};
+
+pub fn rate(r: BitsPerSec, unit: RateUnit) -> String {
+    format_rate(r, unit)
+}
+
+/// `min/max` with `-` for none, e.g. `100M/-`, `-/2G`.
+pub fn limits(limit: RateLimit) -> String {
+    let one = |m: Mbps| {
+        if m.is_unlimited() {
+            "-".to_string()
+        } else {
+            crate::metrics::units::format_mbps(m)
+        }
+    };
+    format!("{}/{}", one(limit.min), one(limit.max))
+}
+
+/// A horizontal bar `width` cells wide, filled to `fraction` (0..=1), in eighths.
+pub fn bar(fraction: f64, width: usize) -> String {
+    const PARTIAL: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+    let eighths = (fraction.clamp(0.0, 1.0) * width as f64 * 8.0).round() as usize;
+    let mut s = "█".repeat(eighths / 8);
+    if eighths % 8 > 0 {
+        s.push(PARTIAL[eighths % 8]);
+    }
+    let used = s.chars().count();
+    s.push_str(&"·".repeat(width.saturating_sub(used)));
+    s
+}
+
+/// Drops per second, compact.
+pub fn per_sec(v: f64) -> String {
+    if v < 0.5 {
+        "0".into()
+    } else if v < 1000.0 {
+        format!("{v:.0}")
+    } else if v < 1e6 {
+        format!("{:.1}k", v / 1e3)
+    } else {
+        format!("{:.1}M", v / 1e6)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_fill_in_eighths() {
+        assert_eq!(bar(0.0, 4), "····");
+        assert_eq!(bar(1.0, 4), "████");
+        assert_eq!(bar(0.5, 4), "██··");
+        assert_eq!(bar(0.53, 4), "██▏·");
+        assert_eq!(bar(7.0, 2), "██");
+    }
+
+    #[test]
+    fn compact_numbers() {
+        assert_eq!(limits(RateLimit::new(100, 0)), "100M/-");
+        assert_eq!(limits(RateLimit::new(0, 2000)), "-/2G");
+        assert_eq!(per_sec(0.2), "0");
+        assert_eq!(per_sec(12_345.0), "12.3k");
+    }
+}

@@ -1,0 +1,95 @@
+//! Shared test fixtures: the demo NIC on a fake clock feeding an App.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+use vftop::app::{Action, App, Effect};
+use vftop::source::sim::SimSource;
+use vftop::source::sim::scenario::Scenario;
+use vftop::source::{FakeClock, Source, SourceKind};
+use vftop::ui::theme::Theme;
+
+pub struct Demo {
+    pub app: App,
+    pub themes: Vec<Theme>,
+    pub sim: SimSource,
+    pub clock: FakeClock,
+}
+
+impl Demo {
+    /// The reference scenario, sampled every second for `seconds` seconds.
+    pub fn new(seconds: u64) -> Demo {
+        let clock = FakeClock::default();
+        let sim = SimSource::new(Scenario::reference(), Arc::new(clock.clone()));
+        let themes = Theme::load_all(None).unwrap();
+        let mut app = App::new(
+            SourceKind::Demo,
+            "demo-host".into(),
+            sim.roles(),
+            themes.iter().map(|t| t.name.clone()).collect(),
+        );
+        app.wall_clock = "12:00:00".into();
+        let mut demo = Demo {
+            app,
+            themes,
+            sim,
+            clock,
+        };
+        demo.run_for(seconds);
+        demo
+    }
+
+    pub fn run_for(&mut self, seconds: u64) {
+        for _ in 0..seconds {
+            self.clock.advance(Duration::from_secs(1));
+            let snapshot = self.sim.sample().unwrap();
+            self.app.ingest(snapshot);
+            self.app.tick(self.clock.now_for_tests());
+        }
+    }
+
+    /// Applies an action; performs a rate change effect synchronously, as the sampler would.
+    pub fn act(&mut self, action: Action) {
+        if let Some(Effect::Apply(change)) = self.app.handle(action) {
+            let result = self.sim.apply(&change);
+            self.app.applied(change, result);
+        }
+    }
+
+    pub fn render(
+        &self,
+        width: u16,
+        height: u16,
+    ) -> ratatui::Terminal<ratatui::backend::TestBackend> {
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
+        terminal
+            .draw(|f| vftop::ui::draw(f, &self.app, &self.themes))
+            .unwrap();
+        terminal
+    }
+
+    pub fn screen(&self, width: u16, height: u16) -> String {
+        let terminal = self.render(width, height);
+        let buffer = terminal.backend().buffer();
+        (0..height)
+            .map(|y| {
+                (0..width)
+                    .map(|x| buffer[(x, y)].symbol().to_string())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+trait NowForTests {
+    fn now_for_tests(&self) -> Duration;
+}
+
+impl NowForTests for FakeClock {
+    fn now_for_tests(&self) -> Duration {
+        use vftop::source::Clock;
+        self.now()
+    }
+}

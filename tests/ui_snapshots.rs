@@ -1,0 +1,114 @@
+//! Snapshot tests of every screen, rendered with ratatui's TestBackend from the demo NIC on a
+//! fake clock with the reference scenario's fixed seed.
+
+mod common;
+
+use common::Demo;
+use vftop::app::Action;
+
+fn type_text(demo: &mut Demo, text: &str) {
+    text.chars().for_each(|c| demo.act(Action::Input(c)));
+}
+
+#[test]
+fn main_screen_80x24() {
+    let demo = Demo::new(61);
+    insta::assert_snapshot!(demo.screen(80, 24));
+}
+
+#[test]
+fn main_screen_160x48() {
+    let demo = Demo::new(61);
+    insta::assert_snapshot!(demo.screen(160, 48));
+}
+
+#[test]
+fn too_small_terminal_says_so() {
+    let demo = Demo::new(3);
+    let screen = demo.screen(60, 20);
+    assert!(screen.contains("terminal too small: 60×20"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn detail_view() {
+    let mut demo = Demo::new(61);
+    demo.act(Action::SelectNext);
+    demo.act(Action::OpenDetail);
+    insta::assert_snapshot!(demo.screen(120, 36));
+}
+
+#[test]
+fn help_overlay() {
+    let mut demo = Demo::new(10);
+    demo.act(Action::ToggleHelp);
+    insta::assert_snapshot!(demo.screen(100, 30));
+}
+
+#[test]
+fn rate_editor_with_inline_error() {
+    let mut demo = Demo::new(20);
+    demo.act(Action::SelectNext);
+    demo.act(Action::EditRate);
+    demo.act(Action::Erase);
+    demo.act(Action::Erase);
+    type_text(&mut demo, "500X");
+    demo.act(Action::Submit);
+    insta::assert_snapshot!(demo.screen(100, 30));
+}
+
+#[test]
+fn confirmation_shows_old_new_and_command() {
+    let mut demo = Demo::new(20);
+    demo.act(Action::SelectNext);
+    demo.act(Action::EditRate);
+    demo.act(Action::Erase);
+    demo.act(Action::Erase);
+    type_text(&mut demo, "500M");
+    demo.act(Action::Submit);
+    let screen = demo.screen(100, 30);
+    assert!(
+        screen.contains("ip link set dev ens1f0 vf 1 max_tx_rate 500 min_tx_rate 0"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn applied_change_shows_in_table_and_model() {
+    let mut demo = Demo::new(20);
+    demo.act(Action::SelectNext);
+    demo.act(Action::EditRate);
+    demo.act(Action::Erase);
+    demo.act(Action::Erase);
+    type_text(&mut demo, "500M");
+    demo.act(Action::Submit);
+    demo.act(Action::Confirm);
+    demo.run_for(5);
+    let row = demo.app.selected_row().unwrap();
+    assert_eq!(row.vf.rate.max.0, 500);
+    assert!(row.rates.tx.0 <= 500e6 * 1.001, "{:?}", row.rates);
+    insta::assert_snapshot!(demo.screen(100, 30));
+}
+
+#[test]
+fn each_theme_renders() {
+    let mut demo = Demo::new(5);
+    for _ in 0..demo.themes.len() {
+        let terminal = demo.render(100, 30);
+        let theme = demo.app.theme_name().to_string();
+        let colours: std::collections::HashSet<_> = terminal
+            .backend()
+            .buffer()
+            .content
+            .iter()
+            .map(|c| c.fg)
+            .collect();
+        if theme == "mono" {
+            assert_eq!(colours.len(), 1, "mono uses no colour: {colours:?}");
+        } else {
+            assert!(colours.len() > 3, "{theme} has colours: {colours:?}");
+        }
+        demo.act(Action::NextTheme);
+    }
+}
