@@ -59,7 +59,11 @@ async fn event_loop(
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
+    let panic_at = test_panic_deadline();
     loop {
+        if panic_at.is_some_and(|at| std::time::Instant::now() >= at) {
+            panic!("test panic requested (VFTOP_TEST_PANIC_AFTER_MS)");
+        }
         app.tick(clock.now());
         app.wall_clock = wall_clock();
         terminal.draw(|f| ui::draw(f, app, themes))?;
@@ -93,6 +97,15 @@ async fn event_loop(
             },
         }
     }
+}
+
+/// For the end-to-end test of terminal restoration on panic: `VFTOP_TEST_PANIC_AFTER_MS=N`.
+fn test_panic_deadline() -> Option<std::time::Instant> {
+    let ms: u64 = std::env::var("VFTOP_TEST_PANIC_AFTER_MS")
+        .ok()?
+        .parse()
+        .ok()?;
+    Some(std::time::Instant::now() + Duration::from_millis(ms))
 }
 
 /// Local time of day, `HH:MM:SS`.

@@ -182,3 +182,24 @@ mod tests {
         assert_eq!(action_for(release, InputMode::Normal), None);
     }
 }
+
+#[cfg(test)]
+mod readme {
+    /// Every key of the help overlay is documented in the README's keys table.
+    #[test]
+    fn readme_lists_every_binding() {
+        let readme = include_str!("../../README.md");
+        let table: String = readme
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for (keys, _) in super::BINDINGS {
+            for key in keys.split_whitespace().filter(|k| *k != "/") {
+                for part in key.split('/') {
+                    assert!(table.contains(part), "README keys table lacks {part}");
+                }
+            }
+        }
+    }
+}

@@ -93,3 +93,5 @@ impl NowForTests for FakeClock {
         self.now()
     }
 }
+
+pub mod tmux;

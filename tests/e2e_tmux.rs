@@ -1,0 +1,185 @@
+//! End-to-end: the built binary with --demo in tmux, driven by keys, read from the screen.
+
+mod common;
+
+use common::tmux::{Tmux, have_tmux, require};
+
+const BIN: &str = env!("CARGO_BIN_EXE_vftop");
+
+/// The TX column of the row whose partition is `name`.
+fn tx_of(screen: &str, name: &str) -> String {
+    let line = screen
+        .lines()
+        .find(|l| l.contains(name))
+        .unwrap_or_else(|| panic!("no row {name}:\n{screen}"));
+    line.split("  ")
+        .map(str::trim)
+        .find(|c| c.ends_with("b/s"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Checks the shell in the pane works and the terminal is back in cooked mode with echo.
+fn assert_shell_usable(tmux: &Tmux) {
+    tmux.type_text("echo \"modes: $(stty -a | tr ' ;' '\\n\\n' | grep -x -e '-\\?icanon' -e '-\\?echo' | tr '\\n' ' ')end-$((40+2))\"");
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_text("end-42");
+    assert!(
+        screen.contains("modes: icanon echo end-42"),
+        "terminal not restored:\n{screen}"
+    );
+}
+
+#[test]
+fn demo_starts_moves_edits_and_quits_cleanly() {
+    if !require(have_tmux(), "tmux is not installed") {
+        return;
+    }
+    let tmux = Tmux::start("main", 120, 36);
+    tmux.type_text(&format!("{BIN} --demo --log /dev/null"));
+    tmux.send(&["Enter"]);
+    let first = tmux.wait_for("two samples", |s| {
+        s.contains("Partitions") && !tx_of(s, "NFS").starts_with("0.00")
+    });
+    let nfs_before = tx_of(&first, "NFS");
+    let later = tmux.wait_for("numbers to move", |s| tx_of(s, "NFS") != nfs_before);
+    assert!(later.contains("Contention"), "{later}");
+
+    tmux.send(&["?"]);
+    tmux.wait_text("Keys · ? or Esc closes");
+    tmux.send(&["Escape"]);
+    tmux.wait_for("help closed", |s| !s.contains("Keys · ?"));
+
+    tmux.send(&["j", "e"]);
+    tmux.wait_text("Rate limit · Backup");
+    tmux.send(&["BSpace", "BSpace"]);
+    tmux.type_text("500M");
+    tmux.send(&["Enter"]);
+    tmux.wait_text("ip link set dev ens1f0 vf 1 max_tx_rate 500 min_tx_rate 0");
+    tmux.send(&["y"]);
+    let applied = tmux.wait_for("new cap in the table", |s| {
+        s.lines()
+            .any(|l| l.contains("Backup") && l.contains("-/500M"))
+    });
+    assert!(applied.contains("applied"), "{applied}");
+
+    tmux.send(&["q"]);
+    tmux.wait_for("vftop to exit", |s| !s.contains("Partitions"));
+    assert_shell_usable(&tmux);
+}
+
+#[test]
+fn bad_rate_text_is_explained_and_nothing_changes() {
+    if !require(have_tmux(), "tmux is not installed") {
+        return;
+    }
+    let tmux = Tmux::start("badrate", 100, 30);
+    tmux.type_text(&format!("{BIN} --demo --log /dev/null"));
+    tmux.send(&["Enter"]);
+    tmux.wait_text("Partitions");
+    tmux.send(&["j", "e", "BSpace", "BSpace"]);
+    tmux.type_text("fast");
+    tmux.send(&["Enter"]);
+    tmux.wait_text("'fast' is not a number");
+    tmux.send(&["Escape"]);
+    let screen = tmux.wait_for("editor closed", |s| !s.contains("Rate limit"));
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("Backup") && l.contains("-/2G")),
+        "{screen}"
+    );
+    tmux.send(&["q"]);
+    tmux.wait_for("vftop to exit", |s| !s.contains("Partitions"));
+}
+
+fn signal_restores_terminal(signal: &str) {
+    if !require(have_tmux(), "tmux is not installed") {
+        return;
+    }
+    let tag = signal.to_lowercase();
+    let tmux = Tmux::start(&tag, 100, 30);
+    let seed = 4000 + signal.len() as u64 * 7 + std::process::id() as u64 % 1000;
+    tmux.type_text(&format!(
+        "{BIN} --demo --seed {seed} --log /dev/null; echo exit=$?"
+    ));
+    tmux.send(&["Enter"]);
+    tmux.wait_text("Partitions");
+    let status = std::process::Command::new("pkill")
+        .args([
+            &format!("-{signal}"),
+            "-f",
+            &format!("vftop --demo --seed {seed} "),
+        ])
+        .status()
+        .expect("pkill");
+    assert!(status.success(), "pkill found no vftop");
+    let screen = tmux.wait_text("exit=");
+    assert!(
+        screen.contains(&format!("stopped by SIG{signal}")),
+        "{screen}"
+    );
+    assert_shell_usable(&tmux);
+}
+
+#[test]
+fn sigterm_restores_terminal() {
+    signal_restores_terminal("TERM");
+}
+
+#[test]
+fn sighup_restores_terminal() {
+    signal_restores_terminal("HUP");
+}
+
+#[test]
+fn panic_restores_terminal_and_prints_message() {
+    if !require(have_tmux(), "tmux is not installed") {
+        return;
+    }
+    let tmux = Tmux::start("panic", 100, 30);
+    tmux.type_text(&format!(
+        "VFTOP_TEST_PANIC_AFTER_MS=1500 {BIN} --demo --log /dev/null; echo exit=$?"
+    ));
+    tmux.send(&["Enter"]);
+    tmux.wait_text("Partitions");
+    let screen = tmux.wait_text("exit=");
+    assert!(screen.contains("test panic requested"), "{screen}");
+    assert_shell_usable(&tmux);
+}
+
+#[test]
+fn unknown_theme_lists_available_ones() {
+    let out = std::process::Command::new(BIN)
+        .args(["--demo", "--theme", "nope"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown theme 'nope'; available: dark, light, high-contrast, mono"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_scenario_names_file_line_and_column() {
+    let path = std::env::temp_dir().join(format!("vftop-bad-{}.toml", std::process::id()));
+    std::fs::write(
+        &path,
+        "[[pf]]\nname = \"p\"\nlink_speed = \"10G\"\nbogus = 1\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(BIN)
+        .arg("--scenario")
+        .arg(&path)
+        .output()
+        .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{}:4:1:", path.display())) && err.contains("bogus"),
+        "{err}"
+    );
+}

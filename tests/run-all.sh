@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The one command that runs every vftop test on a fresh Debian machine (run as root, or with
+# sudo available, so it can install what the tests need and create network namespaces).
+#
+# Installs (apt): tmux, iproute2, ethtool, procps — the end-to-end and real-kernel tests' tools.
+# Runs: cargo fmt --check, cargo clippy -D warnings, and cargo test (unit, snapshot, real-kernel,
+# tmux end-to-end). Tests that cannot run print SKIPPED; with VFTOP_REQUIRE_ALL=1 they fail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+for tool in tmux:tmux ip:iproute2 ethtool:ethtool pkill:procps; do
+    command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool#*:}")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    echo "== installing ${need_apt[*]}"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --all-targets --locked
