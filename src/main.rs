@@ -9,6 +9,7 @@ use vftop::app::report::json_report;
 use vftop::cli::Cli;
 use vftop::config;
 use vftop::sampler::Sampler;
+use vftop::source::kernel::{KernelSource, LinkFilter};
 use vftop::source::sim::SimSource;
 use vftop::source::sim::scenario::Scenario;
 use vftop::source::{Clock, Source, SystemClock};
@@ -75,9 +76,7 @@ fn theme_name(cli: &Cli) -> String {
 
 fn open_source(cli: &Cli, clock: Arc<dyn Clock>) -> anyhow::Result<Box<dyn Source>> {
     if !cli.is_demo() {
-        bail!(
-            "no --demo given and the kernel source is not available in this build; try: vftop --demo"
-        );
+        return open_kernel(cli, clock);
     }
     let mut scenario = match &cli.scenario {
         Some(path) => Scenario::load(path)?,
@@ -87,6 +86,29 @@ fn open_source(cli: &Cli, clock: Arc<dyn Clock>) -> anyhow::Result<Box<dyn Sourc
         scenario.seed = seed;
     }
     Ok(Box::new(SimSource::new(scenario, clock)))
+}
+
+fn open_kernel(cli: &Cli, clock: Arc<dyn Clock>) -> anyhow::Result<Box<dyn Source>> {
+    let filter = LinkFilter {
+        interfaces: cli.interfaces.clone(),
+        all_links: cli.all_links,
+    };
+    let mut source = KernelSource::open(filter, clock)?;
+    let first = source.sample()?;
+    if let Some(missing) = cli.interfaces.iter().find(|i| first.pf(i).is_none()) {
+        bail!(
+            "no interface named {missing} among the {} links the kernel listed",
+            source.links_seen()
+        );
+    }
+    if first.pfs.is_empty() {
+        bail!(
+            "no PF with SR-IOV VFs found among the {} network interfaces in this namespace.\n\
+             Try `vftop --demo` for the simulated NIC, or `vftop --all-links` to watch ordinary interfaces.",
+            source.links_seen()
+        );
+    }
+    Ok(Box::new(source))
 }
 
 fn headless(mut source: Box<dyn Source>, cli: &Cli) -> anyhow::Result<ExitCode> {

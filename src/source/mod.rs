@@ -1,5 +1,6 @@
 //! Where snapshots come from and where rate changes go: the kernel, the simulated NIC, a clock.
 
+pub mod kernel;
 pub mod sim;
 
 use crate::model::{Capabilities, RateChange, RateLimit, RoleMap, Snapshot};

@@ -1,0 +1,199 @@
+//! Parses `RTM_NEWLINK` messages (link dump with `RTEXT_FILTER_VF`) into plain data.
+//! Pure and total: any byte string yields a result or an error, never a panic; unknown and
+//! malformed attributes are skipped and counted.
+
+use super::attr::{Attr, Attrs, u32_at};
+use crate::model::{CounterOrigin, Counters, MacAddr, Mbps, RateLimit, Vf, VfLinkState};
+use linux_raw_sys::netlink as nl;
+
+/// `struct ifinfomsg` is 16 bytes.
+const IFINFOMSG_LEN: usize = 16;
+
+/// One link from the dump.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LinkMessage {
+    pub ifindex: u32,
+    pub flags: u32,
+    pub name: String,
+    pub kind: Option<String>,
+    pub parent_dev: Option<String>,
+    pub parent_bus: Option<String>,
+    pub num_vf: Option<u32>,
+    pub stats64: Option<Counters>,
+    pub vfs: Vec<Vf>,
+    /// The VF list ended early: malformed, or fewer entries than `IFLA_NUM_VF`.
+    pub vfs_truncated: bool,
+    /// Attributes skipped: unknown types we do not use are not counted, malformed ones are.
+    pub malformed: u64,
+}
+
+/// Why a message could not be read as a link at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkParseError {
+    #[error("link message shorter than struct ifinfomsg ({0} bytes)")]
+    Short(usize),
+}
+
+const fn t(v: u32) -> u16 {
+    v as u16
+}
+
+/// Parses the payload of one `RTM_NEWLINK` message.
+pub fn parse_link(payload: &[u8]) -> Result<LinkMessage, LinkParseError> {
+    if payload.len() < IFINFOMSG_LEN {
+        return Err(LinkParseError::Short(payload.len()));
+    }
+    let mut link = LinkMessage {
+        ifindex: u32_at(payload, 4).unwrap_or(0),
+        flags: u32_at(payload, 8).unwrap_or(0),
+        ..Default::default()
+    };
+    let mut attrs = Attrs::new(&payload[IFINFOMSG_LEN..]);
+    for attr in attrs.by_ref() {
+        read_link_attr(&mut link, attr);
+    }
+    link.malformed += u64::from(attrs.malformed);
+    if let Some(n) = link.num_vf
+        && (link.vfs.len() as u32) < n
+    {
+        link.vfs_truncated = true;
+    }
+    Ok(link)
+}
+
+fn read_link_attr(link: &mut LinkMessage, attr: Attr) {
+    match attr.kind {
+        k if k == t(nl::IFLA_IFNAME as u32) => link.name = attr.string().unwrap_or_default(),
+        k if k == t(nl::IFLA_NUM_VF as u32) => link.num_vf = attr.u32(),
+        k if k == t(nl::IFLA_STATS64 as u32) => link.stats64 = stats64(attr.payload),
+        k if k == t(nl::IFLA_PARENT_DEV_NAME as u32) => link.parent_dev = attr.string(),
+        k if k == t(nl::IFLA_PARENT_DEV_BUS_NAME as u32) => link.parent_bus = attr.string(),
+        k if k == t(nl::IFLA_LINKINFO as u32) => link.kind = link_kind(attr),
+        k if k == t(nl::IFLA_VFINFO_LIST as u32) => read_vf_list(link, attr),
+        _ => {}
+    }
+}
+
+fn link_kind(attr: Attr) -> Option<String> {
+    attr.nested()
+        .find(|a| a.kind == t(nl::IFLA_INFO_KIND as u32))
+        .and_then(|a| a.string())
+}
+
+/// `struct rtnl_link_stats64`: rx_packets, tx_packets, rx_bytes, tx_bytes, rx_errors,
+/// tx_errors, rx_dropped, tx_dropped, multicast, … (u64 each).
+fn stats64(b: &[u8]) -> Option<Counters> {
+    let at = |i: usize| super::attr::u64_at(b, i * 8);
+    Some(Counters {
+        rx_packets: at(0)?,
+        tx_packets: at(1)?,
+        rx_bytes: at(2)?,
+        tx_bytes: at(3)?,
+        rx_dropped: at(6)?,
+        tx_dropped: at(7)?,
+        multicast: at(8)?,
+        broadcast: 0,
+        origin: CounterOrigin::Netdev,
+    })
+}
+
+fn read_vf_list(link: &mut LinkMessage, list: Attr) {
+    let mut entries = list.nested();
+    for entry in entries.by_ref() {
+        if entry.kind != t(nl::IFLA_VF_INFO as u32) {
+            link.malformed += 1;
+            continue;
+        }
+        match parse_vf(entry) {
+            Some((vf, malformed)) => {
+                link.malformed += malformed;
+                link.vfs.push(vf);
+            }
+            None => link.malformed += 1,
+        }
+    }
+    if entries.malformed {
+        link.malformed += 1;
+        link.vfs_truncated = true;
+    }
+}
+
+/// Parses one `IFLA_VF_INFO`; `None` when it has no VF index (no `IFLA_VF_MAC`).
+fn parse_vf(entry: Attr) -> Option<(Vf, u64)> {
+    let mut vf = Vf {
+        spoofchk: None,
+        trust: None,
+        ..Default::default()
+    };
+    let mut index = None;
+    let mut malformed = 0;
+    let mut attrs = entry.nested();
+    for a in attrs.by_ref() {
+        let p = a.payload;
+        let ok = match a.kind {
+            k if k == t(nl::IFLA_VF_MAC as u32) => {
+                index = u32_at(p, 0);
+                p.get(4..10)
+                    .map(|m| vf.mac = MacAddr([m[0], m[1], m[2], m[3], m[4], m[5]]))
+                    .is_some()
+            }
+            k if k == t(nl::IFLA_VF_VLAN as u32) => (|| {
+                vf.vlan = u32_at(p, 4)? as u16;
+                vf.qos = u32_at(p, 8)? as u8;
+                Some(())
+            })()
+            .is_some(),
+            k if k == t(nl::IFLA_VF_TX_RATE as u32) => {
+                u32_at(p, 4).map(|r| vf.legacy_tx_rate = Mbps(r)).is_some()
+            }
+            k if k == t(nl::IFLA_VF_RATE as u32) => (|| {
+                vf.rate = RateLimit {
+                    min: Mbps(u32_at(p, 4)?),
+                    max: Mbps(u32_at(p, 8)?),
+                };
+                Some(())
+            })()
+            .is_some(),
+            k if k == t(nl::IFLA_VF_SPOOFCHK as u32) => {
+                u32_at(p, 4).map(|v| vf.spoofchk = setting(v)).is_some()
+            }
+            k if k == t(nl::IFLA_VF_TRUST as u32) => {
+                u32_at(p, 4).map(|v| vf.trust = setting(v)).is_some()
+            }
+            k if k == t(nl::IFLA_VF_LINK_STATE as u32) => u32_at(p, 4)
+                .map(|v| vf.link_state = VfLinkState::from_kernel(v))
+                .is_some(),
+            k if k == t(nl::IFLA_VF_STATS as u32) => read_vf_stats(&mut vf.counters, a),
+            _ => true,
+        };
+        malformed += u64::from(!ok);
+    }
+    malformed += u64::from(attrs.malformed);
+    vf.index = index?;
+    vf.counters.origin = CounterOrigin::VfStats;
+    Some((vf, malformed))
+}
+
+/// Spoof check and trust are u32 settings; `u32::MAX` (-1) means the driver does not report it.
+fn setting(v: u32) -> Option<bool> {
+    (v != u32::MAX).then_some(v != 0)
+}
+
+fn read_vf_stats(c: &mut Counters, stats: Attr) -> bool {
+    let mut attrs = stats.nested();
+    for a in attrs.by_ref() {
+        let Some(v) = a.u64() else { continue };
+        match a.kind {
+            k if k == t(nl::IFLA_VF_STATS_RX_PACKETS as u32) => c.rx_packets = v,
+            k if k == t(nl::IFLA_VF_STATS_TX_PACKETS as u32) => c.tx_packets = v,
+            k if k == t(nl::IFLA_VF_STATS_RX_BYTES as u32) => c.rx_bytes = v,
+            k if k == t(nl::IFLA_VF_STATS_TX_BYTES as u32) => c.tx_bytes = v,
+            k if k == t(nl::IFLA_VF_STATS_BROADCAST as u32) => c.broadcast = v,
+            k if k == t(nl::IFLA_VF_STATS_MULTICAST as u32) => c.multicast = v,
+            k if k == t(nl::IFLA_VF_STATS_RX_DROPPED as u32) => c.rx_dropped = v,
+            k if k == t(nl::IFLA_VF_STATS_TX_DROPPED as u32) => c.tx_dropped = v,
+            _ => {}
+        }
+    }
+    !attrs.malformed
+}

@@ -1,0 +1,378 @@
+//! The real kernel: rtnetlink link dumps, ethtool ioctls and sysfs, and VF rate changes.
+
+pub mod attr;
+pub mod ethtool;
+pub mod link;
+pub mod rtnl;
+pub mod sysfs;
+
+use super::{ApplyError, Clock, SampleError, Source, SourceKind};
+use crate::model::{
+    Capabilities, CounterOrigin, Counters, Pf, RateChange, RateLimit, Snapshot, Vf,
+};
+use ethtool::Ethtool;
+use link::LinkMessage;
+use rtnl::{KernelError, Rtnl, RtnlError};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use sysfs::Sysfs;
+
+/// How a rate change is retried while the device says busy (EBUSY/EAGAIN).
+const BUSY_RETRIES: u32 = 4;
+const BUSY_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Which links become PFs in snapshots.
+#[derive(Clone, Debug, Default)]
+pub struct LinkFilter {
+    /// Only these names (empty: all).
+    pub interfaces: Vec<String>,
+    /// Also ordinary links without VFs (rates from `IFLA_STATS64`).
+    pub all_links: bool,
+}
+
+impl LinkFilter {
+    fn wants(&self, link: &LinkMessage) -> bool {
+        let named = self.interfaces.is_empty() || self.interfaces.contains(&link.name);
+        let has_vfs = link.num_vf.unwrap_or(0) > 0 || !link.vfs.is_empty();
+        named && (has_vfs || self.all_links || !self.interfaces.is_empty()) && link.name != "lo"
+    }
+}
+
+/// The kernel source: one `RTM_GETLINK` dump per sample, ethtool and sysfs for the rest.
+pub struct KernelSource {
+    rtnl: Rtnl,
+    ethtool: Option<Ethtool>,
+    sysfs: Sysfs,
+    filter: LinkFilter,
+    clock: Arc<dyn Clock>,
+    drivers: HashMap<String, String>,
+    links_seen: usize,
+}
+
+impl KernelSource {
+    pub fn open(filter: LinkFilter, clock: Arc<dyn Clock>) -> Result<KernelSource, SampleError> {
+        let rtnl = Rtnl::open().map_err(|e| SampleError::Netlink(e.to_string()))?;
+        let ethtool = Ethtool::open().ok();
+        Ok(KernelSource {
+            rtnl,
+            ethtool,
+            sysfs: Sysfs::default(),
+            filter,
+            clock,
+            drivers: HashMap::new(),
+            links_seen: 0,
+        })
+    }
+
+    /// How many links the last dump held (for "no PF with VFs among N interfaces").
+    pub fn links_seen(&self) -> usize {
+        self.links_seen
+    }
+
+    fn driver_of(&mut self, name: &str) -> String {
+        if let Some(d) = self.drivers.get(name) {
+            return d.clone();
+        }
+        let driver = self
+            .ethtool
+            .as_ref()
+            .and_then(|e| e.driver(name).ok())
+            .filter(|d| !d.is_empty())
+            .or_else(|| self.sysfs.driver(name))
+            .unwrap_or_else(|| "unknown".into());
+        self.drivers.insert(name.to_string(), driver.clone());
+        driver
+    }
+
+    fn driver_stats(&self, name: &str) -> Vec<crate::model::DriverStat> {
+        self.ethtool
+            .as_ref()
+            .and_then(|e| e.stats(name).ok())
+            .unwrap_or_default()
+    }
+
+    fn build_pf(&mut self, link: &LinkMessage, by_name: &HashMap<&str, &LinkMessage>) -> Pf {
+        let netdevs = self.sysfs.vf_netdevs(&link.name);
+        let vfs = link
+            .vfs
+            .iter()
+            .map(|vf| self.build_vf(vf, netdevs.get(&vf.index), by_name))
+            .collect();
+        Pf {
+            name: link.name.clone(),
+            ifindex: link.ifindex,
+            driver: self.driver_of(&link.name),
+            pci: link
+                .parent_dev
+                .clone()
+                .or_else(|| self.sysfs.pci_address(&link.name)),
+            link_speed: self
+                .ethtool
+                .as_ref()
+                .and_then(|e| e.link_speed(&link.name).ok().flatten()),
+            num_vfs: link.num_vf.unwrap_or(0),
+            vfs_truncated: link.vfs_truncated,
+            vfs,
+            counters: link.stats64.unwrap_or_default(),
+            driver_stats: self.driver_stats(&link.name),
+        }
+    }
+
+    fn build_vf(
+        &self,
+        vf: &Vf,
+        netdev: Option<&String>,
+        by_name: &HashMap<&str, &LinkMessage>,
+    ) -> Vf {
+        let mut out = vf.clone();
+        out.netdev = netdev.cloned();
+        if let Some(name) = netdev {
+            out.driver_stats = self.driver_stats(name);
+            if let Some(counters) = netdev_fallback(
+                &vf.counters,
+                by_name.get(name.as_str()).and_then(|l| l.stats64),
+            ) {
+                out.counters = counters;
+            }
+        }
+        out
+    }
+
+    fn current_vf(
+        &mut self,
+        change: &RateChange,
+    ) -> Result<(u32, Vf, Option<crate::model::Mbps>), ApplyError> {
+        let what = format!("{} vf {}", change.key.pf, change.key.vf);
+        let dump = self.rtnl.dump_links().map_err(|e| ApplyError::Kernel {
+            message: e.to_string(),
+        })?;
+        let link = dump
+            .links
+            .iter()
+            .find(|l| l.name == change.key.pf)
+            .ok_or(ApplyError::Vanished { what: what.clone() })?;
+        let vf = link
+            .vfs
+            .iter()
+            .find(|v| v.index == change.key.vf)
+            .ok_or(ApplyError::Vanished { what })?;
+        let speed = self
+            .ethtool
+            .as_ref()
+            .and_then(|e| e.link_speed(&link.name).ok().flatten());
+        Ok((link.ifindex, vf.clone(), speed))
+    }
+
+    fn set_with_retry(&mut self, ifindex: u32, vf: u32, new: RateLimit) -> Result<(), RtnlError> {
+        let mut attempt = 0;
+        loop {
+            match self.rtnl.set_vf_rate(ifindex, vf, new.min.0, new.max.0) {
+                Err(RtnlError::Kernel(KernelError { errno, .. }))
+                    if (errno == libc::EBUSY || errno == libc::EAGAIN)
+                        && attempt + 1 < BUSY_RETRIES =>
+                {
+                    attempt += 1;
+                    std::thread::sleep(BUSY_BACKOFF * 2u32.pow(attempt));
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// Where the PF driver reports no per-VF traffic (igb: `IFLA_VF_STATS` always 0) but the VF's
+/// own host netdev has counters, those are the VF's traffic.
+pub fn netdev_fallback(vf_stats: &Counters, netdev: Option<Counters>) -> Option<Counters> {
+    let netdev = netdev?;
+    (vf_stats.is_all_zero() && !netdev.is_all_zero()).then_some(Counters {
+        origin: CounterOrigin::VfNetdev,
+        ..netdev
+    })
+}
+
+/// Turns a kernel refusal into words, with the driver's known reasons where the kernel gives none.
+pub fn explain(
+    error: RtnlError,
+    driver: &str,
+    new: RateLimit,
+    link: Option<crate::model::Mbps>,
+    what: String,
+) -> ApplyError {
+    let RtnlError::Kernel(KernelError { errno, extack }) = error else {
+        return ApplyError::Kernel {
+            message: error.to_string(),
+        };
+    };
+    match errno {
+        libc::EPERM | libc::EACCES => ApplyError::PermissionDenied,
+        libc::EOPNOTSUPP => ApplyError::NotSupported {
+            driver: driver.into(),
+            extack,
+        },
+        libc::ENODEV | libc::ENOENT => ApplyError::Vanished { what },
+        libc::EBUSY | libc::EAGAIN => ApplyError::Busy {
+            attempts: BUSY_RETRIES,
+            errno: std::io::Error::from_raw_os_error(errno).to_string(),
+        },
+        libc::EINVAL => ApplyError::KernelInvalid {
+            reason: extack.unwrap_or_else(|| known_einval(driver, new, link)),
+        },
+        _ => ApplyError::Kernel {
+            message: KernelError { errno, extack }.to_string(),
+        },
+    }
+}
+
+fn known_einval(driver: &str, new: RateLimit, link: Option<crate::model::Mbps>) -> String {
+    let max_only = Capabilities::for_driver(driver).min_rate == crate::model::Support::No;
+    if max_only && !new.min.is_unlimited() {
+        return format!("the {driver} driver has no minimum rate (min must be 0)");
+    }
+    if let Some(link) = link
+        && new.max > link
+    {
+        return format!("max {} is above the link speed {link}", new.max);
+    }
+    format!(
+        "the {driver} driver refused min {} max {} (no further reason given)",
+        new.min, new.max
+    )
+}
+
+impl Source for KernelSource {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Kernel
+    }
+
+    fn sample(&mut self) -> Result<Snapshot, SampleError> {
+        let dump = self
+            .rtnl
+            .dump_links()
+            .map_err(|e| SampleError::Netlink(e.to_string()))?;
+        let taken_at = self.clock.now();
+        self.links_seen = dump.links.len();
+        let by_name: HashMap<&str, &LinkMessage> =
+            dump.links.iter().map(|l| (l.name.as_str(), l)).collect();
+        let wanted: Vec<&LinkMessage> =
+            dump.links.iter().filter(|l| self.filter.wants(l)).collect();
+        let pfs = wanted
+            .into_iter()
+            .map(|l| self.build_pf(l, &by_name))
+            .collect();
+        Ok(Snapshot {
+            taken_at,
+            pfs,
+            skipped_attributes: dump.malformed,
+        })
+    }
+
+    fn apply(&mut self, change: &RateChange) -> Result<RateLimit, ApplyError> {
+        let new = change.new;
+        if !new.max.is_unlimited() && new.min > new.max {
+            return Err(ApplyError::Invalid(format!(
+                "min {} is above max {}",
+                new.min, new.max
+            )));
+        }
+        let what = format!("{} vf {}", change.key.pf, change.key.vf);
+        let (ifindex, _, speed) = self.current_vf(change)?;
+        let driver = self.driver_of(&change.key.pf);
+        self.set_with_retry(ifindex, change.key.vf, new)
+            .map_err(|e| explain(e, &driver, new, speed, what))?;
+        let (_, after, _) = self.current_vf(change)?;
+        Ok(after.rate)
+    }
+
+    fn capabilities(&self, pf: &str) -> Capabilities {
+        self.drivers
+            .get(pf)
+            .map(|d| Capabilities::for_driver(d))
+            .unwrap_or(Capabilities::UNKNOWN)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fallback_only_when_vf_stats_are_empty() {
+        let netdev = Counters {
+            tx_bytes: 10,
+            origin: CounterOrigin::Netdev,
+            ..Default::default()
+        };
+        let zero = Counters {
+            origin: CounterOrigin::VfStats,
+            ..Default::default()
+        };
+        assert_eq!(
+            netdev_fallback(&zero, Some(netdev)).unwrap().origin,
+            CounterOrigin::VfNetdev
+        );
+        let real = Counters {
+            tx_bytes: 5,
+            ..zero
+        };
+        assert_eq!(netdev_fallback(&real, Some(netdev)), None);
+        assert_eq!(netdev_fallback(&zero, Some(Counters::default())), None);
+        assert_eq!(netdev_fallback(&zero, None), None);
+    }
+
+    #[test]
+    fn refusals_are_explained_per_driver() {
+        let einval = || {
+            RtnlError::Kernel(KernelError {
+                errno: libc::EINVAL,
+                extack: None,
+            })
+        };
+        let what = || "eth0 vf 1".to_string();
+        let link = Some(crate::model::Mbps(1000));
+        let e = explain(einval(), "igb", RateLimit::new(10, 100), link, what());
+        assert_eq!(
+            e.to_string(),
+            "the kernel rejected the rate (EINVAL): the igb driver has no minimum rate (min must be 0)"
+        );
+        let e = explain(einval(), "igb", RateLimit::new(0, 5000), link, what());
+        assert!(
+            e.to_string().contains("max 5G is above the link speed 1G"),
+            "{e}"
+        );
+        let with_extack = RtnlError::Kernel(KernelError {
+            errno: libc::EINVAL,
+            extack: Some("bad rate".into()),
+        });
+        assert!(
+            explain(with_extack, "x", RateLimit::new(0, 1), link, what())
+                .to_string()
+                .ends_with("bad rate")
+        );
+        let eperm = RtnlError::Kernel(KernelError {
+            errno: libc::EPERM,
+            extack: None,
+        });
+        assert_eq!(
+            explain(eperm, "igb", RateLimit::default(), link, what()),
+            ApplyError::PermissionDenied
+        );
+        let eop = RtnlError::Kernel(KernelError {
+            errno: libc::EOPNOTSUPP,
+            extack: None,
+        });
+        assert!(
+            explain(eop, "veth", RateLimit::default(), link, what())
+                .to_string()
+                .contains("veth driver cannot rate-limit VFs")
+        );
+        let enodev = RtnlError::Kernel(KernelError {
+            errno: libc::ENODEV,
+            extack: None,
+        });
+        assert!(matches!(
+            explain(enodev, "igb", RateLimit::default(), link, what()),
+            ApplyError::Vanished { .. }
+        ));
+    }
+}

@@ -1,0 +1,250 @@
+//! The rtnetlink socket (neli): link dumps sized to each datagram, and VF rate changes with
+//! extended ACK.
+
+use super::attr::{Messages, NLMSG_HDR_LEN, push_attr, push_nested, u32_at};
+use super::link::{LinkMessage, parse_link};
+use linux_raw_sys::netlink as nl;
+use neli::ToBytes;
+use neli::consts::nl::NlmF;
+use neli::consts::rtnl::{Arphrd, Iff, Ifla, RtAddrFamily, Rtm};
+use neli::consts::socket::{Msg, NlFamily};
+use neli::nl::{NlPayload, NlmsghdrBuilder};
+use neli::rtnl::{IfinfomsgBuilder, RtattrBuilder};
+use neli::socket::NlSocket;
+use neli::types::{Buffer, RtBuffer};
+use neli::utils::Groups;
+use std::io::{self, Cursor};
+
+/// How often a dump interrupted by a concurrent change (`NLM_F_DUMP_INTR`) is redone.
+const DUMP_RETRIES: u32 = 5;
+
+/// An error reported by the kernel in `NLMSG_ERROR`, with its extended-ACK message if any.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{}", io::Error::from_raw_os_error(*errno), extack.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
+pub struct KernelError {
+    pub errno: i32,
+    pub extack: Option<String>,
+}
+
+/// A failure talking to rtnetlink.
+#[derive(Debug, thiserror::Error)]
+pub enum RtnlError {
+    #[error("netlink socket: {0}")]
+    Io(#[from] io::Error),
+    #[error("kernel: {0}")]
+    Kernel(KernelError),
+    #[error("building the request: {0}")]
+    Build(String),
+    #[error("the link dump was interrupted by changes {0} times in a row")]
+    Interrupted(u32),
+}
+
+/// One complete link dump.
+#[derive(Debug, Default)]
+pub struct LinkDump {
+    pub links: Vec<LinkMessage>,
+    /// Malformed attributes or messages skipped while parsing.
+    pub malformed: u64,
+    /// Largest datagram received (the receive buffer follows it).
+    pub largest_datagram: usize,
+}
+
+/// A route netlink socket.
+pub struct Rtnl {
+    socket: NlSocket,
+    seq: u32,
+    buf: Vec<u8>,
+}
+
+impl Rtnl {
+    pub fn open() -> Result<Rtnl, RtnlError> {
+        let socket = NlSocket::connect(NlFamily::Route, None, Groups::empty())?;
+        socket.enable_ext_ack(true)?;
+        Ok(Rtnl {
+            socket,
+            seq: 0,
+            buf: vec![0; 32 * 1024],
+        })
+    }
+
+    fn next_seq(&mut self) -> u32 {
+        self.seq = self.seq.wrapping_add(1);
+        self.seq
+    }
+
+    /// Dumps every link with its VF list; redone if the kernel flags it as interrupted.
+    pub fn dump_links(&mut self) -> Result<LinkDump, RtnlError> {
+        for _ in 0..DUMP_RETRIES {
+            if let Some(dump) = self.dump_once()? {
+                return Ok(dump);
+            }
+            tracing::debug!("link dump interrupted (NLM_F_DUMP_INTR), redoing");
+        }
+        Err(RtnlError::Interrupted(DUMP_RETRIES))
+    }
+
+    fn dump_once(&mut self) -> Result<Option<LinkDump>, RtnlError> {
+        let seq = self.next_seq();
+        let ext_mask = build_attr(Ifla::ExtMask, nl::RTEXT_FILTER_VF.to_ne_bytes().to_vec())?;
+        self.send(
+            Rtm::Getlink,
+            NlmF::REQUEST | NlmF::DUMP,
+            0,
+            vec![ext_mask],
+            seq,
+        )?;
+        let mut dump = LinkDump::default();
+        let mut interrupted = false;
+        loop {
+            let n = self.recv_datagram()?;
+            dump.largest_datagram = dump.largest_datagram.max(n);
+            let mut messages = Messages::new(&self.buf[..n]);
+            for m in messages.by_ref() {
+                if m.seq != seq {
+                    continue;
+                }
+                interrupted |= u32::from(m.flags) & nl::NLM_F_DUMP_INTR != 0;
+                match u32::from(m.kind) {
+                    nl::NLMSG_DONE => return Ok((!interrupted).then_some(dump)),
+                    nl::NLMSG_ERROR => match kernel_error(m.payload, m.flags) {
+                        Some(e) => return Err(RtnlError::Kernel(e)),
+                        None => continue,
+                    },
+                    k if k == nl::RTM_NEWLINK as u32 => match parse_link(m.payload) {
+                        Ok(link) => {
+                            dump.malformed += link.malformed;
+                            dump.links.push(link);
+                        }
+                        Err(_) => dump.malformed += 1,
+                    },
+                    _ => {}
+                }
+            }
+            dump.malformed += u64::from(messages.malformed);
+        }
+    }
+
+    /// Sets one VF's min and max transmit rate (Mbit/s) and waits for the kernel's answer.
+    pub fn set_vf_rate(
+        &mut self,
+        ifindex: u32,
+        vf: u32,
+        min: u32,
+        max: u32,
+    ) -> Result<(), RtnlError> {
+        let mut vf_info = Vec::new();
+        push_nested(&mut vf_info, nl::IFLA_VF_INFO as u16, |b| {
+            let rate: Vec<u8> = [vf, min, max]
+                .iter()
+                .flat_map(|v| v.to_ne_bytes())
+                .collect();
+            push_attr(b, nl::IFLA_VF_RATE as u16, &rate);
+        });
+        let list = build_attr(Ifla::VfinfoList, vf_info)?;
+        let seq = self.next_seq();
+        self.send(
+            Rtm::Setlink,
+            NlmF::REQUEST | NlmF::ACK,
+            ifindex as i32,
+            vec![list],
+            seq,
+        )?;
+        self.wait_ack(seq)
+    }
+
+    fn wait_ack(&mut self, seq: u32) -> Result<(), RtnlError> {
+        loop {
+            let n = self.recv_datagram()?;
+            for m in Messages::new(&self.buf[..n]) {
+                if m.seq == seq && u32::from(m.kind) == nl::NLMSG_ERROR {
+                    return match kernel_error(m.payload, m.flags) {
+                        Some(e) => Err(RtnlError::Kernel(e)),
+                        None => Ok(()),
+                    };
+                }
+            }
+        }
+    }
+
+    fn send(
+        &mut self,
+        kind: Rtm,
+        flags: NlmF,
+        ifindex: i32,
+        attrs: Vec<neli::rtnl::Rtattr<Ifla, Buffer>>,
+        seq: u32,
+    ) -> Result<(), RtnlError> {
+        let ifinfo = IfinfomsgBuilder::default()
+            .ifi_family(RtAddrFamily::Unspecified)
+            .ifi_type(Arphrd::from(0))
+            .ifi_index(ifindex)
+            .ifi_flags(Iff::empty())
+            .ifi_change(Iff::empty())
+            .rtattrs(attrs.into_iter().collect::<RtBuffer<_, _>>())
+            .build()
+            .map_err(|e| RtnlError::Build(e.to_string()))?;
+        let message = NlmsghdrBuilder::default()
+            .nl_type(kind)
+            .nl_flags(flags)
+            .nl_seq(seq)
+            .nl_payload(NlPayload::Payload(ifinfo))
+            .build()
+            .map_err(|e| RtnlError::Build(e.to_string()))?;
+        let mut bytes = Cursor::new(Vec::new());
+        message
+            .to_bytes(&mut bytes)
+            .map_err(|e| RtnlError::Build(e.to_string()))?;
+        self.socket.send(bytes.get_ref(), Msg::empty())?;
+        Ok(())
+    }
+
+    /// Receives one datagram whole: peeks its true size first (MSG_PEEK|MSG_TRUNC) and grows
+    /// the buffer to fit, so a PF with hundreds of VFs is never cut at a fixed buffer size.
+    fn recv_datagram(&mut self) -> io::Result<usize> {
+        let (size, _) = self
+            .socket
+            .recv(&mut self.buf[..], Msg::PEEK | Msg::TRUNC)?;
+        if size > self.buf.len() {
+            self.buf.resize(size.next_power_of_two(), 0);
+        }
+        let (n, _) = self.socket.recv(&mut self.buf[..], Msg::empty())?;
+        Ok(n)
+    }
+}
+
+fn build_attr(kind: Ifla, payload: Vec<u8>) -> Result<neli::rtnl::Rtattr<Ifla, Buffer>, RtnlError> {
+    RtattrBuilder::default()
+        .rta_type(kind)
+        .rta_payload(Buffer::from(payload))
+        .build()
+        .map_err(|e| RtnlError::Build(e.to_string()))
+}
+
+/// Reads `NLMSG_ERROR`: `None` for an ACK (error 0), else the errno and extack message.
+pub fn kernel_error(payload: &[u8], flags: u16) -> Option<KernelError> {
+    let code = u32_at(payload, 0)? as i32;
+    if code == 0 {
+        return None;
+    }
+    let flags = u32::from(flags);
+    let echoed = if flags & nl::NLM_F_CAPPED != 0 {
+        NLMSG_HDR_LEN
+    } else {
+        u32_at(payload, 4)
+            .map(|l| l as usize)
+            .unwrap_or(NLMSG_HDR_LEN)
+    };
+    let extack = (flags & nl::NLM_F_ACK_TLVS != 0)
+        .then(|| payload.get(4 + super::attr::align4(echoed)..))
+        .flatten()
+        .and_then(|tlvs| {
+            super::attr::Attrs::new(tlvs)
+                .find(|a| a.kind == nl::nlmsgerr_attrs::NLMSGERR_ATTR_MSG as u16)
+                .and_then(|a| a.string())
+        })
+        .filter(|m| !m.is_empty());
+    Some(KernelError {
+        errno: -code,
+        extack,
+    })
+}
