@@ -247,7 +247,8 @@ impl App {
         let previous = self.snapshot.take();
         let mut rows = Vec::new();
         for pf in &snapshot.pfs {
-            for vf in &pf.vfs {
+            for vf in functions(pf) {
+                let vf = vf.as_ref();
                 let key = VfKey {
                     pf: pf.name.clone(),
                     vf: vf.index,
@@ -255,7 +256,10 @@ impl App {
                 let rates = previous
                     .as_ref()
                     .and_then(|prev| {
-                        let (_, before) = prev.vf(&key)?;
+                        let prev_pf = prev.pf(&pf.name)?;
+                        let before = functions(prev_pf)
+                            .into_iter()
+                            .find(|v| v.index == vf.index)?;
                         rates_between(
                             &before.counters,
                             &vf.counters,
@@ -274,7 +278,8 @@ impl App {
             .iter()
             .map(|pf| (pf.name.clone(), contention_of(pf, &rows)))
             .collect();
-        self.histories.retain(|k, _| snapshot.vf(k).is_some());
+        self.histories
+            .retain(|k, _| rows.iter().any(|r| &r.key == k));
         self.rows = rows;
         self.snapshot = Some(snapshot);
         self.sort_rows();
@@ -302,9 +307,11 @@ impl App {
         let role = self.roles.resolve(&key, vf.vlan);
         let history = self.histories.get(&key);
         PartitionRow {
-            name: role
-                .map(|r| r.name.clone())
-                .unwrap_or_else(|| format!("vf {}", vf.index)),
+            name: match role {
+                Some(r) => r.name.clone(),
+                None if vf.index == WHOLE_LINK => pf.name.clone(),
+                None => format!("vf {}", vf.index),
+            },
             color: role.and_then(|r| r.color.clone()),
             vf: vf.clone(),
             link: pf.link_speed,
@@ -602,6 +609,14 @@ impl App {
         let Some(key) = self.selected.clone() else {
             return;
         };
+        if key.vf == WHOLE_LINK {
+            let text = format!(
+                "{} is a link without VFs: there is no VF rate to set",
+                key.pf
+            );
+            self.toast(Level::Info, text);
+            return;
+        }
         let Some(ctx) = self.edit_context(&key) else {
             return;
         };
@@ -697,6 +712,24 @@ impl App {
         }
         self.last_error = Some(message);
     }
+}
+
+/// The VF index of a row that stands for a whole link without VFs (`--all-links`).
+pub const WHOLE_LINK: u32 = u32::MAX;
+
+/// The functions of a PF that get rows: its VFs, or the link itself when it has none.
+fn functions(pf: &Pf) -> Vec<std::borrow::Cow<'_, Vf>> {
+    if !pf.vfs.is_empty() || pf.num_vfs > 0 {
+        return pf.vfs.iter().map(std::borrow::Cow::Borrowed).collect();
+    }
+    let link = Vf {
+        index: WHOLE_LINK,
+        counters: pf.counters,
+        driver_stats: pf.driver_stats.clone(),
+        netdev: Some(pf.name.clone()),
+        ..Default::default()
+    };
+    vec![std::borrow::Cow::Owned(link)]
 }
 
 fn next_focus(focus: Focus) -> Focus {

@@ -146,7 +146,11 @@ fn cells<'a>(r: &'a PartitionRow, n: usize, app: &App, theme: &Theme) -> Vec<Cel
         theme.base()
     };
     vec![
-        Cell::from(r.vf.index.to_string()),
+        Cell::from(if r.vf.index == crate::app::state::WHOLE_LINK {
+            "-".to_string()
+        } else {
+            r.vf.index.to_string()
+        }),
         Cell::from(Span::styled(r.name.clone(), theme.fg(color))),
         Cell::from(if r.vf.vlan == 0 {
             "-".to_string()

@@ -94,4 +94,5 @@ impl NowForTests for FakeClock {
     }
 }
 
+pub mod netns;
 pub mod tmux;

@@ -139,11 +139,11 @@ impl KernelSource {
         out
     }
 
-    fn current_vf(
-        &mut self,
-        change: &RateChange,
-    ) -> Result<(u32, Vf, Option<crate::model::Mbps>), ApplyError> {
-        let what = format!("{} vf {}", change.key.pf, change.key.vf);
+    /// The PF's ifindex, the VF as the kernel has it now (if it lists one) and the link speed.
+    /// A PF that lists VFs but not this one means it vanished; a link that lists none (veth)
+    /// still gets the request, so the kernel gives its own reason.
+    fn current_vf(&mut self, change: &RateChange) -> Result<CurrentVf, ApplyError> {
+        let what = || format!("{} vf {}", change.key.pf, change.key.vf);
         let dump = self.rtnl.dump_links().map_err(|e| ApplyError::Kernel {
             message: e.to_string(),
         })?;
@@ -151,17 +151,20 @@ impl KernelSource {
             .links
             .iter()
             .find(|l| l.name == change.key.pf)
-            .ok_or(ApplyError::Vanished { what: what.clone() })?;
-        let vf = link
-            .vfs
-            .iter()
-            .find(|v| v.index == change.key.vf)
-            .ok_or(ApplyError::Vanished { what })?;
-        let speed = self
+            .ok_or_else(|| ApplyError::Vanished { what: what() })?;
+        let vf = link.vfs.iter().find(|v| v.index == change.key.vf).cloned();
+        if vf.is_none() && link.num_vf.unwrap_or(0) > 0 {
+            return Err(ApplyError::Vanished { what: what() });
+        }
+        let link_speed = self
             .ethtool
             .as_ref()
             .and_then(|e| e.link_speed(&link.name).ok().flatten());
-        Ok((link.ifindex, vf.clone(), speed))
+        Ok(CurrentVf {
+            ifindex: link.ifindex,
+            vf,
+            link_speed,
+        })
     }
 
     fn set_with_retry(&mut self, ifindex: u32, vf: u32, new: RateLimit) -> Result<(), RtnlError> {
@@ -179,6 +182,13 @@ impl KernelSource {
             }
         }
     }
+}
+
+/// A VF as read just before or after a change.
+struct CurrentVf {
+    ifindex: u32,
+    vf: Option<Vf>,
+    link_speed: Option<crate::model::Mbps>,
 }
 
 /// Where the PF driver reports no per-VF traffic (igb: `IFLA_VF_STATS` always 0) but the VF's
@@ -276,12 +286,12 @@ impl Source for KernelSource {
             )));
         }
         let what = format!("{} vf {}", change.key.pf, change.key.vf);
-        let (ifindex, _, speed) = self.current_vf(change)?;
+        let before = self.current_vf(change)?;
         let driver = self.driver_of(&change.key.pf);
-        self.set_with_retry(ifindex, change.key.vf, new)
-            .map_err(|e| explain(e, &driver, new, speed, what))?;
-        let (_, after, _) = self.current_vf(change)?;
-        Ok(after.rate)
+        self.set_with_retry(before.ifindex, change.key.vf, new)
+            .map_err(|e| explain(e, &driver, new, before.link_speed, what))?;
+        let after = self.current_vf(change)?;
+        Ok(after.vf.map(|vf| vf.rate).unwrap_or(new))
     }
 
     fn capabilities(&self, pf: &str) -> Capabilities {

@@ -1,0 +1,359 @@
+//! Real-kernel tests in network namespaces: link dumps, counters and rates under traffic,
+//! topology changes, and the rate-change error paths (EOPNOTSUPP on veth, EPERM).
+//! They need root and iproute2; otherwise they print SKIPPED (and fail under VFTOP_REQUIRE_ALL=1).
+
+mod common;
+
+use common::netns::{Netns, drop_net_admin, netns_available, send_udp};
+use common::tmux::require;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+use vftop::model::{RateChange, RateLimit, VfKey};
+use vftop::source::kernel::{KernelSource, LinkFilter};
+use vftop::source::{ApplyError, Source, SystemClock};
+
+const BIN: &str = env!("CARGO_BIN_EXE_vftop");
+
+fn available() -> bool {
+    let status = netns_available();
+    require(status.is_ok(), status.err().as_deref().unwrap_or(""))
+}
+
+fn all_links() -> KernelSource {
+    KernelSource::open(
+        LinkFilter {
+            interfaces: vec![],
+            all_links: true,
+        },
+        Arc::new(SystemClock::default()),
+    )
+    .unwrap()
+}
+
+/// A namespace with a veth pair va/vb (up, link-local addresses) and `macvlans` macvlans on va.
+fn veth_ns(tag: &str, macvlans: usize) -> Netns {
+    let ns = Netns::new(tag);
+    ns.ip(&[
+        "link", "add", "name", "va", "type", "veth", "peer", "name", "vb",
+    ]);
+    for i in 0..macvlans {
+        ns.ip(&[
+            "link",
+            "add",
+            "link",
+            "va",
+            "name",
+            &format!("mv{i}"),
+            "type",
+            "macvlan",
+            "mode",
+            "bridge",
+        ]);
+    }
+    for dev in ["va", "vb"] {
+        ns.ip(&["link", "set", dev, "up"]);
+    }
+    ns.ip(&["addr", "add", "fe80::a/64", "dev", "va", "nodad"]);
+    ns.ip(&["addr", "add", "fe80::b/64", "dev", "vb", "nodad"]);
+    ns
+}
+
+#[test]
+fn dump_parses_every_link() {
+    if !available() {
+        return;
+    }
+    let ns = veth_ns("dump", 3);
+    let text = ns.ip(&["-j", "link", "show"]);
+    let expected: BTreeSet<(String, u64)> = serde_json::from_str::<serde_json::Value>(&text)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["ifname"].as_str().unwrap().to_string(),
+                l["ifindex"].as_u64().unwrap(),
+            )
+        })
+        .filter(|(n, _)| n != "lo")
+        .collect();
+    let snapshot = ns.run_in(|| all_links().sample().unwrap());
+    let got: BTreeSet<(String, u64)> = snapshot
+        .pfs
+        .iter()
+        .map(|p| (p.name.clone(), u64::from(p.ifindex)))
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(snapshot.skipped_attributes, 0);
+    let va = snapshot.pf("va").unwrap();
+    assert_eq!(va.driver, "veth");
+    assert_eq!(va.num_vfs, 0);
+    assert!(!va.driver_stats.is_empty(), "veth reports ethtool stats");
+    assert_eq!(snapshot.pf("mv0").unwrap().driver, "macvlan");
+}
+
+#[test]
+fn counters_and_rates_match_the_kernel_under_traffic() {
+    if !available() {
+        return;
+    }
+    let ns = veth_ns("traffic", 0);
+    let (count, size) = (3000usize, 1000usize);
+    let (before, after) = ns.run_in(move || {
+        let mut source = all_links();
+        let before = source.sample().unwrap();
+        send_udp("fe80::b", "va", count, size);
+        std::thread::sleep(Duration::from_millis(200));
+        (before, source.sample().unwrap())
+    });
+    let delta = |name: &str| {
+        let (a, b) = (
+            &before.pf(name).unwrap().counters,
+            &after.pf(name).unwrap().counters,
+        );
+        (
+            b.tx_bytes - a.tx_bytes,
+            b.rx_bytes - a.rx_bytes,
+            b.tx_packets - a.tx_packets,
+        )
+    };
+    let on_wire = (count * (size + 62)) as u64; // + Ethernet 14, IPv6 40, UDP 8
+    let (va_tx, _, va_tx_packets) = delta("va");
+    let (_, vb_rx, _) = delta("vb");
+    assert!(
+        va_tx >= on_wire && va_tx < on_wire + 20_000,
+        "va tx {va_tx}, expected ≈ {on_wire}"
+    );
+    assert!(va_tx_packets >= count as u64);
+    assert!(
+        vb_rx >= on_wire && vb_rx < on_wire + 20_000,
+        "vb rx {vb_rx}, expected ≈ {on_wire}"
+    );
+    let dt = after.taken_at - before.taken_at;
+    let rates = vftop::metrics::rate::rates_between(
+        &before.pf("va").unwrap().counters,
+        &after.pf("va").unwrap().counters,
+        dt,
+    )
+    .unwrap();
+    let expected_bps = va_tx as f64 * 8.0 / dt.as_secs_f64();
+    assert!((rates.tx.0 - expected_bps).abs() < 1.0, "{rates:?}");
+    assert!(rates.tx.0 > 0.0 && !rates.reset);
+
+    // Quiescent: what vftop reads equals what iproute2 reads.
+    for _ in 0..5 {
+        let ip_before = ns.kernel_counters();
+        let ours = ns.run_in(|| all_links().sample().unwrap());
+        let ip_after = ns.kernel_counters();
+        if ip_before != ip_after {
+            continue;
+        }
+        for pf in &ours.pfs {
+            let c = &pf.counters;
+            assert_eq!(
+                [c.tx_bytes, c.rx_bytes, c.tx_packets, c.rx_packets],
+                ip_after[&pf.name],
+                "{}",
+                pf.name
+            );
+        }
+        return;
+    }
+    panic!("counters never settled to compare against ip -s link");
+}
+
+#[test]
+fn headless_json_from_the_binary_in_a_namespace() {
+    if !available() {
+        return;
+    }
+    let ns = veth_ns("json", 2);
+    let out = ns.exec(
+        BIN,
+        &[
+            "--once",
+            "--json",
+            "--all-links",
+            "--interval",
+            "200ms",
+            "--log",
+            "/dev/null",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: BTreeSet<&str> = doc["pfs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, BTreeSet::from(["va", "vb", "mv0", "mv1"]));
+    let va = doc["pfs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "va")
+        .unwrap();
+    for field in [
+        "ifindex",
+        "driver",
+        "link_speed_mbps",
+        "num_vfs",
+        "vfs_truncated",
+        "vfs",
+        "counters",
+        "rates",
+    ] {
+        assert!(va.get(field).is_some(), "missing {field}: {va}");
+    }
+    assert_eq!(va["counters"]["origin"], "netdev");
+}
+
+#[test]
+fn no_pf_with_vfs_is_explained_and_fails() {
+    if !available() {
+        return;
+    }
+    let ns = veth_ns("novf", 1);
+    let out = ns.exec(BIN, &["--once", "--log", "/dev/null"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no PF with SR-IOV VFs found among the 4 network interfaces"),
+        "{err}"
+    );
+    assert!(err.contains("vftop --demo"), "{err}");
+}
+
+#[test]
+fn vf_rate_on_veth_is_not_supported_in_words() {
+    if !available() {
+        return;
+    }
+    let ns = veth_ns("eopnotsupp", 0);
+    let (result, after) = ns.run_in(|| {
+        let mut source = all_links();
+        let change = RateChange {
+            key: VfKey {
+                pf: "va".into(),
+                vf: 0,
+            },
+            old: RateLimit::default(),
+            new: RateLimit::new(0, 100),
+        };
+        let result = source.apply(&change);
+        (result, source.sample().unwrap())
+    });
+    let err = result.unwrap_err();
+    assert!(
+        matches!(err, ApplyError::NotSupported { ref driver, .. } if driver == "veth"),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("the veth driver cannot rate-limit VFs this way (EOPNOTSUPP)"),
+        "{err}"
+    );
+    assert!(after.pf("va").unwrap().vfs.is_empty(), "nothing changed");
+}
+
+#[test]
+fn without_cap_net_admin_the_change_is_refused_in_words() {
+    if !available() {
+        return;
+    }
+    let ns = veth_ns("eperm", 0);
+    let result = ns.run_in(|| {
+        drop_net_admin();
+        let mut source = all_links();
+        source.apply(&RateChange {
+            key: VfKey {
+                pf: "va".into(),
+                vf: 0,
+            },
+            old: RateLimit::default(),
+            new: RateLimit::new(0, 100),
+        })
+    });
+    let err = result.unwrap_err();
+    assert_eq!(err, ApplyError::PermissionDenied);
+    assert!(err.to_string().contains("needs CAP_NET_ADMIN"));
+}
+
+#[test]
+fn min_above_max_is_refused_before_sending() {
+    if !available() {
+        return;
+    }
+    let ns = veth_ns("minmax", 0);
+    let result = ns.run_in(|| {
+        all_links().apply(&RateChange {
+            key: VfKey {
+                pf: "va".into(),
+                vf: 0,
+            },
+            old: RateLimit::default(),
+            new: RateLimit::new(500, 100),
+        })
+    });
+    assert!(
+        matches!(result, Err(ApplyError::Invalid(ref m)) if m.contains("min 500M is above max 100M")),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn links_that_appear_vanish_or_reset_are_followed() {
+    if !available() {
+        return;
+    }
+    let ns = veth_ns("topology", 0);
+    let ns_name = ns.name.clone();
+    let ip = move |args: &[&str]| {
+        let mut all = vec!["-n", ns_name.as_str()];
+        all.extend_from_slice(args);
+        common::netns::run("ip", &all);
+    };
+    let (first, with_new, after_reset) = ns.run_in(move || {
+        let mut source = all_links();
+        send_udp("fe80::b", "va", 500, 1000);
+        let first = source.sample().unwrap();
+        ip(&[
+            "link", "add", "name", "vc", "type", "veth", "peer", "name", "vd",
+        ]);
+        let with_new = source.sample().unwrap();
+        ip(&["link", "del", "va"]); // removes vb too
+        ip(&[
+            "link", "add", "name", "va", "type", "veth", "peer", "name", "vb",
+        ]);
+        (first, with_new, source.sample().unwrap())
+    });
+    assert!(first.pf("vc").is_none());
+    assert!(with_new.pf("vc").is_some() && with_new.pf("vd").is_some());
+    let (old, new) = (
+        &first.pf("va").unwrap().counters,
+        &after_reset.pf("va").unwrap().counters,
+    );
+    assert!(
+        new.tx_bytes < old.tx_bytes,
+        "re-created link starts from zero"
+    );
+    let mut app = vftop::app::App::new(
+        vftop::source::SourceKind::Kernel,
+        "h".into(),
+        Default::default(),
+        vec!["dark".into()],
+    );
+    app.ingest(first);
+    app.ingest(after_reset);
+    let row = app.rows.iter().find(|r| r.key.pf == "va").unwrap();
+    assert!(row.rates.reset, "a counter that went down is a reset");
+    assert!(row.rates.tx.0 < 1e6, "never a huge spike: {:?}", row.rates);
+}
