@@ -114,8 +114,11 @@ fn open_kernel(cli: &Cli, clock: Arc<dyn Clock>) -> anyhow::Result<Box<dyn Sourc
 fn headless(mut source: Box<dyn Source>, cli: &Cli) -> anyhow::Result<ExitCode> {
     let before = source.sample().context("first sample")?;
     std::thread::sleep(cli.interval);
+    let started = std::time::Instant::now();
     let after = source.sample().context("second sample")?;
-    let report = json_report(&before, &after);
+    let sample_duration = started.elapsed();
+    let mut report = json_report(&before, &after);
+    report["sample_duration_us"] = serde_json::json!(sample_duration.as_micros() as u64);
     if cli.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -357,3 +357,24 @@ fn links_that_appear_vanish_or_reset_are_followed() {
     assert!(row.rates.reset, "a counter that went down is a reset");
     assert!(row.rates.tx.0 < 1e6, "never a huge spike: {:?}", row.rates);
 }
+
+#[test]
+fn messages_larger_than_the_buffer_grow_it_and_the_dump_is_redone() {
+    if !available() {
+        return;
+    }
+    let ns = veth_ns("bigmsg", 20);
+    let (links, grown) = ns.run_in(|| {
+        let mut rtnl = vftop::source::kernel::rtnl::Rtnl::with_buffer(256).unwrap();
+        let dump = rtnl.dump_links().unwrap();
+        (
+            dump.links
+                .iter()
+                .map(|l| l.name.clone())
+                .collect::<BTreeSet<_>>(),
+            rtnl.buffer_len(),
+        )
+    });
+    assert_eq!(links.len(), 23, "{links:?}"); // lo, va, vb, mv0..mv19
+    assert!(grown > 256, "buffer grew to fit: {grown}");
+}

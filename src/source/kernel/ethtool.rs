@@ -91,6 +91,17 @@ impl Ethtool {
 
     /// Driver statistics (`ethtool -S`): names from `ETHTOOL_GSTRINGS`, values from `ETHTOOL_GSTATS`.
     pub fn stats(&self, ifname: &str) -> io::Result<Vec<DriverStat>> {
+        let names = self.stat_names(ifname)?;
+        let values = self.stat_values(ifname, names.len())?;
+        Ok(names
+            .into_iter()
+            .zip(values)
+            .map(|(name, value)| DriverStat { name, value })
+            .collect())
+    }
+
+    /// The names of the driver's statistics (stable for a netdev: read once, then cached).
+    pub fn stat_names(&self, ifname: &str) -> io::Result<Vec<String>> {
         let count = self.stats_count(ifname)?;
         if count == 0 {
             return Ok(Vec::new());
@@ -100,17 +111,25 @@ impl Ethtool {
         strings[4..8].copy_from_slice(&ETH_SS_STATS.to_ne_bytes());
         strings[8..12].copy_from_slice(&count.to_ne_bytes());
         self.ioctl(ifname, &mut strings)?;
-        let mut values = vec![0u8; 8 + count as usize * 8];
+        Ok(strings[12..]
+            .chunks_exact(ETH_GSTRING_LEN)
+            .map(c_string)
+            .collect())
+    }
+
+    /// The current values of `count` driver statistics (one `ETHTOOL_GSTATS`).
+    pub fn stat_values(&self, ifname: &str, count: usize) -> io::Result<Vec<u64>> {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let mut values = vec![0u8; 8 + count * 8];
         values[..4].copy_from_slice(&ETHTOOL_GSTATS.to_ne_bytes());
-        values[4..8].copy_from_slice(&count.to_ne_bytes());
+        values[4..8].copy_from_slice(&(count as u32).to_ne_bytes());
         self.ioctl(ifname, &mut values)?;
         let returned =
-            u32::from_ne_bytes([values[4], values[5], values[6], values[7]]).min(count) as usize;
+            (u32::from_ne_bytes([values[4], values[5], values[6], values[7]]) as usize).min(count);
         Ok((0..returned)
-            .map(|i| DriverStat {
-                name: c_string(&strings[12 + i * ETH_GSTRING_LEN..12 + (i + 1) * ETH_GSTRING_LEN]),
-                value: super::attr::u64_at(&values, 8 + i * 8).unwrap_or(0),
-            })
+            .map(|i| super::attr::u64_at(&values, 8 + i * 8).unwrap_or(0))
             .collect())
     }
 

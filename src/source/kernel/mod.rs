@@ -2,6 +2,7 @@
 
 pub mod attr;
 pub mod ethtool;
+pub mod fixture;
 pub mod link;
 pub mod rtnl;
 pub mod sysfs;
@@ -46,7 +47,7 @@ pub struct KernelSource {
     sysfs: Sysfs,
     filter: LinkFilter,
     clock: Arc<dyn Clock>,
-    drivers: HashMap<String, String>,
+    facts: HashMap<(u32, String), NetdevFacts>,
     links_seen: usize,
 }
 
@@ -60,7 +61,7 @@ impl KernelSource {
             sysfs: Sysfs::default(),
             filter,
             clock,
-            drivers: HashMap::new(),
+            facts: HashMap::new(),
             links_seen: 0,
         })
     }
@@ -71,70 +72,114 @@ impl KernelSource {
     }
 
     fn driver_of(&mut self, name: &str) -> String {
-        if let Some(d) = self.drivers.get(name) {
-            return d.clone();
-        }
-        let driver = self
-            .ethtool
-            .as_ref()
-            .and_then(|e| e.driver(name).ok())
-            .filter(|d| !d.is_empty())
-            .or_else(|| self.sysfs.driver(name))
-            .unwrap_or_else(|| "unknown".into());
-        self.drivers.insert(name.to_string(), driver.clone());
-        driver
+        let ifindex = self.ifindex_of(name);
+        self.facts(ifindex, name).driver.clone()
     }
 
-    fn driver_stats(&self, name: &str) -> Vec<crate::model::DriverStat> {
-        self.ethtool
+    fn ifindex_of(&self, name: &str) -> u32 {
+        self.facts
+            .keys()
+            .find(|(_, n)| n == name)
+            .map(|(i, _)| *i)
+            .unwrap_or(0)
+    }
+
+    /// Static facts of a netdev, read once per (ifindex, name); the link speed is re-read
+    /// every `SPEED_REFRESH`.
+    fn facts(&mut self, ifindex: u32, name: &str) -> &NetdevFacts {
+        let now = self.clock.now();
+        let key = (ifindex, name.to_string());
+        let stale = self
+            .facts
+            .get(&key)
+            .is_none_or(|f| now.saturating_sub(f.speed_read_at) >= SPEED_REFRESH);
+        if stale {
+            let ethtool = self.ethtool.as_ref();
+            let speed = ethtool.and_then(|e| e.link_speed(name).ok().flatten());
+            let sysfs = &self.sysfs;
+            let facts = self
+                .facts
+                .entry(key.clone())
+                .or_insert_with(|| NetdevFacts {
+                    driver: ethtool
+                        .and_then(|e| e.driver(name).ok())
+                        .filter(|d| !d.is_empty())
+                        .or_else(|| sysfs.driver(name))
+                        .unwrap_or_else(|| "unknown".into()),
+                    stat_names: ethtool
+                        .and_then(|e| e.stat_names(name).ok())
+                        .unwrap_or_default(),
+                    speed: None,
+                    speed_read_at: now,
+                });
+            facts.speed = speed;
+            facts.speed_read_at = now;
+        }
+        &self.facts[&key]
+    }
+
+    fn driver_stats(&mut self, ifindex: u32, name: &str) -> Vec<crate::model::DriverStat> {
+        let names = self.facts(ifindex, name).stat_names.clone();
+        let Some(values) = self
+            .ethtool
             .as_ref()
-            .and_then(|e| e.stats(name).ok())
-            .unwrap_or_default()
+            .and_then(|e| e.stat_values(name, names.len()).ok())
+        else {
+            return Vec::new();
+        };
+        names
+            .into_iter()
+            .zip(values)
+            .map(|(name, value)| crate::model::DriverStat { name, value })
+            .collect()
     }
 
     fn build_pf(&mut self, link: &LinkMessage, by_name: &HashMap<&str, &LinkMessage>) -> Pf {
-        let netdevs = self.sysfs.vf_netdevs(&link.name);
+        let has_vfs = link.num_vf.unwrap_or(0) > 0 || !link.vfs.is_empty();
+        let netdevs = if has_vfs {
+            self.sysfs.vf_netdevs(&link.name)
+        } else {
+            HashMap::new()
+        };
         let vfs = link
             .vfs
             .iter()
             .map(|vf| self.build_vf(vf, netdevs.get(&vf.index), by_name))
             .collect();
+        let facts = self.facts(link.ifindex, &link.name);
+        let (driver, link_speed) = (facts.driver.clone(), facts.speed);
+        let pci = link.parent_dev.clone().or_else(|| {
+            has_vfs
+                .then(|| self.sysfs.pci_address(&link.name))
+                .flatten()
+        });
         Pf {
             name: link.name.clone(),
             ifindex: link.ifindex,
-            driver: self.driver_of(&link.name),
-            pci: link
-                .parent_dev
-                .clone()
-                .or_else(|| self.sysfs.pci_address(&link.name)),
-            link_speed: self
-                .ethtool
-                .as_ref()
-                .and_then(|e| e.link_speed(&link.name).ok().flatten()),
+            driver,
+            pci,
+            link_speed,
             num_vfs: link.num_vf.unwrap_or(0),
             vfs_truncated: link.vfs_truncated,
             vfs,
             counters: link.stats64.unwrap_or_default(),
-            driver_stats: self.driver_stats(&link.name),
+            driver_stats: self.driver_stats(link.ifindex, &link.name),
         }
     }
 
     fn build_vf(
-        &self,
+        &mut self,
         vf: &Vf,
         netdev: Option<&String>,
         by_name: &HashMap<&str, &LinkMessage>,
     ) -> Vf {
         let mut out = vf.clone();
         out.netdev = netdev.cloned();
-        if let Some(name) = netdev {
-            out.driver_stats = self.driver_stats(name);
-            if let Some(counters) = netdev_fallback(
-                &vf.counters,
-                by_name.get(name.as_str()).and_then(|l| l.stats64),
-            ) {
-                out.counters = counters;
-            }
+        let Some(name) = netdev else { return out };
+        let link = by_name.get(name.as_str());
+        out.driver_stats = self.driver_stats(link.map(|l| l.ifindex).unwrap_or(0), name);
+        if let Some(counters) = netdev_fallback(&vf.counters, link.and_then(|l| l.stats64)) {
+            out.counters = counters;
         }
         out
     }
@@ -182,6 +227,17 @@ impl KernelSource {
             }
         }
     }
+}
+
+/// How long a netdev's link speed is cached.
+const SPEED_REFRESH: Duration = Duration::from_secs(5);
+
+/// What is read of a netdev once (and its speed now and then), not on every sample.
+struct NetdevFacts {
+    driver: String,
+    stat_names: Vec<String>,
+    speed: Option<crate::model::Mbps>,
+    speed_read_at: Duration,
 }
 
 /// A VF as read just before or after a change.
@@ -264,6 +320,11 @@ impl Source for KernelSource {
         self.links_seen = dump.links.len();
         let by_name: HashMap<&str, &LinkMessage> =
             dump.links.iter().map(|l| (l.name.as_str(), l)).collect();
+        self.facts.retain(|(ifindex, name), _| {
+            by_name
+                .get(name.as_str())
+                .is_some_and(|l| l.ifindex == *ifindex)
+        });
         let wanted: Vec<&LinkMessage> =
             dump.links.iter().filter(|l| self.filter.wants(l)).collect();
         let pfs = wanted
@@ -295,9 +356,10 @@ impl Source for KernelSource {
     }
 
     fn capabilities(&self, pf: &str) -> Capabilities {
-        self.drivers
-            .get(pf)
-            .map(|d| Capabilities::for_driver(d))
+        self.facts
+            .iter()
+            .find(|((_, name), _)| name == pf)
+            .map(|(_, f)| Capabilities::for_driver(&f.driver))
             .unwrap_or(Capabilities::UNKNOWN)
     }
 }

@@ -37,6 +37,8 @@ pub enum RtnlError {
     Build(String),
     #[error("the link dump was interrupted by changes {0} times in a row")]
     Interrupted(u32),
+    #[error("a {0}-byte netlink message did not fit the receive buffer")]
+    Truncated(usize),
 }
 
 /// One complete link dump.
@@ -58,13 +60,30 @@ pub struct Rtnl {
 
 impl Rtnl {
     pub fn open() -> Result<Rtnl, RtnlError> {
+        Rtnl::with_buffer(64 * 1024)
+    }
+
+    /// A socket whose receive buffer starts at `size` bytes (it grows as messages need).
+    pub fn with_buffer(size: usize) -> Result<Rtnl, RtnlError> {
         let socket = NlSocket::connect(NlFamily::Route, None, Groups::empty())?;
         socket.enable_ext_ack(true)?;
         Ok(Rtnl {
             socket,
             seq: 0,
-            buf: vec![0; 32 * 1024],
+            buf: vec![0; size.max(64)],
         })
+    }
+
+    /// The receive buffer's current size.
+    pub fn buffer_len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Discards what is left of an abandoned dump.
+    fn drain(&mut self) {
+        let _ = self.socket.nonblock();
+        while matches!(self.socket.recv(&mut self.buf[..], Msg::TRUNC), Ok((n, _)) if n > 0) {}
+        let _ = self.socket.block();
     }
 
     fn next_seq(&mut self) -> u32 {
@@ -75,10 +94,12 @@ impl Rtnl {
     /// Dumps every link with its VF list; redone if the kernel flags it as interrupted.
     pub fn dump_links(&mut self) -> Result<LinkDump, RtnlError> {
         for _ in 0..DUMP_RETRIES {
-            if let Some(dump) = self.dump_once()? {
-                return Ok(dump);
+            match self.dump_once() {
+                Ok(Some(dump)) => return Ok(dump),
+                Ok(None) => tracing::debug!("link dump interrupted (NLM_F_DUMP_INTR), redoing"),
+                Err(RtnlError::Truncated(_)) => self.drain(),
+                Err(e) => return Err(e),
             }
-            tracing::debug!("link dump interrupted (NLM_F_DUMP_INTR), redoing");
         }
         Err(RtnlError::Interrupted(DUMP_RETRIES))
     }
@@ -198,17 +219,22 @@ impl Rtnl {
         Ok(())
     }
 
-    /// Receives one datagram whole: peeks its true size first (MSG_PEEK|MSG_TRUNC) and grows
-    /// the buffer to fit, so a PF with hundreds of VFs is never cut at a fixed buffer size.
-    fn recv_datagram(&mut self) -> io::Result<usize> {
-        let (size, _) = self
-            .socket
-            .recv(&mut self.buf[..], Msg::PEEK | Msg::TRUNC)?;
+    /// Receives one datagram. MSG_TRUNC makes the kernel return its true size: when that is
+    /// larger than the buffer (a PF with hundreds of VFs), the buffer grows to fit and the
+    /// caller redoes the request — one syscall per datagram in the common case, and never a
+    /// message silently cut at a fixed buffer size.
+    fn recv_datagram(&mut self) -> Result<usize, RtnlError> {
+        let (size, _) = self.socket.recv(&mut self.buf[..], Msg::TRUNC)?;
         if size > self.buf.len() {
+            tracing::info!(
+                size,
+                buffer = self.buf.len(),
+                "netlink datagram larger than buffer; growing and retrying"
+            );
             self.buf.resize(size.next_power_of_two(), 0);
+            return Err(RtnlError::Truncated(size));
         }
-        let (n, _) = self.socket.recv(&mut self.buf[..], Msg::empty())?;
-        Ok(n)
+        Ok(size)
     }
 }
 
