@@ -3,8 +3,8 @@
 # sudo available, so it can install what the tests need and create network namespaces).
 #
 # Installs (apt): tmux, iproute2, ethtool, procps — the end-to-end and real-kernel tests' tools.
-# Runs: cargo fmt --check, cargo clippy -D warnings, and cargo test (unit, snapshot, real-kernel,
-# tmux end-to-end). Tests that cannot run print SKIPPED; with VFTOP_REQUIRE_ALL=1 they fail.
+# Runs: cargo fmt --check, cargo clippy -D warnings, cargo test (unit, snapshot, real-kernel,
+# tmux end-to-end), and a short cargo fuzz run of the netlink parser (installs cargo-fuzz). Tests that cannot run print SKIPPED; with VFTOP_REQUIRE_ALL=1 they fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,3 +26,13 @@ echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --all-targets --locked
+
+# A short fuzz run of the netlink parser (cargo fuzz needs nightly features; RUSTC_BOOTSTRAP
+# enables them on the stable toolchain). VFTOP_FUZZ_SECONDS=0 skips it.
+fuzz_seconds=${VFTOP_FUZZ_SECONDS:-30}
+if [ "$fuzz_seconds" -gt 0 ]; then
+    echo "== cargo fuzz (${fuzz_seconds}s)"
+    command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --quiet
+    ./fuzz/seeds.sh
+    (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run parse_link corpus/parse_link -- -max_total_time="$fuzz_seconds")
+fi

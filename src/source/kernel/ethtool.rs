@@ -77,10 +77,10 @@ impl Ethtool {
         let mut buf = vec![0u8; LINK_SETTINGS_LEN + 3 * 4 * 127];
         buf[..4].copy_from_slice(&ETHTOOL_GLINKSETTINGS.to_ne_bytes());
         self.ioctl(ifname, &mut buf)?; // handshake: the kernel answers -nwords
-        let nwords = -(buf[15] as i8);
-        if nwords <= 0 {
+        // The kernel answers -nwords; a value that is not negative means no usable answer.
+        let Some(nwords) = (buf[15] as i8).checked_neg().filter(|n| *n > 0) else {
             return Ok(None);
-        }
+        };
         buf.fill(0);
         buf[..4].copy_from_slice(&ETHTOOL_GLINKSETTINGS.to_ne_bytes());
         buf[15] = nwords as u8;

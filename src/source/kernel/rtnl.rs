@@ -270,7 +270,50 @@ pub fn kernel_error(payload: &[u8], flags: u16) -> Option<KernelError> {
         })
         .filter(|m| !m.is_empty());
     Some(KernelError {
-        errno: -code,
+        errno: code.saturating_neg(),
         extack,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_payload(code: i32, extack: Option<&str>) -> (Vec<u8>, u16) {
+        let mut p = code.to_ne_bytes().to_vec();
+        p.extend_from_slice(&[16, 0, 0, 0, 19, 0, 5, 0, 1, 0, 0, 0, 0, 0, 0, 0]); // echoed header
+        let mut flags = nl::NLM_F_CAPPED;
+        if let Some(m) = extack {
+            let mut text = m.as_bytes().to_vec();
+            text.push(0);
+            super::super::attr::push_attr(
+                &mut p,
+                nl::nlmsgerr_attrs::NLMSGERR_ATTR_MSG as u16,
+                &text,
+            );
+            flags |= nl::NLM_F_ACK_TLVS;
+        }
+        (p, flags as u16)
+    }
+
+    #[test]
+    fn ack_error_and_extack() {
+        let (p, f) = error_payload(0, None);
+        assert_eq!(kernel_error(&p, f), None);
+        let (p, f) = error_payload(-libc::EINVAL, Some("VF rate out of range"));
+        let e = kernel_error(&p, f).unwrap();
+        assert_eq!(
+            (e.errno, e.extack.as_deref()),
+            (libc::EINVAL, Some("VF rate out of range"))
+        );
+        assert!(e.to_string().ends_with(": VF rate out of range"), "{e}");
+    }
+
+    #[test]
+    fn hostile_error_codes_do_not_panic() {
+        // Found by the fuzzer: i32::MIN cannot be negated.
+        let (p, f) = error_payload(i32::MIN, None);
+        assert_eq!(kernel_error(&p, f).unwrap().errno, i32::MAX);
+        assert_eq!(kernel_error(&[1, 2], 0), None);
+    }
 }
