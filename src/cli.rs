@@ -1,6 +1,7 @@
 //! Command-line options.
 
-use clap::Parser;
+use crate::model::Mbps;
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -8,6 +9,8 @@ use std::time::Duration;
 #[derive(Parser, Debug, Clone)]
 #[command(name = "vftop", version, about)]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Run on the built-in simulated SR-IOV NIC (no hardware needed).
     #[arg(long)]
     pub demo: bool,
@@ -44,6 +47,32 @@ pub struct Cli {
     /// Write the debug log here (default: $XDG_STATE_HOME/vftop/vftop.log).
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+}
+
+/// Headless actions.
+#[derive(Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Set one VF's transmit rate limits, then read back what the driver kept. Both min and
+    /// max are always sent; one that is not given keeps its current value.
+    Set {
+        /// The PF, e.g. ens1f0.
+        pf: String,
+        /// The VF index.
+        vf: u32,
+        /// Maximum rate, e.g. 500M, 1.5G; 0 = unlimited.
+        #[arg(long, value_parser = parse_rate_arg)]
+        max: Option<Mbps>,
+        /// Minimum guaranteed rate; 0 = none.
+        #[arg(long, value_parser = parse_rate_arg)]
+        min: Option<Mbps>,
+        /// Send even what vftop knows the driver refuses (to see the kernel's own answer).
+        #[arg(long)]
+        no_precheck: bool,
+    },
+}
+
+fn parse_rate_arg(text: &str) -> Result<Mbps, String> {
+    crate::metrics::units::parse_rate(text).map_err(|e| e.to_string())
 }
 
 impl Cli {

@@ -5,9 +5,11 @@ use clap::Parser;
 use std::process::ExitCode;
 use std::sync::Arc;
 use vftop::app::App;
+use vftop::app::control::{EditContext, validate_limit};
 use vftop::app::report::json_report;
-use vftop::cli::Cli;
+use vftop::cli::{Cli, Command};
 use vftop::config;
+use vftop::model::{BitsPerSec, Capabilities, Mbps, RateChange, RateLimit, VfKey};
 use vftop::sampler::Sampler;
 use vftop::source::kernel::{KernelSource, LinkFilter};
 use vftop::source::sim::SimSource;
@@ -34,6 +36,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let roles = config::load_roles(cli.config.as_deref()).map_err(anyhow::Error::msg)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());
     let source = open_source(&cli, clock.clone())?;
+    if let Some(Command::Set {
+        pf,
+        vf,
+        max,
+        min,
+        no_precheck,
+    }) = &cli.command
+    {
+        return set_rate(
+            source,
+            VfKey {
+                pf: pf.clone(),
+                vf: *vf,
+            },
+            *max,
+            *min,
+            *no_precheck,
+        );
+    }
     if cli.once {
         return headless(source, &cli);
     }
@@ -109,6 +130,70 @@ fn open_kernel(cli: &Cli, clock: Arc<dyn Clock>) -> anyhow::Result<Box<dyn Sourc
         );
     }
     Ok(Box::new(source))
+}
+
+/// `vftop set PF VF --max X --min Y`: validate, apply, read back, report in words.
+fn set_rate(
+    mut source: Box<dyn Source>,
+    key: VfKey,
+    max: Option<Mbps>,
+    min: Option<Mbps>,
+    no_precheck: bool,
+) -> anyhow::Result<ExitCode> {
+    let snapshot = source.sample()?;
+    let (pf, vf) = snapshot.vf(&key).with_context(|| {
+        format!(
+            "{} has no vf {} (it lists {} VFs)",
+            key.pf,
+            key.vf,
+            snapshot.pf(&key.pf).map_or(0, |p| p.vfs.len())
+        )
+    })?;
+    let old = vf.rate;
+    let new = RateLimit {
+        min: min.unwrap_or(old.min),
+        max: max.unwrap_or(old.max),
+    };
+    let ctx = EditContext {
+        key: key.clone(),
+        name: format!("vf {}", key.vf),
+        current: old,
+        link: pf.link_speed,
+        capabilities: if no_precheck {
+            Capabilities::UNKNOWN
+        } else {
+            Capabilities::for_driver(&pf.driver)
+        },
+        others_min: Mbps(0),
+        tx: BitsPerSec(0.0),
+    };
+    if let Err(reason) = validate_limit(new, &ctx, &pf.driver) {
+        eprintln!("vftop: refused before sending: {reason}; nothing changed");
+        return Ok(ExitCode::from(1));
+    }
+    let change = RateChange { key, old, new };
+    println!("{}", change.ip_command());
+    match source.apply(&change) {
+        Ok(kept) => {
+            let note = if kept == new {
+                String::new()
+            } else {
+                format!(" (driver kept min {} max {})", kept.min, kept.max)
+            };
+            println!(
+                "applied: {} vf {}: max {} -> {}, min {} -> {}{note}",
+                change.key.pf, change.key.vf, old.max, kept.max, old.min, kept.min
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!(
+                "vftop: {} vf {}: {e}; nothing changed",
+                change.key.pf, change.key.vf
+            );
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 fn headless(mut source: Box<dyn Source>, cli: &Cli) -> anyhow::Result<ExitCode> {

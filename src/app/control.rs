@@ -152,6 +152,16 @@ pub fn validate(
 ) -> Result<RateLimit, RateRejected> {
     let max = parse_rate(max_text).map_err(RateRejected::MaxText)?;
     let min = parse_rate(min_text).map_err(RateRejected::MinText)?;
+    validate_limit(RateLimit { min, max }, ctx, driver)
+}
+
+/// Checks a proposed limit against the link speed and what the driver is known to support.
+pub fn validate_limit(
+    new: RateLimit,
+    ctx: &EditContext,
+    driver: &str,
+) -> Result<RateLimit, RateRejected> {
+    let RateLimit { min, max } = new;
     if !max.is_unlimited() && min > max {
         return Err(RateRejected::MinAboveMax { min, max });
     }
