@@ -12,7 +12,7 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// Run on the built-in simulated SR-IOV NIC (no hardware needed).
-    #[arg(long)]
+    #[arg(global = true, long)]
     pub demo: bool,
     /// Simulate the NIC described by this scenario file (TOML); implies --demo.
     #[arg(long, value_name = "FILE")]
@@ -33,19 +33,19 @@ pub struct Cli {
     #[arg(long, requires = "once")]
     pub json: bool,
     /// Only show this PF (repeatable).
-    #[arg(long = "interface", short = 'i', value_name = "PF")]
+    #[arg(global = true, long = "interface", short = 'i', value_name = "PF")]
     pub interfaces: Vec<String>,
     /// Also show ordinary interfaces without VFs (rates from IFLA_STATS64).
-    #[arg(long)]
+    #[arg(global = true, long)]
     pub all_links: bool,
     /// Partition roles config (TOML). Default: $XDG_CONFIG_HOME/vftop/config.toml.
-    #[arg(long, value_name = "FILE")]
+    #[arg(global = true, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Never change anything: throttling keys explain instead of acting.
     #[arg(long)]
     pub read_only: bool,
     /// Write the debug log here (default: $XDG_STATE_HOME/vftop/vftop.log).
-    #[arg(long, value_name = "FILE")]
+    #[arg(global = true, long, value_name = "FILE")]
     pub log: Option<PathBuf>,
 }
 

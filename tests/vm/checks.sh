@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Checks run inside the vftop-vm guest against real VFs (igb) and netdevsim, with the real
+# vftop binary. Prints "ok NAME" or "FAIL NAME: why" per check; exits 1 if any failed.
+#   tests/vm/checks.sh VFTOP_BINARY GROUP   (GROUP: igb | traffic | numvfs | netdevsim)
+set -uo pipefail
+BIN=$1 GROUP=$2
+PF=$VFTOP_PF
+read -ra VFN <<< "$VFTOP_VFS"
+failed=0
+ok() { echo "ok $1"; }
+bad() { echo "FAIL $1: $2"; failed=1; }
+vftop() { "$BIN" --log /dev/null "$@"; }
+# json EXPR: evaluates EXPR over the JSON document on stdin (d; vf0 = first PF's VF 0 if any)
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); vf0=(d.get('pfs') or [{}])[0].get('vfs', [None])[0] if isinstance(d, dict) else None; print($1)"; }
+# ip's view of one VF's rate: "min max"
+ip_rate() { ip -j link show "$1" | json "' '.join(str(v['rate'][k]) for v in d[0]['vfinfo_list'] if v['vf'] == $2 for k in ('min_tx', 'max_tx'))"; }
+expect() { # NAME COMMAND-OUTPUT-VAR PATTERN
+    if grep -qF -- "$3" <<< "$2"; then ok "$1"; else bad "$1" "expected '$3' in: $2"; fi
+}
+
+igb() {
+    local doc out
+    doc=$(vftop --once --json -i "$PF" --interval 300ms)
+    [[ $(json "d['pfs'][0]['driver'], d['pfs'][0]['link_speed_mbps'], d['pfs'][0]['num_vfs'], d['pfs'][0]['vfs_truncated']" <<< "$doc") == "igb 1000 $VFTOP_NUMVFS False" ]] \
+        && ok discovery || bad discovery "$(json "d['pfs'][0]" <<< "$doc" | head -c 300)"
+    local macs want=""
+    macs=$(json "' '.join(v['mac'] for v in d['pfs'][0]['vfs'])" <<< "$doc")
+    for ((i = 0; i < VFTOP_NUMVFS; i++)); do want+="${want:+ }52:54:00:5a:10:0$i"; done
+    [[ $macs == "$want" ]] && ok vf_macs || bad vf_macs "$macs"
+
+    out=$(vftop set "$PF" 1 --max 300M 2>&1)
+    expect max_applied "$out" "applied: $PF vf 1: max none -> 300M"
+    [[ $(ip_rate "$PF" 1) == "0 300" ]] && ok max_read_back_by_ip || bad max_read_back_by_ip "$(ip_rate "$PF" 1)"
+    doc=$(vftop --once --json -i "$PF" --interval 100ms)
+    [[ $(json "d['pfs'][0]['vfs'][1]['max_tx_rate_mbps']" <<< "$doc") == 300 ]] && ok max_read_back_by_vftop || bad max_read_back_by_vftop "$doc"
+
+    out=$(vftop set "$PF" 1 --min 100M 2>&1); rc=$?
+    [[ $rc == 1 ]] && expect min_refused_before_sending "$out" "the igb driver has no minimum rate (min must be 0); nothing changed" \
+        || bad min_refused_before_sending "rc $rc: $out"
+    out=$(vftop set "$PF" 1 --min 100M --no-precheck 2>&1); rc=$?
+    [[ $rc == 1 ]] && expect min_refused_by_kernel "$out" "the kernel rejected the rate (EINVAL): the igb driver has no minimum rate" \
+        || bad min_refused_by_kernel "rc $rc: $out"
+    [[ $(ip_rate "$PF" 1) == "0 300" ]] && ok min_refusal_changed_nothing || bad min_refusal_changed_nothing "$(ip_rate "$PF" 1)"
+
+    out=$(vftop set "$PF" 2 --max 5G --no-precheck 2>&1); rc=$?
+    [[ $rc == 1 ]] && expect above_link_refused_by_kernel "$out" "max 5G is above the link speed 1G" || bad above_link_refused_by_kernel "rc $rc: $out"
+    out=$(vftop set "$PF" 2 --max 5G 2>&1)
+    expect above_link_refused_before_sending "$out" "refused before sending: max 5G is above the link speed 1G"
+    out=$(vftop set "$PF" 7 --max 100M 2>&1)
+    expect missing_vf_explained "$out" "$PF has no vf 7"
+}
+
+traffic() {
+    # VF1's netdev goes to its own namespace; VF0 stays here. Traffic VF0 -> VF1 crosses the
+    # NIC's internal switch; igb reports no per-VF stats, so VF0's counters must come from its
+    # own netdev (origin vf-netdev).
+    ip netns add b
+    ip link set "${VFN[1]}" netns b
+    ip -n b link set "${VFN[1]}" up
+    ip addr add fe80::a/64 dev "${VFN[0]}" nodad
+    ip -n b addr add fe80::b/64 dev "${VFN[1]}" nodad
+    python3 - "${VFN[0]}" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+scope = socket.if_nametoindex(sys.argv[1])
+end = time.time() + 6
+while time.time() < end:
+    for _ in range(50):
+        s.sendto(b"x" * 1200, ("fe80::b", 9, 0, scope))
+    time.sleep(0.005)
+PY
+    sleep 1
+    local doc
+    doc=$(vftop --once --json -i "$PF" --interval 2s)
+    wait
+    local got
+    got=$(json "vf0['counters']['origin'], vf0['netdev'], vf0['rates']['tx_bps'] > 1e6" <<< "$doc")
+    [[ $got == "vf-netdev ${VFN[0]} True" ]] && ok vf_netdev_fallback_under_traffic || bad vf_netdev_fallback_under_traffic "$got"
+    got=$(ip -n b -j -s link show "${VFN[1]}" | json "d[0]['stats64']['rx']['bytes'] > 1000000")
+    [[ $got == True ]] && ok traffic_reached_other_vf || bad traffic_reached_other_vf "$got"
+}
+
+numvfs() {
+    local s
+    tmux new-session -d -s v -x 120 -y 40 "$BIN --log /dev/null -i $PF"
+    wait_screen() { for _ in $(seq 150); do s=$(tmux capture-pane -p -t v); grep -qF -- "$1" <<< "$s" && return 0; sleep 0.1; done; return 1; }
+    wait_screen "$PF 1G $VFTOP_NUMVFS/$VFTOP_NUMVFS VFs" && ok tui_shows_vfs || bad tui_shows_vfs "$s"
+    echo 0 > "/sys/class/net/$PF/device/sriov_numvfs"
+    wait_screen "$PF 1G 0/0 VFs" && ok vfs_removed_live || bad vfs_removed_live "$s"
+    echo 2 > "/sys/class/net/$PF/device/sriov_numvfs"
+    wait_screen "$PF 1G 2/2 VFs" && ok vfs_added_live || bad vfs_added_live "$s"
+    tmux send-keys -t v q
+    sleep 0.5
+    tmux has-session -t v 2>/dev/null && bad tui_quit "still running" || ok tui_quit
+}
+
+netdevsim() {
+    local NS=$VFTOP_NSIM_PF out doc
+    [[ -n $NS ]] || { bad netdevsim_present "no netdevsim in this guest"; return; }
+    out=$(vftop set "$NS" 0 --min 100M --max 500M 2>&1)
+    expect nsim_min_max_applied "$out" "applied: $NS vf 0: max none -> 500M, min none -> 100M"
+    [[ $(ip_rate "$NS" 0) == "100 500" ]] && ok nsim_read_back_by_ip || bad nsim_read_back_by_ip "$(ip_rate "$NS" 0)"
+    doc=$(vftop --once --json -i "$NS" --interval 100ms)
+    [[ $(json "vf0['min_tx_rate_mbps'], vf0['max_tx_rate_mbps']" <<< "$doc") == "100 500" ]] \
+        && ok nsim_read_back_by_vftop || bad nsim_read_back_by_vftop "$doc"
+    out=$(vftop set "$NS" 0 --min 600M --max 500M 2>&1)
+    expect nsim_min_above_max_refused "$out" "min 600M is above max 500M"
+    [[ $(ip_rate "$NS" 0) == "100 500" ]] && ok nsim_refusal_changed_nothing || bad nsim_refusal_changed_nothing "$(ip_rate "$NS" 0)"
+}
+
+"$GROUP"
+exit $failed

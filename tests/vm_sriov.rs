@@ -1,0 +1,105 @@
+//! Real VFs: the project's QEMU harness (tests/vm/vftop-vm) boots Debian's kernel with an
+//! emulated igb SR-IOV NIC and netdevsim, and tests/vm/checks.sh drives the real vftop binary
+//! inside. Needs root (and the package registry on the first run); otherwise SKIPPED, or a
+//! failure under VFTOP_REQUIRE_ALL=1.
+
+mod common;
+
+use common::netns::is_root;
+use common::tmux::require;
+use std::process::Command;
+use std::sync::Mutex;
+
+const BIN: &str = env!("CARGO_BIN_EXE_vftop");
+/// One VM at a time: the machine has two cores.
+static VM: Mutex<()> = Mutex::new(());
+
+fn run_group(group: &str, expected: &[&str]) {
+    let skip = std::env::var("VFTOP_SKIP_VM").is_ok_and(|v| v == "1");
+    if !require(
+        is_root() && !skip,
+        "the SR-IOV VM tests need root (and VFTOP_SKIP_VM unset)",
+    ) {
+        return;
+    }
+    let _one_at_a_time = VM.lock().unwrap_or_else(|e| e.into_inner());
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = Command::new(format!("{root}/tests/vm/vftop-vm"))
+        .args(["--", &format!("{root}/tests/vm/checks.sh"), BIN, group])
+        .current_dir(root)
+        .output()
+        .expect("run tests/vm/vftop-vm");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    let code = out.status.code();
+    assert!(
+        code != Some(125) && code != Some(124),
+        "the VM could not run ({code:?}):\n{stderr}"
+    );
+    for name in expected {
+        assert!(
+            stdout.lines().any(|l| l == format!("ok {name}")),
+            "check {name} did not pass:\n{stdout}\n{stderr}"
+        );
+    }
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+}
+
+#[test]
+fn igb_vfs_discovery_rates_and_refusals() {
+    run_group(
+        "igb",
+        &[
+            "discovery",
+            "vf_macs",
+            "max_applied",
+            "max_read_back_by_ip",
+            "max_read_back_by_vftop",
+            "min_refused_before_sending",
+            "min_refused_by_kernel",
+            "min_refusal_changed_nothing",
+            "above_link_refused_by_kernel",
+            "above_link_refused_before_sending",
+            "missing_vf_explained",
+        ],
+    );
+}
+
+#[test]
+fn igb_vf_traffic_is_counted_via_the_vf_netdev() {
+    run_group(
+        "traffic",
+        &[
+            "vf_netdev_fallback_under_traffic",
+            "traffic_reached_other_vf",
+        ],
+    );
+}
+
+#[test]
+fn sriov_numvfs_changes_while_the_tui_runs() {
+    run_group(
+        "numvfs",
+        &[
+            "tui_shows_vfs",
+            "vfs_removed_live",
+            "vfs_added_live",
+            "tui_quit",
+        ],
+    );
+}
+
+#[test]
+fn netdevsim_min_and_max() {
+    run_group(
+        "netdevsim",
+        &[
+            "nsim_min_max_applied",
+            "nsim_read_back_by_ip",
+            "nsim_read_back_by_vftop",
+            "nsim_min_above_max_refused",
+            "nsim_refusal_changed_nothing",
+        ],
+    );
+}
