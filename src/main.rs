@@ -72,7 +72,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         app.read_only = Some("started with --read-only".into());
     }
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let is_kernel = source.kind() == vftop::source::SourceKind::Kernel;
     let sampler = Sampler::start(source, cli.interval, tx);
+    if is_kernel {
+        vftop::sampler::follow_link_changes(sampler.commander());
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -20,6 +20,8 @@ pub enum SourceEvent {
 pub enum Command {
     SetInterval(Duration),
     Apply(RateChange),
+    /// Sample now (a link appeared, vanished or changed).
+    SampleNow,
     Stop,
 }
 
@@ -48,6 +50,11 @@ impl Sampler {
 
     pub fn send(&self, command: Command) {
         let _ = self.commands.send(command);
+    }
+
+    /// A handle other threads can use to send commands (e.g. a link monitor).
+    pub fn commander(&self) -> mpsc::Sender<Command> {
+        self.commands.clone()
     }
 }
 
@@ -95,8 +102,32 @@ fn run(
                     return;
                 }
             }
+            Ok(Command::SampleNow) => next = Instant::now(),
             Ok(Command::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
+    }
+}
+
+/// Resamples as soon as the kernel announces a link change (`RTNLGRP_LINK`), so VFs and PFs
+/// that appear or vanish show without waiting for the next interval. Runs on its own thread
+/// until the sampler is gone.
+pub fn follow_link_changes(sampler: mpsc::Sender<Command>) {
+    let Ok(mut monitor) = crate::source::kernel::rtnl::Rtnl::link_monitor() else {
+        tracing::warn!("no link notifications; topology changes show at the next sample");
+        return;
+    };
+    let spawned = std::thread::Builder::new()
+        .name("vftop-links".into())
+        .spawn(move || {
+            while monitor.wait_for_link_events().is_ok() {
+                std::thread::sleep(Duration::from_millis(100)); // let a burst settle
+                if sampler.send(Command::SampleNow).is_err() {
+                    return;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("link monitor thread: {e}");
     }
 }

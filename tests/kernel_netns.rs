@@ -378,3 +378,43 @@ fn messages_larger_than_the_buffer_grow_it_and_the_dump_is_redone() {
     assert_eq!(links.len(), 23, "{links:?}"); // lo, va, vb, mv0..mv19
     assert!(grown > 256, "buffer grew to fit: {grown}");
 }
+
+#[test]
+fn link_notifications_trigger_a_sample_before_the_interval() {
+    if !available() {
+        return;
+    }
+    let ns = veth_ns("monitor", 0);
+    let ns_name = ns.name.clone();
+    let seen = ns.run_in(move || {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let sampler =
+            vftop::sampler::Sampler::start(Box::new(all_links()), Duration::from_secs(30), tx);
+        vftop::sampler::follow_link_changes(sampler.commander());
+        let first = rx.blocking_recv().unwrap();
+        assert!(
+            matches!(first, vftop::sampler::SourceEvent::Snapshot(ref s) if s.pf("vc").is_none())
+        );
+        common::netns::run(
+            "ip",
+            &[
+                "-n", &ns_name, "link", "add", "name", "vc", "type", "veth", "peer", "name", "vd",
+            ],
+        );
+        let started = std::time::Instant::now();
+        // The interval is 30 s: a snapshot with vc before then came from the notification.
+        loop {
+            match rx.blocking_recv() {
+                Some(vftop::sampler::SourceEvent::Snapshot(s)) if s.pf("vc").is_some() => {
+                    break started.elapsed();
+                }
+                Some(_) => {}
+                None => panic!("sampler stopped"),
+            }
+        }
+    });
+    assert!(
+        seen < Duration::from_secs(30),
+        "new link seen only after {seen:?}"
+    );
+}

@@ -74,6 +74,26 @@ impl Rtnl {
         })
     }
 
+    /// A socket subscribed to link notifications (`RTNLGRP_LINK`).
+    pub fn link_monitor() -> Result<Rtnl, RtnlError> {
+        let group = nl::rtnetlink_groups::RTNLGRP_LINK as u32;
+        let socket = NlSocket::connect(NlFamily::Route, None, Groups::new_groups(&[group]))?;
+        Ok(Rtnl {
+            socket,
+            seq: 0,
+            buf: vec![0; 64 * 1024],
+        })
+    }
+
+    /// Blocks until link notifications arrive; returns how many messages came.
+    pub fn wait_for_link_events(&mut self) -> Result<usize, RtnlError> {
+        match self.recv_datagram() {
+            Ok(n) => Ok(Messages::new(&self.buf[..n]).count()),
+            Err(RtnlError::Truncated(_)) => Ok(1),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The receive buffer's current size.
     pub fn buffer_len(&self) -> usize {
         self.buf.len()
