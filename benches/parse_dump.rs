@@ -7,10 +7,7 @@ use vftop::source::kernel::fixture::dump;
 use vftop::source::kernel::link::parse_link;
 
 fn parse_all(bytes: &[u8]) -> usize {
-    Messages::new(bytes)
-        .filter_map(|m| parse_link(m.payload).ok())
-        .map(|l| l.vfs.len())
-        .sum()
+    Messages::new(bytes).filter_map(|m| parse_link(m.payload).ok()).map(|l| l.vfs.len()).sum()
 }
 
 fn bench(c: &mut Criterion) {
@@ -18,9 +15,7 @@ fn bench(c: &mut Criterion) {
     assert_eq!(parse_all(&bytes), 8 * 64);
     let mut group = c.benchmark_group("link_dump");
     group.throughput(Throughput::Bytes(bytes.len() as u64));
-    group.bench_function("parse 8 PFs x 64 VFs", |b| {
-        b.iter(|| parse_all(black_box(&bytes)))
-    });
+    group.bench_function("parse 8 PFs x 64 VFs", |b| b.iter(|| parse_all(black_box(&bytes))));
     group.finish();
 }
 

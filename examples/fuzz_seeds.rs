@@ -3,9 +3,7 @@
 use vftop::source::kernel::fixture::{dump, pf_payload};
 
 fn main() -> std::io::Result<()> {
-    let dir = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "fuzz/corpus/parse_link".into());
+    let dir = std::env::args().nth(1).unwrap_or_else(|| "fuzz/corpus/parse_link".into());
     std::fs::create_dir_all(&dir)?;
     for vfs in [0, 1, 4, 64] {
         std::fs::write(format!("{dir}/pf-{vfs}-vfs"), pf_payload(3, "eth0", vfs))?;

@@ -10,10 +10,7 @@ use vftop::source::{Source, SystemClock};
 fn main() {
     let mut rtnl = Rtnl::open().expect("netlink");
     let mut source = KernelSource::open(
-        LinkFilter {
-            interfaces: vec![],
-            all_links: true,
-        },
+        LinkFilter { interfaces: vec![], all_links: true },
         Arc::new(SystemClock::default()),
     )
     .expect("kernel source");
@@ -24,10 +21,6 @@ fn main() {
         let dump_us = t.elapsed().as_micros();
         let t = Instant::now();
         source.sample().expect("sample");
-        println!(
-            "links {} dump {dump_us} us, full sample {} us",
-            dump.links.len(),
-            t.elapsed().as_micros()
-        );
+        println!("links {} dump {dump_us} us, full sample {} us", dump.links.len(), t.elapsed().as_micros());
     }
 }

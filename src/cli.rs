@@ -44,6 +44,16 @@ pub struct Cli {
     /// Never change anything: throttling keys explain instead of acting.
     #[arg(long)]
     pub read_only: bool,
+    /// Append every attempted rate change (JSON lines, fsynced) here. Default:
+    /// $XDG_STATE_HOME/vftop/audit.log (demo-audit.log with --demo).
+    #[arg(global = true, long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+    /// Commit-confirmed: revert every change unless confirmed with `c` within this time.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub confirm_within: Option<Duration>,
+    /// How far `]`/`[` and `}`/`{` move a limit: a share of link speed (10%) or a rate (500M).
+    #[arg(long, value_name = "STEP", default_value = "10%", value_parser = crate::app::changes::Step::parse)]
+    pub step: crate::app::changes::Step,
     /// Write the debug log here (default: $XDG_STATE_HOME/vftop/vftop.log).
     #[arg(global = true, long, value_name = "FILE")]
     pub log: Option<PathBuf>,
@@ -84,13 +94,9 @@ impl Cli {
 /// Parses `1s`, `500ms`, `2.5s`, `1m`, or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not a duration like 1s or 500ms"))?;
+    let value: f64 = number.parse().map_err(|_| format!("'{text}' is not a duration like 1s or 500ms"))?;
     let secs = match unit {
         "" | "s" => value,
         "ms" => value / 1000.0,

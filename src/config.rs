@@ -50,10 +50,7 @@ pub fn parse_roles(text: &str, file: &str) -> Result<RoleMap, String> {
     let parsed: ConfigFile = toml::from_str(text).map_err(|e| format!("{file}: {e}"))?;
     let mut map = RoleMap::default();
     for entry in parsed.roles {
-        let role = Role {
-            name: entry.name.clone(),
-            color: entry.color,
-        };
+        let role = Role { name: entry.name.clone(), color: entry.color };
         match (entry.vlan, entry.pf, entry.vf) {
             (Some(vlan), None, None) => {
                 map.by_vlan.insert(vlan, role);
@@ -76,10 +73,7 @@ pub fn parse_roles(text: &str, file: &str) -> Result<RoleMap, String> {
 pub fn load_roles(explicit: Option<&Path>) -> Result<RoleMap, String> {
     let path = match explicit {
         Some(p) => p.to_path_buf(),
-        None => match config_dir()
-            .map(|d| d.join("config.toml"))
-            .filter(|p| p.exists())
-        {
+        None => match config_dir().map(|d| d.join("config.toml")).filter(|p| p.exists()) {
             Some(p) => p,
             None => return parse_roles(EXAMPLE, "built-in roles"),
         },
@@ -95,10 +89,7 @@ mod tests {
     #[test]
     fn example_maps_the_reference_vlans() {
         let map = parse_roles(EXAMPLE, "example").unwrap();
-        let key = VfKey {
-            pf: "x".into(),
-            vf: 9,
-        };
+        let key = VfKey { pf: "x".into(), vf: 9 };
         assert_eq!(map.resolve(&key, 200).unwrap().name, "Management");
         assert_eq!(map.resolve(&key, 600).unwrap().name, "Web");
         assert!(map.resolve(&key, 0).is_none());
@@ -108,40 +99,13 @@ mod tests {
     fn pf_vf_entries_win_over_vlan() {
         let text = "[[role]]\nname='A'\nvlan=200\n[[role]]\nname='B'\npf='eth0'\nvf=1\n";
         let map = parse_roles(text, "t").unwrap();
-        assert_eq!(
-            map.resolve(
-                &VfKey {
-                    pf: "eth0".into(),
-                    vf: 1
-                },
-                200
-            )
-            .unwrap()
-            .name,
-            "B"
-        );
-        assert_eq!(
-            map.resolve(
-                &VfKey {
-                    pf: "eth0".into(),
-                    vf: 2
-                },
-                200
-            )
-            .unwrap()
-            .name,
-            "A"
-        );
+        assert_eq!(map.resolve(&VfKey { pf: "eth0".into(), vf: 1 }, 200).unwrap().name, "B");
+        assert_eq!(map.resolve(&VfKey { pf: "eth0".into(), vf: 2 }, 200).unwrap().name, "A");
     }
 
     #[test]
     fn incomplete_entry_is_explained() {
-        let err = parse_roles("[[role]]\nname='A'\npf='eth0'\n", "c.toml")
-            .err()
-            .unwrap();
-        assert!(
-            err.contains("c.toml") && err.contains("needs either vlan"),
-            "{err}"
-        );
+        let err = parse_roles("[[role]]\nname='A'\npf='eth0'\n", "c.toml").err().unwrap();
+        assert!(err.contains("c.toml") && err.contains("needs either vlan"), "{err}");
     }
 }

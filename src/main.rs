@@ -5,6 +5,7 @@ use clap::Parser;
 use std::process::ExitCode;
 use std::sync::Arc;
 use vftop::app::App;
+use vftop::app::audit::{Actor, Attempt, AuditLog, Reason, record};
 use vftop::app::control::{EditContext, validate_limit};
 use vftop::app::report::json_report;
 use vftop::cli::{Cli, Command};
@@ -36,51 +37,44 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let roles = config::load_roles(cli.config.as_deref()).map_err(anyhow::Error::msg)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());
     let source = open_source(&cli, clock.clone())?;
-    if let Some(Command::Set {
-        pf,
-        vf,
-        max,
-        min,
-        no_precheck,
-    }) = &cli.command
-    {
-        return set_rate(
-            source,
-            VfKey {
-                pf: pf.clone(),
-                vf: *vf,
-            },
-            *max,
-            *min,
-            *no_precheck,
-        );
+    if let Some(Command::Set { pf, vf, max, min, no_precheck }) = &cli.command {
+        let audit = (AuditLog::open(&audit_path(&cli))?, Actor::current(&hostname()));
+        let key = VfKey { pf: pf.clone(), vf: *vf };
+        let request = SetRequest { key, max: *max, min: *min, no_precheck: *no_precheck };
+        return set_rate(source, request, audit);
     }
     if cli.once {
         return headless(source, &cli);
     }
+    let read_only = read_only_reason(&cli, source.kind());
+    let audit = match &read_only {
+        Some(_) => None,
+        None => Some((AuditLog::open(&audit_path(&cli))?, Actor::current(&hostname()))),
+    };
     let mut app_roles = source.roles();
     app_roles.merge(roles);
-    let mut app = App::new(
-        source.kind(),
-        hostname(),
-        app_roles,
-        themes.iter().map(|t| t.name.clone()).collect(),
-    );
+    let mut app =
+        App::new(source.kind(), hostname(), app_roles, themes.iter().map(|t| t.name.clone()).collect());
     app.theme_index = theme_index;
     app.interval = cli.interval;
-    if cli.read_only {
-        app.read_only = Some("started with --read-only".into());
-    }
+    app.read_only = read_only;
+    app.confirm_within = cli.confirm_within;
+    app.step = cli.step;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let is_kernel = source.kind() == vftop::source::SourceKind::Kernel;
-    let sampler = Sampler::start(source, cli.interval, tx);
+    let audit_path = audit.as_ref().map(|(log, _)| log.path().to_path_buf());
+    let sampler = Sampler::with_audit(source, cli.interval, tx, audit);
     if is_kernel {
         vftop::sampler::follow_link_changes(sampler.commander());
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let exit = runtime.block_on(tui::run(app, themes, sampler, rx, clock.as_ref()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let exit = runtime.block_on(tui::run(
+        app,
+        themes,
+        sampler,
+        rx,
+        tui::Runtime { clock: clock.as_ref(), audit_path },
+    ))?;
     Ok(match exit {
         Exit::Quit => ExitCode::SUCCESS,
         Exit::Signal(name) => {
@@ -90,13 +84,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Why the console must not change anything, if it must not.
+fn read_only_reason(cli: &Cli, kind: vftop::source::SourceKind) -> Option<String> {
+    if cli.read_only {
+        return Some("started with --read-only".into());
+    }
+    let kernel = kind == vftop::source::SourceKind::Kernel;
+    (kernel && vftop::source::kernel::caps::has_net_admin() == Some(false))
+        .then(|| "this process lacks CAP_NET_ADMIN, which changing VF rates needs (run as root)".into())
+}
+
+fn audit_path(cli: &Cli) -> std::path::PathBuf {
+    let name = if cli.is_demo() { "demo-audit.log" } else { "audit.log" };
+    cli.audit_log
+        .clone()
+        .or_else(|| config::state_dir().map(|d| d.join(name)))
+        .unwrap_or_else(|| std::path::PathBuf::from(name))
+}
+
 fn theme_name(cli: &Cli) -> String {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    if no_color {
-        "mono".into()
-    } else {
-        cli.theme.clone().unwrap_or_else(|| "dark".into())
-    }
+    if no_color { "mono".into() } else { cli.theme.clone().unwrap_or_else(|| "dark".into()) }
 }
 
 fn open_source(cli: &Cli, clock: Arc<dyn Clock>) -> anyhow::Result<Box<dyn Source>> {
@@ -114,17 +122,11 @@ fn open_source(cli: &Cli, clock: Arc<dyn Clock>) -> anyhow::Result<Box<dyn Sourc
 }
 
 fn open_kernel(cli: &Cli, clock: Arc<dyn Clock>) -> anyhow::Result<Box<dyn Source>> {
-    let filter = LinkFilter {
-        interfaces: cli.interfaces.clone(),
-        all_links: cli.all_links,
-    };
+    let filter = LinkFilter { interfaces: cli.interfaces.clone(), all_links: cli.all_links };
     let mut source = KernelSource::open(filter, clock)?;
     let first = source.sample()?;
     if let Some(missing) = cli.interfaces.iter().find(|i| first.pf(i).is_none()) {
-        bail!(
-            "no interface named {missing} among the {} links the kernel listed",
-            source.links_seen()
-        );
+        bail!("no interface named {missing} among the {} links the kernel listed", source.links_seen());
     }
     if first.pfs.is_empty() {
         bail!(
@@ -136,38 +138,36 @@ fn open_kernel(cli: &Cli, clock: Arc<dyn Clock>) -> anyhow::Result<Box<dyn Sourc
     Ok(Box::new(source))
 }
 
-/// `vftop set PF VF --max X --min Y`: validate, apply, read back, report in words.
-fn set_rate(
-    mut source: Box<dyn Source>,
+/// What `vftop set PF VF --max X --min Y [--no-precheck]` asks for.
+struct SetRequest {
     key: VfKey,
     max: Option<Mbps>,
     min: Option<Mbps>,
     no_precheck: bool,
+}
+
+/// `vftop set`: validate, apply, read back, audit, report in words (exit 1 when refused).
+fn set_rate(
+    mut source: Box<dyn Source>,
+    req: SetRequest,
+    audit: (AuditLog, Actor),
 ) -> anyhow::Result<ExitCode> {
     let snapshot = source.sample()?;
+    let key = req.key;
     let (pf, vf) = snapshot.vf(&key).with_context(|| {
-        format!(
-            "{} has no vf {} (it lists {} VFs)",
-            key.pf,
-            key.vf,
-            snapshot.pf(&key.pf).map_or(0, |p| p.vfs.len())
-        )
+        let listed = snapshot.pf(&key.pf).map_or(0, |p| p.vfs.len());
+        format!("{} has no vf {} (it lists {listed} VFs)", key.pf, key.vf)
     })?;
     let old = vf.rate;
-    let new = RateLimit {
-        min: min.unwrap_or(old.min),
-        max: max.unwrap_or(old.max),
-    };
+    let new = RateLimit { min: req.min.unwrap_or(old.min), max: req.max.unwrap_or(old.max) };
+    let capabilities =
+        if req.no_precheck { Capabilities::UNKNOWN } else { Capabilities::for_driver(&pf.driver) };
     let ctx = EditContext {
         key: key.clone(),
         name: format!("vf {}", key.vf),
         current: old,
         link: pf.link_speed,
-        capabilities: if no_precheck {
-            Capabilities::UNKNOWN
-        } else {
-            Capabilities::for_driver(&pf.driver)
-        },
+        capabilities,
         others_min: Mbps(0),
         tx: BitsPerSec(0.0),
     };
@@ -177,24 +177,32 @@ fn set_rate(
     }
     let change = RateChange { key, old, new };
     println!("{}", change.ip_command());
-    match source.apply(&change) {
+    let result = source.apply(&change);
+    let (mut log, actor) = audit;
+    let attempt = Attempt {
+        change: &change,
+        partition: &ctx.name,
+        reason: Reason::Operator,
+        outcome: result.clone().map_err(|e| e.to_string()),
+        confirm_within_secs: None,
+    };
+    log.append(&record(&actor, std::time::SystemTime::now(), &attempt))?;
+    match result {
         Ok(kept) => {
             let note = if kept == new {
                 String::new()
             } else {
                 format!(" (driver kept min {} max {})", kept.min, kept.max)
             };
+            let (pf, vf) = (&change.key.pf, change.key.vf);
             println!(
-                "applied: {} vf {}: max {} -> {}, min {} -> {}{note}",
-                change.key.pf, change.key.vf, old.max, kept.max, old.min, kept.min
+                "applied: {pf} vf {vf}: max {} -> {}, min {} -> {}{note}",
+                old.max, kept.max, old.min, kept.min
             );
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!(
-                "vftop: {} vf {}: {e}; nothing changed",
-                change.key.pf, change.key.vf
-            );
+            eprintln!("vftop: {} vf {}: {e}; nothing changed", change.key.pf, change.key.vf);
             Ok(ExitCode::from(1))
         }
     }
@@ -224,23 +232,15 @@ fn hostname() -> String {
 
 /// Logs go to a file, never to the screen the TUI draws on.
 fn init_logging(cli: &Cli) {
-    let path = cli
-        .log
-        .clone()
-        .or_else(|| config::state_dir().map(|d| d.join("vftop.log")));
+    let path = cli.log.clone().or_else(|| config::state_dir().map(|d| d.join("vftop.log")));
     let Some(path) = path else { return };
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let Ok(file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-    else {
+    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) else {
         return;
     };
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_env("VFTOP_LOG").unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VFTOP_LOG").unwrap_or_else(|_| "info".into());
     let _ = tracing_subscriber::fmt()
         .with_writer(std::sync::Mutex::new(file))
         .with_ansi(false)

@@ -4,9 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A rate in Mbit/s, the unit the kernel uses for VF rate limits (`IFLA_VF_RATE`).
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Mbps(pub u32);
 
@@ -52,19 +50,12 @@ pub struct RateLimit {
 
 impl RateLimit {
     pub fn new(min: u32, max: u32) -> Self {
-        Self {
-            min: Mbps(min),
-            max: Mbps(max),
-        }
+        Self { min: Mbps(min), max: Mbps(max) }
     }
 
     /// The cap that is in force: the max, or the link speed where the VF has none.
     pub fn effective_cap(&self, link: Mbps) -> Mbps {
-        if self.max.is_unlimited() {
-            link
-        } else {
-            self.max.min(link)
-        }
+        if self.max.is_unlimited() { link } else { self.max.min(link) }
     }
 }
 
@@ -152,11 +143,7 @@ pub struct MacAddr(pub [u8; 6]);
 impl fmt::Display for MacAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let b = self.0;
-        write!(
-            f,
-            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-            b[0], b[1], b[2], b[3], b[4], b[5]
-        )
+        write!(f, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3], b[4], b[5])
     }
 }
 
@@ -211,24 +198,15 @@ pub enum Support {
 }
 
 impl Capabilities {
-    pub const FULL: Capabilities = Capabilities {
-        min_rate: Support::Yes,
-        max_rate: Support::Yes,
-        granularity: None,
-    };
-    pub const UNKNOWN: Capabilities = Capabilities {
-        min_rate: Support::Unknown,
-        max_rate: Support::Unknown,
-        granularity: None,
-    };
+    pub const FULL: Capabilities =
+        Capabilities { min_rate: Support::Yes, max_rate: Support::Yes, granularity: None };
+    pub const UNKNOWN: Capabilities =
+        Capabilities { min_rate: Support::Unknown, max_rate: Support::Unknown, granularity: None };
 
     /// Known VF rate capabilities per PF driver (see DESIGN.md, kernel facts).
     pub fn for_driver(driver: &str) -> Capabilities {
-        let max_only = |granularity| Capabilities {
-            min_rate: Support::No,
-            max_rate: Support::Yes,
-            granularity,
-        };
+        let max_only =
+            |granularity| Capabilities { min_rate: Support::No, max_rate: Support::Yes, granularity };
         match driver {
             "igb" | "ixgbe" => max_only(None),
             "i40e" => max_only(Some(Mbps(50))),
@@ -319,9 +297,7 @@ pub struct RoleMap {
 
 impl RoleMap {
     pub fn resolve(&self, key: &VfKey, vlan: u16) -> Option<&Role> {
-        self.by_vf
-            .get(key)
-            .or_else(|| (vlan != 0).then(|| self.by_vlan.get(&vlan)).flatten())
+        self.by_vf.get(key).or_else(|| (vlan != 0).then(|| self.by_vlan.get(&vlan)).flatten())
     }
 
     /// Entries of `other` win over ours.

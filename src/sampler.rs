@@ -1,7 +1,9 @@
 //! The sampler: a thread that owns a source, samples it on an interval and applies changes,
 //! reporting over a channel so the UI never waits on the kernel.
 
-use crate::model::{RateChange, RateLimit, Snapshot};
+use crate::app::ApplyRequest;
+use crate::app::audit::{Actor, Attempt, AuditLog, record};
+use crate::model::{RateLimit, Snapshot};
 use crate::source::{ApplyError, Source};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -12,14 +14,15 @@ use tokio::sync::mpsc::UnboundedSender;
 pub enum SourceEvent {
     Snapshot(Snapshot),
     SampleFailed(String),
-    Applied(RateChange, Result<RateLimit, ApplyError>),
+    /// A change was answered; the last field says whether its audit record is on disk.
+    Applied(ApplyRequest, Result<RateLimit, ApplyError>, Result<(), String>),
 }
 
 /// What the sampler can be asked to do.
 #[derive(Debug)]
 pub enum Command {
     SetInterval(Duration),
-    Apply(RateChange),
+    Apply(ApplyRequest),
     /// Sample now (a link appeared, vanished or changed).
     SampleNow,
     Stop,
@@ -33,19 +36,26 @@ pub struct Sampler {
 
 impl Sampler {
     pub fn start(
+        source: Box<dyn Source>,
+        interval: Duration,
+        events: UnboundedSender<SourceEvent>,
+    ) -> Sampler {
+        Sampler::with_audit(source, interval, events, None)
+    }
+
+    /// A sampler that appends every attempted change to `audit` before reporting it.
+    pub fn with_audit(
         mut source: Box<dyn Source>,
         interval: Duration,
         events: UnboundedSender<SourceEvent>,
+        audit: Option<(AuditLog, Actor)>,
     ) -> Sampler {
         let (commands, inbox) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("vftop-sampler".into())
-            .spawn(move || run(source.as_mut(), interval, &inbox, &events))
+            .spawn(move || run(source.as_mut(), interval, &inbox, &events, audit))
             .expect("spawn sampler thread");
-        Sampler {
-            commands,
-            thread: Some(thread),
-        }
+        Sampler { commands, thread: Some(thread) }
     }
 
     pub fn send(&self, command: Command) {
@@ -72,6 +82,7 @@ fn run(
     mut interval: Duration,
     inbox: &mpsc::Receiver<Command>,
     events: &UnboundedSender<SourceEvent>,
+    mut audit: Option<(AuditLog, Actor)>,
 ) {
     let mut next = Instant::now();
     loop {
@@ -95,10 +106,12 @@ fn run(
                 next = next - interval + d;
                 interval = d;
             }
-            Ok(Command::Apply(change)) => {
-                let result = source.apply(&change);
-                tracing::info!(?change, ?result, "rate change");
-                if events.send(SourceEvent::Applied(change, result)).is_err() {
+            Ok(Command::Apply(request)) => {
+                let result = source.apply(&request.change);
+                tracing::info!(change = ?request.change, ?result, "rate change");
+                let audited =
+                    audit.as_mut().map_or(Ok(()), |(log, actor)| write_audit(log, actor, &request, &result));
+                if events.send(SourceEvent::Applied(request, result, audited)).is_err() {
                     return;
                 }
             }
@@ -117,17 +130,32 @@ pub fn follow_link_changes(sampler: mpsc::Sender<Command>) {
         tracing::warn!("no link notifications; topology changes show at the next sample");
         return;
     };
-    let spawned = std::thread::Builder::new()
-        .name("vftop-links".into())
-        .spawn(move || {
-            while monitor.wait_for_link_events().is_ok() {
-                std::thread::sleep(Duration::from_millis(100)); // let a burst settle
-                if sampler.send(Command::SampleNow).is_err() {
-                    return;
-                }
+    let spawned = std::thread::Builder::new().name("vftop-links".into()).spawn(move || {
+        while monitor.wait_for_link_events().is_ok() {
+            std::thread::sleep(Duration::from_millis(100)); // let a burst settle
+            if sampler.send(Command::SampleNow).is_err() {
+                return;
             }
-        });
+        }
+    });
     if let Err(e) = spawned {
         tracing::warn!("link monitor thread: {e}");
     }
+}
+
+/// Appends the attempt to the audit log (fsynced) before the UI hears of the outcome.
+fn write_audit(
+    log: &mut AuditLog,
+    actor: &Actor,
+    request: &ApplyRequest,
+    result: &Result<RateLimit, ApplyError>,
+) -> Result<(), String> {
+    let attempt = Attempt {
+        change: &request.change,
+        partition: &request.partition,
+        reason: request.reason,
+        outcome: result.clone().map_err(|e| e.to_string()),
+        confirm_within_secs: request.confirm_within.map(|d| d.as_secs()),
+    };
+    log.append(&record(actor, std::time::SystemTime::now(), &attempt)).map_err(|e| e.to_string())
 }

@@ -15,6 +15,15 @@ use tokio::sync::mpsc::UnboundedReceiver;
 /// How often the screen is redrawn without other events (clock, toasts).
 const RENDER_TICK: Duration = Duration::from_millis(250);
 
+/// What the loop needs from outside the app: the clock and where the audit log is.
+pub struct Runtime<'a> {
+    pub clock: &'a dyn Clock,
+    pub audit_path: Option<std::path::PathBuf>,
+}
+
+/// Lines of the audit log the `a` view shows.
+const AUDIT_VIEW_LINES: usize = 200;
+
 /// Why the loop ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Exit {
@@ -29,18 +38,10 @@ pub async fn run(
     themes: Vec<Theme>,
     sampler: Sampler,
     mut events: UnboundedReceiver<SourceEvent>,
-    clock: &dyn Clock,
+    env: Runtime<'_>,
 ) -> anyhow::Result<Exit> {
     let mut terminal = ratatui::try_init()?;
-    let result = event_loop(
-        &mut terminal,
-        &mut app,
-        &themes,
-        &sampler,
-        &mut events,
-        clock,
-    )
-    .await;
+    let result = event_loop(&mut terminal, &mut app, &themes, &sampler, &mut events, &env).await;
     ratatui::restore();
     drop(sampler);
     result
@@ -52,7 +53,7 @@ async fn event_loop(
     themes: &[Theme],
     sampler: &Sampler,
     events: &mut UnboundedReceiver<SourceEvent>,
-    clock: &dyn Clock,
+    env: &Runtime<'_>,
 ) -> anyhow::Result<Exit> {
     let mut keys = EventStream::new();
     let mut tick = tokio::time::interval(RENDER_TICK);
@@ -64,7 +65,11 @@ async fn event_loop(
         if panic_at.is_some_and(|at| std::time::Instant::now() >= at) {
             panic!("test panic requested (VFTOP_TEST_PANIC_AFTER_MS)");
         }
-        app.tick(clock.now());
+        if let Some(effect) = app.tick(env.clock.now())
+            && run_effect(effect, app, sampler, env)
+        {
+            return Ok(Exit::Quit);
+        }
         app.wall_clock = wall_clock();
         terminal.draw(|f| ui::draw(f, app, themes))?;
         tokio::select! {
@@ -75,19 +80,16 @@ async fn event_loop(
             event = events.recv() => match event {
                 Some(SourceEvent::Snapshot(s)) => app.ingest(s),
                 Some(SourceEvent::SampleFailed(e)) => app.sample_failed(e),
-                Some(SourceEvent::Applied(change, result)) => app.applied(change, result),
+                Some(SourceEvent::Applied(request, result, audit)) => app.applied(request, result, audit),
                 None => anyhow::bail!("the sampler stopped"),
             },
             key = keys.next() => match key {
                 Some(Ok(Event::Key(key))) => {
                     if let Some(action) = action_for(key, InputMode::of(app))
                         && let Some(effect) = app.handle(action)
+                        && run_effect(effect, app, sampler, env)
                     {
-                        match effect {
-                            Effect::Quit => return Ok(Exit::Quit),
-                            Effect::Apply(change) => sampler.send(Command::Apply(change)),
-                            Effect::SetInterval(d) => sampler.send(Command::SetInterval(d)),
-                        }
+                        return Ok(Exit::Quit);
                     }
                 }
                 Some(Ok(Event::Resize(..))) => terminal.autoresize()?,
@@ -99,12 +101,27 @@ async fn event_loop(
     }
 }
 
+/// Carries out one effect; true when the app asked to quit.
+fn run_effect(effect: Effect, app: &mut App, sampler: &Sampler, env: &Runtime<'_>) -> bool {
+    match effect {
+        Effect::Quit => return true,
+        Effect::Apply(request) => sampler.send(Command::Apply(request)),
+        Effect::SetInterval(d) => sampler.send(Command::SetInterval(d)),
+        Effect::ShowAudit => {
+            let lines = match &env.audit_path {
+                Some(path) => crate::app::audit::AuditLog::tail(path, AUDIT_VIEW_LINES)
+                    .map_err(|e| format!("{}: {e}", path.display())),
+                None => Err("no audit log is configured".into()),
+            };
+            app.show_audit(lines);
+        }
+    }
+    false
+}
+
 /// For the end-to-end test of terminal restoration on panic: `VFTOP_TEST_PANIC_AFTER_MS=N`.
 fn test_panic_deadline() -> Option<std::time::Instant> {
-    let ms: u64 = std::env::var("VFTOP_TEST_PANIC_AFTER_MS")
-        .ok()?
-        .parse()
-        .ok()?;
+    let ms: u64 = std::env::var("VFTOP_TEST_PANIC_AFTER_MS").ok()?.parse().ok()?;
     Some(std::time::Instant::now() + Duration::from_millis(ms))
 }
 

@@ -8,15 +8,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_vftop");
 
 /// The TX column of the row whose partition is `name`.
 fn tx_of(screen: &str, name: &str) -> String {
-    let line = screen
-        .lines()
-        .find(|l| l.contains(name))
-        .unwrap_or_else(|| panic!("no row {name}:\n{screen}"));
-    line.split("  ")
-        .map(str::trim)
-        .find(|c| c.ends_with("b/s"))
-        .unwrap_or_default()
-        .to_string()
+    let line =
+        screen.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("no row {name}:\n{screen}"));
+    line.split("  ").map(str::trim).find(|c| c.ends_with("b/s")).unwrap_or_default().to_string()
 }
 
 /// Checks the shell in the pane works and the terminal is back in cooked mode with echo.
@@ -24,10 +18,7 @@ fn assert_shell_usable(tmux: &Tmux) {
     tmux.type_text("echo \"modes: $(stty -a | tr ' ;' '\\n\\n' | grep -x -e '-\\?icanon' -e '-\\?echo' | tr '\\n' ' ')end-$((40+2))\"");
     tmux.send(&["Enter"]);
     let screen = tmux.wait_text("end-42");
-    assert!(
-        screen.contains("modes: icanon echo end-42"),
-        "terminal not restored:\n{screen}"
-    );
+    assert!(screen.contains("modes: icanon echo end-42"), "terminal not restored:\n{screen}");
 }
 
 #[test]
@@ -38,9 +29,8 @@ fn demo_starts_moves_edits_and_quits_cleanly() {
     let tmux = Tmux::start("main", 120, 36);
     tmux.type_text(&format!("{BIN} --demo --log /dev/null"));
     tmux.send(&["Enter"]);
-    let first = tmux.wait_for("two samples", |s| {
-        s.contains("Partitions") && !tx_of(s, "NFS").starts_with("0.00")
-    });
+    let first =
+        tmux.wait_for("two samples", |s| s.contains("Partitions") && !tx_of(s, "NFS").starts_with("0.00"));
     let nfs_before = tx_of(&first, "NFS");
     let later = tmux.wait_for("numbers to move", |s| tx_of(s, "NFS") != nfs_before);
     assert!(later.contains("Contention"), "{later}");
@@ -58,8 +48,7 @@ fn demo_starts_moves_edits_and_quits_cleanly() {
     tmux.wait_text("ip link set dev ens1f0 vf 1 max_tx_rate 500 min_tx_rate 0");
     tmux.send(&["y"]);
     let applied = tmux.wait_for("new cap in the table", |s| {
-        s.lines()
-            .any(|l| l.contains("Backup") && l.contains("-/500M"))
+        s.lines().any(|l| l.contains("Backup") && l.contains("-/500M"))
     });
     assert!(applied.contains("applied"), "{applied}");
 
@@ -83,12 +72,7 @@ fn bad_rate_text_is_explained_and_nothing_changes() {
     tmux.wait_text("'fast' is not a number");
     tmux.send(&["Escape"]);
     let screen = tmux.wait_for("editor closed", |s| !s.contains("Rate limit"));
-    assert!(
-        screen
-            .lines()
-            .any(|l| l.contains("Backup") && l.contains("-/2G")),
-        "{screen}"
-    );
+    assert!(screen.lines().any(|l| l.contains("Backup") && l.contains("-/2G")), "{screen}");
     tmux.send(&["q"]);
     tmux.wait_for("vftop to exit", |s| !s.contains("Partitions"));
 }
@@ -100,25 +84,16 @@ fn signal_restores_terminal(signal: &str) {
     let tag = signal.to_lowercase();
     let tmux = Tmux::start(&tag, 100, 30);
     let seed = 4000 + signal.len() as u64 * 7 + std::process::id() as u64 % 1000;
-    tmux.type_text(&format!(
-        "{BIN} --demo --seed {seed} --log /dev/null; echo exit=$?"
-    ));
+    tmux.type_text(&format!("{BIN} --demo --seed {seed} --log /dev/null; echo exit=$?"));
     tmux.send(&["Enter"]);
     tmux.wait_text("Partitions");
     let status = std::process::Command::new("pkill")
-        .args([
-            &format!("-{signal}"),
-            "-f",
-            &format!("vftop --demo --seed {seed} "),
-        ])
+        .args([&format!("-{signal}"), "-f", &format!("vftop --demo --seed {seed} ")])
         .status()
         .expect("pkill");
     assert!(status.success(), "pkill found no vftop");
     let screen = tmux.wait_text("exit=");
-    assert!(
-        screen.contains(&format!("stopped by SIG{signal}")),
-        "{screen}"
-    );
+    assert!(screen.contains(&format!("stopped by SIG{signal}")), "{screen}");
     assert_shell_usable(&tmux);
 }
 
@@ -138,9 +113,7 @@ fn panic_restores_terminal_and_prints_message() {
         return;
     }
     let tmux = Tmux::start("panic", 100, 30);
-    tmux.type_text(&format!(
-        "VFTOP_TEST_PANIC_AFTER_MS=1500 {BIN} --demo --log /dev/null; echo exit=$?"
-    ));
+    tmux.type_text(&format!("VFTOP_TEST_PANIC_AFTER_MS=1500 {BIN} --demo --log /dev/null; echo exit=$?"));
     tmux.send(&["Enter"]);
     tmux.wait_text("Partitions");
     let screen = tmux.wait_text("exit=");
@@ -150,36 +123,19 @@ fn panic_restores_terminal_and_prints_message() {
 
 #[test]
 fn unknown_theme_lists_available_ones() {
-    let out = std::process::Command::new(BIN)
-        .args(["--demo", "--theme", "nope"])
-        .output()
-        .unwrap();
+    let out = std::process::Command::new(BIN).args(["--demo", "--theme", "nope"]).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("unknown theme 'nope'; available: dark, light, high-contrast, mono"),
-        "{err}"
-    );
+    assert!(err.contains("unknown theme 'nope'; available: dark, light, high-contrast, mono"), "{err}");
 }
 
 #[test]
 fn bad_scenario_names_file_line_and_column() {
     let path = std::env::temp_dir().join(format!("vftop-bad-{}.toml", std::process::id()));
-    std::fs::write(
-        &path,
-        "[[pf]]\nname = \"p\"\nlink_speed = \"10G\"\nbogus = 1\n",
-    )
-    .unwrap();
-    let out = std::process::Command::new(BIN)
-        .arg("--scenario")
-        .arg(&path)
-        .output()
-        .unwrap();
+    std::fs::write(&path, "[[pf]]\nname = \"p\"\nlink_speed = \"10G\"\nbogus = 1\n").unwrap();
+    let out = std::process::Command::new(BIN).arg("--scenario").arg(&path).output().unwrap();
     std::fs::remove_file(&path).unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains(&format!("{}:4:1:", path.display())) && err.contains("bogus"),
-        "{err}"
-    );
+    assert!(err.contains(&format!("{}:4:1:", path.display())) && err.contains("bogus"), "{err}");
 }

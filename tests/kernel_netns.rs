@@ -21,35 +21,16 @@ fn available() -> bool {
 }
 
 fn all_links() -> KernelSource {
-    KernelSource::open(
-        LinkFilter {
-            interfaces: vec![],
-            all_links: true,
-        },
-        Arc::new(SystemClock::default()),
-    )
-    .unwrap()
+    KernelSource::open(LinkFilter { interfaces: vec![], all_links: true }, Arc::new(SystemClock::default()))
+        .unwrap()
 }
 
 /// A namespace with a veth pair va/vb (up, link-local addresses) and `macvlans` macvlans on va.
 fn veth_ns(tag: &str, macvlans: usize) -> Netns {
     let ns = Netns::new(tag);
-    ns.ip(&[
-        "link", "add", "name", "va", "type", "veth", "peer", "name", "vb",
-    ]);
+    ns.ip(&["link", "add", "name", "va", "type", "veth", "peer", "name", "vb"]);
     for i in 0..macvlans {
-        ns.ip(&[
-            "link",
-            "add",
-            "link",
-            "va",
-            "name",
-            &format!("mv{i}"),
-            "type",
-            "macvlan",
-            "mode",
-            "bridge",
-        ]);
+        ns.ip(&["link", "add", "link", "va", "name", &format!("mv{i}"), "type", "macvlan", "mode", "bridge"]);
     }
     for dev in ["va", "vb"] {
         ns.ip(&["link", "set", dev, "up"]);
@@ -71,20 +52,12 @@ fn dump_parses_every_link() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| {
-            (
-                l["ifname"].as_str().unwrap().to_string(),
-                l["ifindex"].as_u64().unwrap(),
-            )
-        })
+        .map(|l| (l["ifname"].as_str().unwrap().to_string(), l["ifindex"].as_u64().unwrap()))
         .filter(|(n, _)| n != "lo")
         .collect();
     let snapshot = ns.run_in(|| all_links().sample().unwrap());
-    let got: BTreeSet<(String, u64)> = snapshot
-        .pfs
-        .iter()
-        .map(|p| (p.name.clone(), u64::from(p.ifindex)))
-        .collect();
+    let got: BTreeSet<(String, u64)> =
+        snapshot.pfs.iter().map(|p| (p.name.clone(), u64::from(p.ifindex))).collect();
     assert_eq!(got, expected);
     assert_eq!(snapshot.skipped_attributes, 0);
     let va = snapshot.pf("va").unwrap();
@@ -109,28 +82,15 @@ fn counters_and_rates_match_the_kernel_under_traffic() {
         (before, source.sample().unwrap())
     });
     let delta = |name: &str| {
-        let (a, b) = (
-            &before.pf(name).unwrap().counters,
-            &after.pf(name).unwrap().counters,
-        );
-        (
-            b.tx_bytes - a.tx_bytes,
-            b.rx_bytes - a.rx_bytes,
-            b.tx_packets - a.tx_packets,
-        )
+        let (a, b) = (&before.pf(name).unwrap().counters, &after.pf(name).unwrap().counters);
+        (b.tx_bytes - a.tx_bytes, b.rx_bytes - a.rx_bytes, b.tx_packets - a.tx_packets)
     };
     let on_wire = (count * (size + 62)) as u64; // + Ethernet 14, IPv6 40, UDP 8
     let (va_tx, _, va_tx_packets) = delta("va");
     let (_, vb_rx, _) = delta("vb");
-    assert!(
-        va_tx >= on_wire && va_tx < on_wire + 20_000,
-        "va tx {va_tx}, expected ≈ {on_wire}"
-    );
+    assert!(va_tx >= on_wire && va_tx < on_wire + 20_000, "va tx {va_tx}, expected ≈ {on_wire}");
     assert!(va_tx_packets >= count as u64);
-    assert!(
-        vb_rx >= on_wire && vb_rx < on_wire + 20_000,
-        "vb rx {vb_rx}, expected ≈ {on_wire}"
-    );
+    assert!(vb_rx >= on_wire && vb_rx < on_wire + 20_000, "vb rx {vb_rx}, expected ≈ {on_wire}");
     let dt = after.taken_at - before.taken_at;
     let rates = vftop::metrics::rate::rates_between(
         &before.pf("va").unwrap().counters,
@@ -170,47 +130,16 @@ fn headless_json_from_the_binary_in_a_namespace() {
         return;
     }
     let ns = veth_ns("json", 2);
-    let out = ns.exec(
-        BIN,
-        &[
-            "--once",
-            "--json",
-            "--all-links",
-            "--interval",
-            "200ms",
-            "--log",
-            "/dev/null",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = ns.exec(BIN, &["--once", "--json", "--all-links", "--interval", "200ms", "--log", "/dev/null"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let names: BTreeSet<&str> = doc["pfs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let names: BTreeSet<&str> =
+        doc["pfs"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(names, BTreeSet::from(["va", "vb", "mv0", "mv1"]));
-    let va = doc["pfs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "va")
-        .unwrap();
-    for field in [
-        "ifindex",
-        "driver",
-        "link_speed_mbps",
-        "num_vfs",
-        "vfs_truncated",
-        "vfs",
-        "counters",
-        "rates",
-    ] {
+    let va = doc["pfs"].as_array().unwrap().iter().find(|p| p["name"] == "va").unwrap();
+    for field in
+        ["ifindex", "driver", "link_speed_mbps", "num_vfs", "vfs_truncated", "vfs", "counters", "rates"]
+    {
         assert!(va.get(field).is_some(), "missing {field}: {va}");
     }
     assert_eq!(va["counters"]["origin"], "netdev");
@@ -225,10 +154,7 @@ fn no_pf_with_vfs_is_explained_and_fails() {
     let out = ns.exec(BIN, &["--once", "--log", "/dev/null"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("no PF with SR-IOV VFs found among the 4 network interfaces"),
-        "{err}"
-    );
+    assert!(err.contains("no PF with SR-IOV VFs found among the 4 network interfaces"), "{err}");
     assert!(err.contains("vftop --demo"), "{err}");
 }
 
@@ -241,10 +167,7 @@ fn vf_rate_on_veth_is_not_supported_in_words() {
     let (result, after) = ns.run_in(|| {
         let mut source = all_links();
         let change = RateChange {
-            key: VfKey {
-                pf: "va".into(),
-                vf: 0,
-            },
+            key: VfKey { pf: "va".into(), vf: 0 },
             old: RateLimit::default(),
             new: RateLimit::new(0, 100),
         };
@@ -252,13 +175,9 @@ fn vf_rate_on_veth_is_not_supported_in_words() {
         (result, source.sample().unwrap())
     });
     let err = result.unwrap_err();
+    assert!(matches!(err, ApplyError::NotSupported { ref driver, .. } if driver == "veth"), "{err:?}");
     assert!(
-        matches!(err, ApplyError::NotSupported { ref driver, .. } if driver == "veth"),
-        "{err:?}"
-    );
-    assert!(
-        err.to_string()
-            .starts_with("the veth driver cannot rate-limit VFs this way (EOPNOTSUPP)"),
+        err.to_string().starts_with("the veth driver cannot rate-limit VFs this way (EOPNOTSUPP)"),
         "{err}"
     );
     assert!(after.pf("va").unwrap().vfs.is_empty(), "nothing changed");
@@ -274,10 +193,7 @@ fn without_cap_net_admin_the_change_is_refused_in_words() {
         drop_net_admin();
         let mut source = all_links();
         source.apply(&RateChange {
-            key: VfKey {
-                pf: "va".into(),
-                vf: 0,
-            },
+            key: VfKey { pf: "va".into(), vf: 0 },
             old: RateLimit::default(),
             new: RateLimit::new(0, 100),
         })
@@ -295,10 +211,7 @@ fn min_above_max_is_refused_before_sending() {
     let ns = veth_ns("minmax", 0);
     let result = ns.run_in(|| {
         all_links().apply(&RateChange {
-            key: VfKey {
-                pf: "va".into(),
-                vf: 0,
-            },
+            key: VfKey { pf: "va".into(), vf: 0 },
             old: RateLimit::default(),
             new: RateLimit::new(500, 100),
         })
@@ -325,26 +238,16 @@ fn links_that_appear_vanish_or_reset_are_followed() {
         let mut source = all_links();
         send_udp("fe80::b", "va", 500, 1000);
         let first = source.sample().unwrap();
-        ip(&[
-            "link", "add", "name", "vc", "type", "veth", "peer", "name", "vd",
-        ]);
+        ip(&["link", "add", "name", "vc", "type", "veth", "peer", "name", "vd"]);
         let with_new = source.sample().unwrap();
         ip(&["link", "del", "va"]); // removes vb too
-        ip(&[
-            "link", "add", "name", "va", "type", "veth", "peer", "name", "vb",
-        ]);
+        ip(&["link", "add", "name", "va", "type", "veth", "peer", "name", "vb"]);
         (first, with_new, source.sample().unwrap())
     });
     assert!(first.pf("vc").is_none());
     assert!(with_new.pf("vc").is_some() && with_new.pf("vd").is_some());
-    let (old, new) = (
-        &first.pf("va").unwrap().counters,
-        &after_reset.pf("va").unwrap().counters,
-    );
-    assert!(
-        new.tx_bytes < old.tx_bytes,
-        "re-created link starts from zero"
-    );
+    let (old, new) = (&first.pf("va").unwrap().counters, &after_reset.pf("va").unwrap().counters);
+    assert!(new.tx_bytes < old.tx_bytes, "re-created link starts from zero");
     let mut app = vftop::app::App::new(
         vftop::source::SourceKind::Kernel,
         "h".into(),
@@ -367,13 +270,7 @@ fn messages_larger_than_the_buffer_grow_it_and_the_dump_is_redone() {
     let (links, grown) = ns.run_in(|| {
         let mut rtnl = vftop::source::kernel::rtnl::Rtnl::with_buffer(256).unwrap();
         let dump = rtnl.dump_links().unwrap();
-        (
-            dump.links
-                .iter()
-                .map(|l| l.name.clone())
-                .collect::<BTreeSet<_>>(),
-            rtnl.buffer_len(),
-        )
+        (dump.links.iter().map(|l| l.name.clone()).collect::<BTreeSet<_>>(), rtnl.buffer_len())
     });
     assert_eq!(links.len(), 23, "{links:?}"); // lo, va, vb, mv0..mv19
     assert!(grown > 256, "buffer grew to fit: {grown}");
@@ -388,18 +285,13 @@ fn link_notifications_trigger_a_sample_before_the_interval() {
     let ns_name = ns.name.clone();
     let seen = ns.run_in(move || {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let sampler =
-            vftop::sampler::Sampler::start(Box::new(all_links()), Duration::from_secs(30), tx);
+        let sampler = vftop::sampler::Sampler::start(Box::new(all_links()), Duration::from_secs(30), tx);
         vftop::sampler::follow_link_changes(sampler.commander());
         let first = rx.blocking_recv().unwrap();
-        assert!(
-            matches!(first, vftop::sampler::SourceEvent::Snapshot(ref s) if s.pf("vc").is_none())
-        );
+        assert!(matches!(first, vftop::sampler::SourceEvent::Snapshot(ref s) if s.pf("vc").is_none()));
         common::netns::run(
             "ip",
-            &[
-                "-n", &ns_name, "link", "add", "name", "vc", "type", "veth", "peer", "name", "vd",
-            ],
+            &["-n", &ns_name, "link", "add", "name", "vc", "type", "veth", "peer", "name", "vd"],
         );
         let started = std::time::Instant::now();
         // The interval is 30 s: a snapshot with vc before then came from the notification.
@@ -413,8 +305,5 @@ fn link_notifications_trigger_a_sample_before_the_interval() {
             }
         }
     });
-    assert!(
-        seen < Duration::from_secs(30),
-        "new link seen only after {seen:?}"
-    );
+    assert!(seen < Duration::from_secs(30), "new link seen only after {seen:?}");
 }

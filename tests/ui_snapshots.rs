@@ -67,10 +67,7 @@ fn confirmation_shows_old_new_and_command() {
     type_text(&mut demo, "500M");
     demo.act(Action::Submit);
     let screen = demo.screen(100, 30);
-    assert!(
-        screen.contains("ip link set dev ens1f0 vf 1 max_tx_rate 500 min_tx_rate 0"),
-        "{screen}"
-    );
+    assert!(screen.contains("ip link set dev ens1f0 vf 1 max_tx_rate 500 min_tx_rate 0"), "{screen}");
     insta::assert_snapshot!(screen);
 }
 
@@ -97,13 +94,8 @@ fn each_theme_renders() {
     for _ in 0..demo.themes.len() {
         let terminal = demo.render(100, 30);
         let theme = demo.app.theme_name().to_string();
-        let colours: std::collections::HashSet<_> = terminal
-            .backend()
-            .buffer()
-            .content
-            .iter()
-            .map(|c| c.fg)
-            .collect();
+        let colours: std::collections::HashSet<_> =
+            terminal.backend().buffer().content.iter().map(|c| c.fg).collect();
         if theme == "mono" {
             assert_eq!(colours.len(), 1, "mono uses no colour: {colours:?}");
         } else {
@@ -111,4 +103,85 @@ fn each_theme_renders() {
         }
         demo.act(Action::NextTheme);
     }
+}
+
+#[test]
+fn read_only_banner() {
+    let mut demo = Demo::new(10);
+    demo.app.read_only =
+        Some("this process lacks CAP_NET_ADMIN, which changing VF rates needs (run as root)".into());
+    let screen = demo.screen(160, 48);
+    assert!(screen.contains("READ-ONLY: this process lacks CAP_NET_ADMIN"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn commit_confirmed_preview_and_countdown() {
+    let mut demo = Demo::new(20);
+    demo.act(Action::SelectNext);
+    demo.act(Action::EditRate);
+    demo.act(Action::Erase);
+    demo.act(Action::Erase);
+    type_text(&mut demo, "300M");
+    demo.act(Action::Submit);
+    demo.act(Action::ToggleCommitConfirmed);
+    let preview = demo.screen(100, 30);
+    assert!(preview.contains("reverts unless confirmed with c within 60s"), "{preview}");
+    insta::assert_snapshot!("commit_confirmed_preview", preview);
+    demo.act(Action::Confirm);
+    demo.run_for(18);
+    let countdown = demo.screen(120, 30);
+    assert!(countdown.contains("⏱ 42s: Backup vf 1 max 300M"), "{countdown}");
+    insta::assert_snapshot!("commit_confirmed_countdown", countdown);
+}
+
+#[test]
+fn warning_must_be_acknowledged() {
+    let mut demo = Demo::new(20);
+    demo.act(Action::SelectNext);
+    demo.act(Action::EditRate);
+    demo.act(Action::Erase);
+    demo.act(Action::Erase);
+    type_text(&mut demo, "0");
+    demo.act(Action::NextField);
+    demo.act(Action::Erase);
+    type_text(&mut demo, "9G");
+    demo.act(Action::Submit);
+    let screen = demo.screen(100, 30);
+    assert!(
+        screen.contains("above the link speed 10G") && screen.contains("y acknowledges the warning"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn audit_view_lists_records_newest_first() {
+    let mut demo = Demo::new(5);
+    let c = vftop::model::RateChange {
+        key: vftop::model::VfKey { pf: "ens1f0".into(), vf: 1 },
+        old: vftop::model::RateLimit::new(0, 2000),
+        new: vftop::model::RateLimit::new(0, 300),
+    };
+    let actor =
+        vftop::app::audit::Actor { user: "root".into(), sudo_user: Some("alice".into()), host: "h".into() };
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000);
+    let lines: Vec<String> =
+        [Ok(vftop::model::RateLimit::new(0, 300)), Err("the kernel rejected the rate (EINVAL)".to_string())]
+            .into_iter()
+            .map(|outcome| {
+                let attempt = vftop::app::audit::Attempt {
+                    change: &c,
+                    partition: "Backup",
+                    reason: vftop::app::audit::Reason::Operator,
+                    outcome,
+                    confirm_within_secs: None,
+                };
+                vftop::app::audit::record(&actor, at, &attempt).to_string()
+            })
+            .collect();
+    demo.app.show_audit(Ok(lines));
+    let screen = demo.screen(140, 30);
+    assert!(screen.find("refused: the kernel rejected") < screen.find("applied"), "{screen}");
+    insta::assert_snapshot!(screen);
 }

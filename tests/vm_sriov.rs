@@ -16,10 +16,7 @@ static VM: Mutex<()> = Mutex::new(());
 
 fn run_group(group: &str, expected: &[&str]) {
     let skip = std::env::var("VFTOP_SKIP_VM").is_ok_and(|v| v == "1");
-    if !require(
-        is_root() && !skip,
-        "the SR-IOV VM tests need root (and VFTOP_SKIP_VM unset)",
-    ) {
+    if !require(is_root() && !skip, "the SR-IOV VM tests need root (and VFTOP_SKIP_VM unset)") {
         return;
     }
     let _one_at_a_time = VM.lock().unwrap_or_else(|e| e.into_inner());
@@ -33,10 +30,7 @@ fn run_group(group: &str, expected: &[&str]) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
     let code = out.status.code();
-    assert!(
-        code != Some(125) && code != Some(124),
-        "the VM could not run ({code:?}):\n{stderr}"
-    );
+    assert!(code != Some(125) && code != Some(124), "the VM could not run ({code:?}):\n{stderr}");
     for name in expected {
         assert!(
             stdout.lines().any(|l| l == format!("ok {name}")),
@@ -68,26 +62,12 @@ fn igb_vfs_discovery_rates_and_refusals() {
 
 #[test]
 fn igb_vf_traffic_is_counted_via_the_vf_netdev() {
-    run_group(
-        "traffic",
-        &[
-            "vf_netdev_fallback_under_traffic",
-            "traffic_reached_other_vf",
-        ],
-    );
+    run_group("traffic", &["vf_netdev_fallback_under_traffic", "traffic_reached_other_vf"]);
 }
 
 #[test]
 fn sriov_numvfs_changes_while_the_tui_runs() {
-    run_group(
-        "numvfs",
-        &[
-            "tui_shows_vfs",
-            "vfs_removed_live",
-            "vfs_added_live",
-            "tui_quit",
-        ],
-    );
+    run_group("numvfs", &["tui_shows_vfs", "vfs_removed_live", "vfs_added_live", "tui_quit"]);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! What a key press means to the application, and what the application asks the runtime to do.
 
+use super::audit::Reason;
 use crate::model::RateChange;
 use std::time::Duration;
 
@@ -26,7 +27,15 @@ pub enum Action {
     EditRate,
     RaiseMax,
     LowerMax,
+    RaiseMin,
+    LowerMin,
     Undo,
+    /// Commit-confirmed: keep the change that is counting down.
+    ConfirmChange,
+    /// Show the audit log.
+    ShowAudit,
+    /// Confirmation: arm or disarm commit-confirmed for this change.
+    ToggleCommitConfirmed,
     /// Editor: a typed character.
     Input(char),
     /// Editor: delete the last character.
@@ -42,7 +51,19 @@ pub enum Action {
 /// Work the runtime does for the application (the app itself never blocks or does I/O).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
-    Apply(RateChange),
+    Apply(ApplyRequest),
     SetInterval(Duration),
+    /// Read the audit log's tail and hand it to `App::show_audit`.
+    ShowAudit,
     Quit,
+}
+
+/// A rate change to send, with what the audit trail and commit-confirmed need to know.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApplyRequest {
+    pub change: RateChange,
+    pub partition: String,
+    pub reason: Reason,
+    /// Commit-confirmed: revert unless confirmed within this time.
+    pub confirm_within: Option<Duration>,
 }

@@ -46,6 +46,12 @@ pub struct Preview {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Editor {
     pub ctx: EditContext,
+    /// Why this change is being made (operator edit, or an undo).
+    pub reason: super::audit::Reason,
+    /// Commit-confirmed window for this change (`t` in the confirmation toggles it).
+    pub confirm_within: Option<std::time::Duration>,
+    /// The operator acknowledged the preview's warnings (first `y`).
+    pub acknowledged: bool,
     pub max_text: String,
     pub min_text: String,
     pub field: Field,
@@ -63,11 +69,7 @@ pub enum RateRejected {
     #[error("min {min} is above max {max}: a guarantee cannot exceed the cap")]
     MinAboveMax { min: Mbps, max: Mbps },
     #[error("{which} {value} is above the link speed {link}")]
-    AboveLink {
-        which: &'static str,
-        value: Mbps,
-        link: Mbps,
-    },
+    AboveLink { which: &'static str, value: Mbps, link: Mbps },
     #[error("the {driver} driver has no minimum rate (min must be 0)")]
     NoMinSupport { driver: String },
     #[error("the {driver} driver cannot cap VF rates")]
@@ -77,16 +79,15 @@ pub enum RateRejected {
 impl Editor {
     pub fn new(ctx: EditContext) -> Self {
         let text = |m: Mbps| {
-            if m.is_unlimited() {
-                "0".to_string()
-            } else {
-                crate::metrics::units::format_mbps(m)
-            }
+            if m.is_unlimited() { "0".to_string() } else { crate::metrics::units::format_mbps(m) }
         };
         Editor {
             max_text: text(ctx.current.max),
             min_text: text(ctx.current.min),
             ctx,
+            reason: super::audit::Reason::Operator,
+            confirm_within: None,
+            acknowledged: false,
             field: Field::Max,
             error: None,
             stage: Stage::Editing,
@@ -122,11 +123,7 @@ impl Editor {
     }
 
     pub fn next_field(&mut self) {
-        self.field = if self.field == Field::Max {
-            Field::Min
-        } else {
-            Field::Max
-        };
+        self.field = if self.field == Field::Max { Field::Min } else { Field::Max };
     }
 
     /// Validates the fields; on success moves to the confirmation, else shows why inline.
@@ -156,11 +153,7 @@ pub fn validate(
 }
 
 /// Checks a proposed limit against the link speed and what the driver is known to support.
-pub fn validate_limit(
-    new: RateLimit,
-    ctx: &EditContext,
-    driver: &str,
-) -> Result<RateLimit, RateRejected> {
+pub fn validate_limit(new: RateLimit, ctx: &EditContext, driver: &str) -> Result<RateLimit, RateRejected> {
     let RateLimit { min, max } = new;
     if !max.is_unlimited() && min > max {
         return Err(RateRejected::MinAboveMax { min, max });
@@ -173,24 +166,16 @@ pub fn validate_limit(
         }
     }
     if !min.is_unlimited() && ctx.capabilities.min_rate == Support::No {
-        return Err(RateRejected::NoMinSupport {
-            driver: driver.into(),
-        });
+        return Err(RateRejected::NoMinSupport { driver: driver.into() });
     }
     if !max.is_unlimited() && ctx.capabilities.max_rate == Support::No {
-        return Err(RateRejected::NoMaxSupport {
-            driver: driver.into(),
-        });
+        return Err(RateRejected::NoMaxSupport { driver: driver.into() });
     }
     Ok(RateLimit { min, max })
 }
 
 fn preview(ctx: &EditContext, new: RateLimit) -> Preview {
-    let change = RateChange {
-        key: ctx.key.clone(),
-        old: ctx.current,
-        new,
-    };
+    let change = RateChange { key: ctx.key.clone(), old: ctx.current, new };
     let throttle_by = (!new.max.is_unlimited() && ctx.tx.0 > new.max.as_bits_per_sec().0)
         .then(|| BitsPerSec(ctx.tx.0 - new.max.as_bits_per_sec().0));
     let mut warnings = Vec::new();
@@ -206,34 +191,28 @@ fn preview(ctx: &EditContext, new: RateLimit) -> Preview {
     if let Some(step) = ctx.capabilities.granularity {
         for value in [new.min, new.max] {
             if step.0 > 0 && value.0 % step.0 != 0 {
-                warnings.push(format!(
-                    "the driver works in {step} steps; {value} will be rounded"
-                ));
+                warnings.push(format!("the driver works in {step} steps; {value} will be rounded"));
             }
         }
     }
-    Preview {
-        command: change.ip_command(),
-        change,
-        throttle_by,
-        warnings,
-    }
+    Preview { command: change.ip_command(), change, throttle_by, warnings }
+}
+
+/// The min after one `}` (up) or `{` (down) step of `step`, kept within the cap in force.
+pub fn stepped_min(current: RateLimit, link: Mbps, step: Mbps, up: bool) -> RateLimit {
+    let cap = current.effective_cap(link).0;
+    let min =
+        if up { current.min.0.saturating_add(step.0).min(cap) } else { current.min.0.saturating_sub(step.0) };
+    RateLimit { min: Mbps(min), max: current.max }
 }
 
 /// The max after one `]` (up) or `[` (down) step of `step` from the current cap.
 pub fn stepped_max(current: RateLimit, link: Mbps, step: Mbps, up: bool) -> RateLimit {
     let cap = current.effective_cap(link).0;
-    let max = if up {
-        cap.saturating_add(step.0)
-    } else {
-        cap.saturating_sub(step.0)
-    };
+    let max = if up { cap.saturating_add(step.0) } else { cap.saturating_sub(step.0) };
     let max = if up && max >= link.0 { 0 } else { max.max(1) };
     let floor = if max == 0 { 0 } else { current.min.0.min(max) };
-    RateLimit {
-        min: Mbps(floor),
-        max: Mbps(max),
-    }
+    RateLimit { min: Mbps(floor), max: Mbps(max) }
 }
 
 #[cfg(test)]
@@ -242,10 +221,7 @@ mod tests {
 
     fn ctx(caps: Capabilities) -> EditContext {
         EditContext {
-            key: VfKey {
-                pf: "ens1f0".into(),
-                vf: 1,
-            },
+            key: VfKey { pf: "ens1f0".into(), vf: 1 },
             name: "Backup".into(),
             current: RateLimit::new(0, 2000),
             link: Some(Mbps(10_000)),
@@ -258,28 +234,13 @@ mod tests {
     #[test]
     fn validation_matrix() {
         let full = ctx(Capabilities::FULL);
-        assert_eq!(
-            validate("500M", "0", &full, "sim"),
-            Ok(RateLimit::new(0, 500))
-        );
-        assert_eq!(
-            validate("0", "3G", &full, "sim"),
-            Ok(RateLimit::new(3000, 0))
-        );
-        assert!(matches!(
-            validate("x", "0", &full, "sim"),
-            Err(RateRejected::MaxText(_))
-        ));
-        assert!(matches!(
-            validate("1G", "??", &full, "sim"),
-            Err(RateRejected::MinText(_))
-        ));
+        assert_eq!(validate("500M", "0", &full, "sim"), Ok(RateLimit::new(0, 500)));
+        assert_eq!(validate("0", "3G", &full, "sim"), Ok(RateLimit::new(3000, 0)));
+        assert!(matches!(validate("x", "0", &full, "sim"), Err(RateRejected::MaxText(_))));
+        assert!(matches!(validate("1G", "??", &full, "sim"), Err(RateRejected::MinText(_))));
         assert_eq!(
             validate("500M", "600M", &full, "sim"),
-            Err(RateRejected::MinAboveMax {
-                min: Mbps(600),
-                max: Mbps(500)
-            })
+            Err(RateRejected::MinAboveMax { min: Mbps(600), max: Mbps(500) })
         );
         assert!(matches!(
             validate("20G", "0", &full, "sim"),
@@ -287,10 +248,7 @@ mod tests {
         ));
         let igb = ctx(Capabilities::for_driver("igb"));
         let err = validate("1G", "100M", &igb, "igb").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "the igb driver has no minimum rate (min must be 0)"
-        );
+        assert_eq!(err.to_string(), "the igb driver has no minimum rate (min must be 0)");
         assert!(validate("1G", "0", &igb, "igb").is_ok());
     }
 
@@ -303,22 +261,15 @@ mod tests {
         assert!(e.error.is_some(), "min above max must be refused");
         e.max_text = "0".into();
         e.submit("sim");
-        let Stage::Confirming(p) = &e.stage else {
-            panic!("expected confirmation: {:?}", e.error)
-        };
-        assert_eq!(
-            p.command,
-            "ip link set dev ens1f0 vf 1 max_tx_rate 0 min_tx_rate 8000"
-        );
+        let Stage::Confirming(p) = &e.stage else { panic!("expected confirmation: {:?}", e.error) };
+        assert_eq!(p.command, "ip link set dev ens1f0 vf 1 max_tx_rate 0 min_tx_rate 8000");
         assert_eq!(p.throttle_by, None);
         assert!(p.warnings[0].contains("10.1G"), "{:?}", p.warnings);
 
         let mut e = Editor::new(ctx(Capabilities::FULL));
         e.max_text = "500M".into();
         e.submit("sim");
-        let Stage::Confirming(p) = &e.stage else {
-            panic!()
-        };
+        let Stage::Confirming(p) = &e.stage else { panic!() };
         assert!((p.throttle_by.unwrap().0 - 1.4e9).abs() < 1.0);
         assert!(p.warnings.is_empty());
     }
@@ -344,43 +295,19 @@ mod tests {
         let mut e = Editor::new(c);
         e.max_text = "520M".into();
         e.submit("i40e");
-        let Stage::Confirming(p) = &e.stage else {
-            panic!()
-        };
-        assert!(
-            p.warnings.iter().any(|w| w.contains("50M steps")),
-            "{:?}",
-            p.warnings
-        );
+        let Stage::Confirming(p) = &e.stage else { panic!() };
+        assert!(p.warnings.iter().any(|w| w.contains("50M steps")), "{:?}", p.warnings);
     }
 
     #[test]
     fn steps_move_the_cap() {
         let link = Mbps(10_000);
         let step = Mbps(1000);
-        assert_eq!(
-            stepped_max(RateLimit::new(0, 2000), link, step, true),
-            RateLimit::new(0, 3000)
-        );
-        assert_eq!(
-            stepped_max(RateLimit::new(0, 2000), link, step, false),
-            RateLimit::new(0, 1000)
-        );
-        assert_eq!(
-            stepped_max(RateLimit::new(0, 0), link, step, false),
-            RateLimit::new(0, 9000)
-        );
-        assert_eq!(
-            stepped_max(RateLimit::new(0, 9500), link, step, true),
-            RateLimit::new(0, 0)
-        );
-        assert_eq!(
-            stepped_max(RateLimit::new(0, 500), link, step, false),
-            RateLimit::new(0, 1)
-        );
-        assert_eq!(
-            stepped_max(RateLimit::new(800, 2000), link, step, false),
-            RateLimit::new(800, 1000)
-        );
+        assert_eq!(stepped_max(RateLimit::new(0, 2000), link, step, true), RateLimit::new(0, 3000));
+        assert_eq!(stepped_max(RateLimit::new(0, 2000), link, step, false), RateLimit::new(0, 1000));
+        assert_eq!(stepped_max(RateLimit::new(0, 0), link, step, false), RateLimit::new(0, 9000));
+        assert_eq!(stepped_max(RateLimit::new(0, 9500), link, step, true), RateLimit::new(0, 0));
+        assert_eq!(stepped_max(RateLimit::new(0, 500), link, step, false), RateLimit::new(0, 1));
+        assert_eq!(stepped_max(RateLimit::new(800, 2000), link, step, false), RateLimit::new(800, 1000));
     }
 }

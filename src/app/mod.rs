@@ -1,9 +1,11 @@
 //! Application state and behaviour: what the operator sees and does, independent of drawing.
 
 pub mod action;
+pub mod audit;
+pub mod changes;
 pub mod control;
 pub mod report;
 pub mod state;
 
-pub use action::{Action, Effect};
+pub use action::{Action, ApplyRequest, Effect};
 pub use state::{App, Focus, PartitionRow, View};

@@ -7,18 +7,12 @@ use serde_json::{Value, json};
 /// Builds the JSON document from two readings of the same source.
 pub fn json_report(before: &Snapshot, after: &Snapshot) -> Value {
     let dt = after.taken_at.saturating_sub(before.taken_at);
-    let pfs: Vec<Value> = after
-        .pfs
-        .iter()
-        .map(|pf| pf_json(pf, before.pf(&pf.name), dt))
-        .collect();
+    let pfs: Vec<Value> = after.pfs.iter().map(|pf| pf_json(pf, before.pf(&pf.name), dt)).collect();
     json!({ "interval_secs": dt.as_secs_f64(), "skipped_attributes": after.skipped_attributes, "pfs": pfs })
 }
 
 fn rates_json(before: Option<&Counters>, after: &Counters, dt: std::time::Duration) -> Value {
-    let r = before
-        .and_then(|b| rates_between(b, after, dt))
-        .unwrap_or_default();
+    let r = before.and_then(|b| rates_between(b, after, dt)).unwrap_or_default();
     json!({
         "rx_bps": r.rx.0, "tx_bps": r.tx.0, "rx_pps": r.rx_pps, "tx_pps": r.tx_pps,
         "drops_per_sec": r.drops_per_sec, "reset": r.reset,
@@ -56,13 +50,7 @@ fn pf_json(pf: &Pf, before: Option<&Pf>, dt: std::time::Duration) -> Value {
     let vfs: Vec<Value> = pf
         .vfs
         .iter()
-        .map(|vf| {
-            vf_json(
-                vf,
-                before.and_then(|b| b.vfs.iter().find(|v| v.index == vf.index)),
-                dt,
-            )
-        })
+        .map(|vf| vf_json(vf, before.and_then(|b| b.vfs.iter().find(|v| v.index == vf.index)), dt))
         .collect();
     json!({
         "name": pf.name,

@@ -1,15 +1,14 @@
 //! The application state: latest snapshot, derived rows and histories, view and editor state.
 
-use super::action::{Action, Effect};
-use super::control::{EditContext, Editor, Stage, stepped_max};
+use super::action::{Action, ApplyRequest, Effect};
+use super::changes::{Awaiting, Step, StepTarget, UndoEntry};
+use super::control::{EditContext, Editor};
 use crate::metrics::contention::{Contention, PartitionLoad, assess};
 use crate::metrics::history::{Direction, History, Percentiles, RatePoint};
 use crate::metrics::rate::{FunctionRates, rates_between};
 use crate::metrics::units::RateUnit;
-use crate::model::{
-    BitsPerSec, Capabilities, Mbps, Pf, RateChange, RateLimit, RoleMap, Snapshot, Vf, VfKey,
-};
-use crate::source::{ApplyError, SourceKind};
+use crate::model::{BitsPerSec, Capabilities, Mbps, Pf, RoleMap, Snapshot, Vf, VfKey};
+use crate::source::SourceKind;
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
@@ -161,13 +160,6 @@ impl PartitionRow {
     }
 }
 
-/// A change sent to the source and not yet answered.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Pending {
-    pub change: RateChange,
-    pub is_undo: bool,
-}
-
 /// The whole application state; the UI draws from this and nothing else.
 pub struct App {
     pub source: SourceKind,
@@ -195,8 +187,15 @@ pub struct App {
     pub theme_names: Vec<String>,
     pub theme_index: usize,
     pub toasts: VecDeque<Toast>,
-    pub pending: Option<Pending>,
-    pub undo: Vec<RateChange>,
+    pub pending: Option<ApplyRequest>,
+    pub undo: Vec<UndoEntry>,
+    pub awaiting: Option<Awaiting>,
+    /// Commit-confirmed window armed by default (`--confirm-within`).
+    pub confirm_within: Option<Duration>,
+    /// How far `]`/`[` and `}`/`{` move a limit.
+    pub step: Step,
+    /// The audit log's last lines, while the `a` view is open.
+    pub audit_view: Option<Vec<String>>,
     pub read_only: Option<String>,
     pub last_error: Option<String>,
     pub quit: bool,
@@ -232,6 +231,10 @@ impl App {
             toasts: VecDeque::new(),
             pending: None,
             undo: Vec::new(),
+            awaiting: None,
+            confirm_within: None,
+            step: Step::default(),
+            audit_view: None,
             read_only: None,
             last_error: None,
             quit: false,
@@ -249,17 +252,12 @@ impl App {
         for pf in &snapshot.pfs {
             for vf in functions(pf) {
                 let vf = vf.as_ref();
-                let key = VfKey {
-                    pf: pf.name.clone(),
-                    vf: vf.index,
-                };
+                let key = VfKey { pf: pf.name.clone(), vf: vf.index };
                 let rates = previous
                     .as_ref()
                     .and_then(|prev| {
                         let prev_pf = prev.pf(&pf.name)?;
-                        let before = functions(prev_pf)
-                            .into_iter()
-                            .find(|v| v.index == vf.index)?;
+                        let before = functions(prev_pf).into_iter().find(|v| v.index == vf.index)?;
                         rates_between(
                             &before.counters,
                             &vf.counters,
@@ -273,13 +271,8 @@ impl App {
                 rows.push(self.row(pf, vf, key, rates, snapshot.taken_at));
             }
         }
-        self.contention = snapshot
-            .pfs
-            .iter()
-            .map(|pf| (pf.name.clone(), contention_of(pf, &rows)))
-            .collect();
-        self.histories
-            .retain(|k, _| rows.iter().any(|r| &r.key == k));
+        self.contention = snapshot.pfs.iter().map(|pf| (pf.name.clone(), contention_of(pf, &rows))).collect();
+        self.histories.retain(|k, _| rows.iter().any(|r| &r.key == k));
         self.rows = rows;
         self.snapshot = Some(snapshot);
         self.sort_rows();
@@ -287,23 +280,11 @@ impl App {
     }
 
     fn record(&mut self, key: &VfKey, at: Duration, rates: &FunctionRates) {
-        let point = RatePoint {
-            at,
-            tx: rates.tx,
-            rx: rates.rx,
-            drops_per_sec: rates.drops_per_sec,
-        };
+        let point = RatePoint { at, tx: rates.tx, rx: rates.rx, drops_per_sec: rates.drops_per_sec };
         self.histories.entry(key.clone()).or_default().push(point);
     }
 
-    fn row(
-        &self,
-        pf: &Pf,
-        vf: &Vf,
-        key: VfKey,
-        rates: FunctionRates,
-        at: Duration,
-    ) -> PartitionRow {
+    fn row(&self, pf: &Pf, vf: &Vf, key: VfKey, rates: FunctionRates, at: Duration) -> PartitionRow {
         let role = self.roles.resolve(&key, vf.vlan);
         let history = self.histories.get(&key);
         PartitionRow {
@@ -329,20 +310,15 @@ impl App {
             SortKey::Name => self.rows.sort_by(|a, b| a.name.cmp(&b.name)),
             SortKey::Tx => self.rows.sort_by(|a, b| by(a.rates.tx.0, b.rates.tx.0)),
             SortKey::Rx => self.rows.sort_by(|a, b| by(a.rates.rx.0, b.rates.rx.0)),
-            SortKey::CapShare => self
-                .rows
-                .sort_by(|a, b| by(a.cap_share().unwrap_or(0.0), b.cap_share().unwrap_or(0.0))),
-            SortKey::Drops => self
-                .rows
-                .sort_by(|a, b| by(a.rates.drops_per_sec, b.rates.drops_per_sec)),
+            SortKey::CapShare => {
+                self.rows.sort_by(|a, b| by(a.cap_share().unwrap_or(0.0), b.cap_share().unwrap_or(0.0)))
+            }
+            SortKey::Drops => self.rows.sort_by(|a, b| by(a.rates.drops_per_sec, b.rates.drops_per_sec)),
         }
     }
 
     fn keep_selection_valid(&mut self) {
-        let valid = self
-            .selected
-            .as_ref()
-            .is_some_and(|k| self.rows.iter().any(|r| &r.key == k));
+        let valid = self.selected.as_ref().is_some_and(|k| self.rows.iter().any(|r| &r.key == k));
         if !valid {
             self.selected = self.rows.first().map(|r| r.key.clone());
         }
@@ -363,26 +339,16 @@ impl App {
     }
 
     pub fn contention_of(&self, pf: &str) -> Option<&Contention> {
-        self.contention
-            .iter()
-            .find(|(name, _)| name == pf)
-            .map(|(_, c)| c)
+        self.contention.iter().find(|(name, _)| name == pf).map(|(_, c)| c)
     }
 
     pub fn theme_name(&self) -> &str {
-        self.theme_names
-            .get(self.theme_index)
-            .map(String::as_str)
-            .unwrap_or("dark")
+        self.theme_names.get(self.theme_index).map(String::as_str).unwrap_or("dark")
     }
 
     /// Puts a message on the status line.
     pub fn toast(&mut self, level: Level, text: impl Into<String>) {
-        self.toasts.push_back(Toast {
-            level,
-            text: text.into(),
-            until: self.now + TOAST_LIFETIME,
-        });
+        self.toasts.push_back(Toast { level, text: text.into(), until: self.now + TOAST_LIFETIME });
         while self.toasts.len() > 4 {
             self.toasts.pop_front();
         }
@@ -393,9 +359,11 @@ impl App {
         self.toasts.iter().rev().find(|t| t.until > self.now)
     }
 
-    pub fn tick(&mut self, now: Duration) {
+    /// Moves time on: expires toasts, and reverts a commit-confirmed change whose time is up.
+    pub fn tick(&mut self, now: Duration) -> Option<Effect> {
         self.now = now;
         self.toasts.retain(|t| t.until > now);
+        self.expire_commit_confirmed()
     }
 
     /// Applies one operator action; returns work for the runtime, if any.
@@ -407,9 +375,10 @@ impl App {
         if self.editor.is_some() {
             return self.handle_editor(action);
         }
-        if self.help {
+        if self.help || self.audit_view.is_some() {
             if matches!(action, Action::ToggleHelp | Action::Back) {
                 self.help = false;
+                self.audit_view = None;
             }
             return None;
         }
@@ -425,14 +394,7 @@ impl App {
             Action::Back => self.view = View::Main,
             Action::TogglePause => {
                 self.paused = !self.paused;
-                self.toast(
-                    Level::Info,
-                    if self.paused {
-                        "paused: p resumes"
-                    } else {
-                        "resumed"
-                    },
-                );
+                self.toast(Level::Info, if self.paused { "paused: p resumes" } else { "resumed" });
             }
             Action::SlowerSampling => return self.step_interval(1),
             Action::FasterSampling => return self.step_interval(-1),
@@ -442,18 +404,10 @@ impl App {
                 self.toast(Level::Info, format!("theme: {name}"));
             }
             Action::ToggleUnits => {
-                self.unit = if self.unit == RateUnit::Bits {
-                    RateUnit::Bytes
-                } else {
-                    RateUnit::Bits
-                };
+                self.unit = if self.unit == RateUnit::Bits { RateUnit::Bytes } else { RateUnit::Bits };
             }
             Action::ToggleDirection => {
-                self.direction = if self.direction == Direction::Tx {
-                    Direction::Rx
-                } else {
-                    Direction::Tx
-                };
+                self.direction = if self.direction == Direction::Tx { Direction::Rx } else { Direction::Tx };
             }
             Action::CycleSort => {
                 self.sort = self.sort.next();
@@ -468,194 +422,23 @@ impl App {
             }
             Action::ToggleHelp => self.help = true,
             Action::EditRate => self.open_editor(None),
-            Action::RaiseMax => self.step_max(true),
-            Action::LowerMax => self.step_max(false),
-            Action::Undo => self.undo_last(),
+            Action::RaiseMax => self.step_limit(StepTarget::Max, true),
+            Action::LowerMax => self.step_limit(StepTarget::Max, false),
+            Action::RaiseMin => self.step_limit(StepTarget::Min, true),
+            Action::LowerMin => self.step_limit(StepTarget::Min, false),
+            Action::Undo => return self.undo_last(),
+            Action::ConfirmChange => self.confirm_awaiting(),
+            Action::ShowAudit => return Some(Effect::ShowAudit),
             _ => {}
         }
         None
-    }
-
-    fn handle_editor(&mut self, action: Action) -> Option<Effect> {
-        let driver = self
-            .editor
-            .as_ref()
-            .map(|e| self.driver_of(&e.ctx.key.pf))
-            .unwrap_or_default();
-        let editor = self.editor.as_mut()?;
-        match (&editor.stage, action) {
-            (Stage::Editing, Action::Input(c)) => editor.input(c),
-            (Stage::Editing, Action::Erase) => editor.erase(),
-            (Stage::Editing, Action::NextField) => editor.next_field(),
-            (Stage::Editing, Action::Submit) => editor.submit(&driver),
-            (Stage::Editing, Action::Back) => self.editor = None,
-            (Stage::Confirming(_), Action::Back) => {
-                if editor.max_text.is_empty() {
-                    self.editor = None;
-                } else {
-                    editor.back();
-                }
-            }
-            (Stage::Confirming(p), Action::Confirm) => {
-                let change = p.change.clone();
-                self.editor = None;
-                return self.send(change, false);
-            }
-            _ => {}
-        }
-        None
-    }
-
-    fn send(&mut self, change: RateChange, is_undo: bool) -> Option<Effect> {
-        if let Some(reason) = &self.read_only {
-            let text = format!("read-only: {reason}; nothing changed");
-            self.toast(Level::Warn, text);
-            return None;
-        }
-        if self.pending.is_some() {
-            self.toast(
-                Level::Warn,
-                "a rate change is still in flight; try again when it is answered",
-            );
-            return None;
-        }
-        self.toast(Level::Info, format!("applying: {}", change.ip_command()));
-        self.pending = Some(Pending {
-            change: change.clone(),
-            is_undo,
-        });
-        Some(Effect::Apply(change))
-    }
-
-    /// The source answered a rate change.
-    pub fn applied(&mut self, change: RateChange, result: Result<RateLimit, ApplyError>) {
-        let is_undo = self.pending.take().is_some_and(|p| p.is_undo);
-        let name = self.name_of(&change.key);
-        match result {
-            Ok(read_back) => {
-                let kept = if read_back == change.new {
-                    String::new()
-                } else {
-                    format!(" (driver kept min {} max {})", read_back.min, read_back.max)
-                };
-                self.toast(
-                    Level::Good,
-                    format!(
-                        "{}{name} vf {}: max {} → {}, min {} → {}{kept}",
-                        if is_undo { "undone: " } else { "applied: " },
-                        change.key.vf,
-                        change.old.max,
-                        change.new.max,
-                        change.old.min,
-                        change.new.min
-                    ),
-                );
-                self.update_limit(&change.key, read_back);
-                if !is_undo {
-                    self.undo.push(RateChange {
-                        key: change.key,
-                        old: read_back,
-                        new: change.old,
-                    });
-                }
-            }
-            Err(e) => self.toast(
-                Level::Error,
-                format!("{name} vf {}: {e}; nothing changed", change.key.vf),
-            ),
-        }
-    }
-
-    fn update_limit(&mut self, key: &VfKey, limit: RateLimit) {
-        if let Some(row) = self.rows.iter_mut().find(|r| &r.key == key) {
-            row.vf.rate = limit;
-        }
-    }
-
-    fn driver_of(&self, pf: &str) -> String {
-        self.snapshot
-            .as_ref()
-            .and_then(|s| s.pf(pf))
-            .map(|p| p.driver.clone())
-            .unwrap_or_default()
-    }
-
-    fn name_of(&self, key: &VfKey) -> String {
-        self.rows
-            .iter()
-            .find(|r| &r.key == key)
-            .map(|r| r.name.clone())
-            .unwrap_or_else(|| key.pf.clone())
-    }
-
-    fn undo_last(&mut self) {
-        let Some(change) = self.undo.last().cloned() else {
-            self.toast(Level::Info, "nothing to undo");
-            return;
-        };
-        let Some(mut editor) = self.edit_context(&change.key).map(Editor::new) else {
-            return;
-        };
-        editor.max_text = change.new.max.0.to_string();
-        editor.min_text = change.new.min.0.to_string();
-        editor.submit(&self.driver_of(&change.key.pf));
-        if matches!(editor.stage, Stage::Confirming(_)) {
-            self.undo.pop();
-            self.editor = Some(editor);
-        }
-    }
-
-    fn open_editor(&mut self, proposal: Option<RateLimit>) {
-        let Some(key) = self.selected.clone() else {
-            return;
-        };
-        if key.vf == WHOLE_LINK {
-            let text = format!(
-                "{} is a link without VFs: there is no VF rate to set",
-                key.pf
-            );
-            self.toast(Level::Info, text);
-            return;
-        }
-        let Some(ctx) = self.edit_context(&key) else {
-            return;
-        };
-        if let Some(reason) = &self.read_only {
-            let text = format!("read-only: {reason}");
-            self.toast(Level::Warn, text);
-            return;
-        }
-        let driver = self.driver_of(&key.pf);
-        self.editor = Some(match proposal {
-            Some(new) => Editor::proposing(ctx, new, &driver),
-            None => Editor::new(ctx),
-        });
-    }
-
-    fn step_max(&mut self, up: bool) {
-        let Some(row) = self.selected_row() else {
-            return;
-        };
-        let Some(link) = row.link else { return };
-        let step = Mbps((link.0 / 10).max(1));
-        let new = stepped_max(row.vf.rate, link, step, up);
-        if new == row.vf.rate {
-            self.toast(Level::Info, "the cap is already at its limit");
-            return;
-        }
-        self.open_editor(Some(new));
     }
 
     /// Facts the editor validates against, for one VF.
     pub fn edit_context(&self, key: &VfKey) -> Option<EditContext> {
         let row = self.rows.iter().find(|r| &r.key == key)?;
         let pf = self.snapshot.as_ref()?.pf(&key.pf)?;
-        let others_min = pf
-            .vfs
-            .iter()
-            .filter(|v| v.index != key.vf)
-            .map(|v| v.rate.min.0)
-            .sum();
+        let others_min = pf.vfs.iter().filter(|v| v.index != key.vf).map(|v| v.rate.min.0).sum();
         Some(EditContext {
             key: key.clone(),
             name: row.name.clone(),
@@ -681,22 +464,13 @@ impl App {
     }
 
     fn step_interval(&mut self, delta: isize) -> Option<Effect> {
-        let i = INTERVALS
-            .iter()
-            .position(|d| *d >= self.interval)
-            .unwrap_or(2) as isize;
+        let i = INTERVALS.iter().position(|d| *d >= self.interval).unwrap_or(2) as isize;
         let next = INTERVALS[(i + delta).clamp(0, INTERVALS.len() as isize - 1) as usize];
         if next == self.interval {
             return None;
         }
         self.interval = next;
-        self.toast(
-            Level::Info,
-            format!(
-                "sampling every {}",
-                crate::app::state::format_interval(next)
-            ),
-        );
+        self.toast(Level::Info, format!("sampling every {}", crate::app::state::format_interval(next)));
         Some(Effect::SetInterval(next))
     }
 
@@ -756,9 +530,5 @@ fn contention_of(pf: &Pf, rows: &[PartitionRow]) -> Contention {
 
 /// `250ms`, `1s`, `2s`.
 pub fn format_interval(d: Duration) -> String {
-    if d.subsec_millis() != 0 {
-        format!("{}ms", d.as_millis())
-    } else {
-        format!("{}s", d.as_secs())
-    }
+    if d.subsec_millis() != 0 { format!("{}ms", d.as_millis()) } else { format!("{}s", d.as_secs()) }
 }

@@ -39,11 +39,7 @@ pub struct Contention {
 pub fn assess(link: Mbps, loads: &[PartitionLoad]) -> Contention {
     let used = BitsPerSec(loads.iter().map(|l| l.tx.0).sum());
     let link_bps = link.as_bits_per_sec().0;
-    let utilisation = if link_bps > 0.0 {
-        used.0 / link_bps
-    } else {
-        0.0
-    };
+    let utilisation = if link_bps > 0.0 { used.0 / link_bps } else { 0.0 };
     let guarantees = Mbps(loads.iter().map(|l| l.limit.min.0).sum());
     let saturated = utilisation >= SATURATED;
     let pinned = loads
@@ -76,10 +72,7 @@ mod tests {
 
     fn load(vf: u32, tx_mbps: f64, min: u32, max: u32) -> PartitionLoad {
         PartitionLoad {
-            key: VfKey {
-                pf: "pf0".into(),
-                vf,
-            },
+            key: VfKey { pf: "pf0".into(), vf },
             tx: BitsPerSec(tx_mbps * 1e6),
             limit: RateLimit::new(min, max),
             drops_per_sec: if tx_mbps > 0.0 { 1.0 } else { 0.0 },
@@ -88,11 +81,7 @@ mod tests {
 
     #[test]
     fn flags_pinned_starved_and_oversubscription() {
-        let loads = [
-            load(0, 50.0, 100, 0),
-            load(1, 1990.0, 0, 2000),
-            load(2, 7900.0, 0, 0),
-        ];
+        let loads = [load(0, 50.0, 100, 0), load(1, 1990.0, 0, 2000), load(2, 7900.0, 0, 0)];
         let c = assess(Mbps(10_000), &loads);
         assert!(c.saturated);
         assert!((c.utilisation - 0.994).abs() < 1e-9);

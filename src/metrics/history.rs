@@ -58,10 +58,7 @@ impl Default for History {
 
 impl History {
     pub fn new(retain: Duration) -> Self {
-        Self {
-            points: VecDeque::new(),
-            retain,
-        }
+        Self { points: VecDeque::new(), retain }
     }
 
     pub fn push(&mut self, point: RatePoint) {
@@ -94,12 +91,7 @@ impl History {
     }
 
     /// p50/p99/max of the rate in `direction` over the window (1 bit/s resolution, 3 digits).
-    pub fn percentiles(
-        &self,
-        span: Duration,
-        now: Duration,
-        direction: Direction,
-    ) -> Option<Percentiles> {
+    pub fn percentiles(&self, span: Duration, now: Duration, direction: Direction) -> Option<Percentiles> {
         let mut hist = Histogram::<u64>::new(3).ok()?;
         for p in self.window(span, now) {
             let bits = p.rate(direction).0.max(0.0).round() as u64;
@@ -137,11 +129,7 @@ mod tests {
             h.push(point(s, 1.0));
         }
         assert_eq!(h.len(), 11);
-        assert_eq!(
-            h.window(Duration::from_secs(5), Duration::from_secs(29))
-                .count(),
-            6
-        );
+        assert_eq!(h.window(Duration::from_secs(5), Duration::from_secs(29)).count(), 6);
     }
 
     #[test]
@@ -150,25 +138,13 @@ mod tests {
         for s in 1..=100 {
             h.push(point(s, s as f64 * 1e6));
         }
-        let p = h
-            .percentiles(
-                Duration::from_secs(100),
-                Duration::from_secs(100),
-                Direction::Tx,
-            )
-            .unwrap();
+        let p = h.percentiles(Duration::from_secs(100), Duration::from_secs(100), Direction::Tx).unwrap();
         let within = |got: BitsPerSec, want: f64| (got.0 - want).abs() / want < 0.01;
         assert!(within(p.p50, 50e6), "{p:?}");
         assert!(within(p.p99, 99e6), "{p:?}");
         assert!(within(p.max, 100e6), "{p:?}");
         assert_eq!(p.samples, 100);
-        let rx = h
-            .percentiles(
-                Duration::from_secs(100),
-                Duration::from_secs(100),
-                Direction::Rx,
-            )
-            .unwrap();
+        let rx = h.percentiles(Duration::from_secs(100), Duration::from_secs(100), Direction::Rx).unwrap();
         assert!(within(rx.p50, 25e6), "{rx:?}");
     }
 
@@ -178,21 +154,8 @@ mod tests {
         for s in 1..=100 {
             h.push(point(s, if s > 90 { 1e9 } else { 1e6 }));
         }
-        let p = h
-            .percentiles(
-                Duration::from_secs(9),
-                Duration::from_secs(100),
-                Direction::Tx,
-            )
-            .unwrap();
+        let p = h.percentiles(Duration::from_secs(9), Duration::from_secs(100), Direction::Tx).unwrap();
         assert!(p.p50.0 > 0.99e9);
-        assert!(
-            h.percentiles(
-                Duration::from_secs(9),
-                Duration::from_secs(500),
-                Direction::Tx
-            )
-            .is_none()
-        );
+        assert!(h.percentiles(Duration::from_secs(9), Duration::from_secs(500), Direction::Tx).is_none());
     }
 }

@@ -55,10 +55,7 @@ pub fn rates_between(prev: &Counters, now: &Counters, dt: Duration) -> Option<Fu
         return None;
     }
     if prev.origin != now.origin {
-        return Some(FunctionRates {
-            reset: true,
-            ..Default::default()
-        });
+        return Some(FunctionRates { reset: true, ..Default::default() });
     }
     let steps = [
         counter_step(prev.tx_bytes, now.tx_bytes),
@@ -84,21 +81,12 @@ mod tests {
     use super::*;
 
     fn counters(tx_bytes: u64, rx_bytes: u64) -> Counters {
-        Counters {
-            tx_bytes,
-            rx_bytes,
-            ..Default::default()
-        }
+        Counters { tx_bytes, rx_bytes, ..Default::default() }
     }
 
     #[test]
     fn steady_progress_gives_bits_per_second() {
-        let r = rates_between(
-            &counters(0, 0),
-            &counters(125_000_000, 250),
-            Duration::from_secs(2),
-        )
-        .unwrap();
+        let r = rates_between(&counters(0, 0), &counters(125_000_000, 250), Duration::from_secs(2)).unwrap();
         assert_eq!(r.tx, BitsPerSec(500e6));
         assert_eq!(r.rx, BitsPerSec(1000.0));
         assert!(!r.reset);
@@ -106,12 +94,7 @@ mod tests {
 
     #[test]
     fn counter_going_down_is_a_reset_not_a_spike() {
-        let r = rates_between(
-            &counters(5_000_000, 10),
-            &counters(1000, 20),
-            Duration::from_secs(1),
-        )
-        .unwrap();
+        let r = rates_between(&counters(5_000_000, 10), &counters(1000, 20), Duration::from_secs(1)).unwrap();
         assert!(r.reset);
         assert_eq!(r.tx, BitsPerSec(8000.0));
         assert_eq!(counter_step(5_000_000, 1000), CounterStep::Reset(1000));
@@ -124,19 +107,13 @@ mod tests {
 
     #[test]
     fn zero_interval_has_no_rate() {
-        assert_eq!(
-            rates_between(&counters(0, 0), &counters(1, 1), Duration::ZERO),
-            None
-        );
+        assert_eq!(rates_between(&counters(0, 0), &counters(1, 1), Duration::ZERO), None);
     }
 
     #[test]
     fn origin_change_is_a_reset_with_no_rate() {
         let prev = counters(0, 0);
-        let now = Counters {
-            origin: crate::model::CounterOrigin::VfNetdev,
-            ..counters(9e9 as u64, 0)
-        };
+        let now = Counters { origin: crate::model::CounterOrigin::VfNetdev, ..counters(9e9 as u64, 0) };
         let r = rates_between(&prev, &now, Duration::from_secs(1)).unwrap();
         assert!(r.reset);
         assert_eq!(r.tx, BitsPerSec(0.0));

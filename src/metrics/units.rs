@@ -24,11 +24,7 @@ pub fn format_mbps(rate: Mbps) -> String {
     let m = f64::from(rate.0);
     if m >= 1000.0 {
         let g = m / 1000.0;
-        if (g - g.round()).abs() < 1e-9 {
-            format!("{g:.0}G")
-        } else {
-            format!("{}G", trim(g))
-        }
+        if (g - g.round()).abs() < 1e-9 { format!("{g:.0}G") } else { format!("{}G", trim(g)) }
     } else {
         format!("{}M", rate.0)
     }
@@ -83,13 +79,9 @@ pub fn parse_rate(text: &str) -> Result<Mbps, RateParseError> {
     if t.is_empty() {
         return Err(RateParseError::Empty);
     }
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
-        .unwrap_or(t.len());
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-')).unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| RateParseError::NotANumber(t.to_string()))?;
+    let value: f64 = number.parse().map_err(|_| RateParseError::NotANumber(t.to_string()))?;
     if value < 0.0 {
         return Err(RateParseError::Negative);
     }
@@ -138,20 +130,11 @@ mod tests {
     #[test]
     fn rejects_bad_text_with_reason() {
         assert_eq!(parse_rate(""), Err(RateParseError::Empty));
-        assert!(matches!(
-            parse_rate("fast"),
-            Err(RateParseError::NotANumber(_))
-        ));
+        assert!(matches!(parse_rate("fast"), Err(RateParseError::NotANumber(_))));
         assert!(matches!(parse_rate("5X"), Err(RateParseError::UnknownUnit(u)) if u == "X"));
-        assert!(matches!(
-            parse_rate("500k"),
-            Err(RateParseError::BelowOneMbit(_))
-        ));
+        assert!(matches!(parse_rate("500k"), Err(RateParseError::BelowOneMbit(_))));
         assert_eq!(parse_rate("-5M"), Err(RateParseError::Negative));
-        assert!(matches!(
-            parse_rate("9999T"),
-            Err(RateParseError::TooLarge(_))
-        ));
+        assert!(matches!(parse_rate("9999T"), Err(RateParseError::TooLarge(_))));
         assert!(parse_rate("1.2.3G").is_err());
     }
 
@@ -160,10 +143,7 @@ mod tests {
         assert_eq!(format_rate(BitsPerSec(1.5e9), RateUnit::Bits), "1.50 Gb/s");
         assert_eq!(format_rate(BitsPerSec(1.5e9), RateUnit::Bytes), "188 MB/s");
         assert_eq!(format_rate(BitsPerSec(0.0), RateUnit::Bits), "0.00 b/s");
-        assert_eq!(
-            format_rate(BitsPerSec(12_345.0), RateUnit::Bits),
-            "12.3 kb/s"
-        );
+        assert_eq!(format_rate(BitsPerSec(12_345.0), RateUnit::Bits), "12.3 kb/s");
         assert_eq!(format_mbps(Mbps(500)), "500M");
         assert_eq!(format_mbps(Mbps(1500)), "1.5G");
         assert_eq!(format_mbps(Mbps(10_000)), "10G");

@@ -40,15 +40,10 @@ pub enum SampleError {
 pub enum ApplyError {
     #[error("refused before sending: {0}")]
     Invalid(String),
-    #[error(
-        "permission denied: changing VF rates needs CAP_NET_ADMIN (run as root or grant the capability)"
-    )]
+    #[error("permission denied: changing VF rates needs CAP_NET_ADMIN (run as root or grant the capability)")]
     PermissionDenied,
     #[error("the {driver} driver cannot rate-limit VFs this way (EOPNOTSUPP){}", detail(.extack))]
-    NotSupported {
-        driver: String,
-        extack: Option<String>,
-    },
+    NotSupported { driver: String, extack: Option<String> },
     #[error("the kernel rejected the rate (EINVAL): {reason}")]
     KernelInvalid { reason: String },
     #[error("{what} no longer exists (it vanished while the change was prepared)")]
@@ -60,10 +55,7 @@ pub enum ApplyError {
 }
 
 fn detail(extack: &Option<String>) -> String {
-    extack
-        .as_ref()
-        .map(|m| format!(": {m}"))
-        .unwrap_or_default()
+    extack.as_ref().map(|m| format!(": {m}")).unwrap_or_default()
 }
 
 /// A source of snapshots that can also apply rate changes.

@@ -31,18 +31,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Some(name) => Dataset::default().name(name.clone()),
                 None => Dataset::default(),
             };
-            dataset
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(s.style)
-                .data(&s.points)
+            dataset.marker(Marker::Braille).graph_type(GraphType::Line).style(s.style).data(&s.points)
         })
         .collect();
-    let direction = if app.direction == Direction::Tx {
-        "tx"
-    } else {
-        "rx"
-    };
+    let direction = if app.direction == Direction::Tx { "tx" } else { "rx" };
     let limits = app
         .selected_row()
         .filter(|_| app.direction == Direction::Tx)
@@ -57,32 +49,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .borders(Borders::ALL)
         .title(title)
         .border_style(theme.border(app.focus == Focus::Chart));
-    let y_labels = [0.0, top / 2.0, top].map(|v| {
-        Span::styled(
-            rate(crate::model::BitsPerSec(v * 1e6), app.unit),
-            theme.dimmed(),
-        )
-    });
-    let x_labels = [
-        format!("-{}", format_interval(app.window)),
-        "now".to_string(),
-    ]
-    .map(|l| Span::styled(l, theme.dimmed()));
+    let y_labels = [0.0, top / 2.0, top]
+        .map(|v| Span::styled(rate(crate::model::BitsPerSec(v * 1e6), app.unit), theme.dimmed()));
+    let x_labels = [format!("-{}", format_interval(app.window)), "now".to_string()]
+        .map(|l| Span::styled(l, theme.dimmed()));
     let chart = Chart::new(datasets)
         .block(block)
         .style(theme.base())
-        .x_axis(
-            Axis::default()
-                .bounds([-window, 0.0])
-                .labels(x_labels)
-                .style(theme.dimmed()),
-        )
-        .y_axis(
-            Axis::default()
-                .bounds([0.0, top])
-                .labels(y_labels)
-                .style(theme.dimmed()),
-        )
+        .x_axis(Axis::default().bounds([-window, 0.0]).labels(x_labels).style(theme.dimmed()))
+        .y_axis(Axis::default().bounds([0.0, top]).labels(y_labels).style(theme.dimmed()))
         .legend_position(Some(LegendPosition::TopRight))
         .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(2, 3)));
     frame.render_widget(chart, area);
@@ -92,11 +67,7 @@ fn series(app: &App, theme: &Theme) -> Vec<Series> {
     let Some(selected) = app.selected.as_ref() else {
         return Vec::new();
     };
-    let now = app
-        .snapshot
-        .as_ref()
-        .map(|s| s.taken_at)
-        .unwrap_or_default();
+    let now = app.snapshot.as_ref().map(|s| s.taken_at).unwrap_or_default();
     let mut out: Vec<Series> = app
         .rows
         .iter()
@@ -109,10 +80,7 @@ fn series(app: &App, theme: &Theme) -> Vec<Series> {
                 .map(|h| {
                     h.window(app.window, now)
                         .map(|p| {
-                            (
-                                -(now.saturating_sub(p.at)).as_secs_f64(),
-                                p.rate(app.direction).as_mbps_f64(),
-                            )
+                            (-(now.saturating_sub(p.at)).as_secs_f64(), p.rate(app.direction).as_mbps_f64())
                         })
                         .collect()
                 })
@@ -121,17 +89,10 @@ fn series(app: &App, theme: &Theme) -> Vec<Series> {
             if &r.key == selected {
                 style = style.add_modifier(Modifier::BOLD);
             }
-            Series {
-                name: Some(r.name.clone()),
-                style,
-                points,
-            }
+            Series { name: Some(r.name.clone()), style, points }
         })
         .collect();
-    if let Some(row) = app
-        .selected_row()
-        .filter(|_| app.direction == Direction::Tx)
-    {
+    if let Some(row) = app.selected_row().filter(|_| app.direction == Direction::Tx) {
         let window = app.window.as_secs_f64();
         for (value, color) in [(row.vf.rate.max, theme.bad), (row.vf.rate.min, theme.good)] {
             if !value.is_unlimited() {
@@ -149,16 +110,9 @@ fn series(app: &App, theme: &Theme) -> Vec<Series> {
 
 /// Top of the y axis in Mbit/s for the chosen scale.
 fn y_top(app: &App, series: &[Series]) -> f64 {
-    let link = app
-        .selected_pf()
-        .and_then(|p| p.link_speed)
-        .map(|l| f64::from(l.0))
-        .unwrap_or(1000.0);
+    let link = app.selected_pf().and_then(|p| p.link_speed).map(|l| f64::from(l.0)).unwrap_or(1000.0);
     let auto = || {
-        let peak = series
-            .iter()
-            .flat_map(|s| s.points.iter().map(|p| p.1))
-            .fold(0.0, f64::max);
+        let peak = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).fold(0.0, f64::max);
         (peak * 1.1).max(1.0)
     };
     match app.scale {

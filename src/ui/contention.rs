@@ -23,10 +23,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .map(|(key, c)| lines(app, theme, &key.pf, c, inner_width))
         .unwrap_or_else(|| vec![Line::from("no data yet")]);
     frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .style(theme.base()),
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).style(theme.base()),
         area,
     );
 }
@@ -48,10 +45,7 @@ fn lines<'a>(
             Span::styled(format!("{pf} "), theme.emphasis()),
             Span::raw(format!("{} of {}", rate(c.used, app.unit), c.link)),
         ]),
-        Line::from(vec![
-            Span::raw(format!("link {:.0}% ", c.utilisation * 100.0)),
-            state,
-        ]),
+        Line::from(vec![Span::raw(format!("link {:.0}% ", c.utilisation * 100.0)), state]),
         stacked_bar(app, theme, pf, c, width),
     ];
     let guarantee_state = if c.oversubscribed {
@@ -65,11 +59,7 @@ fn lines<'a>(
     ]));
     out.push(names_line("at cap: ", app, &c.pinned, theme.warn, theme));
     out.push(names_line("starved: ", app, &c.starved, theme.bad, theme));
-    let drop_style = if c.drops_per_sec >= 0.5 {
-        theme.level(Level::Warn)
-    } else {
-        theme.base()
-    };
+    let drop_style = if c.drops_per_sec >= 0.5 { theme.level(Level::Warn) } else { theme.base() };
     out.push(Line::from(vec![
         Span::raw("drops: "),
         Span::styled(format!("{} pkt/s", per_sec(c.drops_per_sec)), drop_style),
@@ -95,11 +85,7 @@ fn shares<'a>(
             let color = theme.partition(i, r.color.as_deref());
             Line::from(vec![
                 Span::styled("■ ", Style::default().fg(color)),
-                Span::raw(format!(
-                    "{:<12} {:>5.1}% of link",
-                    r.name,
-                    r.rates.tx.0 / link * 100.0
-                )),
+                Span::raw(format!("{:<12} {:>5.1}% of link", r.name, r.rates.tx.0 / link * 100.0)),
             ])
         })
         .collect()
@@ -112,21 +98,10 @@ fn names_line<'a>(
     color: ratatui::style::Color,
     theme: &Theme,
 ) -> Line<'a> {
-    let names: Vec<String> = keys
-        .iter()
-        .filter_map(|k| app.rows.iter().find(|r| &r.key == k))
-        .map(|r| r.name.clone())
-        .collect();
-    let text = if names.is_empty() {
-        "none".to_string()
-    } else {
-        names.join(", ")
-    };
-    let style = if names.is_empty() {
-        theme.dimmed()
-    } else {
-        Style::default().fg(color)
-    };
+    let names: Vec<String> =
+        keys.iter().filter_map(|k| app.rows.iter().find(|r| &r.key == k)).map(|r| r.name.clone()).collect();
+    let text = if names.is_empty() { "none".to_string() } else { names.join(", ") };
+    let style = if names.is_empty() { theme.dimmed() } else { Style::default().fg(color) };
     Line::from(vec![Span::raw(label), Span::styled(text, style)])
 }
 
@@ -155,9 +130,6 @@ fn stacked_bar<'a>(
             used += cells;
         }
     }
-    spans.push(Span::styled(
-        "·".repeat(width - used),
-        Style::default().fg(theme.bar_empty),
-    ));
+    spans.push(Span::styled("·".repeat(width - used), Style::default().fg(theme.bar_empty)));
     Line::from(spans)
 }

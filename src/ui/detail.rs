@@ -18,46 +18,26 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
-    let title = format!(
-        " {} · {} vf {} · Esc returns ",
-        row.name, pf.name, row.vf.index
-    );
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(title)
-        .border_style(theme.border(true));
-    frame.render_widget(
-        Paragraph::new(summary(app, row, pf, theme))
-            .block(block)
-            .style(theme.base()),
-        left,
-    );
+    let title = format!(" {} · {} vf {} · Esc returns ", row.name, pf.name, row.vf.index);
+    let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.border(true));
+    frame.render_widget(Paragraph::new(summary(app, row, pf, theme)).block(block).style(theme.base()), left);
     let stats_block = Block::default()
         .borders(Borders::ALL)
         .title(" Driver statistics (ethtool -S) ")
         .border_style(theme.border(false));
     frame.render_widget(
-        Paragraph::new(driver_stats(&row.vf, pf, theme))
-            .block(stats_block)
-            .style(theme.base()),
+        Paragraph::new(driver_stats(&row.vf, pf, theme)).block(stats_block).style(theme.base()),
         right,
     );
 }
 
 fn field<'a>(name: &str, value: String, theme: &Theme) -> Line<'a> {
-    Line::from(vec![
-        Span::styled(format!("{name:<16}"), theme.dimmed()),
-        Span::raw(value),
-    ])
+    Line::from(vec![Span::styled(format!("{name:<16}"), theme.dimmed()), Span::raw(value)])
 }
 
 fn summary<'a>(app: &App, row: &PartitionRow, pf: &Pf, theme: &Theme) -> Vec<Line<'a>> {
     let vf = &row.vf;
-    let flag = |b: Option<bool>| {
-        b.map(|b| if b { "on" } else { "off" })
-            .unwrap_or("n/a")
-            .to_string()
-    };
+    let flag = |b: Option<bool>| b.map(|b| if b { "on" } else { "off" }).unwrap_or("n/a").to_string();
     let c = &vf.counters;
     let origin = c.origin.label();
     let mut lines = vec![
@@ -72,41 +52,21 @@ fn summary<'a>(app: &App, row: &PartitionRow, pf: &Pf, theme: &Theme) -> Vec<Lin
             ),
             theme,
         ),
-        field(
-            "link speed",
-            pf.link_speed
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| "unknown".into()),
-            theme,
-        ),
+        field("link speed", pf.link_speed.map(|s| s.to_string()).unwrap_or_else(|| "unknown".into()), theme),
         field("MAC", vf.mac.to_string(), theme),
         field("VLAN / qos", format!("{} / {}", vf.vlan, vf.qos), theme),
-        field(
-            "rate min/max",
-            format!("{} (legacy tx rate {})", limits(vf.rate), vf.legacy_tx_rate),
-            theme,
-        ),
+        field("rate min/max", format!("{} (legacy tx rate {})", limits(vf.rate), vf.legacy_tx_rate), theme),
         field(
             "link / trust",
-            format!(
-                "{} / trust {} / spoofchk {}",
-                vf.link_state.label(),
-                flag(vf.trust),
-                flag(vf.spoofchk)
-            ),
+            format!("{} / trust {} / spoofchk {}", vf.link_state.label(), flag(vf.trust), flag(vf.spoofchk)),
             theme,
         ),
         field(
             "host netdev",
-            vf.netdev
-                .clone()
-                .unwrap_or_else(|| "none (not bound on this host)".into()),
+            vf.netdev.clone().unwrap_or_else(|| "none (not bound on this host)".into()),
             theme,
         ),
-        Line::from(Span::styled(
-            format!("counters (origin: {origin})"),
-            theme.emphasis(),
-        )),
+        Line::from(Span::styled(format!("counters (origin: {origin})"), theme.emphasis())),
     ];
     for (name, value) in [
         ("tx bytes", c.tx_bytes),
@@ -121,33 +81,16 @@ fn summary<'a>(app: &App, row: &PartitionRow, pf: &Pf, theme: &Theme) -> Vec<Lin
         lines.push(field(name, format!("{value:>20}  [{origin}]"), theme));
     }
     lines.push(Line::from(Span::styled(
-        format!(
-            "rates now and over the last {}",
-            crate::app::state::format_interval(app.window)
-        ),
+        format!("rates now and over the last {}", crate::app::state::format_interval(app.window)),
         theme.emphasis(),
     )));
     lines.push(field(
         "now",
-        format!(
-            "tx {}  rx {}",
-            rate(row.rates.tx, app.unit),
-            rate(row.rates.rx, app.unit)
-        ),
+        format!("tx {}  rx {}", rate(row.rates.tx, app.unit), rate(row.rates.rx, app.unit)),
         theme,
     ));
-    lines.push(percentile_line(
-        "tx p50/p99/max",
-        row.tx_percentiles,
-        app,
-        theme,
-    ));
-    lines.push(percentile_line(
-        "rx p50/p99/max",
-        row.rx_percentiles,
-        app,
-        theme,
-    ));
+    lines.push(percentile_line("tx p50/p99/max", row.tx_percentiles, app, theme));
+    lines.push(percentile_line("rx p50/p99/max", row.rx_percentiles, app, theme));
     lines
 }
 
@@ -168,34 +111,17 @@ fn percentile_line<'a>(name: &str, p: Option<Percentiles>, app: &App, theme: &Th
 
 fn driver_stats<'a>(vf: &Vf, pf: &Pf, theme: &Theme) -> Vec<Line<'a>> {
     let mut lines = vec![Line::from(Span::styled(
-        format!(
-            "VF{}",
-            vf.netdev
-                .as_ref()
-                .map(|n| format!(" ({n})"))
-                .unwrap_or_default()
-        ),
+        format!("VF{}", vf.netdev.as_ref().map(|n| format!(" ({n})")).unwrap_or_default()),
         theme.emphasis(),
     ))];
     if vf.driver_stats.is_empty() {
         lines.push(Line::from(Span::styled("none reported", theme.dimmed())));
     }
-    lines.extend(
-        vf.driver_stats
-            .iter()
-            .map(|s| field(&s.name, format!("{:>16}", s.value), theme)),
-    );
-    lines.push(Line::from(Span::styled(
-        format!("PF {}", pf.name),
-        theme.emphasis(),
-    )));
+    lines.extend(vf.driver_stats.iter().map(|s| field(&s.name, format!("{:>16}", s.value), theme)));
+    lines.push(Line::from(Span::styled(format!("PF {}", pf.name), theme.emphasis())));
     if pf.driver_stats.is_empty() {
         lines.push(Line::from(Span::styled("none reported", theme.dimmed())));
     }
-    lines.extend(
-        pf.driver_stats
-            .iter()
-            .map(|s| field(&s.name, format!("{:>16}", s.value), theme)),
-    );
+    lines.extend(pf.driver_stats.iter().map(|s| field(&s.name, format!("{:>16}", s.value), theme)));
     lines
 }

@@ -20,15 +20,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, editor: &Editor, theme: &T
     let title = format!("{title}· {} ({} vf {}) ", ctx.name, ctx.key.pf, ctx.key.vf);
     let popup = super::centered(area, 76, lines.len() as u16 + 4);
     frame.render_widget(Clear, popup);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(title)
-        .border_style(theme.border(true));
+    let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.border(true));
     frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .style(theme.base()),
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).style(theme.base()),
         popup,
     );
 }
@@ -36,21 +30,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, editor: &Editor, theme: &T
 fn editing<'a>(app: &App, editor: &Editor, theme: &Theme) -> Vec<Line<'a>> {
     let ctx = &editor.ctx;
     let input = |label: &str, text: &str, active: bool| {
-        let style = if active {
-            theme.selected().add_modifier(Modifier::UNDERLINED)
-        } else {
-            theme.base()
-        };
+        let style = if active { theme.selected().add_modifier(Modifier::UNDERLINED) } else { theme.base() };
         let cursor = if active { "▏" } else { " " };
         Line::from(vec![
-            Span::styled(
-                format!(" {label:<5}"),
-                if active {
-                    theme.emphasis()
-                } else {
-                    theme.dimmed()
-                },
-            ),
+            Span::styled(format!(" {label:<5}"), if active { theme.emphasis() } else { theme.dimmed() }),
             Span::styled(format!(" {text}{cursor:<1}{:<12}", ""), style),
         ])
     };
@@ -60,9 +43,7 @@ fn editing<'a>(app: &App, editor: &Editor, theme: &Theme) -> Vec<Line<'a>> {
             ctx.current.min,
             ctx.current.max,
             rate(ctx.tx, app.unit),
-            ctx.link
-                .map(|l| l.to_string())
-                .unwrap_or_else(|| "unknown".into())
+            ctx.link.map(|l| l.to_string()).unwrap_or_else(|| "unknown".into())
         )),
         Line::from(""),
         input("max", &editor.max_text, editor.field == Field::Max),
@@ -70,19 +51,12 @@ fn editing<'a>(app: &App, editor: &Editor, theme: &Theme) -> Vec<Line<'a>> {
         Line::from(""),
     ];
     match &editor.error {
-        Some(e) => lines.push(Line::from(Span::styled(
-            format!(" ✗ {e}"),
-            theme.level(Level::Error),
-        ))),
-        None => lines.push(Line::from(Span::styled(
-            " values like 500M, 1.5G; 0 = unlimited",
-            theme.dimmed(),
-        ))),
+        Some(e) => lines.push(Line::from(Span::styled(format!(" ✗ {e}"), theme.level(Level::Error)))),
+        None => {
+            lines.push(Line::from(Span::styled(" values like 500M, 1.5G; 0 = unlimited", theme.dimmed())))
+        }
     }
-    lines.push(Line::from(Span::styled(
-        " Enter preview · Tab max/min · Esc cancel",
-        theme.dimmed(),
-    )));
+    lines.push(Line::from(Span::styled(" Enter preview · Tab max/min · Esc cancel", theme.dimmed())));
     lines
 }
 
@@ -112,28 +86,29 @@ fn confirming<'a>(app: &App, editor: &Editor, p: &Preview, theme: &Theme) -> Vec
             ),
             theme.level(Level::Warn),
         ),
-        None => Span::raw(format!(
-            " sending {} now: within the new cap",
-            rate(editor.ctx.tx, app.unit)
-        )),
+        None => Span::raw(format!(" sending {} now: within the new cap", rate(editor.ctx.tx, app.unit))),
     };
     lines.push(Line::from(effect));
     for w in &p.warnings {
-        lines.push(Line::from(Span::styled(
-            format!(" ⚠ {w}"),
-            theme.level(Level::Warn),
-        )));
+        lines.push(Line::from(Span::styled(format!(" ⚠ {w}"), theme.level(Level::Warn))));
     }
     lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        " equivalent command:",
-        theme.dimmed(),
-    )));
+    lines.push(Line::from(Span::styled(" equivalent command:", theme.dimmed())));
     lines.push(Line::from(format!(" {}", p.command)));
     lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        " y apply · Esc back",
-        theme.emphasis(),
-    )));
+    let commit = match editor.confirm_within {
+        Some(w) => Span::styled(
+            format!(" commit-confirmed: reverts unless confirmed with c within {}s (t disarms)", w.as_secs()),
+            theme.level(Level::Warn),
+        ),
+        None => Span::styled(" commit-confirmed: off (t arms it)", theme.dimmed()),
+    };
+    lines.push(Line::from(commit));
+    let prompt = if !p.warnings.is_empty() && !editor.acknowledged {
+        " y acknowledges the warning (then y applies) · Esc back"
+    } else {
+        " y apply · Esc back"
+    };
+    lines.push(Line::from(Span::styled(prompt, theme.emphasis())));
     lines
 }

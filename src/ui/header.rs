@@ -14,27 +14,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .iter()
         .flat_map(|s| &s.pfs)
         .map(|pf| {
-            let speed = pf
-                .link_speed
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| "?".into());
+            let speed = pf.link_speed.map(|s| s.to_string()).unwrap_or_else(|| "?".into());
             let truncated = if pf.vfs_truncated { " TRUNCATED" } else { "" };
-            format!(
-                "{} {speed} {}/{} VFs{truncated}",
-                pf.name,
-                pf.vfs.len(),
-                pf.num_vfs
-            )
+            format!("{} {speed} {}/{} VFs{truncated}", pf.name, pf.vfs.len(), pf.num_vfs)
         })
         .collect();
     let mut spans = vec![
         Span::styled(" vftop ", theme.header()),
         Span::raw(format!(" {} │ {} │ ", app.host, app.source.label())),
-        Span::raw(if pfs.is_empty() {
-            "waiting for first sample".into()
-        } else {
-            pfs.join(", ")
-        }),
+        Span::raw(if pfs.is_empty() { "waiting for first sample".into() } else { pfs.join(", ") }),
         Span::raw(format!(
             " │ every {} │ window {}",
             format_interval(app.interval),
@@ -42,10 +30,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         )),
     ];
     if app.paused {
-        spans.push(Span::styled(
-            " │ PAUSED",
-            theme.level(crate::app::state::Level::Warn),
-        ));
+        spans.push(Span::styled(" │ PAUSED", theme.level(crate::app::state::Level::Warn)));
     }
     let clock = format!("{} ", app.wall_clock);
     let used: usize = spans.iter().map(|s| s.width()).sum();

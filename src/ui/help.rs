@@ -11,10 +11,7 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme) {
     let mut lines: Vec<Line> = BINDINGS
         .iter()
         .map(|(keys, what)| {
-            Line::from(vec![
-                Span::styled(format!(" {keys:<11}"), theme.emphasis()),
-                Span::raw(*what),
-            ])
+            Line::from(vec![Span::styled(format!(" {keys:<11}"), theme.emphasis()), Span::raw(*what)])
         })
         .collect();
     lines.push(Line::from(""));
@@ -28,8 +25,5 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme) {
         .borders(Borders::ALL)
         .title(" Keys · ? or Esc closes ")
         .border_style(theme.border(true));
-    frame.render_widget(
-        Paragraph::new(lines).block(block).style(theme.base()),
-        popup,
-    );
+    frame.render_widget(Paragraph::new(lines).block(block).style(theme.base()), popup);
 }

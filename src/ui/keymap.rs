@@ -9,6 +9,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 pub enum InputMode {
     Normal,
     Help,
+    Audit,
     Editing,
     Confirming,
 }
@@ -19,6 +20,7 @@ impl InputMode {
             (Some(e), _) if matches!(e.stage, Stage::Confirming(_)) => InputMode::Confirming,
             (Some(_), _) => InputMode::Editing,
             (None, true) => InputMode::Help,
+            (None, false) if app.audit_view.is_some() => InputMode::Audit,
             (None, false) => InputMode::Normal,
         }
     }
@@ -31,14 +33,17 @@ pub const BINDINGS: &[(&str, &str)] = &[
     ("Enter", "detail view of the selected partition"),
     ("Esc", "back / cancel"),
     ("e", "edit rate limit (max, min) of the selection"),
-    ("] / [", "raise / lower max by 10% of link speed"),
+    ("] / [", "raise / lower max by a step (default 10% of link speed)"),
+    ("} / {", "raise / lower min by a step"),
     ("u", "undo the last rate change"),
-    ("y", "apply (in the confirmation)"),
+    ("y", "apply (in the confirmation; t there arms commit-confirmed)"),
+    ("c", "confirm a commit-confirmed change before it reverts"),
+    ("a", "audit log of rate changes"),
     ("p", "pause / resume sampling"),
     ("< / >", "sample faster / slower"),
     ("+ / -", "zoom chart in / out (30 s … 1 h)"),
     ("r", "chart: show rx instead of tx"),
-    ("c", "chart scale: link / cap / auto"),
+    ("g", "chart scale: link / cap / auto"),
     ("b", "bits ↔ bytes"),
     ("s", "sort: vf, name, tx, rx, % of cap, drops"),
     ("t", "next theme"),
@@ -56,22 +61,21 @@ pub fn action_for(key: KeyEvent, mode: InputMode) -> Option<Action> {
     }
     match mode {
         InputMode::Normal => normal(key.code),
-        InputMode::Help => match key.code {
+        InputMode::Help | InputMode::Audit => match key.code {
             KeyCode::Char('?') | KeyCode::Esc | KeyCode::Char('q') => Some(Action::ToggleHelp),
             _ => None,
         },
         InputMode::Editing => match key.code {
             KeyCode::Char(c) => Some(Action::Input(c)),
             KeyCode::Backspace | KeyCode::Delete => Some(Action::Erase),
-            KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
-                Some(Action::NextField)
-            }
+            KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => Some(Action::NextField),
             KeyCode::Enter => Some(Action::Submit),
             KeyCode::Esc => Some(Action::Back),
             _ => None,
         },
         InputMode::Confirming => match key.code {
             KeyCode::Char('y') | KeyCode::Char('Y') => Some(Action::Confirm),
+            KeyCode::Char('t') => Some(Action::ToggleCommitConfirmed),
             KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('N') => Some(Action::Back),
             _ => None,
         },
@@ -95,7 +99,11 @@ fn normal(code: KeyCode) -> Option<Action> {
         KeyCode::Char('s') => Action::CycleSort,
         KeyCode::Char('+') | KeyCode::Char('=') => Action::ZoomIn,
         KeyCode::Char('-') => Action::ZoomOut,
-        KeyCode::Char('c') => Action::CycleScale,
+        KeyCode::Char('g') => Action::CycleScale,
+        KeyCode::Char('c') => Action::ConfirmChange,
+        KeyCode::Char('a') => Action::ShowAudit,
+        KeyCode::Char('}') => Action::RaiseMin,
+        KeyCode::Char('{') => Action::LowerMin,
         KeyCode::Char('?') => Action::ToggleHelp,
         KeyCode::Char('e') => Action::EditRate,
         KeyCode::Char(']') => Action::RaiseMax,
@@ -130,51 +138,32 @@ mod tests {
             (KeyCode::Char('+'), Action::ZoomIn),
             (KeyCode::Char('-'), Action::ZoomOut),
             (KeyCode::Char('?'), Action::ToggleHelp),
+            (KeyCode::Char('}'), Action::RaiseMin),
+            (KeyCode::Char('{'), Action::LowerMin),
+            (KeyCode::Char('c'), Action::ConfirmChange),
+            (KeyCode::Char('a'), Action::ShowAudit),
+            (KeyCode::Char('g'), Action::CycleScale),
         ];
         for (code, want) in cases {
-            assert_eq!(
-                action_for(key(code), InputMode::Normal),
-                Some(want),
-                "{code:?}"
-            );
+            assert_eq!(action_for(key(code), InputMode::Normal), Some(want), "{code:?}");
         }
         assert_eq!(action_for(key(KeyCode::Char('x')), InputMode::Normal), None);
     }
 
     #[test]
     fn editor_takes_text_and_confirm_takes_y() {
-        assert_eq!(
-            action_for(key(KeyCode::Char('q')), InputMode::Editing),
-            Some(Action::Input('q'))
-        );
-        assert_eq!(
-            action_for(key(KeyCode::Tab), InputMode::Editing),
-            Some(Action::NextField)
-        );
-        assert_eq!(
-            action_for(key(KeyCode::Enter), InputMode::Editing),
-            Some(Action::Submit)
-        );
-        assert_eq!(
-            action_for(key(KeyCode::Char('y')), InputMode::Confirming),
-            Some(Action::Confirm)
-        );
-        assert_eq!(
-            action_for(key(KeyCode::Char('e')), InputMode::Confirming),
-            None
-        );
+        assert_eq!(action_for(key(KeyCode::Char('q')), InputMode::Editing), Some(Action::Input('q')));
+        assert_eq!(action_for(key(KeyCode::Tab), InputMode::Editing), Some(Action::NextField));
+        assert_eq!(action_for(key(KeyCode::Enter), InputMode::Editing), Some(Action::Submit));
+        assert_eq!(action_for(key(KeyCode::Char('y')), InputMode::Confirming), Some(Action::Confirm));
+        assert_eq!(action_for(key(KeyCode::Char('e')), InputMode::Confirming), None);
         assert_eq!(action_for(key(KeyCode::Char('j')), InputMode::Help), None);
     }
 
     #[test]
     fn ctrl_c_quits_everywhere_and_releases_are_ignored() {
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        for mode in [
-            InputMode::Normal,
-            InputMode::Help,
-            InputMode::Editing,
-            InputMode::Confirming,
-        ] {
+        for mode in [InputMode::Normal, InputMode::Help, InputMode::Editing, InputMode::Confirming] {
             assert_eq!(action_for(ctrl_c, mode), Some(Action::Quit));
         }
         let mut release = key(KeyCode::Char('q'));
@@ -189,11 +178,7 @@ mod readme {
     #[test]
     fn readme_lists_every_binding() {
         let readme = include_str!("../../README.md");
-        let table: String = readme
-            .lines()
-            .filter(|l| l.starts_with("| `"))
-            .collect::<Vec<_>>()
-            .join("\n");
+        let table: String = readme.lines().filter(|l| l.starts_with("| `")).collect::<Vec<_>>().join("\n");
         for (keys, _) in super::BINDINGS {
             for key in keys.split_whitespace().filter(|k| *k != "/") {
                 for part in key.split('/') {

@@ -1,5 +1,6 @@
 //! Drawing: one file per panel, all drawn from `app::App` and a `Theme`; no source knowledge.
 
+pub mod audit;
 pub mod chart;
 pub mod contention;
 pub mod detail;
@@ -31,12 +32,8 @@ pub fn draw(frame: &mut Frame, app: &App, themes: &[Theme]) {
         draw_too_small(frame, area, theme);
         return;
     }
-    let [header_area, body, status_area] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(0),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [header_area, body, status_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(1)]).areas(area);
     header::draw(frame, header_area, app, theme);
     status::draw(frame, status_area, app, theme);
     match app.view {
@@ -45,6 +42,9 @@ pub fn draw(frame: &mut Frame, app: &App, themes: &[Theme]) {
     }
     if app.help {
         help::draw(frame, area, theme);
+    }
+    if let Some(lines) = &app.audit_view {
+        audit::draw(frame, area, lines, theme);
     }
     if let Some(editor) = &app.editor {
         editor::draw(frame, area, app, editor, theme);
@@ -68,11 +68,8 @@ fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
         "terminal too small: {}×{}\nvftop needs at least {MIN_WIDTH}×{MIN_HEIGHT}\n(resize, or press q to quit)",
         area.width, area.height
     );
-    let centered = Rect {
-        y: area.y + area.height / 2 - area.height.min(3) / 2,
-        height: area.height.min(3),
-        ..area
-    };
+    let centered =
+        Rect { y: area.y + area.height / 2 - area.height.min(3) / 2, height: area.height.min(3), ..area };
     frame.render_widget(
         Paragraph::new(text)
             .style(theme.emphasis())
@@ -86,10 +83,5 @@ fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
 }

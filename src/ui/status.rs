@@ -11,19 +11,24 @@ use ratatui::widgets::Paragraph;
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut spans = Vec::new();
     if let Some(reason) = &app.read_only {
+        spans.push(Span::styled(format!(" READ-ONLY: {reason} "), theme.header()));
+        spans.push(Span::raw(" "));
+    }
+    if let Some((a, secs)) = app.commit_countdown() {
+        let text = format!(
+            " ⏱ {secs}s: {} vf {} max {} min {} reverts unless you press c ",
+            a.partition, a.change.key.vf, a.change.new.max, a.change.new.min
+        );
         spans.push(Span::styled(
-            format!(" READ-ONLY: {reason} "),
-            theme.header(),
+            text,
+            theme.level(Level::Warn).add_modifier(ratatui::style::Modifier::REVERSED),
         ));
         spans.push(Span::raw(" "));
     }
     if let Some(toast) = app.current_toast() {
         spans.push(Span::styled(toast.text.clone(), theme.level(toast.level)));
     } else if let Some(err) = &app.last_error {
-        spans.push(Span::styled(
-            format!("sampling failed: {err}"),
-            theme.level(Level::Error),
-        ));
+        spans.push(Span::styled(format!("sampling failed: {err}"), theme.level(Level::Error)));
     } else {
         let hints = "? help  e edit rate  ]/[ step cap  Enter detail  s sort  b bits/bytes  p pause  q quit";
         spans.push(Span::styled(hints, theme.dimmed()));

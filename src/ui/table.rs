@@ -17,105 +17,35 @@ struct Column {
 }
 
 const COLUMNS: [Column; 13] = [
-    Column {
-        header: "VF",
-        width: 3,
-        min_screen: 0,
-    },
-    Column {
-        header: "Partition",
-        width: 12,
-        min_screen: 0,
-    },
-    Column {
-        header: "VLAN",
-        width: 4,
-        min_screen: 0,
-    },
-    Column {
-        header: "MAC",
-        width: 17,
-        min_screen: 150,
-    },
-    Column {
-        header: "Link",
-        width: 4,
-        min_screen: 120,
-    },
-    Column {
-        header: "TX",
-        width: 10,
-        min_screen: 0,
-    },
-    Column {
-        header: "RX",
-        width: 10,
-        min_screen: 0,
-    },
-    Column {
-        header: "% of cap",
-        width: 14,
-        min_screen: 0,
-    },
-    Column {
-        header: "Min/Max",
-        width: 10,
-        min_screen: 0,
-    },
-    Column {
-        header: "Drops/s",
-        width: 7,
-        min_screen: 0,
-    },
-    Column {
-        header: "p50 tx",
-        width: 10,
-        min_screen: 110,
-    },
-    Column {
-        header: "p99 tx",
-        width: 10,
-        min_screen: 110,
-    },
-    Column {
-        header: "Origin",
-        width: 9,
-        min_screen: 170,
-    },
+    Column { header: "VF", width: 3, min_screen: 0 },
+    Column { header: "Partition", width: 12, min_screen: 0 },
+    Column { header: "VLAN", width: 4, min_screen: 0 },
+    Column { header: "MAC", width: 17, min_screen: 150 },
+    Column { header: "Link", width: 4, min_screen: 120 },
+    Column { header: "TX", width: 10, min_screen: 0 },
+    Column { header: "RX", width: 10, min_screen: 0 },
+    Column { header: "% of cap", width: 14, min_screen: 0 },
+    Column { header: "Min/Max", width: 10, min_screen: 0 },
+    Column { header: "Drops/s", width: 7, min_screen: 0 },
+    Column { header: "p50 tx", width: 10, min_screen: 110 },
+    Column { header: "p99 tx", width: 10, min_screen: 110 },
+    Column { header: "Origin", width: 9, min_screen: 170 },
 ];
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let visible: Vec<usize> = (0..COLUMNS.len())
-        .filter(|&i| area.width >= COLUMNS[i].min_screen)
-        .collect();
-    let header =
-        Row::new(visible.iter().map(|&i| Cell::from(COLUMNS[i].header))).style(theme.emphasis());
+    let visible: Vec<usize> = (0..COLUMNS.len()).filter(|&i| area.width >= COLUMNS[i].min_screen).collect();
+    let header = Row::new(visible.iter().map(|&i| Cell::from(COLUMNS[i].header))).style(theme.emphasis());
     let rows = app.rows.iter().enumerate().map(|(n, r)| {
         let cells = cells(r, n, app, theme);
-        Row::new(
-            visible
-                .iter()
-                .map(|&i| cells[i].clone())
-                .collect::<Vec<_>>(),
-        )
+        Row::new(visible.iter().map(|&i| cells[i].clone()).collect::<Vec<_>>())
     });
-    let widths: Vec<Constraint> = visible
-        .iter()
-        .map(|&i| Constraint::Length(COLUMNS[i].width))
-        .collect();
-    let title = format!(
-        " Partitions ({}) · sort: {} ",
-        app.rows.len(),
-        app.sort.label()
-    );
+    let widths: Vec<Constraint> = visible.iter().map(|&i| Constraint::Length(COLUMNS[i].width)).collect();
+    let title = format!(" Partitions ({}) · sort: {} ", app.rows.len(), app.sort.label());
     let block = Block::default()
         .borders(Borders::ALL)
         .title(title)
         .border_style(theme.border(app.focus == Focus::Table));
-    let table = Table::new(rows, widths)
-        .header(header)
-        .block(block)
-        .row_highlight_style(theme.selected());
+    let table = Table::new(rows, widths).header(header).block(block).row_highlight_style(theme.selected());
     let mut state = TableState::default().with_selected(app.selected_index());
     frame.render_stateful_widget(table, area, &mut state);
 }
@@ -129,22 +59,17 @@ fn cells<'a>(r: &'a PartitionRow, n: usize, app: &App, theme: &Theme) -> Vec<Cel
         _ => Style::default().fg(theme.good),
     };
     let share_cell = match share {
-        Some(s) => Line::from(vec![
-            Span::styled(bar(s, 8), share_style),
-            Span::raw(format!("{:>4.0}%", s * 100.0)),
-        ]),
+        Some(s) => {
+            Line::from(vec![Span::styled(bar(s, 8), share_style), Span::raw(format!("{:>4.0}%", s * 100.0))])
+        }
         None => Line::from("-"),
     };
     let p = |v: Option<crate::metrics::history::Percentiles>,
              f: fn(&crate::metrics::history::Percentiles) -> crate::model::BitsPerSec| {
-        v.map(|p| rate(f(&p), app.unit))
-            .unwrap_or_else(|| "-".into())
+        v.map(|p| rate(f(&p), app.unit)).unwrap_or_else(|| "-".into())
     };
-    let drops_style = if r.rates.drops_per_sec >= 0.5 {
-        Style::default().fg(theme.warn)
-    } else {
-        theme.base()
-    };
+    let drops_style =
+        if r.rates.drops_per_sec >= 0.5 { Style::default().fg(theme.warn) } else { theme.base() };
     vec![
         Cell::from(if r.vf.index == crate::app::state::WHOLE_LINK {
             "-".to_string()
@@ -152,11 +77,7 @@ fn cells<'a>(r: &'a PartitionRow, n: usize, app: &App, theme: &Theme) -> Vec<Cel
             r.vf.index.to_string()
         }),
         Cell::from(Span::styled(r.name.clone(), theme.fg(color))),
-        Cell::from(if r.vf.vlan == 0 {
-            "-".to_string()
-        } else {
-            r.vf.vlan.to_string()
-        }),
+        Cell::from(if r.vf.vlan == 0 { "-".to_string() } else { r.vf.vlan.to_string() }),
         Cell::from(r.vf.mac.to_string()),
         Cell::from(r.vf.link_state.label()),
         Cell::from(rate(r.rates.tx, app.unit)),

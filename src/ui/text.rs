@@ -10,11 +10,7 @@ pub fn rate(r: BitsPerSec, unit: RateUnit) -> String {
 /// `min/max` with `-` for none, e.g. `100M/-`, `-/2G`.
 pub fn limits(limit: RateLimit) -> String {
     let one = |m: Mbps| {
-        if m.is_unlimited() {
-            "-".to_string()
-        } else {
-            crate::metrics::units::format_mbps(m)
-        }
+        if m.is_unlimited() { "-".to_string() } else { crate::metrics::units::format_mbps(m) }
     };
     format!("{}/{}", one(limit.min), one(limit.max))
 }

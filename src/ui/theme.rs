@@ -7,10 +7,7 @@ use std::path::Path;
 const BUILT_IN: [(&str, &str); 4] = [
     ("dark", include_str!("../../themes/dark.toml")),
     ("light", include_str!("../../themes/light.toml")),
-    (
-        "high-contrast",
-        include_str!("../../themes/high-contrast.toml"),
-    ),
+    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
     ("mono", include_str!("../../themes/mono.toml")),
 ];
 
@@ -73,34 +70,23 @@ pub struct Theme {
 #[derive(Debug, thiserror::Error)]
 pub enum ThemeError {
     #[error("unknown theme '{name}'; available: {}", available.join(", "))]
-    Unknown {
-        name: String,
-        available: Vec<String>,
-    },
+    Unknown { name: String, available: Vec<String> },
     #[error("theme {file}: {message}")]
     Invalid { file: String, message: String },
 }
 
 fn color(file: &str, text: &str) -> Result<Color, ThemeError> {
-    text.parse::<Color>().map_err(|_| ThemeError::Invalid {
-        file: file.into(),
-        message: format!("'{text}' is not a colour"),
-    })
+    text.parse::<Color>()
+        .map_err(|_| ThemeError::Invalid { file: file.into(), message: format!("'{text}' is not a colour") })
 }
 
 impl Theme {
     /// Parses one theme file's text.
     pub fn parse(text: &str, file: &str) -> Result<Theme, ThemeError> {
-        let t: ThemeFile = toml::from_str(text).map_err(|e| ThemeError::Invalid {
-            file: file.into(),
-            message: e.to_string(),
-        })?;
+        let t: ThemeFile = toml::from_str(text)
+            .map_err(|e| ThemeError::Invalid { file: file.into(), message: e.to_string() })?;
         let c = &t.colors;
-        let partitions = c
-            .partitions
-            .iter()
-            .map(|p| color(file, p))
-            .collect::<Result<Vec<_>, _>>()?;
+        let partitions = c.partitions.iter().map(|p| color(file, p)).collect::<Result<Vec<_>, _>>()?;
         if partitions.is_empty() {
             return Err(ThemeError::Invalid {
                 file: file.into(),
@@ -131,10 +117,8 @@ impl Theme {
 
     /// Built-in themes, then any in `user_dir` (a user theme with a built-in name replaces it).
     pub fn load_all(user_dir: Option<&Path>) -> Result<Vec<Theme>, ThemeError> {
-        let mut themes: Vec<Theme> = BUILT_IN
-            .iter()
-            .map(|(n, text)| Theme::parse(text, n))
-            .collect::<Result<_, _>>()?;
+        let mut themes: Vec<Theme> =
+            BUILT_IN.iter().map(|(n, text)| Theme::parse(text, n)).collect::<Result<_, _>>()?;
         let Some(dir) = user_dir else {
             return Ok(themes);
         };
@@ -149,10 +133,8 @@ impl Theme {
         paths.sort();
         for path in paths {
             let file = path.display().to_string();
-            let text = std::fs::read_to_string(&path).map_err(|e| ThemeError::Invalid {
-                file: file.clone(),
-                message: e.to_string(),
-            })?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| ThemeError::Invalid { file: file.clone(), message: e.to_string() })?;
             let theme = Theme::parse(&text, &file)?;
             themes.retain(|t| t.name != theme.name);
             themes.push(theme);
@@ -162,13 +144,10 @@ impl Theme {
 
     /// Index of the theme called `name`, or an error listing those available.
     pub fn find(themes: &[Theme], name: &str) -> Result<usize, ThemeError> {
-        themes
-            .iter()
-            .position(|t| t.name == name)
-            .ok_or_else(|| ThemeError::Unknown {
-                name: name.into(),
-                available: themes.iter().map(|t| t.name.clone()).collect(),
-            })
+        themes.iter().position(|t| t.name == name).ok_or_else(|| ThemeError::Unknown {
+            name: name.into(),
+            available: themes.iter().map(|t| t.name.clone()).collect(),
+        })
     }
 
     pub fn base(&self) -> Style {
@@ -180,46 +159,22 @@ impl Theme {
     }
 
     pub fn emphasis(&self) -> Style {
-        Style::default()
-            .fg(self.accent)
-            .add_modifier(Modifier::BOLD)
+        Style::default().fg(self.accent).add_modifier(Modifier::BOLD)
     }
 
     pub fn header(&self) -> Style {
-        let s = Style::default()
-            .fg(self.header_fg)
-            .bg(self.header_bg)
-            .add_modifier(Modifier::BOLD);
-        if self.mono {
-            s.add_modifier(Modifier::REVERSED)
-        } else {
-            s
-        }
+        let s = Style::default().fg(self.header_fg).bg(self.header_bg).add_modifier(Modifier::BOLD);
+        if self.mono { s.add_modifier(Modifier::REVERSED) } else { s }
     }
 
     pub fn selected(&self) -> Style {
-        let s = Style::default()
-            .fg(self.selected_fg)
-            .bg(self.selected_bg)
-            .add_modifier(Modifier::BOLD);
-        if self.mono {
-            s.add_modifier(Modifier::REVERSED)
-        } else {
-            s
-        }
+        let s = Style::default().fg(self.selected_fg).bg(self.selected_bg).add_modifier(Modifier::BOLD);
+        if self.mono { s.add_modifier(Modifier::REVERSED) } else { s }
     }
 
     pub fn border(&self, focused: bool) -> Style {
-        let s = Style::default().fg(if focused {
-            self.border_focus
-        } else {
-            self.border
-        });
-        if focused && (self.mono || self.bold) {
-            s.add_modifier(Modifier::BOLD)
-        } else {
-            s
-        }
+        let s = Style::default().fg(if focused { self.border_focus } else { self.border });
+        if focused && (self.mono || self.bold) { s.add_modifier(Modifier::BOLD) } else { s }
     }
 
     pub fn level(&self, level: crate::app::state::Level) -> Style {
@@ -231,20 +186,12 @@ impl Theme {
             Level::Error => self.bad,
         };
         let s = Style::default().fg(c);
-        if matches!(level, Level::Error | Level::Warn) {
-            s.add_modifier(Modifier::BOLD)
-        } else {
-            s
-        }
+        if matches!(level, Level::Error | Level::Warn) { s.add_modifier(Modifier::BOLD) } else { s }
     }
 
     pub fn fg(&self, c: Color) -> Style {
         let s = Style::default().fg(c);
-        if self.bold {
-            s.add_modifier(Modifier::BOLD)
-        } else {
-            s
-        }
+        if self.bold { s.add_modifier(Modifier::BOLD) } else { s }
     }
 
     /// The colour of the `i`-th partition, preferring its role colour where the theme allows.
@@ -274,28 +221,21 @@ mod tests {
     fn unknown_theme_names_the_available_ones() {
         let themes = Theme::load_all(None).unwrap();
         let err = Theme::find(&themes, "solarized").unwrap_err().to_string();
-        assert_eq!(
-            err,
-            "unknown theme 'solarized'; available: dark, light, high-contrast, mono"
-        );
+        assert_eq!(err, "unknown theme 'solarized'; available: dark, light, high-contrast, mono");
     }
 
     #[test]
     fn bad_colour_is_reported_with_file() {
         let text = include_str!("../../themes/dark.toml").replace("\"cyan\"", "\"not-a-colour\"");
         let err = Theme::parse(&text, "mine.toml").unwrap_err().to_string();
-        assert!(
-            err.contains("mine.toml") && err.contains("not-a-colour"),
-            "{err}"
-        );
+        assert!(err.contains("mine.toml") && err.contains("not-a-colour"), "{err}");
     }
 
     #[test]
     fn user_theme_dir_adds_and_replaces() {
         let dir = std::env::temp_dir().join(format!("vftop-theme-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let text =
-            include_str!("../../themes/dark.toml").replace("name = \"dark\"", "name = \"ocean\"");
+        let text = include_str!("../../themes/dark.toml").replace("name = \"dark\"", "name = \"ocean\"");
         std::fs::write(dir.join("ocean.toml"), text).unwrap();
         let themes = Theme::load_all(Some(&dir)).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();

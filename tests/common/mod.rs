@@ -14,6 +14,8 @@ pub struct Demo {
     pub themes: Vec<Theme>,
     pub sim: SimSource,
     pub clock: FakeClock,
+    /// Every change sent, in order.
+    pub applied: Vec<vftop::app::ApplyRequest>,
 }
 
 impl Demo {
@@ -29,12 +31,7 @@ impl Demo {
             themes.iter().map(|t| t.name.clone()).collect(),
         );
         app.wall_clock = "12:00:00".into();
-        let mut demo = Demo {
-            app,
-            themes,
-            sim,
-            clock,
-        };
+        let mut demo = Demo { app, themes, sim, clock, applied: Vec::new() };
         demo.run_for(seconds);
         demo
     }
@@ -44,28 +41,29 @@ impl Demo {
             self.clock.advance(Duration::from_secs(1));
             let snapshot = self.sim.sample().unwrap();
             self.app.ingest(snapshot);
-            self.app.tick(self.clock.now_for_tests());
+            let effect = self.app.tick(self.clock.now_for_tests());
+            self.perform(effect);
         }
     }
 
     /// Applies an action; performs a rate change effect synchronously, as the sampler would.
     pub fn act(&mut self, action: Action) {
-        if let Some(Effect::Apply(change)) = self.app.handle(action) {
-            let result = self.sim.apply(&change);
-            self.app.applied(change, result);
+        let effect = self.app.handle(action);
+        self.perform(effect);
+    }
+
+    /// Carries out an effect as the runtime would (rate changes on the simulator, audited).
+    pub fn perform(&mut self, effect: Option<Effect>) {
+        if let Some(Effect::Apply(request)) = effect {
+            self.applied.push(request.clone());
+            let result = self.sim.apply(&request.change);
+            self.app.applied(request, result, Ok(()));
         }
     }
 
-    pub fn render(
-        &self,
-        width: u16,
-        height: u16,
-    ) -> ratatui::Terminal<ratatui::backend::TestBackend> {
-        let mut terminal =
-            ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
-        terminal
-            .draw(|f| vftop::ui::draw(f, &self.app, &self.themes))
-            .unwrap();
+    pub fn render(&self, width: u16, height: u16) -> ratatui::Terminal<ratatui::backend::TestBackend> {
+        let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
+        terminal.draw(|f| vftop::ui::draw(f, &self.app, &self.themes)).unwrap();
         terminal
     }
 
@@ -73,11 +71,7 @@ impl Demo {
         let terminal = self.render(width, height);
         let buffer = terminal.backend().buffer();
         (0..height)
-            .map(|y| {
-                (0..width)
-                    .map(|x| buffer[(x, y)].symbol().to_string())
-                    .collect::<String>()
-            })
+            .map(|y| (0..width).map(|x| buffer[(x, y)].symbol().to_string()).collect::<String>())
             .collect::<Vec<_>>()
             .join("\n")
     }

@@ -9,10 +9,7 @@ pub fn is_root() -> bool {
 }
 
 pub fn have_ip() -> bool {
-    Command::new("ip")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    Command::new("ip").arg("-V").output().is_ok_and(|o| o.status.success())
 }
 
 /// Whether this machine can run the namespace tests; says why not otherwise.
@@ -64,8 +61,7 @@ impl Netns {
         std::thread::spawn(move || {
             let file = std::fs::File::open(&path).expect("open netns file");
             // SAFETY: setns on a valid namespace fd affects only this thread.
-            let rc =
-                unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&file), libc::CLONE_NEWNET) };
+            let rc = unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&file), libc::CLONE_NEWNET) };
             assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
             f()
         })
@@ -85,15 +81,7 @@ impl Netns {
                 let s = &l["stats64"];
                 let n = |dir: &str, f: &str| s[dir][f].as_u64().unwrap_or(0);
                 let name = l["ifname"].as_str().unwrap().to_string();
-                (
-                    name,
-                    [
-                        n("tx", "bytes"),
-                        n("rx", "bytes"),
-                        n("tx", "packets"),
-                        n("rx", "packets"),
-                    ],
-                )
+                (name, [n("tx", "bytes"), n("rx", "bytes"), n("tx", "packets"), n("rx", "packets")])
             })
             .collect()
     }
@@ -101,22 +89,13 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .output();
+        let _ = Command::new("ip").args(["netns", "del", &self.name]).output();
     }
 }
 
 pub fn run(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(out.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -169,21 +148,12 @@ pub fn drop_net_admin() {
     }
     const VERSION_3: u32 = 0x2008_0522;
     const CAP_NET_ADMIN: u32 = 12;
-    let mut header = Header {
-        version: VERSION_3,
-        pid: 0,
-    };
+    let mut header = Header { version: VERSION_3, pid: 0 };
     let mut data = [Data::default(); 2];
     // SAFETY: capget/capset with a v3 header and two data words, as the ABI requires.
     unsafe {
-        assert_eq!(
-            libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()),
-            0
-        );
+        assert_eq!(libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()), 0);
         data[0].effective &= !(1 << CAP_NET_ADMIN);
-        assert_eq!(
-            libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()),
-            0
-        );
+        assert_eq!(libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()), 0);
     }
 }

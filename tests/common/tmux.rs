@@ -17,10 +17,7 @@ pub fn require(available: bool, what: &str) -> bool {
 }
 
 pub fn have_tmux() -> bool {
-    Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
 }
 
 pub struct Tmux {
@@ -32,25 +29,8 @@ impl Tmux {
     pub fn start(tag: &str, width: u16, height: u16) -> Tmux {
         let name = format!("vftop-{tag}-{}", std::process::id());
         let status = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                &width.to_string(),
-                "-y",
-                &height.to_string(),
-            ])
-            .args([
-                "env",
-                "-i",
-                "PATH=/usr/bin:/bin",
-                "TERM=xterm-256color",
-                "HOME=/tmp",
-                "PS1=$ ",
-                "sh",
-            ])
+            .args(["new-session", "-d", "-s", &name, "-x", &width.to_string(), "-y", &height.to_string()])
+            .args(["env", "-i", "PATH=/usr/bin:/bin", "TERM=xterm-256color", "HOME=/tmp", "PS1=$ ", "sh"])
             .status()
             .expect("run tmux");
         assert!(status.success(), "tmux new-session failed");
@@ -58,28 +38,18 @@ impl Tmux {
     }
 
     pub fn send(&self, keys: &[&str]) {
-        let status = Command::new("tmux")
-            .args(["send-keys", "-t", &self.name])
-            .args(keys)
-            .status()
-            .unwrap();
+        let status = Command::new("tmux").args(["send-keys", "-t", &self.name]).args(keys).status().unwrap();
         assert!(status.success());
     }
 
     /// Types literal text.
     pub fn type_text(&self, text: &str) {
-        let status = Command::new("tmux")
-            .args(["send-keys", "-l", "-t", &self.name, text])
-            .status()
-            .unwrap();
+        let status = Command::new("tmux").args(["send-keys", "-l", "-t", &self.name, text]).status().unwrap();
         assert!(status.success());
     }
 
     pub fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.name])
-            .output()
-            .unwrap();
+        let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.name]).output().unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -105,8 +75,6 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
-            .status();
+        let _ = Command::new("tmux").args(["kill-session", "-t", &self.name]).status();
     }
 }

@@ -11,20 +11,16 @@ pub fn align4(n: usize) -> usize {
 
 /// Reads a native-endian integer at `offset`, if the bytes are there.
 pub fn u16_at(b: &[u8], offset: usize) -> Option<u16> {
-    b.get(offset..offset + 2)
-        .map(|s| u16::from_ne_bytes([s[0], s[1]]))
+    b.get(offset..offset + 2).map(|s| u16::from_ne_bytes([s[0], s[1]]))
 }
 
 pub fn u32_at(b: &[u8], offset: usize) -> Option<u32> {
-    b.get(offset..offset + 4)
-        .map(|s| u32::from_ne_bytes([s[0], s[1], s[2], s[3]]))
+    b.get(offset..offset + 4).map(|s| u32::from_ne_bytes([s[0], s[1], s[2], s[3]]))
 }
 
 pub fn u64_at(b: &[u8], offset: usize) -> Option<u64> {
     let s = b.get(offset..offset + 8)?;
-    Some(u64::from_ne_bytes([
-        s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7],
-    ]))
+    Some(u64::from_ne_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]))
 }
 
 /// One netlink message: header fields and payload.
@@ -44,10 +40,7 @@ pub struct Messages<'a> {
 
 impl<'a> Messages<'a> {
     pub fn new(buf: &'a [u8]) -> Self {
-        Messages {
-            rest: buf,
-            malformed: false,
-        }
+        Messages { rest: buf, malformed: false }
     }
 }
 
@@ -85,27 +78,17 @@ pub struct Attr<'a> {
 
 impl<'a> Attr<'a> {
     pub fn u32(&self) -> Option<u32> {
-        (self.payload.len() >= 4)
-            .then(|| u32_at(self.payload, 0))
-            .flatten()
+        (self.payload.len() >= 4).then(|| u32_at(self.payload, 0)).flatten()
     }
 
     pub fn u64(&self) -> Option<u64> {
-        (self.payload.len() >= 8)
-            .then(|| u64_at(self.payload, 0))
-            .flatten()
+        (self.payload.len() >= 8).then(|| u64_at(self.payload, 0)).flatten()
     }
 
     /// A NUL-terminated string attribute.
     pub fn string(&self) -> Option<String> {
-        let end = self
-            .payload
-            .iter()
-            .position(|&b| b == 0)
-            .unwrap_or(self.payload.len());
-        std::str::from_utf8(&self.payload[..end])
-            .ok()
-            .map(str::to_string)
+        let end = self.payload.iter().position(|&b| b == 0).unwrap_or(self.payload.len());
+        std::str::from_utf8(&self.payload[..end]).ok().map(str::to_string)
     }
 
     pub fn nested(&self) -> Attrs<'a> {
@@ -121,10 +104,7 @@ pub struct Attrs<'a> {
 
 impl<'a> Attrs<'a> {
     pub fn new(buf: &'a [u8]) -> Self {
-        Attrs {
-            rest: buf,
-            malformed: false,
-        }
+        Attrs { rest: buf, malformed: false }
     }
 }
 
@@ -144,10 +124,7 @@ impl<'a> Iterator for Attrs<'a> {
             self.rest = &[];
             return None;
         }
-        let attr = Attr {
-            kind,
-            payload: &self.rest[RTA_HDR_LEN..len],
-        };
+        let attr = Attr { kind, payload: &self.rest[RTA_HDR_LEN..len] };
         self.rest = self.rest.get(align4(len)..).unwrap_or(&[]);
         Some(attr)
     }
@@ -190,12 +167,7 @@ mod tests {
 
     #[test]
     fn malformed_lengths_stop_without_panic() {
-        for bytes in [
-            &[0xff, 0xff, 1, 0, 9][..],
-            &[2, 0, 1, 0],
-            &[8, 0, 1, 0, 1],
-            &[1],
-        ] {
+        for bytes in [&[0xff, 0xff, 1, 0, 9][..], &[2, 0, 1, 0], &[8, 0, 1, 0, 1], &[1]] {
             let mut it = Attrs::new(bytes);
             assert!(it.by_ref().count() <= 1);
             assert!(it.malformed, "{bytes:?}");
@@ -207,10 +179,7 @@ mod tests {
 
     #[test]
     fn short_integers_are_none() {
-        let a = Attr {
-            kind: 1,
-            payload: &[1, 2],
-        };
+        let a = Attr { kind: 1, payload: &[1, 2] };
         assert_eq!(a.u32(), None);
         assert_eq!(a.u64(), None);
     }

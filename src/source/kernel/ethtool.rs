@@ -39,9 +39,7 @@ impl Ethtool {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: fd is a fresh, owned descriptor.
-        Ok(Ethtool {
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
-        })
+        Ok(Ethtool { fd: unsafe { OwnedFd::from_raw_fd(fd) } })
     }
 
     /// Runs one ethtool command on `ifname` with `buf` as its command structure.
@@ -49,19 +47,11 @@ impl Ethtool {
         if ifname.len() >= libc::IFNAMSIZ {
             return Err(io::Error::from(io::ErrorKind::InvalidInput));
         }
-        let mut req = IfReq {
-            name: [0; libc::IFNAMSIZ],
-            data: buf.as_mut_ptr().cast(),
-            _pad: [0; 16],
-        };
+        let mut req = IfReq { name: [0; libc::IFNAMSIZ], data: buf.as_mut_ptr().cast(), _pad: [0; 16] };
         req.name[..ifname.len()].copy_from_slice(ifname.as_bytes());
         // SAFETY: req points at a live buffer sized for the command; the kernel writes within it.
         let rc = unsafe { libc::ioctl(self.fd.as_raw_fd(), libc::SIOCETHTOOL as _, &mut req) };
-        if rc < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(())
-        }
+        if rc < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
     }
 
     /// The netdev's driver name (`ethtool -i`).
@@ -93,11 +83,7 @@ impl Ethtool {
     pub fn stats(&self, ifname: &str) -> io::Result<Vec<DriverStat>> {
         let names = self.stat_names(ifname)?;
         let values = self.stat_values(ifname, names.len())?;
-        Ok(names
-            .into_iter()
-            .zip(values)
-            .map(|(name, value)| DriverStat { name, value })
-            .collect())
+        Ok(names.into_iter().zip(values).map(|(name, value)| DriverStat { name, value }).collect())
     }
 
     /// The names of the driver's statistics (stable for a netdev: read once, then cached).
@@ -111,10 +97,7 @@ impl Ethtool {
         strings[4..8].copy_from_slice(&ETH_SS_STATS.to_ne_bytes());
         strings[8..12].copy_from_slice(&count.to_ne_bytes());
         self.ioctl(ifname, &mut strings)?;
-        Ok(strings[12..]
-            .chunks_exact(ETH_GSTRING_LEN)
-            .map(c_string)
-            .collect())
+        Ok(strings[12..].chunks_exact(ETH_GSTRING_LEN).map(c_string).collect())
     }
 
     /// The current values of `count` driver statistics (one `ETHTOOL_GSTATS`).
@@ -126,11 +109,8 @@ impl Ethtool {
         values[..4].copy_from_slice(&ETHTOOL_GSTATS.to_ne_bytes());
         values[4..8].copy_from_slice(&(count as u32).to_ne_bytes());
         self.ioctl(ifname, &mut values)?;
-        let returned =
-            (u32::from_ne_bytes([values[4], values[5], values[6], values[7]]) as usize).min(count);
-        Ok((0..returned)
-            .map(|i| super::attr::u64_at(&values, 8 + i * 8).unwrap_or(0))
-            .collect())
+        let returned = (u32::from_ne_bytes([values[4], values[5], values[6], values[7]]) as usize).min(count);
+        Ok((0..returned).map(|i| super::attr::u64_at(&values, 8 + i * 8).unwrap_or(0)).collect())
     }
 
     fn stats_count(&self, ifname: &str) -> io::Result<u32> {

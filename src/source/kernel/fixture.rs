@@ -55,11 +55,7 @@ fn vf_info(vf: &VfSpec) -> Vec<u8> {
         });
         push_attr(b, nl::IFLA_VF_BROADCAST as u16, &[0xff; 32]);
         push_attr(b, nl::IFLA_VF_TX_RATE as u16, &u32s(&[vf.index, vf.max]));
-        push_attr(
-            b,
-            nl::IFLA_VF_RATE as u16,
-            &u32s(&[vf.index, vf.min, vf.max]),
-        );
+        push_attr(b, nl::IFLA_VF_RATE as u16, &u32s(&[vf.index, vf.min, vf.max]));
         push_attr(b, nl::IFLA_VF_SPOOFCHK as u16, &u32s(&[vf.index, 1]));
         push_attr(b, nl::IFLA_VF_LINK_STATE as u16, &u32s(&[vf.index, 0]));
         push_attr(b, nl::IFLA_VF_RSS_QUERY_EN as u16, &u32s(&[vf.index, 0]));
@@ -92,9 +88,7 @@ pub fn pf_payload(ifindex: u32, name: &str, num_vf: u32) -> Vec<u8> {
     name_z.push(0);
     push_attr(&mut out, nl::IFLA_IFNAME as u16, &name_z);
     push_attr(&mut out, nl::IFLA_NUM_VF as u16, &num_vf.to_ne_bytes());
-    let stats: Vec<u8> = (0..24u64)
-        .flat_map(|i| (i * 1000 + u64::from(ifindex)).to_ne_bytes())
-        .collect();
+    let stats: Vec<u8> = (0..24u64).flat_map(|i| (i * 1000 + u64::from(ifindex)).to_ne_bytes()).collect();
     push_attr(&mut out, nl::IFLA_STATS64 as u16, &stats);
     push_attr(&mut out, nl::IFLA_PARENT_DEV_NAME as u16, b"0000:3b:00.0\0");
     push_nested(&mut out, nl::IFLA_VFINFO_LIST as u16, |list| {
@@ -135,11 +129,6 @@ pub fn dump(pfs: u32, vfs: u32, seq: u32) -> Vec<u8> {
             &pf_payload(10 + i, &format!("ens{i}f0"), vfs),
         ));
     }
-    out.extend(message(
-        nl::NLMSG_DONE as u16,
-        multi,
-        seq,
-        &0u32.to_ne_bytes(),
-    ));
+    out.extend(message(nl::NLMSG_DONE as u16, multi, seq, &0u32.to_ne_bytes()));
     out
 }

@@ -75,9 +75,7 @@ fn read_link_attr(link: &mut LinkMessage, attr: Attr) {
 }
 
 fn link_kind(attr: Attr) -> Option<String> {
-    attr.nested()
-        .find(|a| a.kind == t(nl::IFLA_INFO_KIND as u32))
-        .and_then(|a| a.string())
+    attr.nested().find(|a| a.kind == t(nl::IFLA_INFO_KIND as u32)).and_then(|a| a.string())
 }
 
 /// `struct rtnl_link_stats64`: rx_packets, tx_packets, rx_bytes, tx_bytes, rx_errors,
@@ -120,11 +118,7 @@ fn read_vf_list(link: &mut LinkMessage, list: Attr) {
 
 /// Parses one `IFLA_VF_INFO`; `None` when it has no VF index (no `IFLA_VF_MAC`).
 fn parse_vf(entry: Attr) -> Option<(Vf, u64)> {
-    let mut vf = Vf {
-        spoofchk: None,
-        trust: None,
-        ..Default::default()
-    };
+    let mut vf = Vf { spoofchk: None, trust: None, ..Default::default() };
     let mut index = None;
     let mut malformed = 0;
     let mut attrs = entry.nested();
@@ -133,9 +127,7 @@ fn parse_vf(entry: Attr) -> Option<(Vf, u64)> {
         let ok = match a.kind {
             k if k == t(nl::IFLA_VF_MAC as u32) => {
                 index = u32_at(p, 0);
-                p.get(4..10)
-                    .map(|m| vf.mac = MacAddr([m[0], m[1], m[2], m[3], m[4], m[5]]))
-                    .is_some()
+                p.get(4..10).map(|m| vf.mac = MacAddr([m[0], m[1], m[2], m[3], m[4], m[5]])).is_some()
             }
             k if k == t(nl::IFLA_VF_VLAN as u32) => (|| {
                 vf.vlan = u32_at(p, 4)? as u16;
@@ -147,22 +139,17 @@ fn parse_vf(entry: Attr) -> Option<(Vf, u64)> {
                 u32_at(p, 4).map(|r| vf.legacy_tx_rate = Mbps(r)).is_some()
             }
             k if k == t(nl::IFLA_VF_RATE as u32) => (|| {
-                vf.rate = RateLimit {
-                    min: Mbps(u32_at(p, 4)?),
-                    max: Mbps(u32_at(p, 8)?),
-                };
+                vf.rate = RateLimit { min: Mbps(u32_at(p, 4)?), max: Mbps(u32_at(p, 8)?) };
                 Some(())
             })()
             .is_some(),
             k if k == t(nl::IFLA_VF_SPOOFCHK as u32) => {
                 u32_at(p, 4).map(|v| vf.spoofchk = setting(v)).is_some()
             }
-            k if k == t(nl::IFLA_VF_TRUST as u32) => {
-                u32_at(p, 4).map(|v| vf.trust = setting(v)).is_some()
+            k if k == t(nl::IFLA_VF_TRUST as u32) => u32_at(p, 4).map(|v| vf.trust = setting(v)).is_some(),
+            k if k == t(nl::IFLA_VF_LINK_STATE as u32) => {
+                u32_at(p, 4).map(|v| vf.link_state = VfLinkState::from_kernel(v)).is_some()
             }
-            k if k == t(nl::IFLA_VF_LINK_STATE as u32) => u32_at(p, 4)
-                .map(|v| vf.link_state = VfLinkState::from_kernel(v))
-                .is_some(),
             k if k == t(nl::IFLA_VF_STATS as u32) => read_vf_stats(&mut vf.counters, a),
             _ => true,
         };

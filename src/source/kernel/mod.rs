@@ -1,6 +1,7 @@
 //! The real kernel: rtnetlink link dumps, ethtool ioctls and sysfs, and VF rate changes.
 
 pub mod attr;
+pub mod caps;
 pub mod ethtool;
 pub mod fixture;
 pub mod link;
@@ -8,9 +9,7 @@ pub mod rtnl;
 pub mod sysfs;
 
 use super::{ApplyError, Clock, SampleError, Source, SourceKind};
-use crate::model::{
-    Capabilities, CounterOrigin, Counters, Pf, RateChange, RateLimit, Snapshot, Vf,
-};
+use crate::model::{Capabilities, CounterOrigin, Counters, Pf, RateChange, RateLimit, Snapshot, Vf};
 use ethtool::Ethtool;
 use link::LinkMessage;
 use rtnl::{KernelError, Rtnl, RtnlError};
@@ -77,11 +76,7 @@ impl KernelSource {
     }
 
     fn ifindex_of(&self, name: &str) -> u32 {
-        self.facts
-            .keys()
-            .find(|(_, n)| n == name)
-            .map(|(i, _)| *i)
-            .unwrap_or(0)
+        self.facts.keys().find(|(_, n)| n == name).map(|(i, _)| *i).unwrap_or(0)
     }
 
     /// Static facts of a netdev, read once per (ifindex, name); the link speed is re-read
@@ -89,29 +84,21 @@ impl KernelSource {
     fn facts(&mut self, ifindex: u32, name: &str) -> &NetdevFacts {
         let now = self.clock.now();
         let key = (ifindex, name.to_string());
-        let stale = self
-            .facts
-            .get(&key)
-            .is_none_or(|f| now.saturating_sub(f.speed_read_at) >= SPEED_REFRESH);
+        let stale = self.facts.get(&key).is_none_or(|f| now.saturating_sub(f.speed_read_at) >= SPEED_REFRESH);
         if stale {
             let ethtool = self.ethtool.as_ref();
             let speed = ethtool.and_then(|e| e.link_speed(name).ok().flatten());
             let sysfs = &self.sysfs;
-            let facts = self
-                .facts
-                .entry(key.clone())
-                .or_insert_with(|| NetdevFacts {
-                    driver: ethtool
-                        .and_then(|e| e.driver(name).ok())
-                        .filter(|d| !d.is_empty())
-                        .or_else(|| sysfs.driver(name))
-                        .unwrap_or_else(|| "unknown".into()),
-                    stat_names: ethtool
-                        .and_then(|e| e.stat_names(name).ok())
-                        .unwrap_or_default(),
-                    speed: None,
-                    speed_read_at: now,
-                });
+            let facts = self.facts.entry(key.clone()).or_insert_with(|| NetdevFacts {
+                driver: ethtool
+                    .and_then(|e| e.driver(name).ok())
+                    .filter(|d| !d.is_empty())
+                    .or_else(|| sysfs.driver(name))
+                    .unwrap_or_else(|| "unknown".into()),
+                stat_names: ethtool.and_then(|e| e.stat_names(name).ok()).unwrap_or_default(),
+                speed: None,
+                speed_read_at: now,
+            });
             facts.speed = speed;
             facts.speed_read_at = now;
         }
@@ -120,39 +107,20 @@ impl KernelSource {
 
     fn driver_stats(&mut self, ifindex: u32, name: &str) -> Vec<crate::model::DriverStat> {
         let names = self.facts(ifindex, name).stat_names.clone();
-        let Some(values) = self
-            .ethtool
-            .as_ref()
-            .and_then(|e| e.stat_values(name, names.len()).ok())
-        else {
+        let Some(values) = self.ethtool.as_ref().and_then(|e| e.stat_values(name, names.len()).ok()) else {
             return Vec::new();
         };
-        names
-            .into_iter()
-            .zip(values)
-            .map(|(name, value)| crate::model::DriverStat { name, value })
-            .collect()
+        names.into_iter().zip(values).map(|(name, value)| crate::model::DriverStat { name, value }).collect()
     }
 
     fn build_pf(&mut self, link: &LinkMessage, by_name: &HashMap<&str, &LinkMessage>) -> Pf {
         let has_vfs = link.num_vf.unwrap_or(0) > 0 || !link.vfs.is_empty();
-        let netdevs = if has_vfs {
-            self.sysfs.vf_netdevs(&link.name)
-        } else {
-            HashMap::new()
-        };
-        let vfs = link
-            .vfs
-            .iter()
-            .map(|vf| self.build_vf(vf, netdevs.get(&vf.index), by_name))
-            .collect();
+        let netdevs = if has_vfs { self.sysfs.vf_netdevs(&link.name) } else { HashMap::new() };
+        let vfs = link.vfs.iter().map(|vf| self.build_vf(vf, netdevs.get(&vf.index), by_name)).collect();
         let facts = self.facts(link.ifindex, &link.name);
         let (driver, link_speed) = (facts.driver.clone(), facts.speed);
-        let pci = link.parent_dev.clone().or_else(|| {
-            has_vfs
-                .then(|| self.sysfs.pci_address(&link.name))
-                .flatten()
-        });
+        let pci =
+            link.parent_dev.clone().or_else(|| has_vfs.then(|| self.sysfs.pci_address(&link.name)).flatten());
         Pf {
             name: link.name.clone(),
             ifindex: link.ifindex,
@@ -167,12 +135,7 @@ impl KernelSource {
         }
     }
 
-    fn build_vf(
-        &mut self,
-        vf: &Vf,
-        netdev: Option<&String>,
-        by_name: &HashMap<&str, &LinkMessage>,
-    ) -> Vf {
+    fn build_vf(&mut self, vf: &Vf, netdev: Option<&String>, by_name: &HashMap<&str, &LinkMessage>) -> Vf {
         let mut out = vf.clone();
         out.netdev = netdev.cloned();
         let Some(name) = netdev else { return out };
@@ -189,9 +152,7 @@ impl KernelSource {
     /// still gets the request, so the kernel gives its own reason.
     fn current_vf(&mut self, change: &RateChange) -> Result<CurrentVf, ApplyError> {
         let what = || format!("{} vf {}", change.key.pf, change.key.vf);
-        let dump = self.rtnl.dump_links().map_err(|e| ApplyError::Kernel {
-            message: e.to_string(),
-        })?;
+        let dump = self.rtnl.dump_links().map_err(|e| ApplyError::Kernel { message: e.to_string() })?;
         let link = dump
             .links
             .iter()
@@ -201,15 +162,8 @@ impl KernelSource {
         if vf.is_none() && link.num_vf.unwrap_or(0) > 0 {
             return Err(ApplyError::Vanished { what: what() });
         }
-        let link_speed = self
-            .ethtool
-            .as_ref()
-            .and_then(|e| e.link_speed(&link.name).ok().flatten());
-        Ok(CurrentVf {
-            ifindex: link.ifindex,
-            vf,
-            link_speed,
-        })
+        let link_speed = self.ethtool.as_ref().and_then(|e| e.link_speed(&link.name).ok().flatten());
+        Ok(CurrentVf { ifindex: link.ifindex, vf, link_speed })
     }
 
     fn set_with_retry(&mut self, ifindex: u32, vf: u32, new: RateLimit) -> Result<(), RtnlError> {
@@ -217,8 +171,7 @@ impl KernelSource {
         loop {
             match self.rtnl.set_vf_rate(ifindex, vf, new.min.0, new.max.0) {
                 Err(RtnlError::Kernel(KernelError { errno, .. }))
-                    if (errno == libc::EBUSY || errno == libc::EAGAIN)
-                        && attempt + 1 < BUSY_RETRIES =>
+                    if (errno == libc::EBUSY || errno == libc::EAGAIN) && attempt + 1 < BUSY_RETRIES =>
                 {
                     attempt += 1;
                     std::thread::sleep(BUSY_BACKOFF * 2u32.pow(attempt));
@@ -251,10 +204,8 @@ struct CurrentVf {
 /// own host netdev has counters, those are the VF's traffic.
 pub fn netdev_fallback(vf_stats: &Counters, netdev: Option<Counters>) -> Option<Counters> {
     let netdev = netdev?;
-    (vf_stats.is_all_zero() && !netdev.is_all_zero()).then_some(Counters {
-        origin: CounterOrigin::VfNetdev,
-        ..netdev
-    })
+    (vf_stats.is_all_zero() && !netdev.is_all_zero())
+        .then_some(Counters { origin: CounterOrigin::VfNetdev, ..netdev })
 }
 
 /// Turns a kernel refusal into words, with the driver's known reasons where the kernel gives none.
@@ -266,27 +217,20 @@ pub fn explain(
     what: String,
 ) -> ApplyError {
     let RtnlError::Kernel(KernelError { errno, extack }) = error else {
-        return ApplyError::Kernel {
-            message: error.to_string(),
-        };
+        return ApplyError::Kernel { message: error.to_string() };
     };
     match errno {
         libc::EPERM | libc::EACCES => ApplyError::PermissionDenied,
-        libc::EOPNOTSUPP => ApplyError::NotSupported {
-            driver: driver.into(),
-            extack,
-        },
+        libc::EOPNOTSUPP => ApplyError::NotSupported { driver: driver.into(), extack },
         libc::ENODEV | libc::ENOENT => ApplyError::Vanished { what },
         libc::EBUSY | libc::EAGAIN => ApplyError::Busy {
             attempts: BUSY_RETRIES,
             errno: std::io::Error::from_raw_os_error(errno).to_string(),
         },
-        libc::EINVAL => ApplyError::KernelInvalid {
-            reason: extack.unwrap_or_else(|| known_einval(driver, new, link)),
-        },
-        _ => ApplyError::Kernel {
-            message: KernelError { errno, extack }.to_string(),
-        },
+        libc::EINVAL => {
+            ApplyError::KernelInvalid { reason: extack.unwrap_or_else(|| known_einval(driver, new, link)) }
+        }
+        _ => ApplyError::Kernel { message: KernelError { errno, extack }.to_string() },
     }
 }
 
@@ -300,10 +244,7 @@ fn known_einval(driver: &str, new: RateLimit, link: Option<crate::model::Mbps>) 
     {
         return format!("max {} is above the link speed {link}", new.max);
     }
-    format!(
-        "the {driver} driver refused min {} max {} (no further reason given)",
-        new.min, new.max
-    )
+    format!("the {driver} driver refused min {} max {} (no further reason given)", new.min, new.max)
 }
 
 impl Source for KernelSource {
@@ -312,39 +253,21 @@ impl Source for KernelSource {
     }
 
     fn sample(&mut self) -> Result<Snapshot, SampleError> {
-        let dump = self
-            .rtnl
-            .dump_links()
-            .map_err(|e| SampleError::Netlink(e.to_string()))?;
+        let dump = self.rtnl.dump_links().map_err(|e| SampleError::Netlink(e.to_string()))?;
         let taken_at = self.clock.now();
         self.links_seen = dump.links.len();
-        let by_name: HashMap<&str, &LinkMessage> =
-            dump.links.iter().map(|l| (l.name.as_str(), l)).collect();
-        self.facts.retain(|(ifindex, name), _| {
-            by_name
-                .get(name.as_str())
-                .is_some_and(|l| l.ifindex == *ifindex)
-        });
-        let wanted: Vec<&LinkMessage> =
-            dump.links.iter().filter(|l| self.filter.wants(l)).collect();
-        let pfs = wanted
-            .into_iter()
-            .map(|l| self.build_pf(l, &by_name))
-            .collect();
-        Ok(Snapshot {
-            taken_at,
-            pfs,
-            skipped_attributes: dump.malformed,
-        })
+        let by_name: HashMap<&str, &LinkMessage> = dump.links.iter().map(|l| (l.name.as_str(), l)).collect();
+        self.facts
+            .retain(|(ifindex, name), _| by_name.get(name.as_str()).is_some_and(|l| l.ifindex == *ifindex));
+        let wanted: Vec<&LinkMessage> = dump.links.iter().filter(|l| self.filter.wants(l)).collect();
+        let pfs = wanted.into_iter().map(|l| self.build_pf(l, &by_name)).collect();
+        Ok(Snapshot { taken_at, pfs, skipped_attributes: dump.malformed })
     }
 
     fn apply(&mut self, change: &RateChange) -> Result<RateLimit, ApplyError> {
         let new = change.new;
         if !new.max.is_unlimited() && new.min > new.max {
-            return Err(ApplyError::Invalid(format!(
-                "min {} is above max {}",
-                new.min, new.max
-            )));
+            return Err(ApplyError::Invalid(format!("min {} is above max {}", new.min, new.max)));
         }
         let what = format!("{} vf {}", change.key.pf, change.key.vf);
         let before = self.current_vf(change)?;
@@ -370,23 +293,10 @@ mod tests {
 
     #[test]
     fn fallback_only_when_vf_stats_are_empty() {
-        let netdev = Counters {
-            tx_bytes: 10,
-            origin: CounterOrigin::Netdev,
-            ..Default::default()
-        };
-        let zero = Counters {
-            origin: CounterOrigin::VfStats,
-            ..Default::default()
-        };
-        assert_eq!(
-            netdev_fallback(&zero, Some(netdev)).unwrap().origin,
-            CounterOrigin::VfNetdev
-        );
-        let real = Counters {
-            tx_bytes: 5,
-            ..zero
-        };
+        let netdev = Counters { tx_bytes: 10, origin: CounterOrigin::Netdev, ..Default::default() };
+        let zero = Counters { origin: CounterOrigin::VfStats, ..Default::default() };
+        assert_eq!(netdev_fallback(&zero, Some(netdev)).unwrap().origin, CounterOrigin::VfNetdev);
+        let real = Counters { tx_bytes: 5, ..zero };
         assert_eq!(netdev_fallback(&real, Some(netdev)), None);
         assert_eq!(netdev_fallback(&zero, Some(Counters::default())), None);
         assert_eq!(netdev_fallback(&zero, None), None);
@@ -394,12 +304,7 @@ mod tests {
 
     #[test]
     fn refusals_are_explained_per_driver() {
-        let einval = || {
-            RtnlError::Kernel(KernelError {
-                errno: libc::EINVAL,
-                extack: None,
-            })
-        };
+        let einval = || RtnlError::Kernel(KernelError { errno: libc::EINVAL, extack: None });
         let what = || "eth0 vf 1".to_string();
         let link = Some(crate::model::Mbps(1000));
         let e = explain(einval(), "igb", RateLimit::new(10, 100), link, what());
@@ -408,40 +313,21 @@ mod tests {
             "the kernel rejected the rate (EINVAL): the igb driver has no minimum rate (min must be 0)"
         );
         let e = explain(einval(), "igb", RateLimit::new(0, 5000), link, what());
+        assert!(e.to_string().contains("max 5G is above the link speed 1G"), "{e}");
+        let with_extack =
+            RtnlError::Kernel(KernelError { errno: libc::EINVAL, extack: Some("bad rate".into()) });
         assert!(
-            e.to_string().contains("max 5G is above the link speed 1G"),
-            "{e}"
+            explain(with_extack, "x", RateLimit::new(0, 1), link, what()).to_string().ends_with("bad rate")
         );
-        let with_extack = RtnlError::Kernel(KernelError {
-            errno: libc::EINVAL,
-            extack: Some("bad rate".into()),
-        });
-        assert!(
-            explain(with_extack, "x", RateLimit::new(0, 1), link, what())
-                .to_string()
-                .ends_with("bad rate")
-        );
-        let eperm = RtnlError::Kernel(KernelError {
-            errno: libc::EPERM,
-            extack: None,
-        });
-        assert_eq!(
-            explain(eperm, "igb", RateLimit::default(), link, what()),
-            ApplyError::PermissionDenied
-        );
-        let eop = RtnlError::Kernel(KernelError {
-            errno: libc::EOPNOTSUPP,
-            extack: None,
-        });
+        let eperm = RtnlError::Kernel(KernelError { errno: libc::EPERM, extack: None });
+        assert_eq!(explain(eperm, "igb", RateLimit::default(), link, what()), ApplyError::PermissionDenied);
+        let eop = RtnlError::Kernel(KernelError { errno: libc::EOPNOTSUPP, extack: None });
         assert!(
             explain(eop, "veth", RateLimit::default(), link, what())
                 .to_string()
                 .contains("veth driver cannot rate-limit VFs")
         );
-        let enodev = RtnlError::Kernel(KernelError {
-            errno: libc::ENODEV,
-            extack: None,
-        });
+        let enodev = RtnlError::Kernel(KernelError { errno: libc::ENODEV, extack: None });
         assert!(matches!(
             explain(enodev, "igb", RateLimit::default(), link, what()),
             ApplyError::Vanished { .. }

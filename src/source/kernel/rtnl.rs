@@ -67,22 +67,14 @@ impl Rtnl {
     pub fn with_buffer(size: usize) -> Result<Rtnl, RtnlError> {
         let socket = NlSocket::connect(NlFamily::Route, None, Groups::empty())?;
         socket.enable_ext_ack(true)?;
-        Ok(Rtnl {
-            socket,
-            seq: 0,
-            buf: vec![0; size.max(64)],
-        })
+        Ok(Rtnl { socket, seq: 0, buf: vec![0; size.max(64)] })
     }
 
     /// A socket subscribed to link notifications (`RTNLGRP_LINK`).
     pub fn link_monitor() -> Result<Rtnl, RtnlError> {
         let group = nl::rtnetlink_groups::RTNLGRP_LINK as u32;
         let socket = NlSocket::connect(NlFamily::Route, None, Groups::new_groups(&[group]))?;
-        Ok(Rtnl {
-            socket,
-            seq: 0,
-            buf: vec![0; 64 * 1024],
-        })
+        Ok(Rtnl { socket, seq: 0, buf: vec![0; 64 * 1024] })
     }
 
     /// Blocks until link notifications arrive; returns how many messages came.
@@ -127,13 +119,7 @@ impl Rtnl {
     fn dump_once(&mut self) -> Result<Option<LinkDump>, RtnlError> {
         let seq = self.next_seq();
         let ext_mask = build_attr(Ifla::ExtMask, nl::RTEXT_FILTER_VF.to_ne_bytes().to_vec())?;
-        self.send(
-            Rtm::Getlink,
-            NlmF::REQUEST | NlmF::DUMP,
-            0,
-            vec![ext_mask],
-            seq,
-        )?;
+        self.send(Rtm::Getlink, NlmF::REQUEST | NlmF::DUMP, 0, vec![ext_mask], seq)?;
         let mut dump = LinkDump::default();
         let mut interrupted = false;
         loop {
@@ -166,30 +152,15 @@ impl Rtnl {
     }
 
     /// Sets one VF's min and max transmit rate (Mbit/s) and waits for the kernel's answer.
-    pub fn set_vf_rate(
-        &mut self,
-        ifindex: u32,
-        vf: u32,
-        min: u32,
-        max: u32,
-    ) -> Result<(), RtnlError> {
+    pub fn set_vf_rate(&mut self, ifindex: u32, vf: u32, min: u32, max: u32) -> Result<(), RtnlError> {
         let mut vf_info = Vec::new();
         push_nested(&mut vf_info, nl::IFLA_VF_INFO as u16, |b| {
-            let rate: Vec<u8> = [vf, min, max]
-                .iter()
-                .flat_map(|v| v.to_ne_bytes())
-                .collect();
+            let rate: Vec<u8> = [vf, min, max].iter().flat_map(|v| v.to_ne_bytes()).collect();
             push_attr(b, nl::IFLA_VF_RATE as u16, &rate);
         });
         let list = build_attr(Ifla::VfinfoList, vf_info)?;
         let seq = self.next_seq();
-        self.send(
-            Rtm::Setlink,
-            NlmF::REQUEST | NlmF::ACK,
-            ifindex as i32,
-            vec![list],
-            seq,
-        )?;
+        self.send(Rtm::Setlink, NlmF::REQUEST | NlmF::ACK, ifindex as i32, vec![list], seq)?;
         self.wait_ack(seq)
     }
 
@@ -232,9 +203,7 @@ impl Rtnl {
             .build()
             .map_err(|e| RtnlError::Build(e.to_string()))?;
         let mut bytes = Cursor::new(Vec::new());
-        message
-            .to_bytes(&mut bytes)
-            .map_err(|e| RtnlError::Build(e.to_string()))?;
+        message.to_bytes(&mut bytes).map_err(|e| RtnlError::Build(e.to_string()))?;
         self.socket.send(bytes.get_ref(), Msg::empty())?;
         Ok(())
     }
@@ -276,9 +245,7 @@ pub fn kernel_error(payload: &[u8], flags: u16) -> Option<KernelError> {
     let echoed = if flags & nl::NLM_F_CAPPED != 0 {
         NLMSG_HDR_LEN
     } else {
-        u32_at(payload, 4)
-            .map(|l| l as usize)
-            .unwrap_or(NLMSG_HDR_LEN)
+        u32_at(payload, 4).map(|l| l as usize).unwrap_or(NLMSG_HDR_LEN)
     };
     let extack = (flags & nl::NLM_F_ACK_TLVS != 0)
         .then(|| payload.get(4 + super::attr::align4(echoed)..))
@@ -289,10 +256,7 @@ pub fn kernel_error(payload: &[u8], flags: u16) -> Option<KernelError> {
                 .and_then(|a| a.string())
         })
         .filter(|m| !m.is_empty());
-    Some(KernelError {
-        errno: code.saturating_neg(),
-        extack,
-    })
+    Some(KernelError { errno: code.saturating_neg(), extack })
 }
 
 #[cfg(test)]
@@ -306,11 +270,7 @@ mod tests {
         if let Some(m) = extack {
             let mut text = m.as_bytes().to_vec();
             text.push(0);
-            super::super::attr::push_attr(
-                &mut p,
-                nl::nlmsgerr_attrs::NLMSGERR_ATTR_MSG as u16,
-                &text,
-            );
+            super::super::attr::push_attr(&mut p, nl::nlmsgerr_attrs::NLMSGERR_ATTR_MSG as u16, &text);
             flags |= nl::NLM_F_ACK_TLVS;
         }
         (p, flags as u16)
@@ -322,10 +282,7 @@ mod tests {
         assert_eq!(kernel_error(&p, f), None);
         let (p, f) = error_payload(-libc::EINVAL, Some("VF rate out of range"));
         let e = kernel_error(&p, f).unwrap();
-        assert_eq!(
-            (e.errno, e.extack.as_deref()),
-            (libc::EINVAL, Some("VF rate out of range"))
-        );
+        assert_eq!((e.errno, e.extack.as_deref()), (libc::EINVAL, Some("VF rate out of range")));
         assert!(e.to_string().ends_with(": VF rate out of range"), "{e}");
     }
 

@@ -11,9 +11,7 @@ pub struct Sysfs {
 
 impl Default for Sysfs {
     fn default() -> Self {
-        Sysfs {
-            root: PathBuf::from("/sys"),
-        }
+        Sysfs { root: PathBuf::from("/sys") }
     }
 }
 
@@ -54,21 +52,14 @@ impl Sysfs {
 }
 
 fn first_entry(dir: &Path) -> Option<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .filter_map(|e| e.file_name().into_string().ok())
-        .collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).ok()?.flatten().filter_map(|e| e.file_name().into_string().ok()).collect();
     names.sort();
     names.into_iter().next()
 }
 
 fn link_name(path: &Path) -> Option<String> {
-    std::fs::read_link(path)
-        .ok()?
-        .file_name()?
-        .to_str()
-        .map(str::to_string)
+    std::fs::read_link(path).ok()?.file_name()?.to_str().map(str::to_string)
 }
 
 #[cfg(test)]

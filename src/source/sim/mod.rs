@@ -6,8 +6,8 @@ pub mod scenario;
 
 use super::{ApplyError, Clock, SampleError, Source, SourceKind};
 use crate::model::{
-    Capabilities, CounterOrigin, Counters, DriverStat, MacAddr, Mbps, Pf, RateChange, RateLimit,
-    Role, RoleMap, Snapshot, Vf, VfKey, VfLinkState,
+    Capabilities, CounterOrigin, Counters, DriverStat, MacAddr, Mbps, Pf, RateChange, RateLimit, Role,
+    RoleMap, Snapshot, Vf, VfKey, VfLinkState,
 };
 use nic::{Claim, share_link};
 use profile::DemandGenerator;
@@ -67,10 +67,7 @@ impl SimSource {
                     .into_iter()
                     .enumerate()
                     .map(|(vi, spec)| SimPartition {
-                        limit: RateLimit {
-                            min: spec.min,
-                            max: spec.max,
-                        },
+                        limit: RateLimit { min: spec.min, max: spec.max },
                         demand: DemandGenerator::new(
                             spec.demand.clone(),
                             seed ^ ((pi as u64) << 32 | vi as u64),
@@ -81,11 +78,7 @@ impl SimSource {
                     .collect(),
             })
             .collect();
-        let mut source = SimSource {
-            pfs,
-            clock,
-            sim_time: Duration::ZERO,
-        };
+        let mut source = SimSource { pfs, clock, sim_time: Duration::ZERO };
         source.sim_time = source.clock.now();
         source
     }
@@ -166,41 +159,18 @@ fn vf_of(pf_index: usize, vf_index: usize, p: &SimPartition) -> Vf {
         netdev: None,
         counters,
         driver_stats: vec![
-            DriverStat {
-                name: "tx_packets".into(),
-                value: counters.tx_packets,
-            },
-            DriverStat {
-                name: "tx_bytes".into(),
-                value: counters.tx_bytes,
-            },
-            DriverStat {
-                name: "tx_dropped_rate_limit".into(),
-                value: counters.tx_dropped,
-            },
-            DriverStat {
-                name: "rx_packets".into(),
-                value: counters.rx_packets,
-            },
-            DriverStat {
-                name: "rx_bytes".into(),
-                value: counters.rx_bytes,
-            },
+            DriverStat { name: "tx_packets".into(), value: counters.tx_packets },
+            DriverStat { name: "tx_bytes".into(), value: counters.tx_bytes },
+            DriverStat { name: "tx_dropped_rate_limit".into(), value: counters.tx_dropped },
+            DriverStat { name: "rx_packets".into(), value: counters.rx_packets },
+            DriverStat { name: "rx_bytes".into(), value: counters.rx_bytes },
         ],
     }
 }
 
 fn pf_of(pf_index: usize, pf: &SimPf) -> Pf {
-    let vfs: Vec<Vf> = pf
-        .partitions
-        .iter()
-        .enumerate()
-        .map(|(i, p)| vf_of(pf_index, i, p))
-        .collect();
-    let mut total = Counters {
-        origin: CounterOrigin::Sim,
-        ..Default::default()
-    };
+    let vfs: Vec<Vf> = pf.partitions.iter().enumerate().map(|(i, p)| vf_of(pf_index, i, p)).collect();
+    let mut total = Counters { origin: CounterOrigin::Sim, ..Default::default() };
     for v in &vfs {
         total.rx_bytes += v.counters.rx_bytes;
         total.tx_bytes += v.counters.tx_bytes;
@@ -219,18 +189,9 @@ fn pf_of(pf_index: usize, pf: &SimPf) -> Pf {
         vfs,
         counters: total,
         driver_stats: vec![
-            DriverStat {
-                name: "tx_bytes_nic".into(),
-                value: total.tx_bytes,
-            },
-            DriverStat {
-                name: "rx_bytes_nic".into(),
-                value: total.rx_bytes,
-            },
-            DriverStat {
-                name: "tx_dropped_vf_qos".into(),
-                value: total.tx_dropped,
-            },
+            DriverStat { name: "tx_bytes_nic".into(), value: total.tx_bytes },
+            DriverStat { name: "rx_bytes_nic".into(), value: total.rx_bytes },
+            DriverStat { name: "tx_dropped_vf_qos".into(), value: total.tx_dropped },
         ],
     }
 }
@@ -244,12 +205,7 @@ impl Source for SimSource {
         self.catch_up();
         Ok(Snapshot {
             taken_at: self.sim_time,
-            pfs: self
-                .pfs
-                .iter()
-                .enumerate()
-                .map(|(i, pf)| pf_of(i, pf))
-                .collect(),
+            pfs: self.pfs.iter().enumerate().map(|(i, pf)| pf_of(i, pf)).collect(),
             skipped_attributes: 0,
         })
     }
@@ -257,20 +213,13 @@ impl Source for SimSource {
     fn apply(&mut self, change: &RateChange) -> Result<RateLimit, ApplyError> {
         self.catch_up();
         let what = format!("{} vf {}", change.key.pf, change.key.vf);
-        let (partition, link) = self
-            .find(&change.key)
-            .ok_or(ApplyError::Vanished { what })?;
+        let (partition, link) = self.find(&change.key).ok_or(ApplyError::Vanished { what })?;
         let new = change.new;
         if !new.max.is_unlimited() && new.min > new.max {
-            return Err(ApplyError::Invalid(format!(
-                "min {} is above max {}",
-                new.min, new.max
-            )));
+            return Err(ApplyError::Invalid(format!("min {} is above max {}", new.min, new.max)));
         }
         if new.max > link || new.min > link {
-            return Err(ApplyError::KernelInvalid {
-                reason: format!("rate above the link speed ({link})"),
-            });
+            return Err(ApplyError::KernelInvalid { reason: format!("rate above the link speed ({link})") });
         }
         partition.limit = new;
         Ok(partition.limit)
@@ -284,17 +233,8 @@ impl Source for SimSource {
         let mut roles = RoleMap::default();
         for pf in &self.pfs {
             for (i, p) in pf.partitions.iter().enumerate() {
-                let key = VfKey {
-                    pf: pf.name.clone(),
-                    vf: i as u32,
-                };
-                roles.by_vf.insert(
-                    key,
-                    Role {
-                        name: p.spec.name.clone(),
-                        color: p.spec.color.clone(),
-                    },
-                );
+                let key = VfKey { pf: pf.name.clone(), vf: i as u32 };
+                roles.by_vf.insert(key, Role { name: p.spec.name.clone(), color: p.spec.color.clone() });
             }
         }
         roles
@@ -309,10 +249,7 @@ mod tests {
 
     fn demo() -> (SimSource, FakeClock) {
         let clock = FakeClock::default();
-        (
-            SimSource::new(Scenario::reference(), Arc::new(clock.clone())),
-            clock,
-        )
+        (SimSource::new(Scenario::reference(), Arc::new(clock.clone())), clock)
     }
 
     fn rates_over(
@@ -342,10 +279,7 @@ mod tests {
             for (a, b) in prev.pfs[0].vfs.iter().zip(&now.pfs[0].vfs) {
                 assert!(b.counters.tx_bytes >= a.counters.tx_bytes);
                 assert!(b.counters.tx_dropped >= a.counters.tx_dropped);
-                total += rates_between(&a.counters, &b.counters, Duration::from_secs(1))
-                    .unwrap()
-                    .tx
-                    .0;
+                total += rates_between(&a.counters, &b.counters, Duration::from_secs(1)).unwrap().tx.0;
             }
             assert!(total <= 10e9 * 1.0001, "sum of tx {total} above the link");
             prev = now;
@@ -358,10 +292,7 @@ mod tests {
         clock.advance(Duration::from_secs(5));
         let rates = rates_over(&mut sim, &clock, 10);
         let backup = &rates[1];
-        assert!(
-            backup.tx.0 <= 2e9 * 1.001 && backup.tx.0 > 1.9e9,
-            "{backup:?}"
-        );
+        assert!(backup.tx.0 <= 2e9 * 1.001 && backup.tx.0 > 1.9e9, "{backup:?}");
         assert!(backup.drops_per_sec > 0.0);
     }
 
@@ -369,53 +300,29 @@ mod tests {
     fn rate_change_takes_effect_in_the_model() {
         let (mut sim, clock) = demo();
         clock.advance(Duration::from_secs(5));
-        let key = VfKey {
-            pf: "ens1f0".into(),
-            vf: 1,
-        };
-        let change = RateChange {
-            key,
-            old: RateLimit::new(0, 2000),
-            new: RateLimit::new(0, 500),
-        };
+        let key = VfKey { pf: "ens1f0".into(), vf: 1 };
+        let change = RateChange { key, old: RateLimit::new(0, 2000), new: RateLimit::new(0, 500) };
         assert_eq!(sim.apply(&change), Ok(RateLimit::new(0, 500)));
         let rates = rates_over(&mut sim, &clock, 10);
-        assert!(
-            rates[1].tx.0 <= 500e6 * 1.001 && rates[1].tx.0 > 450e6,
-            "{:?}",
-            rates[1]
-        );
+        assert!(rates[1].tx.0 <= 500e6 * 1.001 && rates[1].tx.0 > 450e6, "{:?}", rates[1]);
     }
 
     #[test]
     fn invalid_changes_change_nothing() {
         let (mut sim, _clock) = demo();
-        let key = VfKey {
-            pf: "ens1f0".into(),
-            vf: 1,
-        };
+        let key = VfKey { pf: "ens1f0".into(), vf: 1 };
         let bad = [RateLimit::new(600, 500), RateLimit::new(0, 20_000)];
         for new in bad {
-            let change = RateChange {
-                key: key.clone(),
-                old: RateLimit::new(0, 2000),
-                new,
-            };
+            let change = RateChange { key: key.clone(), old: RateLimit::new(0, 2000), new };
             assert!(sim.apply(&change).is_err());
         }
         let gone = RateChange {
-            key: VfKey {
-                pf: "ens1f0".into(),
-                vf: 42,
-            },
+            key: VfKey { pf: "ens1f0".into(), vf: 42 },
             old: RateLimit::default(),
             new: RateLimit::default(),
         };
         assert!(matches!(sim.apply(&gone), Err(ApplyError::Vanished { .. })));
-        assert_eq!(
-            sim.sample().unwrap().pfs[0].vfs[1].rate,
-            RateLimit::new(0, 2000)
-        );
+        assert_eq!(sim.sample().unwrap().pfs[0].vfs[1].rate, RateLimit::new(0, 2000));
     }
 
     #[test]

@@ -20,23 +20,13 @@ pub fn share_link(link: f64, claims: &[Claim]) -> Vec<f64> {
             c.demand.max(0.0).min(cap)
         })
         .collect();
-    let guaranteed: Vec<f64> = claims
-        .iter()
-        .zip(&want)
-        .map(|(c, w)| c.min.min(*w))
-        .collect();
+    let guaranteed: Vec<f64> = claims.iter().zip(&want).map(|(c, w)| c.min.min(*w)).collect();
     let total_guaranteed: f64 = guaranteed.iter().sum();
-    let scale = if total_guaranteed > link {
-        link / total_guaranteed
-    } else {
-        1.0
-    };
+    let scale = if total_guaranteed > link { link / total_guaranteed } else { 1.0 };
     let mut alloc: Vec<f64> = guaranteed.iter().map(|g| g * scale).collect();
     let mut remaining = link - alloc.iter().sum::<f64>();
     loop {
-        let hungry: Vec<usize> = (0..alloc.len())
-            .filter(|&i| want[i] - alloc[i] > 1e-6)
-            .collect();
+        let hungry: Vec<usize> = (0..alloc.len()).filter(|&i| want[i] - alloc[i] > 1e-6).collect();
         if hungry.is_empty() || remaining <= 1e-6 {
             break;
         }
@@ -62,29 +52,19 @@ mod tests {
 
     #[test]
     fn under_load_everyone_gets_their_demand() {
-        let a = share_link(
-            10.0 * G,
-            &[claim(1.0 * G, 0.0, 0.0), claim(2.0 * G, 0.0, 0.0)],
-        );
+        let a = share_link(10.0 * G, &[claim(1.0 * G, 0.0, 0.0), claim(2.0 * G, 0.0, 0.0)]);
         assert_eq!(a, vec![1.0 * G, 2.0 * G]);
     }
 
     #[test]
     fn caps_are_enforced_and_excess_is_not_sent() {
-        let a = share_link(
-            10.0 * G,
-            &[claim(6.0 * G, 0.0, 2.0 * G), claim(1.0 * G, 0.0, 0.0)],
-        );
+        let a = share_link(10.0 * G, &[claim(6.0 * G, 0.0, 2.0 * G), claim(1.0 * G, 0.0, 0.0)]);
         assert_eq!(a, vec![2.0 * G, 1.0 * G]);
     }
 
     #[test]
     fn guarantees_are_honoured_when_saturated() {
-        let claims = [
-            claim(0.1 * G, 0.1 * G, 0.0),
-            claim(9.0 * G, 0.0, 0.0),
-            claim(9.0 * G, 2.0 * G, 0.0),
-        ];
+        let claims = [claim(0.1 * G, 0.1 * G, 0.0), claim(9.0 * G, 0.0, 0.0), claim(9.0 * G, 2.0 * G, 0.0)];
         let a = share_link(10.0 * G, &claims);
         assert!((a[0] - 0.1 * G).abs() < 1.0);
         assert!(a[2] >= 2.0 * G);

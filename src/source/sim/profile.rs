@@ -17,50 +17,28 @@ impl DemandGenerator {
             Profile::RandomWalk { start, .. } => f64::from(start.0),
             _ => 0.0,
         };
-        Self {
-            profile,
-            rng: SmallRng::seed_from_u64(seed),
-            walk_mbps,
-        }
+        Self { profile, rng: SmallRng::seed_from_u64(seed), walk_mbps }
     }
 
     /// Demand in bits/s at sim time `t` seconds, advancing random state by `dt` seconds.
     pub fn demand_bps(&mut self, t: f64, dt: f64) -> f64 {
         let mbps = match self.profile.clone() {
             Profile::Constant { rate, jitter } => self.jittered(f64::from(rate.0), jitter),
-            Profile::OnOff {
-                on,
-                off,
-                on_secs,
-                off_secs,
-                jitter,
-            } => {
+            Profile::OnOff { on, off, on_secs, off_secs, jitter } => {
                 let period = (on_secs + off_secs).max(f64::EPSILON);
                 let level = if t % period < on_secs { on } else { off };
                 self.jittered(f64::from(level.0), jitter)
             }
-            Profile::Ramp {
-                from,
-                to,
-                period_secs,
-            } => {
+            Profile::Ramp { from, to, period_secs } => {
                 let phase = (t % period_secs.max(f64::EPSILON)) / period_secs.max(f64::EPSILON);
                 f64::from(from.0) + (f64::from(to.0) - f64::from(from.0)) * phase
             }
-            Profile::RandomWalk {
-                low, high, step, ..
-            } => {
+            Profile::RandomWalk { low, high, step, .. } => {
                 let delta = self.rng.random_range(-1.0..=1.0) * f64::from(step.0) * dt;
-                self.walk_mbps =
-                    (self.walk_mbps + delta).clamp(f64::from(low.0), f64::from(high.0));
+                self.walk_mbps = (self.walk_mbps + delta).clamp(f64::from(low.0), f64::from(high.0));
                 self.walk_mbps
             }
-            Profile::Diurnal {
-                base,
-                peak,
-                period_secs,
-                jitter,
-            } => {
+            Profile::Diurnal { base, peak, period_secs, jitter } => {
                 let angle = std::f64::consts::TAU * t / period_secs.max(f64::EPSILON);
                 let day = 0.5 - 0.5 * angle.cos();
                 let level = f64::from(base.0) + (f64::from(peak.0) - f64::from(base.0)) * day;
@@ -86,13 +64,7 @@ mod tests {
     #[test]
     fn on_off_alternates() {
         let mut g = DemandGenerator::new(
-            Profile::OnOff {
-                on: Mbps(1000),
-                off: Mbps(10),
-                on_secs: 2.0,
-                off_secs: 3.0,
-                jitter: 0.0,
-            },
+            Profile::OnOff { on: Mbps(1000), off: Mbps(10), on_secs: 2.0, off_secs: 3.0, jitter: 0.0 },
             1,
         );
         assert_eq!(g.demand_bps(1.0, 0.1), 1e9);
@@ -102,12 +74,8 @@ mod tests {
 
     #[test]
     fn random_walk_stays_in_bounds_and_is_seeded() {
-        let profile = Profile::RandomWalk {
-            start: Mbps(500),
-            low: Mbps(100),
-            high: Mbps(900),
-            step: Mbps(300),
-        };
+        let profile =
+            Profile::RandomWalk { start: Mbps(500), low: Mbps(100), high: Mbps(900), step: Mbps(300) };
         let mut a = DemandGenerator::new(profile.clone(), 9);
         let mut b = DemandGenerator::new(profile, 9);
         for i in 0..1000 {
@@ -120,22 +88,11 @@ mod tests {
 
     #[test]
     fn ramp_and_diurnal_shapes() {
-        let mut r = DemandGenerator::new(
-            Profile::Ramp {
-                from: Mbps(0),
-                to: Mbps(100),
-                period_secs: 10.0,
-            },
-            1,
-        );
+        let mut r =
+            DemandGenerator::new(Profile::Ramp { from: Mbps(0), to: Mbps(100), period_secs: 10.0 }, 1);
         assert!((r.demand_bps(5.0, 0.1) - 50e6).abs() < 1.0);
         let mut d = DemandGenerator::new(
-            Profile::Diurnal {
-                base: Mbps(100),
-                peak: Mbps(300),
-                period_secs: 100.0,
-                jitter: 0.0,
-            },
+            Profile::Diurnal { base: Mbps(100), peak: Mbps(300), period_secs: 100.0, jitter: 0.0 },
             1,
         );
         assert!((d.demand_bps(0.0, 0.1) - 100e6).abs() < 1.0);

@@ -157,16 +157,8 @@ impl Scenario {
 
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         let scenario: Scenario = toml::from_str(text).map_err(|e| {
-            let (line, column) = e
-                .span()
-                .map(|s| line_column(text, s.start))
-                .unwrap_or((0, 0));
-            ScenarioError {
-                file: file.into(),
-                line,
-                column,
-                message: e.message().to_string(),
-            }
+            let (line, column) = e.span().map(|s| line_column(text, s.start)).unwrap_or((0, 0));
+            ScenarioError { file: file.into(), line, column, message: e.message().to_string() }
         })?;
         scenario.validate().map_err(|message| ScenarioError {
             file: file.into(),

@@ -1,0 +1,171 @@
+//! The safe change flow on the demo NIC with a fake clock: undo, commit-confirmed (expiry
+//! reverts, `c` keeps), acknowledged warnings, read-only, step keys, and the audit trail.
+
+mod common;
+
+use common::Demo;
+use std::time::Duration;
+use vftop::app::Action;
+use vftop::app::audit::Reason;
+use vftop::model::RateLimit;
+
+fn backup(demo: &Demo) -> RateLimit {
+    demo.app.rows.iter().find(|r| r.name == "Backup").unwrap().vf.rate
+}
+
+fn set_backup_max(demo: &mut Demo, text: &str, arm_commit_confirmed: bool) {
+    demo.act(Action::SelectNext);
+    demo.act(Action::EditRate);
+    demo.act(Action::Erase);
+    demo.act(Action::Erase);
+    text.chars().for_each(|c| demo.act(Action::Input(c)));
+    demo.act(Action::Submit);
+    if arm_commit_confirmed {
+        demo.act(Action::ToggleCommitConfirmed);
+    }
+    demo.act(Action::Confirm);
+}
+
+#[test]
+fn undo_restores_the_previous_limit_through_the_confirmation() {
+    let mut demo = Demo::new(5);
+    set_backup_max(&mut demo, "300M", false);
+    assert_eq!(backup(&demo), RateLimit::new(0, 300));
+    demo.act(Action::Undo);
+    assert!(demo.app.editor.is_some(), "undo opens the confirmation");
+    demo.act(Action::Confirm);
+    assert_eq!(backup(&demo), RateLimit::new(0, 2000));
+    assert_eq!(demo.applied.last().unwrap().reason, Reason::Undo);
+    demo.act(Action::Undo);
+    assert!(demo.app.editor.is_none(), "the undo stack is empty");
+}
+
+#[test]
+fn commit_confirmed_reverts_when_time_runs_out() {
+    let mut demo = Demo::new(5);
+    set_backup_max(&mut demo, "300M", true);
+    assert_eq!(backup(&demo), RateLimit::new(0, 300));
+    let (_, secs) = demo.app.commit_countdown().unwrap();
+    assert_eq!(secs, 60);
+    demo.run_for(30);
+    assert_eq!(demo.app.commit_countdown().unwrap().1, 30);
+    assert_eq!(backup(&demo), RateLimit::new(0, 300), "still in force before the deadline");
+    demo.run_for(31);
+    assert_eq!(backup(&demo), RateLimit::new(0, 2000), "reverted after the deadline");
+    assert_eq!(demo.applied.last().unwrap().reason, Reason::ConfirmTimeout);
+    assert!(demo.app.commit_countdown().is_none());
+    assert!(demo.app.undo.is_empty(), "a reverted change is not undone again");
+}
+
+#[test]
+fn commit_confirmed_change_stays_when_confirmed() {
+    let mut demo = Demo::new(5);
+    set_backup_max(&mut demo, "300M", true);
+    demo.run_for(10);
+    demo.act(Action::ConfirmChange);
+    demo.run_for(120);
+    assert_eq!(backup(&demo), RateLimit::new(0, 300));
+    assert_eq!(demo.applied.len(), 1);
+}
+
+#[test]
+fn confirm_within_default_arms_every_change() {
+    let mut demo = Demo::new(5);
+    demo.app.confirm_within = Some(Duration::from_secs(20));
+    set_backup_max(&mut demo, "300M", false);
+    assert_eq!(demo.app.commit_countdown().unwrap().1, 20);
+    demo.run_for(21);
+    assert_eq!(backup(&demo), RateLimit::new(0, 2000));
+}
+
+#[test]
+fn oversubscribing_guarantees_needs_an_acknowledgement() {
+    let mut demo = Demo::new(5);
+    demo.act(Action::SelectNext); // Backup
+    demo.act(Action::EditRate);
+    demo.act(Action::NextField);
+    demo.act(Action::Erase);
+    "9G".chars().for_each(|c| demo.act(Action::Input(c)));
+    demo.act(Action::NextField);
+    demo.act(Action::Erase);
+    demo.act(Action::Erase);
+    demo.act(Action::Input('0'));
+    demo.act(Action::Submit);
+    demo.act(Action::Confirm);
+    assert!(demo.applied.is_empty(), "the first y only acknowledges");
+    assert!(demo.app.editor.as_ref().unwrap().acknowledged);
+    demo.act(Action::Confirm);
+    assert_eq!(backup(&demo), RateLimit::new(9000, 0));
+}
+
+#[test]
+fn read_only_explains_instead_of_acting() {
+    let mut demo = Demo::new(5);
+    demo.app.read_only = Some("started with --read-only".into());
+    demo.act(Action::SelectNext);
+    for action in [Action::EditRate, Action::RaiseMax, Action::LowerMin] {
+        demo.act(action);
+        assert!(demo.app.editor.is_none());
+    }
+    assert!(demo.app.current_toast().unwrap().text.contains("read-only"));
+    assert!(demo.applied.is_empty());
+    assert_eq!(backup(&demo), RateLimit::new(0, 2000));
+}
+
+#[test]
+fn step_keys_propose_the_next_limit() {
+    let mut demo = Demo::new(5);
+    demo.act(Action::SelectNext); // Backup: max 2G, link 10G, step 10% = 1G
+    demo.act(Action::LowerMax);
+    demo.act(Action::Confirm);
+    assert_eq!(backup(&demo), RateLimit::new(0, 1000));
+    demo.act(Action::RaiseMin);
+    demo.act(Action::Confirm);
+    assert_eq!(backup(&demo), RateLimit::new(1000, 1000), "min stops at the cap");
+    demo.act(Action::LowerMin);
+    demo.act(Action::Confirm);
+    assert_eq!(backup(&demo), RateLimit::new(0, 1000));
+    demo.app.step = vftop::app::changes::Step::Fixed(vftop::model::Mbps(250));
+    demo.act(Action::RaiseMax);
+    demo.act(Action::Confirm);
+    assert_eq!(backup(&demo), RateLimit::new(0, 1250));
+}
+
+#[test]
+fn sampler_writes_the_audit_record_before_reporting() {
+    use vftop::app::audit::{Actor, AuditLog};
+    use vftop::sampler::{Command, Sampler, SourceEvent};
+    let demo = Demo::new(1);
+    let path = std::env::temp_dir().join(format!("vftop-audit-flow-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let log = AuditLog::open(&path).unwrap();
+    let actor = Actor { user: "ops".into(), sudo_user: None, host: "h".into() };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let sampler = Sampler::with_audit(Box::new(demo.sim), Duration::from_secs(3600), tx, Some((log, actor)));
+    let change = vftop::model::RateChange {
+        key: vftop::model::VfKey { pf: "ens1f0".into(), vf: 1 },
+        old: RateLimit::new(0, 2000),
+        new: RateLimit::new(0, 700),
+    };
+    let request = vftop::app::ApplyRequest {
+        change,
+        partition: "Backup".into(),
+        reason: Reason::Operator,
+        confirm_within: None,
+    };
+    sampler.send(Command::Apply(request));
+    loop {
+        if let Some(SourceEvent::Applied(_, result, audited)) = rx.blocking_recv() {
+            assert_eq!(result, Ok(RateLimit::new(0, 700)));
+            assert_eq!(audited, Ok(()));
+            break;
+        }
+    }
+    let lines = AuditLog::tail(&path, 10).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let record: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    assert_eq!((record["user"].as_str(), record["partition"].as_str()), (Some("ops"), Some("Backup")));
+    assert_eq!(record["new"]["max_mbps"], 700);
+    assert_eq!(record["outcome"], "applied");
+}
