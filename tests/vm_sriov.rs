@@ -83,3 +83,17 @@ fn netdevsim_min_and_max() {
         ],
     );
 }
+
+#[test]
+fn tui_rate_change_undo_refusal_and_commit_confirmed_on_igb() {
+    run_group(
+        "tui_flow",
+        &[
+            "tui_max_applied_and_audited",
+            "tui_undo",
+            "tui_min_refused_nothing_changed",
+            "tui_countdown_shown",
+            "tui_commit_confirmed_reverted_and_logged",
+        ],
+    );
+}

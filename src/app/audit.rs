@@ -128,17 +128,16 @@ pub struct AuditLog {
 
 /// The audit log cannot be used: refused at start, never a silent loss.
 #[derive(Debug, thiserror::Error)]
-#[error("audit log {path}: {source}")]
+#[error("audit log {path}: {cause}")]
 pub struct AuditError {
     pub path: String,
-    #[source]
-    pub source: std::io::Error,
+    pub cause: std::io::Error,
 }
 
 impl AuditLog {
     /// Opens (creating directories and the file) for appending; fails if it is not writable.
     pub fn open(path: &Path) -> Result<AuditLog, AuditError> {
-        let err = |source| AuditError { path: path.display().to_string(), source };
+        let err = |cause| AuditError { path: path.display().to_string(), cause };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(err)?;
         }
@@ -152,7 +151,7 @@ impl AuditLog {
 
     /// Appends one record and makes it durable (write, flush, fsync) before returning.
     pub fn append(&mut self, record: &Value) -> Result<(), AuditError> {
-        let err = |source| AuditError { path: self.path.display().to_string(), source };
+        let err = |cause| AuditError { path: self.path.display().to_string(), cause };
         let mut line = serde_json::to_vec(record).map_err(|e| err(e.into()))?;
         line.push(b'\n');
         self.file.write_all(&line).map_err(err)?;

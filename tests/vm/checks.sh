@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks run inside the vftop-vm guest against real VFs (igb) and netdevsim, with the real
 # vftop binary. Prints "ok NAME" or "FAIL NAME: why" per check; exits 1 if any failed.
-#   tests/vm/checks.sh VFTOP_BINARY GROUP   (GROUP: igb | traffic | numvfs | netdevsim)
+#   tests/vm/checks.sh VFTOP_BINARY GROUP   (GROUP: igb | traffic | numvfs | tui_flow | netdevsim)
 set -uo pipefail
 BIN=$1 GROUP=$2
 PF=$VFTOP_PF
@@ -9,7 +9,8 @@ read -ra VFN <<< "$VFTOP_VFS"
 failed=0
 ok() { echo "ok $1"; }
 bad() { echo "FAIL $1: $2"; failed=1; }
-vftop() { "$BIN" --log /dev/null "$@"; }
+AUDIT=/tmp/vftop-audit.log
+vftop() { "$BIN" --log /dev/null --audit-log "$AUDIT" "$@"; }
 # json EXPR: evaluates EXPR over the JSON document on stdin (d; vf0 = first PF's VF 0 if any)
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); vf0=(d.get('pfs') or [{}])[0].get('vfs', [None])[0] if isinstance(d, dict) else None; print($1)"; }
 # ip's view of one VF's rate: "min max"
@@ -82,8 +83,8 @@ PY
 
 numvfs() {
     local s
-    tmux new-session -d -s v -x 120 -y 40 "$BIN --log /dev/null -i $PF"
-    wait_screen() { for _ in $(seq 150); do s=$(tmux capture-pane -p -t v); grep -qF -- "$1" <<< "$s" && return 0; sleep 0.1; done; return 1; }
+    tmux new-session -d -s v -x 120 -y 40 "$BIN --log /dev/null --audit-log $AUDIT -i $PF"
+    SESSION=v
     wait_screen "$PF 1G $VFTOP_NUMVFS/$VFTOP_NUMVFS VFs" && ok tui_shows_vfs || bad tui_shows_vfs "$s"
     echo 0 > "/sys/class/net/$PF/device/sriov_numvfs"
     wait_screen "$PF 1G 0/0 VFs" && ok vfs_removed_live || bad vfs_removed_live "$s"
@@ -92,6 +93,58 @@ numvfs() {
     tmux send-keys -t v q
     sleep 0.5
     tmux has-session -t v 2>/dev/null && bad tui_quit "still running" || ok tui_quit
+}
+
+# The screen of tmux session $SESSION, polled until it shows $1 (15 s).
+wait_screen() {
+    for _ in $(seq 150); do s=$(tmux capture-pane -p -t "$SESSION"); grep -qF -- "$1" <<< "$s" && return 0; sleep 0.1; done
+    return 1
+}
+# Polls ip's view of a VF's rate until it is "$3" (15 s).
+wait_rate() {
+    for _ in $(seq 150); do [[ $(ip_rate "$1" "$2") == "$3" ]] && return 0; sleep 0.1; done
+    return 1
+}
+keys() { tmux send-keys -t "$SESSION" "$@"; sleep 0.3; }
+audit_has() { grep -F -- "$1" "$AUDIT" | grep -qF -- "$2"; }
+
+tui_flow() {
+    local s
+    SESSION=f
+    tmux new-session -d -s f -x 140 -y 40 "$BIN --log /dev/null --audit-log $AUDIT -i $PF"
+    wait_screen "$PF 1G" || bad tui_started "$s"
+    keys j; keys e
+    wait_screen "Rate limit · vf 1" || bad tui_editor_opened "$s"
+    keys BSpace BSpace BSpace; keys -l 300M; keys Enter
+    wait_screen "ip link set dev $PF vf 1 max_tx_rate 300 min_tx_rate 0" || bad tui_preview "$s"
+    keys y
+    if wait_rate "$PF" 1 "0 300" && wait_screen "applied" && audit_has '"max_mbps":300' '"outcome":"applied"'; then
+        ok tui_max_applied_and_audited
+    else
+        bad tui_max_applied_and_audited "ip: $(ip_rate "$PF" 1); audit: $(cat "$AUDIT" 2>/dev/null); screen: $s"
+    fi
+    keys u
+    wait_screen "Confirm rate change" && keys y
+    wait_rate "$PF" 1 "0 0" && audit_has '"reason":"undo"' '"outcome":"applied"' && ok tui_undo || bad tui_undo "$(ip_rate "$PF" 1) $s"
+    keys e; keys Tab; keys BSpace BSpace; keys -l 100M; keys Enter
+    wait_screen "the igb driver has no minimum rate" && [[ $(ip_rate "$PF" 1) == "0 0" ]] \
+        && ok tui_min_refused_nothing_changed || bad tui_min_refused_nothing_changed "$(ip_rate "$PF" 1) $s"
+    keys Escape; keys q
+    sleep 0.5
+
+    SESSION=g
+    tmux new-session -d -s g -x 140 -y 40 "$BIN --log /dev/null --audit-log $AUDIT -i $PF --confirm-within 5s"
+    wait_screen "$PF 1G" || bad tui_restarted "$s"
+    keys j; keys e; keys BSpace BSpace BSpace; keys -l 400M; keys Enter
+    wait_screen "reverts unless confirmed with c within 5s" || bad tui_commit_confirmed_armed "$s"
+    keys y
+    wait_rate "$PF" 1 "0 400" && wait_screen "reverts unless you press c" && ok tui_countdown_shown || bad tui_countdown_shown "$(ip_rate "$PF" 1) $s"
+    if wait_rate "$PF" 1 "0 0" && audit_has '"reason":"commit-confirmed-timeout"' '"reverted_by":"commit-confirmed timeout"'; then
+        ok tui_commit_confirmed_reverted_and_logged
+    else
+        bad tui_commit_confirmed_reverted_and_logged "ip $(ip_rate "$PF" 1); audit: $(cat "$AUDIT")"
+    fi
+    keys q
 }
 
 netdevsim() {
