@@ -163,7 +163,7 @@ fn set_rate(
     let capabilities =
         if req.no_precheck { Capabilities::UNKNOWN } else { Capabilities::for_driver(&pf.driver) };
     let ctx = EditContext {
-        key: key.clone(),
+        target: vftop::model::Target::Vf(key.clone()),
         name: format!("vf {}", key.vf),
         current: old,
         link: pf.link_speed,
@@ -175,7 +175,7 @@ fn set_rate(
         eprintln!("vftop: refused before sending: {reason}; nothing changed");
         return Ok(ExitCode::from(1));
     }
-    let change = RateChange { key, old, new };
+    let change = RateChange::vf(key, old, new);
     println!("{}", change.ip_command());
     let result = source.apply(&change);
     let (mut log, actor) = audit;
@@ -194,15 +194,15 @@ fn set_rate(
             } else {
                 format!(" (driver kept min {} max {})", kept.min, kept.max)
             };
-            let (pf, vf) = (&change.key.pf, change.key.vf);
+            let target = change.target.label();
             println!(
-                "applied: {pf} vf {vf}: max {} -> {}, min {} -> {}{note}",
+                "applied: {target}: max {} -> {}, min {} -> {}{note}",
                 old.max, kept.max, old.min, kept.min
             );
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!("vftop: {} vf {}: {e}; nothing changed", change.key.pf, change.key.vf);
+            eprintln!("vftop: {}: {e}; nothing changed", change.target.label());
             Ok(ExitCode::from(1))
         }
     }

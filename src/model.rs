@@ -249,6 +249,8 @@ pub struct Snapshot {
     /// Attributes the parser skipped (unknown or malformed).
     #[serde(skip)]
     pub skipped_attributes: u64,
+    /// devlink rate objects (leaves and groups) of devices in switchdev mode.
+    pub rate_objects: Vec<RateObject>,
 }
 
 impl Snapshot {
@@ -262,22 +264,104 @@ impl Snapshot {
     }
 }
 
-/// A request to change one VF's rate limit; both values are always sent.
+/// A devlink rate object: a leaf (one VF's port) or a node (a group), on a devlink device.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DevlinkRef {
+    /// `bus/device`, e.g. `netdevsim/netdevsim1` or `pci/0000:3b:00.0`.
+    pub device: String,
+    pub object: DevlinkObject,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DevlinkObject {
+    /// A leaf, named by its port index.
+    Leaf(u32),
+    /// A node (group), named by the operator.
+    Node(String),
+}
+
+impl std::fmt::Display for DevlinkRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.object {
+            DevlinkObject::Leaf(port) => write!(f, "{}/{port}", self.device),
+            DevlinkObject::Node(name) => write!(f, "{}/{name}", self.device),
+        }
+    }
+}
+
+/// What a rate change applies to: a VF's `IFLA_VF_RATE`, or a devlink rate object, whose
+/// `tx_share`/`tx_max` play the parts of min/max.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    Vf(VfKey),
+    Devlink(DevlinkRef),
+}
+
+impl Target {
+    pub fn vf(&self) -> Option<&VfKey> {
+        match self {
+            Target::Vf(k) => Some(k),
+            Target::Devlink(_) => None,
+        }
+    }
+
+    /// `ens1f0 vf 1` or `netdevsim/netdevsim1/129`.
+    pub fn label(&self) -> String {
+        match self {
+            Target::Vf(k) => format!("{} vf {}", k.pf, k.vf),
+            Target::Devlink(d) => d.to_string(),
+        }
+    }
+
+    /// The PF (or devlink device) the target belongs to.
+    pub fn owner(&self) -> &str {
+        match self {
+            Target::Vf(k) => &k.pf,
+            Target::Devlink(d) => &d.device,
+        }
+    }
+}
+
+/// A request to change one rate limit; both values are always sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateChange {
-    pub key: VfKey,
+    pub target: Target,
     pub old: RateLimit,
     pub new: RateLimit,
 }
 
 impl RateChange {
+    pub fn vf(key: VfKey, old: RateLimit, new: RateLimit) -> RateChange {
+        RateChange { target: Target::Vf(key), old, new }
+    }
+
     /// The equivalent iproute2 command.
     pub fn ip_command(&self) -> String {
-        format!(
-            "ip link set dev {} vf {} max_tx_rate {} min_tx_rate {}",
-            self.key.pf, self.key.vf, self.new.max.0, self.new.min.0
-        )
+        match &self.target {
+            Target::Vf(k) => format!(
+                "ip link set dev {} vf {} max_tx_rate {} min_tx_rate {}",
+                k.pf, k.vf, self.new.max.0, self.new.min.0
+            ),
+            Target::Devlink(d) => format!(
+                "devlink port function rate set {d} tx_share {}mbit tx_max {}mbit",
+                self.new.min.0, self.new.max.0
+            ),
+        }
     }
+}
+
+/// One devlink rate object as read (switchdev mode): its limits and place in the tree.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RateObject {
+    #[serde(skip)]
+    pub target: DevlinkRef,
+    pub name: String,
+    /// `tx_share` as min, `tx_max` as max, in Mbit/s (netlink carries bytes/s).
+    pub limit: RateLimit,
+    pub parent: Option<String>,
+    /// The VF behind a leaf, where the port says which PF and VF it is.
+    #[serde(skip)]
+    pub vf: Option<VfKey>,
 }
 
 /// A partition's role: the traffic class a VF carries (e.g. "NFS" on VLAN 400).

@@ -143,7 +143,7 @@ fn sampler_writes_the_audit_record_before_reporting() {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let sampler = Sampler::with_audit(Box::new(demo.sim), Duration::from_secs(3600), tx, Some((log, actor)));
     let change = vftop::model::RateChange {
-        key: vftop::model::VfKey { pf: "ens1f0".into(), vf: 1 },
+        target: vftop::model::Target::Vf(vftop::model::VfKey { pf: "ens1f0".into(), vf: 1 }),
         old: RateLimit::new(0, 2000),
         new: RateLimit::new(0, 700),
     };

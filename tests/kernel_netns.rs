@@ -167,7 +167,7 @@ fn vf_rate_on_veth_is_not_supported_in_words() {
     let (result, after) = ns.run_in(|| {
         let mut source = all_links();
         let change = RateChange {
-            key: VfKey { pf: "va".into(), vf: 0 },
+            target: vftop::model::Target::Vf(VfKey { pf: "va".into(), vf: 0 }),
             old: RateLimit::default(),
             new: RateLimit::new(0, 100),
         };
@@ -193,7 +193,7 @@ fn without_cap_net_admin_the_change_is_refused_in_words() {
         drop_net_admin();
         let mut source = all_links();
         source.apply(&RateChange {
-            key: VfKey { pf: "va".into(), vf: 0 },
+            target: vftop::model::Target::Vf(VfKey { pf: "va".into(), vf: 0 }),
             old: RateLimit::default(),
             new: RateLimit::new(0, 100),
         })
@@ -211,7 +211,7 @@ fn min_above_max_is_refused_before_sending() {
     let ns = veth_ns("minmax", 0);
     let result = ns.run_in(|| {
         all_links().apply(&RateChange {
-            key: VfKey { pf: "va".into(), vf: 0 },
+            target: vftop::model::Target::Vf(VfKey { pf: "va".into(), vf: 0 }),
             old: RateLimit::default(),
             new: RateLimit::new(500, 100),
         })

@@ -131,7 +131,7 @@ fn commit_confirmed_preview_and_countdown() {
     demo.act(Action::Confirm);
     demo.run_for(18);
     let countdown = demo.screen(120, 30);
-    assert!(countdown.contains("⏱ 42s: Backup vf 1 max 300M"), "{countdown}");
+    assert!(countdown.contains("⏱ 42s: Backup (ens1f0 vf 1) max 300M"), "{countdown}");
     insta::assert_snapshot!("commit_confirmed_countdown", countdown);
 }
 
@@ -159,7 +159,7 @@ fn warning_must_be_acknowledged() {
 fn audit_view_lists_records_newest_first() {
     let mut demo = Demo::new(5);
     let c = vftop::model::RateChange {
-        key: vftop::model::VfKey { pf: "ens1f0".into(), vf: 1 },
+        target: vftop::model::Target::Vf(vftop::model::VfKey { pf: "ens1f0".into(), vf: 1 }),
         old: vftop::model::RateLimit::new(0, 2000),
         new: vftop::model::RateLimit::new(0, 300),
     };

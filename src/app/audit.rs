@@ -84,8 +84,9 @@ pub fn record(actor: &Actor, at: SystemTime, attempt: &Attempt) -> Value {
         "user": actor.user,
         "sudo_user": actor.sudo_user,
         "host": actor.host,
-        "pf": attempt.change.key.pf,
-        "vf": attempt.change.key.vf,
+        "target": attempt.change.target.label(),
+        "pf": attempt.change.target.owner(),
+        "vf": attempt.change.target.vf().map(|k| k.vf),
         "partition": attempt.partition,
         "old": limit_json(attempt.change.old),
         "new": limit_json(attempt.change.new),
@@ -175,7 +176,7 @@ mod tests {
 
     fn change() -> RateChange {
         RateChange {
-            key: VfKey { pf: "eth0".into(), vf: 1 },
+            target: crate::model::Target::Vf(VfKey { pf: "eth0".into(), vf: 1 }),
             old: RateLimit::new(0, 1000),
             new: RateLimit::new(0, 300),
         }

@@ -5,7 +5,7 @@ use super::action::{Action, ApplyRequest, Effect};
 use super::audit::Reason;
 use super::control::{Editor, Stage, stepped_max, stepped_min};
 use super::state::{App, Level, WHOLE_LINK};
-use crate::model::{Capabilities, Mbps, RateChange, RateLimit, VfKey};
+use crate::model::{Capabilities, Mbps, RateChange, RateLimit, Target};
 use crate::source::ApplyError;
 use std::time::Duration;
 
@@ -85,19 +85,23 @@ pub struct Awaiting {
 }
 
 fn inverse(change: &RateChange, kept: RateLimit) -> RateChange {
-    RateChange { key: change.key.clone(), old: kept, new: change.old }
+    RateChange { target: change.target.clone(), old: kept, new: change.old }
 }
 
 fn describe(change: &RateChange, kept: RateLimit) -> String {
     format!(
-        "vf {}: max {} → {}, min {} → {}",
-        change.key.vf, change.old.max, kept.max, change.old.min, kept.min
+        "{}: max {} → {}, min {} → {}",
+        change.target.label(),
+        change.old.max,
+        kept.max,
+        change.old.min,
+        kept.min
     )
 }
 
 impl App {
     pub(super) fn handle_editor(&mut self, action: Action) -> Option<Effect> {
-        let driver = self.editor.as_ref().map(|e| self.driver_of(&e.ctx.key.pf)).unwrap_or_default();
+        let driver = self.editor.as_ref().map(|e| self.driver_of(e.ctx.target.owner())).unwrap_or_default();
         let default_window = self.confirm_within.unwrap_or(DEFAULT_CONFIRM_WINDOW);
         let editor = self.editor.as_mut()?;
         match (&editor.stage, action) {
@@ -158,7 +162,7 @@ impl App {
         let ApplyRequest { change, partition, reason, confirm_within } = request;
         match (result, reason) {
             (Ok(kept), Reason::Operator) => {
-                self.update_limit(&change.key, kept);
+                self.update_limit(&change.target, kept);
                 self.undo.push(UndoEntry { change: inverse(&change, kept), partition: partition.clone() });
                 let mut text = format!("applied: {partition} {}", describe(&change, kept));
                 if kept != change.new {
@@ -166,21 +170,21 @@ impl App {
                 }
                 if let Some(window) = confirm_within {
                     text.push_str(&format!(" — press c within {}s to keep it", window.as_secs()));
-                    let applied = RateChange { key: change.key.clone(), old: change.old, new: kept };
+                    let applied = RateChange { target: change.target.clone(), old: change.old, new: kept };
                     self.awaiting =
                         Some(Awaiting { change: applied, partition, deadline: self.now + window, window });
                 }
                 self.toast(Level::Good, text);
             }
             (Ok(kept), Reason::Undo) => {
-                self.update_limit(&change.key, kept);
-                if self.awaiting.as_ref().is_some_and(|a| a.change.key == change.key) {
+                self.update_limit(&change.target, kept);
+                if self.awaiting.as_ref().is_some_and(|a| a.change.target == change.target) {
                     self.awaiting = None;
                 }
                 self.toast(Level::Good, format!("undone: {partition} {}", describe(&change, kept)));
             }
             (Ok(kept), Reason::ConfirmTimeout) => {
-                self.update_limit(&change.key, kept);
+                self.update_limit(&change.target, kept);
                 self.toast(
                     Level::Warn,
                     format!("reverted (not confirmed in time): {partition} {}", describe(&change, kept)),
@@ -190,14 +194,15 @@ impl App {
                 self.toast(
                     Level::Error,
                     format!(
-                        "REVERT FAILED for {partition} vf {}: {e}; the change is still in force",
-                        change.key.vf
+                        "REVERT FAILED for {partition} ({}): {e}; the change is still in force",
+                        change.target.label()
                     ),
                 );
             }
-            (Err(e), _) => {
-                self.toast(Level::Error, format!("{partition} vf {}: {e}; nothing changed", change.key.vf))
-            }
+            (Err(e), _) => self.toast(
+                Level::Error,
+                format!("{partition} ({}): {e}; nothing changed", change.target.label()),
+            ),
         }
         if let Err(e) = audit {
             self.toast(Level::Error, format!("AUDIT LOG NOT WRITTEN: {e}"));
@@ -253,8 +258,8 @@ impl App {
             self.toast(Level::Info, "nothing to undo");
             return None;
         };
-        let ctx = self.edit_context(&entry.change.key)?;
-        let driver = self.driver_of(&entry.change.key.pf);
+        let ctx = self.edit_context(&entry.change.target)?;
+        let driver = self.driver_of(entry.change.target.owner());
         let mut editor = Editor::proposing(ctx, entry.change.new, &driver);
         editor.reason = Reason::Undo;
         if matches!(editor.stage, Stage::Confirming(_)) {
@@ -279,7 +284,7 @@ impl App {
             self.toast(Level::Warn, text);
             return;
         }
-        let Some(ctx) = self.edit_context(&key) else { return };
+        let Some(ctx) = self.edit_context(&Target::Vf(key.clone())) else { return };
         let driver = self.driver_of(&key.pf);
         let mut editor = match proposal {
             Some(new) => Editor::proposing(ctx, new, &driver),
@@ -318,9 +323,19 @@ impl App {
         self.capabilities.get(pf).copied().unwrap_or_else(|| Capabilities::for_driver(&self.driver_of(pf)))
     }
 
-    fn update_limit(&mut self, key: &VfKey, limit: RateLimit) {
-        if let Some(row) = self.rows.iter_mut().find(|r| &r.key == key) {
-            row.vf.rate = limit;
+    fn update_limit(&mut self, target: &Target, limit: RateLimit) {
+        match target {
+            Target::Vf(key) => {
+                if let Some(row) = self.rows.iter_mut().find(|r| &r.key == key) {
+                    row.vf.rate = limit;
+                }
+            }
+            Target::Devlink(d) => {
+                let objects = self.snapshot.iter_mut().flat_map(|s| s.rate_objects.iter_mut());
+                if let Some(object) = objects.into_iter().find(|o| &o.target == d) {
+                    object.limit = limit;
+                }
+            }
         }
     }
 

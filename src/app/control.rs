@@ -1,7 +1,7 @@
 //! The rate editor: text fields, validation before anything is sent, and the preview.
 
 use crate::metrics::units::{RateParseError, parse_rate};
-use crate::model::{BitsPerSec, Capabilities, Mbps, RateChange, RateLimit, Support, VfKey};
+use crate::model::{BitsPerSec, Capabilities, Mbps, RateChange, RateLimit, Support, Target};
 
 /// Which editor field has the cursor.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -14,7 +14,7 @@ pub enum Field {
 /// Facts about the VF and its PF that validation needs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EditContext {
-    pub key: VfKey,
+    pub target: Target,
     pub name: String,
     pub current: RateLimit,
     pub link: Option<Mbps>,
@@ -175,7 +175,7 @@ pub fn validate_limit(new: RateLimit, ctx: &EditContext, driver: &str) -> Result
 }
 
 fn preview(ctx: &EditContext, new: RateLimit) -> Preview {
-    let change = RateChange { key: ctx.key.clone(), old: ctx.current, new };
+    let change = RateChange { target: ctx.target.clone(), old: ctx.current, new };
     let throttle_by = (!new.max.is_unlimited() && ctx.tx.0 > new.max.as_bits_per_sec().0)
         .then(|| BitsPerSec(ctx.tx.0 - new.max.as_bits_per_sec().0));
     let mut warnings = Vec::new();
@@ -184,7 +184,7 @@ fn preview(ctx: &EditContext, new: RateLimit) -> Preview {
         if total > link {
             warnings.push(format!(
                 "minimum guarantees on {} sum to {total}, above the link speed {link}",
-                ctx.key.pf
+                ctx.target.owner()
             ));
         }
     }
@@ -221,7 +221,7 @@ mod tests {
 
     fn ctx(caps: Capabilities) -> EditContext {
         EditContext {
-            key: VfKey { pf: "ens1f0".into(), vf: 1 },
+            target: Target::Vf(crate::model::VfKey { pf: "ens1f0".into(), vf: 1 }),
             name: "Backup".into(),
             current: RateLimit::new(0, 2000),
             link: Some(Mbps(10_000)),

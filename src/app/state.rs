@@ -7,7 +7,9 @@ use crate::metrics::contention::{Contention, PartitionLoad, assess};
 use crate::metrics::history::{Direction, History, Percentiles, RatePoint};
 use crate::metrics::rate::{FunctionRates, rates_between};
 use crate::metrics::units::RateUnit;
-use crate::model::{BitsPerSec, Capabilities, Mbps, Pf, RoleMap, Snapshot, Vf, VfKey};
+use crate::model::{
+    BitsPerSec, Capabilities, DevlinkObject, DevlinkRef, Mbps, Pf, RoleMap, Snapshot, Target, Vf, VfKey,
+};
 use crate::source::SourceKind;
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -434,24 +436,58 @@ impl App {
         None
     }
 
-    /// Facts the editor validates against, for one VF.
-    pub fn edit_context(&self, key: &VfKey) -> Option<EditContext> {
+    /// Facts the editor validates against, for a VF or a devlink rate object.
+    pub fn edit_context(&self, target: &Target) -> Option<EditContext> {
+        match target {
+            Target::Vf(key) => self.vf_edit_context(key),
+            Target::Devlink(d) => self.devlink_edit_context(d),
+        }
+    }
+
+    fn vf_edit_context(&self, key: &VfKey) -> Option<EditContext> {
         let row = self.rows.iter().find(|r| &r.key == key)?;
         let pf = self.snapshot.as_ref()?.pf(&key.pf)?;
         let others_min = pf.vfs.iter().filter(|v| v.index != key.vf).map(|v| v.rate.min.0).sum();
+        let capabilities =
+            self.capabilities.get(&pf.name).copied().unwrap_or(Capabilities::for_driver(&pf.driver));
         Some(EditContext {
-            key: key.clone(),
+            target: Target::Vf(key.clone()),
             name: row.name.clone(),
             current: row.vf.rate,
             link: pf.link_speed,
-            capabilities: self
-                .capabilities
-                .get(&pf.name)
-                .copied()
-                .unwrap_or(Capabilities::for_driver(&pf.driver)),
+            capabilities,
             others_min: Mbps(others_min),
             tx: row.rates.tx,
         })
+    }
+
+    /// A devlink leaf or group: its tx_share/tx_max as min/max; the driver is asked as is.
+    fn devlink_edit_context(&self, d: &DevlinkRef) -> Option<EditContext> {
+        let objects = &self.snapshot.as_ref()?.rate_objects;
+        let object = objects.iter().find(|o| &o.target == d)?;
+        Some(EditContext {
+            target: Target::Devlink(d.clone()),
+            name: object.name.clone(),
+            current: object.limit,
+            link: None,
+            capabilities: Capabilities::UNKNOWN,
+            others_min: Mbps(0),
+            tx: self.rate_object_tx(object),
+        })
+    }
+
+    /// What a devlink object's VFs send now: its leaf's VF, or a group's leaves summed.
+    pub fn rate_object_tx(&self, object: &crate::model::RateObject) -> BitsPerSec {
+        let tx_of = |key: &VfKey| self.rows.iter().find(|r| &r.key == key).map_or(0.0, |r| r.rates.tx.0);
+        let objects = self.snapshot.iter().flat_map(|s| &s.rate_objects);
+        let total = match &object.target.object {
+            DevlinkObject::Leaf(_) => object.vf.as_ref().map_or(0.0, tx_of),
+            DevlinkObject::Node(name) => objects
+                .filter(|o| o.parent.as_deref() == Some(name) && o.target.device == object.target.device)
+                .map(|o| self.rate_object_tx(o).0)
+                .sum(),
+        };
+        BitsPerSec(total)
     }
 
     fn move_selection(&mut self, delta: isize) {

@@ -17,7 +17,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, editor: &Editor, theme: &T
         Stage::Editing => (" Rate limit ", editing(app, editor, theme)),
         Stage::Confirming(p) => (" Confirm rate change ", confirming(app, editor, p, theme)),
     };
-    let title = format!("{title}· {} ({} vf {}) ", ctx.name, ctx.key.pf, ctx.key.vf);
+    let title = format!("{title}· {} ({}) ", ctx.name, ctx.target.label());
     let popup = super::centered(area, 76, lines.len() as u16 + 4);
     frame.render_widget(Clear, popup);
     let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.border(true));

@@ -16,8 +16,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     if let Some((a, secs)) = app.commit_countdown() {
         let text = format!(
-            " ⏱ {secs}s: {} vf {} max {} min {} reverts unless you press c ",
-            a.partition, a.change.key.vf, a.change.new.max, a.change.new.min
+            " ⏱ {secs}s: {} ({}) max {} min {} reverts unless you press c ",
+            a.partition,
+            a.change.target.label(),
+            a.change.new.max,
+            a.change.new.min
         );
         spans.push(Span::styled(
             text,

@@ -9,7 +9,9 @@ pub mod rtnl;
 pub mod sysfs;
 
 use super::{ApplyError, Clock, SampleError, Source, SourceKind};
-use crate::model::{Capabilities, CounterOrigin, Counters, Pf, RateChange, RateLimit, Snapshot, Vf};
+use crate::model::{
+    Capabilities, CounterOrigin, Counters, DevlinkRef, Pf, RateChange, RateLimit, Snapshot, Target, Vf, VfKey,
+};
 use ethtool::Ethtool;
 use link::LinkMessage;
 use rtnl::{KernelError, Rtnl, RtnlError};
@@ -150,15 +152,15 @@ impl KernelSource {
     /// The PF's ifindex, the VF as the kernel has it now (if it lists one) and the link speed.
     /// A PF that lists VFs but not this one means it vanished; a link that lists none (veth)
     /// still gets the request, so the kernel gives its own reason.
-    fn current_vf(&mut self, change: &RateChange) -> Result<CurrentVf, ApplyError> {
-        let what = || format!("{} vf {}", change.key.pf, change.key.vf);
+    fn current_vf(&mut self, key: &VfKey) -> Result<CurrentVf, ApplyError> {
+        let what = || format!("{} vf {}", key.pf, key.vf);
         let dump = self.rtnl.dump_links().map_err(|e| ApplyError::Kernel { message: e.to_string() })?;
         let link = dump
             .links
             .iter()
-            .find(|l| l.name == change.key.pf)
+            .find(|l| l.name == key.pf)
             .ok_or_else(|| ApplyError::Vanished { what: what() })?;
-        let vf = link.vfs.iter().find(|v| v.index == change.key.vf).cloned();
+        let vf = link.vfs.iter().find(|v| v.index == key.vf).cloned();
         if vf.is_none() && link.num_vf.unwrap_or(0) > 0 {
             return Err(ApplyError::Vanished { what: what() });
         }
@@ -191,6 +193,25 @@ struct NetdevFacts {
     stat_names: Vec<String>,
     speed: Option<crate::model::Mbps>,
     speed_read_at: Duration,
+}
+
+impl KernelSource {
+    fn apply_vf_rate(&mut self, key: &VfKey, new: RateLimit) -> Result<RateLimit, ApplyError> {
+        let what = format!("{} vf {}", key.pf, key.vf);
+        let before = self.current_vf(key)?;
+        let driver = self.driver_of(&key.pf);
+        self.set_with_retry(before.ifindex, key.vf, new)
+            .map_err(|e| explain(e, &driver, new, before.link_speed, what))?;
+        let after = self.current_vf(key)?;
+        Ok(after.vf.map(|vf| vf.rate).unwrap_or(new))
+    }
+
+    fn apply_devlink_rate(&mut self, target: &DevlinkRef, _new: RateLimit) -> Result<RateLimit, ApplyError> {
+        Err(ApplyError::NotSupported {
+            driver: target.device.clone(),
+            extack: Some("devlink rates are not wired yet".into()),
+        })
+    }
 }
 
 /// A VF as read just before or after a change.
@@ -261,7 +282,7 @@ impl Source for KernelSource {
             .retain(|(ifindex, name), _| by_name.get(name.as_str()).is_some_and(|l| l.ifindex == *ifindex));
         let wanted: Vec<&LinkMessage> = dump.links.iter().filter(|l| self.filter.wants(l)).collect();
         let pfs = wanted.into_iter().map(|l| self.build_pf(l, &by_name)).collect();
-        Ok(Snapshot { taken_at, pfs, skipped_attributes: dump.malformed })
+        Ok(Snapshot { taken_at, pfs, skipped_attributes: dump.malformed, rate_objects: Vec::new() })
     }
 
     fn apply(&mut self, change: &RateChange) -> Result<RateLimit, ApplyError> {
@@ -269,13 +290,10 @@ impl Source for KernelSource {
         if !new.max.is_unlimited() && new.min > new.max {
             return Err(ApplyError::Invalid(format!("min {} is above max {}", new.min, new.max)));
         }
-        let what = format!("{} vf {}", change.key.pf, change.key.vf);
-        let before = self.current_vf(change)?;
-        let driver = self.driver_of(&change.key.pf);
-        self.set_with_retry(before.ifindex, change.key.vf, new)
-            .map_err(|e| explain(e, &driver, new, before.link_speed, what))?;
-        let after = self.current_vf(change)?;
-        Ok(after.vf.map(|vf| vf.rate).unwrap_or(new))
+        match &change.target {
+            Target::Vf(key) => self.apply_vf_rate(key, new),
+            Target::Devlink(d) => self.apply_devlink_rate(d, new),
+        }
     }
 
     fn capabilities(&self, pf: &str) -> Capabilities {

@@ -7,7 +7,7 @@ pub mod scenario;
 use super::{ApplyError, Clock, SampleError, Source, SourceKind};
 use crate::model::{
     Capabilities, CounterOrigin, Counters, DriverStat, MacAddr, Mbps, Pf, RateChange, RateLimit, Role,
-    RoleMap, Snapshot, Vf, VfKey, VfLinkState,
+    RoleMap, Snapshot, Target, Vf, VfKey, VfLinkState,
 };
 use nic::{Claim, share_link};
 use profile::DemandGenerator;
@@ -207,13 +207,20 @@ impl Source for SimSource {
             taken_at: self.sim_time,
             pfs: self.pfs.iter().enumerate().map(|(i, pf)| pf_of(i, pf)).collect(),
             skipped_attributes: 0,
+            rate_objects: Vec::new(),
         })
     }
 
     fn apply(&mut self, change: &RateChange) -> Result<RateLimit, ApplyError> {
         self.catch_up();
-        let what = format!("{} vf {}", change.key.pf, change.key.vf);
-        let (partition, link) = self.find(&change.key).ok_or(ApplyError::Vanished { what })?;
+        let what = change.target.label();
+        let Target::Vf(key) = &change.target else {
+            return Err(ApplyError::NotSupported {
+                driver: "sim".into(),
+                extack: Some("the simulator has no devlink rate objects".into()),
+            });
+        };
+        let (partition, link) = self.find(key).ok_or(ApplyError::Vanished { what })?;
         let new = change.new;
         if !new.max.is_unlimited() && new.min > new.max {
             return Err(ApplyError::Invalid(format!("min {} is above max {}", new.min, new.max)));
@@ -301,7 +308,7 @@ mod tests {
         let (mut sim, clock) = demo();
         clock.advance(Duration::from_secs(5));
         let key = VfKey { pf: "ens1f0".into(), vf: 1 };
-        let change = RateChange { key, old: RateLimit::new(0, 2000), new: RateLimit::new(0, 500) };
+        let change = RateChange::vf(key, RateLimit::new(0, 2000), RateLimit::new(0, 500));
         assert_eq!(sim.apply(&change), Ok(RateLimit::new(0, 500)));
         let rates = rates_over(&mut sim, &clock, 10);
         assert!(rates[1].tx.0 <= 500e6 * 1.001 && rates[1].tx.0 > 450e6, "{:?}", rates[1]);
@@ -313,14 +320,11 @@ mod tests {
         let key = VfKey { pf: "ens1f0".into(), vf: 1 };
         let bad = [RateLimit::new(600, 500), RateLimit::new(0, 20_000)];
         for new in bad {
-            let change = RateChange { key: key.clone(), old: RateLimit::new(0, 2000), new };
+            let change = RateChange::vf(key.clone(), RateLimit::new(0, 2000), new);
             assert!(sim.apply(&change).is_err());
         }
-        let gone = RateChange {
-            key: VfKey { pf: "ens1f0".into(), vf: 42 },
-            old: RateLimit::default(),
-            new: RateLimit::default(),
-        };
+        let gone =
+            RateChange::vf(VfKey { pf: "ens1f0".into(), vf: 42 }, RateLimit::default(), RateLimit::default());
         assert!(matches!(sim.apply(&gone), Err(ApplyError::Vanished { .. })));
         assert_eq!(sim.sample().unwrap().pfs[0].vfs[1].rate, RateLimit::new(0, 2000));
     }
