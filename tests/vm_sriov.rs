@@ -21,7 +21,10 @@ fn run_group(group: &str, expected: &[&str]) {
     }
     let _one_at_a_time = VM.lock().unwrap_or_else(|e| e.into_inner());
     let root = env!("CARGO_MANIFEST_DIR");
+    // The checkout and the binary may live where the guest has its own tmpfs (a clone in /tmp).
+    let bin_dir = std::path::Path::new(BIN).parent().unwrap().to_str().unwrap();
     let out = Command::new(format!("{root}/tests/vm/vftop-vm"))
+        .args(["--share", root, "--share", bin_dir])
         .args(["--", &format!("{root}/tests/vm/checks.sh"), BIN, group])
         .current_dir(root)
         .output()
