@@ -47,161 +47,34 @@ pub struct LinkDump {
     pub links: Vec<LinkMessage>,
     /// Malformed attributes or messages skipped while parsing.
     pub malformed: u64,
-    /// Largest datagram received (the receive buffer follows it).
-    pub largest_datagram: usize,
 }
 
-/// A route netlink socket.
-pub struct Rtnl {
+/// A netlink socket (neli) with a receive buffer that grows to fit, request sequence numbers,
+/// and the dump/ACK handling every netlink family shares.
+pub struct Channel {
     socket: NlSocket,
     seq: u32,
     buf: Vec<u8>,
 }
 
-impl Rtnl {
-    pub fn open() -> Result<Rtnl, RtnlError> {
-        Rtnl::with_buffer(64 * 1024)
-    }
-
-    /// A socket whose receive buffer starts at `size` bytes (it grows as messages need).
-    pub fn with_buffer(size: usize) -> Result<Rtnl, RtnlError> {
-        let socket = NlSocket::connect(NlFamily::Route, None, Groups::empty())?;
+impl Channel {
+    pub fn open(family: NlFamily, groups: Groups, buffer: usize) -> Result<Channel, RtnlError> {
+        let socket = NlSocket::connect(family, None, groups)?;
         socket.enable_ext_ack(true)?;
-        Ok(Rtnl { socket, seq: 0, buf: vec![0; size.max(64)] })
+        Ok(Channel { socket, seq: 0, buf: vec![0; buffer.max(64)] })
     }
 
-    /// A socket subscribed to link notifications (`RTNLGRP_LINK`).
-    pub fn link_monitor() -> Result<Rtnl, RtnlError> {
-        let group = nl::rtnetlink_groups::RTNLGRP_LINK as u32;
-        let socket = NlSocket::connect(NlFamily::Route, None, Groups::new_groups(&[group]))?;
-        Ok(Rtnl { socket, seq: 0, buf: vec![0; 64 * 1024] })
-    }
-
-    /// Blocks until link notifications arrive; returns how many messages came.
-    pub fn wait_for_link_events(&mut self) -> Result<usize, RtnlError> {
-        match self.recv_datagram() {
-            Ok(n) => Ok(Messages::new(&self.buf[..n]).count()),
-            Err(RtnlError::Truncated(_)) => Ok(1),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// The receive buffer's current size.
-    pub fn buffer_len(&self) -> usize {
-        self.buf.len()
-    }
-
-    /// Discards what is left of an abandoned dump.
-    fn drain(&mut self) {
-        let _ = self.socket.nonblock();
-        while matches!(self.socket.recv(&mut self.buf[..], Msg::TRUNC), Ok((n, _)) if n > 0) {}
-        let _ = self.socket.block();
-    }
-
-    fn next_seq(&mut self) -> u32 {
+    pub fn next_seq(&mut self) -> u32 {
         self.seq = self.seq.wrapping_add(1);
         self.seq
     }
 
-    /// Dumps every link with its VF list; redone if the kernel flags it as interrupted.
-    pub fn dump_links(&mut self) -> Result<LinkDump, RtnlError> {
-        for _ in 0..DUMP_RETRIES {
-            match self.dump_once() {
-                Ok(Some(dump)) => return Ok(dump),
-                Ok(None) => tracing::debug!("link dump interrupted (NLM_F_DUMP_INTR), redoing"),
-                Err(RtnlError::Truncated(_)) => self.drain(),
-                Err(e) => return Err(e),
-            }
-        }
-        Err(RtnlError::Interrupted(DUMP_RETRIES))
-    }
-
-    fn dump_once(&mut self) -> Result<Option<LinkDump>, RtnlError> {
-        let seq = self.next_seq();
-        let ext_mask = build_attr(Ifla::ExtMask, nl::RTEXT_FILTER_VF.to_ne_bytes().to_vec())?;
-        self.send(Rtm::Getlink, NlmF::REQUEST | NlmF::DUMP, 0, vec![ext_mask], seq)?;
-        let mut dump = LinkDump::default();
-        let mut interrupted = false;
-        loop {
-            let n = self.recv_datagram()?;
-            dump.largest_datagram = dump.largest_datagram.max(n);
-            let mut messages = Messages::new(&self.buf[..n]);
-            for m in messages.by_ref() {
-                if m.seq != seq {
-                    continue;
-                }
-                interrupted |= u32::from(m.flags) & nl::NLM_F_DUMP_INTR != 0;
-                match u32::from(m.kind) {
-                    nl::NLMSG_DONE => return Ok((!interrupted).then_some(dump)),
-                    nl::NLMSG_ERROR => match kernel_error(m.payload, m.flags) {
-                        Some(e) => return Err(RtnlError::Kernel(e)),
-                        None => continue,
-                    },
-                    k if k == nl::RTM_NEWLINK as u32 => match parse_link(m.payload) {
-                        Ok(link) => {
-                            dump.malformed += link.malformed;
-                            dump.links.push(link);
-                        }
-                        Err(_) => dump.malformed += 1,
-                    },
-                    _ => {}
-                }
-            }
-            dump.malformed += u64::from(messages.malformed);
-        }
-    }
-
-    /// Sets one VF's min and max transmit rate (Mbit/s) and waits for the kernel's answer.
-    pub fn set_vf_rate(&mut self, ifindex: u32, vf: u32, min: u32, max: u32) -> Result<(), RtnlError> {
-        let mut vf_info = Vec::new();
-        push_nested(&mut vf_info, nl::IFLA_VF_INFO as u16, |b| {
-            let rate: Vec<u8> = [vf, min, max].iter().flat_map(|v| v.to_ne_bytes()).collect();
-            push_attr(b, nl::IFLA_VF_RATE as u16, &rate);
-        });
-        let list = build_attr(Ifla::VfinfoList, vf_info)?;
-        let seq = self.next_seq();
-        self.send(Rtm::Setlink, NlmF::REQUEST | NlmF::ACK, ifindex as i32, vec![list], seq)?;
-        self.wait_ack(seq)
-    }
-
-    fn wait_ack(&mut self, seq: u32) -> Result<(), RtnlError> {
-        loop {
-            let n = self.recv_datagram()?;
-            for m in Messages::new(&self.buf[..n]) {
-                if m.seq == seq && u32::from(m.kind) == nl::NLMSG_ERROR {
-                    return match kernel_error(m.payload, m.flags) {
-                        Some(e) => Err(RtnlError::Kernel(e)),
-                        None => Ok(()),
-                    };
-                }
-            }
-        }
-    }
-
-    fn send(
-        &mut self,
-        kind: Rtm,
-        flags: NlmF,
-        ifindex: i32,
-        attrs: Vec<neli::rtnl::Rtattr<Ifla, Buffer>>,
-        seq: u32,
-    ) -> Result<(), RtnlError> {
-        let ifinfo = IfinfomsgBuilder::default()
-            .ifi_family(RtAddrFamily::Unspecified)
-            .ifi_type(Arphrd::from(0))
-            .ifi_index(ifindex)
-            .ifi_flags(Iff::empty())
-            .ifi_change(Iff::empty())
-            .rtattrs(attrs.into_iter().collect::<RtBuffer<_, _>>())
-            .build()
-            .map_err(|e| RtnlError::Build(e.to_string()))?;
-        let message = NlmsghdrBuilder::default()
-            .nl_type(kind)
-            .nl_flags(flags)
-            .nl_seq(seq)
-            .nl_payload(NlPayload::Payload(ifinfo))
-            .build()
-            .map_err(|e| RtnlError::Build(e.to_string()))?;
+    /// Serializes a neli message and sends it.
+    pub fn send<T, P>(&mut self, message: &neli::nl::Nlmsghdr<T, P>) -> Result<(), RtnlError>
+    where
+        T: neli::consts::nl::NlType,
+        P: neli::Size + ToBytes,
+    {
         let mut bytes = Cursor::new(Vec::new());
         message.to_bytes(&mut bytes).map_err(|e| RtnlError::Build(e.to_string()))?;
         self.socket.send(bytes.get_ref(), Msg::empty())?;
@@ -225,6 +98,186 @@ impl Rtnl {
         }
         Ok(size)
     }
+
+    /// Discards what is left of an abandoned dump.
+    fn drain(&mut self) {
+        let _ = self.socket.nonblock();
+        while matches!(self.socket.recv(&mut self.buf[..], Msg::TRUNC), Ok((n, _)) if n > 0) {}
+        let _ = self.socket.block();
+    }
+
+    /// Reads the answer to dump request `seq`, handing each message (type, payload) to `each`.
+    /// Returns false when the kernel flagged the dump as interrupted (`NLM_F_DUMP_INTR`).
+    pub fn collect_dump(&mut self, seq: u32, mut each: impl FnMut(u16, &[u8])) -> Result<bool, RtnlError> {
+        let mut interrupted = false;
+        loop {
+            let n = self.recv_datagram()?;
+            let mut messages = Messages::new(&self.buf[..n]);
+            for m in messages.by_ref() {
+                if m.seq != seq {
+                    continue;
+                }
+                interrupted |= u32::from(m.flags) & nl::NLM_F_DUMP_INTR != 0;
+                match u32::from(m.kind) {
+                    nl::NLMSG_DONE => return Ok(!interrupted),
+                    nl::NLMSG_ERROR => match kernel_error(m.payload, m.flags) {
+                        Some(e) => return Err(RtnlError::Kernel(e)),
+                        None => continue,
+                    },
+                    _ => each(m.kind, m.payload),
+                }
+            }
+            if messages.malformed {
+                each(0, &[]);
+            }
+        }
+    }
+
+    /// Runs a dump until it completes uninterrupted and whole (grown buffer, redone).
+    pub fn dump<T>(
+        &mut self,
+        mut attempt: impl FnMut(&mut Channel) -> Result<Option<T>, RtnlError>,
+    ) -> Result<T, RtnlError> {
+        for _ in 0..DUMP_RETRIES {
+            match attempt(self) {
+                Ok(Some(done)) => return Ok(done),
+                Ok(None) => tracing::debug!("dump interrupted (NLM_F_DUMP_INTR), redoing"),
+                Err(RtnlError::Truncated(_)) => self.drain(),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(RtnlError::Interrupted(DUMP_RETRIES))
+    }
+
+    /// Waits for the ACK (or error) of request `seq`.
+    pub fn wait_ack(&mut self, seq: u32) -> Result<(), RtnlError> {
+        loop {
+            let n = self.recv_datagram()?;
+            for m in Messages::new(&self.buf[..n]) {
+                if m.seq == seq && u32::from(m.kind) == nl::NLMSG_ERROR {
+                    return match kernel_error(m.payload, m.flags) {
+                        Some(e) => Err(RtnlError::Kernel(e)),
+                        None => Ok(()),
+                    };
+                }
+            }
+        }
+    }
+
+    /// Blocks for the next datagram; returns how many messages it held.
+    pub fn wait_messages(&mut self) -> Result<usize, RtnlError> {
+        match self.recv_datagram() {
+            Ok(n) => Ok(Messages::new(&self.buf[..n]).count()),
+            Err(RtnlError::Truncated(_)) => Ok(1),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The receive buffer's current size.
+    pub fn buffer_len(&self) -> usize {
+        self.buf.len()
+    }
+}
+
+/// A route netlink socket: link dumps and VF rates.
+pub struct Rtnl {
+    ch: Channel,
+}
+
+impl Rtnl {
+    pub fn open() -> Result<Rtnl, RtnlError> {
+        Rtnl::with_buffer(64 * 1024)
+    }
+
+    /// A socket whose receive buffer starts at `size` bytes (it grows as messages need).
+    pub fn with_buffer(size: usize) -> Result<Rtnl, RtnlError> {
+        Ok(Rtnl { ch: Channel::open(NlFamily::Route, Groups::empty(), size)? })
+    }
+
+    /// A socket subscribed to link notifications (`RTNLGRP_LINK`).
+    pub fn link_monitor() -> Result<Rtnl, RtnlError> {
+        let group = nl::rtnetlink_groups::RTNLGRP_LINK as u32;
+        Ok(Rtnl { ch: Channel::open(NlFamily::Route, Groups::new_groups(&[group]), 64 * 1024)? })
+    }
+
+    /// Blocks until link notifications arrive; returns how many messages came.
+    pub fn wait_for_link_events(&mut self) -> Result<usize, RtnlError> {
+        self.ch.wait_messages()
+    }
+
+    /// The receive buffer's current size.
+    pub fn buffer_len(&self) -> usize {
+        self.ch.buffer_len()
+    }
+
+    /// Dumps every link with its VF list; redone if the kernel flags it as interrupted.
+    pub fn dump_links(&mut self) -> Result<LinkDump, RtnlError> {
+        self.ch.dump(|ch| {
+            let seq = ch.next_seq();
+            let ext_mask = build_attr(Ifla::ExtMask, nl::RTEXT_FILTER_VF.to_ne_bytes().to_vec())?;
+            ch.send(&link_request(Rtm::Getlink, NlmF::REQUEST | NlmF::DUMP, 0, vec![ext_mask], seq)?)?;
+            let mut dump = LinkDump::default();
+            let complete = ch.collect_dump(seq, |kind, payload| {
+                if u32::from(kind) != nl::RTM_NEWLINK as u32 {
+                    dump.malformed += u64::from(kind == 0);
+                    return;
+                }
+                match parse_link(payload) {
+                    Ok(link) => {
+                        dump.malformed += link.malformed;
+                        dump.links.push(link);
+                    }
+                    Err(_) => dump.malformed += 1,
+                }
+            })?;
+            Ok(complete.then_some(dump))
+        })
+    }
+
+    /// Sets one VF's min and max transmit rate (Mbit/s) and waits for the kernel's answer.
+    pub fn set_vf_rate(&mut self, ifindex: u32, vf: u32, min: u32, max: u32) -> Result<(), RtnlError> {
+        let mut vf_info = Vec::new();
+        push_nested(&mut vf_info, nl::IFLA_VF_INFO as u16, |b| {
+            let rate: Vec<u8> = [vf, min, max].iter().flat_map(|v| v.to_ne_bytes()).collect();
+            push_attr(b, nl::IFLA_VF_RATE as u16, &rate);
+        });
+        let list = build_attr(Ifla::VfinfoList, vf_info)?;
+        let seq = self.ch.next_seq();
+        self.ch.send(&link_request(
+            Rtm::Setlink,
+            NlmF::REQUEST | NlmF::ACK,
+            ifindex as i32,
+            vec![list],
+            seq,
+        )?)?;
+        self.ch.wait_ack(seq)
+    }
+}
+
+/// An `ifinfomsg` request built with neli.
+fn link_request(
+    kind: Rtm,
+    flags: NlmF,
+    ifindex: i32,
+    attrs: Vec<neli::rtnl::Rtattr<Ifla, Buffer>>,
+    seq: u32,
+) -> Result<neli::nl::Nlmsghdr<Rtm, neli::rtnl::Ifinfomsg>, RtnlError> {
+    let ifinfo = IfinfomsgBuilder::default()
+        .ifi_family(RtAddrFamily::Unspecified)
+        .ifi_type(Arphrd::from(0))
+        .ifi_index(ifindex)
+        .ifi_flags(Iff::empty())
+        .ifi_change(Iff::empty())
+        .rtattrs(attrs.into_iter().collect::<RtBuffer<_, _>>())
+        .build()
+        .map_err(|e| RtnlError::Build(e.to_string()))?;
+    NlmsghdrBuilder::default()
+        .nl_type(kind)
+        .nl_flags(flags)
+        .nl_seq(seq)
+        .nl_payload(NlPayload::Payload(ifinfo))
+        .build()
+        .map_err(|e| RtnlError::Build(e.to_string()))
 }
 
 fn build_attr(kind: Ifla, payload: Vec<u8>) -> Result<neli::rtnl::Rtattr<Ifla, Buffer>, RtnlError> {
