@@ -8,7 +8,25 @@ use serde_json::{Value, json};
 pub fn json_report(before: &Snapshot, after: &Snapshot) -> Value {
     let dt = after.taken_at.saturating_sub(before.taken_at);
     let pfs: Vec<Value> = after.pfs.iter().map(|pf| pf_json(pf, before.pf(&pf.name), dt)).collect();
-    json!({ "interval_secs": dt.as_secs_f64(), "skipped_attributes": after.skipped_attributes, "pfs": pfs })
+    let rate_objects: Vec<Value> = after.rate_objects.iter().map(rate_object_json).collect();
+    json!({
+        "interval_secs": dt.as_secs_f64(),
+        "skipped_attributes": after.skipped_attributes,
+        "pfs": pfs,
+        "rate_objects": rate_objects,
+    })
+}
+
+fn rate_object_json(o: &crate::model::RateObject) -> Value {
+    json!({
+        "id": o.target.to_string(),
+        "name": o.name,
+        "tx_share_mbps": o.limit.min.0,
+        "tx_max_mbps": o.limit.max.0,
+        "parent": o.parent,
+        "pf": o.vf.as_ref().map(|k| k.pf.clone()),
+        "vf": o.vf.as_ref().map(|k| k.vf),
+    })
 }
 
 fn rates_json(before: Option<&Counters>, after: &Counters, dt: std::time::Duration) -> Value {

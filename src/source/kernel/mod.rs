@@ -2,6 +2,7 @@
 
 pub mod attr;
 pub mod caps;
+pub mod devlink;
 pub mod ethtool;
 pub mod fixture;
 pub mod link;
@@ -50,6 +51,7 @@ pub struct KernelSource {
     clock: Arc<dyn Clock>,
     facts: HashMap<(u32, String), NetdevFacts>,
     links_seen: usize,
+    devlink: Option<devlink::Devlink>,
 }
 
 impl KernelSource {
@@ -63,6 +65,10 @@ impl KernelSource {
             filter,
             clock,
             facts: HashMap::new(),
+            devlink: devlink::Devlink::open().unwrap_or_else(|e| {
+                tracing::warn!("devlink unavailable: {e}");
+                None
+            }),
             links_seen: 0,
         })
     }
@@ -206,11 +212,22 @@ impl KernelSource {
         Ok(after.vf.map(|vf| vf.rate).unwrap_or(new))
     }
 
-    fn apply_devlink_rate(&mut self, target: &DevlinkRef, _new: RateLimit) -> Result<RateLimit, ApplyError> {
-        Err(ApplyError::NotSupported {
-            driver: target.device.clone(),
-            extack: Some("devlink rates are not wired yet".into()),
-        })
+    fn apply_devlink_rate(&mut self, target: &DevlinkRef, new: RateLimit) -> Result<RateLimit, ApplyError> {
+        let what = target.to_string();
+        let Some(devlink) = self.devlink.as_mut() else {
+            let extack = Some("no devlink in this kernel".into());
+            return Err(ApplyError::NotSupported { driver: "devlink".into(), extack });
+        };
+        let read = |d: &mut devlink::Devlink| {
+            let objects = d.rate_objects().map_err(|e| ApplyError::Kernel { message: e.to_string() })?;
+            objects
+                .into_iter()
+                .find(|o| &o.target == target)
+                .ok_or(ApplyError::Vanished { what: what.clone() })
+        };
+        read(devlink)?;
+        devlink.set_rate(target, new).map_err(|e| explain(e, "devlink", new, None, what.clone()))?;
+        Ok(read(devlink)?.limit)
     }
 }
 
@@ -282,7 +299,13 @@ impl Source for KernelSource {
             .retain(|(ifindex, name), _| by_name.get(name.as_str()).is_some_and(|l| l.ifindex == *ifindex));
         let wanted: Vec<&LinkMessage> = dump.links.iter().filter(|l| self.filter.wants(l)).collect();
         let pfs = wanted.into_iter().map(|l| self.build_pf(l, &by_name)).collect();
-        Ok(Snapshot { taken_at, pfs, skipped_attributes: dump.malformed, rate_objects: Vec::new() })
+        let rate_objects = self.devlink.as_mut().map_or_else(Vec::new, |d| {
+            d.rate_objects().unwrap_or_else(|e| {
+                tracing::warn!("devlink rate dump: {e}");
+                Vec::new()
+            })
+        });
+        Ok(Snapshot { taken_at, pfs, skipped_attributes: dump.malformed, rate_objects })
     }
 
     fn apply(&mut self, change: &RateChange) -> Result<RateLimit, ApplyError> {

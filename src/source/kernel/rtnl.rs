@@ -133,6 +133,24 @@ impl Channel {
         }
     }
 
+    /// Reads the single answer to request `seq` (a GET without DUMP), up to its ACK or error.
+    pub fn collect_reply(&mut self, seq: u32, mut each: impl FnMut(&[u8])) -> Result<(), RtnlError> {
+        let n = self.recv_datagram()?;
+        for m in Messages::new(&self.buf[..n]) {
+            if m.seq != seq {
+                continue;
+            }
+            if u32::from(m.kind) == nl::NLMSG_ERROR {
+                return match kernel_error(m.payload, m.flags) {
+                    Some(e) => Err(RtnlError::Kernel(e)),
+                    None => Ok(()),
+                };
+            }
+            each(m.payload);
+        }
+        Ok(())
+    }
+
     /// Runs a dump until it completes uninterrupted and whole (grown buffer, redone).
     pub fn dump<T>(
         &mut self,

@@ -1,0 +1,306 @@
+//! devlink rate objects over generic netlink (neli): leaves (VF ports) and nodes (groups)
+//! with `tx_share`/`tx_max`, and changing them. Only devices in switchdev mode have any.
+
+use super::attr::{Attr, Attrs, u16_at};
+use super::rtnl::{Channel, RtnlError};
+use crate::model::{DevlinkObject, DevlinkRef, Mbps, RateLimit, RateObject, VfKey};
+use neli::consts::nl::NlmF;
+use neli::consts::socket::NlFamily;
+use neli::genl::{AttrTypeBuilder, Genlmsghdr, GenlmsghdrBuilder, Nlattr, NlattrBuilder};
+use neli::nl::{NlPayload, Nlmsghdr, NlmsghdrBuilder};
+use neli::types::{Buffer, GenlBuffer};
+use neli::utils::Groups;
+use std::collections::HashMap;
+
+// From <linux/devlink.h> (uapi; not in linux-raw-sys 0.11).
+const CMD_PORT_GET: u8 = 5;
+const CMD_RATE_GET: u8 = 74;
+const CMD_RATE_SET: u8 = 75;
+const ATTR_BUS_NAME: u16 = 1;
+const ATTR_DEV_NAME: u16 = 2;
+const ATTR_PORT_INDEX: u16 = 3;
+const ATTR_PORT_NETDEV_NAME: u16 = 7;
+const ATTR_PORT_FLAVOUR: u16 = 77;
+const ATTR_PORT_PCI_VF_NUMBER: u16 = 128;
+const ATTR_RATE_TYPE: u16 = 165;
+const ATTR_RATE_TX_SHARE: u16 = 166;
+const ATTR_RATE_TX_MAX: u16 = 167;
+const ATTR_RATE_NODE_NAME: u16 = 168;
+const ATTR_RATE_PARENT_NODE_NAME: u16 = 169;
+const RATE_TYPE_NODE: u16 = 1;
+const FLAVOUR_PHYSICAL: u16 = 0;
+const FLAVOUR_PCI_PF: u16 = 3;
+const FLAVOUR_PCI_VF: u16 = 4;
+/// devlink carries rates in bytes per second; vftop shows Mbit/s.
+const BYTES_PER_SEC_PER_MBIT: u64 = 125_000;
+
+/// One devlink port as the port dump describes it.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Port {
+    device: String,
+    index: u32,
+    flavour: Option<u16>,
+    vf_number: Option<u16>,
+    netdev: Option<String>,
+}
+
+/// One rate object as the rate dump describes it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RawRate {
+    pub device: String,
+    pub port: Option<u32>,
+    pub node: Option<String>,
+    pub is_node: bool,
+    pub tx_share: u64,
+    pub tx_max: u64,
+    pub parent: Option<String>,
+}
+
+/// A generic netlink socket bound to the devlink family.
+pub struct Devlink {
+    ch: Channel,
+    family: u16,
+}
+
+fn device_of(attrs: &HashMap<u16, Attr>) -> Option<String> {
+    Some(format!("{}/{}", attrs.get(&ATTR_BUS_NAME)?.string()?, attrs.get(&ATTR_DEV_NAME)?.string()?))
+}
+
+/// The attributes of a generic netlink message (after its 4-byte header), last one wins.
+fn genl_attrs(payload: &[u8]) -> HashMap<u16, Attr<'_>> {
+    Attrs::new(payload.get(4..).unwrap_or(&[])).map(|a| (a.kind, a)).collect()
+}
+
+/// Parses one `DEVLINK_CMD_RATE_GET` answer.
+pub fn parse_rate(payload: &[u8]) -> Option<RawRate> {
+    let attrs = genl_attrs(payload);
+    let u64_of = |k| attrs.get(&k).and_then(|a| a.u64()).unwrap_or(0);
+    Some(RawRate {
+        device: device_of(&attrs)?,
+        port: attrs.get(&ATTR_PORT_INDEX).and_then(|a| a.u32()),
+        node: attrs.get(&ATTR_RATE_NODE_NAME).and_then(|a| a.string()),
+        is_node: attrs.get(&ATTR_RATE_TYPE).and_then(|a| u16_at(a.payload, 0)) == Some(RATE_TYPE_NODE),
+        tx_share: u64_of(ATTR_RATE_TX_SHARE),
+        tx_max: u64_of(ATTR_RATE_TX_MAX),
+        parent: attrs.get(&ATTR_RATE_PARENT_NODE_NAME).and_then(|a| a.string()),
+    })
+}
+
+fn parse_port(payload: &[u8]) -> Option<Port> {
+    let attrs = genl_attrs(payload);
+    let u16_of = |k| attrs.get(&k).and_then(|a: &Attr| u16_at(a.payload, 0));
+    Some(Port {
+        device: device_of(&attrs)?,
+        index: attrs.get(&ATTR_PORT_INDEX)?.u32()?,
+        flavour: u16_of(ATTR_PORT_FLAVOUR),
+        vf_number: u16_of(ATTR_PORT_PCI_VF_NUMBER),
+        netdev: attrs.get(&ATTR_PORT_NETDEV_NAME).and_then(|a| a.string()),
+    })
+}
+
+fn to_mbps(bytes_per_sec: u64) -> Mbps {
+    Mbps(((bytes_per_sec + BYTES_PER_SEC_PER_MBIT / 2) / BYTES_PER_SEC_PER_MBIT).min(u64::from(u32::MAX))
+        as u32)
+}
+
+fn attr(kind: u16, payload: Vec<u8>) -> Result<Nlattr<u16, Buffer>, RtnlError> {
+    let build = |e: &dyn std::fmt::Display| RtnlError::Build(e.to_string());
+    NlattrBuilder::default()
+        .nla_type(AttrTypeBuilder::default().nla_type(kind).build().map_err(|e| build(&e))?)
+        .nla_payload(Buffer::from(payload))
+        .build()
+        .map_err(|e| build(&e))
+}
+
+fn text(s: &str) -> Vec<u8> {
+    let mut v = s.as_bytes().to_vec();
+    v.push(0);
+    v
+}
+
+/// A generic netlink request built with neli.
+fn request(
+    family: u16,
+    cmd: u8,
+    flags: NlmF,
+    attrs: Vec<Nlattr<u16, Buffer>>,
+    seq: u32,
+) -> Result<Nlmsghdr<u16, Genlmsghdr<u8, u16>>, RtnlError> {
+    let build = |e: &dyn std::fmt::Display| RtnlError::Build(e.to_string());
+    let genl = GenlmsghdrBuilder::default()
+        .cmd(cmd)
+        .version(1)
+        .attrs(attrs.into_iter().collect::<GenlBuffer<_, _>>())
+        .build()
+        .map_err(|e| build(&e))?;
+    NlmsghdrBuilder::default()
+        .nl_type(family)
+        .nl_flags(flags)
+        .nl_seq(seq)
+        .nl_payload(NlPayload::Payload(genl))
+        .build()
+        .map_err(|e| build(&e))
+}
+
+impl Devlink {
+    /// Opens devlink; `Ok(None)` when the kernel has no devlink family.
+    pub fn open() -> Result<Option<Devlink>, RtnlError> {
+        let mut ch = Channel::open(NlFamily::Generic, Groups::empty(), 64 * 1024)?;
+        let seq = ch.next_seq();
+        let name = attr(libc::CTRL_ATTR_FAMILY_NAME as u16, text("devlink"))?;
+        let ctrl = libc::GENL_ID_CTRL as u16;
+        ch.send(&request(ctrl, libc::CTRL_CMD_GETFAMILY as u8, NlmF::REQUEST, vec![name], seq)?)?;
+        let mut family = None;
+        let answer = ch.collect_reply(seq, |payload| {
+            let attrs = genl_attrs(payload);
+            family = attrs.get(&(libc::CTRL_ATTR_FAMILY_ID as u16)).and_then(|a| u16_at(a.payload, 0));
+        });
+        match answer {
+            Ok(()) => Ok(family.map(|family| Devlink { ch, family })),
+            Err(RtnlError::Kernel(e)) if e.errno == libc::ENOENT => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn dump_cmd(&mut self, cmd: u8) -> Result<Vec<Vec<u8>>, RtnlError> {
+        let family = self.family;
+        self.ch.dump(|ch| {
+            let seq = ch.next_seq();
+            ch.send(&request(family, cmd, NlmF::REQUEST | NlmF::DUMP, vec![], seq)?)?;
+            let mut payloads = Vec::new();
+            let complete = ch.collect_dump(seq, |kind, payload| {
+                if kind == family {
+                    payloads.push(payload.to_vec());
+                }
+            })?;
+            Ok(complete.then_some(payloads))
+        })
+    }
+
+    /// Every rate object of every devlink device, leaves mapped to their PF and VF.
+    pub fn rate_objects(&mut self) -> Result<Vec<RateObject>, RtnlError> {
+        let rates: Vec<RawRate> = self.dump_cmd(CMD_RATE_GET)?.iter().filter_map(|p| parse_rate(p)).collect();
+        if rates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ports: Vec<Port> = self.dump_cmd(CMD_PORT_GET)?.iter().filter_map(|p| parse_port(p)).collect();
+        Ok(rates.into_iter().filter_map(|r| rate_object(r, &ports)).collect())
+    }
+
+    /// Sets `tx_share` (min) and `tx_max` (max) of one rate object.
+    pub fn set_rate(&mut self, target: &DevlinkRef, limit: RateLimit) -> Result<(), RtnlError> {
+        let (bus, dev) = target
+            .device
+            .split_once('/')
+            .ok_or_else(|| RtnlError::Build(format!("bad device {}", target.device)))?;
+        let mut attrs = vec![attr(ATTR_BUS_NAME, text(bus))?, attr(ATTR_DEV_NAME, text(dev))?];
+        attrs.push(match &target.object {
+            DevlinkObject::Leaf(port) => attr(ATTR_PORT_INDEX, port.to_ne_bytes().to_vec())?,
+            DevlinkObject::Node(name) => attr(ATTR_RATE_NODE_NAME, text(name))?,
+        });
+        let bytes = |m: Mbps| (u64::from(m.0) * BYTES_PER_SEC_PER_MBIT).to_ne_bytes().to_vec();
+        attrs.push(attr(ATTR_RATE_TX_SHARE, bytes(limit.min))?);
+        attrs.push(attr(ATTR_RATE_TX_MAX, bytes(limit.max))?);
+        let seq = self.ch.next_seq();
+        self.ch.send(&request(self.family, CMD_RATE_SET, NlmF::REQUEST | NlmF::ACK, attrs, seq)?)?;
+        self.ch.wait_ack(seq)
+    }
+}
+
+/// Turns a raw rate into the model's object, finding the VF behind a leaf.
+fn rate_object(raw: RawRate, ports: &[Port]) -> Option<RateObject> {
+    let object = match (raw.is_node, &raw.node, raw.port) {
+        (true, Some(name), _) => DevlinkObject::Node(name.clone()),
+        (false, _, Some(port)) => DevlinkObject::Leaf(port),
+        _ => return None,
+    };
+    let pf = ports
+        .iter()
+        .find(|p| p.device == raw.device && matches!(p.flavour, Some(FLAVOUR_PHYSICAL | FLAVOUR_PCI_PF)))
+        .and_then(|p| p.netdev.clone());
+    let port = raw.port.and_then(|i| ports.iter().find(|p| p.device == raw.device && p.index == i));
+    let vf = match (port, pf) {
+        (Some(p), Some(pf)) if p.flavour == Some(FLAVOUR_PCI_VF) => {
+            p.vf_number.map(|n| VfKey { pf, vf: u32::from(n) })
+        }
+        _ => None,
+    };
+    let name = match (&object, &vf) {
+        (DevlinkObject::Node(n), _) => n.clone(),
+        (DevlinkObject::Leaf(port), Some(k)) => format!("vf {} (port {port})", k.vf),
+        (DevlinkObject::Leaf(port), None) => format!("port {port}"),
+    };
+    Some(RateObject {
+        target: DevlinkRef { device: raw.device, object },
+        name,
+        limit: RateLimit { min: to_mbps(raw.tx_share), max: to_mbps(raw.tx_max) },
+        parent: raw.parent,
+        vf,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::kernel::attr::push_attr;
+
+    fn genl(attrs: &[(u16, Vec<u8>)]) -> Vec<u8> {
+        let mut p = vec![CMD_RATE_GET, 1, 0, 0];
+        for (k, v) in attrs {
+            push_attr(&mut p, *k, v);
+        }
+        p
+    }
+
+    #[test]
+    fn leaves_and_nodes_parse_and_map_to_vfs() {
+        let leaf = genl(&[
+            (ATTR_BUS_NAME, text("netdevsim")),
+            (ATTR_DEV_NAME, text("netdevsim1")),
+            (ATTR_PORT_INDEX, 129u32.to_ne_bytes().to_vec()),
+            (ATTR_RATE_TYPE, 0u16.to_ne_bytes().to_vec()),
+            (ATTR_RATE_TX_SHARE, 1_250_000u64.to_ne_bytes().to_vec()),
+            (ATTR_RATE_TX_MAX, 12_500_000u64.to_ne_bytes().to_vec()),
+            (ATTR_RATE_PARENT_NODE_NAME, text("group1")),
+        ]);
+        let node = genl(&[
+            (ATTR_BUS_NAME, text("netdevsim")),
+            (ATTR_DEV_NAME, text("netdevsim1")),
+            (ATTR_RATE_TYPE, 1u16.to_ne_bytes().to_vec()),
+            (ATTR_RATE_NODE_NAME, text("group1")),
+            (ATTR_RATE_TX_MAX, 62_500_000u64.to_ne_bytes().to_vec()),
+        ]);
+        let ports = vec![
+            Port {
+                device: "netdevsim/netdevsim1".into(),
+                index: 0,
+                flavour: Some(0),
+                vf_number: None,
+                netdev: Some("eth5".into()),
+            },
+            Port {
+                device: "netdevsim/netdevsim1".into(),
+                index: 129,
+                flavour: Some(4),
+                vf_number: Some(1),
+                netdev: Some("eth7".into()),
+            },
+        ];
+        let leaf = rate_object(parse_rate(&leaf).unwrap(), &ports).unwrap();
+        assert_eq!(leaf.target.to_string(), "netdevsim/netdevsim1/129");
+        assert_eq!(leaf.limit, RateLimit::new(10, 100));
+        assert_eq!(leaf.parent.as_deref(), Some("group1"));
+        assert_eq!(leaf.vf, Some(VfKey { pf: "eth5".into(), vf: 1 }));
+        assert_eq!(leaf.name, "vf 1 (port 129)");
+        let node = rate_object(parse_rate(&node).unwrap(), &ports).unwrap();
+        assert_eq!(node.target.object, DevlinkObject::Node("group1".into()));
+        assert_eq!(node.limit, RateLimit::new(0, 500));
+        assert_eq!(node.vf, None);
+    }
+
+    #[test]
+    fn messages_without_a_device_are_skipped() {
+        assert_eq!(parse_rate(&genl(&[(ATTR_PORT_INDEX, 1u32.to_ne_bytes().to_vec())])), None);
+        assert_eq!(parse_rate(&[1, 2]), None);
+    }
+}
