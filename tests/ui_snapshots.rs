@@ -185,3 +185,71 @@ fn audit_view_lists_records_newest_first() {
     assert!(screen.find("refused: the kernel rejected") < screen.find("applied"), "{screen}");
     insta::assert_snapshot!(screen);
 }
+
+fn with_rate_tree(demo: &mut Demo) {
+    use vftop::model::{DevlinkObject, DevlinkRef, RateLimit, RateObject, VfKey};
+    let device = "pci/0000:3b:00.0".to_string();
+    let leaf = |port: u32, vf: u32, parent: Option<&str>, limit: RateLimit| RateObject {
+        target: DevlinkRef { device: device.clone(), object: DevlinkObject::Leaf(port) },
+        name: format!("vf {vf} (port {port})"),
+        limit,
+        parent: parent.map(str::to_string),
+        vf: Some(VfKey { pf: "ens1f0".into(), vf }),
+    };
+    let mut snapshot = demo.sim_snapshot();
+    snapshot.rate_objects = vec![
+        RateObject {
+            target: DevlinkRef { device: device.clone(), object: DevlinkObject::Node("storage".into()) },
+            name: "storage".into(),
+            limit: RateLimit::new(2000, 5000),
+            parent: None,
+            vf: None,
+        },
+        leaf(130, 2, Some("storage"), RateLimit::new(0, 0)),
+        leaf(131, 3, Some("storage"), RateLimit::new(1000, 0)),
+        leaf(129, 1, None, RateLimit::new(0, 2000)),
+    ];
+    demo.app.ingest(snapshot);
+}
+
+#[test]
+fn devlink_rate_tree_with_group_totals() {
+    let mut demo = Demo::new(30);
+    with_rate_tree(&mut demo);
+    for _ in 0..3 {
+        demo.act(Action::FocusNext);
+    }
+    demo.act(Action::SelectNext);
+    let screen = demo.screen(160, 48);
+    assert!(screen.contains("Rate groups (devlink)") && screen.contains("▾ storage"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn devlink_group_edit_goes_through_the_same_confirmation() {
+    let mut demo = Demo::new(30);
+    with_rate_tree(&mut demo);
+    for _ in 0..3 {
+        demo.act(Action::FocusNext);
+    }
+    demo.act(Action::SelectNext); // storage
+    demo.act(Action::EditRate);
+    demo.act(Action::Erase);
+    demo.act(Action::Erase);
+    type_text(&mut demo, "3G");
+    demo.act(Action::Submit);
+    let screen = demo.screen(120, 36);
+    assert!(
+        screen.contains(
+            "devlink port function rate set pci/0000:3b:00.0/storage tx_share 2000mbit tx_max 3000mbit"
+        ),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+    let effect = demo.app.handle(Action::Confirm);
+    let Some(vftop::app::Effect::Apply(request)) = effect else {
+        panic!("expected an apply, got {effect:?}")
+    };
+    assert_eq!(request.change.target.label(), "pci/0000:3b:00.0/storage");
+    assert_eq!(request.change.new, vftop::model::RateLimit::new(2000, 3000));
+}

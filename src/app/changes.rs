@@ -294,7 +294,29 @@ impl App {
         self.editor = Some(editor);
     }
 
+    /// Opens the editor on the selected devlink rate object (tx_share as min, tx_max as max).
+    pub(super) fn open_devlink_editor(&mut self) {
+        if let Some(reason) = &self.read_only {
+            let text = format!("read-only: {reason}");
+            self.toast(Level::Warn, text);
+            return;
+        }
+        if self.tree_selected.is_none() {
+            let objects = self.snapshot.as_ref().map(|s| s.rate_objects.as_slice()).unwrap_or_default();
+            self.tree_selected = super::tree::step(objects, None, 0);
+        }
+        let Some(target) = self.tree_selected.clone() else { return };
+        let Some(ctx) = self.edit_context(&Target::Devlink(target)) else { return };
+        let mut editor = Editor::new(ctx);
+        editor.confirm_within = self.confirm_within;
+        self.editor = Some(editor);
+    }
+
     pub(super) fn step_limit(&mut self, target: StepTarget, up: bool) {
+        if self.focus == super::state::Focus::RateTree {
+            self.toast(Level::Info, "in the rate tree, e edits tx_share and tx_max");
+            return;
+        }
         if let Some(reason) = &self.read_only {
             let text = format!("read-only: {reason}");
             self.toast(Level::Warn, text);

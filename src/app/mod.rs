@@ -6,6 +6,7 @@ pub mod changes;
 pub mod control;
 pub mod report;
 pub mod state;
+pub mod tree;
 
 pub use action::{Action, ApplyRequest, Effect};
 pub use state::{App, Focus, PartitionRow, View};

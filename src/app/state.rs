@@ -21,6 +21,8 @@ pub enum Focus {
     Table,
     Chart,
     Contention,
+    /// The devlink rate tree (present only in switchdev mode).
+    RateTree,
 }
 
 /// The screen the operator is on.
@@ -198,6 +200,8 @@ pub struct App {
     pub step: Step,
     /// The audit log's last lines, while the `a` view is open.
     pub audit_view: Option<Vec<String>>,
+    /// The selected devlink rate object, when the rate tree has focus.
+    pub tree_selected: Option<DevlinkRef>,
     pub read_only: Option<String>,
     pub last_error: Option<String>,
     pub quit: bool,
@@ -237,6 +241,7 @@ impl App {
             confirm_within: None,
             step: Step::default(),
             audit_view: None,
+            tree_selected: None,
             read_only: None,
             last_error: None,
             quit: false,
@@ -389,9 +394,11 @@ impl App {
 
     fn handle_main(&mut self, action: Action) -> Option<Effect> {
         match action {
+            Action::SelectNext if self.focus == Focus::RateTree => self.move_tree_selection(1),
+            Action::SelectPrev if self.focus == Focus::RateTree => self.move_tree_selection(-1),
             Action::SelectNext => self.move_selection(1),
             Action::SelectPrev => self.move_selection(-1),
-            Action::FocusNext => self.focus = next_focus(self.focus),
+            Action::FocusNext => self.focus = next_focus(self.focus, self.has_rate_tree()),
             Action::OpenDetail => self.view = View::Detail,
             Action::Back => self.view = View::Main,
             Action::TogglePause => {
@@ -423,6 +430,7 @@ impl App {
                 self.toast(Level::Info, format!("chart scale: {}", self.scale.label()));
             }
             Action::ToggleHelp => self.help = true,
+            Action::EditRate if self.focus == Focus::RateTree => self.open_devlink_editor(),
             Action::EditRate => self.open_editor(None),
             Action::RaiseMax => self.step_limit(StepTarget::Max, true),
             Action::LowerMax => self.step_limit(StepTarget::Max, false),
@@ -490,6 +498,15 @@ impl App {
         BitsPerSec(total)
     }
 
+    pub fn has_rate_tree(&self) -> bool {
+        self.snapshot.as_ref().is_some_and(|s| !s.rate_objects.is_empty())
+    }
+
+    fn move_tree_selection(&mut self, delta: isize) {
+        let objects = self.snapshot.as_ref().map(|s| s.rate_objects.as_slice()).unwrap_or_default();
+        self.tree_selected = super::tree::step(objects, self.tree_selected.as_ref(), delta);
+    }
+
     fn move_selection(&mut self, delta: isize) {
         if self.rows.is_empty() {
             return;
@@ -542,11 +559,12 @@ fn functions(pf: &Pf) -> Vec<std::borrow::Cow<'_, Vf>> {
     vec![std::borrow::Cow::Owned(link)]
 }
 
-fn next_focus(focus: Focus) -> Focus {
+fn next_focus(focus: Focus, has_tree: bool) -> Focus {
     match focus {
         Focus::Table => Focus::Chart,
         Focus::Chart => Focus::Contention,
-        Focus::Contention => Focus::Table,
+        Focus::Contention if has_tree => Focus::RateTree,
+        Focus::Contention | Focus::RateTree => Focus::Table,
     }
 }
 

@@ -18,7 +18,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, editor: &Editor, theme: &T
         Stage::Confirming(p) => (" Confirm rate change ", confirming(app, editor, p, theme)),
     };
     let title = format!("{title}· {} ({}) ", ctx.name, ctx.target.label());
-    let popup = super::centered(area, 76, lines.len() as u16 + 4);
+    let widest = lines.iter().map(|l| l.width()).max().unwrap_or(0).max(title.chars().count()) as u16;
+    let popup = super::centered(area, (widest + 4).max(76), lines.len() as u16 + 4);
     frame.render_widget(Clear, popup);
     let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.border(true));
     frame.render_widget(
@@ -29,11 +30,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, editor: &Editor, theme: &T
 
 fn editing<'a>(app: &App, editor: &Editor, theme: &Theme) -> Vec<Line<'a>> {
     let ctx = &editor.ctx;
+    let (max_label, min_label) = match ctx.target {
+        crate::model::Target::Vf(_) => ("max", "min"),
+        crate::model::Target::Devlink(_) => ("tx_max", "tx_share"),
+    };
     let input = |label: &str, text: &str, active: bool| {
         let style = if active { theme.selected().add_modifier(Modifier::UNDERLINED) } else { theme.base() };
         let cursor = if active { "▏" } else { " " };
         Line::from(vec![
-            Span::styled(format!(" {label:<5}"), if active { theme.emphasis() } else { theme.dimmed() }),
+            Span::styled(format!(" {label:<8}"), if active { theme.emphasis() } else { theme.dimmed() }),
             Span::styled(format!(" {text}{cursor:<1}{:<12}", ""), style),
         ])
     };
@@ -46,8 +51,8 @@ fn editing<'a>(app: &App, editor: &Editor, theme: &Theme) -> Vec<Line<'a>> {
             ctx.link.map(|l| l.to_string()).unwrap_or_else(|| "unknown".into())
         )),
         Line::from(""),
-        input("max", &editor.max_text, editor.field == Field::Max),
-        input("min", &editor.min_text, editor.field == Field::Min),
+        input(max_label, &editor.max_text, editor.field == Field::Max),
+        input(min_label, &editor.min_text, editor.field == Field::Min),
         Line::from(""),
     ];
     match &editor.error {

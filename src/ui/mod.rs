@@ -8,6 +8,7 @@ pub mod editor;
 pub mod header;
 pub mod help;
 pub mod keymap;
+pub mod rate_tree;
 pub mod status;
 pub mod table;
 pub mod text;
@@ -60,7 +61,14 @@ fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let [chart_area, contention_area] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(contention_width)]).areas(lower);
     chart::draw(frame, chart_area, app, theme);
-    contention::draw(frame, contention_area, app, theme);
+    if app.has_rate_tree() {
+        let [top, bottom] =
+            Layout::vertical([Constraint::Min(9), Constraint::Percentage(45)]).areas(contention_area);
+        contention::draw(frame, top, app, theme);
+        rate_tree::draw(frame, bottom, app, theme);
+    } else {
+        contention::draw(frame, contention_area, app, theme);
+    }
 }
 
 fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {

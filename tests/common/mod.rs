@@ -46,6 +46,12 @@ impl Demo {
         }
     }
 
+    /// One more reading of the simulator, a second later, without ingesting it.
+    pub fn sim_snapshot(&mut self) -> vftop::model::Snapshot {
+        self.clock.advance(Duration::from_secs(1));
+        self.sim.sample().unwrap()
+    }
+
     /// Applies an action; performs a rate change effect synchronously, as the sampler would.
     pub fn act(&mut self, action: Action) {
         let effect = self.app.handle(action);

@@ -1,0 +1,53 @@
+//! The devlink rate tree panel: groups and their VF leaves, limits, and use against caps.
+
+use super::text::rate;
+use super::theme::Theme;
+use crate::app::state::Level;
+use crate::app::tree::tree_lines;
+use crate::app::{App, Focus};
+use crate::model::{DevlinkObject, RateObject};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let objects = app.snapshot.as_ref().map(|s| s.rate_objects.as_slice()).unwrap_or_default();
+    let focused = app.focus == Focus::RateTree;
+    let title =
+        if focused { " Rate groups (devlink) · e edits " } else { " Rate groups (devlink) · Tab here " };
+    let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.border(focused));
+    let lines: Vec<Line> = tree_lines(objects)
+        .into_iter()
+        .map(|l| {
+            let object = &objects[l.index];
+            let selected = focused && app.tree_selected.as_ref() == Some(&object.target);
+            line(app, theme, object, l.depth, selected)
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(block).style(theme.base()), area);
+}
+
+fn line<'a>(app: &App, theme: &Theme, object: &RateObject, depth: usize, selected: bool) -> Line<'a> {
+    let used = app.rate_object_tx(object);
+    let cap = object.limit.max;
+    let share = (!cap.is_unlimited()).then(|| used.0 / cap.as_bits_per_sec().0);
+    let marker = if matches!(object.target.object, DevlinkObject::Node(_)) { "▾ " } else { "· " };
+    let name = format!("{}{marker}{}", "  ".repeat(depth), object.name);
+    let name_style = if selected { theme.selected() } else { theme.base() };
+    let limits = format!(" {} ", super::text::limits(object.limit));
+    let use_style = match share {
+        Some(s) if s >= crate::metrics::contention::NEAR => theme.level(Level::Error),
+        Some(s) if s >= 0.8 => theme.level(Level::Warn),
+        _ => theme.dimmed(),
+    };
+    let usage = match share {
+        Some(s) => format!("{} {:.0}%", rate(used, app.unit), s * 100.0),
+        None => rate(used, app.unit),
+    };
+    Line::from(vec![
+        Span::styled(name, name_style),
+        Span::styled(limits, theme.dimmed()),
+        Span::styled(usage, use_style),
+    ])
+}
