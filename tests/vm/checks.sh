@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks run inside the vftop-vm guest against real VFs (igb) and netdevsim, with the real
 # vftop binary. Prints "ok NAME" or "FAIL NAME: why" per check; exits 1 if any failed.
-#   tests/vm/checks.sh VFTOP_BINARY GROUP   (GROUP: igb | traffic | numvfs | tui_flow | netdevsim)
+#   tests/vm/checks.sh VFTOP_BINARY GROUP   (GROUP: igb | traffic | numvfs | tui_flow | netdevsim | devlink_rates)
 set -uo pipefail
 BIN=$1 GROUP=$2
 PF=$VFTOP_PF
@@ -144,6 +144,33 @@ tui_flow() {
     else
         bad tui_commit_confirmed_reverted_and_logged "ip $(ip_rate "$PF" 1); audit: $(cat "$AUDIT")"
     fi
+    keys q
+}
+
+# devlink rate tree in switchdev mode: a group with a member, edited from the TUI.
+devlink_rates() {
+    local NS=$VFTOP_NSIM_PF s got
+    local DEV=netdevsim/netdevsim1
+    devlink dev eswitch set $DEV mode switchdev || { bad switchdev "cannot switch $DEV to switchdev"; return; }
+    devlink port function rate add $DEV/group1 tx_max 500mbit
+    devlink port function rate set $DEV/129 tx_share 10mbit tx_max 100mbit parent group1
+    got=$(vftop --once --json -i "$NS" --interval 100ms | json "[(o['id'], o['tx_share_mbps'], o['tx_max_mbps'], o['parent'], o['vf']) for o in d['rate_objects'] if o['id'] in ('$DEV/group1', '$DEV/129')]")
+    [[ $got == "[('$DEV/group1', 0, 500, None, None), ('$DEV/129', 10, 100, 'group1', 1)]" ]] && ok devlink_tree_read || bad devlink_tree_read "$got"
+    SESSION=d
+    tmux new-session -d -s d -x 160 -y 45 "$BIN --log /dev/null --audit-log $AUDIT -i $NS"
+    wait_screen "Rate groups (devlink)" || bad devlink_tree_shown "$s"
+    wait_screen "▾ group1" && ok devlink_tree_shown || bad devlink_tree_shown "$s"
+    keys Tab; keys Tab; keys Tab; keys j; keys e
+    wait_screen "Rate limit · group1 ($DEV/group1)" || bad devlink_editor "$s"
+    keys BSpace BSpace BSpace BSpace BSpace; keys -l 300M; keys Enter
+    wait_screen "devlink port function rate set $DEV/group1 tx_share 0mbit tx_max 300mbit" || bad devlink_preview "$s"
+    keys y
+    for _ in $(seq 100); do
+        got=$(devlink -j port function rate show $DEV/group1 | json "d['rate']['$DEV/group1'].get('tx_max')")
+        [[ $got == 37500000 ]] && break; sleep 0.1
+    done
+    [[ $got == 37500000 ]] && audit_has "\"target\":\"$DEV/group1\"" '"outcome":"applied"' \
+        && ok devlink_group_tx_max_edited || bad devlink_group_tx_max_edited "devlink says tx_max $got; audit: $(cat "$AUDIT" 2>/dev/null)"
     keys q
 }
 
