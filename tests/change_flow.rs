@@ -14,12 +14,7 @@ fn backup(demo: &Demo) -> RateLimit {
 }
 
 fn set_backup_max(demo: &mut Demo, text: &str, arm_commit_confirmed: bool) {
-    demo.act(Action::SelectNext);
-    demo.act(Action::EditRate);
-    demo.act(Action::Erase);
-    demo.act(Action::Erase);
-    text.chars().for_each(|c| demo.act(Action::Input(c)));
-    demo.act(Action::Submit);
+    demo.preview_backup_max(text);
     if arm_commit_confirmed {
         demo.act(Action::ToggleCommitConfirmed);
     }

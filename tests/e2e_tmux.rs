@@ -21,14 +21,27 @@ fn assert_shell_usable(tmux: &Tmux) {
     assert!(screen.contains("modes: icanon echo end-42"), "terminal not restored:\n{screen}");
 }
 
+/// Waits for the `exit=N` line the shell prints after vftop (not the typed `exit=$?`).
+fn wait_exit_status(tmux: &Tmux) -> String {
+    tmux.wait_for("the exit status", |s| s.lines().any(|l| l.starts_with("exit=") && !l.contains('$')))
+}
+
+/// A shell in tmux running `PREFIX vftop --demo --log /dev/null SUFFIX`, once the dashboard
+/// shows; `None` (SKIPPED) without tmux.
+fn start_demo(tag: &str, width: u16, height: u16, prefix: &str, suffix: &str) -> Option<Tmux> {
+    if !require(have_tmux(), "tmux is not installed") {
+        return None;
+    }
+    let tmux = Tmux::start(tag, width, height);
+    tmux.type_text(&format!("{prefix}{BIN} --demo --log /dev/null{suffix}"));
+    tmux.send(&["Enter"]);
+    tmux.wait_text("Partitions");
+    Some(tmux)
+}
+
 #[test]
 fn demo_starts_moves_edits_and_quits_cleanly() {
-    if !require(have_tmux(), "tmux is not installed") {
-        return;
-    }
-    let tmux = Tmux::start("main", 120, 36);
-    tmux.type_text(&format!("{BIN} --demo --log /dev/null"));
-    tmux.send(&["Enter"]);
+    let Some(tmux) = start_demo("main", 120, 36, "", "") else { return };
     let first =
         tmux.wait_for("two samples", |s| s.contains("Partitions") && !tx_of(s, "NFS").starts_with("0.00"));
     let nfs_before = tx_of(&first, "NFS");
@@ -59,13 +72,7 @@ fn demo_starts_moves_edits_and_quits_cleanly() {
 
 #[test]
 fn bad_rate_text_is_explained_and_nothing_changes() {
-    if !require(have_tmux(), "tmux is not installed") {
-        return;
-    }
-    let tmux = Tmux::start("badrate", 100, 30);
-    tmux.type_text(&format!("{BIN} --demo --log /dev/null"));
-    tmux.send(&["Enter"]);
-    tmux.wait_text("Partitions");
+    let Some(tmux) = start_demo("badrate", 100, 30, "", "") else { return };
     tmux.send(&["j", "e", "BSpace", "BSpace"]);
     tmux.type_text("fast");
     tmux.send(&["Enter"]);
@@ -78,21 +85,15 @@ fn bad_rate_text_is_explained_and_nothing_changes() {
 }
 
 fn signal_restores_terminal(signal: &str) {
-    if !require(have_tmux(), "tmux is not installed") {
-        return;
-    }
-    let tag = signal.to_lowercase();
-    let tmux = Tmux::start(&tag, 100, 30);
     let seed = 4000 + signal.len() as u64 * 7 + std::process::id() as u64 % 1000;
-    tmux.type_text(&format!("{BIN} --demo --seed {seed} --log /dev/null; echo exit=$?"));
-    tmux.send(&["Enter"]);
-    tmux.wait_text("Partitions");
+    let suffix = format!(" --seed {seed}; echo exit=$?");
+    let Some(tmux) = start_demo(&signal.to_lowercase(), 100, 30, "", &suffix) else { return };
     let status = std::process::Command::new("pkill")
-        .args([&format!("-{signal}"), "-f", &format!("vftop --demo --seed {seed} ")])
+        .args([&format!("-{signal}"), "-f", "--", &format!("--log /dev/null --seed {seed}")])
         .status()
         .expect("pkill");
     assert!(status.success(), "pkill found no vftop");
-    let screen = tmux.wait_text("exit=");
+    let screen = wait_exit_status(&tmux);
     assert!(screen.contains(&format!("stopped by SIG{signal}")), "{screen}");
     assert_shell_usable(&tmux);
 }
@@ -109,14 +110,10 @@ fn sighup_restores_terminal() {
 
 #[test]
 fn panic_restores_terminal_and_prints_message() {
-    if !require(have_tmux(), "tmux is not installed") {
+    let Some(tmux) = start_demo("panic", 100, 30, "VFTOP_TEST_PANIC_AFTER_MS=1500 ", "; echo exit=$?") else {
         return;
-    }
-    let tmux = Tmux::start("panic", 100, 30);
-    tmux.type_text(&format!("VFTOP_TEST_PANIC_AFTER_MS=1500 {BIN} --demo --log /dev/null; echo exit=$?"));
-    tmux.send(&["Enter"]);
-    tmux.wait_text("Partitions");
-    let screen = tmux.wait_text("exit=");
+    };
+    let screen = wait_exit_status(&tmux);
     assert!(screen.contains("test panic requested"), "{screen}");
     assert_shell_usable(&tmux);
 }

@@ -20,6 +20,11 @@ fn available() -> bool {
     require(status.is_ok(), status.err().as_deref().unwrap_or(""))
 }
 
+/// A VF rate change on the veth `va` (which has no VFs: the kernel answers for it).
+fn va_change(min: u32, max: u32) -> RateChange {
+    RateChange::vf(VfKey { pf: "va".into(), vf: 0 }, RateLimit::default(), RateLimit::new(min, max))
+}
+
 fn all_links() -> KernelSource {
     KernelSource::open(LinkFilter { interfaces: vec![], all_links: true }, Arc::new(SystemClock::default()))
         .unwrap()
@@ -166,12 +171,7 @@ fn vf_rate_on_veth_is_not_supported_in_words() {
     let ns = veth_ns("eopnotsupp", 0);
     let (result, after) = ns.run_in(|| {
         let mut source = all_links();
-        let change = RateChange {
-            target: vftop::model::Target::Vf(VfKey { pf: "va".into(), vf: 0 }),
-            old: RateLimit::default(),
-            new: RateLimit::new(0, 100),
-        };
-        let result = source.apply(&change);
+        let result = source.apply(&va_change(0, 100));
         (result, source.sample().unwrap())
     });
     let err = result.unwrap_err();
@@ -192,11 +192,7 @@ fn without_cap_net_admin_the_change_is_refused_in_words() {
     let result = ns.run_in(|| {
         drop_net_admin();
         let mut source = all_links();
-        source.apply(&RateChange {
-            target: vftop::model::Target::Vf(VfKey { pf: "va".into(), vf: 0 }),
-            old: RateLimit::default(),
-            new: RateLimit::new(0, 100),
-        })
+        source.apply(&va_change(0, 100))
     });
     let err = result.unwrap_err();
     assert_eq!(err, ApplyError::PermissionDenied);
@@ -209,13 +205,7 @@ fn min_above_max_is_refused_before_sending() {
         return;
     }
     let ns = veth_ns("minmax", 0);
-    let result = ns.run_in(|| {
-        all_links().apply(&RateChange {
-            target: vftop::model::Target::Vf(VfKey { pf: "va".into(), vf: 0 }),
-            old: RateLimit::default(),
-            new: RateLimit::new(500, 100),
-        })
-    });
+    let result = ns.run_in(|| all_links().apply(&va_change(500, 100)));
     assert!(
         matches!(result, Err(ApplyError::Invalid(ref m)) if m.contains("min 500M is above max 100M")),
         "{result:?}"

@@ -48,24 +48,14 @@ fn help_overlay() {
 #[test]
 fn rate_editor_with_inline_error() {
     let mut demo = Demo::new(20);
-    demo.act(Action::SelectNext);
-    demo.act(Action::EditRate);
-    demo.act(Action::Erase);
-    demo.act(Action::Erase);
-    type_text(&mut demo, "500X");
-    demo.act(Action::Submit);
+    demo.preview_backup_max("500X");
     insta::assert_snapshot!(demo.screen(100, 30));
 }
 
 #[test]
 fn confirmation_shows_old_new_and_command() {
     let mut demo = Demo::new(20);
-    demo.act(Action::SelectNext);
-    demo.act(Action::EditRate);
-    demo.act(Action::Erase);
-    demo.act(Action::Erase);
-    type_text(&mut demo, "500M");
-    demo.act(Action::Submit);
+    demo.preview_backup_max("500M");
     let screen = demo.screen(100, 30);
     assert!(screen.contains("ip link set dev ens1f0 vf 1 max_tx_rate 500 min_tx_rate 0"), "{screen}");
     insta::assert_snapshot!(screen);
@@ -74,12 +64,7 @@ fn confirmation_shows_old_new_and_command() {
 #[test]
 fn applied_change_shows_in_table_and_model() {
     let mut demo = Demo::new(20);
-    demo.act(Action::SelectNext);
-    demo.act(Action::EditRate);
-    demo.act(Action::Erase);
-    demo.act(Action::Erase);
-    type_text(&mut demo, "500M");
-    demo.act(Action::Submit);
+    demo.preview_backup_max("500M");
     demo.act(Action::Confirm);
     demo.run_for(5);
     let row = demo.app.selected_row().unwrap();
@@ -118,12 +103,7 @@ fn read_only_banner() {
 #[test]
 fn commit_confirmed_preview_and_countdown() {
     let mut demo = Demo::new(20);
-    demo.act(Action::SelectNext);
-    demo.act(Action::EditRate);
-    demo.act(Action::Erase);
-    demo.act(Action::Erase);
-    type_text(&mut demo, "300M");
-    demo.act(Action::Submit);
+    demo.preview_backup_max("300M");
     demo.act(Action::ToggleCommitConfirmed);
     let preview = demo.screen(100, 30);
     assert!(preview.contains("reverts unless confirmed with c within 60s"), "{preview}");

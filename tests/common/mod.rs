@@ -46,6 +46,17 @@ impl Demo {
         }
     }
 
+    /// Selects Backup (vf 1), opens the editor, replaces its max ("2G") with `text` and submits:
+    /// the confirmation is showing afterwards (or the inline error).
+    pub fn preview_backup_max(&mut self, text: &str) {
+        self.act(Action::SelectNext);
+        self.act(Action::EditRate);
+        self.act(Action::Erase);
+        self.act(Action::Erase);
+        text.chars().for_each(|c| self.act(Action::Input(c)));
+        self.act(Action::Submit);
+    }
+
     /// One more reading of the simulator, a second later, without ingesting it.
     pub fn sim_snapshot(&mut self) -> vftop::model::Snapshot {
         self.clock.advance(Duration::from_secs(1));
