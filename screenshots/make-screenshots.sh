@@ -19,11 +19,15 @@ shot() { # name, keys...
     echo "screenshots/$name.png"
 }
 
-tmux new-session -d -s "$session" -x 140 -y 40 "TERM=xterm-256color $bin --demo --log /dev/null"
+audit=$(mktemp)
+tmux new-session -d -s "$session" -x 140 -y 40 "TERM=xterm-256color $bin --demo --log /dev/null --audit-log $audit"
 sleep "${VFTOP_SHOT_WARMUP:-45}"     # let the chart fill
 shot main
 shot detail j Enter
 shot editor Escape e BSpace BSpace 5 0 0 M
-shot confirm Enter
-shot help Escape Escape '?'
+shot confirm Enter t
+shot countdown y
+shot audit a
+shot help Escape '?'
 tmux send-keys -t "$session" Escape q
+rm -f "$audit"

@@ -111,7 +111,7 @@ fn commit_confirmed_preview_and_countdown() {
     demo.act(Action::Confirm);
     demo.run_for(18);
     let countdown = demo.screen(120, 30);
-    assert!(countdown.contains("⏱ 42s: Backup (ens1f0 vf 1) max 300M"), "{countdown}");
+    assert!(countdown.contains("CONFIRM? 42s: Backup (ens1f0 vf 1) max 300M"), "{countdown}");
     insta::assert_snapshot!("commit_confirmed_countdown", countdown);
 }
 

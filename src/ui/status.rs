@@ -16,7 +16,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     if let Some((a, secs)) = app.commit_countdown() {
         let text = format!(
-            " ⏱ {secs}s: {} ({}) max {} min {} reverts unless you press c ",
+            " CONFIRM? {secs}s: {} ({}) max {} min {} reverts unless you press c ",
             a.partition,
             a.change.target.label(),
             a.change.new.max,
