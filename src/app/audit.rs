@@ -42,13 +42,29 @@ impl Actor {
     pub fn current(host: &str) -> Actor {
         // SAFETY: getuid has no preconditions.
         let uid = unsafe { libc::getuid() };
-        let user =
-            std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| format!("uid {uid}"));
+        let user = std::env::var("USER")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .or_else(|| user_name(uid))
+            .unwrap_or_else(|| format!("uid {uid}"));
         Actor {
             user,
             sudo_user: std::env::var("SUDO_USER").ok().filter(|u| !u.is_empty()),
             host: host.to_string(),
         }
+    }
+}
+
+/// The login name of `uid` from the passwd database.
+fn user_name(uid: libc::uid_t) -> Option<String> {
+    // SAFETY: getpwuid returns null or a pointer to a static entry that stays valid until the
+    // next passwd call; the name is copied out at once (called once, at start).
+    unsafe {
+        let entry = libc::getpwuid(uid);
+        if entry.is_null() || (*entry).pw_name.is_null() {
+            return None;
+        }
+        std::ffi::CStr::from_ptr((*entry).pw_name).to_str().ok().map(str::to_string)
     }
 }
 
@@ -233,6 +249,16 @@ mod tests {
         let revert =
             Attempt { reason: Reason::ConfirmTimeout, outcome: Ok(RateLimit::new(0, 1000)), ..refused };
         assert_eq!(record(&actor(), UNIX_EPOCH, &revert)["reverted_by"], "commit-confirmed timeout");
+    }
+
+    #[test]
+    fn actor_names_the_user_even_without_user_env() {
+        // SAFETY: getuid has no preconditions.
+        let uid = unsafe { libc::getuid() };
+        if uid == 0 {
+            assert_eq!(user_name(uid).as_deref(), Some("root"));
+        }
+        assert!(!Actor::current("h").user.is_empty());
     }
 
     #[test]
