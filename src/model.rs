@@ -246,9 +246,12 @@ pub struct Snapshot {
     #[serde(skip)]
     pub taken_at: std::time::Duration,
     pub pfs: Vec<Pf>,
-    /// Attributes the parser skipped (unknown or malformed).
+    /// Malformed attributes the parser skipped.
     #[serde(skip)]
-    pub skipped_attributes: u64,
+    pub malformed_attributes: u64,
+    /// Attributes of types newer than this build knows, skipped.
+    #[serde(skip)]
+    pub unknown_attributes: u64,
     /// devlink rate objects (leaves and groups) of devices in switchdev mode.
     pub rate_objects: Vec<RateObject>,
 }

@@ -10,7 +10,7 @@ fn check_pf(num_vf: u32) -> vftop::source::kernel::link::LinkMessage {
     let link = parse_link(&pf_payload(7, "ens1f0", num_vf)).unwrap();
     assert_eq!((link.ifindex, link.name.as_str(), link.num_vf), (7, "ens1f0", Some(num_vf)));
     assert_eq!(link.parent_dev.as_deref(), Some("0000:3b:00.0"));
-    assert_eq!(link.malformed, 0);
+    assert_eq!((link.malformed, link.unknown), (0, 0));
     let stats = link.stats64.unwrap();
     assert_eq!((stats.rx_packets, stats.tx_packets, stats.rx_bytes, stats.tx_bytes), (7, 1007, 2007, 3007));
     for vf in &link.vfs {
@@ -111,5 +111,5 @@ fn unknown_attributes_are_skipped() {
     vftop::source::kernel::attr::push_attr(&mut payload, 0x3ffe, b"future attribute");
     let link = parse_link(&payload).unwrap();
     assert_eq!(link.vfs.len(), 2);
-    assert_eq!(link.malformed, 0);
+    assert_eq!((link.malformed, link.unknown), (0, 1), "skipped and counted as unknown");
 }

@@ -11,7 +11,8 @@ pub fn json_report(before: &Snapshot, after: &Snapshot) -> Value {
     let rate_objects: Vec<Value> = after.rate_objects.iter().map(rate_object_json).collect();
     json!({
         "interval_secs": dt.as_secs_f64(),
-        "skipped_attributes": after.skipped_attributes,
+        "malformed_attributes": after.malformed_attributes,
+        "unknown_attributes": after.unknown_attributes,
         "pfs": pfs,
         "rate_objects": rate_objects,
     })

@@ -29,6 +29,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             format_interval(app.window)
         )),
     ];
+    if let Some(malformed) = app.snapshot.as_ref().map(|s| s.malformed_attributes).filter(|m| *m > 0) {
+        let text = format!(" │ {malformed} malformed netlink attributes skipped");
+        spans.push(Span::styled(text, theme.level(crate::app::state::Level::Warn)));
+    }
     if app.paused {
         spans.push(Span::styled(" │ PAUSED", theme.level(crate::app::state::Level::Warn)));
     }

@@ -23,8 +23,11 @@ pub struct LinkMessage {
     pub vfs: Vec<Vf>,
     /// The VF list ended early: malformed, or fewer entries than `IFLA_NUM_VF`.
     pub vfs_truncated: bool,
-    /// Attributes skipped: unknown types we do not use are not counted, malformed ones are.
+    /// Malformed attributes skipped (bad lengths, short payloads, VF entries without an index).
     pub malformed: u64,
+    /// Attributes of types newer than this build knows (beyond `__IFLA_MAX`/`__IFLA_VF_MAX`),
+    /// skipped. Known types vftop does not use are not counted.
+    pub unknown: u64,
 }
 
 /// Why a message could not be read as a link at all.
@@ -70,7 +73,7 @@ fn read_link_attr(link: &mut LinkMessage, attr: Attr) {
         k if k == t(nl::IFLA_PARENT_DEV_BUS_NAME as u32) => link.parent_bus = attr.string(),
         k if k == t(nl::IFLA_LINKINFO as u32) => link.kind = link_kind(attr),
         k if k == t(nl::IFLA_VFINFO_LIST as u32) => read_vf_list(link, attr),
-        _ => {}
+        k => link.unknown += u64::from(k >= t(nl::__IFLA_MAX as u32)),
     }
 }
 
@@ -103,8 +106,9 @@ fn read_vf_list(link: &mut LinkMessage, list: Attr) {
             continue;
         }
         match parse_vf(entry) {
-            Some((vf, malformed)) => {
+            Some((vf, malformed, unknown)) => {
                 link.malformed += malformed;
+                link.unknown += unknown;
                 link.vfs.push(vf);
             }
             None => link.malformed += 1,
@@ -117,10 +121,11 @@ fn read_vf_list(link: &mut LinkMessage, list: Attr) {
 }
 
 /// Parses one `IFLA_VF_INFO`; `None` when it has no VF index (no `IFLA_VF_MAC`).
-fn parse_vf(entry: Attr) -> Option<(Vf, u64)> {
+fn parse_vf(entry: Attr) -> Option<(Vf, u64, u64)> {
     let mut vf = Vf { spoofchk: None, trust: None, ..Default::default() };
     let mut index = None;
     let mut malformed = 0;
+    let mut unknown = 0;
     let mut attrs = entry.nested();
     for a in attrs.by_ref() {
         let p = a.payload;
@@ -151,14 +156,17 @@ fn parse_vf(entry: Attr) -> Option<(Vf, u64)> {
                 u32_at(p, 4).map(|v| vf.link_state = VfLinkState::from_kernel(v)).is_some()
             }
             k if k == t(nl::IFLA_VF_STATS as u32) => read_vf_stats(&mut vf.counters, a),
-            _ => true,
+            k => {
+                unknown += u64::from(k >= t(nl::__IFLA_VF_MAX as u32));
+                true
+            }
         };
         malformed += u64::from(!ok);
     }
     malformed += u64::from(attrs.malformed);
     vf.index = index?;
     vf.counters.origin = CounterOrigin::VfStats;
-    Some((vf, malformed))
+    Some((vf, malformed, unknown))
 }
 
 /// Spoof check and trust are u32 settings; `u32::MAX` (-1) means the driver does not report it.

@@ -305,7 +305,13 @@ impl Source for KernelSource {
                 Vec::new()
             })
         });
-        Ok(Snapshot { taken_at, pfs, skipped_attributes: dump.malformed, rate_objects })
+        Ok(Snapshot {
+            taken_at,
+            pfs,
+            malformed_attributes: dump.malformed,
+            unknown_attributes: dump.unknown,
+            rate_objects,
+        })
     }
 
     fn apply(&mut self, change: &RateChange) -> Result<RateLimit, ApplyError> {

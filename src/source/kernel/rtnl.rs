@@ -45,8 +45,10 @@ pub enum RtnlError {
 #[derive(Debug, Default)]
 pub struct LinkDump {
     pub links: Vec<LinkMessage>,
-    /// Malformed attributes or messages skipped while parsing.
+    /// Malformed attributes and messages skipped while parsing.
     pub malformed: u64,
+    /// Attributes of types newer than this build knows, skipped.
+    pub unknown: u64,
 }
 
 /// A netlink socket (neli) with a receive buffer that grows to fit, request sequence numbers,
@@ -243,6 +245,7 @@ impl Rtnl {
                 match parse_link(payload) {
                     Ok(link) => {
                         dump.malformed += link.malformed;
+                        dump.unknown += link.unknown;
                         dump.links.push(link);
                     }
                     Err(_) => dump.malformed += 1,

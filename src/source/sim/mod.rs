@@ -206,7 +206,8 @@ impl Source for SimSource {
         Ok(Snapshot {
             taken_at: self.sim_time,
             pfs: self.pfs.iter().enumerate().map(|(i, pf)| pf_of(i, pf)).collect(),
-            skipped_attributes: 0,
+            malformed_attributes: 0,
+            unknown_attributes: 0,
             rate_objects: Vec::new(),
         })
     }
