@@ -136,3 +136,14 @@ fn bad_scenario_names_file_line_and_column() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("{}:4:1:", path.display())) && err.contains("bogus"), "{err}");
 }
+
+#[test]
+fn unwritable_audit_log_is_an_error_at_start() {
+    let out = std::process::Command::new(BIN)
+        .args(["--demo", "--log", "/dev/null", "--audit-log", "/proc/vftop-no-such-dir/audit.log"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("audit log /proc/vftop-no-such-dir/audit.log"), "{err}");
+}

@@ -297,3 +297,28 @@ fn link_notifications_trigger_a_sample_before_the_interval() {
     });
     assert!(seen < Duration::from_secs(30), "new link seen only after {seen:?}");
 }
+
+#[test]
+fn without_cap_net_admin_the_console_is_read_only_and_says_why() {
+    use common::tmux::{Tmux, have_tmux};
+    let setpriv =
+        std::process::Command::new("setpriv").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !available() || !require(have_tmux() && setpriv, "tmux and setpriv (util-linux) are needed") {
+        return;
+    }
+    let ns = veth_ns("readonly", 0);
+    let tmux = Tmux::start("readonly", 140, 30);
+    let audit = std::env::temp_dir().join(format!("vftop-ro-audit-{}.log", std::process::id()));
+    tmux.type_text(&format!(
+        "ip netns exec {} setpriv --bounding-set=-net_admin {BIN} --all-links --log /dev/null --audit-log {}",
+        ns.name,
+        audit.display()
+    ));
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_text("READ-ONLY: this process lacks CAP_NET_ADMIN");
+    assert!(screen.contains("va"), "{screen}");
+    tmux.send(&["e"]);
+    tmux.wait_text("read-only");
+    tmux.send(&["q"]);
+    tmux.wait_for("vftop to exit", |s| !s.contains("READ-ONLY"));
+}

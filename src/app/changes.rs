@@ -274,14 +274,14 @@ impl App {
 
     pub(super) fn open_editor(&mut self, proposal: Option<RateLimit>) {
         let Some(key) = self.selected.clone() else { return };
-        if key.vf == WHOLE_LINK {
-            let text = format!("{} is a link without VFs: there is no VF rate to set", key.pf);
-            self.toast(Level::Info, text);
-            return;
-        }
         if let Some(reason) = &self.read_only {
             let text = format!("read-only: {reason}");
             self.toast(Level::Warn, text);
+            return;
+        }
+        if key.vf == WHOLE_LINK {
+            let text = format!("{} is a link without VFs: there is no VF rate to set", key.pf);
+            self.toast(Level::Info, text);
             return;
         }
         let Some(ctx) = self.edit_context(&Target::Vf(key.clone())) else { return };
