@@ -100,9 +100,9 @@ wait_screen() {
     for _ in $(seq 150); do s=$(tmux capture-pane -p -t "$SESSION"); grep -qF -- "$1" <<< "$s" && return 0; sleep 0.1; done
     return 1
 }
-# Polls ip's view of a VF's rate until it is "$3" (15 s).
+# Polls ip's view of a VF's rate until it is "$3" (30 s).
 wait_rate() {
-    for _ in $(seq 150); do [[ $(ip_rate "$1" "$2") == "$3" ]] && return 0; sleep 0.1; done
+    for _ in $(seq 300); do [[ $(ip_rate "$1" "$2") == "$3" ]] && return 0; sleep 0.1; done
     return 1
 }
 keys() { tmux send-keys -t "$SESSION" "$@"; sleep 0.3; }
@@ -133,10 +133,10 @@ tui_flow() {
     sleep 0.5
 
     SESSION=g
-    tmux new-session -d -s g -x 140 -y 40 "$BIN --log /dev/null --audit-log $AUDIT -i $PF --confirm-within 5s"
+    tmux new-session -d -s g -x 140 -y 40 "$BIN --log /dev/null --audit-log $AUDIT -i $PF --confirm-within 10s"
     wait_screen "$PF 1G" || bad tui_restarted "$s"
     keys j; keys e; keys BSpace BSpace BSpace; keys -l 400M; keys Enter
-    wait_screen "reverts unless confirmed with c within 5s" || bad tui_commit_confirmed_armed "$s"
+    wait_screen "reverts unless confirmed with c within 10s" || bad tui_commit_confirmed_armed "$s"
     keys y
     wait_rate "$PF" 1 "0 400" && wait_screen "reverts unless you press c" && ok tui_countdown_shown || bad tui_countdown_shown "$(ip_rate "$PF" 1) $s"
     if wait_rate "$PF" 1 "0 0" && audit_has '"reason":"commit-confirmed-timeout"' '"reverted_by":"commit-confirmed timeout"'; then
