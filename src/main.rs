@@ -7,7 +7,7 @@ use std::sync::Arc;
 use vftop::app::App;
 use vftop::app::audit::{Actor, Attempt, AuditLog, Reason, record};
 use vftop::app::control::{EditContext, validate_limit};
-use vftop::app::report::json_report;
+use vftop::app::report::{json_report, text_report};
 use vftop::cli::{Cli, Command};
 use vftop::config;
 use vftop::model::{BitsPerSec, Capabilities, Mbps, RateChange, RateLimit, VfKey};
@@ -219,7 +219,7 @@ fn headless(mut source: Box<dyn Source>, cli: &Cli) -> anyhow::Result<ExitCode> 
     if cli.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!("{}", serde_json::to_string(&report)?);
+        print!("{}", text_report(&before, &after));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,4 +1,5 @@
-//! The headless report (`--once --json`): two snapshots an interval apart as one JSON document.
+//! The headless reports of `--once`: two snapshots an interval apart, as one JSON document
+//! (`--json`) or as a plain table for a terminal or a ticket.
 
 use crate::metrics::rate::rates_between;
 use crate::model::{Counters, Pf, Snapshot, Vf};
@@ -83,4 +84,91 @@ fn pf_json(pf: &Pf, before: Option<&Pf>, dt: std::time::Duration) -> Value {
         "rates": rates_json(before.map(|b| &b.counters), &pf.counters, dt),
         "vfs": vfs,
     })
+}
+
+/// A plain-text table: one line per PF, then one per VF with rates, limits and origin.
+pub fn text_report(before: &Snapshot, after: &Snapshot) -> String {
+    use crate::metrics::units::{RateUnit, format_rate};
+    let dt = after.taken_at.saturating_sub(before.taken_at);
+    let rate =
+        |b: Option<&Counters>, a: &Counters| b.and_then(|b| rates_between(b, a, dt)).unwrap_or_default();
+    let mut out = String::new();
+    for pf in &after.pfs {
+        let prev = before.pf(&pf.name);
+        let r = rate(prev.map(|p| &p.counters), &pf.counters);
+        let speed = pf.link_speed.map(|s| s.to_string()).unwrap_or_else(|| "?".into());
+        let truncated = if pf.vfs_truncated { " TRUNCATED" } else { "" };
+        out.push_str(&format!(
+            "{} ({}, {speed}, {}/{} VFs{truncated})  tx {}  rx {}\n",
+            pf.name,
+            pf.driver,
+            pf.vfs.len(),
+            pf.num_vfs,
+            format_rate(r.tx, RateUnit::Bits),
+            format_rate(r.rx, RateUnit::Bits)
+        ));
+        for vf in &pf.vfs {
+            let prev_vf = prev.and_then(|p| p.vfs.iter().find(|v| v.index == vf.index));
+            let r = rate(prev_vf.map(|v| &v.counters), &vf.counters);
+            out.push_str(&format!(
+                "  vf {:<3} {}  vlan {:<4}  min {:<6} max {:<6}  tx {:>12}  rx {:>12}  drops/s {:>8.0}  [{}]{}\n",
+                vf.index,
+                vf.mac,
+                vf.vlan,
+                vf.rate.min.to_string(),
+                vf.rate.max.to_string(),
+                format_rate(r.tx, RateUnit::Bits),
+                format_rate(r.rx, RateUnit::Bits),
+                r.drops_per_sec,
+                vf.counters.origin.label(),
+                vf.netdev.as_ref().map(|n| format!(" {n}")).unwrap_or_default()
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::sim::SimSource;
+    use crate::source::sim::scenario::Scenario;
+    use crate::source::{FakeClock, Source};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn two_samples() -> (Snapshot, Snapshot) {
+        let clock = FakeClock::default();
+        let mut sim = SimSource::new(Scenario::reference(), Arc::new(clock.clone()));
+        clock.advance(Duration::from_secs(5));
+        let before = sim.sample().unwrap();
+        clock.advance(Duration::from_secs(2));
+        (before, sim.sample().unwrap())
+    }
+
+    #[test]
+    fn json_has_the_contract_fields_and_rates() {
+        let (before, after) = two_samples();
+        let doc = json_report(&before, &after);
+        assert_eq!(doc["interval_secs"], 2.0);
+        let pf = &doc["pfs"][0];
+        for f in ["name", "ifindex", "driver", "link_speed_mbps", "num_vfs", "vfs_truncated", "vfs"] {
+            assert!(!pf[f].is_null(), "{f}");
+        }
+        let backup = &pf["vfs"][1];
+        assert_eq!((backup["vlan"].as_u64(), backup["max_tx_rate_mbps"].as_u64()), (Some(300), Some(2000)));
+        let tx = backup["rates"]["tx_bps"].as_f64().unwrap();
+        assert!((tx - 2e9).abs() < 1e7, "Backup bursts at its 2G cap: {tx}");
+        assert_eq!(backup["counters"]["origin"], "sim");
+    }
+
+    #[test]
+    fn text_has_a_line_per_pf_and_vf() {
+        let (before, after) = two_samples();
+        let text = text_report(&before, &after);
+        assert_eq!(text.lines().count(), 7, "{text}");
+        assert!(text.starts_with("ens1f0 (sim, 10G, 6/6 VFs)"), "{text}");
+        let backup = text.lines().find(|l| l.contains("vlan 300")).unwrap();
+        assert!(backup.contains("max 2G") && backup.contains("tx    2.00 Gb/s"), "{backup}");
+    }
 }
