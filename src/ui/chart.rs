@@ -39,12 +39,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .selected_row()
         .filter(|_| app.direction == Direction::Tx)
         .map(|r| format!(" · lines: {} min/max", r.name));
-    let title = format!(
-        " {direction} per partition · last {} · scale: {}{} ",
-        format_interval(app.window),
-        app.scale.label(),
-        limits.unwrap_or_default()
-    );
+    let title = if area.width >= 70 {
+        format!(
+            " {direction} per partition · last {} · scale: {}{} ",
+            format_interval(app.window),
+            app.scale.label(),
+            limits.unwrap_or_default()
+        )
+    } else {
+        format!(" {direction} · {} · {} ", format_interval(app.window), app.scale.label())
+    };
     let block = Block::default()
         .borders(Borders::ALL)
         .title(title)
