@@ -42,6 +42,16 @@ fn veth_ns(tag: &str, macvlans: usize) -> Netns {
     }
     ns.ip(&["addr", "add", "fe80::a/64", "dev", "va", "nodad"]);
     ns.ip(&["addr", "add", "fe80::b/64", "dev", "vb", "nodad"]);
+    // Operstate changes are announced later (linkwatch); let them happen before a test
+    // subscribes, so they cannot count as topology changes during it.
+    for _ in 0..100 {
+        let up =
+            ["va", "vb"].iter().all(|d| ns.ip(&["-j", "link", "show", d]).contains("\"operstate\":\"UP\""));
+        if up {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
     ns
 }
 
@@ -79,13 +89,15 @@ fn counters_and_rates_match_the_kernel_under_traffic() {
     }
     let ns = veth_ns("traffic", 0);
     let (count, size) = (3000usize, 1000usize);
-    let (before, after) = ns.run_in(move || {
+    let (before, after, kinds) = ns.run_in(move || {
         let mut source = all_links();
         let before = source.sample().unwrap();
         send_udp("fe80::b", "va", count, size);
         std::thread::sleep(Duration::from_millis(200));
-        (before, source.sample().unwrap())
+        let after = source.sample().unwrap();
+        (before, after, source.sample_kinds())
     });
+    assert_eq!(kinds, (1, 1), "the second sample is the cheap refresh (RTM_GETSTATS), not a dump");
     let delta = |name: &str| {
         let (a, b) = (&before.pf(name).unwrap().counters, &after.pf(name).unwrap().counters);
         (b.tx_bytes - a.tx_bytes, b.rx_bytes - a.rx_bytes, b.tx_packets - a.tx_packets)
@@ -232,7 +244,9 @@ fn links_that_appear_vanish_or_reset_are_followed() {
         let with_new = source.sample().unwrap();
         ip(&["link", "del", "va"]); // removes vb too
         ip(&["link", "add", "name", "va", "type", "veth", "peer", "name", "vb"]);
-        (first, with_new, source.sample().unwrap())
+        let after_reset = source.sample().unwrap();
+        assert_eq!(source.sample_kinds(), (3, 0), "each topology change brought a full dump");
+        (first, with_new, after_reset)
     });
     assert!(first.pf("vc").is_none());
     assert!(with_new.pf("vc").is_some() && with_new.pf("vd").is_some());

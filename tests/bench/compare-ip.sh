@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Scripted comparison (not a test): one sample of N macvlan links in a fresh namespace.
-# vftop's in-process sample (one RTM_GETLINK dump + ethtool per link, as reported in
-# `--once --json` "sample_duration_us") against the whole `ip -s -d link show` process.
+# vftop's in-process sample against the whole `ip -s -d link show` process. The sample timed is
+# the second of `--once --json` ("sample_duration_us"): the steady state, where the topology is
+# known and unchanged, so counters come from one RTM_GETSTATS dump (a topology change, or every
+# 30 s, costs a full RTM_GETLINK dump instead).
 # Usage: tests/bench/compare-ip.sh [N=1000] [RUNS=7]   (root; builds the release binary)
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -83,7 +83,7 @@ fn link_kind(attr: Attr) -> Option<String> {
 
 /// `struct rtnl_link_stats64`: rx_packets, tx_packets, rx_bytes, tx_bytes, rx_errors,
 /// tx_errors, rx_dropped, tx_dropped, multicast, … (u64 each).
-fn stats64(b: &[u8]) -> Option<Counters> {
+pub fn stats64(b: &[u8]) -> Option<Counters> {
     let at = |i: usize| super::attr::u64_at(b, i * 8);
     Some(Counters {
         rx_packets: at(0)?,

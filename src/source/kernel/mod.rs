@@ -6,6 +6,7 @@ pub mod devlink;
 pub mod ethtool;
 pub mod fixture;
 pub mod link;
+pub mod links;
 pub mod rtnl;
 pub mod sysfs;
 
@@ -37,12 +38,17 @@ pub struct LinkFilter {
 impl LinkFilter {
     fn wants(&self, link: &LinkMessage) -> bool {
         let named = self.interfaces.is_empty() || self.interfaces.contains(&link.name);
-        let has_vfs = link.num_vf.unwrap_or(0) > 0 || !link.vfs.is_empty();
-        named && (has_vfs || self.all_links || !self.interfaces.is_empty()) && link.name != "lo"
+        named && (has_vfs(link) || self.all_links || !self.interfaces.is_empty()) && link.name != "lo"
     }
 }
 
-/// The kernel source: one `RTM_GETLINK` dump per sample, ethtool and sysfs for the rest.
+/// A PF: a link that has (or lists) VFs.
+fn has_vfs(link: &LinkMessage) -> bool {
+    link.num_vf.unwrap_or(0) > 0 || !link.vfs.is_empty()
+}
+
+/// The kernel source: the link table (a full `RTM_GETLINK` dump when the topology changed,
+/// else counters from `RTM_GETSTATS` and the PFs by ifindex), ethtool, sysfs and devlink.
 pub struct KernelSource {
     rtnl: Rtnl,
     ethtool: Option<Ethtool>,
@@ -52,10 +58,12 @@ pub struct KernelSource {
     facts: HashMap<(u32, String), NetdevFacts>,
     links_seen: usize,
     devlink: Option<devlink::Devlink>,
+    table: links::LinkTable,
 }
 
 impl KernelSource {
     pub fn open(filter: LinkFilter, clock: Arc<dyn Clock>) -> Result<KernelSource, SampleError> {
+        let table = links::LinkTable::new();
         let rtnl = Rtnl::open().map_err(|e| SampleError::Netlink(e.to_string()))?;
         let ethtool = Ethtool::open().ok();
         Ok(KernelSource {
@@ -70,7 +78,13 @@ impl KernelSource {
                 None
             }),
             links_seen: 0,
+            table,
         })
+    }
+
+    /// How many samples were full link dumps, and how many cheap refreshes.
+    pub fn sample_kinds(&self) -> (u64, u64) {
+        (self.table.full_dumps, self.table.refreshes)
     }
 
     /// How many links the last dump held (for "no PF with VFs among N interfaces").
@@ -291,14 +305,21 @@ impl Source for KernelSource {
     }
 
     fn sample(&mut self) -> Result<Snapshot, SampleError> {
-        let dump = self.rtnl.dump_links().map_err(|e| SampleError::Netlink(e.to_string()))?;
         let taken_at = self.clock.now();
-        self.links_seen = dump.links.len();
-        let by_name: HashMap<&str, &LinkMessage> = dump.links.iter().map(|l| (l.name.as_str(), l)).collect();
+        let filter = self.filter.clone();
+        let on_screen = |l: &LinkMessage| has_vfs(l) && filter.wants(l);
+        self.table
+            .update(&mut self.rtnl, taken_at, on_screen)
+            .map_err(|e| SampleError::Netlink(e.to_string()))?;
+        let links = self.table.take();
+        self.links_seen = links.len();
+        let by_name: HashMap<&str, &LinkMessage> = links.iter().map(|l| (l.name.as_str(), l)).collect();
         self.facts
             .retain(|(ifindex, name), _| by_name.get(name.as_str()).is_some_and(|l| l.ifindex == *ifindex));
-        let wanted: Vec<&LinkMessage> = dump.links.iter().filter(|l| self.filter.wants(l)).collect();
+        let wanted: Vec<&LinkMessage> = links.iter().filter(|l| self.filter.wants(l)).collect();
         let pfs = wanted.into_iter().map(|l| self.build_pf(l, &by_name)).collect();
+        drop(by_name);
+        self.table.restore(links);
         let rate_objects = self.devlink.as_mut().map_or_else(Vec::new, |d| {
             d.rate_objects().unwrap_or_else(|e| {
                 tracing::warn!("devlink rate dump: {e}");
@@ -308,8 +329,8 @@ impl Source for KernelSource {
         Ok(Snapshot {
             taken_at,
             pfs,
-            malformed_attributes: dump.malformed,
-            unknown_attributes: dump.unknown,
+            malformed_attributes: self.table.malformed,
+            unknown_attributes: self.table.unknown,
             rate_objects,
         })
     }

@@ -3,6 +3,7 @@
 
 use super::attr::{Messages, NLMSG_HDR_LEN, push_attr, push_nested, u32_at};
 use super::link::{LinkMessage, parse_link};
+use crate::model::Counters;
 use linux_raw_sys::netlink as nl;
 use neli::ToBytes;
 use neli::consts::nl::NlmF;
@@ -13,6 +14,7 @@ use neli::rtnl::{IfinfomsgBuilder, RtattrBuilder};
 use neli::socket::NlSocket;
 use neli::types::{Buffer, RtBuffer};
 use neli::utils::Groups;
+use std::collections::HashMap;
 use std::io::{self, Cursor};
 
 /// How often a dump interrupted by a concurrent change (`NLM_F_DUMP_INTR`) is redone.
@@ -220,6 +222,25 @@ impl Rtnl {
         Ok(Rtnl { ch: Channel::open(NlFamily::Route, Groups::new_groups(&[group]), 64 * 1024)? })
     }
 
+    /// Makes the socket non-blocking (for `pending_events`).
+    pub fn nonblocking(&self) -> Result<(), RtnlError> {
+        Ok(self.ch.socket.nonblock()?)
+    }
+
+    /// On a non-blocking monitor: how many notifications are queued (drained). A receive
+    /// error other than "nothing queued" (e.g. ENOBUFS: notifications were lost) counts as one.
+    pub fn pending_events(&mut self) -> usize {
+        let mut count = 0;
+        loop {
+            match self.ch.recv_datagram() {
+                Ok(n) => count += Messages::new(&self.ch.buf[..n]).count().max(1),
+                Err(RtnlError::Truncated(_)) => count += 1,
+                Err(RtnlError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => return count,
+                Err(_) => return count + 1,
+            }
+        }
+    }
+
     /// Blocks until link notifications arrive; returns how many messages came.
     pub fn wait_for_link_events(&mut self) -> Result<usize, RtnlError> {
         self.ch.wait_messages()
@@ -255,6 +276,45 @@ impl Rtnl {
         })
     }
 
+    /// One link by ifindex (with its VF list), without dumping every link.
+    pub fn get_link(&mut self, ifindex: u32) -> Result<LinkMessage, RtnlError> {
+        let seq = self.ch.next_seq();
+        let ext_mask = build_attr(Ifla::ExtMask, nl::RTEXT_FILTER_VF.to_ne_bytes().to_vec())?;
+        self.ch.send(&link_request(Rtm::Getlink, NlmF::REQUEST, ifindex as i32, vec![ext_mask], seq)?)?;
+        let mut link = None;
+        self.ch.collect_reply(seq, |payload| link = parse_link(payload).ok())?;
+        link.ok_or(RtnlError::Build(format!("no link message for ifindex {ifindex}")))
+    }
+
+    /// The 64-bit counters of every link (`RTM_GETSTATS`, `IFLA_STATS_LINK_64` only): far less
+    /// for the kernel to fill than a link dump.
+    pub fn dump_stats64(&mut self) -> Result<HashMap<u32, Counters>, RtnlError> {
+        self.ch.dump(|ch| {
+            let seq = ch.next_seq();
+            // struct if_stats_msg: family, pad1, pad2, ifindex, filter_mask
+            let mut request = vec![0u8; 12];
+            let filter = 1u32 << (nl::IFLA_STATS_LINK_64 as u32 - 1);
+            request[8..12].copy_from_slice(&filter.to_ne_bytes());
+            let message = NlmsghdrBuilder::default()
+                .nl_type(Rtm::from(nl::RTM_GETSTATS as u16))
+                .nl_flags(NlmF::REQUEST | NlmF::DUMP)
+                .nl_seq(seq)
+                .nl_payload(NlPayload::Payload(Buffer::from(request)))
+                .build()
+                .map_err(|e| RtnlError::Build(e.to_string()))?;
+            ch.send(&message)?;
+            let mut stats = HashMap::new();
+            let complete = ch.collect_dump(seq, |kind, payload| {
+                if u32::from(kind) == nl::RTM_NEWSTATS as u32
+                    && let Some(entry) = parse_stats(payload)
+                {
+                    stats.insert(entry.0, entry.1);
+                }
+            })?;
+            Ok(complete.then_some(stats))
+        })
+    }
+
     /// Sets one VF's min and max transmit rate (Mbit/s) and waits for the kernel's answer.
     pub fn set_vf_rate(&mut self, ifindex: u32, vf: u32, min: u32, max: u32) -> Result<(), RtnlError> {
         let mut vf_info = Vec::new();
@@ -273,6 +333,14 @@ impl Rtnl {
         )?)?;
         self.ch.wait_ack(seq)
     }
+}
+
+/// Parses one `RTM_NEWSTATS`: (ifindex, counters) from `IFLA_STATS_LINK_64`.
+pub fn parse_stats(payload: &[u8]) -> Option<(u32, Counters)> {
+    let ifindex = u32_at(payload, 4)?;
+    let attr =
+        super::attr::Attrs::new(payload.get(12..)?).find(|a| a.kind == nl::IFLA_STATS_LINK_64 as u16)?;
+    Some((ifindex, super::link::stats64(attr.payload)?))
 }
 
 /// An `ifinfomsg` request built with neli.
