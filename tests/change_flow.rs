@@ -164,3 +164,34 @@ fn sampler_writes_the_audit_record_before_reporting() {
     assert_eq!(record["new"]["max_mbps"], 700);
     assert_eq!(record["outcome"], "applied");
 }
+
+#[test]
+fn demo_rate_group_edit_caps_its_members() {
+    let mut demo = Demo::new(30);
+    for _ in 0..3 {
+        demo.act(Action::FocusNext);
+    }
+    demo.act(Action::SelectNext); // the storage group
+    demo.act(Action::EditRate);
+    for _ in 0..2 {
+        demo.act(Action::Erase);
+    }
+    "1500M".chars().for_each(|c| demo.act(Action::Input(c)));
+    demo.act(Action::Submit);
+    let refusal = demo.app.editor.as_ref().and_then(|e| e.error.clone()).unwrap_or_default();
+    assert!(refusal.contains("min 3G is above max 1.5G"), "tx_share above tx_max is refused: {refusal}");
+    demo.act(Action::NextField); // tx_share
+    demo.act(Action::Erase);
+    demo.act(Action::Erase);
+    demo.act(Action::Input('0'));
+    demo.act(Action::Submit);
+    demo.act(Action::Confirm);
+    assert_eq!(demo.applied.last().unwrap().change.target.label(), "sim/ens1f0/storage");
+    demo.run_for(5);
+    let snapshot = demo.app.snapshot.as_ref().unwrap();
+    let storage = snapshot.rate_objects.iter().find(|o| o.name == "storage").unwrap();
+    assert_eq!(storage.limit, RateLimit::new(0, 1500));
+    let members: f64 =
+        demo.app.rows.iter().filter(|r| r.name == "NFS" || r.name == "iSCSI").map(|r| r.rates.tx.0).sum();
+    assert!(members <= 1.5e9 * 1.001, "NFS + iSCSI held to the group cap: {members}");
+}

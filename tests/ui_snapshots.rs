@@ -233,3 +233,18 @@ fn devlink_group_edit_goes_through_the_same_confirmation() {
     assert_eq!(request.change.target.label(), "pci/0000:3b:00.0/storage");
     assert_eq!(request.change.new, vftop::model::RateLimit::new(2000, 3000));
 }
+
+#[test]
+fn rate_tree_scrolls_to_the_selection_on_a_small_terminal() {
+    let mut demo = Demo::new(30);
+    for _ in 0..3 {
+        demo.act(Action::FocusNext);
+    }
+    for _ in 0..5 {
+        demo.act(Action::SelectNext);
+    }
+    let selected = demo.app.tree_selected.clone().unwrap();
+    assert_eq!(selected.to_string(), "sim/ens1f0/1", "storage, NFS, iSCSI, Management, then Backup");
+    let screen = demo.screen(80, 24);
+    assert!(screen.contains("vf 1 Backup"), "{screen}");
+}

@@ -17,15 +17,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let title =
         if focused { " Rate groups (devlink) · e edits " } else { " Rate groups (devlink) · Tab here " };
     let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.border(focused));
-    let lines: Vec<Line> = tree_lines(objects)
-        .into_iter()
-        .map(|l| {
-            let object = &objects[l.index];
-            let selected = focused && app.tree_selected.as_ref() == Some(&object.target);
-            line(app, theme, object, l.depth, selected)
-        })
+    let tree = tree_lines(objects);
+    let selected_at =
+        tree.iter().position(|l| focused && app.tree_selected.as_ref() == Some(&objects[l.index].target));
+    let lines: Vec<Line> = tree
+        .iter()
+        .enumerate()
+        .map(|(i, l)| line(app, theme, &objects[l.index], l.depth, Some(i) == selected_at))
         .collect();
-    frame.render_widget(Paragraph::new(lines).block(block).style(theme.base()), area);
+    // Keep the selection in view on short panels.
+    let rows = area.height.saturating_sub(2) as usize;
+    let scroll = selected_at.map_or(0, |i| (i + 1).saturating_sub(rows)) as u16;
+    frame.render_widget(Paragraph::new(lines).block(block).style(theme.base()).scroll((scroll, 0)), area);
 }
 
 fn line<'a>(app: &App, theme: &Theme, object: &RateObject, depth: usize, selected: bool) -> Line<'a> {

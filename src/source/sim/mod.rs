@@ -6,10 +6,10 @@ pub mod scenario;
 
 use super::{ApplyError, Clock, SampleError, Source, SourceKind};
 use crate::model::{
-    Capabilities, CounterOrigin, Counters, DriverStat, MacAddr, Mbps, Pf, RateChange, RateLimit, Role,
-    RoleMap, Snapshot, Target, Vf, VfKey, VfLinkState,
+    Capabilities, CounterOrigin, Counters, DevlinkObject, DevlinkRef, DriverStat, MacAddr, Mbps, Pf,
+    RateChange, RateLimit, RateObject, Role, RoleMap, Snapshot, Target, Vf, VfKey, VfLinkState,
 };
-use nic::{Claim, share_link};
+use nic::{Claim, GroupClaim, share_tree};
 use profile::DemandGenerator;
 use scenario::{PartitionSpec, Scenario};
 use std::sync::Arc;
@@ -37,11 +37,19 @@ struct SimPartition {
     acc: Accumulated,
 }
 
+/// A rate group (devlink node) of partitions.
+struct SimGroup {
+    name: String,
+    limit: RateLimit,
+    members: Vec<usize>,
+}
+
 struct SimPf {
     name: String,
     driver: String,
     link: Mbps,
     partitions: Vec<SimPartition>,
+    groups: Vec<SimGroup>,
 }
 
 /// A simulated NIC driven by a scenario and a clock; deterministic for a given seed.
@@ -59,6 +67,15 @@ impl SimSource {
             .into_iter()
             .enumerate()
             .map(|(pi, pf)| SimPf {
+                groups: pf
+                    .groups
+                    .iter()
+                    .map(|g| SimGroup {
+                        name: g.name.clone(),
+                        limit: RateLimit { min: g.min, max: g.max },
+                        members: pf.member_indices(g),
+                    })
+                    .collect(),
                 name: pf.name,
                 driver: pf.driver,
                 link: pf.link_speed,
@@ -98,10 +115,20 @@ impl SimSource {
         }
     }
 
-    fn find(&mut self, key: &VfKey) -> Option<(&mut SimPartition, Mbps)> {
-        let pf = self.pfs.iter_mut().find(|p| p.name == key.pf)?;
+    /// The limit a change targets (a partition's VF rate, a leaf's — the same — or a group's)
+    /// and the link speed of its PF.
+    fn limit_of(&mut self, target: &Target) -> Option<(&mut RateLimit, Mbps)> {
+        let (pf_name, object) = match target {
+            Target::Vf(key) => (key.pf.as_str(), DevlinkObject::Leaf(key.vf)),
+            Target::Devlink(d) => (d.device.strip_prefix(SIM_DEVICE_PREFIX)?, d.object.clone()),
+        };
+        let pf = self.pfs.iter_mut().find(|p| p.name == pf_name)?;
         let link = pf.link;
-        pf.partitions.get_mut(key.vf as usize).map(|p| (p, link))
+        let limit = match object {
+            DevlinkObject::Leaf(vf) => &mut pf.partitions.get_mut(vf as usize)?.limit,
+            DevlinkObject::Node(name) => &mut pf.groups.iter_mut().find(|g| g.name == name)?.limit,
+        };
+        Some((limit, link))
     }
 }
 
@@ -116,7 +143,16 @@ fn step_pf(pf: &mut SimPf, t: f64, dt: f64) {
             max: p.limit.max.as_bits_per_sec().0,
         })
         .collect();
-    let alloc = share_link(link, &claims);
+    let groups: Vec<GroupClaim> = pf
+        .groups
+        .iter()
+        .map(|g| GroupClaim {
+            min: g.limit.min.as_bits_per_sec().0,
+            max: g.limit.max.as_bits_per_sec().0,
+            members: g.members.clone(),
+        })
+        .collect();
+    let alloc = share_tree(link, &claims, &groups);
     for ((p, claim), sent_bps) in pf.partitions.iter_mut().zip(&claims).zip(alloc) {
         let size = f64::from(p.spec.packet_size.max(64));
         let tx_bytes = sent_bps * dt / 8.0;
@@ -128,6 +164,32 @@ fn step_pf(pf: &mut SimPf, t: f64, dt: f64) {
         p.acc.rx_packets += rx_bytes / size;
         p.acc.tx_dropped += dropped_bytes / size;
     }
+}
+
+/// The simulated devlink device of a PF is `sim/<pf>`; its leaves are numbered by VF.
+const SIM_DEVICE_PREFIX: &str = "sim/";
+
+/// The devlink-style rate tree of a PF with groups: a node per group, a leaf per partition.
+fn rate_objects_of(pf: &SimPf) -> Vec<RateObject> {
+    if pf.groups.is_empty() {
+        return Vec::new();
+    }
+    let device = format!("{SIM_DEVICE_PREFIX}{}", pf.name);
+    let nodes = pf.groups.iter().map(|g| RateObject {
+        target: DevlinkRef { device: device.clone(), object: DevlinkObject::Node(g.name.clone()) },
+        name: g.name.clone(),
+        limit: g.limit,
+        parent: None,
+        vf: None,
+    });
+    let leaves = pf.partitions.iter().enumerate().map(|(i, p)| RateObject {
+        target: DevlinkRef { device: device.clone(), object: DevlinkObject::Leaf(i as u32) },
+        name: format!("vf {i} {}", p.spec.name),
+        limit: p.limit,
+        parent: pf.groups.iter().find(|g| g.members.contains(&i)).map(|g| g.name.clone()),
+        vf: Some(VfKey { pf: pf.name.clone(), vf: i as u32 }),
+    });
+    nodes.chain(leaves).collect()
 }
 
 fn counters_of(acc: &Accumulated) -> Counters {
@@ -208,29 +270,23 @@ impl Source for SimSource {
             pfs: self.pfs.iter().enumerate().map(|(i, pf)| pf_of(i, pf)).collect(),
             malformed_attributes: 0,
             unknown_attributes: 0,
-            rate_objects: Vec::new(),
+            rate_objects: self.pfs.iter().flat_map(rate_objects_of).collect(),
         })
     }
 
     fn apply(&mut self, change: &RateChange) -> Result<RateLimit, ApplyError> {
         self.catch_up();
         let what = change.target.label();
-        let Target::Vf(key) = &change.target else {
-            return Err(ApplyError::NotSupported {
-                driver: "sim".into(),
-                extack: Some("the simulator has no devlink rate objects".into()),
-            });
-        };
-        let (partition, link) = self.find(key).ok_or(ApplyError::Vanished { what })?;
         let new = change.new;
         if !new.max.is_unlimited() && new.min > new.max {
             return Err(ApplyError::Invalid(format!("min {} is above max {}", new.min, new.max)));
         }
+        let (limit, link) = self.limit_of(&change.target).ok_or(ApplyError::Vanished { what })?;
         if new.max > link || new.min > link {
             return Err(ApplyError::KernelInvalid { reason: format!("rate above the link speed ({link})") });
         }
-        partition.limit = new;
-        Ok(partition.limit)
+        *limit = new;
+        Ok(new)
     }
 
     fn capabilities(&self, _pf: &str) -> Capabilities {
@@ -328,6 +384,31 @@ mod tests {
             RateChange::vf(VfKey { pf: "ens1f0".into(), vf: 42 }, RateLimit::default(), RateLimit::default());
         assert!(matches!(sim.apply(&gone), Err(ApplyError::Vanished { .. })));
         assert_eq!(sim.sample().unwrap().pfs[0].vfs[1].rate, RateLimit::new(0, 2000));
+    }
+
+    #[test]
+    fn storage_group_cap_holds_and_is_editable_as_a_devlink_node() {
+        let (mut sim, clock) = demo();
+        let storage_tx = |sim: &mut SimSource, clock: &FakeClock| {
+            let rates = rates_over(sim, clock, 20);
+            rates[2].tx.0 + rates[3].tx.0
+        };
+        clock.advance(Duration::from_secs(30));
+        assert!(storage_tx(&mut sim, &clock) <= 5e9 * 1.001);
+        let tree = sim.sample().unwrap().rate_objects;
+        let node = tree.iter().find(|o| o.name == "storage").unwrap();
+        assert_eq!(node.limit, RateLimit::new(3000, 5000));
+        let members: Vec<&str> =
+            tree.iter().filter(|o| o.parent.as_deref() == Some("storage")).map(|o| o.name.as_str()).collect();
+        assert_eq!(members, ["vf 2 NFS", "vf 3 iSCSI"]);
+        let change = RateChange {
+            target: Target::Devlink(node.target.clone()),
+            old: node.limit,
+            new: RateLimit::new(0, 2000),
+        };
+        assert_eq!(sim.apply(&change), Ok(RateLimit::new(0, 2000)));
+        let capped = storage_tx(&mut sim, &clock);
+        assert!(capped <= 2e9 * 1.001 && capped > 1.9e9, "{capped}");
     }
 
     #[test]

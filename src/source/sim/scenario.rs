@@ -31,6 +31,21 @@ pub struct PfSpec {
     pub driver: String,
     #[serde(rename = "partition", default)]
     pub partitions: Vec<PartitionSpec>,
+    /// Rate groups (devlink nodes): partitions sharing one guarantee and one cap.
+    #[serde(rename = "group", default)]
+    pub groups: Vec<GroupSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSpec {
+    pub name: String,
+    #[serde(default, deserialize_with = "rate")]
+    pub min: Mbps,
+    #[serde(default, deserialize_with = "rate")]
+    pub max: Mbps,
+    /// Partition names.
+    pub members: Vec<String>,
 }
 
 fn default_driver() -> String {
@@ -185,8 +200,37 @@ impl Scenario {
                     ));
                 }
             }
+            pf.validate_groups()?;
         }
         Ok(())
+    }
+}
+
+impl PfSpec {
+    fn validate_groups(&self) -> Result<(), String> {
+        let mut seen = std::collections::HashSet::new();
+        for g in &self.groups {
+            if !g.max.is_unlimited() && g.min > g.max {
+                return Err(format!("pf {} group {}: min {} > max {}", self.name, g.name, g.min, g.max));
+            }
+            for m in &g.members {
+                if !self.partitions.iter().any(|p| &p.name == m) {
+                    return Err(format!("pf {} group {}: no partition named {m}", self.name, g.name));
+                }
+                if !seen.insert(m) {
+                    return Err(format!(
+                        "pf {} group {}: {m} is already in another group",
+                        self.name, g.name
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Indices of a group's members in `partitions`.
+    pub fn member_indices(&self, group: &GroupSpec) -> Vec<usize> {
+        group.members.iter().filter_map(|m| self.partitions.iter().position(|p| &p.name == m)).collect()
     }
 }
 
@@ -222,6 +266,16 @@ mod tests {
         assert!(err.column >= 1);
         assert!(err.to_string().starts_with("bad.toml:4:"), "{err}");
         assert!(err.message.contains("unknown unit"), "{err}");
+    }
+
+    #[test]
+    fn group_members_must_exist_once() {
+        let base = "[[pf]]\nname='p'\nlink_speed='1G'\n[[pf.partition]]\nname='a'\ndemand={kind='constant', rate='1M'}\n";
+        let missing = format!("{base}[[pf.group]]\nname='g'\nmembers=['zz']\n");
+        assert!(Scenario::parse(&missing, "x").unwrap_err().message.contains("no partition named zz"));
+        let twice =
+            format!("{base}[[pf.group]]\nname='g'\nmembers=['a']\n[[pf.group]]\nname='h'\nmembers=['a']\n");
+        assert!(Scenario::parse(&twice, "x").unwrap_err().message.contains("already in another group"));
     }
 
     #[test]
