@@ -15,9 +15,7 @@ pub struct LinkMessage {
     pub ifindex: u32,
     pub flags: u32,
     pub name: String,
-    pub kind: Option<String>,
     pub parent_dev: Option<String>,
-    pub parent_bus: Option<String>,
     pub num_vf: Option<u32>,
     pub stats64: Option<Counters>,
     pub vfs: Vec<Vf>,
@@ -70,15 +68,9 @@ fn read_link_attr(link: &mut LinkMessage, attr: Attr) {
         k if k == t(nl::IFLA_NUM_VF as u32) => link.num_vf = attr.u32(),
         k if k == t(nl::IFLA_STATS64 as u32) => link.stats64 = stats64(attr.payload),
         k if k == t(nl::IFLA_PARENT_DEV_NAME as u32) => link.parent_dev = attr.string(),
-        k if k == t(nl::IFLA_PARENT_DEV_BUS_NAME as u32) => link.parent_bus = attr.string(),
-        k if k == t(nl::IFLA_LINKINFO as u32) => link.kind = link_kind(attr),
         k if k == t(nl::IFLA_VFINFO_LIST as u32) => read_vf_list(link, attr),
         k => link.unknown += u64::from(k >= t(nl::__IFLA_MAX as u32)),
     }
-}
-
-fn link_kind(attr: Attr) -> Option<String> {
-    attr.nested().find(|a| a.kind == t(nl::IFLA_INFO_KIND as u32)).and_then(|a| a.string())
 }
 
 /// `struct rtnl_link_stats64`: rx_packets, tx_packets, rx_bytes, tx_bytes, rx_errors,

@@ -47,10 +47,6 @@ impl LinkTable {
         }
     }
 
-    pub fn links(&self) -> &[LinkMessage] {
-        &self.links
-    }
-
     /// Lends the links out (to build a snapshot while the source is mutably borrowed)…
     pub fn take(&mut self) -> Vec<LinkMessage> {
         std::mem::take(&mut self.links)
