@@ -1,13 +1,27 @@
-//! Writes kernel-shaped link messages as fuzz seeds into the directory given as argument.
+//! Writes fuzz seeds into the corpus directory given as argument (default `fuzz/corpus`):
+//! kernel-shaped link messages for `parse_link` (plain, and VF lists whose 16-bit length
+//! wrapped) and ethtool replies for `parse_ethtool`.
 
+use vftop::source::kernel::ethtool::{capacity_for, stats_request, strings_request};
 use vftop::source::kernel::fixture::{dump, pf_payload};
 
 fn main() -> std::io::Result<()> {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| "fuzz/corpus/parse_link".into());
-    std::fs::create_dir_all(&dir)?;
+    let root = std::env::args().nth(1).unwrap_or_else(|| "fuzz/corpus".into());
+    let links = format!("{root}/parse_link");
+    std::fs::create_dir_all(&links)?;
     for vfs in [0, 1, 4, 64] {
-        std::fs::write(format!("{dir}/pf-{vfs}-vfs"), pf_payload(3, "eth0", vfs))?;
+        std::fs::write(format!("{links}/pf-{vfs}-vfs"), pf_payload(3, "eth0", vfs))?;
     }
-    std::fs::write(format!("{dir}/dump-2x4"), dump(2, 4, 9))?;
+    std::fs::write(format!("{links}/dump-2x4"), dump(2, 4, 9))?;
+    let ethtool = format!("{root}/parse_ethtool");
+    std::fs::create_dir_all(&ethtool)?;
+    for count in [0usize, 3, 40] {
+        let mut strings = strings_request(count, capacity_for(count));
+        strings[0] = count as u8;
+        std::fs::write(format!("{ethtool}/strings-{count}"), strings)?;
+        let mut stats = stats_request(count, capacity_for(count));
+        stats[0] = count as u8;
+        std::fs::write(format!("{ethtool}/stats-{count}"), stats)?;
+    }
     Ok(())
 }

@@ -91,22 +91,22 @@ impl Cli {
     }
 }
 
-/// Parses `1s`, `500ms`, `2.5s`, `1m`, or a bare number of seconds.
+/// Parses a duration (`1s`, `500ms`, `1m 30s`, humantime's syntax) or a bare number of
+/// seconds (`2`, `0.5`), between 50 ms and 1 h.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let value: f64 = number.parse().map_err(|_| format!("'{text}' is not a duration like 1s or 500ms"))?;
-    let secs = match unit {
-        "" | "s" => value,
-        "ms" => value / 1000.0,
-        "m" => value * 60.0,
-        _ => return Err(format!("unknown unit '{unit}' in '{text}': use ms, s or m")),
+    let parsed = match t.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => {
+            Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
+        }
+        Ok(_) => Err("not a positive number".to_string()),
+        Err(_) => humantime::parse_duration(t).map_err(|e| e.to_string()),
     };
-    if !(0.05..=3600.0).contains(&secs) {
+    let d = parsed.map_err(|e| format!("'{text}' is not a duration like 1s or 500ms ({e})"))?;
+    if !(Duration::from_millis(50)..=Duration::from_secs(3600)).contains(&d) {
         return Err(format!("{text} is out of range (50ms to 1h)"));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Ok(d)
 }
 
 #[cfg(test)]
@@ -119,7 +119,10 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
         assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
-        assert!(parse_duration("1h").is_err());
+        assert_eq!(parse_duration("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1m 30s"), Ok(Duration::from_secs(90)));
+        assert!(parse_duration("2h").is_err());
+        assert!(parse_duration("-1").is_err());
         assert!(parse_duration("0").is_err());
         assert!(parse_duration("fast").is_err());
     }

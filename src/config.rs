@@ -1,6 +1,7 @@
 //! The roles config: maps VLAN IDs or `PF/vf N` to partition names and colours.
 
 use crate::model::{Role, RoleMap, VfKey};
+use etcetera::BaseStrategy;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -30,19 +31,16 @@ struct RoleEntry {
 
 /// `$XDG_CONFIG_HOME/vftop` (or `~/.config/vftop`).
 pub fn config_dir() -> Option<PathBuf> {
-    xdg_dir("XDG_CONFIG_HOME", ".config").map(|d| d.join("vftop"))
+    xdg().map(|x| x.config_dir().join("vftop"))
 }
 
 /// `$XDG_STATE_HOME/vftop` (or `~/.local/state/vftop`).
 pub fn state_dir() -> Option<PathBuf> {
-    xdg_dir("XDG_STATE_HOME", ".local/state").map(|d| d.join("vftop"))
+    xdg().and_then(|x| x.state_dir()).map(|d| d.join("vftop"))
 }
 
-fn xdg_dir(var: &str, fallback: &str) -> Option<PathBuf> {
-    std::env::var_os(var)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(fallback)))
+fn xdg() -> Option<impl BaseStrategy> {
+    etcetera::choose_base_strategy().ok()
 }
 
 /// Parses a roles config.

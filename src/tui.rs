@@ -127,9 +127,5 @@ fn test_panic_deadline() -> Option<std::time::Instant> {
 
 /// Local time of day, `HH:MM:SS`.
 pub fn wall_clock() -> String {
-    let now = unsafe { libc::time(std::ptr::null_mut()) };
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    // SAFETY: localtime_r writes only into `tm`, which lives for the call.
-    unsafe { libc::localtime_r(&now, &mut tm) };
-    format!("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec)
+    jiff::ZonedDateTime::now().strftime("%H:%M:%S").to_string()
 }

@@ -336,3 +336,57 @@ fn without_cap_net_admin_the_console_is_read_only_and_says_why() {
     tmux.send(&["q"]);
     tmux.wait_for("vftop to exit", |s| !s.contains("READ-ONLY"));
 }
+
+/// `ethtool -S DEV` in the namespace: name → value, in the driver's order.
+fn ethtool_stats(ns: &Netns, dev: &str) -> Vec<(String, u64)> {
+    let out = ns.exec("ethtool", &["-S", dev]);
+    assert!(out.status.success(), "ethtool -S {dev}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.trim().split_once(": "))
+        .map(|(name, value)| (name.to_string(), value.trim().parse().unwrap()))
+        .collect()
+}
+
+#[test]
+fn driver_statistics_follow_a_count_that_changes() {
+    if !available() || !require(common::netns::have("ethtool"), "needs ethtool") {
+        return;
+    }
+    let ns = Netns::new("ethtool");
+    let queues = ["numrxqueues", "4", "numtxqueues", "4"];
+    let mut args = vec!["link", "add", "va"];
+    args.extend(queues);
+    args.extend(["type", "veth", "peer", "vb"]);
+    args.extend(queues);
+    ns.ip(&args);
+    let names = |stats: &[vftop::model::DriverStat]| stats.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+    let expected_names = |ns: &Netns| ethtool_stats(ns, "va").into_iter().map(|(n, _)| n).collect::<Vec<_>>();
+    let four = expected_names(&ns);
+    // One source across the change: the names it cached for 4 queues must be re-read for 2.
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let handle = ns.spawn_in(move || {
+        let mut source = all_links();
+        let first = source.sample().unwrap().pf("va").unwrap().driver_stats.clone();
+        done_tx.send(first).unwrap();
+        rx.recv().unwrap();
+        source.sample().unwrap().pf("va").unwrap().driver_stats.clone()
+    });
+    let first = done_rx.recv().unwrap();
+    assert_eq!(names(&first), four);
+    let peer = first.iter().find(|s| s.name == "peer_ifindex").map(|s| s.value);
+    let vb_index: u64 = serde_json::from_str::<serde_json::Value>(&ns.ip(&["-j", "link", "show", "vb"]))
+        .unwrap()[0]["ifindex"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(peer, Some(vb_index), "values are read, not just names");
+    let out = ns.exec("ethtool", &["-L", "va", "rx", "2", "tx", "2"]);
+    assert!(out.status.success(), "ethtool -L: {}", String::from_utf8_lossy(&out.stderr));
+    let two = expected_names(&ns);
+    assert!(two.len() < four.len(), "fewer queues, fewer statistics: {} vs {}", two.len(), four.len());
+    tx.send(()).unwrap();
+    let second = handle.join().unwrap();
+    assert_eq!(names(&second), two);
+}

@@ -27,12 +27,15 @@ cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --all-targets --locked
 
-# A short fuzz run of the netlink parser (cargo fuzz needs nightly features; RUSTC_BOOTSTRAP
-# enables them on the stable toolchain). VFTOP_FUZZ_SECONDS=0 skips it.
+# A short fuzz run of every parser of kernel bytes (cargo fuzz needs nightly features;
+# RUSTC_BOOTSTRAP enables them on the stable toolchain). VFTOP_FUZZ_SECONDS=0 skips it; the
+# time is shared: two thirds for the link parser, the rest for the ethtool replies.
 fuzz_seconds=${VFTOP_FUZZ_SECONDS:-30}
 if [ "$fuzz_seconds" -gt 0 ]; then
     echo "== cargo fuzz (${fuzz_seconds}s)"
     command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --quiet
     ./fuzz/seeds.sh
-    (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run parse_link corpus/parse_link -- -max_total_time="$fuzz_seconds")
+    link_seconds=$(( fuzz_seconds * 2 / 3 ))
+    (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run parse_link corpus/parse_link -- -max_total_time="$link_seconds")
+    (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run parse_ethtool corpus/parse_ethtool -- -max_total_time="$(( fuzz_seconds - link_seconds ))")
 fi

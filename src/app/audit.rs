@@ -40,8 +40,7 @@ pub struct Actor {
 impl Actor {
     /// From the process: `$USER` (or the uid), `$SUDO_USER`, the host name.
     pub fn current(host: &str) -> Actor {
-        // SAFETY: getuid has no preconditions.
-        let uid = unsafe { libc::getuid() };
+        let uid = nix::unistd::getuid();
         let user = std::env::var("USER")
             .ok()
             .filter(|u| !u.is_empty())
@@ -56,16 +55,8 @@ impl Actor {
 }
 
 /// The login name of `uid` from the passwd database.
-fn user_name(uid: libc::uid_t) -> Option<String> {
-    // SAFETY: getpwuid returns null or a pointer to a static entry that stays valid until the
-    // next passwd call; the name is copied out at once (called once, at start).
-    unsafe {
-        let entry = libc::getpwuid(uid);
-        if entry.is_null() || (*entry).pw_name.is_null() {
-            return None;
-        }
-        std::ffi::CStr::from_ptr((*entry).pw_name).to_str().ok().map(str::to_string)
-    }
+fn user_name(uid: nix::unistd::Uid) -> Option<String> {
+    nix::unistd::User::from_uid(uid).ok().flatten().map(|u| u.name)
 }
 
 /// One attempted change and what came of it.
@@ -116,25 +107,11 @@ pub fn record(actor: &Actor, at: SystemTime, attempt: &Attempt) -> Value {
     })
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` (UTC).
+/// `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds).
 pub fn rfc3339(at: SystemTime) -> String {
     let secs = at.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days as i64);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    let ts = jiff::Timestamp::from_second(secs as i64).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// The append-only audit log file.
@@ -253,9 +230,8 @@ mod tests {
 
     #[test]
     fn actor_names_the_user_even_without_user_env() {
-        // SAFETY: getuid has no preconditions.
-        let uid = unsafe { libc::getuid() };
-        if uid == 0 {
+        let uid = nix::unistd::getuid();
+        if uid.is_root() {
             assert_eq!(user_name(uid).as_deref(), Some("root"));
         }
         assert!(!Actor::current("h").user.is_empty());

@@ -98,7 +98,7 @@ fn series(app: &App, theme: &Theme) -> Vec<Series> {
         .collect();
     if let Some(row) = app.selected_row().filter(|_| app.direction == Direction::Tx) {
         let window = app.window.as_secs_f64();
-        for (value, color) in [(row.vf.rate.max, theme.bad), (row.vf.rate.min, theme.good)] {
+        for (value, color) in [(row.vf.rate.max, theme.colors.bad), (row.vf.rate.min, theme.colors.good)] {
             if !value.is_unlimited() {
                 let y = f64::from(value.0);
                 out.push(Series {

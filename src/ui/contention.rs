@@ -57,8 +57,8 @@ fn lines<'a>(
         Span::raw(format!("guarantees {} / {}", c.guarantees, c.link)),
         guarantee_state,
     ]));
-    out.push(names_line("at cap: ", app, &c.pinned, theme.warn, theme));
-    out.push(names_line("starved: ", app, &c.starved, theme.bad, theme));
+    out.push(names_line("at cap: ", app, &c.pinned, theme.colors.warn, theme));
+    out.push(names_line("starved: ", app, &c.starved, theme.colors.bad, theme));
     let drop_style = if c.drops_per_sec >= 0.5 { theme.level(Level::Warn) } else { theme.base() };
     out.push(Line::from(vec![
         Span::raw("drops: "),
@@ -130,6 +130,6 @@ fn stacked_bar<'a>(
             used += cells;
         }
     }
-    spans.push(Span::styled("·".repeat(width - used), Style::default().fg(theme.bar_empty)));
+    spans.push(Span::styled("·".repeat(width - used), Style::default().fg(theme.colors.bar_empty)));
     Line::from(spans)
 }

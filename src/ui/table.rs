@@ -54,9 +54,9 @@ fn cells<'a>(r: &'a PartitionRow, n: usize, app: &App, theme: &Theme) -> Vec<Cel
     let color = theme.partition(n, r.color.as_deref());
     let share = r.cap_share();
     let share_style = match share {
-        Some(s) if s >= crate::metrics::contention::NEAR => Style::default().fg(theme.bad),
-        Some(s) if s >= 0.8 => Style::default().fg(theme.warn),
-        _ => Style::default().fg(theme.good),
+        Some(s) if s >= crate::metrics::contention::NEAR => Style::default().fg(theme.colors.bad),
+        Some(s) if s >= 0.8 => Style::default().fg(theme.colors.warn),
+        _ => Style::default().fg(theme.colors.good),
     };
     let share_cell = match share {
         Some(s) => {
@@ -69,7 +69,7 @@ fn cells<'a>(r: &'a PartitionRow, n: usize, app: &App, theme: &Theme) -> Vec<Cel
         v.map(|p| rate(f(&p), app.unit)).unwrap_or_else(|| "-".into())
     };
     let drops_style =
-        if r.rates.drops_per_sec >= 0.5 { Style::default().fg(theme.warn) } else { theme.base() };
+        if r.rates.drops_per_sec >= 0.5 { Style::default().fg(theme.colors.warn) } else { theme.base() };
     vec![
         Cell::from(if r.vf.index == crate::app::state::WHOLE_LINK {
             "-".to_string()

@@ -11,45 +11,25 @@ const BUILT_IN: [(&str, &str); 4] = [
     ("mono", include_str!("../../themes/mono.toml")),
 ];
 
-#[derive(Deserialize)]
+/// A loaded theme: every colour the UI uses (the TOML file as it is, colours parsed by
+/// ratatui's `serde` support: names, `#rrggbb`, or an ANSI index `0`–`255`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ThemeFile {
-    name: String,
-    #[serde(default)]
-    use_role_colors: bool,
-    #[serde(default)]
-    mono: bool,
-    #[serde(default)]
-    bold: bool,
-    colors: ColorsFile,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ColorsFile {
-    text: String,
-    dim: String,
-    accent: String,
-    header_fg: String,
-    header_bg: String,
-    selected_fg: String,
-    selected_bg: String,
-    border: String,
-    border_focus: String,
-    good: String,
-    warn: String,
-    bad: String,
-    bar_empty: String,
-    partitions: Vec<String>,
-}
-
-/// A loaded theme: every colour the UI uses.
-#[derive(Clone, Debug, PartialEq)]
 pub struct Theme {
     pub name: String,
+    #[serde(default)]
     pub use_role_colors: bool,
+    #[serde(default)]
     pub mono: bool,
+    #[serde(default)]
     pub bold: bool,
+    pub colors: Palette,
+}
+
+/// The colours of a theme, one per role on screen.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Palette {
     pub text: Color,
     pub dim: Color,
     pub accent: Color,
@@ -66,6 +46,28 @@ pub struct Theme {
     pub partitions: Vec<Color>,
 }
 
+impl Palette {
+    /// Every colour passed through `f` (colour-depth downgrades).
+    pub fn map(&self, f: impl Fn(Color) -> Color) -> Palette {
+        Palette {
+            text: f(self.text),
+            dim: f(self.dim),
+            accent: f(self.accent),
+            header_fg: f(self.header_fg),
+            header_bg: f(self.header_bg),
+            selected_fg: f(self.selected_fg),
+            selected_bg: f(self.selected_bg),
+            border: f(self.border),
+            border_focus: f(self.border_focus),
+            good: f(self.good),
+            warn: f(self.warn),
+            bad: f(self.bad),
+            bar_empty: f(self.bar_empty),
+            partitions: self.partitions.iter().map(|c| f(*c)).collect(),
+        }
+    }
+}
+
 /// A theme that could not be found or read.
 #[derive(Debug, thiserror::Error)]
 pub enum ThemeError {
@@ -75,44 +77,18 @@ pub enum ThemeError {
     Invalid { file: String, message: String },
 }
 
-fn color(file: &str, text: &str) -> Result<Color, ThemeError> {
-    text.parse::<Color>()
-        .map_err(|_| ThemeError::Invalid { file: file.into(), message: format!("'{text}' is not a colour") })
-}
-
 impl Theme {
     /// Parses one theme file's text.
     pub fn parse(text: &str, file: &str) -> Result<Theme, ThemeError> {
-        let t: ThemeFile = toml::from_str(text)
+        let theme: Theme = toml::from_str(text)
             .map_err(|e| ThemeError::Invalid { file: file.into(), message: e.to_string() })?;
-        let c = &t.colors;
-        let partitions = c.partitions.iter().map(|p| color(file, p)).collect::<Result<Vec<_>, _>>()?;
-        if partitions.is_empty() {
+        if theme.colors.partitions.is_empty() {
             return Err(ThemeError::Invalid {
                 file: file.into(),
                 message: "partitions needs a colour".into(),
             });
         }
-        Ok(Theme {
-            name: t.name,
-            use_role_colors: t.use_role_colors,
-            mono: t.mono,
-            bold: t.bold,
-            text: color(file, &c.text)?,
-            dim: color(file, &c.dim)?,
-            accent: color(file, &c.accent)?,
-            header_fg: color(file, &c.header_fg)?,
-            header_bg: color(file, &c.header_bg)?,
-            selected_fg: color(file, &c.selected_fg)?,
-            selected_bg: color(file, &c.selected_bg)?,
-            border: color(file, &c.border)?,
-            border_focus: color(file, &c.border_focus)?,
-            good: color(file, &c.good)?,
-            warn: color(file, &c.warn)?,
-            bad: color(file, &c.bad)?,
-            bar_empty: color(file, &c.bar_empty)?,
-            partitions,
-        })
+        Ok(theme)
     }
 
     /// Built-in themes, then any in `user_dir` (a user theme with a built-in name replaces it).
@@ -151,39 +127,43 @@ impl Theme {
     }
 
     pub fn base(&self) -> Style {
-        Style::default().fg(self.text)
+        Style::default().fg(self.colors.text)
     }
 
     pub fn dimmed(&self) -> Style {
-        Style::default().fg(self.dim)
+        Style::default().fg(self.colors.dim)
     }
 
     pub fn emphasis(&self) -> Style {
-        Style::default().fg(self.accent).add_modifier(Modifier::BOLD)
+        Style::default().fg(self.colors.accent).add_modifier(Modifier::BOLD)
     }
 
     pub fn header(&self) -> Style {
-        let s = Style::default().fg(self.header_fg).bg(self.header_bg).add_modifier(Modifier::BOLD);
+        let s =
+            Style::default().fg(self.colors.header_fg).bg(self.colors.header_bg).add_modifier(Modifier::BOLD);
         if self.mono { s.add_modifier(Modifier::REVERSED) } else { s }
     }
 
     pub fn selected(&self) -> Style {
-        let s = Style::default().fg(self.selected_fg).bg(self.selected_bg).add_modifier(Modifier::BOLD);
+        let s = Style::default()
+            .fg(self.colors.selected_fg)
+            .bg(self.colors.selected_bg)
+            .add_modifier(Modifier::BOLD);
         if self.mono { s.add_modifier(Modifier::REVERSED) } else { s }
     }
 
     pub fn border(&self, focused: bool) -> Style {
-        let s = Style::default().fg(if focused { self.border_focus } else { self.border });
+        let s = Style::default().fg(if focused { self.colors.border_focus } else { self.colors.border });
         if focused && (self.mono || self.bold) { s.add_modifier(Modifier::BOLD) } else { s }
     }
 
     pub fn level(&self, level: crate::app::state::Level) -> Style {
         use crate::app::state::Level;
         let c = match level {
-            Level::Info => self.text,
-            Level::Good => self.good,
-            Level::Warn => self.warn,
-            Level::Error => self.bad,
+            Level::Info => self.colors.text,
+            Level::Good => self.colors.good,
+            Level::Warn => self.colors.warn,
+            Level::Error => self.colors.bad,
         };
         let s = Style::default().fg(c);
         if matches!(level, Level::Error | Level::Warn) { s.add_modifier(Modifier::BOLD) } else { s }
@@ -201,7 +181,7 @@ impl Theme {
         {
             return c;
         }
-        self.partitions[i % self.partitions.len()]
+        self.colors.partitions[i % self.colors.partitions.len()]
     }
 }
 

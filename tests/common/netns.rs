@@ -4,12 +4,19 @@
 use std::process::Command;
 
 pub fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
+    nix::unistd::geteuid().is_root()
 }
 
 pub fn have_ip() -> bool {
     Command::new("ip").arg("-V").output().is_ok_and(|o| o.status.success())
+}
+
+/// Whether `program` is on PATH.
+pub fn have(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// Whether this machine can run the namespace tests; says why not otherwise.
@@ -57,16 +64,20 @@ impl Netns {
     /// Runs `f` on a thread that has entered this namespace (netlink and ioctl sockets made
     /// there belong to it).
     pub fn run_in<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        self.spawn_in(f).join().expect("namespace thread panicked")
+    }
+
+    /// Like `run_in`, but returns at once: the test talks to the thread while it runs.
+    pub fn spawn_in<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> std::thread::JoinHandle<T> {
         let path = format!("/run/netns/{}", self.name);
         std::thread::spawn(move || {
             let file = std::fs::File::open(&path).expect("open netns file");
-            // SAFETY: setns on a valid namespace fd affects only this thread.
-            let rc = unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&file), libc::CLONE_NEWNET) };
-            assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+            nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
             f()
         })
-        .join()
-        .expect("namespace thread panicked")
     }
 
     /// `ip -j -s link show` parsed: name → (tx_bytes, rx_bytes, tx_packets, rx_packets).
@@ -125,35 +136,11 @@ pub fn send_udp(dest_ip: &str, ifname: &str, count: usize, size: usize) {
 }
 
 fn nix_if_index(name: &str) -> u32 {
-    let c = std::ffi::CString::new(name).unwrap();
-    // SAFETY: c is a valid NUL-terminated string.
-    let index = unsafe { libc::if_nametoindex(c.as_ptr()) };
-    assert!(index != 0, "no interface {name} in this namespace");
-    index
+    nix::net::if_::if_nametoindex(name)
+        .unwrap_or_else(|e| panic!("no interface {name} in this namespace: {e}"))
 }
 
 /// Drops CAP_NET_ADMIN from this thread's effective capabilities.
 pub fn drop_net_admin() {
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy, Default)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    const VERSION_3: u32 = 0x2008_0522;
-    const CAP_NET_ADMIN: u32 = 12;
-    let mut header = Header { version: VERSION_3, pid: 0 };
-    let mut data = [Data::default(); 2];
-    // SAFETY: capget/capset with a v3 header and two data words, as the ABI requires.
-    unsafe {
-        assert_eq!(libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()), 0);
-        data[0].effective &= !(1 << CAP_NET_ADMIN);
-        assert_eq!(libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()), 0);
-    }
+    caps::drop(None, caps::CapSet::Effective, caps::Capability::CAP_NET_ADMIN).expect("capset");
 }

@@ -117,7 +117,7 @@ impl KernelSource {
                     .filter(|d| !d.is_empty())
                     .or_else(|| sysfs.driver(name))
                     .unwrap_or_else(|| "unknown".into()),
-                stat_names: ethtool.and_then(|e| e.stat_names(name).ok()).unwrap_or_default(),
+                stat_names: Vec::new(),
                 speed: None,
                 speed_read_at: now,
             });
@@ -127,12 +127,19 @@ impl KernelSource {
         &self.facts[&key]
     }
 
+    /// The netdev's `ethtool -S` statistics now (none when the driver has none, or they
+    /// cannot be read this time; the names are re-read when the driver's count changes).
     fn driver_stats(&mut self, ifindex: u32, name: &str) -> Vec<crate::model::DriverStat> {
-        let names = self.facts(ifindex, name).stat_names.clone();
-        let Some(values) = self.ethtool.as_ref().and_then(|e| e.stat_values(name, names.len()).ok()) else {
+        self.facts(ifindex, name);
+        let (Some(ethtool), Some(facts)) =
+            (self.ethtool.as_ref(), self.facts.get_mut(&(ifindex, name.to_string())))
+        else {
             return Vec::new();
         };
-        names.into_iter().zip(values).map(|(name, value)| crate::model::DriverStat { name, value }).collect()
+        ethtool.stats(name, &mut facts.stat_names).unwrap_or_else(|e| {
+            tracing::debug!("{name}: driver statistics unavailable: {e}");
+            Vec::new()
+        })
     }
 
     fn build_pf(&mut self, link: &LinkMessage, by_name: &HashMap<&str, &LinkMessage>) -> Pf {
@@ -210,6 +217,7 @@ const SPEED_REFRESH: Duration = Duration::from_secs(5);
 /// What is read of a netdev once (and its speed now and then), not on every sample.
 struct NetdevFacts {
     driver: String,
+    /// Names of the driver's statistics, kept while the driver's count stays the same.
     stat_names: Vec<String>,
     speed: Option<crate::model::Mbps>,
     speed_read_at: Duration,
