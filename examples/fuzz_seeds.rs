@@ -3,7 +3,7 @@
 //! wrapped) and ethtool replies for `parse_ethtool`.
 
 use vftop::source::kernel::ethtool::{capacity_for, stats_request, strings_request};
-use vftop::source::kernel::fixture::{dump, pf_payload};
+use vftop::source::kernel::fixture::{dump, pf_payload, pf_payload_wrapped};
 
 fn main() -> std::io::Result<()> {
     let root = std::env::args().nth(1).unwrap_or_else(|| "fuzz/corpus".into());
@@ -13,6 +13,9 @@ fn main() -> std::io::Result<()> {
         std::fs::write(format!("{links}/pf-{vfs}-vfs"), pf_payload(3, "eth0", vfs))?;
     }
     std::fs::write(format!("{links}/dump-2x4"), dump(2, 4, 9))?;
+    for vfs in [223, 250, 256, 512] {
+        std::fs::write(format!("{links}/pf-{vfs}-vfs-wrapped"), pf_payload_wrapped(3, "eth0", vfs))?;
+    }
     let ethtool = format!("{root}/parse_ethtool");
     std::fs::create_dir_all(&ethtool)?;
     for count in [0usize, 3, 40] {

@@ -1,13 +1,18 @@
-//! The link/VF parser on kernel-shaped messages: 1, 64, 128 and 256 (truncated) VFs, and
-//! malformed input at every length.
+//! The link/VF parser on kernel-shaped messages: 1, 64, 128 and 256 (truncated) VFs, VF lists
+//! whose 16-bit length wrapped (223, 250, 256, 512 VFs) and malformed input at every length.
 
 use vftop::model::{CounterOrigin, MacAddr, Mbps, VfLinkState};
 use vftop::source::kernel::attr::Messages;
-use vftop::source::kernel::fixture::{VfSpec, dump, pf_payload};
+use vftop::source::kernel::fixture::{VfSpec, dump, pf_payload, pf_payload_wrapped};
 use vftop::source::kernel::link::parse_link;
 
 fn check_pf(num_vf: u32) -> vftop::source::kernel::link::LinkMessage {
-    let link = parse_link(&pf_payload(7, "ens1f0", num_vf)).unwrap();
+    check_payload(&pf_payload(7, "ens1f0", num_vf), num_vf)
+}
+
+/// Checks every field of every VF the parser returned, and the attribute after the list.
+fn check_payload(payload: &[u8], num_vf: u32) -> vftop::source::kernel::link::LinkMessage {
+    let link = parse_link(payload).unwrap();
     assert_eq!((link.ifindex, link.name.as_str(), link.num_vf), (7, "ens1f0", Some(num_vf)));
     assert_eq!(link.parent_dev.as_deref(), Some("0000:3b:00.0"));
     assert_eq!((link.malformed, link.unknown), (0, 0));
@@ -112,4 +117,85 @@ fn unknown_attributes_are_skipped() {
     let link = parse_link(&payload).unwrap();
     assert_eq!(link.vfs.len(), 2);
     assert_eq!((link.malformed, link.unknown), (0, 1), "skipped and counted as unknown");
+}
+
+/// The declared length of the payload's `IFLA_VFINFO_LIST` and the list's real size.
+fn list_lengths(payload: &[u8]) -> (usize, usize) {
+    let mut attrs = vftop::source::kernel::attr::Attrs::new(&payload[16..]);
+    loop {
+        let at = attrs.offset();
+        let attr = attrs.next().expect("a VF list");
+        if attr.kind == linux_raw_sys::netlink::IFLA_VFINFO_LIST as u16 {
+            let declared = u16::from_ne_bytes([payload[16 + at], payload[17 + at]]);
+            // The parent device name (20 bytes) is the only attribute after the list.
+            return (usize::from(declared), payload.len() - 16 - at - 20);
+        }
+    }
+}
+
+#[test]
+fn wrapped_vf_lists_are_read_whole() {
+    for num_vf in [223, 250, 256, 512] {
+        let payload = pf_payload_wrapped(7, "ens1f0", num_vf);
+        let (declared, real) = list_lengths(&payload);
+        assert!(real > usize::from(u16::MAX) && real % 65_536 == declared, "{num_vf} VFs: the fixture wraps");
+        let link = check_payload(&payload, num_vf);
+        assert_eq!(link.vfs.len() as u32, num_vf, "{num_vf} VFs");
+        assert!(!link.vfs_truncated, "{num_vf} VFs");
+    }
+}
+
+#[test]
+fn a_wrapped_list_that_does_not_add_up_is_flagged_not_guessed() {
+    let good = pf_payload_wrapped(7, "ens1f0", 250);
+    let (declared, real) = list_lengths(&good);
+    let entry_len = (real - 4) / 250;
+    let inside = (declared - 4) / entry_len;
+    assert_eq!(parse_link(&good).unwrap().vfs.len(), 250);
+    // A VF index that does not follow on, past the declared end: recovery stops there, and as
+    // the count falls short of IFLA_NUM_VF, only the entries inside the declared list are kept.
+    let mut skipped = good.clone();
+    let index_of_vf_240 = find_vf_index(&skipped, 240);
+    skipped[index_of_vf_240..index_of_vf_240 + 4].copy_from_slice(&241u32.to_ne_bytes());
+    // The same list with IFLA_NUM_VF raised: more VFs announced than the message holds.
+    let mut announced = good.clone();
+    let num_vf_at = find_u32_attr(&announced, linux_raw_sys::netlink::IFLA_NUM_VF as u16);
+    announced[num_vf_at..num_vf_at + 4].copy_from_slice(&251u32.to_ne_bytes());
+    // A declared length that no number of 64 KiB wraps explains.
+    let mut length = good.clone();
+    let list_at = 16 + (good.len() - 16 - 20 - list_lengths(&good).1);
+    length[list_at..list_at + 2].copy_from_slice(&((declared as u16) - 4).to_ne_bytes());
+    for (what, bytes) in [("skipped index", skipped), ("count", announced), ("length", length)] {
+        let link = parse_link(&bytes).unwrap();
+        assert!(link.vfs_truncated, "{what}");
+        assert_eq!(link.vfs.len(), inside, "{what}: only the entries inside the declared length");
+    }
+}
+
+#[test]
+fn every_truncation_of_a_wrapped_message_parses_without_panic() {
+    let payload = pf_payload_wrapped(3, "eth0", 240);
+    for len in (16..payload.len()).step_by(97).chain([payload.len() - 1]) {
+        let link = parse_link(&payload[..len]).unwrap();
+        assert!(link.vfs.len() < 240 || len >= payload.len() - 20, "len {len}");
+        assert!(link.vfs_truncated || link.vfs.len() == 240 || link.num_vf.is_none(), "len {len}");
+    }
+}
+
+/// Offset of the VF index in VF `vf`'s `IFLA_VF_MAC` (the first attribute of its entry).
+fn find_vf_index(payload: &[u8], vf: u32) -> usize {
+    let mac = VfSpec::numbered(vf).mac();
+    let at = payload.windows(6).position(|w| w == mac).expect("the VF's MAC");
+    at - 4
+}
+
+/// Offset of the payload of the first top-level u32 attribute `kind`.
+fn find_u32_attr(payload: &[u8], kind: u16) -> usize {
+    let mut attrs = vftop::source::kernel::attr::Attrs::new(&payload[16..]);
+    loop {
+        let at = attrs.offset();
+        if attrs.next().expect("the attribute").kind == kind {
+            return 16 + at + 4;
+        }
+    }
 }

@@ -105,3 +105,18 @@ fn tui_rate_change_undo_refusal_and_commit_confirmed_on_igb() {
 fn devlink_rate_group_tree_and_tx_max_edit_on_netdevsim() {
     run_group("devlink_rates", &["devlink_tree_read", "devlink_tree_shown", "devlink_group_tx_max_edited"]);
 }
+
+#[test]
+fn two_hundred_fifty_vfs_past_the_kernels_64k_list_on_netdevsim() {
+    run_group(
+        "many_vfs",
+        &[
+            "ip_says_truncated",
+            "all_250_vfs_in_json",
+            "rates_and_macs_past_the_wrap",
+            "set_past_the_wrap",
+            "read_back_past_the_wrap",
+            "tui_shows_250_vfs",
+        ],
+    );
+}

@@ -96,15 +96,27 @@ impl<'a> Attr<'a> {
     }
 }
 
-/// Iterates attributes; a malformed one ends the walk and sets `malformed`.
+/// Iterates attributes; a malformed one ends the walk and sets `malformed` (the walk stays
+/// at the malformed attribute, so `offset` says where it is).
 pub struct Attrs<'a> {
+    buf: &'a [u8],
     rest: &'a [u8],
     pub malformed: bool,
 }
 
 impl<'a> Attrs<'a> {
     pub fn new(buf: &'a [u8]) -> Self {
-        Attrs { rest: buf, malformed: false }
+        Attrs { buf, rest: buf, malformed: false }
+    }
+
+    /// Bytes of the buffer walked so far: where the next attribute starts.
+    pub fn offset(&self) -> usize {
+        self.buf.len() - self.rest.len()
+    }
+
+    /// Continues the walk at `offset` (clamped to the buffer).
+    pub fn seek(&mut self, offset: usize) {
+        self.rest = self.buf.get(offset..).unwrap_or(&[]);
     }
 }
 
@@ -121,7 +133,6 @@ impl<'a> Iterator for Attrs<'a> {
         let kind = u16_at(self.rest, 2)? & NLA_TYPE_MASK;
         if len < RTA_HDR_LEN || len > self.rest.len() {
             self.malformed = true;
-            self.rest = &[];
             return None;
         }
         let attr = Attr { kind, payload: &self.rest[RTA_HDR_LEN..len] };
@@ -158,7 +169,9 @@ mod tests {
         let mut buf = Vec::new();
         push_attr(&mut buf, 3, b"eth0\0");
         push_nested(&mut buf, 22, |b| push_attr(b, 1, &7u32.to_ne_bytes()));
-        let attrs: Vec<_> = Attrs::new(&buf).collect();
+        let mut walk = Attrs::new(&buf);
+        let attrs: Vec<_> = walk.by_ref().collect();
+        assert_eq!(walk.offset(), buf.len());
         assert_eq!(attrs.len(), 2);
         assert_eq!(attrs[0].string().as_deref(), Some("eth0"));
         assert_eq!(attrs[1].kind, 22);
@@ -171,7 +184,11 @@ mod tests {
             let mut it = Attrs::new(bytes);
             assert!(it.by_ref().count() <= 1);
             assert!(it.malformed, "{bytes:?}");
+            assert!(it.next().is_none(), "a malformed walk stays ended");
         }
+        let mut it = Attrs::new(&[8, 0, 1, 0, 1, 2, 3, 4, 0xff, 0xff, 1, 0]);
+        assert_eq!(it.by_ref().count(), 1);
+        assert_eq!(it.offset(), 8, "stops at the malformed attribute");
         let mut m = Messages::new(&[40, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
         assert!(m.next().is_none());
         assert!(m.malformed);

@@ -79,9 +79,29 @@ fn vf_info(vf: &VfSpec) -> Vec<u8> {
     out
 }
 
-/// The payload (ifinfomsg + attributes) of one PF with `num_vf` VFs. Like the kernel, the VF
-/// list stops where its nest would overflow the 16-bit attribute length.
+/// What a PF's VF list does when its entries pass the 64 KiB a nest length can describe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overflow {
+    /// The list stops before it would overflow (every entry inside the declared length).
+    Stop,
+    /// Every entry is written and the 16-bit length wraps, as the kernel does.
+    Wrap,
+}
+
+/// The payload (ifinfomsg + attributes) of one PF with `num_vf` VFs whose list stops where
+/// its nest would overflow the 16-bit attribute length.
 pub fn pf_payload(ifindex: u32, name: &str, num_vf: u32) -> Vec<u8> {
+    pf_payload_with(ifindex, name, num_vf, Overflow::Stop)
+}
+
+/// Like [`pf_payload`], but like the kernel past ~222 VFs: all entries, a wrapped length.
+pub fn pf_payload_wrapped(ifindex: u32, name: &str, num_vf: u32) -> Vec<u8> {
+    pf_payload_with(ifindex, name, num_vf, Overflow::Wrap)
+}
+
+/// The payload of one PF; attributes after the VF list (as the kernel orders them) show
+/// whether a parser finds its way past the list.
+pub fn pf_payload_with(ifindex: u32, name: &str, num_vf: u32, overflow: Overflow) -> Vec<u8> {
     let mut out = vec![0u8; 16];
     out[4..8].copy_from_slice(&ifindex.to_ne_bytes());
     let mut name_z = name.as_bytes().to_vec();
@@ -90,17 +110,17 @@ pub fn pf_payload(ifindex: u32, name: &str, num_vf: u32) -> Vec<u8> {
     push_attr(&mut out, nl::IFLA_NUM_VF as u16, &num_vf.to_ne_bytes());
     let stats: Vec<u8> = (0..24u64).flat_map(|i| (i * 1000 + u64::from(ifindex)).to_ne_bytes()).collect();
     push_attr(&mut out, nl::IFLA_STATS64 as u16, &stats);
-    push_attr(&mut out, nl::IFLA_PARENT_DEV_NAME as u16, b"0000:3b:00.0\0");
     push_nested(&mut out, nl::IFLA_VFINFO_LIST as u16, |list| {
         let start = list.len();
         for vf in (0..num_vf).map(VfSpec::numbered) {
             let entry = vf_info(&vf);
-            if list.len() - start + entry.len() + 4 > MAX_NEST {
+            if overflow == Overflow::Stop && list.len() - start + entry.len() + 4 > MAX_NEST {
                 break;
             }
             list.extend_from_slice(&entry);
         }
     });
+    push_attr(&mut out, nl::IFLA_PARENT_DEV_NAME as u16, b"0000:3b:00.0\0");
     out
 }
 

@@ -2,7 +2,7 @@
 //! Pure and total: any byte string yields a result or an error, never a panic; unknown and
 //! malformed attributes are skipped and counted.
 
-use super::attr::{Attr, Attrs, u32_at};
+use super::attr::{Attr, Attrs, RTA_HDR_LEN, u16_at, u32_at};
 use crate::model::{CounterOrigin, Counters, MacAddr, Mbps, RateLimit, Vf, VfLinkState};
 use linux_raw_sys::netlink as nl;
 
@@ -49,9 +49,20 @@ pub fn parse_link(payload: &[u8]) -> Result<LinkMessage, LinkParseError> {
         flags: u32_at(payload, 8).unwrap_or(0),
         ..Default::default()
     };
-    let mut attrs = Attrs::new(&payload[IFINFOMSG_LEN..]);
-    for attr in attrs.by_ref() {
-        read_link_attr(&mut link, attr);
+    let body = &payload[IFINFOMSG_LEN..];
+    let mut attrs = Attrs::new(body);
+    loop {
+        let at = attrs.offset();
+        let Some(attr) = attrs.next() else { break };
+        if attr.kind == t(nl::IFLA_VFINFO_LIST as u32) {
+            // A VF list longer than 64 KiB ends where its entries really end, not where its
+            // (wrapped) length says.
+            if let Some(end) = read_vf_list(&mut link, attr, &body[at..]) {
+                attrs.seek(at + end);
+            }
+        } else {
+            read_link_attr(&mut link, attr);
+        }
     }
     link.malformed += u64::from(attrs.malformed);
     if let Some(n) = link.num_vf
@@ -68,7 +79,6 @@ fn read_link_attr(link: &mut LinkMessage, attr: Attr) {
         k if k == t(nl::IFLA_NUM_VF as u32) => link.num_vf = attr.u32(),
         k if k == t(nl::IFLA_STATS64 as u32) => link.stats64 = stats64(attr.payload),
         k if k == t(nl::IFLA_PARENT_DEV_NAME as u32) => link.parent_dev = attr.string(),
-        k if k == t(nl::IFLA_VFINFO_LIST as u32) => read_vf_list(link, attr),
         k => link.unknown += u64::from(k >= t(nl::__IFLA_MAX as u32)),
     }
 }
@@ -90,7 +100,9 @@ pub fn stats64(b: &[u8]) -> Option<Counters> {
     })
 }
 
-fn read_vf_list(link: &mut LinkMessage, list: Attr) {
+/// Reads the VF entries of `list`, whose header starts `from` (which runs to the end of the
+/// message). Returns where the list really ends in `from` when its length wrapped past 64 KiB.
+fn read_vf_list(link: &mut LinkMessage, list: Attr, from: &[u8]) -> Option<usize> {
     let mut entries = list.nested();
     for entry in entries.by_ref() {
         if entry.kind != t(nl::IFLA_VF_INFO as u32) {
@@ -106,10 +118,45 @@ fn read_vf_list(link: &mut LinkMessage, list: Attr) {
             None => link.malformed += 1,
         }
     }
+    let short = link.num_vf.is_some_and(|n| (link.vfs.len() as u32) < n);
+    if short && let Some(end) = recover_wrapped_list(link, from, RTA_HDR_LEN + entries.offset()) {
+        return Some(end);
+    }
     if entries.malformed {
         link.malformed += 1;
         link.vfs_truncated = true;
     }
+    None
+}
+
+/// The kernel writes every VF's `IFLA_VF_INFO`, but the list's 16-bit `nla_len` wraps past
+/// 64 KiB (`ip` then says "Truncated VF list"). Continues at `resume` (where the declared list
+/// stopped) while the entries are well-formed VF infos whose indices follow on, up to
+/// `IFLA_NUM_VF`, within the message. Keeps them only when the real length is the declared one
+/// plus a multiple of 64 KiB; returns that length.
+fn recover_wrapped_list(link: &mut LinkMessage, from: &[u8], resume: usize) -> Option<usize> {
+    let wanted = link.num_vf? as usize;
+    let declared = usize::from(u16_at(from, 0)?);
+    let mut walk = Attrs::new(from.get(resume..)?);
+    let mut next_index = link.vfs.last().map_or(0, |vf| vf.index + 1);
+    let (mut found, mut unknown, mut end) = (Vec::new(), 0, resume);
+    while link.vfs.len() + found.len() < wanted {
+        let Some(entry) = walk.next().filter(|e| e.kind == t(nl::IFLA_VF_INFO as u32)) else { break };
+        let Some((vf, 0, entry_unknown)) = parse_vf(entry).filter(|(vf, ..)| vf.index == next_index) else {
+            break;
+        };
+        next_index += 1;
+        unknown += entry_unknown;
+        found.push(vf);
+        end = resume + walk.offset();
+    }
+    let wrapped = end > usize::from(u16::MAX) && end % (1 << 16) == declared;
+    if !wrapped || link.vfs.len() + found.len() != wanted {
+        return None;
+    }
+    link.vfs.extend(found);
+    link.unknown += unknown;
+    Some(end)
 }
 
 /// Parses one `IFLA_VF_INFO`; `None` when it has no VF index (no `IFLA_VF_MAC`).
