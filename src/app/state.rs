@@ -145,8 +145,6 @@ pub struct PartitionRow {
     pub vf: Vf,
     pub link: Option<Mbps>,
     pub rates: FunctionRates,
-    pub tx_percentiles: Option<Percentiles>,
-    pub rx_percentiles: Option<Percentiles>,
 }
 
 impl PartitionRow {
@@ -255,35 +253,46 @@ impl App {
         }
         self.last_error = None;
         let previous = self.snapshot.take();
-        let mut rows = Vec::new();
+        // Counters of the previous sample by (PF, VF): one pass, so ingest is O(VFs).
+        let before: HashMap<(&str, u32), crate::model::Counters> = previous
+            .iter()
+            .flat_map(|prev| prev.pfs.iter())
+            .flat_map(|pf| {
+                functions(pf).into_iter().map(move |vf| ((pf.name.as_str(), vf.index), vf.counters))
+            })
+            .collect();
+        let elapsed = previous.as_ref().and_then(|prev| snapshot.taken_at.checked_sub(prev.taken_at));
+        let mut rows = Vec::with_capacity(self.rows.len());
         for pf in &snapshot.pfs {
             for vf in functions(pf) {
                 let vf = vf.as_ref();
                 let key = VfKey { pf: pf.name.clone(), vf: vf.index };
-                let rates = previous
-                    .as_ref()
-                    .and_then(|prev| {
-                        let prev_pf = prev.pf(&pf.name)?;
-                        let before = functions(prev_pf).into_iter().find(|v| v.index == vf.index)?;
-                        rates_between(
-                            &before.counters,
-                            &vf.counters,
-                            snapshot.taken_at.checked_sub(prev.taken_at)?,
-                        )
-                    })
+                let rates = before
+                    .get(&(pf.name.as_str(), vf.index))
+                    .zip(elapsed)
+                    .and_then(|(counters, elapsed)| rates_between(counters, &vf.counters, elapsed))
                     .unwrap_or_default();
                 if previous.is_some() {
                     self.record(&key, snapshot.taken_at, &rates);
                 }
-                rows.push(self.row(pf, vf, key, rates, snapshot.taken_at));
+                rows.push(self.row(pf, vf, key, rates));
             }
         }
+        drop(before);
         self.contention = snapshot.pfs.iter().map(|pf| (pf.name.clone(), contention_of(pf, &rows))).collect();
-        self.histories.retain(|k, _| rows.iter().any(|r| &r.key == k));
+        let present: std::collections::HashSet<&VfKey> = rows.iter().map(|r| &r.key).collect();
+        self.histories.retain(|k, _| present.contains(k));
         self.rows = rows;
         self.snapshot = Some(snapshot);
         self.sort_rows();
         self.keep_selection_valid();
+    }
+
+    /// p50/p99/max of a partition's rate over the chart window ending at the latest sample.
+    /// Computed when drawn (only for the rows on screen), not for every partition per sample.
+    pub fn percentiles(&self, key: &VfKey, direction: Direction) -> Option<Percentiles> {
+        let now = self.snapshot.as_ref()?.taken_at;
+        self.histories.get(key)?.percentiles(self.window, now, direction)
     }
 
     fn record(&mut self, key: &VfKey, at: Duration, rates: &FunctionRates) {
@@ -291,9 +300,8 @@ impl App {
         self.histories.entry(key.clone()).or_default().push(point);
     }
 
-    fn row(&self, pf: &Pf, vf: &Vf, key: VfKey, rates: FunctionRates, at: Duration) -> PartitionRow {
+    fn row(&self, pf: &Pf, vf: &Vf, key: VfKey, rates: FunctionRates) -> PartitionRow {
         let role = self.roles.resolve(&key, vf.vlan);
-        let history = self.histories.get(&key);
         PartitionRow {
             name: match role {
                 Some(r) => r.name.clone(),
@@ -304,8 +312,6 @@ impl App {
             vf: vf.clone(),
             link: pf.link_speed,
             rates,
-            tx_percentiles: history.and_then(|h| h.percentiles(self.window, at, Direction::Tx)),
-            rx_percentiles: history.and_then(|h| h.percentiles(self.window, at, Direction::Rx)),
             key,
         }
     }

@@ -4,6 +4,7 @@
 use super::text::{limits, rate};
 use super::theme::Theme;
 use crate::app::{App, PartitionRow};
+use crate::metrics::history::Direction;
 use crate::metrics::history::Percentiles;
 use crate::model::{Pf, Vf};
 use ratatui::Frame;
@@ -89,8 +90,9 @@ fn summary<'a>(app: &App, row: &PartitionRow, pf: &Pf, theme: &Theme) -> Vec<Lin
         format!("tx {}  rx {}", rate(row.rates.tx, app.unit), rate(row.rates.rx, app.unit)),
         theme,
     ));
-    lines.push(percentile_line("tx p50/p99/max", row.tx_percentiles, app, theme));
-    lines.push(percentile_line("rx p50/p99/max", row.rx_percentiles, app, theme));
+    for (name, direction) in [("tx p50/p99/max", Direction::Tx), ("rx p50/p99/max", Direction::Rx)] {
+        lines.push(percentile_line(name, app.percentiles(&row.key, direction), app, theme));
+    }
     lines
 }
 

@@ -35,7 +35,12 @@ const COLUMNS: [Column; 13] = [
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let visible: Vec<usize> = (0..COLUMNS.len()).filter(|&i| area.width >= COLUMNS[i].min_screen).collect();
     let header = Row::new(visible.iter().map(|&i| Cell::from(COLUMNS[i].header))).style(theme.emphasis());
-    let rows = app.rows.iter().enumerate().map(|(n, r)| {
+    // Only the rows that fit are built (a host can have hundreds): the window of rows that
+    // keeps the selection in view, as a scrolling table would show it.
+    let height = usize::from(area.height.saturating_sub(3)).max(1);
+    let selected = app.selected_index();
+    let first = selected.map_or(0, |s| (s + 1).saturating_sub(height));
+    let rows = app.rows.iter().enumerate().skip(first).take(height).map(|(n, r)| {
         let cells = cells(r, n, app, theme);
         Row::new(visible.iter().map(|&i| cells[i].clone()).collect::<Vec<_>>())
     });
@@ -46,7 +51,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .title(title)
         .border_style(theme.border(app.focus == Focus::Table));
     let table = Table::new(rows, widths).header(header).block(block).row_highlight_style(theme.selected());
-    let mut state = TableState::default().with_selected(app.selected_index());
+    let mut state = TableState::default().with_selected(selected.map(|s| s - first));
     frame.render_stateful_widget(table, area, &mut state);
 }
 
@@ -68,6 +73,7 @@ fn cells<'a>(r: &'a PartitionRow, n: usize, app: &App, theme: &Theme) -> Vec<Cel
              f: fn(&crate::metrics::history::Percentiles) -> crate::model::BitsPerSec| {
         v.map(|p| rate(f(&p), app.unit)).unwrap_or_else(|| "-".into())
     };
+    let tx_percentiles = app.percentiles(&r.key, crate::metrics::history::Direction::Tx);
     let drops_style =
         if r.rates.drops_per_sec >= 0.5 { Style::default().fg(theme.colors.warn) } else { theme.base() };
     vec![
@@ -85,8 +91,8 @@ fn cells<'a>(r: &'a PartitionRow, n: usize, app: &App, theme: &Theme) -> Vec<Cel
         Cell::from(share_cell),
         Cell::from(limits(r.vf.rate)),
         Cell::from(Span::styled(per_sec(r.rates.drops_per_sec), drops_style)),
-        Cell::from(p(r.tx_percentiles, |p| p.p50)),
-        Cell::from(p(r.tx_percentiles, |p| p.p99)),
+        Cell::from(p(tx_percentiles, |p| p.p50)),
+        Cell::from(p(tx_percentiles, |p| p.p99)),
         Cell::from(r.vf.counters.origin.label()),
     ]
 }
