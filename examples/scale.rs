@@ -10,7 +10,7 @@ use vftop::app::App;
 use vftop::source::sim::SimSource;
 use vftop::source::sim::scenario::Scenario;
 use vftop::source::{FakeClock, Source, SourceKind};
-use vftop::ui::theme::Theme;
+use vftop::ui::look::Look;
 
 const PER_PF: usize = 64;
 
@@ -64,8 +64,8 @@ fn main() {
     let scenario = Scenario::parse(&stress_toml(pfs), "stress").expect("stress scenario");
     let clock = FakeClock::default();
     let mut sim = SimSource::new(scenario, Arc::new(clock.clone()));
-    let themes = Theme::load_all(None).unwrap();
-    let names = themes.iter().map(|t| t.name.clone()).collect();
+    let look = Look::built_in();
+    let names = look.themes.iter().map(|t| t.name.clone()).collect();
     let mut app = App::new(SourceKind::Demo, "bench".into(), sim.roles(), names);
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
     let samples = (seconds * 1000 / interval.as_millis() as u64).max(1);
@@ -78,7 +78,7 @@ fn main() {
         let t1 = Instant::now();
         app.ingest(snapshot);
         let t2 = Instant::now();
-        terminal.draw(|f| vftop::ui::draw(f, &app, &themes)).unwrap();
+        terminal.draw(|f| vftop::ui::draw(f, &app, &look)).unwrap();
         let t3 = Instant::now();
         sampling += t1 - t0;
         ingesting += t2 - t1;

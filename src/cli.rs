@@ -20,9 +20,18 @@ pub struct Cli {
     /// Seed for the simulator (overrides the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Colour theme: dark, light, high-contrast, mono, or one in ~/.config/vftop/themes.
+    /// Colour theme: dark, light, high-contrast, mono, ansi16 (the terminal's own 16 colours),
+    /// or one in ~/.config/vftop/themes.
     #[arg(long, value_name = "NAME")]
     pub theme: Option<String>,
+    /// Plain ASCII only: no braille, box drawing or block bars (automatic when the locale is
+    /// not UTF-8).
+    #[arg(long)]
+    pub ascii: bool,
+    /// Map 24-bit theme colours to the 256-colour palette (automatic unless COLORTERM is
+    /// truecolor or 24bit).
+    #[arg(long)]
+    pub low_color: bool,
     /// Sampling interval, e.g. 1s, 500ms, 2s.
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     pub interval: Duration,

@@ -17,6 +17,7 @@ use vftop::source::sim::SimSource;
 use vftop::source::sim::scenario::Scenario;
 use vftop::source::{Clock, Source, SystemClock};
 use vftop::tui::{self, Exit};
+use vftop::ui::look::{ColorDepth, Glyphs, Look};
 use vftop::ui::theme::Theme;
 
 fn main() -> ExitCode {
@@ -68,9 +69,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         vftop::sampler::follow_link_changes(sampler.commander());
     }
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let env = |name: &str| std::env::var(name).ok();
+    let look = Look::new(themes, Glyphs::detect(cli.ascii, env), ColorDepth::detect(cli.low_color, env));
     let exit = runtime.block_on(tui::run(
         app,
-        themes,
+        look,
         sampler,
         rx,
         tui::Runtime { clock: clock.as_ref(), audit_path },

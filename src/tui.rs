@@ -5,14 +5,14 @@ use crate::app::{App, Effect};
 use crate::sampler::{Command, Sampler, SourceEvent};
 use crate::source::Clock;
 use crate::ui::keymap::{InputMode, action_for};
-use crate::ui::{self, theme::Theme};
+use crate::ui::{self, look::Look};
 use futures::StreamExt;
 use ratatui::crossterm::event::{Event, EventStream};
 use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-/// How often the screen is redrawn without other events (clock, toasts).
+/// How often time-driven state (toasts, a commit-confirmed countdown) is looked at.
 const RENDER_TICK: Duration = Duration::from_millis(250);
 
 /// What the loop needs from outside the app: the clock and where the audit log is.
@@ -35,13 +35,13 @@ pub enum Exit {
 /// every path: normal return, error, panic (ratatui's hook) and SIGTERM/SIGHUP/SIGINT.
 pub async fn run(
     mut app: App,
-    themes: Vec<Theme>,
+    look: Look,
     sampler: Sampler,
     mut events: UnboundedReceiver<SourceEvent>,
     env: Runtime<'_>,
 ) -> anyhow::Result<Exit> {
     let mut terminal = ratatui::try_init()?;
-    let result = event_loop(&mut terminal, &mut app, &themes, &sampler, &mut events, &env).await;
+    let result = event_loop(&mut terminal, &mut app, &look, &sampler, &mut events, &env).await;
     ratatui::restore();
     drop(sampler);
     result
@@ -50,7 +50,7 @@ pub async fn run(
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
-    themes: &[Theme],
+    look: &Look,
     sampler: &Sampler,
     events: &mut UnboundedReceiver<SourceEvent>,
     env: &Runtime<'_>,
@@ -61,24 +61,36 @@ async fn event_loop(
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let panic_at = test_panic_deadline();
+    // A frame is drawn only when something on it may have changed: an event, or what the
+    // screen shows of time alone (toasts, a countdown). An idle console writes nothing.
+    let mut dirty = true;
+    let mut drawn_time_view = None;
+    app.wall_clock = wall_clock();
     loop {
         if panic_at.is_some_and(|at| std::time::Instant::now() >= at) {
             panic!("test panic requested (VFTOP_TEST_PANIC_AFTER_MS)");
         }
-        if let Some(effect) = app.tick(env.clock.now())
-            && run_effect(effect, app, sampler, env)
-        {
-            return Ok(Exit::Quit);
+        if let Some(effect) = app.tick(env.clock.now()) {
+            dirty = true;
+            if run_effect(effect, app, sampler, env) {
+                return Ok(Exit::Quit);
+            }
         }
-        app.wall_clock = wall_clock();
-        terminal.draw(|f| ui::draw(f, app, themes))?;
+        let time_view = app.time_view();
+        if dirty || drawn_time_view != Some(time_view) {
+            terminal.draw(|f| ui::draw(f, app, look))?;
+            (dirty, drawn_time_view) = (false, Some(time_view));
+        }
         tokio::select! {
-            _ = tick.tick() => {}
+            _ = tick.tick() => continue,
             _ = sigterm.recv() => return Ok(Exit::Signal("SIGTERM")),
             _ = sighup.recv() => return Ok(Exit::Signal("SIGHUP")),
             _ = sigint.recv() => return Ok(Exit::Signal("SIGINT")),
             event = events.recv() => match event {
-                Some(SourceEvent::Snapshot(s)) => app.ingest(s),
+                Some(SourceEvent::Snapshot(s)) => {
+                    app.ingest(s);
+                    app.wall_clock = wall_clock();
+                }
                 Some(SourceEvent::SampleFailed(e)) => app.sample_failed(e),
                 Some(SourceEvent::Applied(request, result, audit)) => app.applied(request, result, audit),
                 None => anyhow::bail!("the sampler stopped"),
@@ -93,11 +105,12 @@ async fn event_loop(
                     }
                 }
                 Some(Ok(Event::Resize(..))) => terminal.autoresize()?,
-                Some(Ok(_)) => {}
+                Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(e.into()),
                 None => return Ok(Exit::Signal("end of input")),
             },
         }
+        dirty = true;
     }
 }
 

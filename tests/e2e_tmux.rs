@@ -147,3 +147,16 @@ fn unwritable_audit_log_is_an_error_at_start() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("audit log /proc/vftop-no-such-dir/audit.log"), "{err}");
 }
+
+#[test]
+fn a_non_utf8_locale_gets_a_plain_ascii_screen() {
+    let Some(tmux) = start_demo("ascii", 100, 30, "LANG=C ", "") else { return };
+    let screen = tmux.wait_for("a sample drawn", |s| s.contains("Partitions") && s.contains("NFS"));
+    assert!(screen.is_ascii(), "non-ASCII on screen:\n{screen}");
+    assert!(screen.contains("+-") && screen.contains('|'), "ASCII borders:\n{screen}");
+    tmux.send(&["q"]);
+    let Some(unicode) = start_demo("unicode", 100, 30, "", "") else { return };
+    let screen = unicode.wait_for("a sample drawn", |s| s.contains("Partitions") && s.contains("NFS"));
+    assert!(!screen.is_ascii() && screen.contains('─'), "UTF-8 locale keeps box drawing:\n{screen}");
+    unicode.send(&["q"]);
+}

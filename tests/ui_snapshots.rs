@@ -76,7 +76,7 @@ fn applied_change_shows_in_table_and_model() {
 #[test]
 fn each_theme_renders() {
     let mut demo = Demo::new(5);
-    for _ in 0..demo.themes.len() {
+    for _ in 0..demo.look.themes.len() {
         let terminal = demo.render(100, 30);
         let theme = demo.app.theme_name().to_string();
         let colours: std::collections::HashSet<_> =

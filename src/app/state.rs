@@ -373,6 +373,12 @@ impl App {
     }
 
     /// Moves time on: expires toasts, and reverts a commit-confirmed change whose time is up.
+    /// What the screen shows that changes with time alone (toasts expiring, a countdown):
+    /// the console redraws on its tick only when this differs from the last frame's.
+    pub fn time_view(&self) -> (usize, Option<u64>) {
+        (self.toasts.len(), self.commit_countdown().map(|(_, secs)| secs))
+    }
+
     pub fn tick(&mut self, now: Duration) -> Option<Effect> {
         self.now = now;
         self.toasts.retain(|t| t.until > now);

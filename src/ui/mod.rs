@@ -8,6 +8,7 @@ pub mod editor;
 pub mod header;
 pub mod help;
 pub mod keymap;
+pub mod look;
 pub mod rate_tree;
 pub mod status;
 pub mod table;
@@ -24,8 +25,15 @@ use theme::Theme;
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 
-/// Draws the whole screen.
-pub fn draw(frame: &mut Frame, app: &App, themes: &[Theme]) {
+/// Draws the whole screen (in plain ASCII when the terminal needs it).
+pub fn draw(frame: &mut Frame, app: &App, look: &look::Look) {
+    draw_screen(frame, app, &look.themes);
+    if look.glyphs == look::Glyphs::Ascii {
+        look::to_ascii(frame.buffer_mut());
+    }
+}
+
+fn draw_screen(frame: &mut Frame, app: &App, themes: &[Theme]) {
     let theme = &themes[app.theme_index.min(themes.len() - 1)];
     let area = frame.area();
     frame.render_widget(Block::default().style(theme.base()), area);

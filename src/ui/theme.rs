@@ -4,11 +4,12 @@ use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 use std::path::Path;
 
-const BUILT_IN: [(&str, &str); 4] = [
+const BUILT_IN: [(&str, &str); 5] = [
     ("dark", include_str!("../../themes/dark.toml")),
     ("light", include_str!("../../themes/light.toml")),
     ("high-contrast", include_str!("../../themes/high-contrast.toml")),
     ("mono", include_str!("../../themes/mono.toml")),
+    ("ansi16", include_str!("../../themes/ansi16.toml")),
 ];
 
 /// A loaded theme: every colour the UI uses (the TOML file as it is, colours parsed by
@@ -48,7 +49,7 @@ pub struct Palette {
 
 impl Palette {
     /// Every colour passed through `f` (colour-depth downgrades).
-    pub fn map(&self, f: impl Fn(Color) -> Color) -> Palette {
+    pub fn map(&self, mut f: impl FnMut(Color) -> Color) -> Palette {
         Palette {
             text: f(self.text),
             dim: f(self.dim),
@@ -193,15 +194,27 @@ mod tests {
     fn built_in_themes_load() {
         let themes = Theme::load_all(None).unwrap();
         let names: Vec<_> = themes.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(names, ["dark", "light", "high-contrast", "mono"]);
+        assert_eq!(names, ["dark", "light", "high-contrast", "mono", "ansi16"]);
         assert!(themes[3].mono);
+    }
+
+    #[test]
+    fn ansi16_uses_only_the_terminals_own_palette() {
+        let themes = Theme::load_all(None).unwrap();
+        let ansi = &themes[Theme::find(&themes, "ansi16").unwrap()];
+        let mut all = Vec::new();
+        let _ = ansi.colors.map(|c| {
+            all.push(c);
+            c
+        });
+        assert!(all.iter().all(|c| !matches!(c, Color::Rgb(..) | Color::Indexed(_))), "{all:?}");
     }
 
     #[test]
     fn unknown_theme_names_the_available_ones() {
         let themes = Theme::load_all(None).unwrap();
         let err = Theme::find(&themes, "solarized").unwrap_err().to_string();
-        assert_eq!(err, "unknown theme 'solarized'; available: dark, light, high-contrast, mono");
+        assert_eq!(err, "unknown theme 'solarized'; available: dark, light, high-contrast, mono, ansi16");
     }
 
     #[test]
@@ -220,6 +233,6 @@ mod tests {
         let themes = Theme::load_all(Some(&dir)).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(Theme::find(&themes, "ocean").is_ok());
-        assert_eq!(themes.len(), 5);
+        assert_eq!(themes.len(), 6);
     }
 }

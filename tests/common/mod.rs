@@ -7,11 +7,11 @@ use vftop::app::{Action, App, Effect};
 use vftop::source::sim::SimSource;
 use vftop::source::sim::scenario::Scenario;
 use vftop::source::{FakeClock, Source, SourceKind};
-use vftop::ui::theme::Theme;
+use vftop::ui::look::Look;
 
 pub struct Demo {
     pub app: App,
-    pub themes: Vec<Theme>,
+    pub look: Look,
     pub sim: SimSource,
     pub clock: FakeClock,
     /// Every change sent, in order.
@@ -23,15 +23,15 @@ impl Demo {
     pub fn new(seconds: u64) -> Demo {
         let clock = FakeClock::default();
         let sim = SimSource::new(Scenario::reference(), Arc::new(clock.clone()));
-        let themes = Theme::load_all(None).unwrap();
+        let look = Look::built_in();
         let mut app = App::new(
             SourceKind::Demo,
             "demo-host".into(),
             sim.roles(),
-            themes.iter().map(|t| t.name.clone()).collect(),
+            look.themes.iter().map(|t| t.name.clone()).collect(),
         );
         app.wall_clock = "12:00:00".into();
-        let mut demo = Demo { app, themes, sim, clock, applied: Vec::new() };
+        let mut demo = Demo { app, look, sim, clock, applied: Vec::new() };
         demo.run_for(seconds);
         demo
     }
@@ -80,7 +80,7 @@ impl Demo {
 
     pub fn render(&self, width: u16, height: u16) -> ratatui::Terminal<ratatui::backend::TestBackend> {
         let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
-        terminal.draw(|f| vftop::ui::draw(f, &self.app, &self.themes)).unwrap();
+        terminal.draw(|f| vftop::ui::draw(f, &self.app, &self.look)).unwrap();
         terminal
     }
 

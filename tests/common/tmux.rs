@@ -30,7 +30,16 @@ impl Tmux {
         let name = format!("vftop-{tag}-{}", std::process::id());
         let status = Command::new("tmux")
             .args(["new-session", "-d", "-s", &name, "-x", &width.to_string(), "-y", &height.to_string()])
-            .args(["env", "-i", "PATH=/usr/bin:/bin", "TERM=xterm-256color", "HOME=/tmp", "PS1=$ ", "sh"])
+            .args([
+                "env",
+                "-i",
+                "PATH=/usr/bin:/bin",
+                "TERM=xterm-256color",
+                "LANG=C.UTF-8",
+                "HOME=/tmp",
+                "PS1=$ ",
+                "sh",
+            ])
             .status()
             .expect("run tmux");
         assert!(status.success(), "tmux new-session failed");
