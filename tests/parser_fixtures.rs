@@ -165,7 +165,14 @@ fn a_wrapped_list_that_does_not_add_up_is_flagged_not_guessed() {
     let mut length = good.clone();
     let list_at = 16 + (good.len() - 16 - 20 - list_lengths(&good).1);
     length[list_at..list_at + 2].copy_from_slice(&((declared as u16) - 4).to_ne_bytes());
-    for (what, bytes) in [("skipped index", skipped), ("count", announced), ("length", length)] {
+    // The last VF inside the declared list with the largest index (found by the fuzzer: the
+    // next index overflowed).
+    let mut last = good.clone();
+    let last_inside = find_vf_index(&last, inside as u32 - 1);
+    last[last_inside..last_inside + 4].copy_from_slice(&u32::MAX.to_ne_bytes());
+    for (what, bytes) in
+        [("skipped index", skipped), ("count", announced), ("length", length), ("u32::MAX", last)]
+    {
         let link = parse_link(&bytes).unwrap();
         assert!(link.vfs_truncated, "{what}");
         assert_eq!(link.vfs.len(), inside, "{what}: only the entries inside the declared length");

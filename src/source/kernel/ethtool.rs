@@ -69,7 +69,8 @@ pub fn parse_strings(reply: &[u8], expected: usize) -> Result<Vec<String>, Stats
     if got != expected || got > room {
         return Err(StatsError::Changed { expected, got });
     }
-    Ok(reply[GSTRINGS_HEADER..].chunks_exact(ETH_GSTRING_LEN).take(got).map(c_string).collect())
+    let names = reply.get(GSTRINGS_HEADER..).unwrap_or_default();
+    Ok(names.chunks_exact(ETH_GSTRING_LEN).take(got).map(c_string).collect())
 }
 
 /// An `ETHTOOL_GSTATS` request with room for `capacity` values.
@@ -269,6 +270,17 @@ mod tests {
         let mut stats = stats_request(2, 3);
         stats[4..8].copy_from_slice(&9u32.to_ne_bytes());
         assert!(matches!(parse_stats(&stats, 9), Err(StatsError::Changed { got: 9, .. })));
+    }
+
+    #[test]
+    fn replies_shorter_than_their_header_are_empty_not_a_panic() {
+        // Found by the fuzzer: an empty reply with an expected count of 0.
+        for len in 0..GSTRINGS_HEADER {
+            let reply = vec![0u8; len];
+            assert_eq!(parse_strings(&reply, 0).unwrap(), Vec::<String>::new());
+            assert_eq!(parse_stats(&reply, 0).unwrap(), Vec::<u64>::new());
+            assert!(parse_strings(&reply, 1).is_err());
+        }
     }
 
     #[test]

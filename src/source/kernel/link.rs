@@ -138,14 +138,15 @@ fn recover_wrapped_list(link: &mut LinkMessage, from: &[u8], resume: usize) -> O
     let wanted = link.num_vf? as usize;
     let declared = usize::from(u16_at(from, 0)?);
     let mut walk = Attrs::new(from.get(resume..)?);
-    let mut next_index = link.vfs.last().map_or(0, |vf| vf.index + 1);
+    let mut next_index = link.vfs.last().map_or(Some(0), |vf| vf.index.checked_add(1));
     let (mut found, mut unknown, mut end) = (Vec::new(), 0, resume);
     while link.vfs.len() + found.len() < wanted {
         let Some(entry) = walk.next().filter(|e| e.kind == t(nl::IFLA_VF_INFO as u32)) else { break };
-        let Some((vf, 0, entry_unknown)) = parse_vf(entry).filter(|(vf, ..)| vf.index == next_index) else {
+        let Some((vf, 0, entry_unknown)) = parse_vf(entry).filter(|(vf, ..)| Some(vf.index) == next_index)
+        else {
             break;
         };
-        next_index += 1;
+        next_index = vf.index.checked_add(1);
         unknown += entry_unknown;
         found.push(vf);
         end = resume + walk.offset();
