@@ -15,10 +15,10 @@ pub struct Cli {
     #[arg(global = true, long)]
     pub demo: bool,
     /// Simulate the NIC described by this scenario file (TOML); implies --demo.
-    #[arg(long, value_name = "FILE")]
+    #[arg(global = true, long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
     /// Seed for the simulator (overrides the scenario's).
-    #[arg(long)]
+    #[arg(global = true, long)]
     pub seed: Option<u64>,
     /// Colour theme: dark, light, high-contrast, mono, ansi16 (the terminal's own 16 colours),
     /// or one in ~/.config/vftop/themes.
@@ -33,7 +33,7 @@ pub struct Cli {
     #[arg(long)]
     pub low_color: bool,
     /// Sampling interval, e.g. 1s, 500ms, 2s.
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    #[arg(global = true, long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     pub interval: Duration,
     /// Take two samples an interval apart, print them and exit (no TUI).
     #[arg(long)]
@@ -87,6 +87,18 @@ pub enum Command {
         /// Send even what vftop knows the driver refuses (to see the kernel's own answer).
         #[arg(long)]
         no_precheck: bool,
+    },
+    /// Serve the samples as Prometheus metrics (`/metrics`, text format and OpenMetrics),
+    /// sampled on --interval, not per scrape. Read-only.
+    Serve {
+        /// Address and port to listen on; use 0.0.0.0:9808 or [::]:9808 to accept scrapes
+        /// from other hosts.
+        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9808")]
+        listen: std::net::SocketAddr,
+        /// Also export every driver statistic (`ethtool -S`) of PFs and VF netdevs (one
+        /// series per statistic: many drivers have hundreds).
+        #[arg(long)]
+        ethtool_stats: bool,
     },
 }
 

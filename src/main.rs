@@ -44,6 +44,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         let request = SetRequest { key, max: *max, min: *min, no_precheck: *no_precheck };
         return set_rate(source, request, audit);
     }
+    if let Some(Command::Serve { listen, ethtool_stats }) = &cli.command {
+        let mut roles_all = source.roles();
+        roles_all.merge(roles);
+        let exporter = vftop::export::Exporter::new(roles_all, *ethtool_stats);
+        return serve(source, cli.interval, *listen, exporter);
+    }
     if cli.once {
         return headless(source, &cli);
     }
@@ -85,6 +91,61 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ExitCode::from(130)
         }
     })
+}
+
+/// `vftop serve`: samples on the interval into the exporter; axum serves the latest
+/// exposition until SIGTERM or SIGINT.
+fn serve(
+    source: Box<dyn Source>,
+    interval: std::time::Duration,
+    listen: std::net::SocketAddr,
+    mut exporter: vftop::export::Exporter,
+) -> anyhow::Result<ExitCode> {
+    use vftop::export::http::{Published, router};
+    use vftop::sampler::SourceEvent;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let is_kernel = source.kind() == vftop::source::SourceKind::Kernel;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let sampler = Sampler::start(source, interval, tx);
+        if is_kernel {
+            vftop::sampler::follow_link_changes(sampler.commander());
+        }
+        let published = Published::default();
+        let sink = published.clone();
+        tokio::spawn(async move {
+            while let Some(event) = rx.recv().await {
+                match event {
+                    SourceEvent::Snapshot(s) => sink.set(exporter.update(s)),
+                    SourceEvent::SampleFailed(e) => {
+                        tracing::warn!("sample failed: {e}");
+                        exporter.sample_failed();
+                    }
+                    SourceEvent::Applied(..) => {}
+                }
+            }
+        });
+        eprintln!("vftop: serving metrics on http://{listen}/metrics");
+        axum::serve(listener, router(published)).with_graceful_shutdown(stop_signal()).await?;
+        drop(sampler);
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
 }
 
 /// Why the console must not change anything, if it must not.

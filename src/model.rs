@@ -175,6 +175,8 @@ pub struct Vf {
     pub spoofchk: Option<bool>,
     /// The VF's host netdev where it is bound to a host driver.
     pub netdev: Option<String>,
+    /// The VF's own PCI address (sysfs `virtfnN`), where known.
+    pub pci: Option<String>,
     pub counters: Counters,
     pub driver_stats: Vec<DriverStat>,
 }
@@ -254,6 +256,9 @@ pub struct Snapshot {
     pub unknown_attributes: u64,
     /// devlink rate objects (leaves and groups) of devices in switchdev mode.
     pub rate_objects: Vec<RateObject>,
+    /// How long taking this sample took (set by the sampler).
+    #[serde(skip)]
+    pub sample_duration: std::time::Duration,
 }
 
 impl Snapshot {

@@ -89,7 +89,10 @@ fn run(
         let now = Instant::now();
         if now >= next {
             let event = match source.sample() {
-                Ok(s) => SourceEvent::Snapshot(s),
+                Ok(mut s) => {
+                    s.sample_duration = now.elapsed();
+                    SourceEvent::Snapshot(s)
+                }
                 Err(e) => SourceEvent::SampleFailed(e.to_string()),
             };
             if events.send(event).is_err() {

@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use sysfs::Sysfs;
+use sysfs::VfDevice;
 
 /// How a rate change is retried while the device says busy (EBUSY/EAGAIN).
 const BUSY_RETRIES: u32 = 4;
@@ -144,8 +145,8 @@ impl KernelSource {
 
     fn build_pf(&mut self, link: &LinkMessage, by_name: &HashMap<&str, &LinkMessage>) -> Pf {
         let has_vfs = link.num_vf.unwrap_or(0) > 0 || !link.vfs.is_empty();
-        let netdevs = if has_vfs { self.sysfs.vf_netdevs(&link.name) } else { HashMap::new() };
-        let vfs = link.vfs.iter().map(|vf| self.build_vf(vf, netdevs.get(&vf.index), by_name)).collect();
+        let devices = if has_vfs { self.sysfs.vf_devices(&link.name) } else { HashMap::new() };
+        let vfs = link.vfs.iter().map(|vf| self.build_vf(vf, devices.get(&vf.index), by_name)).collect();
         let facts = self.facts(link.ifindex, &link.name);
         let (driver, link_speed) = (facts.driver.clone(), facts.speed);
         let pci =
@@ -164,10 +165,11 @@ impl KernelSource {
         }
     }
 
-    fn build_vf(&mut self, vf: &Vf, netdev: Option<&String>, by_name: &HashMap<&str, &LinkMessage>) -> Vf {
+    fn build_vf(&mut self, vf: &Vf, device: Option<&VfDevice>, by_name: &HashMap<&str, &LinkMessage>) -> Vf {
         let mut out = vf.clone();
-        out.netdev = netdev.cloned();
-        let Some(name) = netdev else { return out };
+        out.netdev = device.and_then(|d| d.netdev.clone());
+        out.pci = device.and_then(|d| d.pci.clone());
+        let Some(name) = device.and_then(|d| d.netdev.as_ref()) else { return out };
         let link = by_name.get(name.as_str());
         out.driver_stats = self.driver_stats(link.map(|l| l.ifindex).unwrap_or(0), name);
         if let Some(counters) = netdev_fallback(&vf.counters, link.and_then(|l| l.stats64)) {
@@ -340,6 +342,7 @@ impl Source for KernelSource {
             malformed_attributes: self.table.malformed,
             unknown_attributes: self.table.unknown,
             rate_objects,
+            sample_duration: Duration::ZERO,
         })
     }
 

@@ -3,6 +3,13 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+/// A VF's PCI device as sysfs shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VfDevice {
+    pub pci: Option<String>,
+    pub netdev: Option<String>,
+}
+
 /// Reads from a sysfs root (`/sys`, or a test directory).
 #[derive(Clone, Debug)]
 pub struct Sysfs {
@@ -24,8 +31,9 @@ impl Sysfs {
         self.root.join("class/net").join(pf).join("device")
     }
 
-    /// VF index → host netdev name, from `/sys/class/net/PF/device/virtfnN/net/*`.
-    pub fn vf_netdevs(&self, pf: &str) -> HashMap<u32, String> {
+    /// VF index → its PCI device (`/sys/class/net/PF/device/virtfnN`): the PCI address (the
+    /// link's target) and the host netdev bound to it (`virtfnN/net/*`), if any.
+    pub fn vf_devices(&self, pf: &str) -> HashMap<u32, VfDevice> {
         let Ok(entries) = std::fs::read_dir(self.device(pf)) else {
             return HashMap::new();
         };
@@ -34,8 +42,9 @@ impl Sysfs {
             .filter_map(|e| {
                 let name = e.file_name().into_string().ok()?;
                 let index: u32 = name.strip_prefix("virtfn")?.parse().ok()?;
-                let netdev = first_entry(&e.path().join("net"))?;
-                Some((index, netdev))
+                let device =
+                    VfDevice { pci: link_name(&e.path()), netdev: first_entry(&e.path().join("net")) };
+                Some((index, device))
             })
             .collect()
     }
@@ -67,27 +76,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_vf_netdevs_pci_and_driver() {
+    fn finds_vf_devices_pci_and_driver() {
         let root = std::env::temp_dir().join(format!("vftop-sysfs-{}", std::process::id()));
-        let pci = root.join("devices/pci0000:00/0000:01:00.0");
+        let devices = root.join("devices/pci0000:00");
+        let pci = devices.join("0000:01:00.0");
         let drv = root.join("bus/pci/drivers/igb");
-        std::fs::create_dir_all(pci.join("virtfn0/net/eth1")).unwrap();
-        std::fs::create_dir_all(pci.join("virtfn1/net/eth2")).unwrap();
-        std::fs::create_dir_all(pci.join("virtfn2/net")).unwrap();
+        // As in sysfs: virtfnN links to the VF's own PCI device, which has net/NAME when bound.
+        for (n, netdev) in [(0, Some("eth1")), (1, Some("eth2")), (2, None)] {
+            let vf = devices.join(format!("0000:01:10.{n}"));
+            std::fs::create_dir_all(vf.join("net")).unwrap();
+            if let Some(name) = netdev {
+                std::fs::create_dir_all(vf.join("net").join(name)).unwrap();
+            }
+            std::fs::create_dir_all(&pci).unwrap();
+            std::os::unix::fs::symlink(&vf, pci.join(format!("virtfn{n}"))).unwrap();
+        }
         std::fs::create_dir_all(&drv).unwrap();
         std::os::unix::fs::symlink(&drv, pci.join("driver")).unwrap();
         std::fs::create_dir_all(root.join("class/net/eth0")).unwrap();
         std::os::unix::fs::symlink(&pci, root.join("class/net/eth0/device")).unwrap();
         let sys = Sysfs::new(&root);
-        let map = sys.vf_netdevs("eth0");
+        let map = sys.vf_devices("eth0");
         let pci_address = sys.pci_address("eth0");
         let driver = sys.driver("eth0");
         std::fs::remove_dir_all(&root).unwrap();
-        assert_eq!(map.len(), 2);
-        assert_eq!(map[&0], "eth1");
-        assert_eq!(map[&1], "eth2");
+        assert_eq!(map.len(), 3);
+        let device = |pci: &str, netdev: Option<&str>| VfDevice {
+            pci: Some(pci.into()),
+            netdev: netdev.map(Into::into),
+        };
+        assert_eq!(map[&0], device("0000:01:10.0", Some("eth1")));
+        assert_eq!(map[&1], device("0000:01:10.1", Some("eth2")));
+        assert_eq!(map[&2], device("0000:01:10.2", None));
         assert_eq!(pci_address.as_deref(), Some("0000:01:00.0"));
         assert_eq!(driver.as_deref(), Some("igb"));
-        assert!(sys.vf_netdevs("nope").is_empty());
+        assert!(sys.vf_devices("nope").is_empty());
     }
 }

@@ -11,7 +11,7 @@ use crate::model::{
 };
 use nic::{Claim, GroupClaim, share_tree};
 use profile::DemandGenerator;
-use scenario::{PartitionSpec, Scenario};
+use scenario::{EventSpec, PartitionSpec, PfSpec, Scenario};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,6 +50,8 @@ struct SimPf {
     link: Mbps,
     partitions: Vec<SimPartition>,
     groups: Vec<SimGroup>,
+    /// External limit changes still to happen: (time, partition index, event), soonest last.
+    events: Vec<(Duration, usize, EventSpec)>,
 }
 
 /// A simulated NIC driven by a scenario and a clock; deterministic for a given seed.
@@ -57,6 +59,8 @@ pub struct SimSource {
     pfs: Vec<SimPf>,
     clock: Arc<dyn Clock>,
     sim_time: Duration,
+    /// When the simulation started (scenario events count from here).
+    start: Duration,
 }
 
 impl SimSource {
@@ -67,6 +71,7 @@ impl SimSource {
             .into_iter()
             .enumerate()
             .map(|(pi, pf)| SimPf {
+                events: pending_events(&pf),
                 groups: pf
                     .groups
                     .iter()
@@ -95,9 +100,8 @@ impl SimSource {
                     .collect(),
             })
             .collect();
-        let mut source = SimSource { pfs, clock, sim_time: Duration::ZERO };
-        source.sim_time = source.clock.now();
-        source
+        let now = clock.now();
+        SimSource { pfs, clock, sim_time: now, start: now }
     }
 
     /// Advances the model to the clock's current time.
@@ -110,6 +114,7 @@ impl SimSource {
             self.sim_time += TICK;
             let t = self.sim_time.as_secs_f64();
             for pf in &mut self.pfs {
+                apply_due_events(pf, self.sim_time - self.start);
                 step_pf(pf, t, TICK.as_secs_f64());
             }
         }
@@ -219,6 +224,7 @@ fn vf_of(pf_index: usize, vf_index: usize, p: &SimPartition) -> Vf {
         trust: Some(p.spec.trust),
         spoofchk: Some(true),
         netdev: None,
+        pci: None,
         counters,
         driver_stats: vec![
             DriverStat { name: "tx_packets".into(), value: counters.tx_packets },
@@ -271,6 +277,7 @@ impl Source for SimSource {
             malformed_attributes: 0,
             unknown_attributes: 0,
             rate_objects: self.pfs.iter().flat_map(rate_objects_of).collect(),
+            sample_duration: Duration::ZERO,
         })
     }
 
@@ -305,6 +312,32 @@ impl Source for SimSource {
     }
 }
 
+/// A PF's scenario events as (time from start, partition index, event), soonest last.
+fn pending_events(pf: &PfSpec) -> Vec<(Duration, usize, EventSpec)> {
+    let mut events: Vec<_> = pf
+        .events
+        .iter()
+        .filter_map(|e| {
+            let index = pf.partitions.iter().position(|p| p.name == e.partition)?;
+            Some((Duration::from_secs_f64(e.at_secs), index, e.clone()))
+        })
+        .collect();
+    events.sort_by_key(|e| std::cmp::Reverse(e.0));
+    events
+}
+
+/// Changes the limits whose scenario time has come, as someone outside vftop would.
+fn apply_due_events(pf: &mut SimPf, elapsed: Duration) {
+    while pf.events.last().is_some_and(|(at, ..)| *at <= elapsed) {
+        let Some((_, index, event)) = pf.events.pop() else { break };
+        if let Some(p) = pf.partitions.get_mut(index) {
+            p.limit.min = event.min.unwrap_or(p.limit.min);
+            p.limit.max = event.max.unwrap_or(p.limit.max);
+            tracing::info!("scenario event: {} {} limit now {:?}", pf.name, p.spec.name, p.limit);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,6 +363,29 @@ mod tests {
             .zip(&b.pfs[0].vfs)
             .map(|(x, y)| rates_between(&x.counters, &y.counters, b.taken_at - a.taken_at).unwrap())
             .collect()
+    }
+
+    #[test]
+    fn a_scenario_event_changes_a_limit_at_its_time_and_once() {
+        let text = include_str!("reference.toml").to_string()
+            + "\n[[pf.event]]\nat_secs = 40\npartition = \"Web\"\nmax = \"1G\"\n";
+        let clock = FakeClock::default();
+        clock.advance(Duration::from_secs(1000)); // events count from the start, not from 0
+        let mut sim = SimSource::new(Scenario::parse(&text, "events.toml").unwrap(), Arc::new(clock.clone()));
+        let web = |sim: &mut SimSource| sim.sample().unwrap().pfs[0].vfs[4].rate;
+        clock.advance(Duration::from_secs(39));
+        assert_eq!(web(&mut sim), RateLimit::new(0, 0));
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(web(&mut sim), RateLimit::new(0, 1000));
+        // vftop's own change afterwards stays: the event happened once.
+        let key = VfKey { pf: "ens1f0".into(), vf: 4 };
+        sim.apply(&RateChange::vf(key, RateLimit::new(0, 1000), RateLimit::new(0, 3000))).unwrap();
+        clock.advance(Duration::from_secs(30));
+        assert_eq!(web(&mut sim), RateLimit::new(0, 3000));
+        let bad = include_str!("reference.toml").to_string()
+            + "\n[[pf.event]]\nat_secs = 4\npartition = \"Nope\"\n";
+        let err = Scenario::parse(&bad, "events.toml").unwrap_err().to_string();
+        assert!(err.contains("no partition named Nope"), "{err}");
     }
 
     #[test]

@@ -34,6 +34,23 @@ pub struct PfSpec {
     /// Rate groups (devlink nodes): partitions sharing one guarantee and one cap.
     #[serde(rename = "group", default)]
     pub groups: Vec<GroupSpec>,
+    /// Limits changed at a set time by someone other than vftop (an orchestrator, another
+    /// operator's `ip link set`).
+    #[serde(rename = "event", default)]
+    pub events: Vec<EventSpec>,
+}
+
+/// `[[pf.event]] at_secs = 40, partition = "Web", max = "1G"`: at that time since the
+/// start, the partition's limit changes outside vftop (a limit not given stays).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EventSpec {
+    pub at_secs: f64,
+    pub partition: String,
+    #[serde(default, deserialize_with = "optional_rate")]
+    pub min: Option<Mbps>,
+    #[serde(default, deserialize_with = "optional_rate")]
+    pub max: Option<Mbps>,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -131,6 +148,10 @@ pub enum Profile {
     },
 }
 
+fn optional_rate<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Mbps>, D::Error> {
+    rate(d).map(Some)
+}
+
 fn rate<'de, D: Deserializer<'de>>(d: D) -> Result<Mbps, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
@@ -201,6 +222,7 @@ impl Scenario {
                 }
             }
             pf.validate_groups()?;
+            pf.validate_events()?;
         }
         Ok(())
     }
@@ -223,6 +245,21 @@ impl PfSpec {
                         self.name, g.name
                     ));
                 }
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_events(&self) -> Result<(), String> {
+        for e in &self.events {
+            if !self.partitions.iter().any(|p| p.name == e.partition) {
+                return Err(format!(
+                    "pf {} event at {}s: no partition named {}",
+                    self.name, e.at_secs, e.partition
+                ));
+            }
+            if !(e.at_secs.is_finite() && e.at_secs >= 0.0) {
+                return Err(format!("pf {} event: at_secs must be a time from the start", self.name));
             }
         }
         Ok(())

@@ -1,0 +1,544 @@
+//! The Prometheus exporter: each sample becomes `/metrics` in the Prometheus text format
+//! (0.0.4) and OpenMetrics, encoded once per sample so a scrape never waits on the kernel.
+//!
+//! Families (labels): sriov-network-metrics-exporter's `sriov_vf_{rx,tx}_{bytes,packets,
+//! dropped}` {pf, vf, pciAddr} with their exact names (untyped, as an OpenMetrics counter
+//! would have to be renamed `_total`), and vftop's own under `vftop_`. Counters are compensated
+//! across VF resets (a counter that goes down continues from its last value), so every series
+//! stays monotonic. Cardinality: 14 series per VF, 4 per PF, 2 per devlink rate object, 3 in
+//! all; driver statistics only with `--ethtool-stats` (one series per statistic per netdev).
+
+pub mod http;
+
+use crate::metrics::contention::{PartitionLoad, assess};
+use crate::metrics::rate::{FunctionRates, rates_between};
+use crate::model::{Counters, Mbps, Pf, RoleMap, Snapshot, Vf, VfKey};
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeCounterValue, EncodeGaugeValue, NoLabelSet};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+
+/// One sample, encoded in both formats.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Exposition {
+    /// `text/plain; version=0.0.4`.
+    pub text: String,
+    /// `application/openmetrics-text; version=1.0.0`.
+    pub openmetrics: String,
+}
+
+/// Turns samples into expositions; keeps what it needs between them (the previous sample for
+/// rates, per-VF offsets for counters that were reset).
+pub struct Exporter {
+    roles: RoleMap,
+    ethtool_stats: bool,
+    previous: Option<Snapshot>,
+    counters: HashMap<VfKey, Compensated>,
+    samples: u64,
+    failures: u64,
+}
+
+/// The six counters of one VF as the kernel last gave them, and what to add after resets.
+#[derive(Clone, Copy, Debug, Default)]
+struct Compensated {
+    last: [u64; 6],
+    offset: [u64; 6],
+}
+
+impl Compensated {
+    /// Monotonic values for `raw`: a counter that went down continues from where it was.
+    fn update(&mut self, raw: [u64; 6]) -> [u64; 6] {
+        let mut out = [0; 6];
+        for i in 0..6 {
+            if raw[i] < self.last[i] {
+                self.offset[i] = self.offset[i].saturating_add(self.last[i]);
+            }
+            self.last[i] = raw[i];
+            out[i] = raw[i].saturating_add(self.offset[i]);
+        }
+        out
+    }
+}
+
+fn raw_counters(c: &Counters) -> [u64; 6] {
+    [c.rx_bytes, c.tx_bytes, c.rx_packets, c.tx_packets, c.rx_dropped, c.tx_dropped]
+}
+
+/// The sriov exporter's counter families, in the order of [`raw_counters`].
+const SRIOV_COUNTERS: [(&str, &str); 6] = [
+    ("sriov_vf_rx_bytes", "Bytes received by the VF."),
+    ("sriov_vf_tx_bytes", "Bytes sent by the VF."),
+    ("sriov_vf_rx_packets", "Packets received by the VF."),
+    ("sriov_vf_tx_packets", "Packets sent by the VF."),
+    ("sriov_vf_rx_dropped", "Received packets the VF dropped."),
+    ("sriov_vf_tx_dropped", "Packets to send that the VF dropped."),
+];
+
+impl Exporter {
+    pub fn new(roles: RoleMap, ethtool_stats: bool) -> Exporter {
+        Exporter { roles, ethtool_stats, previous: None, counters: HashMap::new(), samples: 0, failures: 0 }
+    }
+
+    /// A sample could not be taken: counted, and the last exposition stays.
+    pub fn sample_failed(&mut self) {
+        self.failures += 1;
+    }
+
+    /// Takes in a sample and encodes it.
+    pub fn update(&mut self, snapshot: Snapshot) -> Exposition {
+        self.samples += 1;
+        let frame = self.frame(&snapshot);
+        self.previous = Some(snapshot);
+        let mut registry = Registry::default();
+        registry.register_collector(Box::new(frame));
+        let mut exposition = Exposition::default();
+        // Writing into a String cannot fail; an encoder error would be a bug in a label.
+        if let Err(e) = prometheus_client::encoding::prometheus_text::encode(&mut exposition.text, &registry)
+        {
+            tracing::error!("text exposition failed: {e}");
+        }
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut exposition.openmetrics, &registry) {
+            tracing::error!("OpenMetrics exposition failed: {e}");
+        }
+        exposition
+    }
+
+    /// What this sample shows, resolved into rows (rates against the previous sample,
+    /// compensated counters, flags from the contention assessment).
+    fn frame(&mut self, snapshot: &Snapshot) -> Frame {
+        let elapsed = self.previous.as_ref().and_then(|p| snapshot.taken_at.checked_sub(p.taken_at));
+        let before: HashMap<(&str, u32), &Counters> = self
+            .previous
+            .iter()
+            .flat_map(|p| p.pfs.iter())
+            .flat_map(|pf| pf.vfs.iter().map(move |vf| ((pf.name.as_str(), vf.index), &vf.counters)))
+            .collect();
+        let mut frame = Frame { samples: self.samples, failures: self.failures, ..Frame::default() };
+        let mut seen = HashSet::new();
+        for pf in &snapshot.pfs {
+            let mut loads = Vec::with_capacity(pf.vfs.len());
+            for vf in &pf.vfs {
+                let key = VfKey { pf: pf.name.clone(), vf: vf.index };
+                let rates = before
+                    .get(&(pf.name.as_str(), vf.index))
+                    .zip(elapsed)
+                    .and_then(|(prev, dt)| rates_between(prev, &vf.counters, dt))
+                    .unwrap_or_default();
+                let counters =
+                    self.counters.entry(key.clone()).or_default().update(raw_counters(&vf.counters));
+                loads.push(PartitionLoad {
+                    key: key.clone(),
+                    tx: rates.tx,
+                    limit: vf.rate,
+                    drops_per_sec: rates.drops_per_sec,
+                });
+                frame.vfs.push(self.vf_row(pf, vf, &key, counters, rates));
+                seen.insert(key);
+            }
+            let contention = assess(pf.link_speed.unwrap_or_default(), &loads);
+            let first = frame.vfs.len() - pf.vfs.len();
+            for row in &mut frame.vfs[first..] {
+                row.at_cap = contention.pinned.iter().any(|k| k.vf == row.vf);
+                row.below_guarantee = contention.starved.iter().any(|k| k.vf == row.vf);
+            }
+            frame.pfs.push(pf_row(pf));
+            if self.ethtool_stats {
+                push_driver_stats(&mut frame.driver_stats, &pf.name, pf);
+            }
+        }
+        self.counters.retain(|k, _| seen.contains(k));
+        frame.rate_objects = snapshot
+            .rate_objects
+            .iter()
+            .map(|o| RateObjectRow {
+                id: o.target.to_string(),
+                name: o.name.clone(),
+                parent: o.parent.clone().unwrap_or_default(),
+                tx_share: o.limit.min,
+                tx_max: o.limit.max,
+            })
+            .collect();
+        frame.sample_duration_secs = snapshot.sample_duration.as_secs_f64();
+        frame
+    }
+
+    fn vf_row(&self, pf: &Pf, vf: &Vf, key: &VfKey, counters: [u64; 6], rates: FunctionRates) -> VfRow {
+        VfRow {
+            pf: pf.name.clone(),
+            vf: vf.index,
+            pci: vf.pci.clone().unwrap_or_default(),
+            partition: self.roles.resolve(key, vf.vlan).map(|r| r.name.clone()).unwrap_or_default(),
+            vlan: vf.vlan,
+            mac: vf.mac.to_string(),
+            counters,
+            origin: vf.counters.origin.label(),
+            min: vf.rate.min,
+            max: vf.rate.max,
+            tx_bps: rates.tx.0,
+            rx_bps: rates.rx.0,
+            at_cap: false,
+            below_guarantee: false,
+        }
+    }
+}
+
+fn pf_row(pf: &Pf) -> PfRow {
+    PfRow {
+        pf: pf.name.clone(),
+        link_speed: pf.link_speed,
+        num_vfs: pf.num_vfs,
+        vfs_truncated: pf.vfs_truncated,
+    }
+}
+
+fn push_driver_stats(out: &mut Vec<(String, String, u64)>, netdev: &str, pf: &Pf) {
+    out.extend(pf.driver_stats.iter().map(|s| (netdev.to_string(), s.name.clone(), s.value)));
+    for vf in &pf.vfs {
+        if let Some(name) = &vf.netdev {
+            out.extend(vf.driver_stats.iter().map(|s| (name.clone(), s.name.clone(), s.value)));
+        }
+    }
+}
+
+/// One sample as rows, ready to encode.
+#[derive(Clone, Debug, Default)]
+struct Frame {
+    vfs: Vec<VfRow>,
+    pfs: Vec<PfRow>,
+    rate_objects: Vec<RateObjectRow>,
+    driver_stats: Vec<(String, String, u64)>,
+    sample_duration_secs: f64,
+    samples: u64,
+    failures: u64,
+}
+
+#[derive(Clone, Debug)]
+struct VfRow {
+    pf: String,
+    vf: u32,
+    pci: String,
+    partition: String,
+    vlan: u16,
+    mac: String,
+    counters: [u64; 6],
+    origin: &'static str,
+    min: Mbps,
+    max: Mbps,
+    tx_bps: f64,
+    rx_bps: f64,
+    at_cap: bool,
+    below_guarantee: bool,
+}
+
+#[derive(Clone, Debug)]
+struct PfRow {
+    pf: String,
+    link_speed: Option<Mbps>,
+    num_vfs: u32,
+    vfs_truncated: bool,
+}
+
+#[derive(Clone, Debug)]
+struct RateObjectRow {
+    id: String,
+    name: String,
+    parent: String,
+    tx_share: Mbps,
+    tx_max: Mbps,
+}
+
+fn bits(m: Mbps) -> f64 {
+    f64::from(m.0) * 1e6
+}
+
+type Labels = Vec<(&'static str, String)>;
+
+/// A per-VF gauge: name, help, value.
+type VfGauge = (&'static str, &'static str, fn(&VfRow) -> f64);
+
+/// Writes one family: its descriptor, then one sample per row.
+fn family<'r, R: 'r, V: EncodeGaugeValue + EncodeCounterValue>(
+    encoder: &mut DescriptorEncoder,
+    (name, help, kind): (&str, &str, MetricType),
+    rows: impl IntoIterator<Item = &'r R>,
+    sample: impl Fn(&R) -> Option<(Labels, V)>,
+) -> Result<(), std::fmt::Error> {
+    let mut metric = encoder.encode_descriptor(name, help, None, kind)?;
+    for row in rows {
+        if let Some((labels, value)) = sample(row) {
+            let mut point = metric.encode_family(&labels)?;
+            match kind {
+                MetricType::Counter => point.encode_counter::<NoLabelSet, _, u64>(&value, None)?,
+                _ => point.encode_gauge(&value)?,
+            }
+        }
+    }
+    Ok(())
+}
+
+fn vf_labels(r: &VfRow) -> Labels {
+    vec![("pf", r.pf.clone()), ("vf", r.vf.to_string())]
+}
+
+impl Collector for Frame {
+    fn encode(&self, mut e: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        use MetricType::{Counter, Gauge, Unknown};
+        for (i, (name, help)) in SRIOV_COUNTERS.iter().enumerate() {
+            family(&mut e, (name, help, Unknown), &self.vfs, |r| {
+                let labels = vec![("pf", r.pf.clone()), ("vf", r.vf.to_string()), ("pciAddr", r.pci.clone())];
+                Some((labels, r.counters[i]))
+            })?;
+        }
+        let vf_gauges: [VfGauge; 6] = [
+            (
+                "vftop_vf_min_tx_rate_bits_per_second",
+                "The VF's minimum (guaranteed) transmit rate; 0 = none.",
+                |r| bits(r.min),
+            ),
+            (
+                "vftop_vf_max_tx_rate_bits_per_second",
+                "The VF's maximum transmit rate (cap); 0 = none.",
+                |r| bits(r.max),
+            ),
+            ("vftop_vf_tx_bits_per_second", "Transmit rate over the last sampling interval.", |r| r.tx_bps),
+            ("vftop_vf_rx_bits_per_second", "Receive rate over the last sampling interval.", |r| r.rx_bps),
+            ("vftop_vf_at_cap", "1 when the VF sends at (95% of) its maximum rate.", |r| {
+                f64::from(u8::from(r.at_cap))
+            }),
+            (
+                "vftop_vf_below_guarantee",
+                "1 when the VF gets less than its guarantee, drops packets and the link is saturated.",
+                |r| f64::from(u8::from(r.below_guarantee)),
+            ),
+        ];
+        for (name, help, value) in vf_gauges {
+            family(&mut e, (name, help, Gauge), &self.vfs, |r| Some((vf_labels(r), value(r))))?;
+        }
+        family(
+            &mut e,
+            ("vftop_partition_info", "The partition a VF carries (always 1).", Gauge),
+            &self.vfs,
+            |r| {
+                let mut labels = vf_labels(r);
+                labels.extend([
+                    ("partition", r.partition.clone()),
+                    ("vlan", r.vlan.to_string()),
+                    ("mac", r.mac.clone()),
+                ]);
+                Some((labels, 1u64))
+            },
+        )?;
+        family(
+            &mut e,
+            (
+                "vftop_vf_counter_origin_info",
+                "Where the VF's counters come from: vf-stats (the PF driver), vf-netdev (the VF's host netdev) or netdev (always 1).",
+                Gauge,
+            ),
+            &self.vfs,
+            |r| {
+                let mut labels = vf_labels(r);
+                labels.push(("origin", r.origin.to_string()));
+                Some((labels, 1u64))
+            },
+        )?;
+        let pf_labels = |p: &PfRow| vec![("pf", p.pf.clone())];
+        family(
+            &mut e,
+            ("vftop_link_speed_bits_per_second", "The PF's link speed (absent when unknown).", Gauge),
+            &self.pfs,
+            |p| p.link_speed.map(|s| (pf_labels(p), bits(s))),
+        )?;
+        family(&mut e, ("vftop_pf_vfs", "VFs the PF has (IFLA_NUM_VF).", Gauge), &self.pfs, |p| {
+            Some((pf_labels(p), u64::from(p.num_vfs)))
+        })?;
+        family(
+            &mut e,
+            (
+                "vftop_pf_vfs_truncated",
+                "1 when the kernel's VF list was cut short and could not be recovered.",
+                Gauge,
+            ),
+            &self.pfs,
+            |p| Some((pf_labels(p), u64::from(p.vfs_truncated))),
+        )?;
+        let object = |o: &RateObjectRow| {
+            vec![("id", o.id.clone()), ("name", o.name.clone()), ("parent", o.parent.clone())]
+        };
+        family(
+            &mut e,
+            (
+                "vftop_rate_object_tx_share_bits_per_second",
+                "devlink rate object tx_share (guarantee); 0 = none.",
+                Gauge,
+            ),
+            &self.rate_objects,
+            |o| Some((object(o), bits(o.tx_share))),
+        )?;
+        family(
+            &mut e,
+            (
+                "vftop_rate_object_tx_max_bits_per_second",
+                "devlink rate object tx_max (cap); 0 = none.",
+                Gauge,
+            ),
+            &self.rate_objects,
+            |o| Some((object(o), bits(o.tx_max))),
+        )?;
+        let once = [()];
+        family(
+            &mut e,
+            ("vftop_sample_duration_seconds", "How long the last sample took.", Gauge),
+            &once,
+            |_| Some((vec![], self.sample_duration_secs)),
+        )?;
+        family(&mut e, ("vftop_samples", "Samples taken.", Counter), &once, |_| {
+            Some((vec![], self.samples))
+        })?;
+        family(
+            &mut e,
+            ("vftop_sample_failures", "Samples that failed (the last exposition stays).", Counter),
+            &once,
+            |_| Some((vec![], self.failures)),
+        )?;
+        if !self.driver_stats.is_empty() {
+            family(
+                &mut e,
+                ("vftop_ethtool_stat", "Driver statistics (ethtool -S), with --ethtool-stats.", Unknown),
+                &self.driver_stats,
+                |(netdev, stat, value)| {
+                    Some((vec![("netdev", netdev.clone()), ("stat", stat.clone())], *value))
+                },
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether an `Accept` header asks for OpenMetrics.
+pub fn wants_openmetrics(accept: &str) -> bool {
+    accept.split(',').any(|part| {
+        let mut params = part.split(';').map(str::trim);
+        let is_om = params.next().is_some_and(|t| t.eq_ignore_ascii_case("application/openmetrics-text"));
+        let refused = params.any(|p| p.replace(' ', "") == "q=0");
+        is_om && !refused
+    })
+}
+
+/// Checks an exposition line by line for what a scraper would reject: every sample line has a
+/// name, optional labels and a number. Used by tests; `promtool check metrics` is the real judge.
+pub fn sample_lines(body: &str) -> impl Iterator<Item = &str> {
+    body.lines().filter(|l| !l.starts_with('#') && !l.is_empty())
+}
+
+/// The value of the sample `name{labels}` in an exposition, where `labels` is the exact label
+/// text (e.g. `pf="ens1f0",vf="3"`), for tests and tools.
+pub fn sample_value(body: &str, name: &str, labels: &str) -> Option<f64> {
+    let mut key = String::from(name);
+    if !labels.is_empty() {
+        let _ = write!(key, "{{{labels}}}");
+    }
+    sample_lines(body).find_map(|l| l.strip_prefix(&key)?.strip_prefix(' ')?.split(' ').next()?.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::sim::SimSource;
+    use crate::source::sim::scenario::Scenario;
+    use crate::source::{FakeClock, Source};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn demo() -> (SimSource, FakeClock) {
+        let clock = FakeClock::default();
+        (SimSource::new(Scenario::reference(), Arc::new(clock.clone())), clock)
+    }
+
+    #[test]
+    fn counters_continue_across_a_reset() {
+        let mut c = Compensated::default();
+        assert_eq!(c.update([10, 20, 0, 0, 0, 0])[..2], [10, 20]);
+        assert_eq!(c.update([15, 25, 0, 0, 0, 0])[..2], [15, 25]);
+        // The VF was re-created: the kernel's counters start again from 0.
+        assert_eq!(c.update([3, 1, 0, 0, 0, 0])[..2], [18, 26]);
+        assert_eq!(c.update([4, 9, 0, 0, 0, 0])[..2], [19, 34]);
+    }
+
+    #[test]
+    fn openmetrics_only_when_asked_for() {
+        assert!(wants_openmetrics("application/openmetrics-text; version=1.0.0; charset=utf-8"));
+        let prometheus = "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
+        assert!(wants_openmetrics(prometheus));
+        assert!(!wants_openmetrics("text/plain"));
+        assert!(!wants_openmetrics("*/*"));
+        assert!(!wants_openmetrics(""));
+        assert!(!wants_openmetrics("application/openmetrics-text; q=0"));
+    }
+
+    #[test]
+    fn every_vf_is_exposed_with_its_counters_limits_and_partition() {
+        let (mut sim, clock) = demo();
+        let mut exporter = Exporter::new(sim.roles(), false);
+        clock.advance(Duration::from_secs(1));
+        exporter.update(sim.sample().unwrap());
+        clock.advance(Duration::from_secs(1));
+        let snapshot = sim.sample().unwrap();
+        let pf = snapshot.pfs[0].clone();
+        let out = exporter.update(snapshot);
+        for body in [&out.text, &out.openmetrics] {
+            for vf in &pf.vfs {
+                let labels = format!("pf=\"{}\",vf=\"{}\"", pf.name, vf.index);
+                let value = |name: &str, labels: &str| sample_value(body, name, labels);
+                let sriov = format!("{labels},pciAddr=\"\"");
+                assert_eq!(value("sriov_vf_tx_bytes", &sriov), Some(vf.counters.tx_bytes as f64), "{labels}");
+                assert_eq!(
+                    value("sriov_vf_rx_packets", &sriov),
+                    Some(vf.counters.rx_packets as f64),
+                    "{labels}"
+                );
+                let max = value("vftop_vf_max_tx_rate_bits_per_second", &labels);
+                assert_eq!(max, Some(f64::from(vf.rate.max.0) * 1e6), "{labels}");
+                assert!(value("vftop_vf_tx_bits_per_second", &labels).is_some_and(|r| r > 0.0), "{labels}");
+            }
+            assert!(body.contains(r#"vftop_partition_info{pf="ens1f0",vf="1",partition="Backup",vlan="300",mac="02:00:5e:10:00:01"} 1"#), "{body}");
+            assert_eq!(sample_value(body, "vftop_link_speed_bits_per_second", r#"pf="ens1f0""#), Some(10e9));
+            assert!(body.contains("vftop_rate_object_tx_max_bits_per_second{"), "the demo's storage group");
+        }
+        assert!(out.openmetrics.ends_with("# EOF\n") && !out.text.contains("# EOF"));
+        assert!(
+            out.text.contains("# TYPE sriov_vf_tx_bytes untyped")
+                && out.openmetrics.contains("# TYPE sriov_vf_tx_bytes unknown")
+        );
+        assert!(
+            out.text.contains("vftop_samples_total 2") && out.openmetrics.contains("vftop_samples_total 2")
+        );
+    }
+
+    #[test]
+    fn the_capped_backup_partition_is_flagged_at_cap() {
+        let (mut sim, clock) = demo();
+        let mut exporter = Exporter::new(sim.roles(), false);
+        let mut out = Exposition::default();
+        for _ in 0..5 {
+            clock.advance(Duration::from_secs(1));
+            out = exporter.update(sim.sample().unwrap());
+        }
+        // Backup (vf 1) wants 6G in its on phase, capped at 2G.
+        assert_eq!(sample_value(&out.text, "vftop_vf_at_cap", r#"pf="ens1f0",vf="1""#), Some(1.0));
+        assert_eq!(sample_value(&out.text, "vftop_vf_at_cap", r#"pf="ens1f0",vf="0""#), Some(0.0));
+    }
+
+    #[test]
+    fn driver_statistics_only_when_asked_for() {
+        for wanted in [false, true] {
+            let (mut sim, clock) = demo();
+            let mut exporter = Exporter::new(sim.roles(), wanted);
+            clock.advance(Duration::from_secs(1));
+            let out = exporter.update(sim.sample().unwrap());
+            assert_eq!(out.text.contains("vftop_ethtool_stat"), wanted);
+        }
+    }
+}
