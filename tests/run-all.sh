@@ -2,14 +2,15 @@
 # The one command that runs every vftop test on a fresh Debian machine (run as root, or with
 # sudo available, so it can install what the tests need and create network namespaces).
 #
-# Installs (apt): tmux, iproute2, ethtool, procps — the end-to-end and real-kernel tests' tools.
+# Installs (apt): tmux, iproute2, ethtool, procps — the end-to-end and real-kernel tests' tools —
+# and prometheus (the server and promtool) for the exporter's tests.
 # Runs: cargo fmt --check, cargo clippy -D warnings, cargo test (unit, snapshot, real-kernel,
 # tmux end-to-end), and a short cargo fuzz run of the netlink parser (installs cargo-fuzz). Tests that cannot run print SKIPPED; with VFTOP_REQUIRE_ALL=1 they fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for tool in tmux:tmux ip:iproute2 ethtool:ethtool pkill:procps python3:python3; do
+for tool in tmux:tmux ip:iproute2 ethtool:ethtool pkill:procps python3:python3 prometheus:prometheus promtool:prometheus; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool#*:}")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

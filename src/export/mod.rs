@@ -5,7 +5,8 @@
 //! dropped}` {pf, vf, pciAddr} with their exact names (untyped, as an OpenMetrics counter
 //! would have to be renamed `_total`), and vftop's own under `vftop_`. Counters are compensated
 //! across VF resets (a counter that goes down continues from its last value), so every series
-//! stays monotonic. Cardinality: 14 series per VF, 4 per PF, 2 per devlink rate object, 3 in
+//! stays monotonic. Rates are bytes per second, Prometheus's base unit (the kernel's VF limits
+//! are Mbit/s: 1 Mbit/s = 125 000 B/s). Cardinality: 14 series per VF, 4 per PF, 2 per devlink rate object, 3 in
 //! all; driver statistics only with `--ethtool-stats` (one series per statistic per netdev).
 
 pub mod http;
@@ -249,8 +250,9 @@ struct RateObjectRow {
     tx_max: Mbps,
 }
 
-fn bits(m: Mbps) -> f64 {
-    f64::from(m.0) * 1e6
+/// Mbit/s in bytes per second (Prometheus's base unit).
+fn bytes(m: Mbps) -> f64 {
+    f64::from(m.0) * 1e6 / 8.0
 }
 
 type Labels = Vec<(&'static str, String)>;
@@ -293,17 +295,21 @@ impl Collector for Frame {
         }
         let vf_gauges: [VfGauge; 6] = [
             (
-                "vftop_vf_min_tx_rate_bits_per_second",
+                "vftop_vf_min_tx_rate_bytes_per_second",
                 "The VF's minimum (guaranteed) transmit rate; 0 = none.",
-                |r| bits(r.min),
+                |r| bytes(r.min),
             ),
             (
-                "vftop_vf_max_tx_rate_bits_per_second",
+                "vftop_vf_max_tx_rate_bytes_per_second",
                 "The VF's maximum transmit rate (cap); 0 = none.",
-                |r| bits(r.max),
+                |r| bytes(r.max),
             ),
-            ("vftop_vf_tx_bits_per_second", "Transmit rate over the last sampling interval.", |r| r.tx_bps),
-            ("vftop_vf_rx_bits_per_second", "Receive rate over the last sampling interval.", |r| r.rx_bps),
+            ("vftop_vf_tx_bytes_per_second", "Transmit rate over the last sampling interval.", |r| {
+                r.tx_bps / 8.0
+            }),
+            ("vftop_vf_rx_bytes_per_second", "Receive rate over the last sampling interval.", |r| {
+                r.rx_bps / 8.0
+            }),
             ("vftop_vf_at_cap", "1 when the VF sends at (95% of) its maximum rate.", |r| {
                 f64::from(u8::from(r.at_cap))
             }),
@@ -333,7 +339,7 @@ impl Collector for Frame {
         family(
             &mut e,
             (
-                "vftop_vf_counter_origin_info",
+                "vftop_vf_origin_info",
                 "Where the VF's counters come from: vf-stats (the PF driver), vf-netdev (the VF's host netdev) or netdev (always 1).",
                 Gauge,
             ),
@@ -347,9 +353,9 @@ impl Collector for Frame {
         let pf_labels = |p: &PfRow| vec![("pf", p.pf.clone())];
         family(
             &mut e,
-            ("vftop_link_speed_bits_per_second", "The PF's link speed (absent when unknown).", Gauge),
+            ("vftop_link_speed_bytes_per_second", "The PF's link speed (absent when unknown).", Gauge),
             &self.pfs,
-            |p| p.link_speed.map(|s| (pf_labels(p), bits(s))),
+            |p| p.link_speed.map(|s| (pf_labels(p), bytes(s))),
         )?;
         family(&mut e, ("vftop_pf_vfs", "VFs the PF has (IFLA_NUM_VF).", Gauge), &self.pfs, |p| {
             Some((pf_labels(p), u64::from(p.num_vfs)))
@@ -370,22 +376,22 @@ impl Collector for Frame {
         family(
             &mut e,
             (
-                "vftop_rate_object_tx_share_bits_per_second",
+                "vftop_rate_object_tx_share_bytes_per_second",
                 "devlink rate object tx_share (guarantee); 0 = none.",
                 Gauge,
             ),
             &self.rate_objects,
-            |o| Some((object(o), bits(o.tx_share))),
+            |o| Some((object(o), bytes(o.tx_share))),
         )?;
         family(
             &mut e,
             (
-                "vftop_rate_object_tx_max_bits_per_second",
+                "vftop_rate_object_tx_max_bytes_per_second",
                 "devlink rate object tx_max (cap); 0 = none.",
                 Gauge,
             ),
             &self.rate_objects,
-            |o| Some((object(o), bits(o.tx_max))),
+            |o| Some((object(o), bytes(o.tx_max))),
         )?;
         let once = [()];
         family(
@@ -499,13 +505,16 @@ mod tests {
                     Some(vf.counters.rx_packets as f64),
                     "{labels}"
                 );
-                let max = value("vftop_vf_max_tx_rate_bits_per_second", &labels);
-                assert_eq!(max, Some(f64::from(vf.rate.max.0) * 1e6), "{labels}");
-                assert!(value("vftop_vf_tx_bits_per_second", &labels).is_some_and(|r| r > 0.0), "{labels}");
+                let max = value("vftop_vf_max_tx_rate_bytes_per_second", &labels);
+                assert_eq!(max, Some(f64::from(vf.rate.max.0) * 125_000.0), "{labels}");
+                assert!(value("vftop_vf_tx_bytes_per_second", &labels).is_some_and(|r| r > 0.0), "{labels}");
             }
             assert!(body.contains(r#"vftop_partition_info{pf="ens1f0",vf="1",partition="Backup",vlan="300",mac="02:00:5e:10:00:01"} 1"#), "{body}");
-            assert_eq!(sample_value(body, "vftop_link_speed_bits_per_second", r#"pf="ens1f0""#), Some(10e9));
-            assert!(body.contains("vftop_rate_object_tx_max_bits_per_second{"), "the demo's storage group");
+            assert_eq!(
+                sample_value(body, "vftop_link_speed_bytes_per_second", r#"pf="ens1f0""#),
+                Some(1.25e9)
+            );
+            assert!(body.contains("vftop_rate_object_tx_max_bytes_per_second{"), "the demo's storage group");
         }
         assert!(out.openmetrics.ends_with("# EOF\n") && !out.text.contains("# EOF"));
         assert!(

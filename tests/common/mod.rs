@@ -106,4 +106,5 @@ impl NowForTests for FakeClock {
 }
 
 pub mod netns;
+pub mod prometheus;
 pub mod tmux;

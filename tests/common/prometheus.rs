@@ -1,0 +1,133 @@
+//! A real Prometheus server (Debian's `prometheus`) for tests: config in a temp dir, started
+//! on a free loopback port, queried over its HTTP API, stopped on drop.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A free TCP port on 127.0.0.1 (bound and released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Whether `prometheus` and `promtool` are installed (`tests/run-all.sh` installs them).
+pub fn have_prometheus() -> bool {
+    ["prometheus", "promtool"]
+        .iter()
+        .all(|p| Command::new(p).arg("--version").output().is_ok_and(|o| o.status.success()))
+}
+
+/// A running child process, killed on drop.
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `vftop serve` on a free port with `args` (e.g. `--demo`); waits until /healthz answers.
+pub fn serve(bin: &str, args: &[&str]) -> (Running, u16) {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = Command::new(bin)
+        .args(["serve", "--listen", &listen, "--log", "/dev/null"])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start vftop serve");
+    let running = Running(child);
+    wait_until(&format!("vftop serve on {listen}"), Duration::from_secs(20), || {
+        http_get(&format!("http://{listen}/healthz")).is_ok()
+    });
+    (running, port)
+}
+
+/// GET `url` and its body (errors on non-2xx).
+pub fn http_get(url: &str) -> Result<String, String> {
+    ureq::get(url).call().map_err(|e| e.to_string())?.body_mut().read_to_string().map_err(|e| e.to_string())
+}
+
+/// Polls `ok` every 200 ms until it holds; panics naming `what` after `limit`.
+pub fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+pub struct Prometheus {
+    pub port: u16,
+    _dir: TempDir,
+    _process: Running,
+}
+
+/// A directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("vftop-{tag}-{}-{}", std::process::id(), free_port()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Prometheus {
+    /// Scrapes each `(host, port)` every second as job `vftop`, the target labelled `host`.
+    pub fn start(targets: &[(&str, u16)]) -> Prometheus {
+        let dir = TempDir::new("prometheus");
+        let mut config = String::from(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: vftop\n    static_configs:\n",
+        );
+        for (host, port) in targets {
+            config += &format!("      - targets: ['127.0.0.1:{port}']\n        labels: {{host: '{host}'}}\n");
+        }
+        std::fs::write(dir.0.join("prometheus.yml"), config).unwrap();
+        let port = free_port();
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", dir.0.join("prometheus.yml").display()))
+            .arg(format!("--storage.tsdb.path={}", dir.0.join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start prometheus");
+        let process = Running(child);
+        wait_until("prometheus ready", Duration::from_secs(60), || {
+            http_get(&format!("http://127.0.0.1:{port}/-/ready")).is_ok()
+        });
+        Prometheus { port, _dir: dir, _process: process }
+    }
+
+    /// An instant query's result vector: (labels, value) per series.
+    pub fn query(&self, promql: &str) -> Vec<(serde_json::Value, f64)> {
+        let url = format!("http://127.0.0.1:{}/api/v1/query", self.port);
+        let Ok(mut response) = ureq::get(&url).query("query", promql).call() else { return Vec::new() };
+        let Ok(doc) = response.body_mut().read_json::<serde_json::Value>() else { return Vec::new() };
+        doc["data"]["result"]
+            .as_array()
+            .map(|r| {
+                r.iter()
+                    .filter_map(|s| Some((s["metric"].clone(), s["value"][1].as_str()?.parse().ok()?)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The value of a query that returns one series, if it does.
+    pub fn scalar(&self, promql: &str) -> Option<f64> {
+        let result = self.query(promql);
+        (result.len() == 1).then(|| result[0].1)
+    }
+}
