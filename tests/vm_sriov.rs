@@ -120,3 +120,11 @@ fn two_hundred_fifty_vfs_past_the_kernels_64k_list_on_netdevsim() {
         ],
     );
 }
+
+#[test]
+fn exporter_on_igb_agrees_with_ip() {
+    run_group(
+        "exporter",
+        &["exporter_max_rates_match_ip", "exporter_vf_counters_match_ip", "exporter_origin_vf_netdev"],
+    );
+}

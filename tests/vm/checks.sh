@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks run inside the vftop-vm guest against real VFs (igb) and netdevsim, with the real
 # vftop binary. Prints "ok NAME" or "FAIL NAME: why" per check; exits 1 if any failed.
-#   tests/vm/checks.sh VFTOP_BINARY GROUP   (GROUP: igb | traffic | numvfs | tui_flow | netdevsim | devlink_rates | many_vfs)
+#   tests/vm/checks.sh VFTOP_BINARY GROUP   (GROUP: igb | traffic | numvfs | tui_flow | netdevsim | devlink_rates | many_vfs | exporter)
 set -uo pipefail
 BIN=$1 GROUP=$2
 PF=$VFTOP_PF
@@ -218,6 +218,35 @@ many_vfs() {
     tmux new-session -d -s m -x 140 -y 40 "$BIN --log /dev/null --audit-log $AUDIT -i $NS"
     wait_screen "250/250 VFs" && ! grep -q TRUNCATED <<< "$s" && ok tui_shows_250_vfs || bad tui_shows_250_vfs "$s"
     keys q
+}
+
+# vftop serve on igb: /metrics against ip's counters for the VF netdev and ip's max rates.
+exporter() {
+    local pid m ip1 ip2 got
+    metric() { python3 -c "import urllib.request,sys; print(urllib.request.urlopen('http://127.0.0.1:19808/metrics').read().decode())" | awk -v k="$1" 'index($0, k" ") == 1 {print $2}'; }
+    "$BIN" serve -i "$PF" --listen 127.0.0.1:19808 --log /dev/null 2>/dev/null &
+    pid=$!
+    for _ in $(seq 100); do [[ -n $(metric 'vftop_samples_total') ]] && break; sleep 0.2; done
+    ip link set "$PF" vf 1 max_tx_rate 300
+    ip link set "$PF" vf 0 max_tx_rate 0
+    for _ in $(seq 50); do
+        got=$(metric "vftop_vf_max_tx_rate_bytes_per_second{pf=\"$PF\",vf=\"1\"}")
+        [[ $got == 37500000* ]] && break; sleep 0.2
+    done
+    [[ $got == 37500000* && $(metric "vftop_vf_max_tx_rate_bytes_per_second{pf=\"$PF\",vf=\"0\"}") == 0* ]] \
+        && ok exporter_max_rates_match_ip || bad exporter_max_rates_match_ip "vf1 $got"
+    # igb reports no per-VF stats: VF 0's counters come from its netdev; between two reads of
+    # ip's counters around a fresh sample, the exported value must lie between them.
+    ping -6 -c 20 -i 0.05 -I "${VFN[0]}" ff02::1 >/dev/null 2>&1
+    ip1=$(ip -j -s link show "${VFN[0]}" | json "d[0]['stats64']['tx']['bytes']")
+    sleep 1.5
+    m=$(metric "sriov_vf_tx_bytes{pf=\"$PF\",vf=\"0\",pciAddr=\"$(basename "$(readlink "/sys/class/net/$PF/device/virtfn0")")\"}")
+    ip2=$(ip -j -s link show "${VFN[0]}" | json "d[0]['stats64']['tx']['bytes']")
+    python3 -c "import sys; a, m, b = map(float, sys.argv[1:]); sys.exit(0 if a <= m <= b and a > 0 else 1)" "$ip1" "${m:-nan}" "$ip2" \
+        && ok exporter_vf_counters_match_ip || bad exporter_vf_counters_match_ip "ip $ip1..$ip2, exported '$m'"
+    got=$(metric "vftop_vf_origin_info{pf=\"$PF\",vf=\"0\",origin=\"vf-netdev\"}")
+    [[ $got == 1 ]] && ok exporter_origin_vf_netdev || bad exporter_origin_vf_netdev "'$got'"
+    kill "$pid"; wait "$pid" 2>/dev/null
 }
 
 "$GROUP"
