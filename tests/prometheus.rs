@@ -88,6 +88,18 @@ fn prometheus_scrapes_three_demo_hosts() {
     };
     wait_until("host-b's Web capped", Duration::from_secs(60), || web("host-b") == Some(1e9 / 8.0));
     assert_eq!((web("host-a"), web("host-c")), (Some(0.0), Some(0.0)));
+
+    // Every query of the shipped Grafana dashboard is valid PromQL and finds data.
+    let dashboard: serde_json::Value =
+        serde_json::from_str(include_str!("../contrib/grafana/vftop.json")).expect("dashboard JSON");
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            let promql = expr.replace("$instance", ".*").replace("$pf", ".*").replace("$__rate_interval", "10s");
+            let series = prom.query(&promql);
+            assert!(!series.is_empty(), "panel {}: no data for {promql}", panel["title"]);
+        }
+    }
 }
 
 #[test]
