@@ -100,6 +100,19 @@ pub enum Command {
         #[arg(long)]
         ethtool_stats: bool,
     },
+    /// The console on every host a Prometheus server scrapes `vftop serve` on (read-only:
+    /// a rate change shows the command to run on its host).
+    Fleet {
+        /// Prometheus's base URL (or Thanos, Mimir, VictoriaMetrics: anything with its HTTP API).
+        #[arg(long, value_name = "URL")]
+        prometheus: String,
+        /// Which targets are vftop exporters.
+        #[arg(long, value_name = "SELECTOR", default_value = "{job=\"vftop\"}")]
+        selector: String,
+        /// The label that names a host.
+        #[arg(long, value_name = "NAME", default_value = "instance")]
+        host_label: String,
+    },
 }
 
 fn parse_rate_arg(text: &str) -> Result<Mbps, String> {

@@ -12,6 +12,7 @@ use vftop::cli::{Cli, Command};
 use vftop::config;
 use vftop::model::{BitsPerSec, Capabilities, Mbps, RateChange, RateLimit, VfKey};
 use vftop::sampler::Sampler;
+use vftop::source::fleet::{FleetConfig, FleetSource};
 use vftop::source::kernel::{KernelSource, LinkFilter};
 use vftop::source::sim::SimSource;
 use vftop::source::sim::scenario::Scenario;
@@ -67,6 +68,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     app.read_only = read_only;
     app.confirm_within = cli.confirm_within;
     app.step = cli.step;
+    if source.kind() == vftop::source::SourceKind::Fleet {
+        app.sort = vftop::app::state::SortKey::Worst;
+    }
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let is_kernel = source.kind() == vftop::source::SourceKind::Kernel;
     let audit_path = audit.as_ref().map(|(log, _)| log.path().to_path_buf());
@@ -153,6 +157,9 @@ fn read_only_reason(cli: &Cli, kind: vftop::source::SourceKind) -> Option<String
     if cli.read_only {
         return Some("started with --read-only".into());
     }
+    if kind == vftop::source::SourceKind::Fleet {
+        return Some("fleet view".into());
+    }
     let kernel = kind == vftop::source::SourceKind::Kernel;
     (kernel && vftop::source::kernel::caps::has_net_admin() == Some(false))
         .then(|| "this process lacks CAP_NET_ADMIN, which changing VF rates needs (run as root)".into())
@@ -172,6 +179,14 @@ fn theme_name(cli: &Cli) -> String {
 }
 
 fn open_source(cli: &Cli, clock: Arc<dyn Clock>) -> anyhow::Result<Box<dyn Source>> {
+    if let Some(Command::Fleet { prometheus, selector, host_label }) = &cli.command {
+        let config = FleetConfig {
+            prometheus: prometheus.clone(),
+            selector: selector.clone(),
+            host_label: host_label.clone(),
+        };
+        return Ok(Box::new(FleetSource::open(config, clock)?));
+    }
     if !cli.is_demo() {
         return open_kernel(cli, clock);
     }

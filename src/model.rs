@@ -74,6 +74,8 @@ pub enum CounterOrigin {
     /// The simulated NIC.
     #[default]
     Sim,
+    /// A Prometheus server's copy of a host's exporter (the fleet view).
+    Prometheus,
 }
 
 impl CounterOrigin {
@@ -84,6 +86,7 @@ impl CounterOrigin {
             CounterOrigin::Netdev => "netdev",
             CounterOrigin::Ethtool => "ethtool",
             CounterOrigin::Sim => "sim",
+            CounterOrigin::Prometheus => "prometheus",
         }
     }
 }
@@ -147,6 +150,27 @@ impl fmt::Display for MacAddr {
     }
 }
 
+impl std::str::FromStr for MacAddr {
+    type Err = String;
+
+    /// `aa:bb:cc:dd:ee:ff`.
+    fn from_str(text: &str) -> Result<MacAddr, String> {
+        let mut out = [0u8; 6];
+        let mut parts = text.split(':');
+        for byte in &mut out {
+            let part = parts
+                .next()
+                .filter(|p| p.len() == 2)
+                .ok_or_else(|| format!("'{text}' is not a MAC address"))?;
+            *byte = u8::from_str_radix(part, 16).map_err(|_| format!("'{text}' is not a MAC address"))?;
+        }
+        if parts.next().is_some() {
+            return Err(format!("'{text}' is not a MAC address"));
+        }
+        Ok(MacAddr(out))
+    }
+}
+
 impl Serialize for MacAddr {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -177,6 +201,10 @@ pub struct Vf {
     pub netdev: Option<String>,
     /// The VF's own PCI address (sysfs `virtfnN`), where known.
     pub pci: Option<String>,
+    /// The partition's name where the source itself knows it (the fleet, from each host's
+    /// exporter); otherwise roles name partitions.
+    #[serde(skip)]
+    pub partition: Option<String>,
     pub counters: Counters,
     pub driver_stats: Vec<DriverStat>,
 }
@@ -229,6 +257,9 @@ pub struct Pf {
     pub num_vfs: u32,
     /// The kernel sent fewer VF entries than `IFLA_NUM_VF` (message too big).
     pub vfs_truncated: bool,
+    /// The data is old: the host behind it stopped reporting (the fleet view).
+    #[serde(skip)]
+    pub stale: bool,
     pub vfs: Vec<Vf>,
     pub counters: Counters,
     pub driver_stats: Vec<DriverStat>,

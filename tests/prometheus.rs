@@ -95,7 +95,8 @@ fn prometheus_scrapes_three_demo_hosts() {
     for panel in dashboard["panels"].as_array().unwrap() {
         for target in panel["targets"].as_array().unwrap() {
             let expr = target["expr"].as_str().unwrap();
-            let promql = expr.replace("$instance", ".*").replace("$pf", ".*").replace("$__rate_interval", "10s");
+            let promql =
+                expr.replace("$instance", ".*").replace("$pf", ".*").replace("$__rate_interval", "10s");
             let series = prom.query(&promql);
             assert!(!series.is_empty(), "panel {}: no data for {promql}", panel["title"]);
         }
@@ -172,4 +173,73 @@ fn a_port_in_use_or_a_bad_address_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--listen"), "{stderr}");
+}
+
+#[test]
+fn fleet_console_shows_every_host_and_marks_a_silent_one_stale() {
+    if !available() || !require(common::tmux::have_tmux(), "tmux is not installed") {
+        return;
+    }
+    let dir = TempDir::new("fleet");
+    let mut servers: Vec<_> = ["host-a", "host-b", "host-c"]
+        .iter()
+        .enumerate()
+        .map(|(i, host)| (*host, serve(BIN, &["--scenario", &scenario(&dir, host, 10 + i as u32, None)])))
+        .collect();
+    let targets: Vec<(&str, u16)> = servers.iter().map(|(h, (_, port))| (*h, *port)).collect();
+    let prom = Prometheus::start(&targets);
+    wait_until("all three hosts up", Duration::from_secs(60), || {
+        prom.query("up{job=\"vftop\"} == 1").len() == 3 && prom.query("vftop_partition_info").len() == 18
+    });
+    let tmux = common::tmux::Tmux::start("fleet", 170, 36);
+    tmux.type_text(&format!(
+        "{BIN} fleet --prometheus http://127.0.0.1:{} --host-label host --log /dev/null",
+        prom.port
+    ));
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for("three hosts", |s| {
+        ["host-a/ens1f0", "host-b/ens1f0", "host-c/ens1f0"].iter().all(|h| s.contains(h))
+            && s.contains("Backup")
+    });
+    assert!(screen.contains("fleet") && screen.contains("READ-ONLY"), "{screen}");
+    assert!(screen.contains("sort: worst first"), "{screen}");
+    // A throttling key explains where to make the change instead.
+    tmux.send(&["e"]);
+    tmux.wait_text("change it on its host: ssh host-");
+    // host-b's exporter stops: Prometheus marks it down, the console marks it stale.
+    let (_, (server, _)) = servers.remove(1);
+    drop(server);
+    let screen = tmux.wait_for("host-b stale", |s| s.contains("host-b/ens1f0 10G 6/6 VFs STALE"));
+    assert!(!screen.contains("host-a/ens1f0 10G 6/6 VFs STALE"), "{screen}");
+    // Prometheus itself goes away: the header says so and the last data stays on screen.
+    drop(prom);
+    let screen = tmux.wait_text("SAMPLING FAILED");
+    assert!(screen.contains("host-a/ens1f0") && screen.contains("Backup"), "{screen}");
+    tmux.send(&["q"]);
+}
+
+#[test]
+fn fleet_without_prometheus_is_a_clear_error() {
+    let port = common::prometheus::free_port();
+    let out = std::process::Command::new(BIN)
+        .args(["fleet", "--prometheus", &format!("http://127.0.0.1:{port}"), "--log", "/dev/null"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("Prometheus http://127.0.0.1:{port} unreachable")), "{stderr}");
+    let out = std::process::Command::new(BIN)
+        .args([
+            "fleet",
+            "--prometheus",
+            "http://127.0.0.1:1",
+            "--selector",
+            "job=vftop",
+            "--log",
+            "/dev/null",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is not a series selector"), "{stderr}");
 }

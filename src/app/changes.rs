@@ -272,10 +272,23 @@ impl App {
         None
     }
 
+    /// Why a throttling key does nothing here, if it does nothing: the read-only reason, and
+    /// in the fleet view the command that changes the selected VF on its host.
+    fn read_only_refusal(&self) -> Option<String> {
+        let reason = self.read_only.as_ref()?;
+        let row = self.selected_row().filter(|_| self.source == crate::source::SourceKind::Fleet);
+        Some(match row {
+            Some(r) => {
+                let change = RateChange::vf(r.key.clone(), r.vf.rate, r.vf.rate);
+                format!("change it on its host: {}", crate::source::fleet::ssh_command(&change))
+            }
+            None => format!("read-only: {reason}"),
+        })
+    }
+
     pub(super) fn open_editor(&mut self, proposal: Option<RateLimit>) {
         let Some(key) = self.selected.clone() else { return };
-        if let Some(reason) = &self.read_only {
-            let text = format!("read-only: {reason}");
+        if let Some(text) = self.read_only_refusal() {
             self.toast(Level::Warn, text);
             return;
         }
@@ -317,8 +330,7 @@ impl App {
             self.toast(Level::Info, "in the rate tree, e edits tx_share and tx_max");
             return;
         }
-        if let Some(reason) = &self.read_only {
-            let text = format!("read-only: {reason}");
+        if let Some(text) = self.read_only_refusal() {
             self.toast(Level::Warn, text);
             return;
         }

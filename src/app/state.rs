@@ -43,6 +43,9 @@ pub enum SortKey {
     Rx,
     CapShare,
     Drops,
+    /// Starved partitions first, then those at their cap with drops, then those on PFs whose
+    /// guarantees are oversubscribed, then the rest by share of cap.
+    Worst,
 }
 
 impl SortKey {
@@ -54,6 +57,7 @@ impl SortKey {
             SortKey::Rx => "rx",
             SortKey::CapShare => "% of cap",
             SortKey::Drops => "drops",
+            SortKey::Worst => "worst first",
         }
     }
 
@@ -64,7 +68,8 @@ impl SortKey {
             SortKey::Tx => SortKey::Rx,
             SortKey::Rx => SortKey::CapShare,
             SortKey::CapShare => SortKey::Drops,
-            SortKey::Drops => SortKey::Vf,
+            SortKey::Drops => SortKey::Worst,
+            SortKey::Worst => SortKey::Vf,
         }
     }
 }
@@ -145,6 +150,8 @@ pub struct PartitionRow {
     pub vf: Vf,
     pub link: Option<Mbps>,
     pub rates: FunctionRates,
+    /// The host behind it stopped reporting: the numbers are its last.
+    pub stale: bool,
 }
 
 impl PartitionRow {
@@ -303,11 +310,13 @@ impl App {
     fn row(&self, pf: &Pf, vf: &Vf, key: VfKey, rates: FunctionRates) -> PartitionRow {
         let role = self.roles.resolve(&key, vf.vlan);
         PartitionRow {
-            name: match role {
-                Some(r) => r.name.clone(),
-                None if vf.index == WHOLE_LINK => pf.name.clone(),
-                None => format!("vf {}", vf.index),
+            name: match (role, &vf.partition) {
+                (Some(r), _) => r.name.clone(),
+                (None, Some(name)) => name.clone(),
+                (None, None) if vf.index == WHOLE_LINK => pf.name.clone(),
+                (None, None) => format!("vf {}", vf.index),
             },
+            stale: pf.stale,
             color: role.and_then(|r| r.color.clone()),
             vf: vf.clone(),
             link: pf.link_speed,
@@ -327,7 +336,30 @@ impl App {
                 self.rows.sort_by(|a, b| by(a.cap_share().unwrap_or(0.0), b.cap_share().unwrap_or(0.0)))
             }
             SortKey::Drops => self.rows.sort_by(|a, b| by(a.rates.drops_per_sec, b.rates.drops_per_sec)),
+            SortKey::Worst => {
+                let severity: HashMap<VfKey, (u8, f64)> =
+                    self.rows.iter().map(|r| (r.key.clone(), self.severity(r))).collect();
+                let of = |r: &PartitionRow| severity.get(&r.key).copied().unwrap_or((0, 0.0));
+                self.rows.sort_by(|a, b| of(b).0.cmp(&of(a).0).then(by(of(a).1, of(b).1)))
+            }
         }
+    }
+
+    /// How badly a partition fares, for the "worst first" sort: a class (starved 3, at cap
+    /// with drops 2, on an oversubscribed PF 1) and the share of its cap within the class.
+    fn severity(&self, row: &PartitionRow) -> (u8, f64) {
+        let share = row.cap_share().unwrap_or(0.0);
+        let Some(c) = self.contention_of(&row.key.pf) else { return (0, share) };
+        let class = if c.starved.contains(&row.key) {
+            3
+        } else if c.pinned.contains(&row.key) && row.rates.drops_per_sec > 0.0 {
+            2
+        } else if c.oversubscribed {
+            1
+        } else {
+            0
+        };
+        (class, share)
     }
 
     fn keep_selection_valid(&mut self) {

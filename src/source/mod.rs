@@ -1,5 +1,6 @@
 //! Where snapshots come from and where rate changes go: the kernel, the simulated NIC, a clock.
 
+pub mod fleet;
 pub mod kernel;
 pub mod sim;
 
@@ -14,6 +15,7 @@ pub enum SourceKind {
     Demo,
     Kernel,
     Replay,
+    Fleet,
 }
 
 impl SourceKind {
@@ -22,6 +24,7 @@ impl SourceKind {
             SourceKind::Demo => "demo",
             SourceKind::Kernel => "kernel",
             SourceKind::Replay => "replay",
+            SourceKind::Fleet => "fleet",
         }
     }
 }

@@ -16,7 +16,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .map(|pf| {
             let speed = pf.link_speed.map(|s| s.to_string()).unwrap_or_else(|| "?".into());
             let truncated = if pf.vfs_truncated { " TRUNCATED" } else { "" };
-            format!("{} {speed} {}/{} VFs{truncated}", pf.name, pf.vfs.len(), pf.num_vfs)
+            let stale = if pf.stale { " STALE" } else { "" };
+            format!("{} {speed} {}/{} VFs{truncated}{stale}", pf.name, pf.vfs.len(), pf.num_vfs)
         })
         .collect();
     let mut spans = vec![
@@ -32,6 +33,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if let Some(malformed) = app.snapshot.as_ref().map(|s| s.malformed_attributes).filter(|m| *m > 0) {
         let text = format!(" │ {malformed} malformed netlink attributes skipped");
         spans.push(Span::styled(text, theme.level(crate::app::state::Level::Warn)));
+    }
+    if app.last_error.is_some() {
+        let text = format!(" │ SAMPLING FAILED (showing the last data, from {})", app.wall_clock);
+        spans.push(Span::styled(text, theme.level(crate::app::state::Level::Error)));
     }
     if app.paused {
         spans.push(Span::styled(" │ PAUSED", theme.level(crate::app::state::Level::Warn)));

@@ -16,7 +16,11 @@ struct Column {
     min_screen: u16,
 }
 
-const COLUMNS: [Column; 13] = [
+/// The PF column, shown only when there is more than one PF (VF numbers repeat then).
+const PF_COLUMN: usize = 0;
+
+const COLUMNS: [Column; 14] = [
+    Column { header: "PF", width: 22, min_screen: 0 },
     Column { header: "VF", width: 3, min_screen: 0 },
     Column { header: "Partition", width: 12, min_screen: 0 },
     Column { header: "VLAN", width: 4, min_screen: 0 },
@@ -33,7 +37,10 @@ const COLUMNS: [Column; 13] = [
 ];
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let visible: Vec<usize> = (0..COLUMNS.len()).filter(|&i| area.width >= COLUMNS[i].min_screen).collect();
+    let several_pfs = app.snapshot.as_ref().is_some_and(|s| s.pfs.len() > 1);
+    let visible: Vec<usize> = (0..COLUMNS.len())
+        .filter(|&i| area.width >= COLUMNS[i].min_screen && (i != PF_COLUMN || several_pfs))
+        .collect();
     let header = Row::new(visible.iter().map(|&i| Cell::from(COLUMNS[i].header))).style(theme.emphasis());
     // Only the rows that fit are built (a host can have hundreds): the window of rows that
     // keeps the selection in view, as a scrolling table would show it.
@@ -76,7 +83,10 @@ fn cells<'a>(r: &'a PartitionRow, n: usize, app: &App, theme: &Theme) -> Vec<Cel
     let tx_percentiles = app.percentiles(&r.key, crate::metrics::history::Direction::Tx);
     let drops_style =
         if r.rates.drops_per_sec >= 0.5 { Style::default().fg(theme.colors.warn) } else { theme.base() };
+    let pf = if r.stale { format!("{} STALE", r.key.pf) } else { r.key.pf.clone() };
+    let pf_style = if r.stale { Style::default().fg(theme.colors.warn) } else { theme.base() };
     vec![
+        Cell::from(Span::styled(pf, pf_style)),
         Cell::from(if r.vf.index == crate::app::state::WHOLE_LINK {
             "-".to_string()
         } else {

@@ -159,6 +159,7 @@ impl KernelSource {
             link_speed,
             num_vfs: link.num_vf.unwrap_or(0),
             vfs_truncated: link.vfs_truncated,
+            stale: false,
             vfs,
             counters: link.stats64.unwrap_or_default(),
             driver_stats: self.driver_stats(link.ifindex, &link.name),

@@ -225,6 +225,7 @@ fn vf_of(pf_index: usize, vf_index: usize, p: &SimPartition) -> Vf {
         spoofchk: Some(true),
         netdev: None,
         pci: None,
+        partition: None,
         counters,
         driver_stats: vec![
             DriverStat { name: "tx_packets".into(), value: counters.tx_packets },
@@ -254,6 +255,7 @@ fn pf_of(pf_index: usize, pf: &SimPf) -> Pf {
         link_speed: Some(pf.link),
         num_vfs: vfs.len() as u32,
         vfs_truncated: false,
+        stale: false,
         vfs,
         counters: total,
         driver_stats: vec![

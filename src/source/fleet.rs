@@ -1,0 +1,298 @@
+//! The fleet: every host a Prometheus server scrapes `vftop serve` on, read over
+//! Prometheus's HTTP API (instant queries each sample), as one snapshot whose PFs are named
+//! `HOST/PF`. Read-only: rates are changed on the hosts themselves.
+
+use super::{ApplyError, Clock, SampleError, Source, SourceKind};
+use crate::model::{Capabilities, CounterOrigin, Counters, Mbps, Pf, RateChange, RateLimit, Snapshot, Vf};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The metric families the console needs, in one query.
+const FAMILIES: &str = "sriov_vf_(rx|tx)_(bytes|packets|dropped)|vftop_vf_(min|max)_tx_rate_bytes_per_second\
+|vftop_link_speed_bytes_per_second|vftop_partition_info|vftop_pf_vfs|vftop_pf_vfs_truncated|up";
+
+/// How long one query may take before the sample counts as failed.
+pub const QUERY_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Where the fleet is and how its hosts are told apart.
+#[derive(Clone, Debug)]
+pub struct FleetConfig {
+    /// Prometheus's base URL, e.g. `http://prom:9090`.
+    pub prometheus: String,
+    /// A series selector naming the exporters' targets, e.g. `{job="vftop"}`.
+    pub selector: String,
+    /// The label that names a host (`instance` unless told otherwise).
+    pub host_label: String,
+}
+
+impl FleetConfig {
+    /// The selector's matchers without braces (`job="vftop"`); an error in words for one
+    /// that is not `{…}`.
+    pub fn matchers(&self) -> Result<String, String> {
+        let s = self.selector.trim();
+        let inner = s.strip_prefix('{').and_then(|r| r.strip_suffix('}'));
+        inner
+            .map(|m| m.trim().to_string())
+            .ok_or_else(|| format!("--selector '{s}' is not a series selector like '{{job=\"vftop\"}}'"))
+    }
+}
+
+/// The fleet as Prometheus sees it.
+pub struct FleetSource {
+    config: FleetConfig,
+    matchers: String,
+    agent: ureq::Agent,
+    clock: Arc<dyn Clock>,
+    /// Each host's PFs as last seen, kept (marked stale) when the host stops reporting.
+    last: BTreeMap<String, Vec<Pf>>,
+}
+
+impl FleetSource {
+    /// Checks the selector and that Prometheus answers, and takes a first look at the fleet.
+    pub fn open(config: FleetConfig, clock: Arc<dyn Clock>) -> Result<FleetSource, SampleError> {
+        let matchers = config.matchers().map_err(SampleError::Other)?;
+        let agent: ureq::Agent =
+            ureq::Agent::config_builder().timeout_global(Some(QUERY_TIMEOUT)).build().into();
+        let mut source = FleetSource { config, matchers, agent, clock, last: BTreeMap::new() };
+        let first = source.sample()?;
+        if first.pfs.is_empty() {
+            return Err(SampleError::Other(format!(
+                "Prometheus at {} has no vftop series for {}: is `vftop serve` scraped there?",
+                source.config.prometheus, source.config.selector
+            )));
+        }
+        Ok(source)
+    }
+
+    /// One instant query; the result vector's series.
+    fn query(&self, promql: &str) -> Result<Vec<Value>, SampleError> {
+        let url = format!("{}/api/v1/query", self.config.prometheus.trim_end_matches('/'));
+        let unreachable =
+            |e: String| SampleError::Other(format!("Prometheus {} unreachable: {e}", self.config.prometheus));
+        let mut response =
+            self.agent.get(&url).query("query", promql).call().map_err(|e| unreachable(e.to_string()))?;
+        let doc: Value = response.body_mut().read_json().map_err(|e| unreachable(e.to_string()))?;
+        if doc["status"] != "success" {
+            return Err(SampleError::Other(format!("Prometheus refused the query: {}", doc["error"])));
+        }
+        Ok(doc["data"]["result"].as_array().cloned().unwrap_or_default())
+    }
+
+    fn host_of(&self, labels: &Value) -> Option<String> {
+        labels[self.config.host_label.as_str()]
+            .as_str()
+            .or_else(|| labels["instance"].as_str())
+            .map(str::to_string)
+    }
+}
+
+/// One series: its labels and value.
+fn value_of(series: &Value) -> f64 {
+    series["value"][1].as_str().and_then(|v| v.parse().ok()).unwrap_or(0.0)
+}
+
+fn label<'a>(labels: &'a Value, name: &str) -> &'a str {
+    labels[name].as_str().unwrap_or("")
+}
+
+/// Bytes per second (the exporter's unit) to the kernel's Mbit/s.
+fn mbps(bytes_per_sec: f64) -> Mbps {
+    Mbps((bytes_per_sec * 8.0 / 1e6).round() as u32)
+}
+
+/// What one host reports, assembled from its series.
+#[derive(Default)]
+struct HostView {
+    up: bool,
+    pfs: BTreeMap<String, Pf>,
+}
+
+impl HostView {
+    fn pf(&mut self, name: &str) -> &mut Pf {
+        self.pfs.entry(name.to_string()).or_insert_with(|| Pf {
+            name: name.to_string(),
+            driver: "prometheus".into(),
+            ..Pf::default()
+        })
+    }
+
+    fn vf(&mut self, pf: &str, index: u32) -> &mut Vf {
+        let pf = self.pf(pf);
+        if let Some(i) = pf.vfs.iter().position(|v| v.index == index) {
+            return &mut pf.vfs[i];
+        }
+        pf.vfs.push(Vf {
+            index,
+            counters: Counters { origin: CounterOrigin::Prometheus, ..Counters::default() },
+            ..Vf::default()
+        });
+        pf.vfs.last_mut().expect("just pushed")
+    }
+
+    /// Takes in one series of one of [`FAMILIES`].
+    fn add(&mut self, name: &str, labels: &Value, value: f64) {
+        let pf = label(labels, "pf");
+        let vf: Option<u32> = label(labels, "vf").parse().ok();
+        match (name, vf) {
+            ("up", _) => self.up = value == 1.0,
+            ("vftop_link_speed_bytes_per_second", _) => self.pf(pf).link_speed = Some(mbps(value)),
+            ("vftop_pf_vfs", _) => self.pf(pf).num_vfs = value as u32,
+            ("vftop_pf_vfs_truncated", _) => self.pf(pf).vfs_truncated = value == 1.0,
+            (_, Some(vf)) => self.add_vf(name, labels, pf, vf, value),
+            _ => {}
+        }
+    }
+
+    fn add_vf(&mut self, name: &str, labels: &Value, pf: &str, index: u32, value: f64) {
+        let vf = self.vf(pf, index);
+        let c = &mut vf.counters;
+        let count = value as u64;
+        match name {
+            "sriov_vf_rx_bytes" => c.rx_bytes = count,
+            "sriov_vf_tx_bytes" => c.tx_bytes = count,
+            "sriov_vf_rx_packets" => c.rx_packets = count,
+            "sriov_vf_tx_packets" => c.tx_packets = count,
+            "sriov_vf_rx_dropped" => c.rx_dropped = count,
+            "sriov_vf_tx_dropped" => c.tx_dropped = count,
+            "vftop_vf_min_tx_rate_bytes_per_second" => vf.rate.min = mbps(value),
+            "vftop_vf_max_tx_rate_bytes_per_second" => vf.rate.max = mbps(value),
+            "vftop_partition_info" => {
+                vf.vlan = label(labels, "vlan").parse().unwrap_or(0);
+                vf.mac = label(labels, "mac").parse().unwrap_or_default();
+                vf.partition = Some(label(labels, "partition").to_string()).filter(|p| !p.is_empty());
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Source for FleetSource {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Fleet
+    }
+
+    fn sample(&mut self) -> Result<Snapshot, SampleError> {
+        let taken_at = self.clock.now();
+        let series = self.query(&format!("{{__name__=~\"{FAMILIES}\",{}}}", self.matchers))?;
+        let mut hosts: BTreeMap<String, HostView> = BTreeMap::new();
+        for s in &series {
+            let labels = &s["metric"];
+            let (Some(host), name) = (self.host_of(labels), label(labels, "__name__")) else { continue };
+            hosts.entry(host).or_default().add(name, labels, value_of(s));
+        }
+        for (host, view) in &hosts {
+            if view.up && !view.pfs.is_empty() {
+                self.last.insert(host.clone(), view.pfs.values().map(|pf| fleet_pf(host, pf)).collect());
+            } else if let Some(pfs) = self.last.get_mut(host) {
+                pfs.iter_mut().for_each(|pf| pf.stale = true);
+            }
+        }
+        // A host Prometheus no longer reports at all is stale too.
+        for (host, pfs) in &mut self.last {
+            if !hosts.contains_key(host) {
+                pfs.iter_mut().for_each(|pf| pf.stale = true);
+            }
+        }
+        let pfs = self.last.values().flatten().cloned().collect();
+        Ok(Snapshot { taken_at, pfs, ..Snapshot::default() })
+    }
+
+    fn apply(&mut self, change: &RateChange) -> Result<RateLimit, ApplyError> {
+        Err(ApplyError::Invalid(format!("the fleet view is read-only: {}", ssh_command(change))))
+    }
+
+    fn capabilities(&self, _pf: &str) -> Capabilities {
+        Capabilities::FULL
+    }
+}
+
+/// The PF as the console shows it: named `HOST/PF`, its VFs in order, never stale when fresh.
+fn fleet_pf(host: &str, pf: &Pf) -> Pf {
+    let mut out = pf.clone();
+    out.name = format!("{host}/{}", pf.name);
+    out.vfs.sort_by_key(|v| v.index);
+    out.stale = false;
+    out
+}
+
+/// `HOST/PF` split back into the host to reach (a `:port` dropped) and the PF.
+pub fn split_fleet_pf(name: &str) -> Option<(&str, &str)> {
+    let (host, pf) = name.rsplit_once('/')?;
+    let host = match host.rsplit_once(':') {
+        Some((h, port))
+            if port.chars().all(|c| c.is_ascii_digit()) && !h.ends_with(']') || h.starts_with('[') =>
+        {
+            h.trim_start_matches('[').trim_end_matches(']')
+        }
+        _ => host,
+    };
+    Some((host, pf))
+}
+
+/// The command that makes `change` on its host.
+pub fn ssh_command(change: &RateChange) -> String {
+    let crate::model::Target::Vf(key) = &change.target else {
+        return "change devlink rates on the host itself".into();
+    };
+    let Some((host, pf)) = split_fleet_pf(&key.pf) else {
+        return format!("sudo vftop set {} {}", key.pf, key.vf);
+    };
+    format!("ssh {host} sudo vftop set {pf} {} --max {} --min {}", key.vf, change.new.max, change.new.min)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::VfKey;
+
+    #[test]
+    fn selectors_and_hosts() {
+        let config = |s: &str| FleetConfig {
+            prometheus: "http://p".into(),
+            selector: s.into(),
+            host_label: "instance".into(),
+        };
+        assert_eq!(config("{job=\"vftop\"}").matchers().unwrap(), "job=\"vftop\"");
+        assert!(config("job=\"vftop\"").matchers().unwrap_err().contains("not a series selector"));
+        assert_eq!(split_fleet_pf("node7:9808/ens1f0"), Some(("node7", "ens1f0")));
+        assert_eq!(split_fleet_pf("node7/ens1f0"), Some(("node7", "ens1f0")));
+        assert_eq!(split_fleet_pf("[::1]:9808/ens1f0"), Some(("::1", "ens1f0")));
+        assert_eq!(split_fleet_pf("ens1f0"), None);
+    }
+
+    #[test]
+    fn the_command_for_a_host() {
+        let key = VfKey { pf: "node7:9808/ens1f0".into(), vf: 3 };
+        let change = RateChange::vf(key, RateLimit::new(0, 2000), RateLimit::new(0, 500));
+        assert_eq!(ssh_command(&change), "ssh node7 sudo vftop set ens1f0 3 --max 500M --min none");
+    }
+
+    #[test]
+    fn series_become_pfs_and_vfs() {
+        let mut view = HostView::default();
+        let labels = |pairs: &[(&str, &str)]| {
+            Value::Object(pairs.iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect())
+        };
+        view.add("up", &labels(&[]), 1.0);
+        view.add("vftop_link_speed_bytes_per_second", &labels(&[("pf", "ens1f0")]), 1.25e9);
+        view.add("sriov_vf_tx_bytes", &labels(&[("pf", "ens1f0"), ("vf", "1")]), 4096.0);
+        view.add("vftop_vf_max_tx_rate_bytes_per_second", &labels(&[("pf", "ens1f0"), ("vf", "1")]), 2.5e8);
+        let info = labels(&[
+            ("pf", "ens1f0"),
+            ("vf", "1"),
+            ("partition", "Backup"),
+            ("vlan", "300"),
+            ("mac", "02:00:5e:10:00:01"),
+        ]);
+        view.add("vftop_partition_info", &info, 1.0);
+        assert!(view.up);
+        let pf = fleet_pf("host-a", &view.pfs["ens1f0"]);
+        assert_eq!((pf.name.as_str(), pf.link_speed), ("host-a/ens1f0", Some(Mbps(10_000))));
+        let vf = &pf.vfs[0];
+        assert_eq!((vf.index, vf.counters.tx_bytes, vf.rate.max, vf.vlan), (1, 4096, Mbps(2000), 300));
+        assert_eq!(vf.mac.to_string(), "02:00:5e:10:00:01");
+        assert_eq!(vf.partition.as_deref(), Some("Backup"));
+    }
+}
