@@ -38,7 +38,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let theme_index = Theme::find(&themes, &theme_name(&cli))?;
     let roles = config::load_roles(cli.config.as_deref()).map_err(anyhow::Error::msg)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());
-    let source = open_source(&cli, clock.clone())?;
+    let mut source = open_source(&cli, clock.clone())?;
     if let Some(Command::Set { pf, vf, max, min, no_precheck }) = &cli.command {
         let audit = (AuditLog::open(&audit_path(&cli))?, Actor::current(&hostname()));
         let key = VfKey { pf: pf.clone(), vf: *vf };
@@ -70,6 +70,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     app.step = cli.step;
     if source.kind() == vftop::source::SourceKind::Fleet {
         app.sort = vftop::app::state::SortKey::Worst;
+    }
+    for past in source.history(app.window, cli.interval) {
+        app.ingest(past);
     }
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let is_kernel = source.kind() == vftop::source::SourceKind::Kernel;
@@ -185,7 +188,7 @@ fn open_source(cli: &Cli, clock: Arc<dyn Clock>) -> anyhow::Result<Box<dyn Sourc
             selector: selector.clone(),
             host_label: host_label.clone(),
         };
-        return Ok(Box::new(FleetSource::open(config, clock)?));
+        return Ok(Box::new(FleetSource::open(config)?));
     }
     if !cli.is_demo() {
         return open_kernel(cli, clock);

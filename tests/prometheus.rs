@@ -89,6 +89,24 @@ fn prometheus_scrapes_three_demo_hosts() {
     wait_until("host-b's Web capped", Duration::from_secs(60), || web("host-b") == Some(1e9 / 8.0));
     assert_eq!((web("host-a"), web("host-c")), (Some(0.0), Some(0.0)));
 
+    // The fleet source reads the hosts back, and their recent past from range queries.
+    let config = vftop::source::fleet::FleetConfig {
+        prometheus: format!("http://127.0.0.1:{}", prom.port),
+        selector: "{job=\"vftop\"}".into(),
+        host_label: "host".into(),
+    };
+    let mut fleet = vftop::source::fleet::FleetSource::open(config).unwrap();
+    use vftop::source::Source;
+    let now = fleet.sample().unwrap();
+    let names: Vec<&str> = now.pfs.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["host-a/ens1f0", "host-b/ens1f0", "host-c/ens1f0"]);
+    assert!(now.pfs.iter().all(|p| p.vfs.len() == VFS && p.link_speed == Some(vftop::model::Mbps(10_000))));
+    let past = fleet.history(Duration::from_secs(20), Duration::from_secs(1));
+    assert!(past.len() >= 15, "{} snapshots from the range query", past.len());
+    assert!(past.windows(2).all(|w| w[0].taken_at < w[1].taken_at && w[1].taken_at <= now.taken_at));
+    let tx = |s: &vftop::model::Snapshot| s.pfs[0].vfs[2].counters.tx_bytes;
+    assert!(tx(&past[0]) < tx(past.last().unwrap()), "NFS's counter grows over the history");
+
     // Every query of the shipped Grafana dashboard is valid PromQL and finds data.
     let dashboard: serde_json::Value =
         serde_json::from_str(include_str!("../contrib/grafana/vftop.json")).expect("dashboard JSON");

@@ -2,11 +2,10 @@
 //! Prometheus's HTTP API (instant queries each sample), as one snapshot whose PFs are named
 //! `HOST/PF`. Read-only: rates are changed on the hosts themselves.
 
-use super::{ApplyError, Clock, SampleError, Source, SourceKind};
+use super::{ApplyError, SampleError, Source, SourceKind};
 use crate::model::{Capabilities, CounterOrigin, Counters, Mbps, Pf, RateChange, RateLimit, Snapshot, Vf};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The metric families the console needs, in one query.
@@ -44,18 +43,17 @@ pub struct FleetSource {
     config: FleetConfig,
     matchers: String,
     agent: ureq::Agent,
-    clock: Arc<dyn Clock>,
     /// Each host's PFs as last seen, kept (marked stale) when the host stops reporting.
     last: BTreeMap<String, Vec<Pf>>,
 }
 
 impl FleetSource {
     /// Checks the selector and that Prometheus answers, and takes a first look at the fleet.
-    pub fn open(config: FleetConfig, clock: Arc<dyn Clock>) -> Result<FleetSource, SampleError> {
+    pub fn open(config: FleetConfig) -> Result<FleetSource, SampleError> {
         let matchers = config.matchers().map_err(SampleError::Other)?;
         let agent: ureq::Agent =
             ureq::Agent::config_builder().timeout_global(Some(QUERY_TIMEOUT)).build().into();
-        let mut source = FleetSource { config, matchers, agent, clock, last: BTreeMap::new() };
+        let mut source = FleetSource { config, matchers, agent, last: BTreeMap::new() };
         let first = source.sample()?;
         if first.pfs.is_empty() {
             return Err(SampleError::Other(format!(
@@ -80,12 +78,40 @@ impl FleetSource {
         Ok(doc["data"]["result"].as_array().cloned().unwrap_or_default())
     }
 
+    /// A range query's result matrix.
+    fn query_range(&self, promql: &str, span: Duration, step: Duration) -> Result<Vec<Value>, SampleError> {
+        let url = format!("{}/api/v1/query_range", self.config.prometheus.trim_end_matches('/'));
+        let end = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
+        let unreachable =
+            |e: String| SampleError::Other(format!("Prometheus {} unreachable: {e}", self.config.prometheus));
+        let mut response = self
+            .agent
+            .get(&url)
+            .query("query", promql)
+            .query("start", format!("{:.3}", end - span.as_secs_f64()))
+            .query("end", format!("{end:.3}"))
+            .query("step", format!("{:.3}", step.as_secs_f64().max(1.0)))
+            .call()
+            .map_err(|e| unreachable(e.to_string()))?;
+        let doc: Value = response.body_mut().read_json().map_err(|e| unreachable(e.to_string()))?;
+        if doc["status"] != "success" {
+            return Err(SampleError::Other(format!("Prometheus refused the range query: {}", doc["error"])));
+        }
+        Ok(doc["data"]["result"].as_array().cloned().unwrap_or_default())
+    }
+
     fn host_of(&self, labels: &Value) -> Option<String> {
         labels[self.config.host_label.as_str()]
             .as_str()
             .or_else(|| labels["instance"].as_str())
             .map(str::to_string)
     }
+}
+
+/// Wall-clock time since the Unix epoch: the fleet's readings are placed on Prometheus's own
+/// time line (history from range queries and live samples alike).
+fn unix_now() -> Duration {
+    Duration::from_millis(u64::try_from(jiff::Timestamp::now().as_millisecond()).unwrap_or(0))
 }
 
 /// One series: its labels and value.
@@ -174,7 +200,7 @@ impl Source for FleetSource {
     }
 
     fn sample(&mut self) -> Result<Snapshot, SampleError> {
-        let taken_at = self.clock.now();
+        let taken_at = unix_now();
         let series = self.query(&format!("{{__name__=~\"{FAMILIES}\",{}}}", self.matchers))?;
         let mut hosts: BTreeMap<String, HostView> = BTreeMap::new();
         for s in &series {
@@ -205,6 +231,48 @@ impl Source for FleetSource {
 
     fn capabilities(&self, _pf: &str) -> Capabilities {
         Capabilities::FULL
+    }
+
+    /// The fleet over the last `span` from range queries: one snapshot per step, its time
+    /// placed on this source's clock.
+    fn history(&mut self, span: Duration, step: Duration) -> Vec<Snapshot> {
+        let promql = format!("{{__name__=~\"{FAMILIES}\",{}}}", self.matchers);
+        let matrix = match self.query_range(&promql, span, step) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!("no history for the chart: {e}");
+                return Vec::new();
+            }
+        };
+        let mut at: BTreeMap<i64, BTreeMap<String, HostView>> = BTreeMap::new();
+        for series in &matrix {
+            let labels = &series["metric"];
+            let (Some(host), name) = (self.host_of(labels), label(labels, "__name__")) else { continue };
+            for point in series["values"].as_array().into_iter().flatten() {
+                let (Some(t), Some(v)) = (point[0].as_f64(), point[1].as_str().and_then(|v| v.parse().ok()))
+                else {
+                    continue;
+                };
+                let hosts = at.entry((t * 1000.0) as i64).or_default();
+                hosts.entry(host.clone()).or_default().add(name, labels, v);
+            }
+        }
+        // The live samples follow on from here: the last step is theirs.
+        let until = unix_now().saturating_sub(step);
+        at.into_iter()
+            .filter_map(|(ms, hosts)| {
+                let taken_at = Duration::from_millis(u64::try_from(ms).ok()?);
+                if taken_at > until {
+                    return None;
+                }
+                let pfs = hosts
+                    .iter()
+                    .filter(|(_, view)| view.up)
+                    .flat_map(|(host, view)| view.pfs.values().map(|pf| fleet_pf(host, pf)))
+                    .collect();
+                Some(Snapshot { taken_at, pfs, ..Snapshot::default() })
+            })
+            .collect()
     }
 }
 

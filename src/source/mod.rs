@@ -74,6 +74,12 @@ pub trait Source: Send {
     fn roles(&self) -> RoleMap {
         RoleMap::default()
     }
+    /// Readings from before the console started, oldest first, `step` apart and reaching
+    /// `span` back (where the source keeps history: the fleet's Prometheus), so the chart
+    /// does not start empty.
+    fn history(&mut self, _span: Duration, _step: Duration) -> Vec<Snapshot> {
+        Vec::new()
+    }
 }
 
 /// A monotonic clock, real or fake.
