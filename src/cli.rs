@@ -99,6 +99,10 @@ pub enum Command {
         /// series per statistic: many drivers have hundreds).
         #[arg(long)]
         ethtool_stats: bool,
+        /// TLS and basic auth: a web config in Prometheus's exporter-toolkit format
+        /// (tls_server_config.cert_file/key_file, basic_auth_users with bcrypt hashes).
+        #[arg(long, value_name = "FILE")]
+        web_config: Option<PathBuf>,
     },
     /// The console on every host a Prometheus server scrapes `vftop serve` on (read-only:
     /// a rate change shows the command to run on its host).

@@ -10,6 +10,7 @@ use vftop::app::control::{EditContext, validate_limit};
 use vftop::app::report::{json_report, text_report};
 use vftop::cli::{Cli, Command};
 use vftop::config;
+use vftop::export::web_config::{Users, WebConfig};
 use vftop::model::{BitsPerSec, Capabilities, Mbps, RateChange, RateLimit, VfKey};
 use vftop::sampler::Sampler;
 use vftop::source::fleet::{FleetConfig, FleetSource};
@@ -45,11 +46,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         let request = SetRequest { key, max: *max, min: *min, no_precheck: *no_precheck };
         return set_rate(source, request, audit);
     }
-    if let Some(Command::Serve { listen, ethtool_stats }) = &cli.command {
+    if let Some(Command::Serve { listen, ethtool_stats, web_config }) = &cli.command {
+        let web = match web_config {
+            Some(path) => WebConfig::load(path).map_err(anyhow::Error::msg)?,
+            None => WebConfig::default(),
+        };
         let mut roles_all = source.roles();
         roles_all.merge(roles);
         let exporter = vftop::export::Exporter::new(roles_all, *ethtool_stats);
-        return serve(source, cli.interval, *listen, exporter);
+        return serve(source, cli.interval, *listen, exporter, web);
     }
     if cli.once {
         return headless(source, &cli);
@@ -101,20 +106,32 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// `vftop serve`: samples on the interval into the exporter; axum serves the latest
-/// exposition until SIGTERM or SIGINT.
+/// exposition (over TLS and behind basic auth where the web config says) until SIGTERM or
+/// SIGINT.
 fn serve(
     source: Box<dyn Source>,
     interval: std::time::Duration,
     listen: std::net::SocketAddr,
     mut exporter: vftop::export::Exporter,
+    web: WebConfig,
 ) -> anyhow::Result<ExitCode> {
     use vftop::export::http::{Published, router};
     use vftop::sampler::SourceEvent;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("cannot listen on {listen}"))?;
+        let listener =
+            std::net::TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
+        listener.set_nonblocking(true)?;
+        let tls = match &web.tls_server_config {
+            Some(t) => Some(
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(&t.cert_file, &t.key_file)
+                    .await
+                    .with_context(|| {
+                        format!("TLS certificate {} / key {}", t.cert_file.display(), t.key_file.display())
+                    })?,
+            ),
+            None => None,
+        };
         let is_kernel = source.kind() == vftop::source::SourceKind::Kernel;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let sampler = Sampler::start(source, interval, tx);
@@ -135,8 +152,27 @@ fn serve(
                 }
             }
         });
-        eprintln!("vftop: serving metrics on http://{listen}/metrics");
-        axum::serve(listener, router(published)).with_graceful_shutdown(stop_signal()).await?;
+        let app = router(published, Users::new(web.basic_auth_users.clone()));
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        eprintln!("vftop: serving metrics on {scheme}://{listen}/metrics");
+        match tls {
+            Some(config) => {
+                let handle = axum_server::Handle::new();
+                let stopper = handle.clone();
+                tokio::spawn(async move {
+                    stop_signal().await;
+                    stopper.graceful_shutdown(Some(std::time::Duration::from_secs(2)));
+                });
+                axum_server::from_tcp_rustls(listener, config)?
+                    .handle(handle)
+                    .serve(app.into_make_service())
+                    .await?;
+            }
+            None => {
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                axum::serve(listener, app).with_graceful_shutdown(stop_signal()).await?;
+            }
+        }
         drop(sampler);
         Ok(ExitCode::SUCCESS)
     })

@@ -261,3 +261,57 @@ fn fleet_without_prometheus_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("is not a series selector"), "{stderr}");
 }
+
+/// `curl -sk` a URL with optional basic-auth credentials: (HTTP status, body).
+fn curl(url: &str, user: Option<&str>) -> (u16, String) {
+    let mut cmd = std::process::Command::new("curl");
+    cmd.args(["-sk", "-o", "-", "-w", "\n%{http_code}", url]);
+    if let Some(u) = user {
+        cmd.args(["-u", u]);
+    }
+    let out = String::from_utf8_lossy(&cmd.output().expect("curl").stdout).to_string();
+    let (body, code) = out.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.trim().parse().unwrap_or(0), body.to_string())
+}
+
+#[test]
+fn tls_and_basic_auth_from_a_web_config() {
+    if !available()
+        || !require(common::netns::have("openssl") && common::netns::have("curl"), "needs openssl and curl")
+    {
+        return;
+    }
+    let dir = TempDir::new("webcfg");
+    let status = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", "server.key", "-out", "server.crt"])
+        .current_dir(&dir.0)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let hash = bcrypt::hash("s3cret", 4).unwrap();
+    let config = format!(
+        "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\nbasic_auth_users:\n  prom: '{hash}'\n"
+    );
+    std::fs::write(dir.0.join("web.yml"), config).unwrap();
+    let web = dir.0.join("web.yml").display().to_string();
+    let ready = |url: &str| curl(&format!("{url}/healthz"), Some("prom:s3cret")).0 == 200;
+    let (_server, port) =
+        common::prometheus::serve_checked(BIN, &["--demo", "--web-config", &web], ready, "https");
+    let url = format!("https://127.0.0.1:{port}/metrics");
+    assert_eq!(curl(&url, None).0, 401, "no credentials");
+    assert_eq!(curl(&url, Some("prom:wrong")).0, 401, "wrong password");
+    let (code, body) = curl(&url, Some("prom:s3cret"));
+    assert!(code == 200 && body.contains("sriov_vf_tx_bytes"), "{code}: {body}");
+    assert_eq!(
+        curl(&format!("http://127.0.0.1:{port}/metrics"), Some("prom:s3cret")).0,
+        0,
+        "no plain HTTP on a TLS port"
+    );
+    // Prometheus scrapes it with the same credentials.
+    let job = "    scheme: https\n    tls_config:\n      insecure_skip_verify: true\n    basic_auth:\n      username: prom\n      password: s3cret\n";
+    let prom = Prometheus::start_with(&[("tls-host", port)], job);
+    wait_until("the TLS target up", Duration::from_secs(30), || {
+        prom.scalar("up{host=\"tls-host\"}") == Some(1.0) && prom.query("sriov_vf_tx_bytes").len() == VFS
+    });
+}

@@ -3,14 +3,14 @@
 # sudo available, so it can install what the tests need and create network namespaces).
 #
 # Installs (apt): tmux, iproute2, ethtool, procps — the end-to-end and real-kernel tests' tools —
-# and prometheus (the server and promtool) for the exporter's tests.
+# and prometheus (the server and promtool), curl and openssl for the exporter's tests.
 # Runs: cargo fmt --check, cargo clippy -D warnings, cargo test (unit, snapshot, real-kernel,
 # tmux end-to-end), and a short cargo fuzz run of the netlink parser (installs cargo-fuzz). Tests that cannot run print SKIPPED; with VFTOP_REQUIRE_ALL=1 they fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for tool in tmux:tmux ip:iproute2 ethtool:ethtool pkill:procps python3:python3 prometheus:prometheus promtool:prometheus; do
+for tool in tmux:tmux ip:iproute2 ethtool:ethtool pkill:procps python3:python3 prometheus:prometheus promtool:prometheus curl:curl openssl:openssl; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool#*:}")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

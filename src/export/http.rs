@@ -1,6 +1,7 @@
 //! `vftop serve`: the HTTP side of the exporter (axum): `/metrics` with content negotiation,
 //! `/` and `/healthz`. Read-only: no endpoint changes anything.
 
+use super::web_config::{Users, require_auth};
 use super::{Exposition, wants_openmetrics};
 use axum::Router;
 use axum::extract::State;
@@ -33,13 +34,14 @@ impl Published {
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 const TEXT: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
-/// The routes, on `published`.
-pub fn router(published: Published) -> Router {
+/// The routes, on `published`, every one behind basic auth when `users` has any.
+pub fn router(published: Published, users: Users) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .route("/", get(index))
         .with_state(published)
+        .layer(axum::middleware::from_fn_with_state(users, require_auth))
 }
 
 async fn metrics(State(published): State<Published>, headers: HeaderMap) -> Response {

@@ -10,6 +10,7 @@
 //! all; driver statistics only with `--ethtool-stats` (one series per statistic per netdev).
 
 pub mod http;
+pub mod web_config;
 
 use crate::metrics::contention::{PartitionLoad, assess};
 use crate::metrics::rate::{FunctionRates, rates_between};

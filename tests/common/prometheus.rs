@@ -30,6 +30,11 @@ impl Drop for Running {
 
 /// `vftop serve` on a free port with `args` (e.g. `--demo`); waits until /healthz answers.
 pub fn serve(bin: &str, args: &[&str]) -> (Running, u16) {
+    serve_checked(bin, args, |url| http_get(&format!("{url}/healthz")).is_ok(), "http")
+}
+
+/// `vftop serve` with `args`, waiting until `ready(base URL)` holds.
+pub fn serve_checked(bin: &str, args: &[&str], ready: impl Fn(&str) -> bool, scheme: &str) -> (Running, u16) {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let child = Command::new(bin)
@@ -41,7 +46,7 @@ pub fn serve(bin: &str, args: &[&str]) -> (Running, u16) {
         .expect("start vftop serve");
     let running = Running(child);
     wait_until(&format!("vftop serve on {listen}"), Duration::from_secs(20), || {
-        http_get(&format!("http://{listen}/healthz")).is_ok()
+        ready(&format!("{scheme}://{listen}"))
     });
     (running, port)
 }
@@ -86,10 +91,18 @@ impl Drop for TempDir {
 impl Prometheus {
     /// Scrapes each `(host, port)` every second as job `vftop`, the target labelled `host`.
     pub fn start(targets: &[(&str, u16)]) -> Prometheus {
+        Prometheus::start_with(targets, "")
+    }
+
+    /// Like `start`, with more of the job's scrape config (`scheme`, `tls_config`,
+    /// `basic_auth`), indented for the job.
+    pub fn start_with(targets: &[(&str, u16)], job_extra: &str) -> Prometheus {
         let dir = TempDir::new("prometheus");
         let mut config = String::from(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: vftop\n    static_configs:\n",
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: vftop\n",
         );
+        config += job_extra;
+        config += "    static_configs:\n";
         for (host, port) in targets {
             config += &format!("      - targets: ['127.0.0.1:{port}']\n        labels: {{host: '{host}'}}\n");
         }
