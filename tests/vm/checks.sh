@@ -220,14 +220,15 @@ many_vfs() {
     keys q
 }
 
-# vftop serve on igb: /metrics against ip's counters for the VF netdev and ip's max rates.
+# vftop serve on igb: /metrics against ip's counters for the VF netdev and ip's max rates; a
+# `vftop set` from another process shows in the gauge.
 exporter() {
     local pid m ip1 ip2 got
     metric() { python3 -c "import urllib.request,sys; print(urllib.request.urlopen('http://127.0.0.1:19808/metrics').read().decode())" | awk -v k="$1" 'index($0, k" ") == 1 {print $2}'; }
     "$BIN" serve -i "$PF" --listen 127.0.0.1:19808 --log /dev/null 2>/dev/null &
     pid=$!
     for _ in $(seq 100); do [[ -n $(metric 'vftop_samples_total') ]] && break; sleep 0.2; done
-    ip link set "$PF" vf 1 max_tx_rate 300
+    vftop set "$PF" 1 --max 300M >/dev/null 2>&1
     ip link set "$PF" vf 0 max_tx_rate 0
     for _ in $(seq 50); do
         got=$(metric "vftop_vf_max_tx_rate_bytes_per_second{pf=\"$PF\",vf=\"1\"}")
