@@ -5,7 +5,7 @@ use super::changes::{Awaiting, Step, StepTarget, UndoEntry};
 use super::control::{EditContext, Editor};
 use crate::metrics::contention::{Contention, PartitionLoad, assess};
 use crate::metrics::history::{Direction, History, Percentiles, RatePoint};
-use crate::metrics::rate::{FunctionRates, rates_between};
+use crate::metrics::rate::{FunctionRates, RatesSince};
 use crate::metrics::units::RateUnit;
 use crate::model::{
     BitsPerSec, Capabilities, DevlinkObject, DevlinkRef, Mbps, Pf, RoleMap, Snapshot, Target, Vf, VfKey,
@@ -261,24 +261,19 @@ impl App {
         self.last_error = None;
         let previous = self.snapshot.take();
         // Counters of the previous sample by (PF, VF): one pass, so ingest is O(VFs).
-        let before: HashMap<(&str, u32), crate::model::Counters> = previous
-            .iter()
-            .flat_map(|prev| prev.pfs.iter())
-            .flat_map(|pf| {
-                functions(pf).into_iter().map(move |vf| ((pf.name.as_str(), vf.index), vf.counters))
-            })
-            .collect();
         let elapsed = previous.as_ref().and_then(|prev| snapshot.taken_at.checked_sub(prev.taken_at));
+        let before = RatesSince::new(
+            previous.iter().flat_map(|prev| prev.pfs.iter()).flat_map(|pf| {
+                functions(pf).into_iter().map(move |vf| (pf.name.as_str(), vf.index, vf.counters))
+            }),
+            elapsed,
+        );
         let mut rows = Vec::with_capacity(self.rows.len());
         for pf in &snapshot.pfs {
             for vf in functions(pf) {
                 let vf = vf.as_ref();
                 let key = VfKey { pf: pf.name.clone(), vf: vf.index };
-                let rates = before
-                    .get(&(pf.name.as_str(), vf.index))
-                    .zip(elapsed)
-                    .and_then(|(counters, elapsed)| rates_between(counters, &vf.counters, elapsed))
-                    .unwrap_or_default();
+                let rates = before.of(&pf.name, vf.index, &vf.counters);
                 if previous.is_some() {
                     self.record(&key, snapshot.taken_at, &rates);
                 }

@@ -13,7 +13,7 @@ pub mod http;
 pub mod web_config;
 
 use crate::metrics::contention::{PartitionLoad, assess};
-use crate::metrics::rate::{FunctionRates, rates_between};
+use crate::metrics::rate::{FunctionRates, RatesSince};
 use crate::model::{Counters, Mbps, Pf, RoleMap, Snapshot, Vf, VfKey};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeCounterValue, EncodeGaugeValue, NoLabelSet};
@@ -111,23 +111,18 @@ impl Exporter {
     /// compensated counters, flags from the contention assessment).
     fn frame(&mut self, snapshot: &Snapshot) -> Frame {
         let elapsed = self.previous.as_ref().and_then(|p| snapshot.taken_at.checked_sub(p.taken_at));
-        let before: HashMap<(&str, u32), &Counters> = self
-            .previous
-            .iter()
-            .flat_map(|p| p.pfs.iter())
-            .flat_map(|pf| pf.vfs.iter().map(move |vf| ((pf.name.as_str(), vf.index), &vf.counters)))
-            .collect();
+        let previous = self.previous.iter().flat_map(|p| p.pfs.iter());
+        let before = RatesSince::new(
+            previous.flat_map(|pf| pf.vfs.iter().map(move |vf| (pf.name.as_str(), vf.index, vf.counters))),
+            elapsed,
+        );
         let mut frame = Frame { samples: self.samples, failures: self.failures, ..Frame::default() };
         let mut seen = HashSet::new();
         for pf in &snapshot.pfs {
             let mut loads = Vec::with_capacity(pf.vfs.len());
             for vf in &pf.vfs {
                 let key = VfKey { pf: pf.name.clone(), vf: vf.index };
-                let rates = before
-                    .get(&(pf.name.as_str(), vf.index))
-                    .zip(elapsed)
-                    .and_then(|(prev, dt)| rates_between(prev, &vf.counters, dt))
-                    .unwrap_or_default();
+                let rates = before.of(&pf.name, vf.index, &vf.counters);
                 let counters =
                     self.counters.entry(key.clone()).or_default().update(raw_counters(&vf.counters));
                 loads.push(PartitionLoad {

@@ -1,6 +1,7 @@
 //! Counter deltas to rates: monotonic u64 counters, resets (counter went down) and wraps.
 
 use crate::model::{BitsPerSec, Counters};
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// How one counter moved between two readings.
@@ -74,6 +75,38 @@ pub fn rates_between(prev: &Counters, now: &Counters, dt: Duration) -> Option<Fu
         drops_per_sec: per_sec(4) + per_sec(5),
         reset: steps.iter().any(|s| matches!(s, CounterStep::Reset(_))),
     })
+}
+
+/// The counters of one sample by PF and VF, to turn the next sample's counters into rates
+/// in one pass (a lookup per VF, not a search).
+pub struct RatesSince<'a> {
+    before: HashMap<&'a str, HashMap<u32, Counters>>,
+    elapsed: Option<Duration>,
+}
+
+impl<'a> RatesSince<'a> {
+    /// `counters` of the earlier sample, `elapsed` before the one to compare (`None`: no
+    /// earlier sample, so every rate is zero).
+    pub fn new(
+        counters: impl IntoIterator<Item = (&'a str, u32, Counters)>,
+        elapsed: Option<Duration>,
+    ) -> Self {
+        let mut before: HashMap<&'a str, HashMap<u32, Counters>> = HashMap::new();
+        for (pf, vf, c) in counters {
+            before.entry(pf).or_default().insert(vf, c);
+        }
+        RatesSince { before, elapsed }
+    }
+
+    /// The rates of `pf`'s VF `vf` whose counters are now `now` (zero for a VF that is new).
+    pub fn of(&self, pf: &str, vf: u32, now: &Counters) -> FunctionRates {
+        self.before
+            .get(pf)
+            .and_then(|vfs| vfs.get(&vf))
+            .zip(self.elapsed)
+            .and_then(|(prev, dt)| rates_between(prev, now, dt))
+            .unwrap_or_default()
+    }
 }
 
 #[cfg(test)]
