@@ -60,6 +60,7 @@ fn vf_json(vf: &Vf, before: Option<&Vf>, dt: std::time::Duration) -> Value {
         "trust": vf.trust,
         "spoofchk": vf.spoofchk,
         "netdev": vf.netdev,
+        "pci": vf.pci,
         "counters": counters_json(&vf.counters),
         "rates": rates_json(before.map(|b| &b.counters), &vf.counters, dt),
         "driver_stats": vf.driver_stats.iter().map(|s| (s.name.clone(), Value::from(s.value))).collect::<serde_json::Map<_, _>>(),

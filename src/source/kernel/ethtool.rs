@@ -182,14 +182,21 @@ impl Ethtool {
         Ok(parse_link_speed(&buf))
     }
 
-    /// Driver statistics (`ethtool -S`). `names` caches the names between calls: they are
-    /// re-read whenever the driver's count differs from the cache's. A count that changes
-    /// between the calls is an error for this sample, and the cache is dropped.
+    /// Driver statistics (`ethtool -S`). The count is read right before each ioctl that
+    /// writes entries; `names` caches the names between calls and they are re-read whenever
+    /// the driver's count differs from the cache's. A count that changes between the calls is
+    /// an error for this sample, and the cache is dropped.
     pub fn stats(&self, ifname: &str, names: &mut Vec<String>) -> Result<Vec<DriverStat>, StatsError> {
         let count = self.stats_count(ifname)?;
         if count != names.len() {
             names.clear();
             *names = self.stat_names(ifname, count)?;
+            // Asked again right before ETHTOOL_GSTATS, as before ETHTOOL_GSTRINGS.
+            let again = self.stats_count(ifname)?;
+            if again != names.len() {
+                let expected = std::mem::take(names).len();
+                return Err(StatsError::Changed { expected, got: again });
+            }
         }
         if count == 0 {
             return Ok(Vec::new());
