@@ -107,9 +107,10 @@ pub enum Command {
     /// The console on every host a Prometheus server scrapes `vftop serve` on (read-only:
     /// a rate change shows the command to run on its host).
     Fleet {
-        /// Prometheus's base URL (or Thanos, Mimir, VictoriaMetrics: anything with its HTTP API).
-        #[arg(long, value_name = "URL")]
-        prometheus: String,
+        /// Prometheus's base URL (or Thanos, Mimir, VictoriaMetrics: anything with its HTTP API);
+        /// with --demo instead, three simulated hosts.
+        #[arg(long, value_name = "URL", required_unless_present = "demo")]
+        prometheus: Option<String>,
         /// Which targets are vftop exporters.
         #[arg(long, value_name = "SELECTOR", default_value = "{job=\"vftop\"}")]
         selector: String,

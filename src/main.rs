@@ -13,7 +13,7 @@ use vftop::config;
 use vftop::export::web_config::{Users, WebConfig};
 use vftop::model::{BitsPerSec, Capabilities, Mbps, RateChange, RateLimit, VfKey};
 use vftop::sampler::Sampler;
-use vftop::source::fleet::{FleetConfig, FleetSource};
+use vftop::source::fleet::{DemoFleet, FleetConfig, FleetSource};
 use vftop::source::kernel::{KernelSource, LinkFilter};
 use vftop::source::sim::SimSource;
 use vftop::source::sim::scenario::Scenario;
@@ -219,11 +219,10 @@ fn theme_name(cli: &Cli) -> String {
 
 fn open_source(cli: &Cli, clock: Arc<dyn Clock>) -> anyhow::Result<Box<dyn Source>> {
     if let Some(Command::Fleet { prometheus, selector, host_label }) = &cli.command {
-        let config = FleetConfig {
-            prometheus: prometheus.clone(),
-            selector: selector.clone(),
-            host_label: host_label.clone(),
+        let Some(prometheus) = prometheus.clone().filter(|_| !cli.demo) else {
+            return Ok(Box::new(DemoFleet::new(clock)));
         };
+        let config = FleetConfig { prometheus, selector: selector.clone(), host_label: host_label.clone() };
         return Ok(Box::new(FleetSource::open(config)?));
     }
     if !cli.is_demo() {

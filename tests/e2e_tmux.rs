@@ -160,3 +160,21 @@ fn a_non_utf8_locale_gets_a_plain_ascii_screen() {
     assert!(!screen.is_ascii() && screen.contains('─'), "UTF-8 locale keeps box drawing:\n{screen}");
     unicode.send(&["q"]);
 }
+
+#[test]
+fn fleet_demo_shows_three_hosts_read_only() {
+    if !require(have_tmux(), "tmux is not installed") {
+        return;
+    }
+    let tmux = Tmux::start("fleetdemo", 150, 40);
+    tmux.type_text(&format!("{BIN} fleet --demo --log /dev/null"));
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for("three demo hosts", |s| {
+        ["demo-a/ens1f0", "demo-b/ens1f0", "demo-c/ens1f0"].iter().all(|h| s.contains(h))
+            && s.contains("Backup")
+    });
+    assert!(screen.contains("READ-ONLY: fleet view") && screen.contains("sort: worst first"), "{screen}");
+    tmux.send(&["]"]);
+    tmux.wait_text("change it on its host: ssh demo-");
+    tmux.send(&["q"]);
+}

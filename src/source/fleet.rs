@@ -310,6 +310,62 @@ pub fn ssh_command(change: &RateChange) -> String {
     format!("ssh {host} sudo vftop set {pf} {} --max {} --min {}", key.vf, change.new.max, change.new.min)
 }
 
+/// `vftop fleet --demo`: three simulated hosts (the reference design, each with its own
+/// seed), read in-process as if through Prometheus: PFs named `HOST/PF`, read-only.
+pub struct DemoFleet {
+    hosts: Vec<(String, super::sim::SimSource)>,
+}
+
+impl DemoFleet {
+    pub fn new(clock: std::sync::Arc<dyn super::Clock>) -> DemoFleet {
+        let hosts = ["demo-a", "demo-b", "demo-c"]
+            .iter()
+            .enumerate()
+            .map(|(i, host)| {
+                let mut scenario = super::sim::scenario::Scenario::reference();
+                scenario.seed += i as u64 * 101;
+                (host.to_string(), super::sim::SimSource::new(scenario, clock.clone()))
+            })
+            .collect();
+        DemoFleet { hosts }
+    }
+}
+
+impl Source for DemoFleet {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Fleet
+    }
+
+    fn sample(&mut self) -> Result<Snapshot, SampleError> {
+        let mut out = Snapshot::default();
+        for (host, sim) in &mut self.hosts {
+            let snapshot = sim.sample()?;
+            out.taken_at = snapshot.taken_at;
+            out.pfs.extend(snapshot.pfs.iter().map(|pf| fleet_pf(host, pf)));
+        }
+        Ok(out)
+    }
+
+    fn apply(&mut self, change: &RateChange) -> Result<RateLimit, ApplyError> {
+        Err(ApplyError::Invalid(format!("the fleet view is read-only: {}", ssh_command(change))))
+    }
+
+    fn capabilities(&self, _pf: &str) -> Capabilities {
+        Capabilities::FULL
+    }
+
+    fn roles(&self) -> crate::model::RoleMap {
+        let mut roles = crate::model::RoleMap::default();
+        for (host, sim) in &self.hosts {
+            for (key, role) in sim.roles().by_vf {
+                let key = crate::model::VfKey { pf: format!("{host}/{}", key.pf), vf: key.vf };
+                roles.by_vf.insert(key, role);
+            }
+        }
+        roles
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,6 +384,21 @@ mod tests {
         assert_eq!(split_fleet_pf("node7/ens1f0"), Some(("node7", "ens1f0")));
         assert_eq!(split_fleet_pf("[::1]:9808/ens1f0"), Some(("::1", "ens1f0")));
         assert_eq!(split_fleet_pf("ens1f0"), None);
+    }
+
+    #[test]
+    fn the_demo_fleet_has_three_hosts_named_and_read_only() {
+        let clock = crate::source::FakeClock::default();
+        let mut fleet = DemoFleet::new(std::sync::Arc::new(clock.clone()));
+        clock.advance(Duration::from_secs(1));
+        let snapshot = fleet.sample().unwrap();
+        let names: Vec<&str> = snapshot.pfs.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["demo-a/ens1f0", "demo-b/ens1f0", "demo-c/ens1f0"]);
+        let key = VfKey { pf: "demo-b/ens1f0".into(), vf: 1 };
+        assert_eq!(fleet.roles().by_vf[&key].name, "Backup");
+        let change = RateChange::vf(key, RateLimit::new(0, 2000), RateLimit::new(0, 1000));
+        let refusal = fleet.apply(&change).unwrap_err().to_string();
+        assert!(refusal.contains("ssh demo-b sudo vftop set ens1f0 1 --max 1G"), "{refusal}");
     }
 
     #[test]
