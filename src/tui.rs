@@ -42,9 +42,73 @@ pub async fn run(
 ) -> anyhow::Result<Exit> {
     let mut terminal = ratatui::try_init()?;
     let result = event_loop(&mut terminal, &mut app, &look, &sampler, &mut events, &env).await;
+    let cause = match &result {
+        Ok(Exit::Quit) => "exit",
+        Ok(Exit::Signal(name)) => name,
+        Err(_) => "error",
+    };
+    let reverted = revert_unconfirmed(&mut app, cause, &sampler, &mut events).await;
     ratatui::restore();
     drop(sampler);
+    if let Some(line) = reverted {
+        eprintln!("vftop: {line}");
+    }
     result
+}
+
+/// The sampler's next answer to a change (samples in between are skipped).
+async fn next_answer(events: &mut UnboundedReceiver<SourceEvent>) -> Option<Answer> {
+    loop {
+        match events.recv().await {
+            Some(SourceEvent::Applied(request, result, audit)) => return Some((request, result, audit)),
+            Some(_) => continue,
+            None => return None,
+        }
+    }
+}
+
+/// A change as the sampler answered it: the request, what the source kept, the audit outcome.
+type Answer = (
+    crate::app::ApplyRequest,
+    Result<crate::model::RateLimit, crate::source::ApplyError>,
+    Result<(), String>,
+);
+
+/// How long the console waits for the revert of an unconfirmed change on its way out.
+const EXIT_REVERT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// On the way out (quit, SIGHUP, SIGTERM, SIGINT, an error): sends the revert of a change
+/// still awaiting confirmation and waits for the answer (the sampler writes the audit record),
+/// so an unconfirmed change never outlives the console. Returns what to tell the operator.
+async fn revert_unconfirmed(
+    app: &mut App,
+    cause: &'static str,
+    sampler: &Sampler,
+    events: &mut UnboundedReceiver<SourceEvent>,
+) -> Option<String> {
+    // A change still in flight may be one that needs confirming: let it land first.
+    if app.pending.is_some()
+        && let Ok(Some((request, result, audit))) =
+            tokio::time::timeout(EXIT_REVERT_TIMEOUT, next_answer(events)).await
+    {
+        app.applied(request, result, audit);
+    }
+    let request = app.revert_on_exit(cause)?;
+    let what = format!("{} ({})", request.partition, request.change.target.label());
+    sampler.send(Command::Apply(request));
+    let answer = tokio::time::timeout(EXIT_REVERT_TIMEOUT, next_answer(events)).await;
+    Some(match answer.map(|a| a.map(|(_, result, _)| result)) {
+        Ok(Some(Ok(kept))) => {
+            format!("reverted the unconfirmed change to {what} on {cause}: max {} min {}", kept.max, kept.min)
+        }
+        Ok(Some(Err(e))) => {
+            format!("REVERT FAILED for the unconfirmed change to {what}: {e}; it is still in force")
+        }
+        Ok(None) | Err(_) => format!(
+            "REVERT NOT CONFIRMED for {what}: no answer within {}s; check the limit",
+            EXIT_REVERT_TIMEOUT.as_secs()
+        ),
+    })
 }
 
 async fn event_loop(

@@ -53,6 +53,56 @@ fn commit_confirmed_reverts_when_time_runs_out() {
 }
 
 #[test]
+fn leaving_the_console_reverts_an_unconfirmed_change() {
+    let mut demo = Demo::new(5);
+    set_backup_max(&mut demo, "300M", true);
+    demo.run_for(3);
+    // The SSH session drops: the runtime asks for the revert before restoring the terminal.
+    let revert = demo.app.revert_on_exit("SIGHUP").expect("an unconfirmed change to revert");
+    assert_eq!(revert.reason, Reason::Exit("SIGHUP"));
+    assert_eq!((revert.change.old, revert.change.new), (RateLimit::new(0, 300), RateLimit::new(0, 2000)));
+    let actor = vftop::app::audit::Actor { user: "op".into(), sudo_user: None, host: "h".into() };
+    let attempt = vftop::app::audit::Attempt {
+        change: &revert.change,
+        partition: &revert.partition,
+        reason: revert.reason,
+        outcome: Ok(revert.change.new),
+        confirm_within_secs: None,
+    };
+    let record = vftop::app::audit::record(&actor, std::time::SystemTime::now(), &attempt);
+    assert_eq!(
+        (record["reason"].as_str(), record["reverted_by"].as_str()),
+        (Some("exit-revert"), Some("SIGHUP"))
+    );
+    assert!(demo.app.revert_on_exit("SIGTERM").is_none(), "reverted once");
+    // A confirmed change is left alone.
+    let mut kept = Demo::new(5);
+    set_backup_max(&mut kept, "300M", true);
+    kept.act(Action::ConfirmChange);
+    assert!(kept.app.revert_on_exit("SIGHUP").is_none());
+}
+
+#[test]
+fn quit_with_an_unconfirmed_change_asks_first() {
+    let mut demo = Demo::new(5);
+    set_backup_max(&mut demo, "300M", true);
+    assert!(demo.app.handle(Action::Quit).is_none(), "the first q asks");
+    let toast = demo.app.current_toast().unwrap().text.clone();
+    assert!(
+        toast.contains("Backup") && toast.contains("c keeps it, q again reverts it and quits"),
+        "{toast}"
+    );
+    demo.act(Action::SelectNext);
+    assert!(demo.app.handle(Action::Quit).is_none(), "another key in between: q asks again");
+    assert!(matches!(demo.app.handle(Action::Quit), Some(vftop::app::Effect::Quit)));
+    let mut calm = Demo::new(5);
+    assert!(
+        matches!(calm.app.handle(Action::Quit), Some(vftop::app::Effect::Quit)),
+        "nothing pending: q quits"
+    );
+}
+
+#[test]
 fn commit_confirmed_change_stays_when_confirmed() {
     let mut demo = Demo::new(5);
     set_backup_max(&mut demo, "300M", true);

@@ -178,3 +178,64 @@ fn fleet_demo_shows_three_hosts_read_only() {
     tmux.wait_text("change it on its host: ssh demo-");
     tmux.send(&["q"]);
 }
+
+/// Applies Backup max 500M with commit-confirmed armed by `--confirm-within 60s`; returns the
+/// session and its audit log.
+fn unconfirmed_change(tag: &str) -> Option<(Tmux, std::path::PathBuf)> {
+    let audit = std::env::temp_dir().join(format!("vftop-{tag}-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&audit);
+    let suffix = format!(" --confirm-within 60s --audit-log {}; echo exit=$?", audit.display());
+    let tmux = start_demo(tag, 160, 36, "", &suffix)?;
+    tmux.send(&["j", "e", "BSpace", "BSpace"]);
+    tmux.type_text("500M");
+    tmux.send(&["Enter"]);
+    tmux.wait_text("reverts unless confirmed with c within 60s");
+    tmux.send(&["y"]);
+    tmux.wait_text("reverts unless you press c");
+    Some((tmux, audit))
+}
+
+/// Polls the audit log (10 s) for a record with all of `parts`.
+fn wait_audit(path: &std::path::Path, parts: &[&str]) -> String {
+    for _ in 0..100 {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.lines().any(|l| parts.iter().all(|p| l.contains(p))) {
+            return text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!(
+        "no audit record with {parts:?} in {}:\n{}",
+        path.display(),
+        std::fs::read_to_string(path).unwrap_or_default()
+    );
+}
+
+#[test]
+fn closing_the_terminal_reverts_an_unconfirmed_change() {
+    let Some((tmux, audit)) = unconfirmed_change("hangup") else { return };
+    drop(tmux); // kills the tmux session: the terminal hangs up (SIGHUP), as when SSH drops
+    wait_audit(
+        &audit,
+        &[
+            "\"reason\":\"exit-revert\"",
+            "\"reverted_by\":\"SIGHUP\"",
+            "\"max_mbps\":2000",
+            "\"outcome\":\"applied\"",
+        ],
+    );
+    let _ = std::fs::remove_file(&audit);
+}
+
+#[test]
+fn quit_asks_then_reverts_an_unconfirmed_change() {
+    let Some((tmux, audit)) = unconfirmed_change("quitasks") else { return };
+    tmux.send(&["q"]);
+    tmux.wait_text("q again reverts it and quits");
+    tmux.send(&["q"]);
+    let screen = wait_exit_status(&tmux);
+    assert!(screen.contains("reverted the unconfirmed change to Backup"), "{screen}");
+    wait_audit(&audit, &["\"reverted_by\":\"exit\"", "\"outcome\":\"applied\""]);
+    assert_shell_usable(&tmux);
+    let _ = std::fs::remove_file(&audit);
+}

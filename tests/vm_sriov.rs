@@ -97,6 +97,7 @@ fn tui_rate_change_undo_refusal_and_commit_confirmed_on_igb() {
             "tui_min_refused_nothing_changed",
             "tui_countdown_shown",
             "tui_commit_confirmed_reverted_and_logged",
+            "tui_hangup_reverts_unconfirmed_change",
         ],
     );
 }

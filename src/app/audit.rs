@@ -17,6 +17,9 @@ pub enum Reason {
     Undo,
     /// Commit-confirmed: the operator did not confirm in time, so it was reverted.
     ConfirmTimeout,
+    /// Commit-confirmed: the console ended (quit, or the named signal: SIGHUP when the SSH
+    /// session dropped) before the change was confirmed, so it was reverted.
+    Exit(&'static str),
 }
 
 impl Reason {
@@ -25,6 +28,7 @@ impl Reason {
             Reason::Operator => "operator",
             Reason::Undo => "undo",
             Reason::ConfirmTimeout => "commit-confirmed-timeout",
+            Reason::Exit(_) => "exit-revert",
         }
     }
 }
@@ -85,6 +89,7 @@ pub fn record(actor: &Actor, at: SystemTime, attempt: &Attempt) -> Value {
         Reason::Operator => Value::Null,
         Reason::Undo => json!("operator undo"),
         Reason::ConfirmTimeout => json!("commit-confirmed timeout"),
+        Reason::Exit(cause) => json!(cause),
     };
     json!({
         "time": rfc3339(at),

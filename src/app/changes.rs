@@ -183,14 +183,14 @@ impl App {
                 }
                 self.toast(Level::Good, format!("undone: {partition} {}", describe(&change, kept)));
             }
-            (Ok(kept), Reason::ConfirmTimeout) => {
+            (Ok(kept), Reason::ConfirmTimeout | Reason::Exit(_)) => {
                 self.update_limit(&change.target, kept);
                 self.toast(
                     Level::Warn,
                     format!("reverted (not confirmed in time): {partition} {}", describe(&change, kept)),
                 );
             }
-            (Err(e), Reason::ConfirmTimeout) => {
+            (Err(e), Reason::ConfirmTimeout | Reason::Exit(_)) => {
                 self.toast(
                     Level::Error,
                     format!(
@@ -243,6 +243,20 @@ impl App {
             confirm_within: None,
         };
         self.send(request)
+    }
+
+    /// The console is ending (`cause`: "exit", or the signal's name) with a change not yet
+    /// confirmed: the request that reverts it, which the runtime sends and waits for before it
+    /// restores the terminal. Unconfirmed means unwanted: it must not outlive the console.
+    pub fn revert_on_exit(&mut self, cause: &'static str) -> Option<ApplyRequest> {
+        let a = self.awaiting.take()?;
+        let change = inverse(&a.change, a.change.new);
+        Some(ApplyRequest {
+            change,
+            partition: a.partition,
+            reason: Reason::Exit(cause),
+            confirm_within: None,
+        })
     }
 
     /// The audit log's tail, read by the runtime for the `a` view.

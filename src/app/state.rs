@@ -209,6 +209,7 @@ pub struct App {
     pub tree_selected: Option<DevlinkRef>,
     pub read_only: Option<String>,
     pub last_error: Option<String>,
+    /// The operator pressed q (with a change awaiting confirmation, once: the next q quits).
     pub quit: bool,
 }
 
@@ -415,9 +416,18 @@ impl App {
     /// Applies one operator action; returns work for the runtime, if any.
     pub fn handle(&mut self, action: Action) -> Option<Effect> {
         if action == Action::Quit {
+            // With a change awaiting confirmation, the first q asks: c keeps it, q again
+            // quits and reverts it, anything else stays.
+            if let Some((a, _)) = self.commit_countdown().filter(|_| !self.quit) {
+                let text = format!("{} not confirmed: c keeps it, q again reverts it and quits", a.partition);
+                self.quit = true;
+                self.toast(Level::Warn, text);
+                return None;
+            }
             self.quit = true;
             return Some(Effect::Quit);
         }
+        self.quit = false;
         if self.editor.is_some() {
             return self.handle_editor(action);
         }

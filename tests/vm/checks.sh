@@ -145,6 +145,20 @@ tui_flow() {
         bad tui_commit_confirmed_reverted_and_logged "ip $(ip_rate "$PF" 1); audit: $(cat "$AUDIT")"
     fi
     keys q
+
+    # The terminal goes away (the SSH session drops) with a change not yet confirmed.
+    SESSION=h
+    tmux new-session -d -s h -x 160 -y 40 "$BIN --log /dev/null --audit-log $AUDIT -i $PF --confirm-within 60s"
+    wait_screen "$PF 1G" || bad tui_restarted "$s"
+    keys j; keys e; keys BSpace BSpace BSpace; keys -l 250M; keys Enter
+    wait_screen "reverts unless confirmed with c within 60s" && keys y
+    wait_rate "$PF" 1 "0 250" || bad tui_hangup_applied "$(ip_rate "$PF" 1)"
+    tmux kill-session -t h
+    if wait_rate "$PF" 1 "0 0" && audit_has '"reason":"exit-revert"' '"reverted_by":"SIGHUP"'; then
+        ok tui_hangup_reverts_unconfirmed_change
+    else
+        bad tui_hangup_reverts_unconfirmed_change "ip $(ip_rate "$PF" 1); audit: $(tail -2 "$AUDIT")"
+    fi
 }
 
 # devlink rate tree in switchdev mode: a group with a member, edited from the TUI.
