@@ -73,6 +73,7 @@ pub struct Cli {
 pub enum Command {
     /// Set one VF's transmit rate limits, then read back what the driver kept. Both min and
     /// max are always sent; one that is not given keeps its current value.
+    #[command(group(clap::ArgGroup::new("limit").required(true).multiple(true).args(["max", "min"])))]
     Set {
         /// The PF, e.g. ens1f0.
         pf: String,

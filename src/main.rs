@@ -292,6 +292,10 @@ fn set_rate(
         eprintln!("vftop: refused before sending: {reason}; nothing changed");
         return Ok(ExitCode::from(1));
     }
+    if new == old {
+        println!("nothing to change: {} vf {} already has max {} min {}", key.pf, key.vf, old.max, old.min);
+        return Ok(ExitCode::SUCCESS);
+    }
     let change = RateChange::vf(key, old, new);
     println!("{}", change.ip_command());
     let result = source.apply(&change);

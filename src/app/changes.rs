@@ -314,7 +314,7 @@ impl App {
         let Some(ctx) = self.edit_context(&Target::Vf(key.clone())) else { return };
         let driver = self.driver_of(&key.pf);
         let mut editor = match proposal {
-            Some(new) => Editor::proposing(ctx, new, &driver),
+            Some(new) => Editor::stepping(ctx, new, &driver),
             None => Editor::new(ctx),
         };
         editor.confirm_within = self.confirm_within;

@@ -52,6 +52,8 @@ pub struct Editor {
     pub confirm_within: Option<std::time::Duration>,
     /// The operator acknowledged the preview's warnings (first `y`).
     pub acknowledged: bool,
+    /// Proposed by a step key (`]`/`[`/`}`/`{`): a drastic cut must be acknowledged.
+    pub stepped: bool,
     pub max_text: String,
     pub min_text: String,
     pub field: Field,
@@ -74,6 +76,8 @@ pub enum RateRejected {
     NoMinSupport { driver: String },
     #[error("the {driver} driver cannot cap VF rates")]
     NoMaxSupport { driver: String },
+    #[error("nothing to change: max {} min {} is the current limit", .0.max, .0.min)]
+    Unchanged(RateLimit),
 }
 
 impl Editor {
@@ -88,6 +92,7 @@ impl Editor {
             reason: super::audit::Reason::Operator,
             confirm_within: None,
             acknowledged: false,
+            stepped: false,
             field: Field::Max,
             error: None,
             stage: Stage::Editing,
@@ -126,10 +131,22 @@ impl Editor {
         self.field = if self.field == Field::Max { Field::Min } else { Field::Max };
     }
 
+    /// Like [`Editor::proposing`], for a step key: a cut by more than half, or to the
+    /// driver's floor, is a warning to acknowledge.
+    pub fn stepping(ctx: EditContext, new: RateLimit, driver: &str) -> Self {
+        let mut editor = Editor::new(ctx);
+        editor.stepped = true;
+        editor.max_text = new.max.0.to_string();
+        editor.min_text = new.min.0.to_string();
+        editor.submit(driver);
+        editor
+    }
+
     /// Validates the fields; on success moves to the confirmation, else shows why inline.
     pub fn submit(&mut self, driver: &str) {
         match validate(&self.max_text, &self.min_text, &self.ctx, driver) {
-            Ok(new) => self.stage = Stage::Confirming(preview(&self.ctx, new)),
+            Ok(new) if new == self.ctx.current => self.error = Some(RateRejected::Unchanged(new).to_string()),
+            Ok(new) => self.stage = Stage::Confirming(preview(&self.ctx, new, self.stepped)),
             Err(e) => self.error = Some(e.to_string()),
         }
     }
@@ -174,7 +191,7 @@ pub fn validate_limit(new: RateLimit, ctx: &EditContext, driver: &str) -> Result
     Ok(RateLimit { min, max })
 }
 
-fn preview(ctx: &EditContext, new: RateLimit) -> Preview {
+fn preview(ctx: &EditContext, new: RateLimit, stepped: bool) -> Preview {
     let change = RateChange { target: ctx.target.clone(), old: ctx.current, new };
     let throttle_by = (!new.max.is_unlimited() && ctx.tx.0 > new.max.as_bits_per_sec().0)
         .then(|| BitsPerSec(ctx.tx.0 - new.max.as_bits_per_sec().0));
@@ -195,7 +212,26 @@ fn preview(ctx: &EditContext, new: RateLimit) -> Preview {
             }
         }
     }
+    if stepped {
+        warnings.extend(drastic_cut(ctx, new));
+    }
     Preview { command: change.ip_command(), change, throttle_by, warnings }
+}
+
+/// A cap cut by more than half (an unlimited one counts as the link speed), or down to the
+/// driver's floor (its rate step, else 1 Mbit/s): easy to do with a few step keys, and it can
+/// starve the partition carrying the operator's own session.
+fn drastic_cut(ctx: &EditContext, new: RateLimit) -> Option<String> {
+    if new.max.is_unlimited() {
+        return None;
+    }
+    let floor = ctx.capabilities.granularity.filter(|g| g.0 > 0).unwrap_or(Mbps(1));
+    if new.max <= floor {
+        return Some(format!("max {} is the driver's floor: the partition can barely send", new.max));
+    }
+    let before = if ctx.current.max.is_unlimited() { ctx.link? } else { ctx.current.max };
+    (new.max.0 * 2 < before.0)
+        .then(|| format!("this cuts the cap by more than half ({before} → {})", new.max))
 }
 
 /// The min after one `}` (up) or `{` (down) step of `step`, kept within the cap in force.
@@ -271,7 +307,40 @@ mod tests {
         e.submit("sim");
         let Stage::Confirming(p) = &e.stage else { panic!() };
         assert!((p.throttle_by.unwrap().0 - 1.4e9).abs() < 1.0);
-        assert!(p.warnings.is_empty());
+        assert!(p.warnings.is_empty(), "a typed value is deliberate: {:?}", p.warnings);
+    }
+
+    #[test]
+    fn drastic_cuts_warn_and_no_op_changes_are_refused() {
+        let step = |c: EditContext, max: u32| {
+            let e = Editor::stepping(c, RateLimit::new(0, max), "sim");
+            match e.stage {
+                Stage::Confirming(p) => Ok(p.warnings),
+                Stage::Editing => Err(e.error.unwrap_or_default()),
+            }
+        };
+        let full = || ctx(Capabilities::FULL);
+        assert_eq!(step(full(), 1200), Ok(vec![]), "a cut by less than half");
+        assert_eq!(
+            step(full(), 500),
+            Ok(vec!["this cuts the cap by more than half (2G → 500M)".to_string()])
+        );
+        assert_eq!(
+            step(full(), 1),
+            Ok(vec!["max 1M is the driver's floor: the partition can barely send".to_string()])
+        );
+        assert_eq!(
+            step(full(), 2000),
+            Err("nothing to change: max 2G min none is the current limit".to_string())
+        );
+        let mut unlimited = full();
+        unlimited.current = RateLimit::new(0, 0);
+        let warnings = step(unlimited, 4000).unwrap();
+        assert!(warnings.iter().any(|w| w.contains("more than half (10G → 4G)")), "{warnings:?}");
+        let mut typed = Editor::new(full());
+        typed.max_text = "2G".into();
+        typed.submit("sim");
+        assert!(typed.error.unwrap().starts_with("nothing to change"), "typed no-op refused too");
     }
 
     #[test]
