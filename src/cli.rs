@@ -1,6 +1,6 @@
 //! Command-line options.
 
-use crate::model::Mbps;
+use crate::model::{Mbps, RateLimit};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -104,6 +104,23 @@ pub enum Command {
         /// (tls_server_config.cert_file/key_file, basic_auth_users with bcrypt hashes).
         #[arg(long, value_name = "FILE")]
         web_config: Option<PathBuf>,
+    },
+    /// (Started by the console.) Reverts one commit-confirmed VF change at its deadline if
+    /// the console that armed it is gone; "done" on stdin disarms it.
+    #[command(hide = true)]
+    Guard {
+        pf: String,
+        vf: u32,
+        /// The limit the console applied, MIN:MAX in Mbit/s.
+        #[arg(long, value_parser = crate::guard::parse_limit)]
+        applied: RateLimit,
+        /// The limit to go back to, MIN:MAX in Mbit/s.
+        #[arg(long, value_parser = crate::guard::parse_limit)]
+        revert: RateLimit,
+        #[arg(long)]
+        deadline_unix_ms: u64,
+        #[arg(long, default_value = "")]
+        partition: String,
     },
     /// The console on every host a Prometheus server scrapes `vftop serve` on (read-only:
     /// a rate change shows the command to run on its host).

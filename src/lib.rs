@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod export;
+pub mod guard;
 pub mod metrics;
 pub mod model;
 pub mod sampler;

@@ -35,6 +35,16 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     init_logging(&cli);
+    if let Some(Command::Guard { pf, vf, applied, revert, deadline_unix_ms, partition }) = &cli.command {
+        let watch = vftop::guard::Watch {
+            key: VfKey { pf: pf.clone(), vf: *vf },
+            partition: partition.clone(),
+            applied: *applied,
+            revert: *revert,
+            deadline: std::time::UNIX_EPOCH + std::time::Duration::from_millis(*deadline_unix_ms),
+        };
+        return run_guard(&cli, watch);
+    }
     let themes = Theme::load_all(config::config_dir().map(|d| d.join("themes")).as_deref())?;
     let theme_index = Theme::find(&themes, &theme_name(&cli))?;
     let roles = config::load_roles(cli.config.as_deref()).map_err(anyhow::Error::msg)?;
@@ -82,6 +92,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let is_kernel = source.kind() == vftop::source::SourceKind::Kernel;
     let audit_path = audit.as_ref().map(|(log, _)| log.path().to_path_buf());
+    let guard_bin = is_kernel.then(vftop::guard::own_binary).flatten();
     let sampler = Sampler::with_audit(source, cli.interval, tx, audit);
     if is_kernel {
         vftop::sampler::follow_link_changes(sampler.commander());
@@ -94,7 +105,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         look,
         sampler,
         rx,
-        tui::Runtime { clock: clock.as_ref(), audit_path },
+        tui::Runtime { clock: clock.as_ref(), audit_path, guard_bin },
     ))?;
     Ok(match exit {
         Exit::Quit => ExitCode::SUCCESS,
@@ -103,6 +114,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ExitCode::from(130)
         }
     })
+}
+
+/// `vftop guard` (started by the console): waits for "done" or the deadline, then reverts
+/// the change if its console is gone and the VF still has the applied limit.
+fn run_guard(cli: &Cli, watch: vftop::guard::Watch) -> anyhow::Result<ExitCode> {
+    if vftop::guard::console_resolved(std::io::BufReader::new(std::io::stdin()), watch.deadline) {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let filter = LinkFilter { interfaces: vec![watch.key.pf.clone()], all_links: false };
+    let mut source = KernelSource::open(filter, Arc::new(SystemClock::default()))?;
+    let mut audit = cli.audit_log.as_deref().map(AuditLog::open).transpose()?;
+    let outcome = vftop::guard::revert_if_still_applied(&mut source, &watch, audit.as_mut());
+    tracing::warn!("guard for {} vf {}: {outcome:?}", watch.key.pf, watch.key.vf);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `vftop serve`: samples on the interval into the exporter; axum serves the latest

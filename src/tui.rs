@@ -1,7 +1,10 @@
 //! The interactive console: terminal setup and restore, and the event loop that joins key
 //! events, snapshots, signals and the render tick.
 
+use crate::app::audit::Reason;
 use crate::app::{App, Effect};
+use crate::guard::{Guard, Watch};
+use crate::model::Target;
 use crate::sampler::{Command, Sampler, SourceEvent};
 use crate::source::Clock;
 use crate::ui::keymap::{InputMode, action_for};
@@ -19,6 +22,8 @@ const RENDER_TICK: Duration = Duration::from_millis(250);
 pub struct Runtime<'a> {
     pub clock: &'a dyn Clock,
     pub audit_path: Option<std::path::PathBuf>,
+    /// The binary to start as the commit-confirmed guard (real VFs only; `None`: no guard).
+    pub guard_bin: Option<std::path::PathBuf>,
 }
 
 /// Lines of the audit log the `a` view shows.
@@ -41,16 +46,24 @@ pub async fn run(
     env: Runtime<'_>,
 ) -> anyhow::Result<Exit> {
     let mut terminal = ratatui::try_init()?;
-    let result = event_loop(&mut terminal, &mut app, &look, &sampler, &mut events, &env).await;
+    let mut guard = None;
+    let result = event_loop(&mut terminal, &mut app, &look, &sampler, &mut events, &env, &mut guard).await;
     let cause = match &result {
         Ok(Exit::Quit) => "exit",
         Ok(Exit::Signal(name)) => name,
         Err(_) => "error",
     };
     let reverted = revert_unconfirmed(&mut app, cause, &sampler, &mut events).await;
+    // Reverted (or nothing to revert): the guard stands down. Otherwise it stays, and reverts
+    // at the deadline once it sees this console gone.
+    if reverted.as_ref().is_none_or(|(_, done)| *done)
+        && let Some(g) = guard.take()
+    {
+        g.disarm();
+    }
     ratatui::restore();
     drop(sampler);
-    if let Some(line) = reverted {
+    if let Some((line, _)) = reverted {
         eprintln!("vftop: {line}");
     }
     result
@@ -79,13 +92,14 @@ const EXIT_REVERT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// On the way out (quit, SIGHUP, SIGTERM, SIGINT, an error): sends the revert of a change
 /// still awaiting confirmation and waits for the answer (the sampler writes the audit record),
-/// so an unconfirmed change never outlives the console. Returns what to tell the operator.
+/// so an unconfirmed change never outlives the console. Returns what to tell the operator and
+/// whether the revert was applied.
 async fn revert_unconfirmed(
     app: &mut App,
     cause: &'static str,
     sampler: &Sampler,
     events: &mut UnboundedReceiver<SourceEvent>,
-) -> Option<String> {
+) -> Option<(String, bool)> {
     // A change still in flight may be one that needs confirming: let it land first.
     if app.pending.is_some()
         && let Ok(Some((request, result, audit))) =
@@ -97,7 +111,8 @@ async fn revert_unconfirmed(
     let what = format!("{} ({})", request.partition, request.change.target.label());
     sampler.send(Command::Apply(request));
     let answer = tokio::time::timeout(EXIT_REVERT_TIMEOUT, next_answer(events)).await;
-    Some(match answer.map(|a| a.map(|(_, result, _)| result)) {
+    let done = matches!(answer, Ok(Some((_, Ok(_), _))));
+    let line = match answer.map(|a| a.map(|(_, result, _)| result)) {
         Ok(Some(Ok(kept))) => {
             format!("reverted the unconfirmed change to {what} on {cause}: max {} min {}", kept.max, kept.min)
         }
@@ -108,7 +123,8 @@ async fn revert_unconfirmed(
             "REVERT NOT CONFIRMED for {what}: no answer within {}s; check the limit",
             EXIT_REVERT_TIMEOUT.as_secs()
         ),
-    })
+    };
+    Some((line, done))
 }
 
 async fn event_loop(
@@ -118,6 +134,7 @@ async fn event_loop(
     sampler: &Sampler,
     events: &mut UnboundedReceiver<SourceEvent>,
     env: &Runtime<'_>,
+    guard: &mut Option<Guard>,
 ) -> anyhow::Result<Exit> {
     let mut keys = EventStream::new();
     let mut tick = tokio::time::interval(RENDER_TICK);
@@ -175,6 +192,40 @@ async fn event_loop(
             },
         }
         dirty = true;
+        sync_guard(guard, app, env);
+    }
+}
+
+/// Keeps the guard process in step with the change awaiting confirmation: armed when one is
+/// (real VFs only), left while its revert is in flight, disarmed once resolved.
+fn sync_guard(guard: &mut Option<Guard>, app: &App, env: &Runtime<'_>) {
+    let (Some(bin), Some(audit)) = (env.guard_bin.as_deref(), env.audit_path.as_deref()) else { return };
+    let wanted = app.awaiting.as_ref().and_then(|a| {
+        let Target::Vf(key) = &a.change.target else { return None };
+        let left = a.deadline.saturating_sub(env.clock.now());
+        Some(Watch {
+            key: key.clone(),
+            partition: a.partition.clone(),
+            applied: a.change.new,
+            revert: a.change.old,
+            deadline: std::time::SystemTime::now() + left,
+        })
+    });
+    let reverting =
+        app.pending.as_ref().is_some_and(|p| matches!(p.reason, Reason::ConfirmTimeout | Reason::Exit(_)));
+    match (guard.take(), wanted) {
+        (Some(g), Some(w)) if g.watch.key == w.key && g.watch.applied == w.applied => *guard = Some(g),
+        (Some(g), None) if reverting => *guard = Some(g),
+        (old, wanted) => {
+            if let Some(g) = old {
+                g.disarm();
+            }
+            *guard = wanted.and_then(|w| {
+                Guard::arm(bin, w, audit)
+                    .inspect_err(|e| tracing::error!("commit-confirmed guard not started: {e}"))
+                    .ok()
+            });
+        }
     }
 }
 

@@ -98,6 +98,8 @@ fn tui_rate_change_undo_refusal_and_commit_confirmed_on_igb() {
             "tui_countdown_shown",
             "tui_commit_confirmed_reverted_and_logged",
             "tui_hangup_reverts_unconfirmed_change",
+            "tui_kill9_guard_reverts_at_deadline",
+            "tui_guard_leaves_a_later_change_alone",
         ],
     );
 }

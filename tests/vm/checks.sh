@@ -159,6 +159,39 @@ tui_flow() {
     else
         bad tui_hangup_reverts_unconfirmed_change "ip $(ip_rate "$PF" 1); audit: $(tail -2 "$AUDIT")"
     fi
+
+    # The console is killed outright (SIGKILL): its guard reverts at the deadline, not before.
+    guarded_change k 350
+    pkill -9 -f -- "--confirm-within 15s"
+    sleep 3
+    [[ $(ip_rate "$PF" 1) == "0 350" ]] || bad tui_guard_waits_for_the_deadline "$(ip_rate "$PF" 1)"
+    if wait_rate "$PF" 1 "0 0" && audit_has '"reverted_by":"guard (console gone)"' '"outcome":"applied"'; then
+        ok tui_kill9_guard_reverts_at_deadline
+    else
+        bad tui_kill9_guard_reverts_at_deadline "ip $(ip_rate "$PF" 1); audit: $(tail -2 "$AUDIT")"
+    fi
+    tmux kill-session -t k 2>/dev/null
+    # Killed again, but someone sets another limit before the deadline: the guard leaves it.
+    guarded_change m 380
+    pkill -9 -f -- "--confirm-within 15s"
+    ip link set "$PF" vf 1 max_tx_rate 450
+    sleep 22
+    local guards
+    guards=$(grep -c 'guard (console gone)' "$AUDIT")
+    [[ $(ip_rate "$PF" 1) == "0 450" && $guards == 1 ]] && ok tui_guard_leaves_a_later_change_alone \
+        || bad tui_guard_leaves_a_later_change_alone "ip $(ip_rate "$PF" 1), $guards guard records"
+    tmux kill-session -t m 2>/dev/null
+    ip link set "$PF" vf 1 max_tx_rate 0
+}
+
+# A console in tmux session $1 applying VF 1 max $2 Mbit/s with a 15 s commit-confirmed window.
+guarded_change() {
+    SESSION=$1
+    tmux new-session -d -s "$1" -x 160 -y 40 "$BIN --log /dev/null --audit-log $AUDIT -i $PF --confirm-within 15s"
+    wait_screen "$PF 1G" || bad tui_restarted "$s"
+    keys j; keys e; keys BSpace BSpace BSpace; keys -l "$2M"; keys Enter
+    wait_screen "reverts unless confirmed with c within 15s" && keys y
+    wait_rate "$PF" 1 "0 $2" || bad tui_guarded_change_applied "$(ip_rate "$PF" 1)"
 }
 
 # devlink rate tree in switchdev mode: a group with a member, edited from the TUI.
