@@ -23,6 +23,8 @@ pub enum SourceEvent {
 pub enum Command {
     SetInterval(Duration),
     Apply(ApplyRequest),
+    /// Append an audit record for a decision that sends nothing (a kept change).
+    Audit(ApplyRequest),
     /// Sample now (a link appeared, vanished or changed).
     SampleNow,
     Stop,
@@ -116,6 +118,13 @@ fn run(
                     audit.as_mut().map_or(Ok(()), |(log, actor)| write_audit(log, actor, &request, &result));
                 if events.send(SourceEvent::Applied(request, result, audited)).is_err() {
                     return;
+                }
+            }
+            Ok(Command::Audit(request)) => {
+                if let Some((log, actor)) = audit.as_mut()
+                    && let Err(e) = write_audit(log, actor, &request, &Ok(request.change.new))
+                {
+                    tracing::error!("audit record not written: {e}");
                 }
             }
             Ok(Command::SampleNow) => next = Instant::now(),

@@ -234,6 +234,7 @@ fn run_effect(effect: Effect, app: &mut App, sampler: &Sampler, env: &Runtime<'_
     match effect {
         Effect::Quit => return true,
         Effect::Apply(request) => sampler.send(Command::Apply(request)),
+        Effect::Audit(request) => sampler.send(Command::Audit(request)),
         Effect::SetInterval(d) => sampler.send(Command::SetInterval(d)),
         Effect::ShowAudit => {
             let lines = match &env.audit_path {

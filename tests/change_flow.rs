@@ -107,10 +107,13 @@ fn commit_confirmed_change_stays_when_confirmed() {
     let mut demo = Demo::new(5);
     set_backup_max(&mut demo, "300M", true);
     demo.run_for(10);
-    demo.act(Action::ConfirmChange);
+    let keep = demo.app.handle(Action::ConfirmChange);
+    let Some(vftop::app::Effect::Audit(record)) = keep else { panic!("c is audited: {keep:?}") };
+    assert_eq!((record.reason, record.change.new), (Reason::Confirmed, RateLimit::new(0, 300)));
     demo.run_for(120);
     assert_eq!(backup(&demo), RateLimit::new(0, 300));
     assert_eq!(demo.applied.len(), 1);
+    assert!(demo.app.handle(Action::ConfirmChange).is_none(), "nothing left to keep");
 }
 
 #[test]
@@ -176,6 +179,20 @@ fn step_keys_propose_the_next_limit() {
     assert_eq!(backup(&demo), RateLimit::new(0, 1250));
 }
 
+fn request_for_keep() -> vftop::app::ApplyRequest {
+    let change = vftop::model::RateChange {
+        target: vftop::model::Target::Vf(vftop::model::VfKey { pf: "ens1f0".into(), vf: 1 }),
+        old: RateLimit::new(0, 2000),
+        new: RateLimit::new(0, 700),
+    };
+    vftop::app::ApplyRequest {
+        change,
+        partition: "Backup".into(),
+        reason: Reason::Operator,
+        confirm_within: None,
+    }
+}
+
 #[test]
 fn sampler_writes_the_audit_record_before_reporting() {
     use vftop::app::audit::{Actor, AuditLog};
@@ -206,9 +223,22 @@ fn sampler_writes_the_audit_record_before_reporting() {
             break;
         }
     }
-    let lines = AuditLog::tail(&path, 10).unwrap();
+    // A kept commit-confirmed change is recorded without sending anything.
+    let mut kept = request_for_keep();
+    kept.reason = Reason::Confirmed;
+    sampler.send(Command::Audit(kept));
+    let mut lines = Vec::new();
+    for _ in 0..100 {
+        lines = AuditLog::tail(&path, 10).unwrap();
+        if lines.len() == 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     std::fs::remove_file(&path).unwrap();
-    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("\"reason\":\"confirmed\"")), "{lines:?}");
+    let lines: Vec<_> = lines.into_iter().filter(|l| l.contains("\"reason\":\"operator\"")).collect();
     let record: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
     assert_eq!((record["user"].as_str(), record["partition"].as_str()), (Some("ops"), Some("Backup")));
     assert_eq!(record["new"]["max_mbps"], 700);

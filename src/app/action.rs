@@ -55,6 +55,9 @@ pub enum Effect {
     SetInterval(Duration),
     /// Read the audit log's tail and hand it to `App::show_audit`.
     ShowAudit,
+    /// Append a record for something decided without sending a change (a commit-confirmed
+    /// change kept with `c`).
+    Audit(ApplyRequest),
     Quit,
 }
 

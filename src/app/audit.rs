@@ -17,6 +17,8 @@ pub enum Reason {
     Undo,
     /// Commit-confirmed: the operator did not confirm in time, so it was reverted.
     ConfirmTimeout,
+    /// Commit-confirmed: the operator kept the change (`c`); nothing was sent.
+    Confirmed,
     /// Commit-confirmed: the console ended (quit, or the named signal: SIGHUP when the SSH
     /// session dropped) before the change was confirmed, so it was reverted.
     Exit(&'static str),
@@ -29,6 +31,7 @@ impl Reason {
             Reason::Undo => "undo",
             Reason::ConfirmTimeout => "commit-confirmed-timeout",
             Reason::Exit(_) => "exit-revert",
+            Reason::Confirmed => "confirmed",
         }
     }
 }
@@ -90,6 +93,7 @@ pub fn record(actor: &Actor, at: SystemTime, attempt: &Attempt) -> Value {
         Reason::Undo => json!("operator undo"),
         Reason::ConfirmTimeout => json!("commit-confirmed timeout"),
         Reason::Exit(cause) => json!(cause),
+        Reason::Confirmed => Value::Null,
     };
     json!({
         "time": rfc3339(at),

@@ -176,6 +176,8 @@ impl App {
                 }
                 self.toast(Level::Good, text);
             }
+            // A keep sends nothing; were it ever answered, the limit is what it already was.
+            (Ok(kept), Reason::Confirmed) => self.update_limit(&change.target, kept),
             (Ok(kept), Reason::Undo) => {
                 self.update_limit(&change.target, kept);
                 if self.awaiting.as_ref().is_some_and(|a| a.change.target == change.target) {
@@ -215,14 +217,23 @@ impl App {
         Some((a, a.deadline.saturating_sub(self.now).as_secs_f64().ceil() as u64))
     }
 
-    pub(super) fn confirm_awaiting(&mut self) {
-        match self.awaiting.take() {
-            Some(a) => self.toast(
-                Level::Good,
-                format!("confirmed: {} {} stays", a.partition, describe(&a.change, a.change.new)),
-            ),
-            None => self.toast(Level::Info, "no change is waiting for confirmation"),
-        }
+    /// `c`: keeps the change awaiting confirmation; the keep is audited.
+    pub(super) fn confirm_awaiting(&mut self) -> Option<Effect> {
+        let Some(a) = self.awaiting.take() else {
+            self.toast(Level::Info, "no change is waiting for confirmation");
+            return None;
+        };
+        self.toast(
+            Level::Good,
+            format!("confirmed: {} {} stays", a.partition, describe(&a.change, a.change.new)),
+        );
+        let request = ApplyRequest {
+            change: a.change,
+            partition: a.partition,
+            reason: Reason::Confirmed,
+            confirm_within: None,
+        };
+        Some(Effect::Audit(request))
     }
 
     /// Commit-confirmed: once the deadline passes unconfirmed, send the revert.

@@ -486,7 +486,7 @@ impl App {
             Action::RaiseMin => self.step_limit(StepTarget::Min, true),
             Action::LowerMin => self.step_limit(StepTarget::Min, false),
             Action::Undo => return self.undo_last(),
-            Action::ConfirmChange => self.confirm_awaiting(),
+            Action::ConfirmChange => return self.confirm_awaiting(),
             Action::ShowAudit => return Some(Effect::ShowAudit),
             _ => {}
         }
