@@ -169,8 +169,11 @@ async fn event_loop(
             _ = sigint.recv() => return Ok(Exit::Signal("SIGINT")),
             event = events.recv() => match event {
                 Some(SourceEvent::Snapshot(s)) => {
-                    app.ingest(s);
                     app.wall_clock = wall_clock();
+                    app.ingest(s);
+                    for effect in app.take_effects() {
+                        run_effect(effect, app, sampler, env);
+                    }
                 }
                 Some(SourceEvent::SampleFailed(e)) => app.sample_failed(e),
                 Some(SourceEvent::Applied(request, result, audit)) => app.applied(request, result, audit),

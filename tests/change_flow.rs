@@ -275,3 +275,41 @@ fn demo_rate_group_edit_caps_its_members() {
         demo.app.rows.iter().filter(|r| r.name == "NFS" || r.name == "iSCSI").map(|r| r.rates.tx.0).sum();
     assert!(members <= 1.5e9 * 1.001, "NFS + iSCSI held to the group cap: {members}");
 }
+
+#[test]
+fn a_limit_changed_outside_vftop_is_flagged_and_audited() {
+    let text = include_str!("../src/source/sim/reference.toml").to_string()
+        + "\n[[pf.event]]\nat_secs = 10\npartition = \"Web\"\nmax = \"1G\"\n";
+    let scenario = vftop::source::sim::scenario::Scenario::parse(&text, "drift.toml").unwrap();
+    let mut demo = Demo::with_scenario(scenario, 5);
+    // vftop's own change is not drift.
+    set_backup_max(&mut demo, "1.5G", false);
+    demo.run_for(3);
+    assert!(demo.app.drift.is_empty(), "{:?}", demo.app.drift);
+    assert!(demo.app.take_effects().is_empty());
+    demo.run_for(4);
+    let web = vftop::model::VfKey { pf: "ens1f0".into(), vf: 4 };
+    let drift = demo.app.drift.get(&web).expect("Web's cap changed outside vftop");
+    assert_eq!((drift.old, drift.new), (RateLimit::new(0, 0), RateLimit::new(0, 1000)));
+    assert_eq!(demo.app.drift.len(), 1);
+    let effects = demo.app.take_effects();
+    let [vftop::app::Effect::Audit(record)] = effects.as_slice() else { panic!("{effects:?}") };
+    assert_eq!(
+        (record.reason, record.change.new, record.partition.as_str()),
+        (Reason::External, RateLimit::new(0, 1000), "Web")
+    );
+    let actor = vftop::app::audit::Actor { user: "op".into(), sudo_user: None, host: "h".into() };
+    let attempt = vftop::app::audit::Attempt {
+        change: &record.change,
+        partition: &record.partition,
+        reason: record.reason,
+        outcome: Ok(record.change.new),
+        confirm_within_secs: None,
+    };
+    assert_eq!(
+        vftop::app::audit::record(&actor, std::time::SystemTime::now(), &attempt)["outcome"],
+        "external"
+    );
+    demo.run_for(3);
+    assert!(demo.app.take_effects().is_empty(), "reported once");
+}

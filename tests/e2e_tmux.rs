@@ -239,3 +239,24 @@ fn quit_asks_then_reverts_an_unconfirmed_change() {
     assert_shell_usable(&tmux);
     let _ = std::fs::remove_file(&audit);
 }
+
+#[test]
+fn a_scheduled_outside_change_is_flagged_and_logged() {
+    let dir = std::env::temp_dir().join(format!("vftop-drift-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario = dir.join("drift.toml");
+    let text = include_str!("../src/source/sim/reference.toml").to_string()
+        + "\n[[pf.event]]\nat_secs = 3\npartition = \"Web\"\nmax = \"1G\"\n";
+    std::fs::write(&scenario, text).unwrap();
+    let audit = dir.join("audit.log");
+    let suffix = format!(" --scenario {} --audit-log {}", scenario.display(), audit.display());
+    let Some(tmux) = start_demo("drift", 160, 36, "", &suffix) else { return };
+    let screen = tmux.wait_for("the outside change flagged", |s| {
+        s.contains("Web (ens1f0 vf 4) changed outside vftop")
+            && s.lines().any(|l| l.contains("Web") && l.contains("⚠-/1G"))
+    });
+    assert!(!screen.lines().any(|l| l.contains("Backup") && l.contains('⚠')), "{screen}");
+    wait_audit(&audit, &["\"outcome\":\"external\"", "\"partition\":\"Web\"", "\"max_mbps\":1000"]);
+    tmux.send(&["q"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

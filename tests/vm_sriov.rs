@@ -131,3 +131,8 @@ fn exporter_on_igb_agrees_with_ip() {
         &["exporter_max_rates_match_ip", "exporter_vf_counters_match_ip", "exporter_origin_vf_netdev"],
     );
 }
+
+#[test]
+fn an_outside_ip_link_set_is_flagged_on_igb() {
+    run_group("drift", &["drift_flagged_and_audited"]);
+}

@@ -19,6 +19,8 @@ pub enum Reason {
     ConfirmTimeout,
     /// Commit-confirmed: the operator kept the change (`c`); nothing was sent.
     Confirmed,
+    /// Not a change vftop made: a limit changed behind the console's back (drift).
+    External,
     /// Commit-confirmed: the console ended (quit, or the named signal: SIGHUP when the SSH
     /// session dropped) before the change was confirmed, so it was reverted.
     Exit(&'static str),
@@ -32,6 +34,7 @@ impl Reason {
             Reason::ConfirmTimeout => "commit-confirmed-timeout",
             Reason::Exit(_) => "exit-revert",
             Reason::Confirmed => "confirmed",
+            Reason::External => "external",
         }
     }
 }
@@ -85,6 +88,7 @@ fn limit_json(l: RateLimit) -> Value {
 /// The JSON record of one attempt (one line of the audit log).
 pub fn record(actor: &Actor, at: SystemTime, attempt: &Attempt) -> Value {
     let (outcome, kept, message) = match &attempt.outcome {
+        Ok(kept) if attempt.reason == Reason::External => ("external", limit_json(*kept), Value::Null),
         Ok(kept) => ("applied", limit_json(*kept), Value::Null),
         Err(message) => ("refused", Value::Null, Value::String(message.clone())),
     };
@@ -93,7 +97,7 @@ pub fn record(actor: &Actor, at: SystemTime, attempt: &Attempt) -> Value {
         Reason::Undo => json!("operator undo"),
         Reason::ConfirmTimeout => json!("commit-confirmed timeout"),
         Reason::Exit(cause) => json!(cause),
-        Reason::Confirmed => Value::Null,
+        Reason::Confirmed | Reason::External => Value::Null,
     };
     json!({
         "time": rfc3339(at),

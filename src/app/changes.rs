@@ -177,7 +177,7 @@ impl App {
                 self.toast(Level::Good, text);
             }
             // A keep sends nothing; were it ever answered, the limit is what it already was.
-            (Ok(kept), Reason::Confirmed) => self.update_limit(&change.target, kept),
+            (Ok(kept), Reason::Confirmed | Reason::External) => self.update_limit(&change.target, kept),
             (Ok(kept), Reason::Undo) => {
                 self.update_limit(&change.target, kept);
                 if self.awaiting.as_ref().is_some_and(|a| a.change.target == change.target) {

@@ -1,6 +1,7 @@
 //! The application state: latest snapshot, derived rows and histories, view and editor state.
 
 use super::action::{Action, ApplyRequest, Effect};
+use super::audit::Reason;
 use super::changes::{Awaiting, Step, StepTarget, UndoEntry};
 use super::control::{EditContext, Editor};
 use crate::metrics::contention::{Contention, PartitionLoad, assess};
@@ -8,7 +9,8 @@ use crate::metrics::history::{Direction, History, Percentiles, RatePoint};
 use crate::metrics::rate::{FunctionRates, RatesSince};
 use crate::metrics::units::RateUnit;
 use crate::model::{
-    BitsPerSec, Capabilities, DevlinkObject, DevlinkRef, Mbps, Pf, RoleMap, Snapshot, Target, Vf, VfKey,
+    BitsPerSec, Capabilities, DevlinkObject, DevlinkRef, Mbps, Pf, RateChange, RateLimit, RoleMap, Snapshot,
+    Target, Vf, VfKey,
 };
 use crate::source::SourceKind;
 use std::collections::{HashMap, VecDeque};
@@ -196,6 +198,10 @@ pub struct App {
     pub theme_names: Vec<String>,
     pub theme_index: usize,
     pub toasts: VecDeque<Toast>,
+    /// VF limits changed behind the console's back: when (wall clock) and from what to what.
+    pub drift: HashMap<VfKey, Drift>,
+    /// Work found while taking in a sample (audit records of drift), for the runtime.
+    outbox: Vec<Effect>,
     pub pending: Option<ApplyRequest>,
     pub undo: Vec<UndoEntry>,
     pub awaiting: Option<Awaiting>,
@@ -241,6 +247,8 @@ impl App {
             theme_names,
             theme_index: 0,
             toasts: VecDeque::new(),
+            drift: HashMap::new(),
+            outbox: Vec::new(),
             pending: None,
             undo: Vec::new(),
             awaiting: None,
@@ -283,12 +291,47 @@ impl App {
         }
         drop(before);
         self.contention = snapshot.pfs.iter().map(|pf| (pf.name.clone(), contention_of(pf, &rows))).collect();
+        for (row, old) in external_changes(&self.rows, &rows) {
+            self.note_drift(row, old);
+        }
         let present: std::collections::HashSet<&VfKey> = rows.iter().map(|r| &r.key).collect();
         self.histories.retain(|k, _| present.contains(k));
         self.rows = rows;
         self.snapshot = Some(snapshot);
         self.sort_rows();
         self.keep_selection_valid();
+    }
+
+    /// A VF's limit changed and this console did not change it: mark the row, say so, audit
+    /// it, and stop counting down a change of ours that someone else has since replaced.
+    fn note_drift(&mut self, row: &PartitionRow, old: RateLimit) {
+        let new = row.vf.rate;
+        let what = format!("{} ({} vf {})", row.name, row.key.pf, row.key.vf);
+        self.toast(
+            Level::Warn,
+            format!(
+                "{what} changed outside vftop: max {} → {}, min {} → {}",
+                old.max, new.max, old.min, new.min
+            ),
+        );
+        if self.awaiting.as_ref().is_some_and(|a| a.change.target == Target::Vf(row.key.clone())) {
+            self.awaiting = None;
+            self.toast(Level::Warn, format!("{what}: replaced from outside, so vftop will not revert it"));
+        }
+        self.drift.insert(row.key.clone(), Drift { at: self.wall_clock.clone(), old, new });
+        let change = RateChange::vf(row.key.clone(), old, new);
+        let request = ApplyRequest {
+            change,
+            partition: row.name.clone(),
+            reason: Reason::External,
+            confirm_within: None,
+        };
+        self.outbox.push(Effect::Audit(request));
+    }
+
+    /// Work found while taking in samples, for the runtime to carry out.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.outbox)
     }
 
     /// p50/p99/max of a partition's rate over the chart window ending at the latest sample.
@@ -588,6 +631,25 @@ impl App {
         }
         self.last_error = Some(message);
     }
+}
+
+/// A limit changed behind the console's back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Drift {
+    /// Wall-clock time of the sample that showed it.
+    pub at: String,
+    pub old: RateLimit,
+    pub new: RateLimit,
+}
+
+/// Rows of `new` whose VF limit differs from the same VF's in `old` (the console's own view,
+/// which its applied changes already updated), with the old limit.
+fn external_changes<'a>(old: &[PartitionRow], new: &'a [PartitionRow]) -> Vec<(&'a PartitionRow, RateLimit)> {
+    let before: HashMap<&VfKey, RateLimit> = old.iter().map(|r| (&r.key, r.vf.rate)).collect();
+    new.iter()
+        .filter(|r| r.vf.index != WHOLE_LINK)
+        .filter_map(|r| before.get(&r.key).filter(|old| **old != r.vf.rate).map(|old| (r, *old)))
+        .collect()
 }
 
 /// The VF index of a row that stands for a whole link without VFs (`--all-links`).

@@ -69,6 +69,10 @@ fn summary<'a>(app: &App, row: &PartitionRow, pf: &Pf, theme: &Theme) -> Vec<Lin
         ),
         Line::from(Span::styled(format!("counters (origin: {origin})"), theme.emphasis())),
     ];
+    if let Some(d) = app.drift.get(&row.key) {
+        let text = format!("⚠ changed outside vftop at {}: {} → {}", d.at, limits(d.old), limits(d.new));
+        lines.insert(5, Line::from(Span::styled(text, theme.level(crate::app::state::Level::Warn))));
+    }
     for (name, value) in [
         ("tx bytes", c.tx_bytes),
         ("rx bytes", c.rx_bytes),

@@ -99,7 +99,13 @@ fn cells<'a>(r: &'a PartitionRow, n: usize, app: &App, theme: &Theme) -> Vec<Cel
         Cell::from(rate(r.rates.tx, app.unit)),
         Cell::from(rate(r.rates.rx, app.unit)),
         Cell::from(share_cell),
-        Cell::from(limits(r.vf.rate)),
+        match app.drift.get(&r.key) {
+            Some(_) => Cell::from(Span::styled(
+                format!("⚠{}", limits(r.vf.rate)),
+                Style::default().fg(theme.colors.warn),
+            )),
+            None => Cell::from(limits(r.vf.rate)),
+        },
         Cell::from(Span::styled(per_sec(r.rates.drops_per_sec), drops_style)),
         Cell::from(p(tx_percentiles, |p| p.p50)),
         Cell::from(p(tx_percentiles, |p| p.p99)),

@@ -21,8 +21,13 @@ pub struct Demo {
 impl Demo {
     /// The reference scenario, sampled every second for `seconds` seconds.
     pub fn new(seconds: u64) -> Demo {
+        Demo::with_scenario(Scenario::reference(), seconds)
+    }
+
+    /// `scenario`, sampled every second for `seconds` seconds.
+    pub fn with_scenario(scenario: Scenario, seconds: u64) -> Demo {
         let clock = FakeClock::default();
-        let sim = SimSource::new(Scenario::reference(), Arc::new(clock.clone()));
+        let sim = SimSource::new(scenario, Arc::new(clock.clone()));
         let look = Look::built_in();
         let mut app = App::new(
             SourceKind::Demo,

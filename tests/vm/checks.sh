@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks run inside the vftop-vm guest against real VFs (igb) and netdevsim, with the real
 # vftop binary. Prints "ok NAME" or "FAIL NAME: why" per check; exits 1 if any failed.
-#   tests/vm/checks.sh VFTOP_BINARY GROUP   (GROUP: igb | traffic | numvfs | tui_flow | netdevsim | devlink_rates | many_vfs | exporter)
+#   tests/vm/checks.sh VFTOP_BINARY GROUP   (GROUP: igb | traffic | numvfs | tui_flow | netdevsim | devlink_rates | many_vfs | exporter | drift)
 set -uo pipefail
 BIN=$1 GROUP=$2
 PF=$VFTOP_PF
@@ -295,6 +295,24 @@ exporter() {
     got=$(metric "vftop_vf_origin_info{pf=\"$PF\",vf=\"0\",origin=\"vf-netdev\"}")
     [[ $got == 1 ]] && ok exporter_origin_vf_netdev || bad exporter_origin_vf_netdev "'$got'"
     kill "$pid"; wait "$pid" 2>/dev/null
+}
+
+# Someone else's `ip link set` while the console runs: flagged on screen and in the audit log.
+drift() {
+    local s
+    SESSION=x
+    tmux new-session -d -s x -x 160 -y 40 "$BIN --log /dev/null --audit-log $AUDIT -i $PF"
+    wait_screen "$PF 1G" || bad drift_console_started "$s"
+    sleep 1.5
+    ip link set "$PF" vf 2 max_tx_rate 200
+    if wait_screen "(${PF} vf 2) changed outside vftop: max none → 200M" && grep -q "⚠-/200M" <<< "$s" \
+        && audit_has '"outcome":"external"' '"max_mbps":200'; then
+        ok drift_flagged_and_audited
+    else
+        bad drift_flagged_and_audited "audit: $(tail -1 "$AUDIT" 2>/dev/null); screen: $s"
+    fi
+    keys q
+    ip link set "$PF" vf 2 max_tx_rate 0
 }
 
 "$GROUP"
