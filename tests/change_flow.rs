@@ -313,3 +313,24 @@ fn a_limit_changed_outside_vftop_is_flagged_and_audited() {
     demo.run_for(3);
     assert!(demo.app.take_effects().is_empty(), "reported once");
 }
+
+#[test]
+fn sort_by_name_ignores_case_and_s_reverses() {
+    let mut demo = Demo::new(3);
+    demo.act(Action::CycleSort);
+    assert_eq!(demo.app.sort_label(), "name ↑");
+    let names: Vec<String> = demo.app.rows.iter().map(|r| r.name.clone()).collect();
+    assert_eq!(
+        names,
+        ["Backup", "iSCSI", "Management", "NFS", "VM guest", "Web"],
+        "iSCSI between Backup and Management"
+    );
+    demo.act(Action::ReverseSort);
+    assert_eq!(demo.app.sort_label(), "name ↓");
+    let reversed: Vec<String> = demo.app.rows.iter().map(|r| r.name.clone()).collect();
+    assert_eq!(reversed, names.iter().rev().cloned().collect::<Vec<_>>());
+    demo.run_for(1);
+    assert_eq!(demo.app.rows[0].name, "Web", "the direction holds across samples");
+    demo.act(Action::CycleSort);
+    assert_eq!(demo.app.sort_label(), "tx ↓", "a new key starts in its own direction");
+}

@@ -173,7 +173,7 @@ fn fleet_demo_shows_three_hosts_read_only() {
         ["demo-a/ens1f0", "demo-b/ens1f0", "demo-c/ens1f0"].iter().all(|h| s.contains(h))
             && s.contains("Backup")
     });
-    assert!(screen.contains("READ-ONLY: fleet view") && screen.contains("sort: worst first"), "{screen}");
+    assert!(screen.contains("READ-ONLY: fleet view") && screen.contains("sort: worst first ↓"), "{screen}");
     tmux.send(&["]"]);
     tmux.wait_text("change it on its host: ssh demo-");
     tmux.send(&["q"]);

@@ -220,7 +220,7 @@ fn fleet_console_shows_every_host_and_marks_a_silent_one_stale() {
             && s.contains("Backup")
     });
     assert!(screen.contains("fleet") && screen.contains("READ-ONLY"), "{screen}");
-    assert!(screen.contains("sort: worst first"), "{screen}");
+    assert!(screen.contains("sort: worst first ↓"), "{screen}");
     // A throttling key explains where to make the change instead.
     tmux.send(&["e"]);
     tmux.wait_text("change it on its host: ssh host-");

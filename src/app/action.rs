@@ -20,6 +20,8 @@ pub enum Action {
     ToggleUnits,
     ToggleDirection,
     CycleSort,
+    /// `S`: the same sort key, the other direction.
+    ReverseSort,
     ZoomIn,
     ZoomOut,
     CycleScale,

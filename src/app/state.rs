@@ -193,6 +193,8 @@ pub struct App {
     pub unit: RateUnit,
     pub direction: Direction,
     pub sort: SortKey,
+    /// `S`: the sort runs the other way.
+    pub sort_reversed: bool,
     pub window: Duration,
     pub scale: ChartScale,
     pub theme_names: Vec<String>,
@@ -242,6 +244,7 @@ impl App {
             unit: RateUnit::Bits,
             direction: Direction::Tx,
             sort: SortKey::Vf,
+            sort_reversed: false,
             window: WINDOWS[1],
             scale: ChartScale::Link,
             theme_names,
@@ -368,7 +371,7 @@ impl App {
         let by = |a: f64, b: f64| b.partial_cmp(&a).unwrap_or(std::cmp::Ordering::Equal);
         match self.sort {
             SortKey::Vf => self.rows.sort_by(|a, b| a.key.cmp(&b.key)),
-            SortKey::Name => self.rows.sort_by(|a, b| a.name.cmp(&b.name)),
+            SortKey::Name => self.rows.sort_by_cached_key(|r| (r.name.to_lowercase(), r.key.clone())),
             SortKey::Tx => self.rows.sort_by(|a, b| by(a.rates.tx.0, b.rates.tx.0)),
             SortKey::Rx => self.rows.sort_by(|a, b| by(a.rates.rx.0, b.rates.rx.0)),
             SortKey::CapShare => {
@@ -382,6 +385,16 @@ impl App {
                 self.rows.sort_by(|a, b| of(b).0.cmp(&of(a).0).then(by(of(a).1, of(b).1)))
             }
         }
+        if self.sort_reversed {
+            self.rows.reverse();
+        }
+    }
+
+    /// The sort key and its direction, as the table title shows it (`name ↑`: ascending).
+    /// Names and VFs sort up by default, rates and severities down; `S` reverses.
+    pub fn sort_label(&self) -> String {
+        let ascending = matches!(self.sort, SortKey::Vf | SortKey::Name) != self.sort_reversed;
+        format!("{} {}", self.sort.label(), if ascending { "↑" } else { "↓" })
     }
 
     /// How badly a partition fares, for the "worst first" sort: a class (starved 3, at cap
@@ -512,8 +525,14 @@ impl App {
             }
             Action::CycleSort => {
                 self.sort = self.sort.next();
+                self.sort_reversed = false;
                 self.sort_rows();
-                self.toast(Level::Info, format!("sorted by {}", self.sort.label()));
+                self.toast(Level::Info, format!("sorted by {}", self.sort_label()));
+            }
+            Action::ReverseSort => {
+                self.sort_reversed = !self.sort_reversed;
+                self.sort_rows();
+                self.toast(Level::Info, format!("sorted by {}", self.sort_label()));
             }
             Action::ZoomIn => self.step_window(-1),
             Action::ZoomOut => self.step_window(1),

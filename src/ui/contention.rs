@@ -36,16 +36,16 @@ fn lines<'a>(
     width: usize,
 ) -> Vec<Line<'a>> {
     let state = if c.saturated {
-        Span::styled("SATURATED", theme.level(Level::Error))
+        Span::styled("· SATURATED", theme.level(Level::Error))
     } else {
-        Span::styled("headroom", theme.level(Level::Good))
+        Span::styled("· ok", theme.level(Level::Good))
     };
     let mut out = vec![
         Line::from(vec![
             Span::styled(format!("{pf} "), theme.emphasis()),
             Span::raw(format!("{} of {}", rate(c.used, app.unit), c.link)),
         ]),
-        Line::from(vec![Span::raw(format!("link {:.0}% ", c.utilisation * 100.0)), state]),
+        Line::from(vec![Span::raw(format!("link {:.0}% used ", c.utilisation * 100.0)), state]),
         stacked_bar(app, theme, pf, c, width),
     ];
     let guarantee_state = if c.oversubscribed {

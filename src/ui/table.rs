@@ -52,7 +52,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Row::new(visible.iter().map(|&i| cells[i].clone()).collect::<Vec<_>>())
     });
     let widths: Vec<Constraint> = visible.iter().map(|&i| Constraint::Length(COLUMNS[i].width)).collect();
-    let title = format!(" Partitions ({}) · sort: {} ", app.rows.len(), app.sort.label());
+    let title = format!(" Partitions ({}) · sort: {} ", app.rows.len(), app.sort_label());
     let block = Block::default()
         .borders(Borders::ALL)
         .title(title)
