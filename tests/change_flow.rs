@@ -334,3 +334,29 @@ fn sort_by_name_ignores_case_and_s_reverses() {
     demo.act(Action::CycleSort);
     assert_eq!(demo.app.sort_label(), "tx ↓", "a new key starts in its own direction");
 }
+
+#[test]
+fn pages_home_end_and_the_editors_selected_prefill() {
+    let mut demo = Demo::new(3);
+    demo.act(Action::SelectLast);
+    assert_eq!(demo.app.selected_index(), Some(5));
+    demo.act(Action::PageDown);
+    assert_eq!(demo.app.selected_index(), Some(5), "a page stops at the last row");
+    demo.act(Action::SelectFirst);
+    demo.act(Action::PageDown);
+    assert_eq!(demo.app.selected_index(), Some(5));
+    demo.act(Action::PageUp);
+    assert_eq!(demo.app.selected_index(), Some(0));
+    // Backup's editor: its "2G" is selected, so typing replaces it; Ctrl-U clears.
+    demo.act(Action::SelectNext);
+    demo.act(Action::EditRate);
+    "750M".chars().for_each(|c| demo.act(Action::Input(c)));
+    assert_eq!(demo.app.editor.as_ref().unwrap().max_text, "750M");
+    demo.act(Action::ClearField);
+    demo.act(Action::Input('1'));
+    assert_eq!(demo.app.editor.as_ref().unwrap().max_text, "1");
+    demo.act(Action::Back);
+    // A step proposes in units.
+    demo.act(Action::LowerMax);
+    assert_eq!(demo.app.editor.as_ref().unwrap().max_text, "1G");
+}

@@ -10,7 +10,14 @@ pub enum Action {
     Quit,
     SelectNext,
     SelectPrev,
+    /// PgDn / PgUp: a page of rows; Home / End: the first / last row.
+    PageDown,
+    PageUp,
+    SelectFirst,
+    SelectLast,
     FocusNext,
+    /// Shift-Tab.
+    FocusPrev,
     OpenDetail,
     Back,
     TogglePause,
@@ -42,6 +49,8 @@ pub enum Action {
     Input(char),
     /// Editor: delete the last character.
     Erase,
+    /// Editor: Ctrl-U, clear the field.
+    ClearField,
     /// Editor: switch between the max and min fields.
     NextField,
     /// Editor: validate and show the confirmation.

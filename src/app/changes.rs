@@ -107,6 +107,7 @@ impl App {
         match (&editor.stage, action) {
             (Stage::Editing, Action::Input(c)) => editor.input(c),
             (Stage::Editing, Action::Erase) => editor.erase(),
+            (Stage::Editing, Action::ClearField) => editor.clear(),
             (Stage::Editing, Action::NextField) => editor.next_field(),
             (Stage::Editing, Action::Submit) => editor.submit(&driver),
             (Stage::Editing, Action::Back) => self.editor = None,

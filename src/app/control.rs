@@ -54,6 +54,9 @@ pub struct Editor {
     pub acknowledged: bool,
     /// Proposed by a step key (`]`/`[`/`}`/`{`): a drastic cut must be acknowledged.
     pub stepped: bool,
+    /// The active field still holds its prefilled value, selected: typing replaces it and
+    /// Backspace clears it.
+    pub fresh: bool,
     pub max_text: String,
     pub min_text: String,
     pub field: Field,
@@ -80,14 +83,17 @@ pub enum RateRejected {
     Unchanged(RateLimit),
 }
 
+/// A limit as the editor shows it: in units (`1.5G`), `0` for none.
+fn field_text(m: Mbps) -> String {
+    if m.is_unlimited() { "0".to_string() } else { crate::metrics::units::format_mbps(m) }
+}
+
 impl Editor {
     pub fn new(ctx: EditContext) -> Self {
-        let text = |m: Mbps| {
-            if m.is_unlimited() { "0".to_string() } else { crate::metrics::units::format_mbps(m) }
-        };
         Editor {
-            max_text: text(ctx.current.max),
-            min_text: text(ctx.current.min),
+            max_text: field_text(ctx.current.max),
+            min_text: field_text(ctx.current.min),
+            fresh: true,
             ctx,
             reason: super::audit::Reason::Operator,
             confirm_within: None,
@@ -116,19 +122,38 @@ impl Editor {
     }
 
     pub fn input(&mut self, c: char) {
-        if self.stage == Stage::Editing && self.active_text().len() < 16 && !c.is_control() {
+        if self.stage != Stage::Editing || c.is_control() {
+            return;
+        }
+        if std::mem::take(&mut self.fresh) {
+            self.active_text().clear();
+        }
+        if self.active_text().len() < 16 {
             self.active_text().push(c);
             self.error = None;
         }
     }
 
     pub fn erase(&mut self) {
-        self.active_text().pop();
+        if std::mem::take(&mut self.fresh) {
+            self.active_text().clear();
+        } else {
+            self.active_text().pop();
+        }
         self.error = None;
     }
 
+    /// Ctrl-U: empties the active field.
+    pub fn clear(&mut self) {
+        self.fresh = false;
+        self.active_text().clear();
+        self.error = None;
+    }
+
+    /// Tab: the other field, its value selected.
     pub fn next_field(&mut self) {
         self.field = if self.field == Field::Max { Field::Min } else { Field::Max };
+        self.fresh = true;
     }
 
     /// Like [`Editor::proposing`], for a step key: a cut by more than half, or to the
@@ -136,8 +161,8 @@ impl Editor {
     pub fn stepping(ctx: EditContext, new: RateLimit, driver: &str) -> Self {
         let mut editor = Editor::new(ctx);
         editor.stepped = true;
-        editor.max_text = new.max.0.to_string();
-        editor.min_text = new.min.0.to_string();
+        editor.max_text = field_text(new.max);
+        editor.min_text = field_text(new.min);
         editor.submit(driver);
         editor
     }

@@ -504,6 +504,11 @@ impl App {
             Action::SelectNext => self.move_selection(1),
             Action::SelectPrev => self.move_selection(-1),
             Action::FocusNext => self.focus = next_focus(self.focus, self.has_rate_tree()),
+            Action::FocusPrev => self.focus = prev_focus(self.focus, self.has_rate_tree()),
+            Action::PageDown => self.move_selection_clamped(PAGE),
+            Action::PageUp => self.move_selection_clamped(-PAGE),
+            Action::SelectFirst => self.move_selection_clamped(isize::MIN / 2),
+            Action::SelectLast => self.move_selection_clamped(isize::MAX / 2),
             Action::OpenDetail => self.view = View::Detail,
             Action::Back => self.view = View::Main,
             Action::TogglePause => {
@@ -618,6 +623,16 @@ impl App {
         self.tree_selected = super::tree::step(objects, self.tree_selected.as_ref(), delta);
     }
 
+    /// Moves by `delta` rows, stopping at the first and last (pages, Home, End).
+    fn move_selection_clamped(&mut self, delta: isize) {
+        if self.rows.is_empty() {
+            return;
+        }
+        let current = self.selected_index().unwrap_or(0) as isize;
+        let next = current.saturating_add(delta).clamp(0, self.rows.len() as isize - 1) as usize;
+        self.selected = Some(self.rows[next].key.clone());
+    }
+
     fn move_selection(&mut self, delta: isize) {
         if self.rows.is_empty() {
             return;
@@ -671,6 +686,9 @@ fn external_changes<'a>(old: &[PartitionRow], new: &'a [PartitionRow]) -> Vec<(&
         .collect()
 }
 
+/// Rows PgUp/PgDn move by.
+const PAGE: isize = 10;
+
 /// The VF index of a row that stands for a whole link without VFs (`--all-links`).
 pub const WHOLE_LINK: u32 = u32::MAX;
 
@@ -687,6 +705,16 @@ fn functions(pf: &Pf) -> Vec<std::borrow::Cow<'_, Vf>> {
         ..Default::default()
     };
     vec![std::borrow::Cow::Owned(link)]
+}
+
+fn prev_focus(focus: Focus, has_tree: bool) -> Focus {
+    match focus {
+        Focus::Table if has_tree => Focus::RateTree,
+        Focus::Table => Focus::Contention,
+        Focus::Chart => Focus::Table,
+        Focus::Contention => Focus::Chart,
+        Focus::RateTree => Focus::Contention,
+    }
 }
 
 fn next_focus(focus: Focus, has_tree: bool) -> Focus {

@@ -16,7 +16,7 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme) {
         .collect();
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
-        " In the editor: Tab switches max/min, Enter previews, 0 = unlimited",
+        " Editor: Tab max/min, Enter previews, 0 = unlimited, Ctrl-U clears",
         theme.dimmed(),
     )));
     let popup = super::centered(area, 72, lines.len() as u16 + 2);

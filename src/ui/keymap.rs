@@ -29,7 +29,9 @@ impl InputMode {
 /// Every binding of the main screen: (keys, what they do). The help overlay and README list these.
 pub const BINDINGS: &[(&str, &str)] = &[
     ("↑/↓  j/k", "select partition"),
-    ("Tab", "focus next panel"),
+    ("PgUp/PgDn", "a page up / down"),
+    ("Home/End", "first / last partition"),
+    ("Tab/S-Tab", "focus next / previous panel"),
     ("Enter", "detail view of the selected partition"),
     ("Esc", "back / cancel"),
     ("e", "edit rate limit (max, min) of the selection"),
@@ -66,6 +68,7 @@ pub fn action_for(key: KeyEvent, mode: InputMode) -> Option<Action> {
             _ => None,
         },
         InputMode::Editing => match key.code {
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => Some(Action::ClearField),
             KeyCode::Char(c) => Some(Action::Input(c)),
             KeyCode::Backspace | KeyCode::Delete => Some(Action::Erase),
             KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => Some(Action::NextField),
@@ -87,6 +90,11 @@ fn normal(code: KeyCode) -> Option<Action> {
         KeyCode::Down | KeyCode::Char('j') => Action::SelectNext,
         KeyCode::Up | KeyCode::Char('k') => Action::SelectPrev,
         KeyCode::Tab => Action::FocusNext,
+        KeyCode::BackTab => Action::FocusPrev,
+        KeyCode::PageDown => Action::PageDown,
+        KeyCode::PageUp => Action::PageUp,
+        KeyCode::Home => Action::SelectFirst,
+        KeyCode::End => Action::SelectLast,
         KeyCode::Enter => Action::OpenDetail,
         KeyCode::Esc => Action::Back,
         KeyCode::Char('q') => Action::Quit,

@@ -52,7 +52,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Row::new(visible.iter().map(|&i| cells[i].clone()).collect::<Vec<_>>())
     });
     let widths: Vec<Constraint> = visible.iter().map(|&i| Constraint::Length(COLUMNS[i].width)).collect();
-    let title = format!(" Partitions ({}) · sort: {} ", app.rows.len(), app.sort_label());
+    let position = selected.map_or(String::new(), |s| format!("{} of ", s + 1));
+    let title = format!(" Partitions ({position}{}) · sort: {} ", app.rows.len(), app.sort_label());
     let block = Block::default()
         .borders(Borders::ALL)
         .title(title)
