@@ -248,3 +248,16 @@ fn rate_tree_scrolls_to_the_selection_on_a_small_terminal() {
     let screen = demo.screen(80, 24);
     assert!(screen.contains("vf 1 Backup"), "{screen}");
 }
+
+#[test]
+fn bytes_switch_every_rate_together() {
+    let mut demo = Demo::new(30);
+    demo.act(Action::ToggleUnits);
+    let screen = demo.screen(160, 48);
+    assert!(
+        screen.lines().any(|l| l.contains("Backup") && l.contains("-/250MB") && l.contains("B/s")),
+        "{screen}"
+    );
+    assert!(screen.contains("of 1.25GB") && screen.contains("/ 1.25GB"), "contention in bytes: {screen}");
+    assert!(!screen.contains("Gb/s") && !screen.contains("Mb/s"), "no rate left in bits: {screen}");
+}

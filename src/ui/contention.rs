@@ -1,6 +1,6 @@
 //! The contention panel: link use stacked by partition, guarantees vs link, capped/starved, drops.
 
-use super::text::{per_sec, rate};
+use super::text::{per_sec, rate, speed};
 use super::theme::Theme;
 use crate::app::state::Level;
 use crate::app::{App, Focus};
@@ -43,7 +43,7 @@ fn lines<'a>(
     let mut out = vec![
         Line::from(vec![
             Span::styled(format!("{pf} "), theme.emphasis()),
-            Span::raw(format!("{} of {}", rate(c.used, app.unit), c.link)),
+            Span::raw(format!("{} of {}", rate(c.used, app.unit), speed(c.link, app.unit))),
         ]),
         Line::from(vec![Span::raw(format!("link {:.0}% used ", c.utilisation * 100.0)), state]),
         stacked_bar(app, theme, pf, c, width),
@@ -54,7 +54,7 @@ fn lines<'a>(
         Span::styled(" ok", theme.level(Level::Good))
     };
     out.push(Line::from(vec![
-        Span::raw(format!("guarantees {} / {}", c.guarantees, c.link)),
+        Span::raw(format!("guarantees {} / {}", speed(c.guarantees, app.unit), speed(c.link, app.unit))),
         guarantee_state,
     ]));
     out.push(names_line("at cap: ", app, &c.pinned, theme.colors.warn, theme));

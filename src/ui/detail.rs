@@ -56,7 +56,11 @@ fn summary<'a>(app: &App, row: &PartitionRow, pf: &Pf, theme: &Theme) -> Vec<Lin
         field("link speed", pf.link_speed.map(|s| s.to_string()).unwrap_or_else(|| "unknown".into()), theme),
         field("MAC", vf.mac.to_string(), theme),
         field("VLAN / qos", format!("{} / {}", vf.vlan, vf.qos), theme),
-        field("rate min/max", format!("{} (legacy tx rate {})", limits(vf.rate), vf.legacy_tx_rate), theme),
+        field(
+            "rate min/max",
+            format!("{} (legacy tx rate {})", limits(vf.rate, app.unit), vf.legacy_tx_rate),
+            theme,
+        ),
         field(
             "link / trust",
             format!("{} / trust {} / spoofchk {}", vf.link_state.label(), flag(vf.trust), flag(vf.spoofchk)),
@@ -70,7 +74,12 @@ fn summary<'a>(app: &App, row: &PartitionRow, pf: &Pf, theme: &Theme) -> Vec<Lin
         Line::from(Span::styled(format!("counters (origin: {origin})"), theme.emphasis())),
     ];
     if let Some(d) = app.drift.get(&row.key) {
-        let text = format!("⚠ changed outside vftop at {}: {} → {}", d.at, limits(d.old), limits(d.new));
+        let text = format!(
+            "⚠ changed outside vftop at {}: {} → {}",
+            d.at,
+            limits(d.old, app.unit),
+            limits(d.new, app.unit)
+        );
         lines.insert(5, Line::from(Span::styled(text, theme.level(crate::app::state::Level::Warn))));
     }
     for (name, value) in [

@@ -102,10 +102,10 @@ fn cells<'a>(r: &'a PartitionRow, n: usize, app: &App, theme: &Theme) -> Vec<Cel
         Cell::from(share_cell),
         match app.drift.get(&r.key) {
             Some(_) => Cell::from(Span::styled(
-                format!("⚠{}", limits(r.vf.rate)),
+                format!("⚠{}", limits(r.vf.rate, app.unit)),
                 Style::default().fg(theme.colors.warn),
             )),
-            None => Cell::from(limits(r.vf.rate)),
+            None => Cell::from(limits(r.vf.rate, app.unit)),
         },
         Cell::from(Span::styled(per_sec(r.rates.drops_per_sec), drops_style)),
         Cell::from(p(tx_percentiles, |p| p.p50)),

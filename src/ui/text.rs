@@ -7,11 +7,22 @@ pub fn rate(r: BitsPerSec, unit: RateUnit) -> String {
     format_rate(r, unit)
 }
 
-/// `min/max` with `-` for none, e.g. `100M/-`, `-/2G`.
-pub fn limits(limit: RateLimit) -> String {
-    let one = |m: Mbps| {
-        if m.is_unlimited() { "-".to_string() } else { crate::metrics::units::format_mbps(m) }
-    };
+/// A limit or link speed in the unit on screen: `2G`, `500M` in bits; `250MB`, `1.25GB` in
+/// bytes (so `b` switches every rate together).
+pub fn speed(m: Mbps, unit: RateUnit) -> String {
+    match unit {
+        RateUnit::Bits => crate::metrics::units::format_mbps(m),
+        RateUnit::Bytes => {
+            let mb = f64::from(m.0) / 8.0;
+            let trim = |v: f64| format!("{v:.2}").trim_end_matches('0').trim_end_matches('.').to_string();
+            if mb >= 1000.0 { format!("{}GB", trim(mb / 1000.0)) } else { format!("{}MB", trim(mb)) }
+        }
+    }
+}
+
+/// `min/max` with `-` for none, e.g. `100M/-`, `-/2G` (`-/250MB` in bytes).
+pub fn limits(limit: RateLimit, unit: RateUnit) -> String {
+    let one = |m: Mbps| if m.is_unlimited() { "-".to_string() } else { speed(m, unit) };
     format!("{}/{}", one(limit.min), one(limit.max))
 }
 
@@ -56,8 +67,10 @@ mod tests {
 
     #[test]
     fn compact_numbers() {
-        assert_eq!(limits(RateLimit::new(100, 0)), "100M/-");
-        assert_eq!(limits(RateLimit::new(0, 2000)), "-/2G");
+        assert_eq!(limits(RateLimit::new(100, 0), RateUnit::Bits), "100M/-");
+        assert_eq!(limits(RateLimit::new(0, 2000), RateUnit::Bits), "-/2G");
+        assert_eq!(limits(RateLimit::new(100, 2000), RateUnit::Bytes), "12.5MB/250MB");
+        assert_eq!(speed(Mbps(10_000), RateUnit::Bytes), "1.25GB");
         assert_eq!(per_sec(0.2), "0");
         assert_eq!(per_sec(12_345.0), "12.3k");
     }
