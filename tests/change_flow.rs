@@ -360,3 +360,29 @@ fn pages_home_end_and_the_editors_selected_prefill() {
     demo.act(Action::LowerMax);
     assert_eq!(demo.app.editor.as_ref().unwrap().max_text, "1G");
 }
+
+#[test]
+fn a_filter_narrows_the_rows_and_esc_clears_it() {
+    let mut demo = Demo::new(3);
+    demo.act(Action::StartFilter);
+    "nfs".chars().for_each(|c| demo.act(Action::Input(c)));
+    let names = |d: &Demo| d.app.visible_rows().iter().map(|r| r.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&demo), ["NFS"]);
+    assert_eq!(demo.app.selected_row().unwrap().name, "NFS", "the selection follows the filter");
+    demo.act(Action::Submit);
+    assert!(!demo.app.filtering, "Enter keeps the filter and leaves typing");
+    demo.run_for(1);
+    assert_eq!(names(&demo), ["NFS"], "the filter holds across samples");
+    demo.act(Action::Back);
+    assert_eq!(names(&demo).len(), 6, "Esc clears it");
+    demo.act(Action::StartFilter);
+    "300".chars().for_each(|c| demo.act(Action::Input(c)));
+    assert_eq!(names(&demo), ["Backup"], "a VLAN");
+    demo.act(Action::ClearField);
+    "5".chars().for_each(|c| demo.act(Action::Input(c)));
+    assert_eq!(names(&demo), ["VM guest"], "a VF number");
+    demo.act(Action::Input('x'));
+    assert!(names(&demo).is_empty() && demo.app.selected_row().is_none());
+    demo.act(Action::Back);
+    assert!(demo.app.selected_row().is_some());
+}

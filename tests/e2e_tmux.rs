@@ -260,3 +260,19 @@ fn a_scheduled_outside_change_is_flagged_and_logged() {
     tmux.send(&["q"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn slash_filters_the_table() {
+    let Some(tmux) = start_demo("filter", 120, 36, "", "") else { return };
+    tmux.send(&["/"]);
+    tmux.type_text("isc");
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for("one row", |s| s.contains("Partitions (1 of 1) · /isc (6 rows; Esc clears)"));
+    assert!(
+        screen.lines().any(|l| l.contains("iSCSI")) && !screen.lines().any(|l| l.contains("│1   Backup")),
+        "{screen}"
+    );
+    tmux.send(&["Escape"]);
+    tmux.wait_for("all rows, iSCSI still selected", |s| s.contains("Partitions (4 of 6)"));
+    tmux.send(&["q"]);
+}

@@ -18,6 +18,8 @@ pub enum Action {
     FocusNext,
     /// Shift-Tab.
     FocusPrev,
+    /// `/`: type a filter for the rows.
+    StartFilter,
     OpenDetail,
     Back,
     TogglePause,

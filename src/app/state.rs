@@ -195,6 +195,10 @@ pub struct App {
     pub sort: SortKey,
     /// `S`: the sort runs the other way.
     pub sort_reversed: bool,
+    /// `/`: rows shown only when they match (name, PF, MAC, VLAN, VF); empty: all.
+    pub filter: String,
+    /// The filter is being typed.
+    pub filtering: bool,
     pub window: Duration,
     pub scale: ChartScale,
     pub theme_names: Vec<String>,
@@ -245,6 +249,8 @@ impl App {
             direction: Direction::Tx,
             sort: SortKey::Vf,
             sort_reversed: false,
+            filter: String::new(),
+            filtering: false,
             window: WINDOWS[1],
             scale: ChartScale::Link,
             theme_names,
@@ -415,19 +421,46 @@ impl App {
     }
 
     fn keep_selection_valid(&mut self) {
-        let valid = self.selected.as_ref().is_some_and(|k| self.rows.iter().any(|r| &r.key == k));
+        let visible = self.visible_rows();
+        let valid = self.selected.as_ref().is_some_and(|k| visible.iter().any(|r| &r.key == k));
         if !valid {
-            self.selected = self.rows.first().map(|r| r.key.clone());
+            self.selected = visible.first().map(|r| r.key.clone());
         }
     }
 
+    /// The rows the table shows: those matching the `/` filter (all without one).
+    pub fn visible_rows(&self) -> Vec<&PartitionRow> {
+        let needle = self.filter.to_lowercase();
+        self.rows.iter().filter(|r| needle.is_empty() || row_matches(r, &needle)).collect()
+    }
+
+    /// The selection's position among the visible rows.
     pub fn selected_index(&self) -> Option<usize> {
         let key = self.selected.as_ref()?;
-        self.rows.iter().position(|r| &r.key == key)
+        self.visible_rows().iter().position(|r| &r.key == key)
     }
 
     pub fn selected_row(&self) -> Option<&PartitionRow> {
-        self.selected_index().map(|i| &self.rows[i])
+        let key = self.selected.as_ref()?;
+        self.rows.iter().find(|r| &r.key == key)
+    }
+
+    /// `/`: typing a filter (Enter keeps it, Esc drops it).
+    fn handle_filter(&mut self, action: Action) {
+        match action {
+            Action::Input(c) if !c.is_control() => self.filter.push(c),
+            Action::Erase => {
+                self.filter.pop();
+            }
+            Action::ClearField => self.filter.clear(),
+            Action::Submit => self.filtering = false,
+            Action::Back => {
+                self.filter.clear();
+                self.filtering = false;
+            }
+            _ => {}
+        }
+        self.keep_selection_valid();
     }
 
     pub fn selected_pf(&self) -> Option<&Pf> {
@@ -487,6 +520,10 @@ impl App {
         if self.editor.is_some() {
             return self.handle_editor(action);
         }
+        if self.filtering {
+            self.handle_filter(action);
+            return None;
+        }
         if self.help || self.audit_view.is_some() {
             if matches!(action, Action::ToggleHelp | Action::Back) {
                 self.help = false;
@@ -505,6 +542,11 @@ impl App {
             Action::SelectPrev => self.move_selection(-1),
             Action::FocusNext => self.focus = next_focus(self.focus, self.has_rate_tree()),
             Action::FocusPrev => self.focus = prev_focus(self.focus, self.has_rate_tree()),
+            Action::StartFilter => self.filtering = true,
+            Action::Back if !self.filter.is_empty() && self.view == View::Main => {
+                self.filter.clear();
+                self.keep_selection_valid();
+            }
             Action::PageDown => self.move_selection_clamped(PAGE),
             Action::PageUp => self.move_selection_clamped(-PAGE),
             Action::SelectFirst => self.move_selection_clamped(isize::MIN / 2),
@@ -625,21 +667,23 @@ impl App {
 
     /// Moves by `delta` rows, stopping at the first and last (pages, Home, End).
     fn move_selection_clamped(&mut self, delta: isize) {
-        if self.rows.is_empty() {
+        let visible = self.visible_rows();
+        if visible.is_empty() {
             return;
         }
         let current = self.selected_index().unwrap_or(0) as isize;
-        let next = current.saturating_add(delta).clamp(0, self.rows.len() as isize - 1) as usize;
-        self.selected = Some(self.rows[next].key.clone());
+        let next = current.saturating_add(delta).clamp(0, visible.len() as isize - 1) as usize;
+        self.selected = Some(visible[next].key.clone());
     }
 
     fn move_selection(&mut self, delta: isize) {
-        if self.rows.is_empty() {
+        let visible = self.visible_rows();
+        if visible.is_empty() {
             return;
         }
         let current = self.selected_index().unwrap_or(0) as isize;
-        let next = (current + delta).rem_euclid(self.rows.len() as isize) as usize;
-        self.selected = Some(self.rows[next].key.clone());
+        let next = (current + delta).rem_euclid(visible.len() as isize) as usize;
+        self.selected = Some(visible[next].key.clone());
     }
 
     fn step_interval(&mut self, delta: isize) -> Option<Effect> {
@@ -684,6 +728,16 @@ fn external_changes<'a>(old: &[PartitionRow], new: &'a [PartitionRow]) -> Vec<(&
         .filter(|r| r.vf.index != WHOLE_LINK)
         .filter_map(|r| before.get(&r.key).filter(|old| **old != r.vf.rate).map(|old| (r, *old)))
         .collect()
+}
+
+/// Whether a row matches a `/` filter (lower case): a substring of its name or PF, a part of
+/// its MAC with a `:` in it, or exactly its VLAN or VF number.
+fn row_matches(r: &PartitionRow, needle: &str) -> bool {
+    r.name.to_lowercase().contains(needle)
+        || r.key.pf.to_lowercase().contains(needle)
+        || (needle.contains(':') && r.vf.mac.to_string().contains(needle))
+        || r.vf.vlan.to_string() == needle
+        || r.key.vf.to_string() == needle
 }
 
 /// Rows PgUp/PgDn move by.

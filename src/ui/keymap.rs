@@ -12,6 +12,8 @@ pub enum InputMode {
     Audit,
     Editing,
     Confirming,
+    /// Typing a `/` filter.
+    Filtering,
 }
 
 impl InputMode {
@@ -21,6 +23,7 @@ impl InputMode {
             (Some(_), _) => InputMode::Editing,
             (None, true) => InputMode::Help,
             (None, false) if app.audit_view.is_some() => InputMode::Audit,
+            (None, false) if app.filtering => InputMode::Filtering,
             (None, false) => InputMode::Normal,
         }
     }
@@ -32,6 +35,7 @@ pub const BINDINGS: &[(&str, &str)] = &[
     ("PgUp/PgDn", "a page up / down"),
     ("Home/End", "first / last partition"),
     ("Tab/S-Tab", "focus next / previous panel"),
+    ("/", "filter rows: name, PF, MAC, VLAN, VF (Esc clears)"),
     ("Enter", "detail view of the selected partition"),
     ("Esc", "back / cancel"),
     ("e", "edit rate limit (max, min) of the selection"),
@@ -67,6 +71,14 @@ pub fn action_for(key: KeyEvent, mode: InputMode) -> Option<Action> {
             KeyCode::Char('?') | KeyCode::Esc | KeyCode::Char('q') => Some(Action::ToggleHelp),
             _ => None,
         },
+        InputMode::Filtering => match key.code {
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => Some(Action::ClearField),
+            KeyCode::Char(c) => Some(Action::Input(c)),
+            KeyCode::Backspace | KeyCode::Delete => Some(Action::Erase),
+            KeyCode::Enter => Some(Action::Submit),
+            KeyCode::Esc => Some(Action::Back),
+            _ => None,
+        },
         InputMode::Editing => match key.code {
             KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => Some(Action::ClearField),
             KeyCode::Char(c) => Some(Action::Input(c)),
@@ -91,6 +103,7 @@ fn normal(code: KeyCode) -> Option<Action> {
         KeyCode::Up | KeyCode::Char('k') => Action::SelectPrev,
         KeyCode::Tab => Action::FocusNext,
         KeyCode::BackTab => Action::FocusPrev,
+        KeyCode::Char('/') => Action::StartFilter,
         KeyCode::PageDown => Action::PageDown,
         KeyCode::PageUp => Action::PageUp,
         KeyCode::Home => Action::SelectFirst,

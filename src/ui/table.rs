@@ -47,13 +47,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let height = usize::from(area.height.saturating_sub(3)).max(1);
     let selected = app.selected_index();
     let first = selected.map_or(0, |s| (s + 1).saturating_sub(height));
-    let rows = app.rows.iter().enumerate().skip(first).take(height).map(|(n, r)| {
+    let shown = app.visible_rows();
+    let rows = shown.iter().skip(first).take(height).map(|r| {
+        // Colours follow the row's place among all rows, so a filter does not repaint them.
+        let n = app.rows.iter().position(|x| x.key == r.key).unwrap_or(0);
         let cells = cells(r, n, app, theme);
         Row::new(visible.iter().map(|&i| cells[i].clone()).collect::<Vec<_>>())
     });
     let widths: Vec<Constraint> = visible.iter().map(|&i| Constraint::Length(COLUMNS[i].width)).collect();
     let position = selected.map_or(String::new(), |s| format!("{} of ", s + 1));
-    let title = format!(" Partitions ({position}{}) · sort: {} ", app.rows.len(), app.sort_label());
+    let filter = match (app.filtering, app.filter.is_empty()) {
+        (true, _) => format!(" · /{}▏", app.filter),
+        (false, false) => format!(" · /{} ({} rows; Esc clears)", app.filter, app.rows.len()),
+        (false, true) => String::new(),
+    };
+    let title = format!(" Partitions ({position}{}){filter} · sort: {} ", shown.len(), app.sort_label());
     let block = Block::default()
         .borders(Borders::ALL)
         .title(title)
