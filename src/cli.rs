@@ -105,6 +105,10 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         web_config: Option<PathBuf>,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff), generated from these options: `vftop man > vftop.1`.
+    Man,
     /// (Started by the console.) Reverts one commit-confirmed VF change at its deadline if
     /// the console that armed it is gone; "done" on stdin disarms it.
     #[command(hide = true)]

@@ -276,3 +276,19 @@ fn slash_filters_the_table() {
     tmux.wait_for("all rows, iSCSI still selected", |s| s.contains("Partitions (4 of 6)"));
     tmux.send(&["q"]);
 }
+
+#[test]
+fn completions_and_man_page_come_from_the_cli() {
+    let out = std::process::Command::new(BIN).args(["completions", "bash"]).output().unwrap();
+    assert!(out.status.success());
+    let script = String::from_utf8(out.stdout).unwrap();
+    assert!(script.contains("serve") && script.contains("fleet") && script.contains("--confirm-within"));
+    let check = std::process::Command::new("bash").args(["-n", "-c", &script]).status().unwrap();
+    assert!(check.success(), "the bash completion script parses");
+    let man = std::process::Command::new(BIN).arg("man").output().unwrap();
+    let page = String::from_utf8(man.stdout).unwrap();
+    assert!(
+        page.contains(".TH vftop 1") && page.contains("fleet") && page.contains("\\-\\-interval"),
+        "{page}"
+    );
+}
