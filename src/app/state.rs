@@ -79,9 +79,10 @@ impl SortKey {
 /// How the chart's y axis is scaled.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ChartScale {
-    #[default]
     Link,
     Cap,
+    /// Fits what is drawn (the link speed is drawn as a line when it is in range).
+    #[default]
     Auto,
 }
 
@@ -96,9 +97,9 @@ impl ChartScale {
 
     fn next(self) -> ChartScale {
         match self {
+            ChartScale::Auto => ChartScale::Link,
             ChartScale::Link => ChartScale::Cap,
             ChartScale::Cap => ChartScale::Auto,
-            ChartScale::Auto => ChartScale::Link,
         }
     }
 }
@@ -252,7 +253,7 @@ impl App {
             filter: String::new(),
             filtering: false,
             window: WINDOWS[1],
-            scale: ChartScale::Link,
+            scale: ChartScale::Auto,
             theme_names,
             theme_index: 0,
             toasts: VecDeque::new(),

@@ -22,8 +22,18 @@ struct Series {
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let window = app.window.as_secs_f64();
-    let series = series(app, theme);
+    let mut series = series(app, theme);
     let top = y_top(app, &series);
+    // The link speed as a line wherever the scale reaches it.
+    if let Some(link) =
+        app.selected_pf().and_then(|p| p.link_speed).map(|l| f64::from(l.0)).filter(|l| *l <= top)
+    {
+        series.push(Series {
+            name: Some(format!("link {}", super::text::speed(crate::model::Mbps(link as u32), app.unit))),
+            style: theme.dimmed(),
+            points: vec![(-window, link), (0.0, link)],
+        });
+    }
     let datasets: Vec<Dataset> = series
         .iter()
         .map(|s| {
@@ -39,9 +49,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .selected_row()
         .filter(|_| app.direction == Direction::Tx)
         .map(|r| format!(" · lines: {} min/max", r.name));
+    let pf = app.selected.as_ref().map(|k| k.pf.as_str()).unwrap_or("");
     let title = if area.width >= 70 {
         format!(
-            " {direction} per partition · last {} · scale: {}{} ",
+            " {direction} · {pf} · last {} · scale: {}{} ",
             format_interval(app.window),
             app.scale.label(),
             limits.unwrap_or_default()
@@ -67,35 +78,49 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(chart, area);
 }
 
+/// How many partitions the chart draws at most (the busiest, and always the selection).
+const MAX_SERIES: usize = 8;
+
 fn series(app: &App, theme: &Theme) -> Vec<Series> {
     let Some(selected) = app.selected.as_ref() else {
         return Vec::new();
     };
     let now = app.snapshot.as_ref().map(|s| s.taken_at).unwrap_or_default();
-    let mut out: Vec<Series> = app
-        .rows
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.key.pf == selected.pf)
-        .map(|(i, r)| {
-            let points = app
-                .histories
-                .get(&r.key)
-                .map(|h| {
-                    h.window(app.window, now)
-                        .map(|p| {
-                            (-(now.saturating_sub(p.at)).as_secs_f64(), p.rate(app.direction).as_mbps_f64())
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let mut style = theme.fg(theme.partition(i, r.color.as_deref()));
-            if &r.key == selected {
-                style = style.add_modifier(Modifier::BOLD);
-            }
-            Series { name: Some(r.name.clone()), style, points }
-        })
-        .collect();
+    // A gap in the samples (paused, or a sample that failed) longer than this breaks the line.
+    let gap = app.interval.as_secs_f64() * 2.5;
+    let mut rows: Vec<(usize, &crate::app::PartitionRow)> =
+        app.rows.iter().enumerate().filter(|(_, r)| r.key.pf == selected.pf).collect();
+    rows.sort_by(|a, b| b.1.rate(app.direction).0.total_cmp(&a.1.rate(app.direction).0));
+    let mut chosen: Vec<_> = rows.iter().take(MAX_SERIES).copied().collect();
+    if !chosen.iter().any(|(_, r)| &r.key == selected)
+        && let Some(sel) = rows.iter().find(|(_, r)| &r.key == selected)
+    {
+        chosen.pop();
+        chosen.push(*sel);
+    }
+    let mut out = Vec::new();
+    for (i, r) in chosen {
+        let is_selected = &r.key == selected;
+        let color = theme.partition(i, r.color.as_deref());
+        let style = if is_selected {
+            theme.fg(color).add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().fg(color).add_modifier(Modifier::DIM)
+        };
+        let name = format!("{} {}", r.name, rate(r.rate(app.direction), app.unit));
+        let points: Vec<(f64, f64)> = app
+            .histories
+            .get(&r.key)
+            .map(|h| {
+                h.window(app.window, now)
+                    .map(|p| (-(now.saturating_sub(p.at)).as_secs_f64(), p.rate(app.direction).as_mbps_f64()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (n, segment) in split_at_gaps(points, gap).into_iter().enumerate() {
+            out.push(Series { name: (n == 0).then(|| name.clone()), style, points: segment });
+        }
+    }
     if let Some(row) = app.selected_row().filter(|_| app.direction == Direction::Tx) {
         let window = app.window.as_secs_f64();
         for (value, color) in [(row.vf.rate.max, theme.colors.bad), (row.vf.rate.min, theme.colors.good)] {
@@ -107,6 +132,19 @@ fn series(app: &App, theme: &Theme) -> Vec<Series> {
                     points: vec![(-window, y), (0.0, y)],
                 });
             }
+        }
+    }
+    out
+}
+
+/// Splits a line where consecutive points are more than `gap` seconds apart, so time without
+/// samples shows as a gap, not as a slope.
+fn split_at_gaps(points: Vec<(f64, f64)>, gap: f64) -> Vec<Vec<(f64, f64)>> {
+    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
+    for p in points {
+        match out.last_mut() {
+            Some(segment) if segment.last().is_some_and(|q| p.0 - q.0 <= gap) => segment.push(p),
+            _ => out.push(vec![p]),
         }
     }
     out
@@ -127,5 +165,19 @@ fn y_top(app: &App, series: &[Series]) -> f64 {
             .filter(|v| *v > 0.0)
             .unwrap_or_else(auto),
         ChartScale::Auto => auto(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn gaps_split_the_line() {
+        let points = vec![(-10.0, 1.0), (-9.0, 2.0), (-8.0, 3.0), (-3.0, 4.0), (-2.0, 5.0)];
+        let segments = super::split_at_gaps(points, 2.5);
+        assert_eq!(
+            segments,
+            vec![vec![(-10.0, 1.0), (-9.0, 2.0), (-8.0, 3.0)], vec![(-3.0, 4.0), (-2.0, 5.0)]]
+        );
+        assert!(super::split_at_gaps(Vec::new(), 2.5).is_empty());
     }
 }
