@@ -61,15 +61,7 @@ fn leaving_the_console_reverts_an_unconfirmed_change() {
     let revert = demo.app.revert_on_exit("SIGHUP").expect("an unconfirmed change to revert");
     assert_eq!(revert.reason, Reason::Exit("SIGHUP"));
     assert_eq!((revert.change.old, revert.change.new), (RateLimit::new(0, 300), RateLimit::new(0, 2000)));
-    let actor = vftop::app::audit::Actor { user: "op".into(), sudo_user: None, host: "h".into() };
-    let attempt = vftop::app::audit::Attempt {
-        change: &revert.change,
-        partition: &revert.partition,
-        reason: revert.reason,
-        outcome: Ok(revert.change.new),
-        confirm_within_secs: None,
-    };
-    let record = vftop::app::audit::record(&actor, std::time::SystemTime::now(), &attempt);
+    let record = audit_line(&revert);
     assert_eq!(
         (record["reason"].as_str(), record["reverted_by"].as_str()),
         (Some("exit-revert"), Some("SIGHUP"))
@@ -177,6 +169,19 @@ fn step_keys_propose_the_next_limit() {
     demo.act(Action::RaiseMax);
     demo.act(Action::Confirm);
     assert_eq!(backup(&demo), RateLimit::new(0, 1250));
+}
+
+/// The audit log line the sampler would write for `request`, answered with its new limit.
+fn audit_line(request: &vftop::app::ApplyRequest) -> serde_json::Value {
+    let actor = vftop::app::audit::Actor { user: "op".into(), sudo_user: None, host: "h".into() };
+    let attempt = vftop::app::audit::Attempt {
+        change: &request.change,
+        partition: &request.partition,
+        reason: request.reason,
+        outcome: Ok(request.change.new),
+        confirm_within_secs: None,
+    };
+    vftop::app::audit::record(&actor, std::time::SystemTime::now(), &attempt)
 }
 
 fn request_for_keep() -> vftop::app::ApplyRequest {
@@ -298,18 +303,7 @@ fn a_limit_changed_outside_vftop_is_flagged_and_audited() {
         (record.reason, record.change.new, record.partition.as_str()),
         (Reason::External, RateLimit::new(0, 1000), "Web")
     );
-    let actor = vftop::app::audit::Actor { user: "op".into(), sudo_user: None, host: "h".into() };
-    let attempt = vftop::app::audit::Attempt {
-        change: &record.change,
-        partition: &record.partition,
-        reason: record.reason,
-        outcome: Ok(record.change.new),
-        confirm_within_secs: None,
-    };
-    assert_eq!(
-        vftop::app::audit::record(&actor, std::time::SystemTime::now(), &attempt)["outcome"],
-        "external"
-    );
+    assert_eq!(audit_line(record)["outcome"], "external");
     demo.run_for(3);
     assert!(demo.app.take_effects().is_empty(), "reported once");
 }
