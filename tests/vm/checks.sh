@@ -107,6 +107,12 @@ wait_rate() {
 }
 keys() { tmux send-keys -t "$SESSION" "$@"; sleep 0.3; }
 audit_has() { grep -F -- "$1" "$AUDIT" | grep -qF -- "$2"; }
+# Polls the audit log for a record with both strings (10 s): the record is written just after
+# the kernel takes the change, so `ip` can show it first.
+wait_audit() {
+    for _ in $(seq 100); do audit_has "$1" "$2" && return 0; sleep 0.1; done
+    return 1
+}
 
 tui_flow() {
     local s
@@ -118,14 +124,14 @@ tui_flow() {
     keys BSpace BSpace BSpace; keys -l 300M; keys Enter
     wait_screen "ip link set dev $PF vf 1 max_tx_rate 300 min_tx_rate 0" || bad tui_preview "$s"
     keys y
-    if wait_rate "$PF" 1 "0 300" && wait_screen "applied" && audit_has '"max_mbps":300' '"outcome":"applied"'; then
+    if wait_rate "$PF" 1 "0 300" && wait_screen "applied" && wait_audit '"max_mbps":300' '"outcome":"applied"'; then
         ok tui_max_applied_and_audited
     else
         bad tui_max_applied_and_audited "ip: $(ip_rate "$PF" 1); audit: $(cat "$AUDIT" 2>/dev/null); screen: $s"
     fi
     keys u
     wait_screen "Confirm rate change" && keys y
-    wait_rate "$PF" 1 "0 0" && audit_has '"reason":"undo"' '"outcome":"applied"' && ok tui_undo || bad tui_undo "$(ip_rate "$PF" 1) $s"
+    wait_rate "$PF" 1 "0 0" && wait_audit '"reason":"undo"' '"outcome":"applied"' && ok tui_undo || bad tui_undo "$(ip_rate "$PF" 1) $s"
     keys e; keys Tab; keys BSpace BSpace; keys -l 100M; keys Enter
     wait_screen "the igb driver has no minimum rate" && [[ $(ip_rate "$PF" 1) == "0 0" ]] \
         && ok tui_min_refused_nothing_changed || bad tui_min_refused_nothing_changed "$(ip_rate "$PF" 1) $s"
@@ -139,7 +145,7 @@ tui_flow() {
     wait_screen "reverts unless confirmed with c within 10s" || bad tui_commit_confirmed_armed "$s"
     keys y
     wait_rate "$PF" 1 "0 400" && wait_screen "reverts unless you press c" && ok tui_countdown_shown || bad tui_countdown_shown "$(ip_rate "$PF" 1) $s"
-    if wait_rate "$PF" 1 "0 0" && audit_has '"reason":"commit-confirmed-timeout"' '"reverted_by":"commit-confirmed timeout"'; then
+    if wait_rate "$PF" 1 "0 0" && wait_audit '"reason":"commit-confirmed-timeout"' '"reverted_by":"commit-confirmed timeout"'; then
         ok tui_commit_confirmed_reverted_and_logged
     else
         bad tui_commit_confirmed_reverted_and_logged "ip $(ip_rate "$PF" 1); audit: $(cat "$AUDIT")"
@@ -154,7 +160,7 @@ tui_flow() {
     wait_screen "reverts unless confirmed with c within 60s" && keys y
     wait_rate "$PF" 1 "0 250" || bad tui_hangup_applied "$(ip_rate "$PF" 1)"
     tmux kill-session -t h
-    if wait_rate "$PF" 1 "0 0" && audit_has '"reason":"exit-revert"' '"reverted_by":"SIGHUP"'; then
+    if wait_rate "$PF" 1 "0 0" && wait_audit '"reason":"exit-revert"' '"reverted_by":"SIGHUP"'; then
         ok tui_hangup_reverts_unconfirmed_change
     else
         bad tui_hangup_reverts_unconfirmed_change "ip $(ip_rate "$PF" 1); audit: $(tail -2 "$AUDIT")"
@@ -165,7 +171,7 @@ tui_flow() {
     pkill -9 -f -- "--confirm-within 15s"
     sleep 3
     [[ $(ip_rate "$PF" 1) == "0 350" ]] || bad tui_guard_waits_for_the_deadline "$(ip_rate "$PF" 1)"
-    if wait_rate "$PF" 1 "0 0" && audit_has '"reverted_by":"guard (console gone)"' '"outcome":"applied"'; then
+    if wait_rate "$PF" 1 "0 0" && wait_audit '"reverted_by":"guard (console gone)"' '"outcome":"applied"'; then
         ok tui_kill9_guard_reverts_at_deadline
     else
         bad tui_kill9_guard_reverts_at_deadline "ip $(ip_rate "$PF" 1); audit: $(tail -2 "$AUDIT")"
@@ -216,7 +222,7 @@ devlink_rates() {
         got=$(devlink -j port function rate show $DEV/group1 | json "d['rate']['$DEV/group1'].get('tx_max')")
         [[ $got == 37500000 ]] && break; sleep 0.1
     done
-    [[ $got == 37500000 ]] && audit_has "\"target\":\"$DEV/group1\"" '"outcome":"applied"' \
+    [[ $got == 37500000 ]] && wait_audit "\"target\":\"$DEV/group1\"" '"outcome":"applied"' \
         && ok devlink_group_tx_max_edited || bad devlink_group_tx_max_edited "devlink says tx_max $got; audit: $(cat "$AUDIT" 2>/dev/null)"
     keys q
 }
@@ -306,7 +312,7 @@ drift() {
     sleep 1.5
     ip link set "$PF" vf 2 max_tx_rate 200
     if wait_screen "(${PF} vf 2) changed outside vftop: max none → 200M" && grep -q "⚠-/200M" <<< "$s" \
-        && audit_has '"outcome":"external"' '"max_mbps":200'; then
+        && wait_audit '"outcome":"external"' '"max_mbps":200'; then
         ok drift_flagged_and_audited
     else
         bad drift_flagged_and_audited "audit: $(tail -1 "$AUDIT" 2>/dev/null); screen: $s"
