@@ -396,15 +396,13 @@ impl Collector for Frame {
             &once,
             |_| Some((vec![], self.sample_duration_secs)),
         )?;
-        family(&mut e, ("vftop_samples", "Samples taken.", Counter), &once, |_| {
-            Some((vec![], self.samples))
-        })?;
-        family(
-            &mut e,
-            ("vftop_sample_failures", "Samples that failed (the last exposition stays).", Counter),
-            &once,
-            |_| Some((vec![], self.failures)),
-        )?;
+        let counts = [
+            ("vftop_samples", "Samples taken.", self.samples),
+            ("vftop_sample_failures", "Samples that failed (the last exposition stays).", self.failures),
+        ];
+        for (name, help, count) in counts {
+            family(&mut e, (name, help, Counter), &once, |_| Some((vec![], count)))?;
+        }
         if !self.driver_stats.is_empty() {
             family(
                 &mut e,

@@ -133,6 +133,8 @@ fn mbps(bytes_per_sec: f64) -> Mbps {
 struct HostView {
     up: bool,
     pfs: BTreeMap<String, Pf>,
+    /// Where each VF is in its PF's list (PF → VF index → position): one lookup per series.
+    slots: std::collections::HashMap<String, std::collections::HashMap<u32, usize>>,
 }
 
 impl HostView {
@@ -144,17 +146,23 @@ impl HostView {
         })
     }
 
-    fn vf(&mut self, pf: &str, index: u32) -> &mut Vf {
-        let pf = self.pf(pf);
-        if let Some(i) = pf.vfs.iter().position(|v| v.index == index) {
-            return &mut pf.vfs[i];
-        }
-        pf.vfs.push(Vf {
-            index,
-            counters: Counters { origin: CounterOrigin::Prometheus, ..Counters::default() },
-            ..Vf::default()
-        });
-        pf.vfs.last_mut().expect("just pushed")
+    fn vf(&mut self, pf_name: &str, index: u32) -> &mut Vf {
+        let known = self.slots.get(pf_name).and_then(|vfs| vfs.get(&index)).copied();
+        let pf = self.pf(pf_name);
+        let slot = match known {
+            Some(slot) => slot,
+            None => {
+                pf.vfs.push(Vf {
+                    index,
+                    counters: Counters { origin: CounterOrigin::Prometheus, ..Counters::default() },
+                    ..Vf::default()
+                });
+                let slot = pf.vfs.len() - 1;
+                self.slots.entry(pf_name.to_string()).or_default().insert(index, slot);
+                slot
+            }
+        };
+        &mut self.pfs.get_mut(pf_name).expect("made above").vfs[slot]
     }
 
     /// Takes in one series of one of [`FAMILIES`].
