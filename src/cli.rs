@@ -66,6 +66,9 @@ pub struct Cli {
     /// Write the debug log here (default: $XDG_STATE_HOME/vftop/vftop.log).
     #[arg(global = true, long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+    /// Also record every sample into this store while the console runs (as `vftop record`).
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
 }
 
 /// Headless actions.
@@ -104,6 +107,57 @@ pub enum Command {
         /// (tls_server_config.cert_file/key_file, basic_auth_users with bcrypt hashes).
         #[arg(long, value_name = "FILE")]
         web_config: Option<PathBuf>,
+    },
+    /// Record every sample and event to disk, headless (a daemon: no terminal needed), for
+    /// `vftop replay` and `vftop dump`. Stops cleanly on SIGTERM or SIGINT.
+    Record {
+        /// The store directory. Default: /var/lib/vftop/record as root, else
+        /// $XDG_STATE_HOME/vftop/record (`record-demo` with --demo).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Delete what is older than this (whole hours go at once), e.g. 7d, 36h.
+        #[arg(long, value_name = "AGE", default_value = "7d", value_parser = parse_age)]
+        retain: Duration,
+        /// Delete the oldest hours while the store is bigger than this, e.g. 2G, 500M.
+        #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
+        max_size: u64,
+    },
+    /// The console on a recording, read-only, with a time cursor (←/→, Shift-←/→, g, L, E).
+    /// With --demo: a freshly simulated half hour.
+    Replay {
+        /// The store directory (default: the recorder's).
+        dir: Option<PathBuf>,
+        /// Start here: "2026-11-25 03:00", 03:00, "20m ago", RFC 3339 (default: the newest sample).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
+    /// Print a recording: one row per VF per sample (CSV, JSON Lines), the events, or
+    /// OpenMetrics for `promtool tsdb create-blocks-from openmetrics`.
+    Dump {
+        /// The store directory (default: the recorder's).
+        dir: Option<PathBuf>,
+        /// From this time (default: the start): RFC 3339, "2026-11-25 03:00", "2h ago".
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+        /// Up to this time (default: the end).
+        #[arg(long, value_name = "TIME")]
+        to: Option<String>,
+        /// Only this PF.
+        #[arg(long, value_name = "PF")]
+        pf: Option<String>,
+        /// Only this VF (of every PF, or of --pf).
+        #[arg(long, value_name = "N")]
+        vf: Option<u32>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: crate::record::dump::Format,
+        /// Comma-separated columns (default: all): time,pf,vf,partition,tx_bps,rx_bps,tx_pps,
+        /// rx_pps,drops_per_sec,tx_bytes,rx_bytes,tx_packets,rx_packets,tx_dropped,rx_dropped,
+        /// min_mbps,max_mbps,link_state,vlan,mac,link_mbps,origin,events.
+        #[arg(long, value_name = "LIST")]
+        fields: Option<String>,
+        /// Only the events (rate changes with who, outside changes, VFs coming and going, resets).
+        #[arg(long)]
+        events: bool,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
@@ -146,6 +200,35 @@ fn parse_rate_arg(text: &str) -> Result<Mbps, String> {
     crate::metrics::units::parse_rate(text).map_err(|e| e.to_string())
 }
 
+/// An age like 7d, 36h, 90m (at least a minute).
+fn parse_age(text: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("'{text}' is not an age like 7d or 36h ({e})"))?;
+    if d < Duration::from_secs(60) {
+        return Err(format!("{text} is too short to keep anything (at least 1m)"));
+    }
+    Ok(d)
+}
+
+/// A size like 2G, 500M, 64K (powers of 1024), or plain bytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim().trim_end_matches(['B', 'b']).trim_end_matches('i');
+    let (number, unit) = t.split_at(t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len()));
+    let scale: u64 = match unit.to_ascii_uppercase().as_str() {
+        "" => 1,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        "T" => 1 << 40,
+        _ => return Err(format!("'{text}' is not a size like 2G or 500M")),
+    };
+    let n: f64 = number.trim().parse().map_err(|_| format!("'{text}' is not a size like 2G or 500M"))?;
+    if !(n.is_finite() && n > 0.0) {
+        return Err(format!("'{text}': the size must be above zero"));
+    }
+    Ok((n * scale as f64) as u64)
+}
+
 impl Cli {
     pub fn is_demo(&self) -> bool {
         self.demo || self.scenario.is_some()
@@ -186,5 +269,17 @@ mod tests {
         assert!(parse_duration("-1").is_err());
         assert!(parse_duration("0").is_err());
         assert!(parse_duration("fast").is_err());
+    }
+
+    #[test]
+    fn sizes_and_ages() {
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_size("500M"), Ok(500 << 20));
+        assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("big").is_err());
+        assert_eq!(parse_age("7d"), Ok(Duration::from_secs(7 * 86400)));
+        assert!(parse_age("10s").is_err());
     }
 }

@@ -2,6 +2,8 @@
 //!
 //! Layers, each depending only on those before it: `source` (kernel, simulator) → `model` /
 //! `metrics` (pure) → `app` (state, actions) → `ui` (ratatui). `sampler` and `tui` wire them up.
+//! Beside the console: `export` (Prometheus), `record` (the flight recorder's store, a sink) and
+//! `replay` (a recording as the console's source).
 
 pub mod app;
 pub mod cli;
@@ -10,6 +12,8 @@ pub mod export;
 pub mod guard;
 pub mod metrics;
 pub mod model;
+pub mod record;
+pub mod replay;
 pub mod sampler;
 pub mod source;
 pub mod tui;

@@ -22,6 +22,8 @@ use vftop::tui::{self, Exit};
 use vftop::ui::look::{ColorDepth, Glyphs, Look};
 use vftop::ui::theme::Theme;
 
+mod recording;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -60,8 +62,45 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let themes = Theme::load_all(config::config_dir().map(|d| d.join("themes")).as_deref())?;
     let theme_index = Theme::find(&themes, &theme_name(&cli))?;
     let roles = config::load_roles(cli.config.as_deref()).map_err(anyhow::Error::msg)?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());
+    if let Some(Command::Dump { dir, from, to, pf, vf, format, fields, events }) = &cli.command {
+        let fields =
+            vftop::record::dump::Request::parse_fields(fields.as_deref()).map_err(anyhow::Error::msg)?;
+        let request = vftop::record::dump::Request {
+            from_ms: 0,
+            to_ms: 0,
+            pf: pf.clone(),
+            vf: *vf,
+            format: *format,
+            fields,
+            events_only: *events,
+        };
+        return recording::dump(&cli, dir.as_deref(), request, (from.as_deref(), to.as_deref()));
+    }
+    if let Some(Command::Replay { dir, at }) = &cli.command {
+        let opened = recording::open_store(&cli, dir.as_deref())?;
+        let mut app =
+            recording::replay_app(&opened.dir, themes.iter().map(|t| t.name.clone()).collect(), roles);
+        app.theme_index = theme_index;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let sampler = vftop::replay::start(opened.dir.clone(), at.clone(), app.window, tx)
+            .map_err(anyhow::Error::msg)?;
+        let clock = SystemClock::default();
+        return console(
+            &cli,
+            themes,
+            (app, sampler, rx),
+            tui::Runtime { clock: &clock, audit_path: None, guard_bin: None },
+        );
+    }
+    // Samples from a recorder's store go on the chart before the console's own: its clock
+    // starts two hours in, so they have times of their own.
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock::starting_at(std::time::Duration::from_secs(7200)));
     let mut source = open_source(&cli, clock.clone())?;
+    if let Some(Command::Record { dir, retain, max_size }) = &cli.command {
+        let mut roles_all = source.roles();
+        roles_all.merge(roles);
+        return recording::record(&cli, source, roles_all, (dir.clone(), *retain, *max_size));
+    }
     if let Some(Command::Set { pf, vf, max, min, no_precheck }) = &cli.command {
         let audit = (AuditLog::open(&audit_path(&cli))?, Actor::current(&hostname()));
         let key = VfKey { pf: pf.clone(), vf: *vf };
@@ -99,26 +138,50 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         app.sort = vftop::app::state::SortKey::Worst;
     }
     for past in source.history(app.window, cli.interval) {
-        app.ingest(past);
+        app.ingest_past(past);
     }
+    let store_dir = cli.record.clone().unwrap_or_else(|| vftop::record::default_dir(cli.is_demo()));
+    if source.kind() != vftop::source::SourceKind::Fleet {
+        let loaded = recording::preload(&mut app, &store_dir, clock.as_ref());
+        tracing::info!("{loaded} samples of the last hour from {}", store_dir.display());
+    }
+    let recorder = match &cli.record {
+        Some(dir) => {
+            let retention = vftop::record::store::Retention {
+                max_age: std::time::Duration::from_secs(7 * 86400),
+                max_bytes: 2 << 30,
+            };
+            let mut roles_all = source.roles();
+            roles_all.merge(app.roles.clone());
+            Some(
+                vftop::record::Recorder::open(dir, retention, roles_all, Some(audit_path(&cli)))
+                    .with_context(|| format!("cannot record into {}", dir.display()))?,
+            )
+        }
+        None => None,
+    };
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let is_kernel = source.kind() == vftop::source::SourceKind::Kernel;
     let audit_path = audit.as_ref().map(|(log, _)| log.path().to_path_buf());
     let guard_bin = is_kernel.then(vftop::guard::own_binary).flatten();
-    let sampler = Sampler::with_audit(source, cli.interval, tx, audit);
+    let sampler = Sampler::with_sinks(source, cli.interval, tx, vftop::sampler::Sinks { audit, recorder });
     if is_kernel {
         vftop::sampler::follow_link_changes(sampler.commander());
     }
+    console(&cli, themes, (app, sampler, rx), tui::Runtime { clock: clock.as_ref(), audit_path, guard_bin })
+}
+
+/// Runs the console on a sampler (live or replay) and says how it ended.
+fn console(
+    cli: &Cli,
+    themes: Vec<Theme>,
+    (app, sampler, rx): (App, Sampler, tokio::sync::mpsc::UnboundedReceiver<vftop::sampler::SourceEvent>),
+    runtime_env: tui::Runtime<'_>,
+) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let env = |name: &str| std::env::var(name).ok();
     let look = Look::new(themes, Glyphs::detect(cli.ascii, env), ColorDepth::detect(cli.low_color, env));
-    let exit = runtime.block_on(tui::run(
-        app,
-        look,
-        sampler,
-        rx,
-        tui::Runtime { clock: clock.as_ref(), audit_path, guard_bin },
-    ))?;
+    let exit = runtime.block_on(tui::run(app, look, sampler, rx, runtime_env))?;
     Ok(match exit {
         Exit::Quit => ExitCode::SUCCESS,
         Exit::Signal(name) => {
@@ -185,7 +248,7 @@ fn serve(
                         tracing::warn!("sample failed: {e}");
                         exporter.sample_failed();
                     }
-                    SourceEvent::Applied(..) => {}
+                    SourceEvent::Applied(..) | SourceEvent::Replay(..) | SourceEvent::Notice(_) => {}
                 }
             }
         });
@@ -216,7 +279,7 @@ fn serve(
 }
 
 /// Resolves on SIGTERM or SIGINT.
-async fn stop_signal() {
+pub(crate) async fn stop_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
     else {
@@ -241,7 +304,7 @@ fn read_only_reason(cli: &Cli, kind: vftop::source::SourceKind) -> Option<String
         .then(|| "this process lacks CAP_NET_ADMIN, which changing VF rates needs (run as root)".into())
 }
 
-fn audit_path(cli: &Cli) -> std::path::PathBuf {
+pub(crate) fn audit_path(cli: &Cli) -> std::path::PathBuf {
     let name = if cli.is_demo() { "demo-audit.log" } else { "audit.log" };
     cli.audit_log
         .clone()

@@ -16,6 +16,10 @@ pub enum SourceEvent {
     SampleFailed(String),
     /// A change was answered; the last field says whether its audit record is on disk.
     Applied(ApplyRequest, Result<RateLimit, ApplyError>, Result<(), String>),
+    /// Replay: where the cursor is, and the recorded samples of the window ending there.
+    Replay(crate::app::replay::ReplayCursor, Vec<Snapshot>),
+    /// Something the operator should read (a seek that could not be done).
+    Notice(String),
 }
 
 /// What the sampler can be asked to do.
@@ -27,7 +31,16 @@ pub enum Command {
     Audit(ApplyRequest),
     /// Sample now (a link appeared, vanished or changed).
     SampleNow,
+    /// Replay: move the time cursor (or the window).
+    Seek(crate::app::Seek),
     Stop,
+}
+
+/// Where samples and changes go besides the console: the audit log and the recorder.
+#[derive(Default)]
+pub struct Sinks {
+    pub audit: Option<(AuditLog, Actor)>,
+    pub recorder: Option<crate::record::Recorder>,
 }
 
 /// Handle to a running sampler thread.
@@ -47,16 +60,36 @@ impl Sampler {
 
     /// A sampler that appends every attempted change to `audit` before reporting it.
     pub fn with_audit(
-        mut source: Box<dyn Source>,
+        source: Box<dyn Source>,
         interval: Duration,
         events: UnboundedSender<SourceEvent>,
         audit: Option<(AuditLog, Actor)>,
     ) -> Sampler {
+        Sampler::with_sinks(source, interval, events, Sinks { audit, recorder: None })
+    }
+
+    /// A sampler that also hands every sample to the recorder (when there is one).
+    pub fn with_sinks(
+        mut source: Box<dyn Source>,
+        interval: Duration,
+        events: UnboundedSender<SourceEvent>,
+        mut sinks: Sinks,
+    ) -> Sampler {
         let (commands, inbox) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("vftop-sampler".into())
-            .spawn(move || run(source.as_mut(), interval, &inbox, &events, audit))
+            .spawn(move || {
+                run(source.as_mut(), interval, &inbox, &events, &mut sinks);
+                if let Some(Err(e)) = sinks.recorder.map(crate::record::Recorder::close) {
+                    tracing::error!("recorder: closing: {e}");
+                }
+            })
             .expect("spawn sampler thread");
+        Sampler { commands, thread: Some(thread) }
+    }
+
+    /// A handle on a thread that already answers these commands (the replayer).
+    pub fn from_parts(commands: mpsc::Sender<Command>, thread: std::thread::JoinHandle<()>) -> Sampler {
         Sampler { commands, thread: Some(thread) }
     }
 
@@ -84,8 +117,9 @@ fn run(
     mut interval: Duration,
     inbox: &mpsc::Receiver<Command>,
     events: &UnboundedSender<SourceEvent>,
-    mut audit: Option<(AuditLog, Actor)>,
+    sinks: &mut Sinks,
 ) {
+    let audit = &mut sinks.audit;
     let mut next = Instant::now();
     loop {
         let now = Instant::now();
@@ -93,6 +127,9 @@ fn run(
             let event = match source.sample() {
                 Ok(mut s) => {
                     s.sample_duration = now.elapsed();
+                    if let Some(recorder) = sinks.recorder.as_mut() {
+                        recorder.record(crate::record::now_ms(), &s);
+                    }
                     SourceEvent::Snapshot(s)
                 }
                 Err(e) => SourceEvent::SampleFailed(e.to_string()),
@@ -128,6 +165,7 @@ fn run(
                 }
             }
             Ok(Command::SampleNow) => next = Instant::now(),
+            Ok(Command::Seek(_)) => {}
             Ok(Command::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }

@@ -177,6 +177,8 @@ async fn event_loop(
                 }
                 Some(SourceEvent::SampleFailed(e)) => app.sample_failed(e),
                 Some(SourceEvent::Applied(request, result, audit)) => app.applied(request, result, audit),
+                Some(SourceEvent::Replay(cursor, frames)) => app.show_recorded(cursor, frames),
+                Some(SourceEvent::Notice(text)) => app.toast(crate::app::state::Level::Warn, text),
                 None => anyhow::bail!("the sampler stopped"),
             },
             key = keys.next() => match key {
@@ -239,6 +241,7 @@ fn run_effect(effect: Effect, app: &mut App, sampler: &Sampler, env: &Runtime<'_
         Effect::Apply(request) => sampler.send(Command::Apply(request)),
         Effect::Audit(request) => sampler.send(Command::Audit(request)),
         Effect::SetInterval(d) => sampler.send(Command::SetInterval(d)),
+        Effect::Seek(seek) => sampler.send(Command::Seek(seek)),
         Effect::ShowAudit => {
             let lines = match &env.audit_path {
                 Some(path) => crate::app::audit::AuditLog::tail(path, AUDIT_VIEW_LINES)

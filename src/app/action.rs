@@ -59,6 +59,29 @@ pub enum Action {
     Submit,
     /// Confirmation: apply.
     Confirm,
+    /// Replay: move the time cursor.
+    Seek(Seek),
+    /// Replay: `g`, type a time to go to.
+    StartGoTo,
+    /// Replay: `E`, the events panel.
+    ShowEvents,
+}
+
+/// Where a replay's time cursor goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seek {
+    /// This many samples on (back when negative).
+    Samples(i64),
+    /// This many milliseconds on (back when negative).
+    Millis(i64),
+    /// To this time (ms since the epoch).
+    To(i64),
+    /// To a time as typed (`03:00`, `20m ago`, RFC 3339), read by the replayer.
+    Text(String),
+    /// To the newest sample.
+    Newest,
+    /// Same time, another chart window.
+    Window(Duration),
 }
 
 /// Work the runtime does for the application (the app itself never blocks or does I/O).
@@ -71,6 +94,8 @@ pub enum Effect {
     /// Append a record for something decided without sending a change (a commit-confirmed
     /// change kept with `c`).
     Audit(ApplyRequest),
+    /// Replay: move the cursor (the replayer answers with the recorded samples there).
+    Seek(Seek),
     Quit,
 }
 

@@ -4,9 +4,10 @@ pub mod action;
 pub mod audit;
 pub mod changes;
 pub mod control;
+pub mod replay;
 pub mod report;
 pub mod state;
 pub mod tree;
 
-pub use action::{Action, ApplyRequest, Effect};
+pub use action::{Action, ApplyRequest, Effect, Seek};
 pub use state::{App, Focus, PartitionRow, View};

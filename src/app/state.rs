@@ -224,6 +224,11 @@ pub struct App {
     pub last_error: Option<String>,
     /// The operator pressed q (with a change awaiting confirmation, once: the next q quits).
     pub quit: bool,
+    /// A replay console (`vftop replay`): the time cursor and its panels.
+    pub replay: Option<super::replay::Replay>,
+    /// The rows are from a live sample, so the next one is compared with them for drift (not
+    /// after samples from before the console started, nor in a replay).
+    drift_baseline: bool,
 }
 
 impl App {
@@ -269,6 +274,8 @@ impl App {
             read_only: None,
             last_error: None,
             quit: false,
+            replay: None,
+            drift_baseline: false,
         }
     }
 
@@ -301,15 +308,28 @@ impl App {
         }
         drop(before);
         self.contention = snapshot.pfs.iter().map(|pf| (pf.name.clone(), contention_of(pf, &rows))).collect();
-        for (row, old) in external_changes(&self.rows, &rows) {
-            self.note_drift(row, old);
+        // A recording's limit changes are its events, not drift of the console's own.
+        if self.drift_baseline {
+            for (row, old) in external_changes(&self.rows, &rows) {
+                self.note_drift(row, old);
+            }
         }
+        self.drift_baseline = self.replay.is_none();
         let present: std::collections::HashSet<&VfKey> = rows.iter().map(|r| &r.key).collect();
         self.histories.retain(|k, _| present.contains(k));
         self.rows = rows;
         self.snapshot = Some(snapshot);
         self.sort_rows();
         self.keep_selection_valid();
+    }
+
+    /// Takes in a sample from before the console started (a recorder's store, the fleet's
+    /// Prometheus): rates and histories, but no drift warnings, and the next live sample is
+    /// not compared with it for drift either.
+    pub fn ingest_past(&mut self, snapshot: Snapshot) {
+        self.drift_baseline = false;
+        self.ingest(snapshot);
+        self.drift_baseline = false;
     }
 
     /// A VF's limit changed and this console did not change it: mark the row, say so, audit
@@ -536,6 +556,9 @@ impl App {
     }
 
     fn handle_main(&mut self, action: Action) -> Option<Effect> {
+        if let Some(effect) = self.handle_replay(&action) {
+            return effect;
+        }
         match action {
             Action::SelectNext if self.focus == Focus::RateTree => self.move_tree_selection(1),
             Action::SelectPrev if self.focus == Focus::RateTree => self.move_tree_selection(-1),

@@ -166,7 +166,12 @@ impl Exporter {
             pf: pf.name.clone(),
             vf: vf.index,
             pci: vf.pci.clone().unwrap_or_default(),
-            partition: self.roles.resolve(key, vf.vlan).map(|r| r.name.clone()).unwrap_or_default(),
+            partition: self
+                .roles
+                .resolve(key, vf.vlan)
+                .map(|r| r.name.clone())
+                .or_else(|| vf.partition.clone())
+                .unwrap_or_default(),
             vlan: vf.vlan,
             mac: vf.mac.to_string(),
             counters,

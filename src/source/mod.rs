@@ -87,18 +87,25 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> Duration;
 }
 
-/// Monotonic time since the clock was made.
-pub struct SystemClock(Instant);
+/// Monotonic time since the clock was made (plus where it started).
+pub struct SystemClock(Instant, Duration);
 
 impl Default for SystemClock {
     fn default() -> Self {
-        SystemClock(Instant::now())
+        SystemClock(Instant::now(), Duration::ZERO)
+    }
+}
+
+impl SystemClock {
+    /// A clock that reads `start` when made, so readings from before it have times too.
+    pub fn starting_at(start: Duration) -> SystemClock {
+        SystemClock(Instant::now(), start)
     }
 }
 
 impl Clock for SystemClock {
     fn now(&self) -> Duration {
-        self.0.elapsed()
+        self.0.elapsed() + self.1
     }
 }
 

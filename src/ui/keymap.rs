@@ -1,7 +1,7 @@
 //! Key bindings: key events to actions, per input mode, and the list the help overlay shows.
 
 use crate::app::control::Stage;
-use crate::app::{Action, App};
+use crate::app::{Action, App, Seek};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 /// What keys mean depends on what is on screen.
@@ -14,6 +14,12 @@ pub enum InputMode {
     Confirming,
     /// Typing a `/` filter.
     Filtering,
+    /// A replay console's main screen: the time keys added.
+    Replay,
+    /// Replay: typing a time to go to (`g`).
+    GoTo,
+    /// Replay: the events panel (`E`).
+    Events,
 }
 
 impl InputMode {
@@ -24,7 +30,12 @@ impl InputMode {
             (None, true) => InputMode::Help,
             (None, false) if app.audit_view.is_some() => InputMode::Audit,
             (None, false) if app.filtering => InputMode::Filtering,
-            (None, false) => InputMode::Normal,
+            (None, false) => match &app.replay {
+                Some(r) if r.goto.is_some() => InputMode::GoTo,
+                Some(r) if r.events_selected.is_some() => InputMode::Events,
+                Some(_) => InputMode::Replay,
+                None => InputMode::Normal,
+            },
         }
     }
 }
@@ -57,6 +68,15 @@ pub const BINDINGS: &[(&str, &str)] = &[
     ("q  Ctrl-C", "quit"),
 ];
 
+/// What keys mean in a replay console, besides the main screen's (help and README).
+pub const REPLAY_BINDINGS: &[(&str, &str)] = &[
+    ("← / →", "one sample back / on"),
+    ("S-← / S-→", "one minute back / on"),
+    ("g", "go to a time: 03:00, \"2026-11-25 03:00\", 20m ago, RFC 3339"),
+    ("L", "the newest sample (follows a recording still being written)"),
+    ("E", "events: rate changes, outside changes, VFs coming and going; Enter jumps"),
+];
+
 /// The action a key means in `mode`, if any.
 pub fn action_for(key: KeyEvent, mode: InputMode) -> Option<Action> {
     if key.kind == KeyEventKind::Release {
@@ -71,7 +91,15 @@ pub fn action_for(key: KeyEvent, mode: InputMode) -> Option<Action> {
             KeyCode::Char('?') | KeyCode::Esc | KeyCode::Char('q') => Some(Action::ToggleHelp),
             _ => None,
         },
-        InputMode::Filtering => match key.code {
+        InputMode::Replay => replay(key),
+        InputMode::Events => match key.code {
+            KeyCode::Down | KeyCode::Char('j') => Some(Action::SelectNext),
+            KeyCode::Up | KeyCode::Char('k') => Some(Action::SelectPrev),
+            KeyCode::Enter => Some(Action::OpenDetail),
+            KeyCode::Esc | KeyCode::Char('E') | KeyCode::Char('q') => Some(Action::Back),
+            _ => None,
+        },
+        InputMode::Filtering | InputMode::GoTo => match key.code {
             KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => Some(Action::ClearField),
             KeyCode::Char(c) => Some(Action::Input(c)),
             KeyCode::Backspace | KeyCode::Delete => Some(Action::Erase),
@@ -96,6 +124,23 @@ pub fn action_for(key: KeyEvent, mode: InputMode) -> Option<Action> {
         },
     }
 }
+
+/// Replay's time keys over the main screen's (`g` goes to a time there, not the chart scale).
+fn replay(key: KeyEvent) -> Option<Action> {
+    let shift = key.modifiers.contains(KeyModifiers::SHIFT);
+    Some(match key.code {
+        KeyCode::Left if shift => Action::Seek(Seek::Millis(-MINUTE_MS)),
+        KeyCode::Right if shift => Action::Seek(Seek::Millis(MINUTE_MS)),
+        KeyCode::Left => Action::Seek(Seek::Samples(-1)),
+        KeyCode::Right => Action::Seek(Seek::Samples(1)),
+        KeyCode::Char('g') => Action::StartGoTo,
+        KeyCode::Char('L') => Action::Seek(Seek::Newest),
+        KeyCode::Char('E') => Action::ShowEvents,
+        code => return normal(code),
+    })
+}
+
+const MINUTE_MS: i64 = 60_000;
 
 fn normal(code: KeyCode) -> Option<Action> {
     Some(match code {

@@ -1,0 +1,133 @@
+//! A replay console's own state: the cursor the replayer reports, the go-to prompt and the
+//! events panel; and how the console takes in a window of recorded samples.
+
+use super::action::{Action, Effect, Seek};
+use super::state::{App, Level, WINDOWS};
+use crate::model::Snapshot;
+use crate::record::events::Event;
+use std::time::Duration;
+
+/// Where the replayer put the cursor, and what it knows of the recording.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReplayCursor {
+    /// The sample the console shows (ms since the epoch).
+    pub at_ms: i64,
+    pub first_ms: i64,
+    pub last_ms: i64,
+    /// The recording's usual step between samples here.
+    pub interval: Duration,
+    /// Every event of the recording, oldest first.
+    pub events: Vec<Event>,
+    /// Damage stepped over while reading this window.
+    pub warnings: Vec<String>,
+}
+
+/// The replay console's state (`App::replay`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Replay {
+    pub cursor: Option<ReplayCursor>,
+    /// `g`: the time being typed.
+    pub goto: Option<String>,
+    /// `E`: the events panel is open, with this event selected.
+    pub events_selected: Option<usize>,
+}
+
+impl App {
+    /// Shows the recorded samples of the window ending at the cursor, in place of what was.
+    pub fn show_recorded(&mut self, cursor: ReplayCursor, frames: Vec<Snapshot>) {
+        self.snapshot = None;
+        self.rows.clear();
+        self.histories.clear();
+        self.paused = false;
+        for frame in frames {
+            self.ingest(frame);
+        }
+        self.interval = cursor.interval;
+        if let Some(w) = cursor.warnings.first() {
+            let more = cursor.warnings.len() - 1;
+            let text = if more > 0 {
+                format!("recording damaged: {w} (+{more} more)")
+            } else {
+                format!("recording damaged: {w}")
+            };
+            self.toast(Level::Warn, text);
+        }
+        if let Some(replay) = self.replay.as_mut() {
+            replay.cursor = Some(cursor);
+        }
+    }
+
+    /// The events on the chart: those of the window ending at the cursor.
+    pub fn events_in_window(&self) -> Vec<&Event> {
+        let Some(c) = self.replay.as_ref().and_then(|r| r.cursor.as_ref()) else { return Vec::new() };
+        let from = c.at_ms - self.window.as_millis() as i64;
+        c.events.iter().filter(|e| (from..=c.at_ms).contains(&e.at_ms)).collect()
+    }
+
+    /// Replay keys: `None` when the action is not replay's (the main screen takes it).
+    pub(super) fn handle_replay(&mut self, action: &Action) -> Option<Option<Effect>> {
+        let replay = self.replay.as_mut()?;
+        if let Some(text) = replay.goto.as_mut() {
+            match action {
+                Action::Input(c) if !c.is_control() => text.push(*c),
+                Action::Erase => {
+                    text.pop();
+                }
+                Action::ClearField => text.clear(),
+                Action::Submit => {
+                    let typed = replay.goto.take().unwrap_or_default();
+                    return Some(Some(Effect::Seek(Seek::Text(typed))));
+                }
+                Action::Back => replay.goto = None,
+                _ => {}
+            }
+            return Some(None);
+        }
+        if let Some(selected) = replay.events_selected {
+            let events = replay.cursor.as_ref().map(|c| c.events.as_slice()).unwrap_or_default();
+            let last = events.len().saturating_sub(1);
+            match action {
+                Action::SelectNext => replay.events_selected = Some((selected + 1).min(last)),
+                Action::SelectPrev => replay.events_selected = Some(selected.saturating_sub(1)),
+                Action::OpenDetail => {
+                    let at = events.get(selected).map(|e| e.at_ms);
+                    replay.events_selected = None;
+                    return Some(at.map(|at| Effect::Seek(Seek::To(at))));
+                }
+                Action::Back | Action::ShowEvents | Action::ToggleHelp => replay.events_selected = None,
+                _ => {}
+            }
+            return Some(None);
+        }
+        let effect = match action {
+            Action::Seek(seek) => Some(Effect::Seek(seek.clone())),
+            Action::StartGoTo => {
+                replay.goto = Some(String::new());
+                None
+            }
+            Action::ShowEvents => {
+                let cursor = replay.cursor.as_ref();
+                let events = cursor.map(|c| c.events.as_slice()).unwrap_or_default();
+                let at = cursor.map_or(i64::MAX, |c| c.at_ms);
+                let near = events.partition_point(|e| e.at_ms <= at).saturating_sub(1);
+                replay.events_selected = Some(near);
+                None
+            }
+            Action::ZoomIn | Action::ZoomOut => {
+                let i = WINDOWS.iter().position(|d| *d == self.window).unwrap_or(1) as isize;
+                let delta = if *action == Action::ZoomIn { -1 } else { 1 };
+                self.window = WINDOWS[(i + delta).clamp(0, WINDOWS.len() as isize - 1) as usize];
+                Some(Effect::Seek(Seek::Window(self.window)))
+            }
+            Action::TogglePause | Action::SlowerSampling | Action::FasterSampling => {
+                self.toast(
+                    Level::Info,
+                    "a recording does not run: ←/→ step, Shift-←/→ a minute, g go to, L newest",
+                );
+                None
+            }
+            _ => return None,
+        };
+        Some(effect)
+    }
+}

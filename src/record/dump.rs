@@ -1,0 +1,336 @@
+//! `vftop dump`: a recording as rows (CSV, JSON Lines) or as OpenMetrics with timestamps for
+//! `promtool tsdb create-blocks-from openmetrics`, one shard at a time.
+
+use super::events::Event;
+use super::frame::Frame;
+use super::store::Store;
+use super::{format_ms, rfc3339_ms};
+use crate::metrics::rate::{FunctionRates, RatesSince};
+use crate::model::{Pf, Snapshot, Vf};
+use std::io::Write;
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Csv,
+    /// One JSON object per line (JSON Lines): samples, then events with `"type": "event"`.
+    Json,
+    /// The exporter's metric families with timestamps, ending in `# EOF`.
+    Openmetrics,
+}
+
+/// Every field a row can have, in the default order.
+pub const FIELDS: &[&str] = &[
+    "time",
+    "pf",
+    "vf",
+    "partition",
+    "tx_bps",
+    "rx_bps",
+    "tx_pps",
+    "rx_pps",
+    "drops_per_sec",
+    "tx_bytes",
+    "rx_bytes",
+    "tx_packets",
+    "rx_packets",
+    "tx_dropped",
+    "rx_dropped",
+    "min_mbps",
+    "max_mbps",
+    "link_state",
+    "vlan",
+    "mac",
+    "link_mbps",
+    "origin",
+    "events",
+];
+
+/// What to dump.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub pf: Option<String>,
+    pub vf: Option<u32>,
+    pub format: Format,
+    pub fields: Vec<String>,
+    /// Only the events, not the samples.
+    pub events_only: bool,
+}
+
+impl Request {
+    /// Checks the field names: an unknown one is an error that lists the known ones.
+    pub fn parse_fields(text: Option<&str>) -> Result<Vec<String>, String> {
+        let Some(text) = text else { return Ok(FIELDS.iter().map(|f| f.to_string()).collect()) };
+        let fields: Vec<String> =
+            text.split(',').map(|f| f.trim().to_string()).filter(|f| !f.is_empty()).collect();
+        if let Some(bad) = fields.iter().find(|f| !FIELDS.contains(&f.as_str())) {
+            return Err(format!("unknown field '{bad}'; fields: {}", FIELDS.join(",")));
+        }
+        Ok(fields)
+    }
+
+    fn wants(&self, pf: &str, vf: Option<u32>) -> bool {
+        self.pf.as_deref().is_none_or(|p| p == pf) && (vf.is_none() || self.vf.is_none() || vf == self.vf)
+    }
+}
+
+/// What a dump wrote.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub rows: u64,
+    pub events: u64,
+    pub warnings: Vec<String>,
+}
+
+/// Writes the dump; damage in the store is skipped and returned as warnings.
+pub fn dump(store: &Store, req: &Request, out: &mut dyn Write) -> std::io::Result<Summary> {
+    let (events, bad) = super::events::read(store.dir(), req.from_ms, req.to_ms);
+    let events: Vec<Event> = events.into_iter().filter(|e| req.wants(&e.pf, e.vf)).collect();
+    let mut summary = Summary { events: events.len() as u64, ..Summary::default() };
+    if bad > 0 {
+        summary.warnings.push(format!("{bad} unreadable line(s) in the events journal"));
+    }
+    if req.events_only {
+        write_events(req, &events, out)?;
+        return Ok(summary);
+    }
+    match req.format {
+        Format::Openmetrics => openmetrics(store, req, out, &mut summary)?,
+        Format::Csv | Format::Json => rows(store, req, &events, out, &mut summary)?,
+    }
+    Ok(summary)
+}
+
+/// Samples before `from` that give the first row its rates.
+const LOOK_BACK_MS: i64 = 60_000;
+
+fn rows(
+    store: &Store,
+    req: &Request,
+    events: &[Event],
+    out: &mut dyn Write,
+    summary: &mut Summary,
+) -> std::io::Result<()> {
+    if req.format == Format::Csv {
+        writeln!(out, "{}", req.fields.join(","))?;
+    }
+    let keep = move |pf: &str, vf: Option<u32>| req.wants(pf, vf);
+    let mut previous: Option<Snapshot> = None;
+    let mut result = Ok(());
+    let warnings = store.visit((req.from_ms - LOOK_BACK_MS, req.to_ms), &keep, &mut |frame: Frame| {
+        if result.is_err() {
+            return;
+        }
+        let at_ms = frame.at_ms;
+        let since = previous.as_ref().map_or(i64::MIN, |p| p.taken_at.as_millis() as i64);
+        if at_ms >= req.from_ms {
+            result =
+                write_rows(req, &frame.snapshot, previous.as_ref(), (since, at_ms), events, out, summary);
+        }
+        previous = Some(frame.snapshot);
+    });
+    summary.warnings.extend(warnings);
+    result
+}
+
+fn write_rows(
+    req: &Request,
+    now: &Snapshot,
+    before: Option<&Snapshot>,
+    (since, at_ms): (i64, i64),
+    events: &[Event],
+    out: &mut dyn Write,
+    summary: &mut Summary,
+) -> std::io::Result<()> {
+    let elapsed = before.and_then(|b| now.taken_at.checked_sub(b.taken_at));
+    let rates = RatesSince::new(
+        before
+            .iter()
+            .flat_map(|b| &b.pfs)
+            .flat_map(|pf| pf.vfs.iter().map(move |v| (pf.name.as_str(), v.index, v.counters))),
+        elapsed,
+    );
+    for pf in &now.pfs {
+        for vf in &pf.vfs {
+            let r = rates.of(&pf.name, vf.index, &vf.counters);
+            let happened: Vec<String> = events
+                .iter()
+                .filter(|e| e.at_ms > since && e.at_ms <= at_ms && e.pf == pf.name && e.vf == Some(vf.index))
+                .map(Event::label)
+                .collect();
+            let row = Row { at_ms, pf, vf, rates: &r, events: happened.join("; ") };
+            match req.format {
+                Format::Csv => writeln!(
+                    out,
+                    "{}",
+                    req.fields.iter().map(|f| csv_cell(&row.field(f))).collect::<Vec<_>>().join(",")
+                )?,
+                _ => {
+                    let object: serde_json::Map<String, serde_json::Value> =
+                        req.fields.iter().map(|f| (f.clone(), row.json(f))).collect();
+                    writeln!(out, "{}", serde_json::Value::Object(object))?
+                }
+            }
+            summary.rows += 1;
+        }
+    }
+    Ok(())
+}
+
+/// One VF in one sample.
+struct Row<'a> {
+    at_ms: i64,
+    pf: &'a Pf,
+    vf: &'a Vf,
+    rates: &'a FunctionRates,
+    events: String,
+}
+
+impl Row<'_> {
+    fn field(&self, name: &str) -> String {
+        let (c, vf) = (&self.vf.counters, self.vf);
+        match name {
+            "time" => rfc3339_ms(self.at_ms),
+            "pf" => self.pf.name.clone(),
+            "vf" => vf.index.to_string(),
+            "partition" => vf.partition.clone().unwrap_or_default(),
+            "tx_bps" => format!("{:.0}", self.rates.tx.0),
+            "rx_bps" => format!("{:.0}", self.rates.rx.0),
+            "tx_pps" => format!("{:.1}", self.rates.tx_pps),
+            "rx_pps" => format!("{:.1}", self.rates.rx_pps),
+            "drops_per_sec" => format!("{:.1}", self.rates.drops_per_sec),
+            "tx_bytes" => c.tx_bytes.to_string(),
+            "rx_bytes" => c.rx_bytes.to_string(),
+            "tx_packets" => c.tx_packets.to_string(),
+            "rx_packets" => c.rx_packets.to_string(),
+            "tx_dropped" => c.tx_dropped.to_string(),
+            "rx_dropped" => c.rx_dropped.to_string(),
+            "min_mbps" => vf.rate.min.0.to_string(),
+            "max_mbps" => vf.rate.max.0.to_string(),
+            "link_state" => vf.link_state.label().to_string(),
+            "vlan" => vf.vlan.to_string(),
+            "mac" => vf.mac.to_string(),
+            "link_mbps" => self.pf.link_speed.map(|l| l.0.to_string()).unwrap_or_default(),
+            "origin" => c.origin.label().to_string(),
+            "events" => self.events.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// Numbers as JSON numbers, the rest as strings.
+    fn json(&self, name: &str) -> serde_json::Value {
+        let text = self.field(name);
+        let numeric =
+            !matches!(name, "time" | "pf" | "partition" | "link_state" | "mac" | "origin" | "events");
+        if !numeric || text.is_empty() {
+            return serde_json::Value::String(text);
+        }
+        match (text.parse::<u64>(), text.parse::<f64>()) {
+            (Ok(n), _) => serde_json::json!(n),
+            (_, Ok(x)) => serde_json::json!(x),
+            _ => serde_json::Value::String(text),
+        }
+    }
+}
+
+fn csv_cell(text: &str) -> String {
+    if text.contains([',', '"', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+fn write_events(req: &Request, events: &[Event], out: &mut dyn Write) -> std::io::Result<()> {
+    match req.format {
+        Format::Csv => {
+            writeln!(out, "time,pf,vf,partition,event,detail")?;
+            for e in events {
+                let kind =
+                    serde_json::to_value(&e.kind).ok().and_then(|v| v["event"].as_str().map(str::to_string));
+                let cells = [
+                    rfc3339_ms(e.at_ms),
+                    e.pf.clone(),
+                    e.vf.map(|v| v.to_string()).unwrap_or_default(),
+                    e.partition.clone().unwrap_or_default(),
+                    kind.unwrap_or_default(),
+                    e.label(),
+                ];
+                writeln!(out, "{}", cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","))?;
+            }
+        }
+        Format::Json | Format::Openmetrics => {
+            for e in events {
+                let mut v = serde_json::to_value(e).unwrap_or_default();
+                v["type"] = "event".into();
+                v["time"] = rfc3339_ms(e.at_ms).into();
+                v["label"] = e.label().into();
+                writeln!(out, "{v}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Families that describe the recorder process, not the NIC: left out of a backfill.
+const PROCESS_FAMILIES: [&str; 3] =
+    ["vftop_samples", "vftop_sample_failures", "vftop_sample_duration_seconds"];
+
+/// The exporter's exposition of every sample, regrouped by family (OpenMetrics wants each
+/// family once) with each sample's timestamp in seconds.
+fn openmetrics(
+    store: &Store,
+    req: &Request,
+    out: &mut dyn Write,
+    summary: &mut Summary,
+) -> std::io::Result<()> {
+    let mut exporter = crate::export::Exporter::new(crate::model::RoleMap::default(), false);
+    let mut families: Vec<(String, String, String)> = Vec::new(); // name, header, samples
+    let keep = move |pf: &str, vf: Option<u32>| req.wants(pf, vf);
+    let warnings = store.visit((req.from_ms, req.to_ms), &keep, &mut |frame: Frame| {
+        let at = frame.at_ms as f64 / 1000.0;
+        let text = exporter.update(frame.snapshot).openmetrics;
+        let mut current: Option<usize> = None;
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("# ") {
+                if line == "# EOF" {
+                    break;
+                }
+                let name = rest.split_whitespace().nth(1).unwrap_or_default().to_string();
+                if PROCESS_FAMILIES.contains(&name.as_str()) {
+                    current = None;
+                    continue;
+                }
+                let index = families.iter().position(|f| f.0 == name).unwrap_or_else(|| {
+                    families.push((name.clone(), String::new(), String::new()));
+                    families.len() - 1
+                });
+                if families[index].2.is_empty() && !families[index].1.contains(line) {
+                    families[index].1.push_str(line);
+                    families[index].1.push('\n');
+                }
+                current = Some(index);
+            } else if let Some(i) = current {
+                let samples = &mut families[i].2;
+                samples.push_str(line);
+                samples.push_str(&format!(" {at:.3}\n"));
+            }
+        }
+        summary.rows += 1;
+    });
+    summary.warnings.extend(warnings);
+    for (_, header, samples) in &families {
+        if !samples.is_empty() {
+            out.write_all(header.as_bytes())?;
+            out.write_all(samples.as_bytes())?;
+        }
+    }
+    writeln!(out, "# EOF")
+}
+
+/// `2026-11-25 03:00:00 → 2026-11-25 04:00:00`: for messages.
+pub fn describe_range(from_ms: i64, to_ms: i64) -> String {
+    format!("{} → {}", format_ms(from_ms), format_ms(to_ms))
+}

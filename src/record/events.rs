@@ -1,0 +1,369 @@
+//! Events worth a marker: rate changes (with who, from the audit log), limits changed from
+//! outside, VFs appearing and vanishing, counter resets; found by comparing samples, kept in
+//! an append-only JSON-lines journal beside the shards.
+
+use crate::metrics::rate::{CounterStep, counter_step};
+use crate::model::{RateLimit, Snapshot, VfKey};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// The journal's file name in a store directory.
+pub const JOURNAL: &str = "events.jsonl";
+
+/// Something that happened to a partition, at a time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    pub pf: String,
+    pub vf: Option<u32>,
+    #[serde(default)]
+    pub partition: Option<String>,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum EventKind {
+    /// A change vftop made (from the audit log): who, why, from what to what, and the outcome.
+    RateChange {
+        who: String,
+        reason: String,
+        old: RateLimit,
+        new: RateLimit,
+        outcome: String,
+    },
+    /// A limit changed and no vftop audit record says who changed it.
+    ExternalChange {
+        old: RateLimit,
+        new: RateLimit,
+    },
+    Appeared,
+    Vanished,
+    CounterReset,
+}
+
+impl Event {
+    /// A short label for markers and lists: `max 2G → 1G by alice`.
+    pub fn label(&self) -> String {
+        let limits = |old: &RateLimit, new: &RateLimit| {
+            let mut parts = Vec::new();
+            if old.max != new.max {
+                parts.push(format!("max {} → {}", old.max, new.max));
+            }
+            if old.min != new.min {
+                parts.push(format!("min {} → {}", old.min, new.min));
+            }
+            if parts.is_empty() { "limits unchanged".to_string() } else { parts.join(", ") }
+        };
+        match &self.kind {
+            EventKind::RateChange { who, reason, old, new, outcome } => {
+                let by =
+                    if reason == "operator" { format!("by {who}") } else { format!("by {who} ({reason})") };
+                let refused = if outcome == "refused" { " REFUSED" } else { "" };
+                format!("{}{refused} {by}", limits(old, new))
+            }
+            EventKind::ExternalChange { old, new } => format!("{} (outside vftop)", limits(old, new)),
+            EventKind::Appeared => "appeared".into(),
+            EventKind::Vanished => "vanished".into(),
+            EventKind::CounterReset => "counters reset".into(),
+        }
+    }
+
+    /// Who it concerns: `NFS (ens1f0 vf 3)`, or the PF.
+    pub fn subject(&self) -> String {
+        match (self.vf, &self.partition) {
+            (Some(vf), Some(name)) => format!("{name} ({} vf {vf})", self.pf),
+            (Some(vf), None) => format!("{} vf {vf}", self.pf),
+            (None, _) => self.pf.clone(),
+        }
+    }
+
+    pub fn key(&self) -> Option<VfKey> {
+        self.vf.map(|vf| VfKey { pf: self.pf.clone(), vf })
+    }
+}
+
+/// Appends events, one fsynced JSON line each (they are rare).
+pub fn append(dir: &Path, events: &[Event]) -> std::io::Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut file = OpenOptions::new().create(true).append(true).open(dir.join(JOURNAL))?;
+    let mut text = String::new();
+    for e in events {
+        text.push_str(&serde_json::to_string(e).unwrap_or_default());
+        text.push('\n');
+    }
+    file.write_all(text.as_bytes())?;
+    file.sync_data()
+}
+
+/// The events of a store in `[from, to]`, and how many lines could not be read.
+pub fn read(dir: &Path, from_ms: i64, to_ms: i64) -> (Vec<Event>, usize) {
+    let Ok(file) = File::open(dir.join(JOURNAL)) else { return (Vec::new(), 0) };
+    let mut bad = 0;
+    let mut out: Vec<Event> = BufReader::new(file)
+        .split(b'\n')
+        .filter_map(|line| {
+            let line = line.ok()?;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                return None;
+            }
+            let parsed = serde_json::from_slice::<Event>(&line).ok();
+            bad += usize::from(parsed.is_none());
+            parsed
+        })
+        .filter(|e| (from_ms..=to_ms).contains(&e.at_ms))
+        .collect();
+    out.sort_by_key(|e| e.at_ms);
+    (out, bad)
+}
+
+/// Keeps only the events at or after `oldest_ms` (retention), by rewriting the journal.
+pub fn trim(dir: &Path, oldest_ms: i64) -> std::io::Result<()> {
+    let (kept, _) = read(dir, oldest_ms, i64::MAX);
+    let tmp = dir.join(format!("{JOURNAL}.tmp"));
+    let mut text = String::new();
+    for e in &kept {
+        text.push_str(&serde_json::to_string(e).unwrap_or_default());
+        text.push('\n');
+    }
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(tmp, dir.join(JOURNAL))
+}
+
+/// Follows an audit log from its end: the lines appended since the last look.
+pub struct AuditTail {
+    path: PathBuf,
+    offset: u64,
+}
+
+impl AuditTail {
+    /// Starts at the current end (older records were seen by an earlier recorder, if any).
+    pub fn new(path: PathBuf) -> AuditTail {
+        let offset = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        AuditTail { path, offset }
+    }
+
+    /// Complete lines appended since the last call.
+    fn new_lines(&mut self) -> Vec<String> {
+        let Ok(mut file) = File::open(&self.path) else { return Vec::new() };
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        if len < self.offset {
+            self.offset = 0; // rotated
+        }
+        if file.seek(SeekFrom::Start(self.offset)).is_err() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut reader = BufReader::new(file);
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap_or(0) > 0 {
+            if !line.ends_with('\n') {
+                break; // being written: next time
+            }
+            self.offset += line.len() as u64;
+            out.push(std::mem::take(&mut line));
+        }
+        out
+    }
+}
+
+/// An audit record as an event (`external` records are left to the sample comparison).
+fn audit_event(line: &str) -> Option<Event> {
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    let outcome = v["outcome"].as_str()?.to_string();
+    if outcome == "external" {
+        return None;
+    }
+    let limit = |l: &serde_json::Value| {
+        RateLimit::new(l["min_mbps"].as_u64().unwrap_or(0) as u32, l["max_mbps"].as_u64().unwrap_or(0) as u32)
+    };
+    let at_ms = v["time"].as_str()?.parse::<jiff::Timestamp>().ok()?.as_millisecond();
+    let who = match v["sudo_user"].as_str() {
+        Some(sudo) => format!("{sudo} (sudo {})", v["user"].as_str().unwrap_or("?")),
+        None => v["user"].as_str().unwrap_or("?").to_string(),
+    };
+    Some(Event {
+        at_ms,
+        pf: v["pf"].as_str()?.to_string(),
+        vf: v["vf"].as_u64().map(|n| n as u32),
+        partition: v["partition"].as_str().map(str::to_string),
+        kind: EventKind::RateChange {
+            who,
+            reason: v["reason"].as_str().unwrap_or("operator").to_string(),
+            old: limit(&v["old"]),
+            new: limit(&v["new"]),
+            outcome,
+        },
+    })
+}
+
+/// What the finder remembers of one VF between samples.
+#[derive(Clone, Copy)]
+struct Seen {
+    limit: RateLimit,
+    tx_bytes: u64,
+    rx_bytes: u64,
+}
+
+/// Finds the events between consecutive samples.
+#[derive(Default)]
+pub struct EventFinder {
+    audit: Option<AuditTail>,
+    seen: Option<HashMap<VfKey, Seen>>,
+    /// Limit changes not (yet) explained by an audit record: held one sample, because the
+    /// console writes its record just after the kernel takes the change.
+    held: Vec<Event>,
+    /// Recent audited changes: (VF, new limit), to explain what the samples show.
+    audited: Vec<(VfKey, RateLimit, i64)>,
+}
+
+impl EventFinder {
+    pub fn new(audit: Option<PathBuf>) -> EventFinder {
+        EventFinder { audit: audit.map(AuditTail::new), ..EventFinder::default() }
+    }
+
+    /// The events up to this sample. `name` gives a VF's partition name.
+    pub fn events(
+        &mut self,
+        at_ms: i64,
+        snapshot: &Snapshot,
+        name: &dyn Fn(&VfKey) -> Option<String>,
+    ) -> Vec<Event> {
+        let mut out = Vec::new();
+        for line in self.audit.as_mut().map(AuditTail::new_lines).unwrap_or_default() {
+            if let Some(e) = audit_event(&line) {
+                if let (Some(key), EventKind::RateChange { new, .. }) = (e.key(), &e.kind) {
+                    self.audited.push((key, *new, e.at_ms));
+                }
+                out.push(e);
+            }
+        }
+        self.audited.retain(|(_, _, t)| at_ms - t < 60_000);
+        let held = std::mem::take(&mut self.held);
+        out.extend(held.into_iter().filter(|e| !self.explained(e)));
+        let now: HashMap<VfKey, Seen> = snapshot
+            .pfs
+            .iter()
+            .flat_map(|pf| {
+                pf.vfs.iter().map(move |vf| {
+                    let seen = Seen {
+                        limit: vf.rate,
+                        tx_bytes: vf.counters.tx_bytes,
+                        rx_bytes: vf.counters.rx_bytes,
+                    };
+                    (VfKey { pf: pf.name.clone(), vf: vf.index }, seen)
+                })
+            })
+            .collect();
+        if let Some(before) = &self.seen {
+            let event = |key: &VfKey, kind| Event {
+                at_ms,
+                pf: key.pf.clone(),
+                vf: Some(key.vf),
+                partition: name(key),
+                kind,
+            };
+            let mut keys: Vec<&VfKey> = now.keys().chain(before.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for key in keys {
+                match (before.get(key), now.get(key)) {
+                    (None, Some(_)) => out.push(event(key, EventKind::Appeared)),
+                    (Some(_), None) => out.push(event(key, EventKind::Vanished)),
+                    (Some(b), Some(n)) => {
+                        if b.limit != n.limit {
+                            let e = event(key, EventKind::ExternalChange { old: b.limit, new: n.limit });
+                            if !self.explained(&e) {
+                                self.held.push(e);
+                            }
+                        }
+                        let reset = |prev, now| matches!(counter_step(prev, now), CounterStep::Reset(_));
+                        if reset(b.tx_bytes, n.tx_bytes) || reset(b.rx_bytes, n.rx_bytes) {
+                            out.push(event(key, EventKind::CounterReset));
+                        }
+                    }
+                    (None, None) => {}
+                }
+            }
+        }
+        self.seen = Some(now);
+        out.sort_by_key(|e| e.at_ms);
+        out
+    }
+
+    fn explained(&self, e: &Event) -> bool {
+        let EventKind::ExternalChange { new, .. } = &e.kind else { return false };
+        self.audited.iter().any(|(k, limit, _)| Some(k) == e.key().as_ref() && limit == new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Pf, Vf};
+
+    fn snap(vfs: &[(u32, u32, u64)]) -> Snapshot {
+        let vfs = vfs
+            .iter()
+            .map(|&(index, max, tx)| Vf {
+                index,
+                rate: RateLimit::new(0, max),
+                counters: crate::model::Counters { tx_bytes: tx, ..Default::default() },
+                ..Vf::default()
+            })
+            .collect();
+        Snapshot { pfs: vec![Pf { name: "pf0".into(), vfs, ..Pf::default() }], ..Snapshot::default() }
+    }
+
+    fn kinds(events: &[Event]) -> Vec<(Option<u32>, String)> {
+        events.iter().map(|e| (e.vf, e.label())).collect()
+    }
+
+    #[test]
+    fn comparison_finds_appear_vanish_reset_and_outside_changes() {
+        let mut f = EventFinder::new(None);
+        let none = |_: &VfKey| None;
+        assert!(f.events(0, &snap(&[(0, 100, 10), (1, 0, 10)]), &none).is_empty());
+        let e = f.events(1000, &snap(&[(0, 200, 5), (2, 0, 0)]), &none);
+        assert_eq!(
+            kinds(&e),
+            vec![
+                (Some(0), "counters reset".into()),
+                (Some(1), "vanished".into()),
+                (Some(2), "appeared".into())
+            ]
+        );
+        // The limit change is held a sample for an audit record; none comes: outside vftop.
+        let e = f.events(2000, &snap(&[(0, 200, 5), (2, 0, 0)]), &none);
+        assert_eq!(kinds(&e), vec![(Some(0), "max 100M → 200M (outside vftop)".into())]);
+        assert_eq!(e[0].at_ms, 1000);
+    }
+
+    #[test]
+    fn audited_changes_carry_who_and_are_not_also_outside_changes() {
+        let dir = std::env::temp_dir().join(format!("vftop-events-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("audit.log");
+        std::fs::write(&log, "").unwrap();
+        let mut f = EventFinder::new(Some(log.clone()));
+        let none = |_: &VfKey| None;
+        f.events(0, &snap(&[(0, 100, 0)]), &none);
+        assert!(f.events(1000, &snap(&[(0, 300, 0)]), &none).is_empty());
+        let line = r#"{"time":"2026-11-25T03:04:00.5Z","user":"alice","sudo_user":null,"pf":"pf0","vf":0,"partition":"NFS","old":{"min_mbps":0,"max_mbps":100},"new":{"min_mbps":0,"max_mbps":300},"outcome":"applied","reason":"operator"}"#;
+        std::fs::write(&log, format!("{line}\n")).unwrap();
+        let e = f.events(2000, &snap(&[(0, 300, 0)]), &none);
+        assert_eq!(kinds(&e), vec![(Some(0), "max 100M → 300M by alice".into())]);
+        assert_eq!(e[0].subject(), "NFS (pf0 vf 0)");
+        append(&dir, &e).unwrap();
+        assert_eq!(read(&dir, 0, i64::MAX), (e, 0));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,162 @@
+//! Replay: the replay console's sampler. A thread that owns a recording and answers each seek
+//! with the samples of the chart window that ends at the cursor.
+
+pub mod demo;
+
+use crate::app::Seek;
+use crate::app::replay::ReplayCursor;
+use crate::model::Snapshot;
+use crate::record::frame::keep_all;
+use crate::record::store::{Store, StoreError};
+use crate::sampler::{Command, Sampler, SourceEvent};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// At most this many samples go to the console per view (evenly thinned beyond): the chart
+/// has fewer columns, and a window of an hour at 1 s would be 3 600.
+const MAX_FRAMES: usize = 600;
+
+/// What the replay thread keeps.
+struct Replayer {
+    dir: PathBuf,
+    store: Store,
+    cursor_ms: i64,
+    window: Duration,
+    /// First and last sample times, as of the last look at the store.
+    span: (i64, i64),
+}
+
+/// Opens the recording in `dir` and starts the thread; the first view (at `at_ms`, or the
+/// newest sample) is sent at once.
+pub fn start(
+    dir: PathBuf,
+    at: Option<String>,
+    window: Duration,
+    events: UnboundedSender<SourceEvent>,
+) -> Result<Sampler, String> {
+    let store = Store::open(&dir).map_err(|e| e.to_string())?;
+    let (first, last) = store.span().ok_or_else(|| StoreError::Empty(dir.clone()).to_string())?;
+    let cursor_ms = match &at {
+        Some(text) => crate::record::parse_when(text, crate::record::now_ms())?,
+        None => last,
+    };
+    if at.is_some() && !(first - 60_000..=last + 60_000).contains(&cursor_ms) {
+        return Err(format!(
+            "{} is outside the recording, which runs {}",
+            crate::record::format_ms(cursor_ms),
+            crate::record::dump::describe_range(first, last)
+        ));
+    }
+    let mut replayer = Replayer { dir, store, cursor_ms, window, span: (first, last) };
+    replayer.cursor_ms = replayer.snap(cursor_ms);
+    let (commands, inbox) = mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("vftop-replay".into())
+        .spawn(move || replayer.run(&inbox, &events))
+        .map_err(|e| e.to_string())?;
+    Ok(Sampler::from_parts(commands, thread))
+}
+
+impl Replayer {
+    fn run(&mut self, inbox: &mpsc::Receiver<Command>, events: &UnboundedSender<SourceEvent>) {
+        if events.send(self.view()).is_err() {
+            return;
+        }
+        while let Ok(command) = inbox.recv() {
+            let reply = match command {
+                Command::Seek(seek) => match self.seek(seek) {
+                    Ok(()) => self.view(),
+                    Err(e) => SourceEvent::Notice(e),
+                },
+                Command::Apply(request) => {
+                    let refusal = crate::source::ApplyError::Invalid("a recording is read-only".into());
+                    SourceEvent::Applied(request, Err(refusal), Ok(()))
+                }
+                Command::Stop => return,
+                _ => continue,
+            };
+            if events.send(reply).is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Moves the cursor; the store is looked at again first (a recorder may still be writing).
+    fn seek(&mut self, seek: Seek) -> Result<(), String> {
+        if let Ok(store) = Store::open(&self.dir) {
+            self.span = store.span().unwrap_or(self.span);
+            self.store = store;
+        }
+        let target = match seek {
+            Seek::Samples(n) => {
+                let times = self.times_near(self.cursor_ms);
+                let here = times.partition_point(|t| *t < self.cursor_ms) as i64;
+                let i = (here + n).clamp(0, times.len() as i64 - 1);
+                times.get(i as usize).copied().unwrap_or(self.cursor_ms)
+            }
+            Seek::Millis(ms) => self.cursor_ms + ms,
+            Seek::To(at) => at,
+            Seek::Text(text) => crate::record::parse_when(&text, crate::record::now_ms())?,
+            Seek::Newest => i64::MAX,
+            Seek::Window(window) => {
+                self.window = window;
+                self.cursor_ms
+            }
+        };
+        self.cursor_ms = self.snap(target);
+        Ok(())
+    }
+
+    fn times_near(&self, at_ms: i64) -> Vec<i64> {
+        let mut times = self.store.times_near(at_ms);
+        times.sort_unstable();
+        times.dedup();
+        times
+    }
+
+    /// The sample at or before `at` (the first one when `at` is before the recording).
+    fn snap(&self, at: i64) -> i64 {
+        let at = at.clamp(self.span.0, self.span.1);
+        let times = self.times_near(at);
+        let i = times.partition_point(|t| *t <= at);
+        times.get(i.saturating_sub(1)).copied().unwrap_or(at)
+    }
+
+    /// The samples of the window ending at the cursor, thinned to [`MAX_FRAMES`].
+    fn view(&self) -> SourceEvent {
+        let from = self.cursor_ms - self.window.as_millis() as i64;
+        let times: Vec<i64> = self
+            .times_near(self.cursor_ms)
+            .into_iter()
+            .filter(|t| (from..=self.cursor_ms).contains(t))
+            .collect();
+        let every = times.len().div_ceil(MAX_FRAMES).max(1);
+        let wanted: std::collections::HashSet<i64> = times.iter().rev().step_by(every).copied().collect();
+        let mut frames: Vec<Snapshot> = Vec::with_capacity(wanted.len());
+        let warnings = self.store.visit((from, self.cursor_ms), &keep_all, &mut |f| {
+            if wanted.contains(&f.at_ms) {
+                frames.push(f.snapshot);
+            }
+        });
+        let (first_ms, last_ms) = self.span;
+        let (events, _) = crate::record::events::read(&self.dir, i64::MIN, i64::MAX);
+        let cursor = ReplayCursor {
+            at_ms: self.cursor_ms,
+            first_ms,
+            last_ms,
+            interval: typical_step(&times).unwrap_or(Duration::from_secs(1)),
+            events,
+            warnings,
+        };
+        SourceEvent::Replay(cursor, frames)
+    }
+}
+
+/// The usual time between samples (the median step).
+fn typical_step(times: &[i64]) -> Option<Duration> {
+    let mut steps: Vec<i64> = times.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0).collect();
+    steps.sort_unstable();
+    steps.get(steps.len() / 2).map(|ms| Duration::from_millis(*ms as u64))
+}
