@@ -29,8 +29,9 @@ pub fn record(
     let (dir, retain, max_size) = opts;
     let dir = dir.unwrap_or_else(|| default_dir(cli.is_demo()));
     let retention = Retention { max_age: retain, max_bytes: max_size };
-    let recorder = Recorder::open(&dir, retention, roles, Some(super::audit_path(cli)))
+    let mut recorder = Recorder::open(&dir, retention, roles, Some(super::audit_path(cli)))
         .with_context(|| format!("cannot record into {}", dir.display()))?;
+    recorder.on_stderr = true;
     eprintln!(
         "vftop record: {} every {} into {} (keeping {}, at most {} MiB); SIGTERM stops",
         source.kind().label(),
@@ -101,7 +102,11 @@ pub fn open_store(cli: &Cli, dir: Option<&Path>) -> anyhow::Result<Opened> {
 
 /// The replay console's app: read-only, with a time cursor.
 pub fn replay_app(dir: &Path, theme_names: Vec<String>, roles: RoleMap) -> App {
-    let mut app = App::new(SourceKind::Replay, dir.display().to_string(), roles, theme_names);
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| dir.display().to_string());
+    let mut app = App::new(SourceKind::Replay, name, roles, theme_names);
     app.read_only = Some("replaying a recording".into());
     app.replay = Some(Default::default());
     app

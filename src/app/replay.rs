@@ -90,7 +90,9 @@ impl App {
                 Action::SelectNext => replay.events_selected = Some((selected + 1).min(last)),
                 Action::SelectPrev => replay.events_selected = Some(selected.saturating_sub(1)),
                 Action::OpenDetail => {
-                    let at = events.get(selected).map(|e| e.at_ms);
+                    // Audit times are whole seconds: the sample that shows the change is
+                    // the first one after the second began.
+                    let at = events.get(selected).map(|e| e.at_ms + 999);
                     replay.events_selected = None;
                     return Some(at.map(|at| Effect::Seek(Seek::To(at))));
                 }

@@ -31,6 +31,8 @@ pub struct Recorder {
     /// The last write error, while writing fails.
     failing: Option<String>,
     pub written: u64,
+    /// Say write failures and recoveries on stderr too (the headless recorder, not a console).
+    pub on_stderr: bool,
 }
 
 impl Recorder {
@@ -41,7 +43,14 @@ impl Recorder {
         audit: Option<PathBuf>,
     ) -> Result<Recorder, StoreError> {
         let writer = Writer::open(dir, retention)?;
-        Ok(Recorder { writer, finder: EventFinder::new(audit), roles, failing: None, written: 0 })
+        Ok(Recorder {
+            writer,
+            finder: EventFinder::new(audit),
+            roles,
+            failing: None,
+            written: 0,
+            on_stderr: false,
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -81,6 +90,9 @@ impl Recorder {
                 self.written += 1;
                 if let Some(e) = self.failing.take() {
                     tracing::warn!("recorder: writing again after: {e}");
+                    if self.on_stderr {
+                        eprintln!("vftop record: writing again after: {e}");
+                    }
                 }
             }
             Ok(Appended::OutOfOrder) => {
@@ -90,7 +102,11 @@ impl Recorder {
                 let text = e.to_string();
                 if self.failing.as_ref() != Some(&text) {
                     tracing::error!("recorder: cannot write ({text}); still sampling, retrying every sample");
-                    eprintln!("vftop record: cannot write ({text}); still sampling, retrying every sample");
+                    if self.on_stderr {
+                        eprintln!(
+                            "vftop record: cannot write ({text}); still sampling, retrying every sample"
+                        );
+                    }
                 }
                 self.failing = Some(text);
             }

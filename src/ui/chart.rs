@@ -76,6 +76,52 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .legend_position(Some(LegendPosition::TopRight))
         .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(2, 3)));
     frame.render_widget(chart, area);
+    let label_width = y_labels_width(top, app);
+    draw_event_markers(frame.buffer_mut(), area, label_width, app, theme);
+}
+
+/// The widest y-axis label (the chart puts the plot right of it).
+fn y_labels_width(top: f64, app: &App) -> u16 {
+    [0.0, top / 2.0, top]
+        .iter()
+        .map(|v| rate(crate::model::BitsPerSec(v * 1e6), app.unit).chars().count() as u16)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Replay: each event of the selected PF in the window as a vertical tick at its time, with
+/// its label at the top (a rate change at 03:04 is a line at 03:04 saying what changed).
+fn draw_event_markers(
+    buf: &mut ratatui::buffer::Buffer,
+    area: Rect,
+    label_width: u16,
+    app: &App,
+    theme: &Theme,
+) {
+    let Some(cursor) = app.replay.as_ref().and_then(|r| r.cursor.as_ref()) else { return };
+    let pf = app.selected.as_ref().map(|k| k.pf.as_str());
+    // The plot: inside the border, right of the y labels and the axis, above the x labels.
+    let left = area.x + 1 + label_width + 1;
+    let right = area.right().saturating_sub(2);
+    let (top, bottom) = (area.y + 1, area.bottom().saturating_sub(3));
+    if right <= left || bottom <= top {
+        return;
+    }
+    let window_ms = app.window.as_millis() as f64;
+    let style = theme.level(crate::app::state::Level::Warn).add_modifier(Modifier::BOLD);
+    for event in app.events_in_window().into_iter().filter(|e| pf.is_none_or(|p| p == e.pf)) {
+        let share = 1.0 - (cursor.at_ms - event.at_ms) as f64 / window_ms;
+        let x = left + (share * f64::from(right - left)).round() as u16;
+        for y in top..=bottom {
+            buf[(x, y)].set_symbol("┊").set_style(style);
+        }
+        // The label on the plot's last row (the legend holds the top right), right of the
+        // tick, or left of it where the right has no room.
+        let label = format!("{} {}", event.subject(), event.label());
+        let width = label.chars().count() as u16;
+        let label_x = if x + width < right || x < left + width { x + 1 } else { x - width };
+        buf.set_stringn(label_x, bottom, label, right.saturating_sub(label_x) as usize, style);
+    }
 }
 
 /// How many partitions the chart draws at most (the busiest, and always the selection).

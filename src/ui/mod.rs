@@ -5,6 +5,7 @@ pub mod chart;
 pub mod contention;
 pub mod detail;
 pub mod editor;
+pub mod events;
 pub mod header;
 pub mod help;
 pub mod keymap;
@@ -50,7 +51,12 @@ fn draw_screen(frame: &mut Frame, app: &App, themes: &[Theme]) {
         View::Detail => detail::draw(frame, body, app, theme),
     }
     if app.help {
-        help::draw(frame, area, theme);
+        help::draw(frame, area, theme, app.replay.is_some());
+    }
+    if let Some(replay) = &app.replay
+        && let Some(selected) = replay.events_selected
+    {
+        events::draw(frame, area, replay, selected, theme);
     }
     if let Some(lines) = &app.audit_view {
         audit::draw(frame, area, lines, theme);

@@ -28,10 +28,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ));
         spans.push(Span::raw(" "));
     }
-    if let Some(toast) = app.current_toast() {
+    if let Some(typed) = app.replay.as_ref().and_then(|r| r.goto.as_ref()) {
+        spans.push(Span::styled(format!(" go to: {typed}▏"), theme.emphasis()));
+        spans.push(Span::styled(
+            "  03:00 · \"2026-11-25 03:00\" · 20m ago · RFC 3339 · Enter goes, Esc cancels",
+            theme.dimmed(),
+        ));
+    } else if let Some(toast) = app.current_toast() {
         spans.push(Span::styled(toast.text.clone(), theme.level(toast.level)));
     } else if let Some(err) = &app.last_error {
         spans.push(Span::styled(format!("sampling failed: {err}"), theme.level(Level::Error)));
+    } else if app.replay.is_some() {
+        let hints = "←/→ sample  S-←/→ minute  g go to  L newest  E events  +/- window  ? help  q quit";
+        spans.push(Span::styled(hints, theme.dimmed()));
     } else {
         let hints = "? help  e edit rate  ]/[ step cap  Enter detail  s sort  b bits/bytes  p pause  q quit";
         spans.push(Span::styled(hints, theme.dimmed()));

@@ -1,0 +1,50 @@
+//! The events panel (`E`, replay): every recorded event with its time; Enter jumps there.
+
+use super::theme::Theme;
+use crate::app::replay::Replay;
+use crate::app::state::Level;
+use crate::record::events::{Event, EventKind};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+pub fn draw(frame: &mut Frame, area: Rect, replay: &Replay, selected: usize, theme: &Theme) {
+    let events = replay.cursor.as_ref().map(|c| c.events.as_slice()).unwrap_or_default();
+    let popup = super::centered(area, area.width.saturating_sub(4), area.height.saturating_sub(4));
+    let rows = popup.height.saturating_sub(2) as usize;
+    // Keep the selection in view: scroll so it sits in the lower half when the list is long.
+    let first = selected.saturating_sub(rows.saturating_sub(rows / 3)).min(events.len().saturating_sub(rows));
+    let mut body: Vec<Line> = events
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(rows)
+        .map(|(i, e)| entry(e, i == selected, theme))
+        .collect();
+    if body.is_empty() {
+        body.push(Line::from(Span::styled("no events in this recording", theme.dimmed())));
+    }
+    frame.render_widget(Clear, popup);
+    let title = format!(" Events · {} · ↑/↓ select · Enter goes there · Esc closes ", events.len());
+    let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.border(true));
+    frame.render_widget(Paragraph::new(body).block(block).style(theme.base()), popup);
+}
+
+fn entry<'a>(e: &Event, selected: bool, theme: &Theme) -> Line<'a> {
+    let level = match &e.kind {
+        EventKind::RateChange { outcome, .. } if outcome == "refused" => Level::Error,
+        EventKind::RateChange { .. } => Level::Good,
+        EventKind::ExternalChange { .. } | EventKind::Vanished | EventKind::CounterReset => Level::Warn,
+        EventKind::Appeared => Level::Info,
+    };
+    let mut line = Line::from(vec![
+        Span::styled(format!("{} ", crate::record::format_ms(e.at_ms)), theme.dimmed()),
+        Span::raw(format!("{:<28} ", e.subject())),
+        Span::styled(e.label(), theme.level(level)),
+    ]);
+    if selected {
+        line = line.style(theme.selected());
+    }
+    line
+}
