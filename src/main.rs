@@ -142,7 +142,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let store_dir = cli.record.clone().unwrap_or_else(|| vftop::record::default_dir(cli.is_demo()));
     if source.kind() != vftop::source::SourceKind::Fleet {
-        let loaded = recording::preload(&mut app, &store_dir, clock.as_ref());
+        let loaded = vftop::replay::preload(&mut app, &store_dir, clock.as_ref());
         tracing::info!("{loaded} samples of the last hour from {}", store_dir.display());
     }
     let recorder = match &cli.record {

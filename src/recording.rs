@@ -13,7 +13,7 @@ use vftop::record::store::{Retention, Store};
 use vftop::record::{Recorder, default_dir, format_ms, now_ms, parse_when};
 use vftop::replay::demo::DemoRecording;
 use vftop::sampler::{Sampler, Sinks, SourceEvent};
-use vftop::source::{Clock, Source, SourceKind};
+use vftop::source::{Source, SourceKind};
 
 /// How much a `--demo` replay or dump simulates.
 const DEMO_SPAN: Duration = Duration::from_secs(30 * 60);
@@ -148,32 +148,4 @@ pub fn dump(
         eprintln!("vftop dump: no samples matched (the recording runs {span})");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The live console starts with the last hour of a recorder's store on its chart, where one
-/// exists: samples mapped onto the console's clock, at most one per 5 s.
-pub fn preload(app: &mut App, dir: &Path, clock: &dyn Clock) -> usize {
-    let Ok(store) = Store::open(dir) else { return 0 };
-    let now = now_ms();
-    let span = Duration::from_secs(3600).min(clock.now().saturating_sub(Duration::from_secs(1)));
-    let from = now - span.as_millis() as i64;
-    let mut loaded = 0;
-    let mut last_kept = i64::MIN;
-    let warnings = store.visit((from, now), &vftop::record::frame::keep_all, &mut |mut frame| {
-        if frame.at_ms - last_kept < 5_000 {
-            return;
-        }
-        let Some(at) = clock.now().checked_sub(Duration::from_millis((now - frame.at_ms).max(0) as u64))
-        else {
-            return;
-        };
-        last_kept = frame.at_ms;
-        frame.snapshot.taken_at = at;
-        app.ingest(frame.snapshot);
-        loaded += 1;
-    });
-    for w in warnings {
-        tracing::warn!("preload from {}: {w}", dir.display());
-    }
-    loaded
 }

@@ -339,3 +339,42 @@ fn replay_shows_what_was_recorded_then_and_moves_with_the_arrows() {
     tmux.wait_text("read-only");
     tmux.send(&["q"]);
 }
+
+#[test]
+fn the_live_console_starts_with_the_last_hour_of_a_store() {
+    use vftop::source::{Clock, FakeClock, Source};
+    let dir = TempDir::new("preload");
+    let store = dir.0.join("store");
+    let now = vftop::record::now_ms();
+    let scenario = vftop::source::sim::scenario::Scenario::reference();
+    let recording = vftop::replay::demo::DemoRecording {
+        scenario: scenario.clone(),
+        end_ms: now - 2000,
+        samples: 900,
+        interval: Duration::from_secs(1),
+        change_at: None,
+    };
+    recording.build(&store).unwrap();
+    let clock = FakeClock::default();
+    clock.advance(Duration::from_secs(7200));
+    let mut sim = vftop::source::sim::SimSource::new(scenario, std::sync::Arc::new(clock.clone()));
+    let mut app =
+        vftop::app::App::new(vftop::source::SourceKind::Demo, "t".into(), sim.roles(), vec!["dark".into()]);
+    let loaded = vftop::replay::preload(&mut app, &store, &clock);
+    assert!((170..=181).contains(&loaded), "one sample per 5 s of the last 15 minutes: {loaded}");
+    app.window = Duration::from_secs(900);
+    let nfs = app.rows.iter().find(|r| r.name == "NFS").expect("NFS row").key.clone();
+    let p = app
+        .percentiles(&nfs, vftop::metrics::history::Direction::Tx)
+        .expect("history before the first live sample");
+    assert!(p.p50.as_mbps_f64() > 500.0, "{p:?}");
+    // The console's own samples follow on; the preloaded limits are no drift.
+    clock.advance(Duration::from_secs(1));
+    app.ingest(sim.sample().unwrap());
+    clock.advance(Duration::from_secs(1));
+    app.ingest(sim.sample().unwrap());
+    assert!(app.take_effects().is_empty() && app.toasts.is_empty(), "{:?}", app.toasts);
+    assert!(
+        app.snapshot.as_ref().unwrap().taken_at > Duration::from_secs(7200) && clock.now() > Duration::ZERO
+    );
+}

@@ -136,3 +136,17 @@ fn exporter_on_igb_agrees_with_ip() {
 fn an_outside_ip_link_set_is_flagged_on_igb() {
     run_group("drift", &["drift_flagged_and_audited"]);
 }
+
+#[test]
+fn the_recorder_keeps_igb_traffic_and_a_console_change_for_replay() {
+    run_group(
+        "recorder",
+        &[
+            "recorder_change_event_in_dump",
+            "recorder_traffic_in_dump",
+            "recorder_limits_in_dump",
+            "recorder_replay_event",
+            "recorder_replay_marker",
+        ],
+    );
+}

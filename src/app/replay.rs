@@ -133,3 +133,101 @@ impl App {
         Some(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Counters, Pf, RateLimit, Vf};
+    use crate::record::events::EventKind;
+    use crate::source::SourceKind;
+
+    /// A sample at `secs` with VF 0 sending `mbps` and capped at `max`.
+    fn sample(secs: u64, mbps: u64, max: u32) -> Snapshot {
+        let vf = Vf {
+            index: 0,
+            rate: RateLimit::new(0, max),
+            counters: Counters { tx_bytes: secs * mbps * 125_000, ..Counters::default() },
+            ..Vf::default()
+        };
+        let pf = Pf {
+            name: "pf0".into(),
+            num_vfs: 1,
+            link_speed: Some(crate::model::Mbps(10_000)),
+            vfs: vec![vf],
+            ..Pf::default()
+        };
+        Snapshot { taken_at: Duration::from_secs(secs), pfs: vec![pf], ..Snapshot::default() }
+    }
+
+    fn replay_app() -> App {
+        let mut app = App::new(SourceKind::Replay, "rec".into(), Default::default(), vec!["dark".into()]);
+        app.read_only = Some("replaying a recording".into());
+        app.replay = Some(Replay::default());
+        app
+    }
+
+    fn cursor(at_s: i64, events: Vec<Event>) -> ReplayCursor {
+        ReplayCursor {
+            at_ms: at_s * 1000,
+            first_ms: 0,
+            last_ms: 7_200_000,
+            interval: Duration::from_secs(1),
+            events,
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn a_window_of_recorded_samples_replaces_the_last_one_without_drift_warnings() {
+        let mut app = replay_app();
+        app.show_recorded(
+            cursor(60, vec![]),
+            (0..=60).map(|s| sample(s, 100, if s < 30 { 0 } else { 500 })).collect(),
+        );
+        assert_eq!(app.rows[0].rates.tx.as_mbps_f64().round(), 100.0);
+        assert!(app.toasts.is_empty(), "a recorded limit change is an event, not drift: {:?}", app.toasts);
+        assert!(app.take_effects().is_empty(), "nothing audited from a replay");
+        let key = app.rows[0].key.clone();
+        app.show_recorded(cursor(3600, vec![]), (3540..=3600).map(|s| sample(s, 300, 500)).collect());
+        let p = app.percentiles(&key, crate::metrics::history::Direction::Tx).unwrap();
+        assert!(
+            (p.p50.as_mbps_f64() - 300.0).abs() < 5.0,
+            "percentiles are of the window at the cursor: {p:?}"
+        );
+    }
+
+    #[test]
+    fn time_keys_become_seeks_and_nothing_can_be_changed() {
+        let mut app = replay_app();
+        let event = |at_ms| Event {
+            at_ms,
+            pf: "pf0".into(),
+            vf: Some(0),
+            partition: None,
+            kind: EventKind::Appeared,
+        };
+        app.show_recorded(
+            cursor(60, vec![event(10_000), event(50_000)]),
+            (0..=60).map(|s| sample(s, 100, 0)).collect(),
+        );
+        assert_eq!(app.handle(Action::Seek(Seek::Samples(-1))), Some(Effect::Seek(Seek::Samples(-1))));
+        assert_eq!(app.handle(Action::ZoomOut), Some(Effect::Seek(Seek::Window(WINDOWS[2]))));
+        assert_eq!(app.handle(Action::StartGoTo), None);
+        for c in "20m ago".chars() {
+            assert_eq!(app.handle(Action::Input(c)), None);
+        }
+        assert_eq!(app.handle(Action::Submit), Some(Effect::Seek(Seek::Text("20m ago".into()))));
+        // The events panel opens on the last event before the cursor; Enter goes there.
+        app.handle(Action::ShowEvents);
+        assert_eq!(app.replay.as_ref().unwrap().events_selected, Some(1));
+        app.handle(Action::SelectPrev);
+        assert_eq!(app.handle(Action::OpenDetail), Some(Effect::Seek(Seek::To(10_999))));
+        assert_eq!(app.replay.as_ref().unwrap().events_selected, None);
+        assert_eq!(app.events_in_window().len(), 2);
+        // Editing and stepping a limit explain instead of acting.
+        for action in [Action::EditRate, Action::RaiseMax, Action::Undo] {
+            assert!(!matches!(app.handle(action), Some(Effect::Apply(_))));
+        }
+        assert!(app.editor.is_none());
+    }
+}

@@ -220,21 +220,31 @@ fn find_magic(bytes: &[u8], from: usize) -> usize {
         .map_or(bytes.len(), |p| from + p)
 }
 
-/// The body of a record, decompressed.
-fn body(bytes: &[u8], record: &Record) -> Result<Vec<u8>, String> {
+/// The body of a record, decompressed (with one decompression context for a whole read).
+fn body(
+    bytes: &[u8],
+    record: &Record,
+    zstd: &mut zstd::bulk::Decompressor<'static>,
+) -> Result<Vec<u8>, String> {
     let data = &bytes[record.body.0..record.body.1];
     if record.codec & CODEC_ZSTD == 0 {
         return Ok(data.to_vec());
     }
-    let mut out = Vec::new();
-    zstd::stream::Decoder::new(data)
-        .and_then(|d| d.take(MAX_FRAME as u64).read_to_end(&mut out))
-        .map_err(|e| format!("zstd: {e}"))?;
-    Ok(out)
+    let size = zstd::zstd_safe::get_frame_content_size(data)
+        .ok()
+        .flatten()
+        .filter(|n| *n <= MAX_FRAME as u64)
+        .ok_or("zstd: no or impossible content size")?;
+    zstd.decompress(data, size as usize).map_err(|e| format!("zstd: {e}"))
 }
 
-fn encode_record(at_ms: i64, keyframe: bool, body: &[u8]) -> Vec<u8> {
-    let compressed = zstd::bulk::compress(body, ZSTD_LEVEL).ok().filter(|c| c.len() < body.len());
+fn encode_record(
+    at_ms: i64,
+    keyframe: bool,
+    body: &[u8],
+    zstd: &mut Option<zstd::bulk::Compressor<'static>>,
+) -> Vec<u8> {
+    let compressed = zstd.as_mut().and_then(|z| z.compress(body).ok()).filter(|c| c.len() < body.len());
     let (codec, data) = match &compressed {
         Some(c) => (CODEC_ZSTD, c.as_slice()),
         None => (0, body),
@@ -264,6 +274,8 @@ pub struct Writer {
     retention: Retention,
     shard: Option<OpenShard>,
     encoder: Encoder,
+    /// One compression context for every frame (making one per frame costs more than the frame).
+    zstd: Option<zstd::bulk::Compressor<'static>>,
     frames_since_sync: u32,
     _lock: nix::fcntl::Flock<File>,
     /// What was last written: frames land here only after the previous one.
@@ -303,6 +315,7 @@ impl Writer {
             retention,
             shard: None,
             encoder: Encoder::new(KEY_EVERY),
+            zstd: zstd::bulk::Compressor::new(ZSTD_LEVEL).ok(),
             frames_since_sync: 0,
             _lock: lock,
             last_at_ms: None,
@@ -335,7 +348,7 @@ impl Writer {
             self.roll(hour, at_ms)?;
         }
         let body = self.encoder.encode(shape, counters);
-        let record = encode_record(at_ms, body.first().is_some_and(|f| f & 1 != 0), &body);
+        let record = encode_record(at_ms, body.first().is_some_and(|f| f & 1 != 0), &body, &mut self.zstd);
         let Some(shard) = self.shard.as_mut() else { return Ok(Appended::OutOfOrder) };
         let path = self.dir.join(shard_name(shard.start_ms));
         if let Err(e) = shard.file.write_all(&record) {
@@ -535,6 +548,9 @@ impl ShardBytes<'_> {
         let first = records.partition_point(|r| r.at_ms < range.0);
         let start = records[..first].iter().rposition(|r| r.keyframe).unwrap_or(0);
         let mut decoder = Decoder::default();
+        let Ok(mut zstd) = zstd::bulk::Decompressor::new() else {
+            return vec![format!("{}: no zstd decompression context", self.name)];
+        };
         let mut lost = Vec::new();
         for record in &records[start..] {
             if record.at_ms > range.1 {
@@ -543,7 +559,7 @@ impl ShardBytes<'_> {
             if record.after_damage {
                 decoder.lose_chain();
             }
-            let decoded = body(self.bytes, record)
+            let decoded = body(self.bytes, record, &mut zstd)
                 .map_err(super::frame::FrameError::Malformed)
                 .and_then(|b| decoder.decode(record.at_ms, &b, keep));
             match decoded {

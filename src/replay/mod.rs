@@ -154,6 +154,34 @@ impl Replayer {
     }
 }
 
+/// The live console starts with the last hour of a recorder's store on its chart, where one
+/// exists: samples mapped onto the console's clock, at most one per 5 s.
+pub fn preload(app: &mut crate::app::App, dir: &std::path::Path, clock: &dyn crate::source::Clock) -> usize {
+    let Ok(store) = Store::open(dir) else { return 0 };
+    let now = crate::record::now_ms();
+    let span = Duration::from_secs(3600).min(clock.now().saturating_sub(Duration::from_secs(1)));
+    let from = now - span.as_millis() as i64;
+    let mut loaded = 0;
+    let mut last_kept = i64::MIN;
+    let warnings = store.visit((from, now), &keep_all, &mut |mut frame| {
+        if frame.at_ms.saturating_sub(last_kept) < 5_000 {
+            return;
+        }
+        let Some(at) = clock.now().checked_sub(Duration::from_millis((now - frame.at_ms).max(0) as u64))
+        else {
+            return;
+        };
+        last_kept = frame.at_ms;
+        frame.snapshot.taken_at = at;
+        app.ingest_past(frame.snapshot);
+        loaded += 1;
+    });
+    for w in warnings {
+        tracing::warn!("preload from {}: {w}", dir.display());
+    }
+    loaded
+}
+
 /// The usual time between samples (the median step).
 fn typical_step(times: &[i64]) -> Option<Duration> {
     let mut steps: Vec<i64> = times.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0).collect();

@@ -246,7 +246,7 @@ mod readme {
     fn readme_lists_every_binding() {
         let readme = include_str!("../../README.md");
         let table: String = readme.lines().filter(|l| l.starts_with("| `")).collect::<Vec<_>>().join("\n");
-        for (keys, _) in super::BINDINGS {
+        for (keys, _) in super::BINDINGS.iter().chain(super::REPLAY_BINDINGS) {
             for key in keys.split_whitespace().filter(|k| *k != "/") {
                 for part in key.split('/') {
                     assert!(table.contains(part), "README keys table lacks {part}");

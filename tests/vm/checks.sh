@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks run inside the vftop-vm guest against real VFs (igb) and netdevsim, with the real
 # vftop binary. Prints "ok NAME" or "FAIL NAME: why" per check; exits 1 if any failed.
-#   tests/vm/checks.sh VFTOP_BINARY GROUP   (GROUP: igb | traffic | numvfs | tui_flow | netdevsim | devlink_rates | many_vfs | exporter | drift)
+#   tests/vm/checks.sh VFTOP_BINARY GROUP   (GROUP: igb | traffic | numvfs | tui_flow | netdevsim | devlink_rates | many_vfs | exporter | drift | recorder)
 set -uo pipefail
 BIN=$1 GROUP=$2
 PF=$VFTOP_PF
@@ -51,25 +51,31 @@ igb() {
     expect missing_vf_explained "$out" "$PF has no vf 7"
 }
 
-traffic() {
-    # VF1's netdev goes to its own namespace; VF0 stays here. Traffic VF0 -> VF1 crosses the
-    # NIC's internal switch; igb reports no per-VF stats, so VF0's counters must come from its
-    # own netdev (origin vf-netdev).
+# VF1's netdev goes to namespace b, VF0 stays; VF0 sends UDP to VF1 for $1 seconds (in the
+# background: `wait` for it).
+send_vf0_to_vf1() {
     ip netns add b
     ip link set "${VFN[1]}" netns b
     ip -n b link set "${VFN[1]}" up
     ip addr add fe80::a/64 dev "${VFN[0]}" nodad
     ip -n b addr add fe80::b/64 dev "${VFN[1]}" nodad
-    python3 - "${VFN[0]}" <<'PY' &
+    python3 - "${VFN[0]}" "$1" <<'PY' &
 import socket, sys, time
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 scope = socket.if_nametoindex(sys.argv[1])
-end = time.time() + 6
+end = time.time() + float(sys.argv[2])
 while time.time() < end:
     for _ in range(50):
         s.sendto(b"x" * 1200, ("fe80::b", 9, 0, scope))
     time.sleep(0.005)
 PY
+}
+
+traffic() {
+    # VF1's netdev goes to its own namespace; VF0 stays here. Traffic VF0 -> VF1 crosses the
+    # NIC's internal switch; igb reports no per-VF stats, so VF0's counters must come from its
+    # own netdev (origin vf-netdev).
+    send_vf0_to_vf1 6
     sleep 1
     local doc
     doc=$(vftop --once --json -i "$PF" --interval 2s)
@@ -301,6 +307,41 @@ exporter() {
     got=$(metric "vftop_vf_origin_info{pf=\"$PF\",vf=\"0\",origin=\"vf-netdev\"}")
     [[ $got == 1 ]] && ok exporter_origin_vf_netdev || bad exporter_origin_vf_netdev "'$got'"
     kill "$pid"; wait "$pid" 2>/dev/null
+}
+
+# The flight recorder on igb: a console recording (--record) while VF0 sends to VF1 and the
+# operator caps VF 1 from it; the dump has the traffic and the change, and so does a replay.
+recorder() {
+    local s rec=/tmp/vftop-rec out
+    rm -rf "$rec"
+    send_vf0_to_vf1 10
+    SESSION=r
+    tmux new-session -d -s r -x 150 -y 40 "$BIN --log /dev/null --audit-log $AUDIT -i $PF --record $rec --interval 500ms"
+    wait_screen "$PF 1G" || bad recorder_console_started "$s"
+    sleep 2
+    keys j; keys e
+    wait_screen "Rate limit · vf 1" || bad recorder_editor_opened "$s"
+    keys BSpace BSpace BSpace; keys -l 300M; keys Enter
+    wait_screen "max_tx_rate 300" && keys y
+    wait_rate "$PF" 1 "0 300" && wait_audit '"max_mbps":300' '"outcome":"applied"' || bad recorder_change_applied "$(ip_rate "$PF" 1) $s"
+    sleep 2
+    keys q
+    wait
+    out=$(vftop dump "$rec" --events 2>&1)
+    expect recorder_change_event_in_dump "$out" "$PF,1,vf 1,rate-change,max none → 300M by"
+    out=$(vftop dump "$rec" --vf 0 --fields tx_bps,origin 2>&1)
+    python3 -c 'import csv,sys; rows=list(csv.DictReader(sys.stdin)); sys.exit(0 if max(float(r["tx_bps"]) for r in rows) > 1e6 and rows[-1]["origin"] == "vf-netdev" else 1)' <<< "$out" \
+        && ok recorder_traffic_in_dump || bad recorder_traffic_in_dump "$(head -5 <<< "$out")"
+    out=$(vftop dump "$rec" --vf 1 --fields max_mbps 2>&1)
+    [[ $(sed -n 2p <<< "$out") == 0 && $(tail -1 <<< "$out") == 300 ]] && ok recorder_limits_in_dump || bad recorder_limits_in_dump "$out"
+    SESSION=p
+    tmux new-session -d -s p -x 150 -y 40 "$BIN --log /dev/null replay $rec"
+    wait_screen "REPLAY" || bad recorder_replay_started "$s"
+    keys E
+    if wait_screen "max none → 300M by"; then ok recorder_replay_event; else bad recorder_replay_event "$s"; fi
+    keys Enter
+    wait_screen "┊" && ok recorder_replay_marker || bad recorder_replay_marker "$s"
+    keys q
 }
 
 # Someone else's `ip link set` while the console runs: flagged on screen and in the audit log.

@@ -279,6 +279,35 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// Partitions per PF of the stress scenario.
+pub const STRESS_PER_PF: usize = 64;
+
+/// The stress scenario: `pfs` 10G PFs of 64 partitions cycling through the five demand
+/// profiles, every third capped at 200M (benches: 16 PFs = 1024 partitions).
+pub fn stress_toml(pfs: usize) -> String {
+    let profiles = [
+        "{ kind = \"constant\", rate = \"60M\", jitter = 0.4 }",
+        "{ kind = \"on_off\", on = \"400M\", off = \"10M\", on_secs = 25, off_secs = 35, jitter = 0.05 }",
+        "{ kind = \"random_walk\", start = \"150M\", low = \"20M\", high = \"400M\", step = \"30M\" }",
+        "{ kind = \"diurnal\", base = \"40M\", peak = \"350M\", period_secs = 180, jitter = 0.25 }",
+        "{ kind = \"ramp\", from = \"10M\", to = \"300M\", period_secs = 90 }",
+    ];
+    let mut out =
+        format!("# {}-partition stress scenario (vftop's benches)\nseed = 11\n", pfs * STRESS_PER_PF);
+    for pf in 0..pfs {
+        out += &format!("\n[[pf]]\nname = \"ens{pf}f0\"\nlink_speed = \"10G\"\ndriver = \"sim\"\n");
+        for vf in 0..STRESS_PER_PF {
+            let limit = if vf % 3 == 0 { "max = \"200M\"\n" } else { "" };
+            out += &format!(
+                "[[pf.partition]]\nname = \"p{pf}-{vf}\"\nvlan = {}\n{limit}demand = {}\n",
+                100 + vf,
+                profiles[vf % profiles.len()]
+            );
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
