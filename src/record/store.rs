@@ -422,6 +422,12 @@ impl Writer {
                 Ok(()) => {
                     total -= shard.bytes;
                     tracing::info!("retention: deleted {}", shard.path.display());
+                    // Events go with the samples they belong to.
+                    let next =
+                        shards.iter().find(|s| s.start_ms > shard.start_ms).map_or(now_ms, |s| s.start_ms);
+                    if let Err(e) = super::events::trim(&self.dir, next) {
+                        tracing::warn!("retention: events journal: {e}");
+                    }
                 }
                 Err(e) => tracing::warn!("retention: cannot delete {}: {e}", shard.path.display()),
             }
@@ -532,6 +538,18 @@ impl Store {
         }
         warnings
     }
+}
+
+/// Decodes a whole shard from its bytes (header, frames, damage), as a reader does with one
+/// file; for fuzzing and tools.
+pub fn decode_shard(bytes: &[u8]) -> Result<Readout, StoreError> {
+    check_header(Path::new("<shard>"), bytes)?;
+    let scan = scan(bytes);
+    let shard = ShardBytes { bytes, records: &scan.records, name: "<shard>" };
+    let mut frames = Vec::new();
+    let mut warnings = scan.damage.clone();
+    warnings.extend(shard.decode((i64::MIN, i64::MAX), &keep_all, &mut |f| frames.push(f)));
+    Ok(Readout { frames, warnings })
 }
 
 /// One shard read into memory.
@@ -729,11 +747,21 @@ mod tests {
         let starts: Vec<i64> = list_shards(&dir).unwrap().iter().map(|s| s.start_ms / 3_600_000).collect();
         assert_eq!(starts, vec![2, 3, 4]);
         drop(w);
-        // By size: the oldest go until what is left fits.
+        let event = |hour: i64| super::super::events::Event {
+            at_ms: hour * 3_600_000 + 5_000,
+            pf: "pf0".into(),
+            vf: Some(0),
+            partition: None,
+            kind: super::super::events::EventKind::Appeared,
+        };
+        super::super::events::append(&dir, &[event(2), event(4)]).unwrap();
+        // By size: the oldest go until what is left fits, and their events with them.
         let mut w = Writer::open(&dir, Retention { max_age: Duration::MAX, max_bytes: one * 2 }).unwrap();
         w.append(5 * 3600 * 1000, Shape::default(), vec![]).unwrap();
         let starts: Vec<i64> = list_shards(&dir).unwrap().iter().map(|s| s.start_ms / 3_600_000).collect();
         assert_eq!(starts, vec![4, 5]);
+        let (events, _) = super::super::events::read(&dir, i64::MIN, i64::MAX);
+        assert_eq!(events, vec![event(4)]);
     }
 
     #[test]
