@@ -155,6 +155,8 @@ pub struct PartitionRow {
     pub rates: FunctionRates,
     /// The host behind it stopped reporting: the numbers are its last.
     pub stale: bool,
+    /// The rate group holding it back (at the group's `tx_max`), with that cap.
+    pub limited_by: Option<(String, Mbps)>,
 }
 
 impl PartitionRow {
@@ -307,7 +309,10 @@ impl App {
             }
         }
         drop(before);
-        self.contention = snapshot.pfs.iter().map(|pf| (pf.name.clone(), contention_of(pf, &rows))).collect();
+        let objects = &snapshot.rate_objects;
+        self.contention =
+            snapshot.pfs.iter().map(|pf| (pf.name.clone(), contention_of(pf, &rows, objects))).collect();
+        mark_group_limits(&mut rows, &self.contention);
         // A recording's limit changes are its events, not drift of the console's own.
         if self.drift_baseline {
             for (row, old) in external_changes(&self.rows, &rows) {
@@ -386,6 +391,7 @@ impl App {
                 (None, None) => format!("vf {}", vf.index),
             },
             stale: pf.stale,
+            limited_by: None,
             color: role.and_then(|r| r.color.clone()),
             vf: vf.clone(),
             link: pf.link_speed,
@@ -804,7 +810,9 @@ fn next_focus(focus: Focus, has_tree: bool) -> Focus {
     }
 }
 
-fn contention_of(pf: &Pf, rows: &[PartitionRow]) -> Contention {
+fn contention_of(pf: &Pf, rows: &[PartitionRow], objects: &[crate::model::RateObject]) -> Contention {
+    let tx = |key: &VfKey| rows.iter().find(|r| &r.key == key).map_or(0.0, |r| r.rates.tx.0);
+    let groups = crate::metrics::contention::groups_on(&pf.name, objects, &tx);
     let loads: Vec<PartitionLoad> = rows
         .iter()
         .filter(|r| r.key.pf == pf.name)
@@ -815,7 +823,21 @@ fn contention_of(pf: &Pf, rows: &[PartitionRow]) -> Contention {
             drops_per_sec: r.rates.drops_per_sec,
         })
         .collect();
-    assess(pf.link_speed.unwrap_or_default(), &loads)
+    assess(pf.link_speed.unwrap_or_default(), &loads, &groups)
+}
+
+/// A partition held by its rate group (the group at its `tx_max`, the partition below its own
+/// cap) says so: "limited by group storage 5G".
+fn mark_group_limits(rows: &mut [PartitionRow], contention: &[(String, Contention)]) {
+    for row in rows.iter_mut() {
+        let own_cap = contention.iter().any(|(_, c)| c.pinned.contains(&row.key));
+        row.limited_by = contention
+            .iter()
+            .filter(|(pf, _)| *pf == row.key.pf && !own_cap)
+            .flat_map(|(_, c)| &c.groups_at_cap)
+            .find(|g| g.members.contains(&row.key))
+            .map(|g| (g.name.clone(), g.limit.max));
+    }
 }
 
 /// `250ms`, `1s`, `2s`.

@@ -134,7 +134,9 @@ impl Exporter {
                 frame.vfs.push(self.vf_row(pf, vf, &key, counters, rates));
                 seen.insert(key);
             }
-            let contention = assess(pf.link_speed.unwrap_or_default(), &loads);
+            let tx = |key: &VfKey| loads.iter().find(|l| &l.key == key).map_or(0.0, |l| l.tx.0);
+            let groups = crate::metrics::contention::groups_on(&pf.name, &snapshot.rate_objects, &tx);
+            let contention = assess(pf.link_speed.unwrap_or_default(), &loads, &groups);
             let first = frame.vfs.len() - pf.vfs.len();
             for row in &mut frame.vfs[first..] {
                 row.at_cap = contention.pinned.iter().any(|k| k.vf == row.vf);

@@ -1,6 +1,6 @@
 //! Contention on one PF's link: utilisation, guarantees vs link speed, capped and starved partitions.
 
-use crate::model::{BitsPerSec, Mbps, RateLimit, VfKey};
+use crate::model::{BitsPerSec, DevlinkObject, Mbps, RateLimit, RateObject, VfKey};
 
 /// Link utilisation from which a link counts as saturated.
 pub const SATURATED: f64 = 0.95;
@@ -14,6 +14,52 @@ pub struct PartitionLoad {
     pub tx: BitsPerSec,
     pub limit: RateLimit,
     pub drops_per_sec: f64,
+}
+
+/// A devlink rate group on one PF: its members' transmit summed against its limits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupLoad {
+    pub name: String,
+    /// `tx_share` as min, `tx_max` as max.
+    pub limit: RateLimit,
+    pub tx: BitsPerSec,
+    pub members: Vec<VfKey>,
+}
+
+impl GroupLoad {
+    /// The group sends at (or near) its `tx_max`: its members are held by it.
+    pub fn at_cap(&self) -> bool {
+        !self.limit.max.is_unlimited() && self.tx.0 >= NEAR * self.limit.max.as_bits_per_sec().0
+    }
+}
+
+/// The devlink rate groups with members on `pf`, each with its members (through nested
+/// groups too) and their transmit rates summed (`tx` gives a VF's, in bit/s).
+pub fn groups_on(pf: &str, objects: &[RateObject], tx: &dyn Fn(&VfKey) -> f64) -> Vec<GroupLoad> {
+    fn members(objects: &[RateObject], device: &str, group: &str, depth: usize, out: &mut Vec<VfKey>) {
+        for o in objects.iter().filter(|o| o.target.device == device && o.parent.as_deref() == Some(group)) {
+            match (&o.target.object, &o.vf) {
+                (DevlinkObject::Leaf(_), Some(key)) => out.push(key.clone()),
+                (DevlinkObject::Node(name), _) if depth < 8 => members(objects, device, name, depth + 1, out),
+                _ => {}
+            }
+        }
+    }
+    objects
+        .iter()
+        .filter_map(|o| {
+            let DevlinkObject::Node(name) = &o.target.object else { return None };
+            let mut keys = Vec::new();
+            members(objects, &o.target.device, name, 0, &mut keys);
+            keys.retain(|k| k.pf == pf);
+            (!keys.is_empty()).then(|| GroupLoad {
+                name: o.name.clone(),
+                limit: o.limit,
+                tx: BitsPerSec(keys.iter().map(tx).sum()),
+                members: keys,
+            })
+        })
+        .collect()
 }
 
 /// The contention picture of one PF.
@@ -33,14 +79,28 @@ pub struct Contention {
     /// partition below its guarantee is not starved, so drops are required as evidence).
     pub starved: Vec<VfKey>,
     pub drops_per_sec: f64,
+    /// Rate groups sending at their `tx_max`.
+    pub groups_at_cap: Vec<GroupLoad>,
 }
 
-/// Assesses one PF's link from its partitions' current loads.
-pub fn assess(link: Mbps, loads: &[PartitionLoad]) -> Contention {
+/// Assesses one PF's link from its partitions' current loads and its rate groups. A group's
+/// guarantee (`tx_share`) counts once for its members: the larger of it and their own
+/// minimums.
+pub fn assess(link: Mbps, loads: &[PartitionLoad], groups: &[GroupLoad]) -> Contention {
     let used = BitsPerSec(loads.iter().map(|l| l.tx.0).sum());
     let link_bps = link.as_bits_per_sec().0;
     let utilisation = if link_bps > 0.0 { used.0 / link_bps } else { 0.0 };
-    let guarantees = Mbps(loads.iter().map(|l| l.limit.min.0).sum());
+    let in_group = |l: &PartitionLoad| groups.iter().any(|g| g.members.contains(&l.key));
+    let ungrouped: u32 = loads.iter().filter(|l| !in_group(l)).map(|l| l.limit.min.0).sum();
+    let grouped: u32 = groups
+        .iter()
+        .map(|g| {
+            let members: u32 =
+                loads.iter().filter(|l| g.members.contains(&l.key)).map(|l| l.limit.min.0).sum();
+            g.limit.min.0.max(members)
+        })
+        .sum();
+    let guarantees = Mbps(ungrouped + grouped);
     let saturated = utilisation >= SATURATED;
     let pinned = loads
         .iter()
@@ -63,6 +123,7 @@ pub fn assess(link: Mbps, loads: &[PartitionLoad]) -> Contention {
         pinned,
         starved,
         drops_per_sec: loads.iter().map(|l| l.drops_per_sec).sum(),
+        groups_at_cap: groups.iter().filter(|g| g.at_cap()).cloned().collect(),
     }
 }
 
@@ -82,7 +143,7 @@ mod tests {
     #[test]
     fn flags_pinned_starved_and_oversubscription() {
         let loads = [load(0, 50.0, 100, 0), load(1, 1990.0, 0, 2000), load(2, 7900.0, 0, 0)];
-        let c = assess(Mbps(10_000), &loads);
+        let c = assess(Mbps(10_000), &loads, &[]);
         assert!(c.saturated);
         assert!((c.utilisation - 0.994).abs() < 1e-9);
         assert_eq!(c.pinned.iter().map(|k| k.vf).collect::<Vec<_>>(), vec![1]);
@@ -93,7 +154,7 @@ mod tests {
 
     #[test]
     fn below_guarantee_on_idle_link_is_not_starved() {
-        let c = assess(Mbps(10_000), &[load(0, 50.0, 100, 0)]);
+        let c = assess(Mbps(10_000), &[load(0, 50.0, 100, 0)], &[]);
         assert!(!c.saturated);
         assert!(c.starved.is_empty());
     }
@@ -102,15 +163,30 @@ mod tests {
     fn below_guarantee_without_drops_is_just_quiet() {
         let mut quiet = load(0, 50.0, 100, 0);
         quiet.drops_per_sec = 0.0;
-        let c = assess(Mbps(10_000), &[quiet, load(1, 9990.0, 0, 0)]);
+        let c = assess(Mbps(10_000), &[quiet, load(1, 9990.0, 0, 0)], &[]);
         assert!(c.saturated);
         assert!(c.starved.is_empty());
     }
 
     #[test]
     fn guarantees_above_link_speed_are_oversubscribed() {
-        let c = assess(Mbps(1000), &[load(0, 0.0, 600, 0), load(1, 0.0, 500, 0)]);
+        let c = assess(Mbps(1000), &[load(0, 0.0, 600, 0), load(1, 0.0, 500, 0)], &[]);
         assert_eq!(c.guarantees, Mbps(1100));
         assert!(c.oversubscribed);
+    }
+
+    #[test]
+    fn a_group_counts_its_share_once_and_is_flagged_at_its_cap() {
+        let loads = [load(0, 100.0, 100, 0), load(1, 1500.0, 0, 0), load(2, 3490.0, 2000, 0)];
+        let group = |tx: f64| GroupLoad {
+            name: "storage".into(),
+            limit: RateLimit::new(3000, 5000),
+            tx: BitsPerSec(tx * 1e6),
+            members: vec![VfKey { pf: "pf0".into(), vf: 1 }, VfKey { pf: "pf0".into(), vf: 2 }],
+        };
+        let c = assess(Mbps(10_000), &loads, &[group(4990.0)]);
+        assert_eq!(c.guarantees, Mbps(100 + 3000), "the group's 3G, not 3G + iSCSI's 2G");
+        assert_eq!(c.groups_at_cap.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), ["storage"]);
+        assert!(assess(Mbps(10_000), &loads, &[group(3000.0)]).groups_at_cap.is_empty());
     }
 }

@@ -58,6 +58,15 @@ fn lines<'a>(
         guarantee_state,
     ]));
     out.push(names_line("at cap: ", app, &c.pinned, theme.colors.warn, theme));
+    for g in &c.groups_at_cap {
+        out.push(Line::from(vec![
+            Span::raw("group at cap: "),
+            Span::styled(
+                format!("{} {} of {}", g.name, rate(g.tx, app.unit), speed(g.limit.max, app.unit)),
+                theme.level(Level::Warn),
+            ),
+        ]));
+    }
     out.push(names_line("starved: ", app, &c.starved, theme.colors.bad, theme));
     let drop_style = if c.drops_per_sec >= 0.5 { theme.level(Level::Warn) } else { theme.base() };
     out.push(Line::from(vec![

@@ -62,6 +62,17 @@ fn summary<'a>(app: &App, row: &PartitionRow, pf: &Pf, theme: &Theme) -> Vec<Lin
             theme,
         ),
         field(
+            "held by",
+            match &row.limited_by {
+                Some((group, cap)) => format!(
+                    "limited by group {group} {} (the group sends at its tx_max; its own cap is not reached)",
+                    crate::ui::text::speed(*cap, app.unit)
+                ),
+                None => "its own limits".into(),
+            },
+            theme,
+        ),
+        field(
             "link / trust",
             format!("{} / trust {} / spoofchk {}", vf.link_state.label(), flag(vf.trust), flag(vf.spoofchk)),
             theme,

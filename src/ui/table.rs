@@ -19,7 +19,7 @@ struct Column {
 /// The PF column, shown only when there is more than one PF (VF numbers repeat then).
 const PF_COLUMN: usize = 0;
 
-const COLUMNS: [Column; 14] = [
+const COLUMNS: [Column; 15] = [
     Column { header: "PF", width: 22, min_screen: 0 },
     Column { header: "VF", width: 3, min_screen: 0 },
     Column { header: "Partition", width: 12, min_screen: 0 },
@@ -34,6 +34,7 @@ const COLUMNS: [Column; 14] = [
     Column { header: "p50 tx", width: 10, min_screen: 110 },
     Column { header: "p99 tx", width: 10, min_screen: 110 },
     Column { header: "Origin", width: 9, min_screen: 170 },
+    Column { header: "Held by", width: 28, min_screen: 165 },
 ];
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -79,11 +80,15 @@ fn cells<'a>(r: &'a PartitionRow, n: usize, app: &App, theme: &Theme) -> Vec<Cel
         Some(s) if s >= 0.8 => Style::default().fg(theme.colors.warn),
         _ => Style::default().fg(theme.colors.good),
     };
-    let share_cell = match share {
-        Some(s) => {
+    let share_cell = match (&r.limited_by, share) {
+        // Held by its rate group, not its own cap: the share of its own cap would mislead.
+        (Some((group, _)), _) => {
+            Line::from(Span::styled(format!("group {group}"), Style::default().fg(theme.colors.warn)))
+        }
+        (None, Some(s)) => {
             Line::from(vec![Span::styled(bar(s, 8), share_style), Span::raw(format!("{:>4.0}%", s * 100.0))])
         }
-        None => Line::from("-"),
+        (None, None) => Line::from("-"),
     };
     let p = |v: Option<crate::metrics::history::Percentiles>,
              f: fn(&crate::metrics::history::Percentiles) -> crate::model::BitsPerSec| {
@@ -119,5 +124,12 @@ fn cells<'a>(r: &'a PartitionRow, n: usize, app: &App, theme: &Theme) -> Vec<Cel
         Cell::from(p(tx_percentiles, |p| p.p50)),
         Cell::from(p(tx_percentiles, |p| p.p99)),
         Cell::from(r.vf.counters.origin.label()),
+        Cell::from(match &r.limited_by {
+            Some((group, cap)) => Span::styled(
+                format!("limited by group {group} {}", super::text::speed(*cap, app.unit)),
+                Style::default().fg(theme.colors.warn),
+            ),
+            None => Span::raw(""),
+        }),
     ]
 }
