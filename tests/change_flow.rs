@@ -380,3 +380,26 @@ fn a_filter_narrows_the_rows_and_esc_clears_it() {
     demo.act(Action::Back);
     assert!(demo.app.selected_row().is_some());
 }
+
+#[test]
+fn the_limit_history_keeps_each_step_with_its_time() {
+    let mut demo = Demo::new(5);
+    let key = demo.app.rows.iter().find(|r| r.name == "Backup").unwrap().key.clone();
+    let before = demo.app.snapshot.as_ref().unwrap().taken_at;
+    set_backup_max(&mut demo, "300M", false);
+    demo.run_for(5);
+    let steps = demo.app.limit_history.get(&key).expect("Backup's limit history").clone();
+    assert_eq!(
+        steps.iter().map(|(_, l)| *l).collect::<Vec<_>>(),
+        vec![RateLimit::new(0, 2000), RateLimit::new(0, 300)]
+    );
+    assert!(
+        steps[0].0 < before && steps[1].0 > before,
+        "each step starts at the sample that showed it: {steps:?}"
+    );
+    // An hour and more later the old step is forgotten, the one in force kept.
+    demo.run_for(3700);
+    let steps = &demo.app.limit_history[&key];
+    assert_eq!(steps.len(), 1, "{steps:?}");
+    assert_eq!(steps[0].1, RateLimit::new(0, 300));
+}

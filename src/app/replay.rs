@@ -38,6 +38,7 @@ impl App {
         self.snapshot = None;
         self.rows.clear();
         self.histories.clear();
+        self.limit_history.clear();
         self.paused = false;
         for frame in frames {
             self.ingest(frame);

@@ -209,6 +209,8 @@ pub struct App {
     pub toasts: VecDeque<Toast>,
     /// VF limits changed behind the console's back: when (wall clock) and from what to what.
     pub drift: HashMap<VfKey, Drift>,
+    /// Each VF's limits over the last hour as steps: (sample time, limit from then on).
+    pub limit_history: HashMap<VfKey, Vec<(Duration, RateLimit)>>,
     /// Work found while taking in a sample (audit records of drift), for the runtime.
     outbox: Vec<Effect>,
     pub pending: Option<ApplyRequest>,
@@ -265,6 +267,7 @@ impl App {
             theme_index: 0,
             toasts: VecDeque::new(),
             drift: HashMap::new(),
+            limit_history: HashMap::new(),
             outbox: Vec::new(),
             pending: None,
             undo: Vec::new(),
@@ -322,6 +325,14 @@ impl App {
         self.drift_baseline = self.replay.is_none();
         let present: std::collections::HashSet<&VfKey> = rows.iter().map(|r| &r.key).collect();
         self.histories.retain(|k, _| present.contains(k));
+        self.limit_history.retain(|k, _| present.contains(k));
+        for row in &rows {
+            note_limit(
+                self.limit_history.entry(row.key.clone()).or_default(),
+                snapshot.taken_at,
+                row.vf.rate,
+            );
+        }
         self.rows = rows;
         self.snapshot = Some(snapshot);
         self.sort_rows();
@@ -824,6 +835,22 @@ fn contention_of(pf: &Pf, rows: &[PartitionRow], objects: &[crate::model::RateOb
         })
         .collect();
     assess(pf.link_speed.unwrap_or_default(), &loads, &groups)
+}
+
+/// How far back limit steps are kept (the longest chart window).
+const LIMIT_HISTORY: Duration = Duration::from_secs(3600);
+
+/// Adds a step when the limit differs from the last one, and forgets steps that ended before
+/// the longest window (the one in force at its start stays).
+fn note_limit(steps: &mut Vec<(Duration, RateLimit)>, at: Duration, limit: RateLimit) {
+    if steps.last().is_none_or(|(_, last)| *last != limit) {
+        steps.push((at, limit));
+    }
+    let cutoff = at.saturating_sub(LIMIT_HISTORY);
+    let ended = steps.iter().take_while(|(t, _)| *t <= cutoff).count();
+    if ended > 1 {
+        steps.drain(..ended - 1);
+    }
 }
 
 /// A partition held by its rate group (the group at its `tx_max`, the partition below its own

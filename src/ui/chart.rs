@@ -14,10 +14,12 @@ use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, LegendPo
 
 /// One line to plot: name, colour, points as (seconds before now, Mbit/s).
 struct Series {
-    /// Legend entry; `None` for the selection's limit lines (named in the title instead).
+    /// Legend entry (the first segment of a line that breaks at gaps).
     name: Option<String>,
     style: Style,
     points: Vec<(f64, f64)>,
+    /// Braille for rates; dots for the limit steps, so no rate line looks like a limit.
+    marker: Marker,
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -32,6 +34,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             name: Some(format!("link {}", super::text::speed(crate::model::Mbps(link as u32), app.unit))),
             style: theme.dimmed(),
             points: vec![(-window, link), (0.0, link)],
+            marker: Marker::Braille,
         });
     }
     let datasets: Vec<Dataset> = series
@@ -41,14 +44,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Some(name) => Dataset::default().name(name.clone()),
                 None => Dataset::default(),
             };
-            dataset.marker(Marker::Braille).graph_type(GraphType::Line).style(s.style).data(&s.points)
+            dataset.marker(s.marker).graph_type(GraphType::Line).style(s.style).data(&s.points)
         })
         .collect();
     let direction = if app.direction == Direction::Tx { "tx" } else { "rx" };
     let limits = app
         .selected_row()
         .filter(|_| app.direction == Direction::Tx)
-        .map(|r| format!(" · lines: {} min/max", r.name));
+        .map(|r| format!(" · dotted: {} min/max", r.name));
     let pf = app.selected.as_ref().map(|k| k.pf.as_str()).unwrap_or("");
     let title = if area.width >= 70 {
         format!(
@@ -164,20 +167,58 @@ fn series(app: &App, theme: &Theme) -> Vec<Series> {
             })
             .unwrap_or_default();
         for (n, segment) in split_at_gaps(points, gap).into_iter().enumerate() {
-            out.push(Series { name: (n == 0).then(|| name.clone()), style, points: segment });
+            out.push(Series {
+                name: (n == 0).then(|| name.clone()),
+                style,
+                points: segment,
+                marker: Marker::Braille,
+            });
         }
     }
     if let Some(row) = app.selected_row().filter(|_| app.direction == Direction::Tx) {
-        let window = app.window.as_secs_f64();
-        for (value, color) in [(row.vf.rate.max, theme.colors.bad), (row.vf.rate.min, theme.colors.good)] {
-            if !value.is_unlimited() {
-                let y = f64::from(value.0);
-                out.push(Series {
-                    name: None,
-                    style: Style::default().fg(color).add_modifier(Modifier::DIM),
-                    points: vec![(-window, y), (0.0, y)],
-                });
+        out.extend(limit_steps(app, row, now, theme));
+    }
+    out
+}
+
+/// The selection's max and min over the window as steps (a cap lowered at 14:03 is drawn at
+/// its old value before 14:03), dotted in the limit colours, labelled with the value now.
+fn limit_steps(
+    app: &App,
+    row: &crate::app::PartitionRow,
+    now: std::time::Duration,
+    theme: &Theme,
+) -> Vec<Series> {
+    let window = app.window.as_secs_f64();
+    let steps = app.limit_history.get(&row.key).map(Vec::as_slice).unwrap_or_default();
+    let x = |t: std::time::Duration| (-(now.saturating_sub(t)).as_secs_f64()).max(-window);
+    let mut out = Vec::new();
+    let max: fn(&crate::model::RateLimit) -> crate::model::Mbps = |l| l.max;
+    let min: fn(&crate::model::RateLimit) -> crate::model::Mbps = |l| l.min;
+    for (pick, label, color) in [(max, "max", theme.colors.bad), (min, "min", theme.colors.good)] {
+        let mut points = Vec::new();
+        for (i, (at, limit)) in steps.iter().enumerate() {
+            let end = steps.get(i + 1).map_or(0.0, |(next, _)| x(*next));
+            if end <= -window && i + 1 < steps.len() {
+                continue;
             }
+            let value = pick(limit);
+            let y = if value.is_unlimited() { f64::NAN } else { f64::from(value.0) };
+            points.push((x(*at), y));
+            points.push((end, y));
+        }
+        // Unlimited stretches are left out, so the line breaks there.
+        let segments = points.split(|p| p.1.is_nan()).filter(|s| !s.is_empty()).map(<[_]>::to_vec);
+        let current = pick(&row.vf.rate);
+        for (n, segment) in segments.enumerate() {
+            let name = (n == 0 && !current.is_unlimited())
+                .then(|| format!("{label} {}", crate::ui::text::speed(current, app.unit)));
+            out.push(Series {
+                name,
+                style: Style::default().fg(color),
+                points: segment,
+                marker: Marker::Dot,
+            });
         }
     }
     out
