@@ -179,7 +179,11 @@ fn draw_replay_at(dir: &Path, at: i64) {
     };
     app.show_recorded(cursor, readout.frames.into_iter().map(|f| f.snapshot).collect());
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
-    terminal.draw(|f| vftop::ui::draw(f, &app, &look)).unwrap();
+    terminal
+        .draw(|f| {
+            vftop::ui::draw(f, &app, &look);
+        })
+        .unwrap();
 }
 
 fn ms(d: Duration) -> f64 {

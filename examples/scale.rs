@@ -55,7 +55,11 @@ fn main() {
         let t1 = Instant::now();
         app.ingest(snapshot);
         let t2 = Instant::now();
-        terminal.draw(|f| vftop::ui::draw(f, &app, &look)).unwrap();
+        terminal
+            .draw(|f| {
+                vftop::ui::draw(f, &app, &look);
+            })
+            .unwrap();
         let t3 = Instant::now();
         sampling += t1 - t0;
         ingesting += t2 - t1;

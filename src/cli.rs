@@ -32,6 +32,9 @@ pub struct Cli {
     /// truecolor or 24bit).
     #[arg(long)]
     pub low_color: bool,
+    /// No mouse: clicks and the wheel stay with the terminal (its own text selection).
+    #[arg(global = true, long)]
+    pub no_mouse: bool,
     /// Sampling interval, e.g. 1s, 500ms, 2s.
     #[arg(global = true, long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     pub interval: Duration,

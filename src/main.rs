@@ -89,7 +89,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             &cli,
             themes,
             (app, sampler, rx),
-            tui::Runtime { clock: &clock, audit_path: None, guard_bin: None },
+            tui::Runtime { clock: &clock, audit_path: None, guard_bin: None, mouse: !cli.no_mouse },
         );
     }
     // Samples from a recorder's store go on the chart before the console's own: its clock
@@ -168,7 +168,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if is_kernel {
         vftop::sampler::follow_link_changes(sampler.commander());
     }
-    console(&cli, themes, (app, sampler, rx), tui::Runtime { clock: clock.as_ref(), audit_path, guard_bin })
+    console(
+        &cli,
+        themes,
+        (app, sampler, rx),
+        tui::Runtime { clock: clock.as_ref(), audit_path, guard_bin, mouse: !cli.no_mouse },
+    )
 }
 
 /// Runs the console on a sampler (live or replay) and says how it ended.

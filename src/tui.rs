@@ -7,7 +7,7 @@ use crate::guard::{Guard, Watch};
 use crate::model::Target;
 use crate::sampler::{Command, Sampler, SourceEvent};
 use crate::source::Clock;
-use crate::ui::keymap::{InputMode, action_for};
+use crate::ui::keymap::{InputMode, action_for, mouse_action};
 use crate::ui::{self, look::Look};
 use futures::StreamExt;
 use ratatui::crossterm::event::{Event, EventStream};
@@ -24,6 +24,8 @@ pub struct Runtime<'a> {
     pub audit_path: Option<std::path::PathBuf>,
     /// The binary to start as the commit-confirmed guard (real VFs only; `None`: no guard).
     pub guard_bin: Option<std::path::PathBuf>,
+    /// Clicks and the wheel (`--no-mouse` leaves the terminal's own selection alone).
+    pub mouse: bool,
 }
 
 /// Lines of the audit log the `a` view shows.
@@ -46,6 +48,9 @@ pub async fn run(
     env: Runtime<'_>,
 ) -> anyhow::Result<Exit> {
     let mut terminal = ratatui::try_init()?;
+    if env.mouse {
+        capture_mouse()?;
+    }
     let mut guard = None;
     let result = event_loop(&mut terminal, &mut app, &look, &sampler, &mut events, &env, &mut guard).await;
     let cause = match &result {
@@ -61,12 +66,30 @@ pub async fn run(
     {
         g.disarm();
     }
+    if env.mouse {
+        release_mouse();
+    }
     ratatui::restore();
     drop(sampler);
     if let Some((line, _)) = reverted {
         eprintln!("vftop: {line}");
     }
     result
+}
+
+/// Turns on mouse reporting, and makes a panic turn it off again before ratatui's own hook
+/// restores the rest of the terminal.
+fn capture_mouse() -> std::io::Result<()> {
+    let restore = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        release_mouse();
+        restore(info);
+    }));
+    ratatui::crossterm::execute!(std::io::stdout(), ratatui::crossterm::event::EnableMouseCapture)
+}
+
+fn release_mouse() {
+    let _ = ratatui::crossterm::execute!(std::io::stdout(), ratatui::crossterm::event::DisableMouseCapture);
 }
 
 /// The sampler's next answer to a change (samples in between are skipped).
@@ -146,6 +169,7 @@ async fn event_loop(
     // screen shows of time alone (toasts, a countdown). An idle console writes nothing.
     let mut dirty = true;
     let mut drawn_time_view = None;
+    let mut panels = ui::Panels::default();
     app.wall_clock = wall_clock();
     loop {
         if panic_at.is_some_and(|at| std::time::Instant::now() >= at) {
@@ -159,7 +183,7 @@ async fn event_loop(
         }
         let time_view = app.time_view();
         if dirty || drawn_time_view != Some(time_view) {
-            terminal.draw(|f| ui::draw(f, app, look))?;
+            terminal.draw(|f| panels = ui::draw(f, app, look))?;
             (dirty, drawn_time_view) = (false, Some(time_view));
         }
         tokio::select! {
@@ -188,6 +212,13 @@ async fn event_loop(
                         && run_effect(effect, app, sampler, env)
                     {
                         return Ok(Exit::Quit);
+                    }
+                }
+                Some(Ok(Event::Mouse(mouse))) => {
+                    if let Some(action) = mouse_action(mouse, &panels, InputMode::of(app)) {
+                        app.handle(action);
+                    } else {
+                        continue;
                     }
                 }
                 Some(Ok(Event::Resize(..))) => terminal.autoresize()?,

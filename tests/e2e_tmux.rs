@@ -292,3 +292,16 @@ fn completions_and_man_page_come_from_the_cli() {
         "{page}"
     );
 }
+
+#[test]
+fn a_mouse_click_selects_a_row_and_the_wheel_moves_the_selection() {
+    let Some(tmux) = start_demo("mouse", 120, 40, "", "") else { return };
+    // What a terminal sends for a left click at column 5, row 6 (SGR mouse, 1-based): the
+    // third partition's row (border, header, then rows).
+    tmux.type_text("\x1b[<0;5;6M\x1b[<0;5;6m");
+    let screen = tmux.wait_text("(3 of 6)");
+    assert!(screen.contains("dotted: NFS min/max"), "the chart follows the click:\n{screen}");
+    tmux.type_text("\x1b[<65;5;6M"); // wheel down
+    tmux.wait_text("(4 of 6)");
+    tmux.send(&["q"]);
+}

@@ -59,6 +59,10 @@ pub enum Action {
     Submit,
     /// Confirmation: apply.
     Confirm,
+    /// Mouse: the n-th visible row was clicked.
+    ClickRow(usize),
+    /// Mouse: a panel was clicked.
+    FocusPanel(super::Focus),
     /// Replay: move the time cursor.
     Seek(Seek),
     /// Replay: `g`, type a time to go to.

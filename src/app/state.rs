@@ -584,6 +584,13 @@ impl App {
             Action::FocusNext => self.focus = next_focus(self.focus, self.has_rate_tree()),
             Action::FocusPrev => self.focus = prev_focus(self.focus, self.has_rate_tree()),
             Action::StartFilter => self.filtering = true,
+            Action::ClickRow(n) => {
+                self.focus = Focus::Table;
+                if let Some(key) = self.visible_rows().get(n).map(|r| r.key.clone()) {
+                    self.selected = Some(key);
+                }
+            }
+            Action::FocusPanel(focus) => self.focus = focus,
             Action::Back if !self.filter.is_empty() && self.view == View::Main => {
                 self.filter.clear();
                 self.keep_selection_valid();

@@ -1,8 +1,11 @@
 //! Key bindings: key events to actions, per input mode, and the list the help overlay shows.
 
 use crate::app::control::Stage;
-use crate::app::{Action, App, Seek};
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crate::app::{Action, App, Focus, Seek};
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::Position;
 
 /// What keys mean depends on what is on screen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,6 +69,7 @@ pub const BINDINGS: &[(&str, &str)] = &[
     ("t", "next theme"),
     ("?", "this help"),
     ("q  Ctrl-C", "quit"),
+    ("mouse", "click a row: select it; click a panel: focus it; wheel: move (--no-mouse)"),
 ];
 
 /// What keys mean in a replay console, besides the main screen's (help and README).
@@ -122,6 +126,41 @@ pub fn action_for(key: KeyEvent, mode: InputMode) -> Option<Action> {
             KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('N') => Some(Action::Back),
             _ => None,
         },
+    }
+}
+
+/// What a mouse event means on the main screen: a click selects a row or focuses a panel,
+/// the wheel moves the selection (in the focused panel).
+pub fn mouse_action(event: MouseEvent, panels: &crate::ui::Panels, mode: InputMode) -> Option<Action> {
+    if !matches!(mode, InputMode::Normal | InputMode::Replay) {
+        return None;
+    }
+    let at = Position { x: event.column, y: event.row };
+    match event.kind {
+        MouseEventKind::ScrollDown => Some(Action::SelectNext),
+        MouseEventKind::ScrollUp => Some(Action::SelectPrev),
+        MouseEventKind::Down(MouseButton::Left) => {
+            let t = panels.table;
+            if t.contains(at) {
+                // Rows start under the border and the header, and end above the border.
+                let row = at.y.checked_sub(t.y + 2).filter(|_| at.y + 1 < t.bottom());
+                return Some(match row {
+                    Some(row) => Action::ClickRow(panels.table_first_row + usize::from(row)),
+                    None => Action::FocusPanel(Focus::Table),
+                });
+            }
+            let focus = if panels.chart.contains(at) {
+                Focus::Chart
+            } else if panels.contention.contains(at) {
+                Focus::Contention
+            } else if panels.rate_tree.is_some_and(|r| r.contains(at)) {
+                Focus::RateTree
+            } else {
+                return None;
+            };
+            Some(Action::FocusPanel(focus))
+        }
+        _ => None,
     }
 }
 

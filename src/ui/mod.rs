@@ -26,30 +26,46 @@ use theme::Theme;
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 
-/// Draws the whole screen (in plain ASCII when the terminal needs it).
-pub fn draw(frame: &mut Frame, app: &App, look: &look::Look) {
-    draw_screen(frame, app, &look.themes);
+/// Where the main screen's panels were drawn (all empty on other screens): what a mouse
+/// click lands on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Panels {
+    pub table: Rect,
+    /// The visible row drawn first in the table (it scrolls to keep the selection in view).
+    pub table_first_row: usize,
+    pub chart: Rect,
+    pub contention: Rect,
+    pub rate_tree: Option<Rect>,
+}
+
+/// Draws the whole screen (in plain ASCII when the terminal needs it); says where the panels are.
+pub fn draw(frame: &mut Frame, app: &App, look: &look::Look) -> Panels {
+    let panels = draw_screen(frame, app, &look.themes);
     if look.glyphs == look::Glyphs::Ascii {
         look::to_ascii(frame.buffer_mut());
     }
+    panels
 }
 
-fn draw_screen(frame: &mut Frame, app: &App, themes: &[Theme]) {
+fn draw_screen(frame: &mut Frame, app: &App, themes: &[Theme]) -> Panels {
     let theme = &themes[app.theme_index.min(themes.len() - 1)];
     let area = frame.area();
     frame.render_widget(Block::default().style(theme.base()), area);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         draw_too_small(frame, area, theme);
-        return;
+        return Panels::default();
     }
     let [header_area, body, status_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(1)]).areas(area);
     header::draw(frame, header_area, app, theme);
     status::draw(frame, status_area, app, theme);
-    match app.view {
+    let panels = match app.view {
         View::Main => draw_main(frame, body, app, theme),
-        View::Detail => detail::draw(frame, body, app, theme),
-    }
+        View::Detail => {
+            detail::draw(frame, body, app, theme);
+            Panels::default()
+        }
+    };
     if app.help {
         help::draw(frame, area, theme, app.replay.is_some());
     }
@@ -64,9 +80,10 @@ fn draw_screen(frame: &mut Frame, app: &App, themes: &[Theme]) {
     if let Some(editor) = &app.editor {
         editor::draw(frame, area, app, editor, theme);
     }
+    panels
 }
 
-fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Panels {
     let table_height = (app.rows.len() as u16 + 3).clamp(5, area.height / 2 + 2);
     let [table_area, lower] =
         Layout::vertical([Constraint::Length(table_height), Constraint::Min(0)]).areas(area);
@@ -75,14 +92,23 @@ fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let [chart_area, contention_area] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(contention_width)]).areas(lower);
     chart::draw(frame, chart_area, app, theme);
+    let mut panels = Panels {
+        table: table_area,
+        table_first_row: table::first_row(app, table_area),
+        chart: chart_area,
+        contention: contention_area,
+        rate_tree: None,
+    };
     if app.has_rate_tree() {
         let [top, bottom] =
             Layout::vertical([Constraint::Min(9), Constraint::Percentage(45)]).areas(contention_area);
         contention::draw(frame, top, app, theme);
         rate_tree::draw(frame, bottom, app, theme);
+        (panels.contention, panels.rate_tree) = (top, Some(bottom));
     } else {
         contention::draw(frame, contention_area, app, theme);
     }
+    panels
 }
 
 fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {

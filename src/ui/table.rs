@@ -45,9 +45,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let header = Row::new(visible.iter().map(|&i| Cell::from(COLUMNS[i].header))).style(theme.emphasis());
     // Only the rows that fit are built (a host can have hundreds): the window of rows that
     // keeps the selection in view, as a scrolling table would show it.
-    let height = usize::from(area.height.saturating_sub(3)).max(1);
+    let height = rows_shown(area);
     let selected = app.selected_index();
-    let first = selected.map_or(0, |s| (s + 1).saturating_sub(height));
+    let first = first_row(app, area);
     let shown = app.visible_rows();
     let rows = shown.iter().skip(first).take(height).map(|r| {
         // Colours follow the row's place among all rows, so a filter does not repaint them.
@@ -70,6 +70,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let table = Table::new(rows, widths).header(header).block(block).row_highlight_style(theme.selected());
     let mut state = TableState::default().with_selected(selected.map(|s| s - first));
     frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// Rows the table has room for (inside its border, under its header).
+fn rows_shown(area: Rect) -> usize {
+    usize::from(area.height.saturating_sub(3)).max(1)
+}
+
+/// The first visible row drawn: the window that keeps the selection in view.
+pub fn first_row(app: &App, area: Rect) -> usize {
+    app.selected_index().map_or(0, |s| (s + 1).saturating_sub(rows_shown(area)))
 }
 
 fn cells<'a>(r: &'a PartitionRow, n: usize, app: &App, theme: &Theme) -> Vec<Cell<'a>> {

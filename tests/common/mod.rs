@@ -85,7 +85,11 @@ impl Demo {
 
     pub fn render(&self, width: u16, height: u16) -> ratatui::Terminal<ratatui::backend::TestBackend> {
         let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
-        terminal.draw(|f| vftop::ui::draw(f, &self.app, &self.look)).unwrap();
+        terminal
+            .draw(|f| {
+                vftop::ui::draw(f, &self.app, &self.look);
+            })
+            .unwrap();
         terminal
     }
 
