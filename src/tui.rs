@@ -12,7 +12,7 @@ use crate::ui::{self, look::Look};
 use futures::StreamExt;
 use ratatui::crossterm::event::{Event, EventStream};
 use std::time::Duration;
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::SignalKind;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// How often time-driven state (toasts, a commit-confirmed countdown) is looked at.
@@ -41,18 +41,82 @@ pub enum Exit {
 /// Runs the console until the operator quits or a signal arrives. The terminal is restored on
 /// every path: normal return, error, panic (ratatui's hook) and SIGTERM/SIGHUP/SIGINT.
 pub async fn run(
-    mut app: App,
+    app: App,
     look: Look,
     sampler: Sampler,
-    mut events: UnboundedReceiver<SourceEvent>,
+    events: UnboundedReceiver<SourceEvent>,
     env: Runtime<'_>,
 ) -> anyhow::Result<Exit> {
+    let stop = stop_signals()?;
     let mut terminal = ratatui::try_init()?;
     if env.mouse {
         capture_mouse()?;
     }
+    let input = Input { keys: EventStream::new(), stop };
+    let (result, reverted) = start(&mut terminal, input, app, &look, sampler, events, &env).await;
+    if env.mouse {
+        release_mouse();
+    }
+    ratatui::restore();
+    if let Some(line) = reverted {
+        eprintln!("vftop: {line}");
+    }
+    result
+}
+
+/// What the console reads besides samples: terminal events, and the signals that end it
+/// (by name: SIGTERM, SIGHUP, SIGINT).
+pub struct Input<K, S> {
+    pub keys: K,
+    pub stop: S,
+}
+
+/// SIGTERM, SIGHUP and SIGINT as one stream of their names.
+fn stop_signals() -> std::io::Result<impl futures::Stream<Item = &'static str> + Unpin> {
+    use tokio_stream_signal::named;
+    Ok(futures::stream::select(
+        futures::stream::select(
+            named(SignalKind::terminate(), "SIGTERM")?,
+            named(SignalKind::hangup(), "SIGHUP")?,
+        ),
+        named(SignalKind::interrupt(), "SIGINT")?,
+    ))
+}
+
+/// Unix signals as streams (tokio has no stream of its own for them without tokio-stream).
+mod tokio_stream_signal {
+    use tokio::signal::unix::SignalKind;
+
+    pub fn named(
+        kind: SignalKind,
+        name: &'static str,
+    ) -> std::io::Result<impl futures::Stream<Item = &'static str> + Unpin> {
+        let mut signal = tokio::signal::unix::signal(kind)?;
+        Ok(Box::pin(futures::stream::poll_fn(move |cx| signal.poll_recv(cx).map(|s| s.map(|()| name)))))
+    }
+}
+
+/// The console on any backend and input: the event loop, then the revert of a change still
+/// awaiting confirmation (an unconfirmed change never outlives the console) and the guard's
+/// release. `run` calls it on the real terminal; tests on a `TestBackend` with their own
+/// events. Returns how it ended and what to tell the operator about a revert.
+pub async fn start<B, K, S>(
+    terminal: &mut ratatui::Terminal<B>,
+    mut input: Input<K, S>,
+    mut app: App,
+    look: &Look,
+    sampler: Sampler,
+    mut events: UnboundedReceiver<SourceEvent>,
+    env: &Runtime<'_>,
+) -> (anyhow::Result<Exit>, Option<String>)
+where
+    B: ratatui::backend::Backend,
+    K: futures::Stream<Item = std::io::Result<Event>> + Unpin,
+    S: futures::Stream<Item = &'static str> + Unpin,
+{
     let mut guard = None;
-    let result = event_loop(&mut terminal, &mut app, &look, &sampler, &mut events, &env, &mut guard).await;
+    let result =
+        event_loop(terminal, &mut input, &mut app, look, &sampler, &mut events, env, &mut guard).await;
     let cause = match &result {
         Ok(Exit::Quit) => "exit",
         Ok(Exit::Signal(name)) => name,
@@ -66,15 +130,8 @@ pub async fn run(
     {
         g.disarm();
     }
-    if env.mouse {
-        release_mouse();
-    }
-    ratatui::restore();
     drop(sampler);
-    if let Some((line, _)) = reverted {
-        eprintln!("vftop: {line}");
-    }
-    result
+    (result, reverted.map(|(line, _)| line))
 }
 
 /// Turns on mouse reporting, and makes a panic turn it off again before ratatui's own hook
@@ -150,20 +207,23 @@ async fn revert_unconfirmed(
     Some((line, done))
 }
 
-async fn event_loop(
-    terminal: &mut ratatui::DefaultTerminal,
+#[allow(clippy::too_many_arguments)]
+async fn event_loop<B, K, S>(
+    terminal: &mut ratatui::Terminal<B>,
+    input: &mut Input<K, S>,
     app: &mut App,
     look: &Look,
     sampler: &Sampler,
     events: &mut UnboundedReceiver<SourceEvent>,
     env: &Runtime<'_>,
     guard: &mut Option<Guard>,
-) -> anyhow::Result<Exit> {
-    let mut keys = EventStream::new();
+) -> anyhow::Result<Exit>
+where
+    B: ratatui::backend::Backend,
+    K: futures::Stream<Item = std::io::Result<Event>> + Unpin,
+    S: futures::Stream<Item = &'static str> + Unpin,
+{
     let mut tick = tokio::time::interval(RENDER_TICK);
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sighup = signal(SignalKind::hangup())?;
-    let mut sigint = signal(SignalKind::interrupt())?;
     let panic_at = test_panic_deadline();
     // A frame is drawn only when something on it may have changed: an event, or what the
     // screen shows of time alone (toasts, a countdown). An idle console writes nothing.
@@ -183,14 +243,12 @@ async fn event_loop(
         }
         let time_view = app.time_view();
         if dirty || drawn_time_view != Some(time_view) {
-            terminal.draw(|f| panels = ui::draw(f, app, look))?;
+            terminal.draw(|f| panels = ui::draw(f, app, look)).map_err(|e| anyhow::anyhow!("draw: {e}"))?;
             (dirty, drawn_time_view) = (false, Some(time_view));
         }
         tokio::select! {
             _ = tick.tick() => continue,
-            _ = sigterm.recv() => return Ok(Exit::Signal("SIGTERM")),
-            _ = sighup.recv() => return Ok(Exit::Signal("SIGHUP")),
-            _ = sigint.recv() => return Ok(Exit::Signal("SIGINT")),
+            Some(name) = input.stop.next() => return Ok(Exit::Signal(name)),
             event = events.recv() => match event {
                 Some(SourceEvent::Snapshot(s)) => {
                     app.wall_clock = wall_clock();
@@ -205,7 +263,7 @@ async fn event_loop(
                 Some(SourceEvent::Notice(text)) => app.toast(crate::app::state::Level::Warn, text),
                 None => anyhow::bail!("the sampler stopped"),
             },
-            key = keys.next() => match key {
+            key = input.keys.next() => match key {
                 Some(Ok(Event::Key(key))) => {
                     if let Some(action) = action_for(key, InputMode::of(app))
                         && let Some(effect) = app.handle(action)
@@ -221,7 +279,7 @@ async fn event_loop(
                         continue;
                     }
                 }
-                Some(Ok(Event::Resize(..))) => terminal.autoresize()?,
+                Some(Ok(Event::Resize(..))) => terminal.autoresize().map_err(|e| anyhow::anyhow!("resize: {e}"))?,
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(e.into()),
                 None => return Ok(Exit::Signal("end of input")),

@@ -380,7 +380,7 @@ impl App {
     }
 
     pub(super) fn capabilities_of(&self, pf: &str) -> Capabilities {
-        self.capabilities.get(pf).copied().unwrap_or_else(|| Capabilities::for_driver(&self.driver_of(pf)))
+        Capabilities::for_driver(&self.driver_of(pf))
     }
 
     fn update_limit(&mut self, target: &Target, limit: RateLimit) {

@@ -185,7 +185,6 @@ pub struct App {
     pub histories: HashMap<VfKey, History>,
     pub contention: Vec<(String, Contention)>,
     pub roles: RoleMap,
-    pub capabilities: HashMap<String, Capabilities>,
     pub selected: Option<VfKey>,
     pub focus: Focus,
     pub view: View,
@@ -247,7 +246,6 @@ impl App {
             histories: HashMap::new(),
             contention: Vec::new(),
             roles,
-            capabilities: HashMap::new(),
             selected: None,
             focus: Focus::Table,
             view: View::Main,
@@ -662,8 +660,7 @@ impl App {
         let row = self.rows.iter().find(|r| &r.key == key)?;
         let pf = self.snapshot.as_ref()?.pf(&key.pf)?;
         let others_min = pf.vfs.iter().filter(|v| v.index != key.vf).map(|v| v.rate.min.0).sum();
-        let capabilities =
-            self.capabilities.get(&pf.name).copied().unwrap_or(Capabilities::for_driver(&pf.driver));
+        let capabilities = Capabilities::for_driver(&pf.driver);
         Some(EditContext {
             target: Target::Vf(key.clone()),
             name: row.name.clone(),

@@ -3,7 +3,7 @@
 //! `HOST/PF`. Read-only: rates are changed on the hosts themselves.
 
 use super::{ApplyError, SampleError, Source, SourceKind};
-use crate::model::{Capabilities, CounterOrigin, Counters, Mbps, Pf, RateChange, RateLimit, Snapshot, Vf};
+use crate::model::{CounterOrigin, Counters, Mbps, Pf, RateChange, RateLimit, Snapshot, Vf};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -237,10 +237,6 @@ impl Source for FleetSource {
         Err(ApplyError::Invalid(format!("the fleet view is read-only: {}", ssh_command(change))))
     }
 
-    fn capabilities(&self, _pf: &str) -> Capabilities {
-        Capabilities::FULL
-    }
-
     /// The fleet over the last `span` from range queries: one snapshot per step, its time
     /// placed on this source's clock.
     fn history(&mut self, span: Duration, step: Duration) -> Vec<Snapshot> {
@@ -356,10 +352,6 @@ impl Source for DemoFleet {
 
     fn apply(&mut self, change: &RateChange) -> Result<RateLimit, ApplyError> {
         Err(ApplyError::Invalid(format!("the fleet view is read-only: {}", ssh_command(change))))
-    }
-
-    fn capabilities(&self, _pf: &str) -> Capabilities {
-        Capabilities::FULL
     }
 
     fn roles(&self) -> crate::model::RoleMap {

@@ -4,7 +4,7 @@ pub mod fleet;
 pub mod kernel;
 pub mod sim;
 
-use crate::model::{Capabilities, RateChange, RateLimit, RoleMap, Snapshot};
+use crate::model::{RateChange, RateLimit, RoleMap, Snapshot};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -68,8 +68,6 @@ pub trait Source: Send {
     fn sample(&mut self) -> Result<Snapshot, SampleError>;
     /// Applies a change (both min and max) and returns the limit read back afterwards.
     fn apply(&mut self, change: &RateChange) -> Result<RateLimit, ApplyError>;
-    /// What the PF's driver can do with VF rates.
-    fn capabilities(&self, pf: &str) -> Capabilities;
     /// Roles the source itself knows (the simulator's partition names).
     fn roles(&self) -> RoleMap {
         RoleMap::default()

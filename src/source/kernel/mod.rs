@@ -357,14 +357,6 @@ impl Source for KernelSource {
             Target::Devlink(d) => self.apply_devlink_rate(d, new),
         }
     }
-
-    fn capabilities(&self, pf: &str) -> Capabilities {
-        self.facts
-            .iter()
-            .find(|((_, name), _)| name == pf)
-            .map(|(_, f)| Capabilities::for_driver(&f.driver))
-            .unwrap_or(Capabilities::UNKNOWN)
-    }
 }
 
 #[cfg(test)]

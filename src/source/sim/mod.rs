@@ -6,8 +6,8 @@ pub mod scenario;
 
 use super::{ApplyError, Clock, SampleError, Source, SourceKind};
 use crate::model::{
-    Capabilities, CounterOrigin, Counters, DevlinkObject, DevlinkRef, DriverStat, MacAddr, Mbps, Pf,
-    RateChange, RateLimit, RateObject, Role, RoleMap, Snapshot, Target, Vf, VfKey, VfLinkState,
+    CounterOrigin, Counters, DevlinkObject, DevlinkRef, DriverStat, MacAddr, Mbps, Pf, RateChange, RateLimit,
+    RateObject, Role, RoleMap, Snapshot, Target, Vf, VfKey, VfLinkState,
 };
 use nic::{Claim, GroupClaim, share_tree};
 use profile::DemandGenerator;
@@ -296,10 +296,6 @@ impl Source for SimSource {
         }
         *limit = new;
         Ok(new)
-    }
-
-    fn capabilities(&self, _pf: &str) -> Capabilities {
-        Capabilities::FULL
     }
 
     fn roles(&self) -> RoleMap {

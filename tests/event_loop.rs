@@ -1,0 +1,140 @@
+//! The console's real event loop in-process (`tui::start`, as bandwhich's `start(backend, …)`):
+//! a `TestBackend`, key events and signals from the test, the simulated NIC on a sampler
+//! thread, the audit log in a file.
+
+use futures::channel::mpsc::{UnboundedSender, unbounded};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use vftop::app::App;
+use vftop::app::audit::{Actor, AuditLog};
+use vftop::sampler::{Sampler, SourceEvent};
+use vftop::source::sim::SimSource;
+use vftop::source::sim::scenario::Scenario;
+use vftop::source::{Source, SourceKind, SystemClock};
+use vftop::tui::{Exit, Input, Runtime, start};
+use vftop::ui::look::Look;
+
+/// The demo console wired as `vftop --demo` wires it, with the audit log at `audit`.
+fn console(
+    audit: &std::path::Path,
+) -> (App, Look, Sampler, tokio::sync::mpsc::UnboundedReceiver<SourceEvent>) {
+    let clock = Arc::new(SystemClock::default());
+    let sim = SimSource::new(Scenario::reference(), clock);
+    let look = Look::built_in();
+    let app = App::new(
+        SourceKind::Demo,
+        "t".into(),
+        sim.roles(),
+        look.themes.iter().map(|t| t.name.clone()).collect(),
+    );
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let log = AuditLog::open(audit).unwrap();
+    let actor = Actor { user: "tester".into(), sudo_user: None, host: "t".into() };
+    let sampler = Sampler::with_audit(Box::new(sim), Duration::from_millis(100), tx, Some((log, actor)));
+    (app, look, sampler, rx)
+}
+
+fn press(keys: &UnboundedSender<std::io::Result<Event>>, text: &str) {
+    for c in text.chars() {
+        let code = match c {
+            '\n' => KeyCode::Enter,
+            c => KeyCode::Char(c),
+        };
+        keys.unbounded_send(Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))).unwrap();
+    }
+}
+
+fn screen(terminal: &ratatui::Terminal<ratatui::backend::TestBackend>) -> String {
+    let buffer = terminal.backend().buffer();
+    let width = buffer.area.width as usize;
+    buffer
+        .content
+        .chunks(width)
+        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>() + "\n")
+        .collect()
+}
+
+/// A commit-confirmed change to Backup's max (select Backup, `e`, 300M, Enter, `t`, `y`).
+fn armed_change(keys: &UnboundedSender<std::io::Result<Event>>) {
+    press(keys, "je");
+    keys.unbounded_send(Ok(Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)))).unwrap();
+    press(keys, "300M\nty");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn q_with_an_unconfirmed_change_asks_and_a_hangup_reverts_it() {
+    let audit = std::env::temp_dir().join(format!("vftop-loop-audit-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&audit);
+    let (app, look, sampler, events) = console(&audit);
+    let (keys, key_stream) = unbounded();
+    let (stop, stop_stream) = unbounded::<&'static str>();
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(180, 40)).unwrap();
+    let clock = SystemClock::default();
+    let env = Runtime { clock: &clock, audit_path: Some(audit.clone()), guard_bin: None, mouse: false };
+    let script = async {
+        tokio::time::sleep(Duration::from_millis(600)).await; // a few samples
+        armed_change(&keys);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        press(&keys, "q"); // asks, does not quit
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let asked_at = Instant::now();
+        stop.unbounded_send("SIGHUP").unwrap(); // the SSH session dropped
+        asked_at
+    };
+    let input = Input { keys: key_stream, stop: stop_stream };
+    let (asked_at, (result, reverted)) =
+        tokio::join!(script, start(&mut terminal, input, app, &look, sampler, events, &env));
+    assert_eq!(
+        result.unwrap(),
+        Exit::Signal("SIGHUP"),
+        "q with a change awaiting confirmation must not quit"
+    );
+    assert!(asked_at.elapsed() < Duration::from_secs(10));
+    let shown = screen(&terminal);
+    assert!(shown.contains("not confirmed: c keeps it, q again reverts it and quits"), "{shown}");
+    let line = reverted.expect("the unconfirmed change is reverted on the way out");
+    assert!(
+        line.starts_with("reverted the unconfirmed change to Backup") && line.contains("on SIGHUP"),
+        "{line}"
+    );
+    let log = std::fs::read_to_string(&audit).unwrap();
+    let records: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(records.len(), 2, "{log}");
+    assert_eq!(
+        (records[0]["reason"].as_str(), records[0]["new"]["max_mbps"].as_u64()),
+        (Some("operator"), Some(300))
+    );
+    assert_eq!(records[1]["reason"], "exit-revert");
+    assert_eq!(records[1]["reverted_by"], "SIGHUP");
+    assert_eq!(records[1]["new"]["max_mbps"], 2000);
+    let _ = std::fs::remove_file(&audit);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn q_twice_quits_and_reverts_and_a_kept_change_stays() {
+    let audit = std::env::temp_dir().join(format!("vftop-loop-keep-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&audit);
+    let (app, look, sampler, events) = console(&audit);
+    let (keys, key_stream) = unbounded();
+    let (_stop, stop_stream) = unbounded::<&'static str>();
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(180, 40)).unwrap();
+    let clock = SystemClock::default();
+    let env = Runtime { clock: &clock, audit_path: Some(audit.clone()), guard_bin: None, mouse: false };
+    let script = async {
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        armed_change(&keys);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        press(&keys, "c"); // kept
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        press(&keys, "q");
+    };
+    let input = Input { keys: key_stream, stop: stop_stream };
+    let ((), (result, reverted)) =
+        tokio::join!(script, start(&mut terminal, input, app, &look, sampler, events, &env));
+    assert_eq!(result.unwrap(), Exit::Quit);
+    assert_eq!(reverted, None, "a confirmed change stays");
+    let log = std::fs::read_to_string(&audit).unwrap();
+    assert!(log.lines().last().is_some_and(|l| l.contains("\"reason\":\"confirmed\"")), "{log}");
+    let _ = std::fs::remove_file(&audit);
+}
