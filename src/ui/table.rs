@@ -9,39 +9,57 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Row, Table, TableState};
 
-/// A table column: header, width, and the narrowest terminal it still appears on.
+/// A table column: header, width, and the narrowest terminal it still appears on; where the
+/// columns still do not fit, the optional ones go in `drop_order` (0: never).
 struct Column {
     header: &'static str,
     width: u16,
     min_screen: u16,
+    drop_order: u8,
 }
 
 /// The PF column, shown only when there is more than one PF (VF numbers repeat then).
 const PF_COLUMN: usize = 0;
 
 const COLUMNS: [Column; 15] = [
-    Column { header: "PF", width: 22, min_screen: 0 },
-    Column { header: "VF", width: 3, min_screen: 0 },
-    Column { header: "Partition", width: 12, min_screen: 0 },
-    Column { header: "VLAN", width: 4, min_screen: 0 },
-    Column { header: "MAC", width: 17, min_screen: 150 },
-    Column { header: "Link", width: 4, min_screen: 120 },
-    Column { header: "TX", width: 10, min_screen: 0 },
-    Column { header: "RX", width: 10, min_screen: 0 },
-    Column { header: "% of cap", width: 14, min_screen: 0 },
-    Column { header: "Min/Max", width: 10, min_screen: 0 },
-    Column { header: "Drops/s", width: 7, min_screen: 0 },
-    Column { header: "p50 tx", width: 10, min_screen: 110 },
-    Column { header: "p99 tx", width: 10, min_screen: 110 },
-    Column { header: "Origin", width: 9, min_screen: 170 },
-    Column { header: "Held by", width: 28, min_screen: 165 },
+    Column { header: "PF", width: 22, min_screen: 0, drop_order: 0 },
+    Column { header: "VF", width: 3, min_screen: 0, drop_order: 0 },
+    Column { header: "Partition", width: 12, min_screen: 0, drop_order: 0 },
+    Column { header: "VLAN", width: 4, min_screen: 0, drop_order: 0 },
+    Column { header: "MAC", width: 17, min_screen: 150, drop_order: 3 },
+    Column { header: "Link", width: 4, min_screen: 120, drop_order: 4 },
+    Column { header: "TX", width: 10, min_screen: 0, drop_order: 0 },
+    Column { header: "RX", width: 10, min_screen: 0, drop_order: 0 },
+    Column { header: "% of cap", width: 14, min_screen: 0, drop_order: 0 },
+    Column { header: "Min/Max", width: 10, min_screen: 0, drop_order: 0 },
+    Column { header: "Drops/s", width: 7, min_screen: 0, drop_order: 0 },
+    Column { header: "p50 tx", width: 10, min_screen: 110, drop_order: 6 },
+    Column { header: "p99 tx", width: 10, min_screen: 110, drop_order: 5 },
+    Column { header: "Origin", width: 9, min_screen: 170, drop_order: 2 },
+    Column { header: "Held by", width: 28, min_screen: 165, drop_order: 1 },
 ];
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let several_pfs = app.snapshot.as_ref().is_some_and(|s| s.pfs.len() > 1);
-    let visible: Vec<usize> = (0..COLUMNS.len())
+    let pf_width = app.snapshot.iter().flat_map(|s| &s.pfs).map(|p| p.name.chars().count() as u16 + 6).max();
+    let width_of = |i: usize| {
+        if i == PF_COLUMN { pf_width.unwrap_or(8).min(COLUMNS[i].width) } else { COLUMNS[i].width }
+    };
+    let mut visible: Vec<usize> = (0..COLUMNS.len())
         .filter(|&i| area.width >= COLUMNS[i].min_screen && (i != PF_COLUMN || several_pfs))
         .collect();
+    // Drop optional columns until the rest fit (a PF column, a long partition name…).
+    let fits =
+        |cols: &[usize]| cols.iter().map(|&i| width_of(i) + 1).sum::<u16>() < area.width.saturating_sub(1);
+    while !fits(&visible) {
+        let Some(pos) = (0..visible.len())
+            .filter(|&p| COLUMNS[visible[p]].drop_order > 0)
+            .min_by_key(|&p| COLUMNS[visible[p]].drop_order)
+        else {
+            break;
+        };
+        visible.remove(pos);
+    }
     let header = Row::new(visible.iter().map(|&i| Cell::from(COLUMNS[i].header))).style(theme.emphasis());
     // Only the rows that fit are built (a host can have hundreds): the window of rows that
     // keeps the selection in view, as a scrolling table would show it.
@@ -55,7 +73,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let cells = cells(r, n, app, theme);
         Row::new(visible.iter().map(|&i| cells[i].clone()).collect::<Vec<_>>())
     });
-    let widths: Vec<Constraint> = visible.iter().map(|&i| Constraint::Length(COLUMNS[i].width)).collect();
+    let widths: Vec<Constraint> = visible.iter().map(|&i| Constraint::Length(width_of(i))).collect();
     let position = selected.map_or(String::new(), |s| format!("{} of ", s + 1));
     let filter = match (app.filtering, app.filter.is_empty()) {
         (true, _) => format!(" · /{}▏", app.filter),
