@@ -294,7 +294,7 @@ fn a_limit_changed_outside_vftop_is_flagged_and_audited() {
     assert!(demo.app.take_effects().is_empty());
     demo.run_for(4);
     let web = vftop::model::VfKey { pf: "ens1f0".into(), vf: 4 };
-    let drift = demo.app.drift.get(&web).expect("Web's cap changed outside vftop");
+    let drift = demo.app.vf_drift(&web).expect("Web's cap changed outside vftop");
     assert_eq!((drift.old, drift.new), (RateLimit::new(0, 0), RateLimit::new(0, 1000)));
     assert_eq!(demo.app.drift.len(), 1);
     let effects = demo.app.take_effects();
@@ -402,4 +402,34 @@ fn the_limit_history_keeps_each_step_with_its_time() {
     let steps = &demo.app.limit_history[&key];
     assert_eq!(steps.len(), 1, "{steps:?}");
     assert_eq!(steps[0].1, RateLimit::new(0, 300));
+}
+
+#[test]
+fn a_devlink_group_changed_outside_vftop_is_flagged_and_audited() {
+    use vftop::source::Source;
+    let mut demo = Demo::new(3);
+    let storage = demo
+        .app
+        .snapshot
+        .as_ref()
+        .unwrap()
+        .rate_objects
+        .iter()
+        .find(|o| o.name == "storage")
+        .unwrap()
+        .clone();
+    // Another process (devlink port function rate set …) lowers the group's tx_max.
+    let change = vftop::model::RateChange {
+        target: vftop::model::Target::Devlink(storage.target.clone()),
+        old: storage.limit,
+        new: RateLimit::new(3000, 4000),
+    };
+    demo.sim.apply(&change).unwrap();
+    demo.run_for(2);
+    let drift = demo.app.drift.get(&change.target).expect("the group's change is drift");
+    assert_eq!((drift.old, drift.new), (RateLimit::new(3000, 5000), RateLimit::new(3000, 4000)));
+    let effects = demo.app.take_effects();
+    let [vftop::app::Effect::Audit(record)] = effects.as_slice() else { panic!("{effects:?}") };
+    assert_eq!((record.reason, record.partition.as_str()), (Reason::External, "storage"));
+    assert!(demo.screen(120, 40).contains("⚠3G/4G"), "the rate tree marks it:\n{}", demo.screen(120, 40));
 }

@@ -206,8 +206,9 @@ pub struct App {
     pub theme_names: Vec<String>,
     pub theme_index: usize,
     pub toasts: VecDeque<Toast>,
-    /// VF limits changed behind the console's back: when (wall clock) and from what to what.
-    pub drift: HashMap<VfKey, Drift>,
+    /// Limits (of VFs and devlink rate objects) changed behind the console's back: when
+    /// (wall clock) and from what to what.
+    pub drift: HashMap<Target, Drift>,
     /// Each VF's limits over the last hour as steps: (sample time, limit from then on).
     pub limit_history: HashMap<VfKey, Vec<(Duration, RateLimit)>>,
     /// Work found while taking in a sample (audit records of drift), for the runtime.
@@ -317,7 +318,18 @@ impl App {
         // A recording's limit changes are its events, not drift of the console's own.
         if self.drift_baseline {
             for (row, old) in external_changes(&self.rows, &rows) {
-                self.note_drift(row, old);
+                let what = format!("{} ({} vf {})", row.name, row.key.pf, row.key.vf);
+                self.note_drift(Target::Vf(row.key.clone()), what, row.name.clone(), (old, row.vf.rate));
+            }
+            let before = previous.iter().flat_map(|p| &p.rate_objects);
+            for (object, old) in external_object_changes(before, &snapshot.rate_objects) {
+                let what = format!("devlink {} ({})", object.name, object.target);
+                self.note_drift(
+                    Target::Devlink(object.target.clone()),
+                    what,
+                    object.name.clone(),
+                    (old, object.limit),
+                );
             }
         }
         self.drift_baseline = self.replay.is_none();
@@ -348,9 +360,13 @@ impl App {
 
     /// A VF's limit changed and this console did not change it: mark the row, say so, audit
     /// it, and stop counting down a change of ours that someone else has since replaced.
-    fn note_drift(&mut self, row: &PartitionRow, old: RateLimit) {
-        let new = row.vf.rate;
-        let what = format!("{} ({} vf {})", row.name, row.key.pf, row.key.vf);
+    fn note_drift(
+        &mut self,
+        target: Target,
+        what: String,
+        partition: String,
+        (old, new): (RateLimit, RateLimit),
+    ) {
         self.toast(
             Level::Warn,
             format!(
@@ -358,19 +374,19 @@ impl App {
                 old.max, new.max, old.min, new.min
             ),
         );
-        if self.awaiting.as_ref().is_some_and(|a| a.change.target == Target::Vf(row.key.clone())) {
+        if self.awaiting.as_ref().is_some_and(|a| a.change.target == target) {
             self.awaiting = None;
             self.toast(Level::Warn, format!("{what}: replaced from outside, so vftop will not revert it"));
         }
-        self.drift.insert(row.key.clone(), Drift { at: self.wall_clock.clone(), old, new });
-        let change = RateChange::vf(row.key.clone(), old, new);
-        let request = ApplyRequest {
-            change,
-            partition: row.name.clone(),
-            reason: Reason::External,
-            confirm_within: None,
-        };
+        self.drift.insert(target.clone(), Drift { at: self.wall_clock.clone(), old, new });
+        let change = RateChange { target, old, new };
+        let request = ApplyRequest { change, partition, reason: Reason::External, confirm_within: None };
         self.outbox.push(Effect::Audit(request));
+    }
+
+    /// How a VF's limit drifted, if it did.
+    pub fn vf_drift(&self, key: &VfKey) -> Option<&Drift> {
+        self.drift.get(&Target::Vf(key.clone()))
     }
 
     /// Work found while taking in samples, for the runtime to carry out.
@@ -773,6 +789,16 @@ fn external_changes<'a>(old: &[PartitionRow], new: &'a [PartitionRow]) -> Vec<(&
         .filter(|r| r.vf.index != WHOLE_LINK)
         .filter_map(|r| before.get(&r.key).filter(|old| **old != r.vf.rate).map(|old| (r, *old)))
         .collect()
+}
+
+/// devlink rate objects of `new` whose `tx_share`/`tx_max` differ from the same object's
+/// in `old` (which the console's own changes already updated), with the old limit.
+fn external_object_changes<'a, 'b>(
+    old: impl Iterator<Item = &'b crate::model::RateObject>,
+    new: &'a [crate::model::RateObject],
+) -> Vec<(&'a crate::model::RateObject, RateLimit)> {
+    let before: HashMap<&DevlinkRef, RateLimit> = old.map(|o| (&o.target, o.limit)).collect();
+    new.iter().filter_map(|o| before.get(&o.target).filter(|l| **l != o.limit).map(|l| (o, *l))).collect()
 }
 
 /// Whether a row matches a `/` filter (lower case): a substring of its name or PF, a part of

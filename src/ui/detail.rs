@@ -84,7 +84,7 @@ fn summary<'a>(app: &App, row: &PartitionRow, pf: &Pf, theme: &Theme) -> Vec<Lin
         ),
         Line::from(Span::styled(format!("counters (origin: {origin})"), theme.emphasis())),
     ];
-    if let Some(d) = app.drift.get(&row.key) {
+    if let Some(d) = app.vf_drift(&row.key) {
         let text = format!(
             "⚠ changed outside vftop at {}: {} → {}",
             d.at,

@@ -38,7 +38,9 @@ fn line<'a>(app: &App, theme: &Theme, object: &RateObject, depth: usize, selecte
     let marker = if matches!(object.target.object, DevlinkObject::Node(_)) { "▾ " } else { "· " };
     let name = format!("{}{marker}{}", "  ".repeat(depth), object.name);
     let name_style = if selected { theme.selected() } else { theme.base() };
-    let limits = format!(" {} ", super::text::limits(object.limit, app.unit));
+    let drifted = app.drift.contains_key(&crate::model::Target::Devlink(object.target.clone()));
+    let limits =
+        format!(" {}{} ", if drifted { "⚠" } else { "" }, super::text::limits(object.limit, app.unit));
     let use_style = match share {
         Some(s) if s >= crate::metrics::contention::NEAR => theme.level(Level::Error),
         Some(s) if s >= 0.8 => theme.level(Level::Warn),

@@ -141,7 +141,7 @@ fn cells<'a>(r: &'a PartitionRow, n: usize, app: &App, theme: &Theme) -> Vec<Cel
         Cell::from(rate(r.rates.tx, app.unit)),
         Cell::from(rate(r.rates.rx, app.unit)),
         Cell::from(share_cell),
-        match app.drift.get(&r.key) {
+        match app.vf_drift(&r.key) {
             Some(_) => Cell::from(Span::styled(
                 format!("⚠{}", limits(r.vf.rate, app.unit)),
                 Style::default().fg(theme.colors.warn),
