@@ -69,6 +69,10 @@ pub struct Cli {
     /// Write the debug log here (default: $XDG_STATE_HOME/vftop/vftop.log).
     #[arg(global = true, long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+    /// Print a config file with every setting and the reference roles, commented, and exit:
+    /// `vftop --print-config-template > ~/.config/vftop/config.toml`.
+    #[arg(long)]
+    pub print_config_template: bool,
     /// Also record every sample into this store while the console runs (as `vftop record`).
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
@@ -235,6 +239,26 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 impl Cli {
     pub fn is_demo(&self) -> bool {
         self.demo || self.scenario.is_some()
+    }
+
+    /// Takes the config's `[ui]` settings for every option not `given` on the command line
+    /// (the command line wins). The values were checked when the config was read.
+    pub fn take_prefs(&mut self, ui: &crate::config::UiPrefs, given: &dyn Fn(&str) -> bool) {
+        if self.theme.is_none() {
+            self.theme.clone_from(&ui.theme);
+        }
+        if let Some(d) =
+            ui.interval.as_deref().filter(|_| !given("interval")).and_then(|t| parse_duration(t).ok())
+        {
+            self.interval = d;
+        }
+        if let Some(step) = ui.step.as_deref().filter(|_| !given("step")) {
+            self.step = crate::app::changes::Step::parse(step).unwrap_or(self.step);
+        }
+        if self.confirm_within.is_none() {
+            self.confirm_within = ui.confirm_within.as_deref().and_then(|t| parse_duration(t).ok());
+        }
+        self.no_mouse |= ui.mouse == Some(false);
     }
 }
 

@@ -1,4 +1,5 @@
-//! The roles config: maps VLAN IDs or `PF/vf N` to partition names and colours.
+//! The config file: roles (VLAN IDs or `PF/vf N` to partition names and colours) and the
+//! console's preferences (`[ui]`), with the template `--print-config-template` prints.
 
 use crate::model::{Role, RoleMap, VfKey};
 use etcetera::BaseStrategy;
@@ -8,11 +9,48 @@ use std::path::{Path, PathBuf};
 /// The shipped example: the reference design's traffic classes (`vftop --print-config`).
 pub const EXAMPLE: &str = include_str!("roles.example.toml");
 
+/// Every setting, commented: `vftop --print-config-template > ~/.config/vftop/config.toml`.
+pub const TEMPLATE: &str = include_str!("config.template.toml");
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     #[serde(default, rename = "role")]
     roles: Vec<RoleEntry>,
+    #[serde(default)]
+    ui: UiPrefs,
+}
+
+/// The console's preferences; the command line wins over each.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiPrefs {
+    pub theme: Option<String>,
+    /// Sampling interval (`1s`, `500ms`).
+    pub interval: Option<String>,
+    /// `auto`, `link` or `cap`.
+    pub chart_scale: Option<String>,
+    /// The chart's window: 30s, 1m, 2m, 5m, 15m or 1h.
+    pub chart_window: Option<String>,
+    /// `vf`, `name`, `tx`, `rx`, `cap`, `drops` or `worst`.
+    pub sort: Option<String>,
+    pub sort_reversed: Option<bool>,
+    /// `bits` or `bytes`.
+    pub units: Option<String>,
+    /// `tx` or `rx`: what the chart shows.
+    pub chart_direction: Option<String>,
+    pub mouse: Option<bool>,
+    /// How far `]`/`[` and `}`/`{` move a limit (`10%`, `500M`).
+    pub step: Option<String>,
+    /// Commit-confirmed by default for every change (`30s`).
+    pub confirm_within: Option<String>,
+}
+
+/// What the config file says.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Config {
+    pub roles: RoleMap,
+    pub ui: UiPrefs,
 }
 
 #[derive(Deserialize)]
@@ -45,7 +83,14 @@ fn xdg() -> Option<impl BaseStrategy> {
 
 /// Parses a roles config.
 pub fn parse_roles(text: &str, file: &str) -> Result<RoleMap, String> {
+    parse(text, file).map(|c| c.roles)
+}
+
+/// Parses a config file: roles and `[ui]`; every value is checked here, so a typo is an error
+/// naming the file and the setting, before the console starts.
+pub fn parse(text: &str, file: &str) -> Result<Config, String> {
     let parsed: ConfigFile = toml::from_str(text).map_err(|e| format!("{file}: {e}"))?;
+    check_ui(&parsed.ui).map_err(|e| format!("{file}: [ui] {e}"))?;
     let mut map = RoleMap::default();
     for entry in parsed.roles {
         let role = Role { name: entry.name.clone(), color: entry.color };
@@ -64,20 +109,54 @@ pub fn parse_roles(text: &str, file: &str) -> Result<RoleMap, String> {
             }
         }
     }
-    Ok(map)
+    Ok(Config { roles: map, ui: parsed.ui })
 }
 
-/// Loads `explicit` (must exist), else the XDG config if present, else the shipped example.
-pub fn load_roles(explicit: Option<&Path>) -> Result<RoleMap, String> {
+/// The values `[ui]` allows for its word settings.
+pub const SCALES: [&str; 3] = ["auto", "link", "cap"];
+pub const SORTS: [&str; 7] = ["vf", "name", "tx", "rx", "cap", "drops", "worst"];
+pub const WINDOWS: [&str; 6] = ["30s", "1m", "2m", "5m", "15m", "1h"];
+
+fn check_ui(ui: &UiPrefs) -> Result<(), String> {
+    let one_of = |name: &str, value: &Option<String>, allowed: &[&str]| match value {
+        Some(v) if !allowed.contains(&v.as_str()) => {
+            Err(format!("{name} = \"{v}\": use one of {}", allowed.join(", ")))
+        }
+        _ => Ok(()),
+    };
+    one_of("chart_scale", &ui.chart_scale, &SCALES)?;
+    one_of("sort", &ui.sort, &SORTS)?;
+    one_of("chart_window", &ui.chart_window, &WINDOWS)?;
+    one_of("units", &ui.units, &["bits", "bytes"])?;
+    one_of("chart_direction", &ui.chart_direction, &["tx", "rx"])?;
+    if let Some(i) = &ui.interval {
+        crate::cli::parse_duration(i).map_err(|e| format!("interval: {e}"))?;
+    }
+    if let Some(c) = &ui.confirm_within {
+        crate::cli::parse_duration(c).map_err(|e| format!("confirm_within: {e}"))?;
+    }
+    if let Some(step) = &ui.step {
+        crate::app::changes::Step::parse(step).map_err(|e| format!("step: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Loads `explicit` (must exist), else the XDG config if present, else the shipped roles.
+pub fn load(explicit: Option<&Path>) -> Result<Config, String> {
     let path = match explicit {
         Some(p) => p.to_path_buf(),
         None => match config_dir().map(|d| d.join("config.toml")).filter(|p| p.exists()) {
             Some(p) => p,
-            None => return parse_roles(EXAMPLE, "built-in roles"),
+            None => return parse(EXAMPLE, "built-in roles"),
         },
     };
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    parse_roles(&text, &path.display().to_string())
+    parse(&text, &path.display().to_string())
+}
+
+/// The roles of `load`.
+pub fn load_roles(explicit: Option<&Path>) -> Result<RoleMap, String> {
+    load(explicit).map(|c| c.roles)
 }
 
 #[cfg(test)]
@@ -99,6 +178,13 @@ mod tests {
         let map = parse_roles(text, "t").unwrap();
         assert_eq!(map.resolve(&VfKey { pf: "eth0".into(), vf: 1 }, 200).unwrap().name, "B");
         assert_eq!(map.resolve(&VfKey { pf: "eth0".into(), vf: 2 }, 200).unwrap().name, "A");
+    }
+
+    #[test]
+    fn the_template_is_a_valid_config_with_the_reference_roles() {
+        let config = parse(TEMPLATE, "template").unwrap();
+        assert_eq!(config.roles, parse_roles(EXAMPLE, "example").unwrap());
+        assert_eq!(config.ui.chart_scale.as_deref(), Some("auto"));
     }
 
     #[test]

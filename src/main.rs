@@ -1,7 +1,6 @@
 //! The `vftop` binary: options → source → console (or a headless report).
 
 use anyhow::{Context, bail};
-use clap::Parser;
 use std::process::ExitCode;
 use std::sync::Arc;
 use vftop::app::App;
@@ -25,8 +24,10 @@ use vftop::ui::theme::Theme;
 mod recording;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let given = |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    match run(cli, &given) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("vftop: {e:#}");
@@ -35,7 +36,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(mut cli: Cli, given: &dyn Fn(&str) -> bool) -> anyhow::Result<ExitCode> {
+    if cli.print_config_template {
+        print!("{}", config::TEMPLATE);
+        return Ok(ExitCode::SUCCESS);
+    }
     match &cli.command {
         Some(Command::Completions { shell }) => {
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -59,9 +64,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         };
         return run_guard(&cli, watch);
     }
+    let settings = config::load(cli.config.as_deref()).map_err(anyhow::Error::msg)?;
+    cli.take_prefs(&settings.ui, given);
     let themes = Theme::load_all(config::config_dir().map(|d| d.join("themes")).as_deref())?;
     let theme_index = Theme::find(&themes, &theme_name(&cli))?;
-    let roles = config::load_roles(cli.config.as_deref()).map_err(anyhow::Error::msg)?;
+    let roles = settings.roles;
     if let Some(Command::Dump { dir, from, to, pf, vf, format, fields, events }) = &cli.command {
         let fields =
             vftop::record::dump::Request::parse_fields(fields.as_deref()).map_err(anyhow::Error::msg)?;
@@ -134,6 +141,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     app.read_only = read_only;
     app.confirm_within = cli.confirm_within;
     app.step = cli.step;
+    apply_view_prefs(&mut app, &settings.ui);
     if source.kind() == vftop::source::SourceKind::Fleet {
         app.sort = vftop::app::state::SortKey::Worst;
     }
@@ -293,6 +301,41 @@ pub(crate) async fn stop_signal() {
     tokio::select! {
         _ = term.recv() => {}
         _ = int.recv() => {}
+    }
+}
+
+/// What the config's `[ui]` says of the view (scale, window, sort, units, direction); its
+/// values were checked when it was read.
+fn apply_view_prefs(app: &mut App, ui: &config::UiPrefs) {
+    use vftop::app::state::{ChartScale, SortKey, WINDOWS};
+    if let Some(scale) = ui.chart_scale.as_deref() {
+        app.scale = match scale {
+            "link" => ChartScale::Link,
+            "cap" => ChartScale::Cap,
+            _ => ChartScale::Auto,
+        };
+    }
+    if let Some(i) = ui.chart_window.as_deref().and_then(|w| config::WINDOWS.iter().position(|x| *x == w)) {
+        app.window = WINDOWS[i];
+    }
+    if let Some(sort) = ui.sort.as_deref() {
+        let keys = [
+            SortKey::Vf,
+            SortKey::Name,
+            SortKey::Tx,
+            SortKey::Rx,
+            SortKey::CapShare,
+            SortKey::Drops,
+            SortKey::Worst,
+        ];
+        app.sort = config::SORTS.iter().position(|s| *s == sort).map_or(app.sort, |i| keys[i]);
+    }
+    app.sort_reversed = ui.sort_reversed.unwrap_or(app.sort_reversed);
+    if ui.units.as_deref() == Some("bytes") {
+        app.unit = vftop::metrics::units::RateUnit::Bytes;
+    }
+    if ui.chart_direction.as_deref() == Some("rx") {
+        app.direction = vftop::metrics::history::Direction::Rx;
     }
 }
 

@@ -342,3 +342,22 @@ fn two_pfs_each_row_names_its_pf_and_contention_is_per_pf() {
     tmux.send(&["q"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn ui_preferences_come_from_the_config_and_the_command_line_wins() {
+    let dir = std::env::temp_dir().join(format!("vftop-prefs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    let text = "[ui]\nchart_window = \"5m\"\nsort = \"name\"\nunits = \"bytes\"\ninterval = \"2s\"\n\n[[role]]\nname = \"nfs-store\"\nvlan = 400\n";
+    std::fs::write(&config, text).unwrap();
+    let suffix = format!(" --config {} --interval 500ms", config.display());
+    let Some(tmux) = start_demo("prefs", 140, 36, "", &suffix) else { return };
+    let screen = tmux.wait_text("window 5m");
+    assert!(screen.contains("every 500ms"), "--interval wins over the config's 2s:\n{screen}");
+    assert!(
+        screen.contains("sort: name ↑") && screen.contains("MB/s") && screen.contains("last 5m"),
+        "{screen}"
+    );
+    tmux.send(&["q"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -898,6 +898,15 @@ fn mark_group_limits(rows: &mut [PartitionRow], contention: &[(String, Contentio
 }
 
 /// `250ms`, `1s`, `2s`.
+/// A chart window: `30s`, `1m`, `15m`, `1h`.
+pub fn format_window(d: Duration) -> String {
+    match d.as_secs() {
+        s if s >= 3600 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s >= 60 && s % 60 == 0 => format!("{}m", s / 60),
+        _ => format_interval(d),
+    }
+}
+
 pub fn format_interval(d: Duration) -> String {
     if d.subsec_millis() != 0 { format!("{}ms", d.as_millis()) } else { format!("{}s", d.as_secs()) }
 }

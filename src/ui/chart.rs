@@ -2,7 +2,7 @@
 
 use super::text::rate;
 use super::theme::Theme;
-use crate::app::state::{ChartScale, format_interval};
+use crate::app::state::{ChartScale, format_window};
 use crate::app::{App, Focus};
 use crate::metrics::history::Direction;
 use ratatui::Frame;
@@ -56,12 +56,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let title = if area.width >= 70 {
         format!(
             " {direction} · {pf} · last {} · scale: {}{} ",
-            format_interval(app.window),
+            format_window(app.window),
             app.scale.label(),
             limits.unwrap_or_default()
         )
     } else {
-        format!(" {direction} · {} · {} ", format_interval(app.window), app.scale.label())
+        format!(" {direction} · {} · {} ", format_window(app.window), app.scale.label())
     };
     let block = Block::default()
         .borders(Borders::ALL)
@@ -69,7 +69,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .border_style(theme.border(app.focus == Focus::Chart));
     let y_labels = [0.0, top / 2.0, top]
         .map(|v| Span::styled(rate(crate::model::BitsPerSec(v * 1e6), app.unit), theme.dimmed()));
-    let x_labels = [format!("-{}", format_interval(app.window)), "now".to_string()]
+    let x_labels = [format!("-{}", format_window(app.window)), "now".to_string()]
         .map(|l| Span::styled(l, theme.dimmed()));
     let chart = Chart::new(datasets)
         .block(block)

@@ -106,7 +106,7 @@ fn summary<'a>(app: &App, row: &PartitionRow, pf: &Pf, theme: &Theme) -> Vec<Lin
         lines.push(field(name, format!("{value:>20}  [{origin}]"), theme));
     }
     lines.push(Line::from(Span::styled(
-        format!("rates now and over the last {}", crate::app::state::format_interval(app.window)),
+        format!("rates now and over the last {}", crate::app::state::format_window(app.window)),
         theme.emphasis(),
     )));
     lines.push(field(

@@ -2,7 +2,7 @@
 
 use super::theme::Theme;
 use crate::app::App;
-use crate::app::state::format_interval;
+use crate::app::state::{format_interval, format_window};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
@@ -39,7 +39,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Span::raw(format!(
             " │ every {} │ window {}",
             format_interval(app.interval),
-            format_interval(app.window)
+            format_window(app.window)
         )),
     ]);
     if let Some(malformed) = app.snapshot.as_ref().map(|s| s.malformed_attributes).filter(|m| *m > 0) {
