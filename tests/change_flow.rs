@@ -27,12 +27,12 @@ fn undo_restores_the_previous_limit_through_the_confirmation() {
     set_backup_max(&mut demo, "300M", false);
     assert_eq!(backup(&demo), RateLimit::new(0, 300));
     demo.act(Action::Undo);
-    assert!(demo.app.editor.is_some(), "undo opens the confirmation");
+    assert!(demo.app.editor().is_some(), "undo opens the confirmation");
     demo.act(Action::Confirm);
     assert_eq!(backup(&demo), RateLimit::new(0, 2000));
     assert_eq!(demo.applied.last().unwrap().reason, Reason::Undo);
     demo.act(Action::Undo);
-    assert!(demo.app.editor.is_none(), "the undo stack is empty");
+    assert!(demo.app.editor().is_none(), "the undo stack is empty");
 }
 
 #[test]
@@ -133,7 +133,7 @@ fn oversubscribing_guarantees_needs_an_acknowledgement() {
     demo.act(Action::Submit);
     demo.act(Action::Confirm);
     assert!(demo.applied.is_empty(), "the first y only acknowledges");
-    assert!(demo.app.editor.as_ref().unwrap().acknowledged);
+    assert!(demo.app.editor().unwrap().acknowledged);
     demo.act(Action::Confirm);
     assert_eq!(backup(&demo), RateLimit::new(9000, 0));
 }
@@ -145,7 +145,7 @@ fn read_only_explains_instead_of_acting() {
     demo.act(Action::SelectNext);
     for action in [Action::EditRate, Action::RaiseMax, Action::LowerMin] {
         demo.act(action);
-        assert!(demo.app.editor.is_none());
+        assert!(demo.app.editor().is_none());
     }
     assert!(demo.app.current_toast().unwrap().text.contains("read-only"));
     assert!(demo.applied.is_empty());
@@ -263,7 +263,7 @@ fn demo_rate_group_edit_caps_its_members() {
     }
     "1500M".chars().for_each(|c| demo.act(Action::Input(c)));
     demo.act(Action::Submit);
-    let refusal = demo.app.editor.as_ref().and_then(|e| e.error.clone()).unwrap_or_default();
+    let refusal = demo.app.editor().and_then(|e| e.error.clone()).unwrap_or_default();
     assert!(refusal.contains("min 3G is above max 1.5G"), "tx_share above tx_max is refused: {refusal}");
     demo.act(Action::NextField); // tx_share
     demo.act(Action::Erase);
@@ -345,14 +345,14 @@ fn pages_home_end_and_the_editors_selected_prefill() {
     demo.act(Action::SelectNext);
     demo.act(Action::EditRate);
     "750M".chars().for_each(|c| demo.act(Action::Input(c)));
-    assert_eq!(demo.app.editor.as_ref().unwrap().max_text, "750M");
+    assert_eq!(demo.app.editor().unwrap().max_text, "750M");
     demo.act(Action::ClearField);
     demo.act(Action::Input('1'));
-    assert_eq!(demo.app.editor.as_ref().unwrap().max_text, "1");
+    assert_eq!(demo.app.editor().unwrap().max_text, "1");
     demo.act(Action::Back);
     // A step proposes in units.
     demo.act(Action::LowerMax);
-    assert_eq!(demo.app.editor.as_ref().unwrap().max_text, "1G");
+    assert_eq!(demo.app.editor().unwrap().max_text, "1G");
 }
 
 #[test]
@@ -364,7 +364,11 @@ fn a_filter_narrows_the_rows_and_esc_clears_it() {
     assert_eq!(names(&demo), ["NFS"]);
     assert_eq!(demo.app.selected_row().unwrap().name, "NFS", "the selection follows the filter");
     demo.act(Action::Submit);
-    assert!(!demo.app.filtering, "Enter keeps the filter and leaves typing");
+    assert_eq!(
+        demo.app.overlay,
+        vftop::app::state::Overlay::None,
+        "Enter keeps the filter and leaves typing"
+    );
     demo.run_for(1);
     assert_eq!(names(&demo), ["NFS"], "the filter holds across samples");
     demo.act(Action::Back);

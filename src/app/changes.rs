@@ -4,7 +4,7 @@
 use super::action::{Action, ApplyRequest, Effect};
 use super::audit::Reason;
 use super::control::{Editor, Stage, stepped_max, stepped_min};
-use super::state::{App, Level, WHOLE_LINK};
+use super::state::{App, Level, Overlay, WHOLE_LINK};
 use crate::model::{Capabilities, Mbps, RateChange, RateLimit, Target};
 use crate::source::ApplyError;
 use std::time::Duration;
@@ -101,16 +101,16 @@ fn describe(change: &RateChange, kept: RateLimit) -> String {
 
 impl App {
     pub(super) fn handle_editor(&mut self, action: Action) -> Option<Effect> {
-        let driver = self.editor.as_ref().map(|e| self.driver_of(e.ctx.target.owner())).unwrap_or_default();
+        let driver = self.editor().map(|e| self.driver_of(e.ctx.target.owner())).unwrap_or_default();
         let default_window = self.confirm_within.unwrap_or(DEFAULT_CONFIRM_WINDOW);
-        let editor = self.editor.as_mut()?;
+        let Overlay::Editor(editor) = &mut self.overlay else { return None };
         match (&editor.stage, action) {
             (Stage::Editing, Action::Input(c)) => editor.input(c),
             (Stage::Editing, Action::Erase) => editor.erase(),
             (Stage::Editing, Action::ClearField) => editor.clear(),
             (Stage::Editing, Action::NextField) => editor.next_field(),
             (Stage::Editing, Action::Submit) => editor.submit(&driver),
-            (Stage::Editing, Action::Back) => self.editor = None,
+            (Stage::Editing, Action::Back) => self.overlay = Overlay::None,
             (Stage::Confirming(_), Action::Back) => editor.back(),
             (Stage::Confirming(_), Action::ToggleCommitConfirmed) => {
                 editor.confirm_within =
@@ -128,7 +128,7 @@ impl App {
                     reason: editor.reason,
                     confirm_within: editor.confirm_within,
                 };
-                self.editor = None;
+                self.overlay = Overlay::None;
                 return self.send(request);
             }
             _ => {}
@@ -274,7 +274,7 @@ impl App {
     /// The audit log's tail, read by the runtime for the `a` view.
     pub fn show_audit(&mut self, lines: Result<Vec<String>, String>) {
         match lines {
-            Ok(lines) => self.audit_view = Some(lines),
+            Ok(lines) => self.overlay = Overlay::Audit(lines),
             Err(e) => self.toast(Level::Error, format!("cannot read the audit log: {e}")),
         }
     }
@@ -290,7 +290,7 @@ impl App {
         editor.reason = Reason::Undo;
         if matches!(editor.stage, Stage::Confirming(_)) {
             self.undo.pop();
-            self.editor = Some(editor);
+            self.overlay = Overlay::Editor(Box::new(editor));
         } else {
             let why = editor.error.unwrap_or_default();
             self.toast(Level::Error, format!("cannot undo: {why}"));
@@ -330,7 +330,7 @@ impl App {
             None => Editor::new(ctx),
         };
         editor.confirm_within = self.confirm_within;
-        self.editor = Some(editor);
+        self.overlay = Overlay::Editor(Box::new(editor));
     }
 
     /// Opens the editor on the selected devlink rate object (tx_share as min, tx_max as max).
@@ -348,7 +348,7 @@ impl App {
         let Some(ctx) = self.edit_context(&Target::Devlink(target)) else { return };
         let mut editor = Editor::new(ctx);
         editor.confirm_within = self.confirm_within;
-        self.editor = Some(editor);
+        self.overlay = Overlay::Editor(Box::new(editor));
     }
 
     pub(super) fn step_limit(&mut self, target: StepTarget, up: bool) {
@@ -386,8 +386,13 @@ impl App {
     fn update_limit(&mut self, target: &Target, limit: RateLimit) {
         match target {
             Target::Vf(key) => {
-                if let Some(row) = self.rows.iter_mut().find(|r| &r.key == key) {
-                    row.vf.rate = limit;
+                let Some(row) = self.rows.iter_mut().find(|r| &r.key == key) else { return };
+                let old = std::mem::replace(&mut row.vf.rate, limit);
+                // Where the VF's devlink leaf mirrors its limit (mlx5, the simulator), the
+                // leaf moves with it: that is our change, not drift.
+                let leaves = self.snapshot.iter_mut().flat_map(|s| s.rate_objects.iter_mut());
+                for leaf in leaves.filter(|o| o.vf.as_ref() == Some(key) && o.limit == old) {
+                    leaf.limit = limit;
                 }
             }
             Target::Devlink(d) => {

@@ -2,7 +2,7 @@
 //! events panel; and how the console takes in a window of recorded samples.
 
 use super::action::{Action, Effect, Seek};
-use super::state::{App, Level, WINDOWS};
+use super::state::{App, Level, Overlay, WINDOWS};
 use crate::model::Snapshot;
 use crate::record::events::Event;
 use std::time::Duration;
@@ -22,14 +22,10 @@ pub struct ReplayCursor {
     pub warnings: Vec<String>,
 }
 
-/// The replay console's state (`App::replay`).
+/// The replay console's state (`App::replay`); its go-to prompt and events panel are overlays.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Replay {
     pub cursor: Option<ReplayCursor>,
-    /// `g`: the time being typed.
-    pub goto: Option<String>,
-    /// `E`: the events panel is open, with this event selected.
-    pub events_selected: Option<usize>,
 }
 
 impl App {
@@ -67,53 +63,55 @@ impl App {
 
     /// Replay keys: `None` when the action is not replay's (the main screen takes it).
     pub(super) fn handle_replay(&mut self, action: &Action) -> Option<Option<Effect>> {
-        let replay = self.replay.as_mut()?;
-        if let Some(text) = replay.goto.as_mut() {
-            match action {
-                Action::Input(c) if !c.is_control() => text.push(*c),
-                Action::Erase => {
-                    text.pop();
+        let replay = self.replay.as_ref()?;
+        let events = replay.cursor.as_ref().map(|c| c.events.as_slice()).unwrap_or_default();
+        match &mut self.overlay {
+            Overlay::GoTo(text) => {
+                match action {
+                    Action::Input(c) if !c.is_control() => text.push(*c),
+                    Action::Erase => {
+                        text.pop();
+                    }
+                    Action::ClearField => text.clear(),
+                    Action::Submit => {
+                        let typed = std::mem::take(text);
+                        self.overlay = Overlay::None;
+                        return Some(Some(Effect::Seek(Seek::Text(typed))));
+                    }
+                    Action::Back => self.overlay = Overlay::None,
+                    _ => {}
                 }
-                Action::ClearField => text.clear(),
-                Action::Submit => {
-                    let typed = replay.goto.take().unwrap_or_default();
-                    return Some(Some(Effect::Seek(Seek::Text(typed))));
-                }
-                Action::Back => replay.goto = None,
-                _ => {}
+                return Some(None);
             }
-            return Some(None);
-        }
-        if let Some(selected) = replay.events_selected {
-            let events = replay.cursor.as_ref().map(|c| c.events.as_slice()).unwrap_or_default();
-            let last = events.len().saturating_sub(1);
-            match action {
-                Action::SelectNext => replay.events_selected = Some((selected + 1).min(last)),
-                Action::SelectPrev => replay.events_selected = Some(selected.saturating_sub(1)),
-                Action::OpenDetail => {
-                    // Audit times are whole seconds: the sample that shows the change is
-                    // the first one after the second began.
-                    let at = events.get(selected).map(|e| e.at_ms + 999);
-                    replay.events_selected = None;
-                    return Some(at.map(|at| Effect::Seek(Seek::To(at))));
+            Overlay::Events(selected) => {
+                let last = events.len().saturating_sub(1);
+                match action {
+                    Action::SelectNext => *selected = (*selected + 1).min(last),
+                    Action::SelectPrev => *selected = selected.saturating_sub(1),
+                    Action::OpenDetail => {
+                        // Audit times are whole seconds: the sample that shows the change is
+                        // the first one after the second began.
+                        let at = events.get(*selected).map(|e| e.at_ms + 999);
+                        self.overlay = Overlay::None;
+                        return Some(at.map(|at| Effect::Seek(Seek::To(at))));
+                    }
+                    Action::Back | Action::ShowEvents | Action::ToggleHelp => self.overlay = Overlay::None,
+                    _ => {}
                 }
-                Action::Back | Action::ShowEvents | Action::ToggleHelp => replay.events_selected = None,
-                _ => {}
+                return Some(None);
             }
-            return Some(None);
+            _ => {}
         }
         let effect = match action {
             Action::Seek(seek) => Some(Effect::Seek(seek.clone())),
             Action::StartGoTo => {
-                replay.goto = Some(String::new());
+                self.overlay = Overlay::GoTo(String::new());
                 None
             }
             Action::ShowEvents => {
-                let cursor = replay.cursor.as_ref();
-                let events = cursor.map(|c| c.events.as_slice()).unwrap_or_default();
-                let at = cursor.map_or(i64::MAX, |c| c.at_ms);
+                let at = replay.cursor.as_ref().map_or(i64::MAX, |c| c.at_ms);
                 let near = events.partition_point(|e| e.at_ms <= at).saturating_sub(1);
-                replay.events_selected = Some(near);
+                self.overlay = Overlay::Events(near);
                 None
             }
             Action::ZoomIn | Action::ZoomOut => {
@@ -220,15 +218,15 @@ mod tests {
         assert_eq!(app.handle(Action::Submit), Some(Effect::Seek(Seek::Text("20m ago".into()))));
         // The events panel opens on the last event before the cursor; Enter goes there.
         app.handle(Action::ShowEvents);
-        assert_eq!(app.replay.as_ref().unwrap().events_selected, Some(1));
+        assert_eq!(app.overlay, Overlay::Events(1));
         app.handle(Action::SelectPrev);
         assert_eq!(app.handle(Action::OpenDetail), Some(Effect::Seek(Seek::To(10_999))));
-        assert_eq!(app.replay.as_ref().unwrap().events_selected, None);
+        assert_eq!(app.overlay, Overlay::None);
         assert_eq!(app.events_in_window().len(), 2);
         // Editing and stepping a limit explain instead of acting.
         for action in [Action::EditRate, Action::RaiseMax, Action::Undo] {
             assert!(!matches!(app.handle(action), Some(Effect::Apply(_))));
         }
-        assert!(app.editor.is_none());
+        assert!(app.editor().is_none());
     }
 }

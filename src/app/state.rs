@@ -27,6 +27,24 @@ pub enum Focus {
     RateTree,
 }
 
+/// What is drawn over the screen and takes the keys (at most one).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Overlay {
+    #[default]
+    None,
+    Help,
+    /// The audit log's last lines (`a`).
+    Audit(Vec<String>),
+    /// The rate editor and its confirmation.
+    Editor(Box<Editor>),
+    /// A `/` filter being typed (the filter itself is `App::filter`).
+    Filter,
+    /// Replay: a time being typed (`g`).
+    GoTo(String),
+    /// Replay: the events panel (`E`), with this event selected.
+    Events(usize),
+}
+
 /// The screen the operator is on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum View {
@@ -188,8 +206,8 @@ pub struct App {
     pub selected: Option<VfKey>,
     pub focus: Focus,
     pub view: View,
-    pub help: bool,
-    pub editor: Option<Editor>,
+    /// What is over the screen and takes the keys: one at a time, by construction.
+    pub overlay: Overlay,
     pub paused: bool,
     pub interval: Duration,
     pub unit: RateUnit,
@@ -199,8 +217,6 @@ pub struct App {
     pub sort_reversed: bool,
     /// `/`: rows shown only when they match (name, PF, MAC, VLAN, VF); empty: all.
     pub filter: String,
-    /// The filter is being typed.
-    pub filtering: bool,
     pub window: Duration,
     pub scale: ChartScale,
     pub theme_names: Vec<String>,
@@ -220,8 +236,6 @@ pub struct App {
     pub confirm_within: Option<Duration>,
     /// How far `]`/`[` and `}`/`{` move a limit.
     pub step: Step,
-    /// The audit log's last lines, while the `a` view is open.
-    pub audit_view: Option<Vec<String>>,
     /// The selected devlink rate object, when the rate tree has focus.
     pub tree_selected: Option<DevlinkRef>,
     pub read_only: Option<String>,
@@ -250,8 +264,7 @@ impl App {
             selected: None,
             focus: Focus::Table,
             view: View::Main,
-            help: false,
-            editor: None,
+            overlay: Overlay::None,
             paused: false,
             interval: Duration::from_secs(1),
             unit: RateUnit::Bits,
@@ -259,7 +272,6 @@ impl App {
             sort: SortKey::Vf,
             sort_reversed: false,
             filter: String::new(),
-            filtering: false,
             window: WINDOWS[1],
             scale: ChartScale::Auto,
             theme_names,
@@ -273,7 +285,6 @@ impl App {
             awaiting: None,
             confirm_within: None,
             step: Step::default(),
-            audit_view: None,
             tree_selected: None,
             read_only: None,
             last_error: None,
@@ -317,12 +328,20 @@ impl App {
         mark_group_limits(&mut rows, &self.contention);
         // A recording's limit changes are its events, not drift of the console's own.
         if self.drift_baseline {
-            for (row, old) in external_changes(&self.rows, &rows) {
+            let vf_changes = external_changes(&self.rows, &rows);
+            for (row, old) in &vf_changes {
                 let what = format!("{} ({} vf {})", row.name, row.key.pf, row.key.vf);
-                self.note_drift(Target::Vf(row.key.clone()), what, row.name.clone(), (old, row.vf.rate));
+                self.note_drift(Target::Vf(row.key.clone()), what, row.name.clone(), (*old, row.vf.rate));
             }
+            // A leaf that mirrors its VF's limit moved with it: said once, for the VF.
+            let mirrored = |o: &crate::model::RateObject| {
+                vf_changes.iter().any(|(r, _)| o.vf.as_ref() == Some(&r.key) && o.limit == r.vf.rate)
+            };
             let before = previous.iter().flat_map(|p| &p.rate_objects);
-            for (object, old) in external_object_changes(before, &snapshot.rate_objects) {
+            for (object, old) in external_object_changes(before, &snapshot.rate_objects)
+                .into_iter()
+                .filter(|(o, _)| !mirrored(o))
+            {
                 let what = format!("devlink {} ({})", object.name, object.target);
                 self.note_drift(
                     Target::Devlink(object.target.clone()),
@@ -382,6 +401,14 @@ impl App {
         let change = RateChange { target, old, new };
         let request = ApplyRequest { change, partition, reason: Reason::External, confirm_within: None };
         self.outbox.push(Effect::Audit(request));
+    }
+
+    /// The rate editor, while it is open.
+    pub fn editor(&self) -> Option<&Editor> {
+        match &self.overlay {
+            Overlay::Editor(e) => Some(e),
+            _ => None,
+        }
     }
 
     /// How a VF's limit drifted, if it did.
@@ -505,10 +532,10 @@ impl App {
                 self.filter.pop();
             }
             Action::ClearField => self.filter.clear(),
-            Action::Submit => self.filtering = false,
+            Action::Submit => self.overlay = Overlay::None,
             Action::Back => {
                 self.filter.clear();
-                self.filtering = false;
+                self.overlay = Overlay::None;
             }
             _ => {}
         }
@@ -569,21 +596,21 @@ impl App {
             return Some(Effect::Quit);
         }
         self.quit = false;
-        if self.editor.is_some() {
-            return self.handle_editor(action);
-        }
-        if self.filtering {
-            self.handle_filter(action);
-            return None;
-        }
-        if self.help || self.audit_view.is_some() {
-            if matches!(action, Action::ToggleHelp | Action::Back) {
-                self.help = false;
-                self.audit_view = None;
+        match &self.overlay {
+            Overlay::Editor(_) => self.handle_editor(action),
+            Overlay::Filter => {
+                self.handle_filter(action);
+                None
             }
-            return None;
+            Overlay::Help | Overlay::Audit(_) => {
+                if matches!(action, Action::ToggleHelp | Action::Back) {
+                    self.overlay = Overlay::None;
+                }
+                None
+            }
+            Overlay::GoTo(_) | Overlay::Events(_) => self.handle_replay(&action).flatten(),
+            Overlay::None => self.handle_main(action),
         }
-        self.handle_main(action)
     }
 
     fn handle_main(&mut self, action: Action) -> Option<Effect> {
@@ -597,7 +624,7 @@ impl App {
             Action::SelectPrev => self.move_selection(-1),
             Action::FocusNext => self.focus = next_focus(self.focus, self.has_rate_tree()),
             Action::FocusPrev => self.focus = prev_focus(self.focus, self.has_rate_tree()),
-            Action::StartFilter => self.filtering = true,
+            Action::StartFilter => self.overlay = Overlay::Filter,
             Action::ClickRow(n) => {
                 self.focus = Focus::Table;
                 if let Some(key) = self.visible_rows().get(n).map(|r| r.key.clone()) {
@@ -649,7 +676,7 @@ impl App {
                 self.scale = self.scale.next();
                 self.toast(Level::Info, format!("chart scale: {}", self.scale.label()));
             }
-            Action::ToggleHelp => self.help = true,
+            Action::ToggleHelp => self.overlay = Overlay::Help,
             Action::EditRate if self.focus == Focus::RateTree => self.open_devlink_editor(),
             Action::EditRate => self.open_editor(None),
             Action::RaiseMax => self.step_limit(StepTarget::Max, true),

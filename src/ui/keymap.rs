@@ -1,6 +1,7 @@
 //! Key bindings: key events to actions, per input mode, and the list the help overlay shows.
 
 use crate::app::control::Stage;
+use crate::app::state::Overlay;
 use crate::app::{Action, App, Focus, Seek};
 use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
@@ -27,18 +28,16 @@ pub enum InputMode {
 
 impl InputMode {
     pub fn of(app: &App) -> InputMode {
-        match (&app.editor, app.help) {
-            (Some(e), _) if matches!(e.stage, Stage::Confirming(_)) => InputMode::Confirming,
-            (Some(_), _) => InputMode::Editing,
-            (None, true) => InputMode::Help,
-            (None, false) if app.audit_view.is_some() => InputMode::Audit,
-            (None, false) if app.filtering => InputMode::Filtering,
-            (None, false) => match &app.replay {
-                Some(r) if r.goto.is_some() => InputMode::GoTo,
-                Some(r) if r.events_selected.is_some() => InputMode::Events,
-                Some(_) => InputMode::Replay,
-                None => InputMode::Normal,
-            },
+        match &app.overlay {
+            Overlay::Editor(e) if matches!(e.stage, Stage::Confirming(_)) => InputMode::Confirming,
+            Overlay::Editor(_) => InputMode::Editing,
+            Overlay::Help => InputMode::Help,
+            Overlay::Audit(_) => InputMode::Audit,
+            Overlay::Filter => InputMode::Filtering,
+            Overlay::GoTo(_) => InputMode::GoTo,
+            Overlay::Events(_) => InputMode::Events,
+            Overlay::None if app.replay.is_some() => InputMode::Replay,
+            Overlay::None => InputMode::Normal,
         }
     }
 }

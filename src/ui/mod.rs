@@ -16,6 +16,7 @@ pub mod table;
 pub mod text;
 pub mod theme;
 
+use crate::app::state::Overlay;
 use crate::app::{App, View};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -66,19 +67,17 @@ fn draw_screen(frame: &mut Frame, app: &App, themes: &[Theme]) -> Panels {
             Panels::default()
         }
     };
-    if app.help {
-        help::draw(frame, area, theme, app.replay.is_some());
-    }
-    if let Some(replay) = &app.replay
-        && let Some(selected) = replay.events_selected
-    {
-        events::draw(frame, area, replay, selected, theme);
-    }
-    if let Some(lines) = &app.audit_view {
-        audit::draw(frame, area, lines, theme);
-    }
-    if let Some(editor) = &app.editor {
-        editor::draw(frame, area, app, editor, theme);
+    match &app.overlay {
+        Overlay::Help => help::draw(frame, area, theme, app.replay.is_some()),
+        Overlay::Events(selected) => {
+            if let Some(replay) = &app.replay {
+                events::draw(frame, area, replay, *selected, theme);
+            }
+        }
+        Overlay::Audit(lines) => audit::draw(frame, area, lines, theme),
+        Overlay::Editor(editor) => editor::draw(frame, area, app, editor, theme),
+        // Typed on the status line or the table's title.
+        Overlay::Filter | Overlay::GoTo(_) | Overlay::None => {}
     }
     panels
 }

@@ -28,7 +28,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ));
         spans.push(Span::raw(" "));
     }
-    if let Some(typed) = app.replay.as_ref().and_then(|r| r.goto.as_ref()) {
+    if let crate::app::state::Overlay::GoTo(typed) = &app.overlay {
         spans.push(Span::styled(format!(" go to: {typed}▏"), theme.emphasis()));
         spans.push(Span::styled(
             "  03:00 · \"2026-11-25 03:00\" · 20m ago · RFC 3339 · Enter goes, Esc cancels",

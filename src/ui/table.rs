@@ -75,7 +75,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     });
     let widths: Vec<Constraint> = visible.iter().map(|&i| Constraint::Length(width_of(i))).collect();
     let position = selected.map_or(String::new(), |s| format!("{} of ", s + 1));
-    let filter = match (app.filtering, app.filter.is_empty()) {
+    let filtering = app.overlay == crate::app::state::Overlay::Filter;
+    let filter = match (filtering, app.filter.is_empty()) {
         (true, _) => format!(" · /{}▏", app.filter),
         (false, false) => format!(" · /{} ({} rows; Esc clears)", app.filter, app.rows.len()),
         (false, true) => String::new(),
