@@ -169,7 +169,7 @@ fn draw_replay_at(dir: &Path, at: i64) {
     let mut app = App::new(SourceKind::Replay, "bench".into(), Default::default(), names);
     app.replay = Some(Default::default());
     let (events, _) = vftop::record::events::read(dir, i64::MIN, i64::MAX);
-    let cursor = vftop::app::replay::ReplayCursor {
+    let cursor = vftop::app::timeline::ReplayCursor {
         at_ms: at,
         first_ms: first,
         last_ms: last,

@@ -64,8 +64,8 @@ pub struct Cli {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub confirm_within: Option<Duration>,
     /// How far `]`/`[` and `}`/`{` move a limit: a share of link speed (10%) or a rate (500M).
-    #[arg(long, value_name = "STEP", default_value = "10%", value_parser = crate::app::changes::Step::parse)]
-    pub step: crate::app::changes::Step,
+    #[arg(long, value_name = "STEP", default_value = "10%", value_parser = crate::app::flow::Step::parse)]
+    pub step: crate::app::flow::Step,
     /// Write the debug log here (default: $XDG_STATE_HOME/vftop/vftop.log).
     #[arg(global = true, long, value_name = "FILE")]
     pub log: Option<PathBuf>,
@@ -253,7 +253,7 @@ impl Cli {
             self.interval = d;
         }
         if let Some(step) = ui.step.as_deref().filter(|_| !given("step")) {
-            self.step = crate::app::changes::Step::parse(step).unwrap_or(self.step);
+            self.step = crate::app::flow::Step::parse(step).unwrap_or(self.step);
         }
         if self.confirm_within.is_none() {
             self.confirm_within = ui.confirm_within.as_deref().and_then(|t| parse_duration(t).ok());

@@ -136,7 +136,7 @@ fn check_ui(ui: &UiPrefs) -> Result<(), String> {
         crate::cli::parse_duration(c).map_err(|e| format!("confirm_within: {e}"))?;
     }
     if let Some(step) = &ui.step {
-        crate::app::changes::Step::parse(step).map_err(|e| format!("step: {e}"))?;
+        crate::app::flow::Step::parse(step).map_err(|e| format!("step: {e}"))?;
     }
     Ok(())
 }

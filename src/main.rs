@@ -138,9 +138,9 @@ fn run(mut cli: Cli, given: &dyn Fn(&str) -> bool) -> anyhow::Result<ExitCode> {
         App::new(source.kind(), hostname(), app_roles, themes.iter().map(|t| t.name.clone()).collect());
     app.theme_index = theme_index;
     app.interval = cli.interval;
-    app.read_only = read_only;
-    app.confirm_within = cli.confirm_within;
-    app.step = cli.step;
+    app.flow.read_only = read_only;
+    app.flow.confirm_within = cli.confirm_within;
+    app.flow.step = cli.step;
     apply_view_prefs(&mut app, &settings.ui);
     if source.kind() == vftop::source::SourceKind::Fleet {
         app.sort = vftop::app::state::SortKey::Worst;

@@ -107,7 +107,7 @@ pub fn replay_app(dir: &Path, theme_names: Vec<String>, roles: RoleMap) -> App {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| dir.display().to_string());
     let mut app = App::new(SourceKind::Replay, name, roles, theme_names);
-    app.read_only = Some("replaying a recording".into());
+    app.flow.read_only = Some("replaying a recording".into());
     app.replay = Some(Default::default());
     app
 }

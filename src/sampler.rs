@@ -17,7 +17,7 @@ pub enum SourceEvent {
     /// A change was answered; the last field says whether its audit record is on disk.
     Applied(ApplyRequest, Result<RateLimit, ApplyError>, Result<(), String>),
     /// Replay: where the cursor is, and the recorded samples of the window ending there.
-    Replay(crate::app::replay::ReplayCursor, Vec<Snapshot>),
+    Replay(crate::app::timeline::ReplayCursor, Vec<Snapshot>),
     /// Something the operator should read (a seek that could not be done).
     Notice(String),
 }

@@ -181,7 +181,7 @@ async fn revert_unconfirmed(
     events: &mut UnboundedReceiver<SourceEvent>,
 ) -> Option<(String, bool)> {
     // A change still in flight may be one that needs confirming: let it land first.
-    if app.pending.is_some()
+    if app.flow.pending.is_some()
         && let Ok(Some((request, result, audit))) =
             tokio::time::timeout(EXIT_REVERT_TIMEOUT, next_answer(events)).await
     {
@@ -294,7 +294,7 @@ where
 /// (real VFs only), left while its revert is in flight, disarmed once resolved.
 fn sync_guard(guard: &mut Option<Guard>, app: &App, env: &Runtime<'_>) {
     let (Some(bin), Some(audit)) = (env.guard_bin.as_deref(), env.audit_path.as_deref()) else { return };
-    let wanted = app.awaiting.as_ref().and_then(|a| {
+    let wanted = app.flow.awaiting.as_ref().and_then(|a| {
         let Target::Vf(key) = &a.change.target else { return None };
         let left = a.deadline.saturating_sub(env.clock.now());
         Some(Watch {
@@ -305,8 +305,11 @@ fn sync_guard(guard: &mut Option<Guard>, app: &App, env: &Runtime<'_>) {
             deadline: std::time::SystemTime::now() + left,
         })
     });
-    let reverting =
-        app.pending.as_ref().is_some_and(|p| matches!(p.reason, Reason::ConfirmTimeout | Reason::Exit(_)));
+    let reverting = app
+        .flow
+        .pending
+        .as_ref()
+        .is_some_and(|p| matches!(p.reason, Reason::ConfirmTimeout | Reason::Exit(_)));
     match (guard.take(), wanted) {
         (Some(g), Some(w)) if g.watch.key == w.key && g.watch.applied == w.applied => *guard = Some(g),
         (Some(g), None) if reverting => *guard = Some(g),

@@ -93,7 +93,7 @@ fn each_theme_renders() {
 #[test]
 fn read_only_banner() {
     let mut demo = Demo::new(10);
-    demo.app.read_only =
+    demo.app.flow.read_only =
         Some("this process lacks CAP_NET_ADMIN, which changing VF rates needs (run as root)".into());
     let screen = demo.screen(160, 48);
     assert!(screen.contains("READ-ONLY: this process lacks CAP_NET_ADMIN"), "{screen}");

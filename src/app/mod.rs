@@ -4,9 +4,12 @@ pub mod action;
 pub mod audit;
 pub mod changes;
 pub mod control;
+pub mod flow;
 pub mod replay;
 pub mod report;
 pub mod state;
+pub mod timeline;
+pub mod toast;
 pub mod tree;
 
 pub use action::{Action, ApplyRequest, Effect, Seek};

@@ -3,30 +3,9 @@
 
 use super::action::{Action, Effect, Seek};
 use super::state::{App, Level, Overlay, WINDOWS};
+use super::timeline::ReplayCursor;
 use crate::model::Snapshot;
 use crate::record::events::Event;
-use std::time::Duration;
-
-/// Where the replayer put the cursor, and what it knows of the recording.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ReplayCursor {
-    /// The sample the console shows (ms since the epoch).
-    pub at_ms: i64,
-    pub first_ms: i64,
-    pub last_ms: i64,
-    /// The recording's usual step between samples here.
-    pub interval: Duration,
-    /// Every event of the recording, oldest first.
-    pub events: Vec<Event>,
-    /// Damage stepped over while reading this window.
-    pub warnings: Vec<String>,
-}
-
-/// The replay console's state (`App::replay`); its go-to prompt and events panel are overlays.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Replay {
-    pub cursor: Option<ReplayCursor>,
-}
 
 impl App {
     /// Shows the recorded samples of the window ending at the cursor, in place of what was.
@@ -139,6 +118,7 @@ mod tests {
     use crate::model::{Counters, Pf, RateLimit, Vf};
     use crate::record::events::EventKind;
     use crate::source::SourceKind;
+    use std::time::Duration;
 
     /// A sample at `secs` with VF 0 sending `mbps` and capped at `max`.
     fn sample(secs: u64, mbps: u64, max: u32) -> Snapshot {
@@ -160,8 +140,8 @@ mod tests {
 
     fn replay_app() -> App {
         let mut app = App::new(SourceKind::Replay, "rec".into(), Default::default(), vec!["dark".into()]);
-        app.read_only = Some("replaying a recording".into());
-        app.replay = Some(Replay::default());
+        app.flow.read_only = Some("replaying a recording".into());
+        app.replay = Some(crate::app::timeline::Replay::default());
         app
     }
 

@@ -2,8 +2,9 @@
 
 use super::action::{Action, ApplyRequest, Effect};
 use super::audit::Reason;
-use super::changes::{Awaiting, Step, StepTarget, UndoEntry};
 use super::control::{EditContext, Editor};
+use super::flow::{ChangeFlow, StepTarget};
+pub use super::toast::{Level, Toast, Toasts};
 use crate::metrics::contention::{Contention, PartitionLoad, assess};
 use crate::metrics::history::{Direction, History, Percentiles, RatePoint};
 use crate::metrics::rate::{FunctionRates, RatesSince};
@@ -13,7 +14,7 @@ use crate::model::{
     Target, Vf, VfKey,
 };
 use crate::source::SourceKind;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// Which panel has keyboard focus.
@@ -142,26 +143,6 @@ pub const INTERVALS: [Duration; 6] = [
     Duration::from_secs(10),
 ];
 
-/// How long a toast stays on the status line.
-const TOAST_LIFETIME: Duration = Duration::from_secs(6);
-
-/// Severity of a status-line message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Level {
-    Info,
-    Good,
-    Warn,
-    Error,
-}
-
-/// A message on the status line.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Toast {
-    pub level: Level,
-    pub text: String,
-    pub until: Duration,
-}
-
 /// Everything the partitions table shows of one VF.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PartitionRow {
@@ -221,7 +202,7 @@ pub struct App {
     pub scale: ChartScale,
     pub theme_names: Vec<String>,
     pub theme_index: usize,
-    pub toasts: VecDeque<Toast>,
+    pub toasts: Toasts,
     /// Limits (of VFs and devlink rate objects) changed behind the console's back: when
     /// (wall clock) and from what to what.
     pub drift: HashMap<Target, Drift>,
@@ -229,21 +210,15 @@ pub struct App {
     pub limit_history: HashMap<VfKey, Vec<(Duration, RateLimit)>>,
     /// Work found while taking in a sample (audit records of drift), for the runtime.
     outbox: Vec<Effect>,
-    pub pending: Option<ApplyRequest>,
-    pub undo: Vec<UndoEntry>,
-    pub awaiting: Option<Awaiting>,
-    /// Commit-confirmed window armed by default (`--confirm-within`).
-    pub confirm_within: Option<Duration>,
-    /// How far `]`/`[` and `}`/`{` move a limit.
-    pub step: Step,
+    /// Changes in flight, to undo, awaiting confirmation; read-only; step sizes.
+    pub flow: ChangeFlow,
     /// The selected devlink rate object, when the rate tree has focus.
     pub tree_selected: Option<DevlinkRef>,
-    pub read_only: Option<String>,
     pub last_error: Option<String>,
     /// The operator pressed q (with a change awaiting confirmation, once: the next q quits).
     pub quit: bool,
     /// A replay console (`vftop replay`): the time cursor and its panels.
-    pub replay: Option<super::replay::Replay>,
+    pub replay: Option<super::timeline::Replay>,
     /// The rows are from a live sample, so the next one is compared with them for drift (not
     /// after samples from before the console started, nor in a replay).
     drift_baseline: bool,
@@ -276,21 +251,16 @@ impl App {
             scale: ChartScale::Auto,
             theme_names,
             theme_index: 0,
-            toasts: VecDeque::new(),
+            toasts: Toasts::default(),
             drift: HashMap::new(),
             limit_history: HashMap::new(),
             outbox: Vec::new(),
-            pending: None,
-            undo: Vec::new(),
-            awaiting: None,
-            confirm_within: None,
-            step: Step::default(),
             tree_selected: None,
-            read_only: None,
             last_error: None,
             quit: false,
             replay: None,
             drift_baseline: false,
+            flow: ChangeFlow::default(),
         }
     }
 
@@ -393,8 +363,7 @@ impl App {
                 old.max, new.max, old.min, new.min
             ),
         );
-        if self.awaiting.as_ref().is_some_and(|a| a.change.target == target) {
-            self.awaiting = None;
+        if self.flow.replaced_from_outside(&target) {
             self.toast(Level::Warn, format!("{what}: replaced from outside, so vftop will not revert it"));
         }
         self.drift.insert(target.clone(), Drift { at: self.wall_clock.clone(), old, new });
@@ -557,15 +526,12 @@ impl App {
 
     /// Puts a message on the status line.
     pub fn toast(&mut self, level: Level, text: impl Into<String>) {
-        self.toasts.push_back(Toast { level, text: text.into(), until: self.now + TOAST_LIFETIME });
-        while self.toasts.len() > 4 {
-            self.toasts.pop_front();
-        }
+        self.toasts.push(level, text, self.now);
     }
 
     /// The message to show now, if any.
     pub fn current_toast(&self) -> Option<&Toast> {
-        self.toasts.iter().rev().find(|t| t.until > self.now)
+        self.toasts.current(self.now)
     }
 
     /// Moves time on: expires toasts, and reverts a commit-confirmed change whose time is up.
@@ -577,7 +543,7 @@ impl App {
 
     pub fn tick(&mut self, now: Duration) -> Option<Effect> {
         self.now = now;
-        self.toasts.retain(|t| t.until > now);
+        self.toasts.expire(now);
         self.expire_commit_confirmed()
     }
 

@@ -4,7 +4,7 @@
 pub mod demo;
 
 use crate::app::Seek;
-use crate::app::replay::ReplayCursor;
+use crate::app::timeline::ReplayCursor;
 use crate::model::Snapshot;
 use crate::record::frame::keep_all;
 use crate::record::store::{Store, StoreError};

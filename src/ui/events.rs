@@ -1,8 +1,8 @@
 //! The events panel (`E`, replay): every recorded event with its time; Enter jumps there.
 
 use super::theme::Theme;
-use crate::app::replay::Replay;
 use crate::app::state::Level;
+use crate::app::timeline::Replay;
 use crate::record::events::{Event, EventKind};
 use ratatui::Frame;
 use ratatui::layout::Rect;

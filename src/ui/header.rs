@@ -67,7 +67,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 /// ` 2026-11-25 · recorded 02:10:00 → 03:15:42 ` (dates in full when they differ).
-fn recording_span(c: &crate::app::replay::ReplayCursor) -> String {
+fn recording_span(c: &crate::app::timeline::ReplayCursor) -> String {
     let (at, first, last) = (
         crate::record::format_ms(c.at_ms),
         crate::record::format_ms(c.first_ms),

@@ -10,7 +10,7 @@ use ratatui::widgets::Paragraph;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut spans = Vec::new();
-    if let Some(reason) = &app.read_only {
+    if let Some(reason) = &app.flow.read_only {
         spans.push(Span::styled(format!(" READ-ONLY: {reason} "), theme.header()));
         spans.push(Span::raw(" "));
     }

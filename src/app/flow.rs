@@ -1,0 +1,352 @@
+//! The change flow on its own: the change in flight, what `u` can undo, the change awaiting
+//! confirmation (commit-confirmed: its expiry and the revert on exit), read-only, and step
+//! sizes. It knows nothing of the screen; `App` asks it and shows what it says.
+
+use super::action::{ApplyRequest, Effect};
+use super::audit::Reason;
+use super::toast::{Level, Toasts};
+use crate::model::{Mbps, RateChange, RateLimit, Target};
+use crate::source::ApplyError;
+use std::time::Duration;
+
+/// The commit-confirmed window when the operator arms it without `--confirm-within`.
+pub const DEFAULT_CONFIRM_WINDOW: Duration = Duration::from_secs(60);
+
+/// How far a step key moves a limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// A percentage of the link speed.
+    Percent(u32),
+    /// A fixed rate.
+    Fixed(Mbps),
+}
+
+impl Default for Step {
+    fn default() -> Self {
+        Step::Percent(10)
+    }
+}
+
+impl Step {
+    /// The step for a link, rounded to the driver's granularity (at least one unit of it).
+    pub fn size(self, link: Mbps, granularity: Option<Mbps>) -> Mbps {
+        let raw = match self {
+            Step::Percent(p) => (u64::from(link.0) * u64::from(p) / 100) as u32,
+            Step::Fixed(m) => m.0,
+        };
+        let raw = raw.max(1);
+        match granularity.filter(|g| g.0 > 0) {
+            Some(g) => Mbps((raw / g.0).max(1) * g.0),
+            None => Mbps(raw),
+        }
+    }
+
+    /// Parses `10%` or a rate like `500M`.
+    pub fn parse(text: &str) -> Result<Step, String> {
+        if let Some(p) = text.trim().strip_suffix('%') {
+            let p: u32 = p.trim().parse().map_err(|_| format!("'{text}' is not a percentage"))?;
+            return if (1..=100).contains(&p) {
+                Ok(Step::Percent(p))
+            } else {
+                Err(format!("{text}: use 1% to 100%"))
+            };
+        }
+        match crate::metrics::units::parse_rate(text) {
+            Ok(m) if !m.is_unlimited() => Ok(Step::Fixed(m)),
+            Ok(_) => Err("a step cannot be 0".into()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+/// Which limit a step key moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepTarget {
+    Max,
+    Min,
+}
+
+/// A change that `u` can take back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UndoEntry {
+    /// The inverse of what was applied.
+    pub change: RateChange,
+    pub partition: String,
+}
+
+/// A change applied under commit-confirmed, reverted at `deadline` unless confirmed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Awaiting {
+    /// As applied: old → what the driver kept.
+    pub change: RateChange,
+    pub partition: String,
+    pub deadline: Duration,
+    pub window: Duration,
+}
+
+fn inverse(change: &RateChange, kept: RateLimit) -> RateChange {
+    RateChange { target: change.target.clone(), old: kept, new: change.old }
+}
+
+fn describe(change: &RateChange, kept: RateLimit) -> String {
+    format!(
+        "{}: max {} → {}, min {} → {}",
+        change.target.label(),
+        change.old.max,
+        kept.max,
+        change.old.min,
+        kept.min
+    )
+}
+
+/// The state of changes: at most one in flight, at most one awaiting confirmation.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChangeFlow {
+    /// Sent, not yet answered.
+    pub pending: Option<ApplyRequest>,
+    pub undo: Vec<UndoEntry>,
+    pub awaiting: Option<Awaiting>,
+    /// Commit-confirmed armed by default (`--confirm-within`).
+    pub confirm_within: Option<Duration>,
+    /// How far `]`/`[` and `}`/`{` move a limit.
+    pub step: Step,
+    /// Why nothing may be changed, if so.
+    pub read_only: Option<String>,
+}
+
+impl ChangeFlow {
+    /// Hands a change to the runtime, unless read-only or another change is in flight.
+    pub fn send(&mut self, request: ApplyRequest, toasts: &mut Toasts, now: Duration) -> Option<Effect> {
+        if let Some(reason) = &self.read_only {
+            toasts.push(Level::Warn, format!("read-only ({reason}): nothing changed"), now);
+            return None;
+        }
+        if self.pending.is_some() {
+            toasts.push(Level::Warn, "a rate change is still in flight; try again when it is answered", now);
+            return None;
+        }
+        toasts.push(Level::Info, format!("applying: {}", request.change.ip_command()), now);
+        self.pending = Some(request.clone());
+        Some(Effect::Apply(request))
+    }
+
+    /// The source answered a change: returns the limit now in force to show (where one is),
+    /// and says what happened.
+    pub fn applied(
+        &mut self,
+        request: ApplyRequest,
+        result: Result<RateLimit, ApplyError>,
+        toasts: &mut Toasts,
+        now: Duration,
+    ) -> Option<(Target, RateLimit)> {
+        self.pending = None;
+        let ApplyRequest { change, partition, reason, confirm_within } = request;
+        let kept = match (result, reason) {
+            (Ok(kept), Reason::Operator) => {
+                self.undo.push(UndoEntry { change: inverse(&change, kept), partition: partition.clone() });
+                let mut text = format!("applied: {partition} {}", describe(&change, kept));
+                if kept != change.new {
+                    text.push_str(&format!(" (driver kept min {} max {})", kept.min, kept.max));
+                }
+                if let Some(window) = confirm_within {
+                    text.push_str(&format!(" — press c within {}s to keep it", window.as_secs()));
+                    let applied = RateChange { target: change.target.clone(), old: change.old, new: kept };
+                    self.awaiting =
+                        Some(Awaiting { change: applied, partition, deadline: now + window, window });
+                }
+                toasts.push(Level::Good, text, now);
+                kept
+            }
+            // A keep sends nothing; were it ever answered, the limit is what it already was.
+            (Ok(kept), Reason::Confirmed | Reason::External) => kept,
+            (Ok(kept), Reason::Undo) => {
+                if self.awaiting.as_ref().is_some_and(|a| a.change.target == change.target) {
+                    self.awaiting = None;
+                }
+                toasts.push(Level::Good, format!("undone: {partition} {}", describe(&change, kept)), now);
+                kept
+            }
+            (Ok(kept), Reason::ConfirmTimeout | Reason::Exit(_)) => {
+                let text =
+                    format!("reverted (not confirmed in time): {partition} {}", describe(&change, kept));
+                toasts.push(Level::Warn, text, now);
+                kept
+            }
+            (Err(e), Reason::ConfirmTimeout | Reason::Exit(_)) => {
+                let what = change.target.label();
+                let text =
+                    format!("REVERT FAILED for {partition} ({what}): {e}; the change is still in force");
+                toasts.push(Level::Error, text, now);
+                return None;
+            }
+            (Err(e), _) => {
+                let text = format!("{partition} ({}): {e}; nothing changed", change.target.label());
+                toasts.push(Level::Error, text, now);
+                return None;
+            }
+        };
+        Some((change.target, kept))
+    }
+
+    /// The change counting down and its seconds left, if any.
+    pub fn countdown(&self, now: Duration) -> Option<(&Awaiting, u64)> {
+        let a = self.awaiting.as_ref()?;
+        Some((a, a.deadline.saturating_sub(now).as_secs_f64().ceil() as u64))
+    }
+
+    /// `c`: keeps the change awaiting confirmation; the keep is audited.
+    pub fn confirm(&mut self, toasts: &mut Toasts, now: Duration) -> Option<Effect> {
+        let Some(a) = self.awaiting.take() else {
+            toasts.push(Level::Info, "no change is waiting for confirmation", now);
+            return None;
+        };
+        let text = format!("confirmed: {} {} stays", a.partition, describe(&a.change, a.change.new));
+        toasts.push(Level::Good, text, now);
+        let request = ApplyRequest {
+            change: a.change,
+            partition: a.partition,
+            reason: Reason::Confirmed,
+            confirm_within: None,
+        };
+        Some(Effect::Audit(request))
+    }
+
+    /// Commit-confirmed: once the deadline has passed unconfirmed (and nothing is in flight),
+    /// the revert to send.
+    pub fn expired(&mut self, now: Duration) -> Option<ApplyRequest> {
+        let due = self.awaiting.as_ref().is_some_and(|a| a.deadline <= now) && self.pending.is_none();
+        if !due {
+            return None;
+        }
+        let a = self.awaiting.take()?;
+        let revert = inverse(&a.change, a.change.new);
+        if self.undo.last().is_some_and(|u| u.change == revert) {
+            self.undo.pop();
+        }
+        Some(ApplyRequest {
+            change: revert,
+            partition: a.partition,
+            reason: Reason::ConfirmTimeout,
+            confirm_within: None,
+        })
+    }
+
+    /// The console is ending (`cause`: "exit", or the signal's name) with a change not yet
+    /// confirmed: the request that reverts it, which the runtime sends and waits for before it
+    /// restores the terminal. Unconfirmed means unwanted: it must not outlive the console.
+    pub fn revert_on_exit(&mut self, cause: &'static str) -> Option<ApplyRequest> {
+        let a = self.awaiting.take()?;
+        let change = inverse(&a.change, a.change.new);
+        Some(ApplyRequest {
+            change,
+            partition: a.partition,
+            reason: Reason::Exit(cause),
+            confirm_within: None,
+        })
+    }
+
+    /// Someone else changed `target`: a change of ours counting down on it is theirs now, and
+    /// is not reverted over theirs. True when one was.
+    pub fn replaced_from_outside(&mut self, target: &Target) -> bool {
+        let ours = self.awaiting.as_ref().is_some_and(|a| &a.change.target == target);
+        if ours {
+            self.awaiting = None;
+        }
+        ours
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_sizes_and_rounding() {
+        assert_eq!(Step::default().size(Mbps(10_000), None), Mbps(1000));
+        assert_eq!(Step::Percent(10).size(Mbps(1000), Some(Mbps(50))), Mbps(100));
+        assert_eq!(Step::Percent(7).size(Mbps(1000), Some(Mbps(50))), Mbps(50));
+        assert_eq!(Step::Fixed(Mbps(120)).size(Mbps(1000), Some(Mbps(50))), Mbps(100));
+        assert_eq!(Step::Fixed(Mbps(20)).size(Mbps(1000), Some(Mbps(50))), Mbps(50));
+        assert_eq!(Step::Percent(1).size(Mbps(10), None), Mbps(1));
+    }
+
+    #[test]
+    fn step_parsing() {
+        assert_eq!(Step::parse("10%"), Ok(Step::Percent(10)));
+        assert_eq!(Step::parse("500M"), Ok(Step::Fixed(Mbps(500))));
+        assert!(Step::parse("0").is_err());
+        assert!(Step::parse("150%").is_err());
+        assert!(Step::parse("x%").is_err());
+    }
+
+    fn request(max: u32, reason: Reason, confirm: Option<u64>) -> ApplyRequest {
+        let key = crate::model::VfKey { pf: "pf0".into(), vf: 1 };
+        ApplyRequest {
+            change: RateChange::vf(key, RateLimit::new(0, 2000), RateLimit::new(0, max)),
+            partition: "Backup".into(),
+            reason,
+            confirm_within: confirm.map(Duration::from_secs),
+        }
+    }
+
+    #[test]
+    fn one_change_at_a_time_and_none_when_read_only() {
+        let (mut flow, mut toasts, now) = (ChangeFlow::default(), Toasts::default(), Duration::ZERO);
+        assert!(flow.send(request(300, Reason::Operator, None), &mut toasts, now).is_some());
+        assert!(flow.send(request(400, Reason::Operator, None), &mut toasts, now).is_none());
+        assert!(toasts.current(now).unwrap().text.contains("still in flight"));
+        flow.pending = None;
+        flow.read_only = Some("replay".into());
+        assert!(flow.send(request(400, Reason::Operator, None), &mut toasts, now).is_none());
+    }
+
+    #[test]
+    fn commit_confirmed_expires_into_a_revert_and_exit_reverts_too() {
+        let (mut flow, mut toasts) = (ChangeFlow::default(), Toasts::default());
+        let s = Duration::from_secs;
+        let shown = flow.applied(
+            request(300, Reason::Operator, Some(30)),
+            Ok(RateLimit::new(0, 300)),
+            &mut toasts,
+            s(10),
+        );
+        assert_eq!(shown.map(|(_, l)| l), Some(RateLimit::new(0, 300)));
+        assert_eq!(flow.countdown(s(25)).map(|(_, left)| left), Some(15));
+        assert!(flow.expired(s(39)).is_none());
+        let revert = flow.expired(s(40)).expect("the deadline passed");
+        assert_eq!((revert.reason, revert.change.new), (Reason::ConfirmTimeout, RateLimit::new(0, 2000)));
+        assert!(flow.undo.is_empty(), "a reverted change is not undone again");
+        flow.applied(
+            request(300, Reason::Operator, Some(30)),
+            Ok(RateLimit::new(0, 300)),
+            &mut toasts,
+            s(50),
+        );
+        let exit = flow.revert_on_exit("SIGHUP").unwrap();
+        assert_eq!((exit.reason, exit.change.new), (Reason::Exit("SIGHUP"), RateLimit::new(0, 2000)));
+        assert!(flow.revert_on_exit("exit").is_none(), "once");
+    }
+
+    #[test]
+    fn a_kept_change_is_audited_and_an_outside_change_takes_over() {
+        let (mut flow, mut toasts) = (ChangeFlow::default(), Toasts::default());
+        let now = Duration::from_secs(1);
+        flow.applied(request(300, Reason::Operator, Some(30)), Ok(RateLimit::new(0, 300)), &mut toasts, now);
+        let Some(Effect::Audit(keep)) = flow.confirm(&mut toasts, now) else { panic!() };
+        assert_eq!(keep.reason, Reason::Confirmed);
+        assert!(flow.confirm(&mut toasts, now).is_none());
+        flow.applied(request(300, Reason::Operator, Some(30)), Ok(RateLimit::new(0, 300)), &mut toasts, now);
+        let target = Target::Vf(crate::model::VfKey { pf: "pf0".into(), vf: 1 });
+        assert!(flow.replaced_from_outside(&target));
+        assert!(flow.revert_on_exit("exit").is_none(), "not reverted over someone else's change");
+    }
+
+    #[test]
+    fn a_refused_change_shows_nothing_new_and_says_why() {
+        let (mut flow, mut toasts, now) = (ChangeFlow::default(), Toasts::default(), Duration::ZERO);
+        let refused = Err(ApplyError::KernelInvalid { reason: "no".into() });
+        assert_eq!(flow.applied(request(300, Reason::Operator, None), refused, &mut toasts, now), None);
+        assert!(toasts.current(now).unwrap().text.contains("nothing changed"));
+        assert!(flow.undo.is_empty());
+    }
+}
