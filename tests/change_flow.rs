@@ -437,3 +437,26 @@ fn a_devlink_group_changed_outside_vftop_is_flagged_and_audited() {
     assert_eq!((record.reason, record.partition.as_str()), (Reason::External, "storage"));
     assert!(demo.screen(120, 40).contains("⚠3G/4G"), "the rate tree marks it:\n{}", demo.screen(120, 40));
 }
+
+#[test]
+fn j_and_k_act_on_the_focused_panel() {
+    let second = "\n[[pf]]\nname = \"ens2f0\"\nlink_speed = \"25G\"\ndriver = \"sim\"\n\
+        [[pf.partition]]\nname = \"Replica\"\nvlan = 700\n\
+        demand = { kind = \"constant\", rate = \"4G\", jitter = 0.1 }\n";
+    let text = include_str!("../src/source/sim/reference.toml").to_string() + second;
+    let scenario = vftop::source::sim::scenario::Scenario::parse(&text, "two.toml").unwrap();
+    let mut demo = Demo::with_scenario(scenario, 3);
+    demo.act(Action::SelectNext);
+    assert_eq!(
+        demo.app.selected.as_ref().map(|k| (k.pf.as_str(), k.vf)),
+        Some(("ens1f0", 1)),
+        "table: next row"
+    );
+    demo.act(Action::FocusNext);
+    demo.act(Action::FocusNext);
+    assert_eq!(demo.app.focus, vftop::app::Focus::Contention);
+    demo.act(Action::SelectNext);
+    assert_eq!(demo.app.selected.as_ref().map(|k| k.pf.as_str()), Some("ens2f0"), "contention: next PF");
+    demo.act(Action::SelectNext);
+    assert_eq!(demo.app.selected.as_ref().map(|k| k.pf.as_str()), Some("ens1f0"), "and round");
+}

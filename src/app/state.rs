@@ -586,6 +586,8 @@ impl App {
         match action {
             Action::SelectNext if self.focus == Focus::RateTree => self.move_tree_selection(1),
             Action::SelectPrev if self.focus == Focus::RateTree => self.move_tree_selection(-1),
+            Action::SelectNext if self.focus == Focus::Contention => self.move_pf(1),
+            Action::SelectPrev if self.focus == Focus::Contention => self.move_pf(-1),
             Action::SelectNext => self.move_selection(1),
             Action::SelectPrev => self.move_selection(-1),
             Action::FocusNext => self.focus = next_focus(self.focus, self.has_rate_tree()),
@@ -717,6 +719,20 @@ impl App {
     fn move_tree_selection(&mut self, delta: isize) {
         let objects = self.snapshot.as_ref().map(|s| s.rate_objects.as_slice()).unwrap_or_default();
         self.tree_selected = super::tree::step(objects, self.tree_selected.as_ref(), delta);
+    }
+
+    /// With the contention panel focused, j/k move between PFs: the selection goes to the first
+    /// visible row of the next (or previous) PF, so the chart and contention follow.
+    fn move_pf(&mut self, delta: isize) {
+        let visible = self.visible_rows();
+        let mut pfs: Vec<&str> = visible.iter().map(|r| r.key.pf.as_str()).collect();
+        pfs.dedup();
+        pfs.sort_unstable();
+        pfs.dedup();
+        let Some(current) = self.selected.as_ref().map(|k| k.pf.as_str()) else { return };
+        let at = pfs.iter().position(|p| *p == current).unwrap_or(0) as isize;
+        let Some(next) = pfs.get((at + delta).rem_euclid(pfs.len().max(1) as isize) as usize) else { return };
+        self.selected = visible.iter().find(|r| r.key.pf == *next).map(|r| r.key.clone());
     }
 
     /// Moves by `delta` rows, stopping at the first and last (pages, Home, End).

@@ -44,7 +44,7 @@ impl InputMode {
 
 /// Every binding of the main screen: (keys, what they do). The help overlay and README list these.
 pub const BINDINGS: &[(&str, &str)] = &[
-    ("↑/↓  j/k", "select partition"),
+    ("↑/↓  j/k", "select partition (contention focused: PF; rate tree focused: group/leaf)"),
     ("PgUp/PgDn", "a page up / down"),
     ("Home/End", "first / last partition"),
     ("Tab/S-Tab", "focus next / previous panel"),
