@@ -19,6 +19,9 @@ struct ConfigFile {
     roles: Vec<RoleEntry>,
     #[serde(default)]
     ui: UiPrefs,
+    /// Action name → key (`edit = "E"`).
+    #[serde(default)]
+    keys: std::collections::BTreeMap<String, String>,
 }
 
 /// The console's preferences; the command line wins over each.
@@ -51,6 +54,7 @@ pub struct UiPrefs {
 pub struct Config {
     pub roles: RoleMap,
     pub ui: UiPrefs,
+    pub keys: crate::ui::keymap::KeyMap,
 }
 
 #[derive(Deserialize)]
@@ -91,6 +95,7 @@ pub fn parse_roles(text: &str, file: &str) -> Result<RoleMap, String> {
 pub fn parse(text: &str, file: &str) -> Result<Config, String> {
     let parsed: ConfigFile = toml::from_str(text).map_err(|e| format!("{file}: {e}"))?;
     check_ui(&parsed.ui).map_err(|e| format!("{file}: [ui] {e}"))?;
+    let keys = crate::ui::keymap::KeyMap::from_config(&parsed.keys).map_err(|e| format!("{file}: {e}"))?;
     let mut map = RoleMap::default();
     for entry in parsed.roles {
         let role = Role { name: entry.name.clone(), color: entry.color };
@@ -109,7 +114,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, String> {
             }
         }
     }
-    Ok(Config { roles: map, ui: parsed.ui })
+    Ok(Config { roles: map, ui: parsed.ui, keys })
 }
 
 /// The values `[ui]` allows for its word settings.

@@ -96,7 +96,13 @@ fn run(mut cli: Cli, given: &dyn Fn(&str) -> bool) -> anyhow::Result<ExitCode> {
             &cli,
             themes,
             (app, sampler, rx),
-            tui::Runtime { clock: &clock, audit_path: None, guard_bin: None, mouse: !cli.no_mouse },
+            tui::Runtime {
+                clock: &clock,
+                audit_path: None,
+                guard_bin: None,
+                mouse: !cli.no_mouse,
+                keys: settings.keys.clone(),
+            },
         );
     }
     // Samples from a recorder's store go on the chart before the console's own: its clock
@@ -180,7 +186,13 @@ fn run(mut cli: Cli, given: &dyn Fn(&str) -> bool) -> anyhow::Result<ExitCode> {
         &cli,
         themes,
         (app, sampler, rx),
-        tui::Runtime { clock: clock.as_ref(), audit_path, guard_bin, mouse: !cli.no_mouse },
+        tui::Runtime {
+            clock: clock.as_ref(),
+            audit_path,
+            guard_bin,
+            mouse: !cli.no_mouse,
+            keys: settings.keys.clone(),
+        },
     )
 }
 

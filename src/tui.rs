@@ -7,7 +7,7 @@ use crate::guard::{Guard, Watch};
 use crate::model::Target;
 use crate::sampler::{Command, Sampler, SourceEvent};
 use crate::source::Clock;
-use crate::ui::keymap::{InputMode, action_for, mouse_action};
+use crate::ui::keymap::{InputMode, mouse_action};
 use crate::ui::{self, look::Look};
 use futures::StreamExt;
 use ratatui::crossterm::event::{Event, EventStream};
@@ -26,6 +26,8 @@ pub struct Runtime<'a> {
     pub guard_bin: Option<std::path::PathBuf>,
     /// Clicks and the wheel (`--no-mouse` leaves the terminal's own selection alone).
     pub mouse: bool,
+    /// The keys, with the config's `[keys]`.
+    pub keys: crate::ui::keymap::KeyMap,
 }
 
 /// Lines of the audit log the `a` view shows.
@@ -265,7 +267,7 @@ where
             },
             key = input.keys.next() => match key {
                 Some(Ok(Event::Key(key))) => {
-                    if let Some(action) = action_for(key, InputMode::of(app))
+                    if let Some(action) = env.keys.action(key, InputMode::of(app))
                         && let Some(effect) = app.handle(action)
                         && run_effect(effect, app, sampler, env)
                     {

@@ -348,7 +348,7 @@ fn ui_preferences_come_from_the_config_and_the_command_line_wins() {
     let dir = std::env::temp_dir().join(format!("vftop-prefs-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("config.toml");
-    let text = "[ui]\nchart_window = \"5m\"\nsort = \"name\"\nunits = \"bytes\"\ninterval = \"2s\"\n\n[[role]]\nname = \"nfs-store\"\nvlan = 400\n";
+    let text = "[ui]\nchart_window = \"5m\"\nsort = \"name\"\nunits = \"bytes\"\ninterval = \"2s\"\n\n[keys]\nhelp = \"H\"\n";
     std::fs::write(&config, text).unwrap();
     let suffix = format!(" --config {} --interval 500ms", config.display());
     let Some(tmux) = start_demo("prefs", 140, 36, "", &suffix) else { return };

@@ -71,7 +71,13 @@ async fn q_with_an_unconfirmed_change_asks_and_a_hangup_reverts_it() {
     let (stop, stop_stream) = unbounded::<&'static str>();
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(180, 40)).unwrap();
     let clock = SystemClock::default();
-    let env = Runtime { clock: &clock, audit_path: Some(audit.clone()), guard_bin: None, mouse: false };
+    let env = Runtime {
+        clock: &clock,
+        audit_path: Some(audit.clone()),
+        guard_bin: None,
+        mouse: false,
+        keys: Default::default(),
+    };
     let script = async {
         tokio::time::sleep(Duration::from_millis(600)).await; // a few samples
         armed_change(&keys);
@@ -120,7 +126,13 @@ async fn q_twice_quits_and_reverts_and_a_kept_change_stays() {
     let (_stop, stop_stream) = unbounded::<&'static str>();
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(180, 40)).unwrap();
     let clock = SystemClock::default();
-    let env = Runtime { clock: &clock, audit_path: Some(audit.clone()), guard_bin: None, mouse: false };
+    let env = Runtime {
+        clock: &clock,
+        audit_path: Some(audit.clone()),
+        guard_bin: None,
+        mouse: false,
+        keys: Default::default(),
+    };
     let script = async {
         tokio::time::sleep(Duration::from_millis(600)).await;
         armed_change(&keys);

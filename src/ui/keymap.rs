@@ -80,6 +80,76 @@ pub const REPLAY_BINDINGS: &[(&str, &str)] = &[
     ("E", "events: rate changes, outside changes, VFs coming and going; Enter jumps"),
 ];
 
+/// Main-screen actions a config can put on another key: `[keys] edit = "E"`.
+pub const NAMED: &[(&str, Action)] = &[
+    ("edit", Action::EditRate),
+    ("raise_max", Action::RaiseMax),
+    ("lower_max", Action::LowerMax),
+    ("raise_min", Action::RaiseMin),
+    ("lower_min", Action::LowerMin),
+    ("undo", Action::Undo),
+    ("confirm", Action::ConfirmChange),
+    ("audit", Action::ShowAudit),
+    ("pause", Action::TogglePause),
+    ("faster", Action::FasterSampling),
+    ("slower", Action::SlowerSampling),
+    ("theme", Action::NextTheme),
+    ("units", Action::ToggleUnits),
+    ("direction", Action::ToggleDirection),
+    ("sort", Action::CycleSort),
+    ("reverse_sort", Action::ReverseSort),
+    ("zoom_in", Action::ZoomIn),
+    ("zoom_out", Action::ZoomOut),
+    ("scale", Action::CycleScale),
+    ("help", Action::ToggleHelp),
+    ("filter", Action::StartFilter),
+    ("down", Action::SelectNext),
+    ("up", Action::SelectPrev),
+    ("detail", Action::OpenDetail),
+    ("quit", Action::Quit),
+];
+
+/// The built-in bindings plus the config's `[keys]`: a key given there means its action on the
+/// main screen (and in a replay), whatever it meant before.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct KeyMap {
+    custom: std::collections::HashMap<char, Action>,
+}
+
+impl KeyMap {
+    /// From `[keys]` (action name → one character); an unknown action or a key that is not one
+    /// character is an error saying which.
+    pub fn from_config(keys: &std::collections::BTreeMap<String, String>) -> Result<KeyMap, String> {
+        let mut custom = std::collections::HashMap::new();
+        for (name, key) in keys {
+            let action = NAMED.iter().find(|(n, _)| n == name).map(|(_, a)| a.clone()).ok_or_else(|| {
+                let names: Vec<&str> = NAMED.iter().map(|(n, _)| *n).collect();
+                format!("[keys] {name}: no such action; use one of {}", names.join(", "))
+            })?;
+            let mut chars = key.chars();
+            let (Some(c), None) = (chars.next(), chars.next()) else {
+                return Err(format!("[keys] {name} = \"{key}\": a key is one character"));
+            };
+            if let Some(other) = custom.insert(c, action) {
+                return Err(format!("[keys] '{c}' is bound twice (also to {other:?})"));
+            }
+        }
+        Ok(KeyMap { custom })
+    }
+
+    /// What `key` means in `mode`, custom keys first.
+    pub fn action(&self, key: KeyEvent, mode: InputMode) -> Option<Action> {
+        let plain = !key.modifiers.contains(KeyModifiers::CONTROL) && key.kind != KeyEventKind::Release;
+        if let (true, true, KeyCode::Char(c)) =
+            (plain, matches!(mode, InputMode::Normal | InputMode::Replay), key.code)
+            && let Some(action) = self.custom.get(&c)
+        {
+            return Some(action.clone());
+        }
+        action_for(key, mode)
+    }
+}
+
 /// The action a key means in `mode`, if any.
 pub fn action_for(key: KeyEvent, mode: InputMode) -> Option<Action> {
     if key.kind == KeyEventKind::Release {
@@ -224,6 +294,29 @@ mod tests {
 
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn config_keys_take_over_their_character() {
+        let keys: std::collections::BTreeMap<String, String> =
+            [("edit".to_string(), "E".to_string()), ("quit".to_string(), "x".to_string())].into();
+        let map = KeyMap::from_config(&keys).unwrap();
+        assert_eq!(map.action(key(KeyCode::Char('E')), InputMode::Normal), Some(Action::EditRate));
+        assert_eq!(map.action(key(KeyCode::Char('x')), InputMode::Normal), Some(Action::Quit));
+        assert_eq!(
+            map.action(key(KeyCode::Char('e')), InputMode::Normal),
+            Some(Action::EditRate),
+            "defaults stay"
+        );
+        assert_eq!(
+            map.action(key(KeyCode::Char('x')), InputMode::Editing),
+            Some(Action::Input('x')),
+            "typing is typing"
+        );
+        let bad = [("edti".to_string(), "E".to_string())].into();
+        assert!(KeyMap::from_config(&bad).unwrap_err().contains("no such action"));
+        let bad = [("edit".to_string(), "Ctrl-E".to_string())].into();
+        assert!(KeyMap::from_config(&bad).unwrap_err().contains("one character"));
     }
 
     #[test]
