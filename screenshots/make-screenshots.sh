@@ -57,7 +57,7 @@ min = "2G"
 color = "yellow"
 demand = { kind = "diurnal", base = "500M", peak = "6G", period_secs = 120, jitter = 0.2 }
 TOML
-tmux kill-session -t "$session"
+tmux kill-session -t "$session" 2>/dev/null || true
 tmux new-session -d -s "$session" -x 160 -y 42 "TERM=xterm-256color $bin --scenario $scenario --log /dev/null --audit-log $audit"
 sleep 30
 shot two-pfs j j j j j j
@@ -65,7 +65,7 @@ tmux send-keys -t "$session" q
 sleep 1
 
 # A replay of a simulated half hour: REPLAY in the header, the operator's change as a marker.
-tmux kill-session -t "$session"
+tmux kill-session -t "$session" 2>/dev/null || true
 tmux new-session -d -s "$session" -x 140 -y 40 "TERM=xterm-256color $bin replay --demo --log /dev/null"
 sleep 3
 shot replay j + + E Enter
