@@ -304,7 +304,7 @@ fn serve(
 }
 
 /// Resolves on SIGTERM or SIGINT.
-pub(crate) async fn stop_signal() {
+async fn stop_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
     else {

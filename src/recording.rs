@@ -27,6 +27,13 @@ pub fn record(
     opts: (Option<PathBuf>, Duration, u64),
 ) -> anyhow::Result<ExitCode> {
     let (dir, retain, max_size) = opts;
+    // SIGTERM/SIGINT are ours from here on: a stop during start-up still closes cleanly.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let (mut term, mut int) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let _inside = runtime.enter();
+        (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?)
+    };
     let dir = dir.unwrap_or_else(|| default_dir(cli.is_demo()));
     let retention = Retention { max_age: retain, max_bytes: max_size };
     let mut recorder = Recorder::open(&dir, retention, roles, Some(super::audit_path(cli)))
@@ -47,13 +54,11 @@ pub fn record(
     if is_kernel {
         vftop::sampler::follow_link_changes(sampler.commander());
     }
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
-        let stop = super::stop_signal();
-        tokio::pin!(stop);
         loop {
             tokio::select! {
-                _ = &mut stop => break,
+                _ = term.recv() => break,
+                _ = int.recv() => break,
                 event = rx.recv() => match event {
                     Some(SourceEvent::SampleFailed(e)) => tracing::warn!("sample failed: {e}"),
                     Some(_) => {}

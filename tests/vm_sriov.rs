@@ -145,6 +145,7 @@ fn the_recorder_keeps_igb_traffic_and_a_console_change_for_replay() {
             "recorder_change_event_in_dump",
             "recorder_traffic_in_dump",
             "recorder_limits_in_dump",
+            "recorder_headless_on_igb",
             "recorder_replay_event",
             "recorder_replay_marker",
         ],

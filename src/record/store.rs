@@ -460,6 +460,9 @@ pub struct Readout {
 impl Store {
     /// Opens `dir` for reading; every shard's header must be of this format version.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        if !dir.exists() {
+            return Err(StoreError::Empty(dir.to_path_buf()));
+        }
         let shards = list_shards(dir)?;
         for shard in &shards {
             let mut head = [0u8; HEADER_LEN];

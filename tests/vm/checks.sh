@@ -334,6 +334,23 @@ recorder() {
         && ok recorder_traffic_in_dump || bad recorder_traffic_in_dump "$(head -5 <<< "$out")"
     out=$(vftop dump "$rec" --vf 1 --fields max_mbps 2>&1)
     [[ $(sed -n 2p <<< "$out") == 0 && $(tail -1 <<< "$out") == 300 ]] && ok recorder_limits_in_dump || bad recorder_limits_in_dump "$out"
+    # The headless recorder on the same VFs: SIGTERM closes the store, the dump has every VF.
+    rm -rf /tmp/vftop-rec2
+    "$BIN" --log /dev/null record --dir /tmp/vftop-rec2 -i "$PF" --interval 300ms 2>/tmp/vftop-rec2.err &
+    local pid=$!
+    # Until it has written a dozen samples (start-up is slow under emulation), then stop it.
+    for _ in $(seq 150); do
+        [[ $(vftop dump /tmp/vftop-rec2 --vf 0 --fields time 2>/dev/null | wc -l) -gt 12 ]] && break
+        sleep 0.2
+    done
+    kill -TERM "$pid"; wait "$pid"; local rc=$?
+    out=$(vftop dump /tmp/vftop-rec2 --fields pf,vf,max_mbps 2>&1)
+    if [[ $rc == 0 ]] && grep -q closed /tmp/vftop-rec2.err && grep -q "^$PF,1,300$" <<< "$out" \
+        && [[ $(grep -c "^$PF," <<< "$out") -ge $((VFTOP_NUMVFS * 5)) ]]; then
+        ok recorder_headless_on_igb
+    else
+        bad recorder_headless_on_igb "rc $rc: $(cat /tmp/vftop-rec2.err) $(head -3 <<< "$out")"
+    fi
     SESSION=p
     tmux new-session -d -s p -x 150 -y 40 "$BIN --log /dev/null replay $rec"
     wait_screen "REPLAY" || bad recorder_replay_started "$s"
