@@ -106,7 +106,15 @@ fn tui_rate_change_undo_refusal_and_commit_confirmed_on_igb() {
 
 #[test]
 fn devlink_rate_group_tree_and_tx_max_edit_on_netdevsim() {
-    run_group("devlink_rates", &["devlink_tree_read", "devlink_tree_shown", "devlink_group_tx_max_edited"]);
+    run_group(
+        "devlink_rates",
+        &[
+            "devlink_tree_read",
+            "devlink_tree_shown",
+            "devlink_group_tx_max_edited",
+            "devlink_drift_flagged_and_audited",
+        ],
+    );
 }
 
 #[test]

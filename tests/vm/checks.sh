@@ -230,6 +230,15 @@ devlink_rates() {
     done
     [[ $got == 37500000 ]] && wait_audit "\"target\":\"$DEV/group1\"" '"outcome":"applied"' \
         && ok devlink_group_tx_max_edited || bad devlink_group_tx_max_edited "devlink says tx_max $got; audit: $(cat "$AUDIT" 2>/dev/null)"
+    # Someone else's devlink change while the console runs: flagged in the tree and audited.
+    sleep 1.5
+    devlink port function rate set $DEV/group1 tx_max 200mbit
+    if wait_screen "changed outside vftop" && wait_screen "⚠-/200M" \
+        && wait_audit '"outcome":"external"' "\"target\":\"$DEV/group1\""; then
+        ok devlink_drift_flagged_and_audited
+    else
+        bad devlink_drift_flagged_and_audited "audit: $(tail -1 "$AUDIT" 2>/dev/null); screen: $s"
+    fi
     keys q
 }
 
