@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     match run(cli, &given) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("vftop: {e:#}");
+            tui::say(&format!("vftop: {e:#}"));
             ExitCode::from(2)
         }
     }
@@ -210,7 +210,7 @@ fn console(
     Ok(match exit {
         Exit::Quit => ExitCode::SUCCESS,
         Exit::Signal(name) => {
-            eprintln!("vftop: stopped by {name}; terminal restored");
+            tui::say(&format!("vftop: stopped by {name}; terminal restored"));
             ExitCode::from(130)
         }
     })

@@ -59,9 +59,17 @@ pub async fn run(
     if env.mouse {
         release_mouse();
     }
-    ratatui::restore();
+    // On a terminal that is gone (SIGHUP: the SSH session dropped) every write fails, and
+    // ratatui reports those with `eprintln!`, which panics there; its panic hook then does the
+    // same and aborts the process before anything is cleaned up. So: restore without its
+    // report, show the cursor ourselves, and skip `Terminal`'s drop (which would report again).
+    if let Err(e) = ratatui::try_restore() {
+        tracing::warn!("restoring the terminal: {e}");
+    }
+    let _ = terminal.show_cursor();
+    std::mem::forget(terminal);
     if let Some(line) = reverted {
-        eprintln!("vftop: {line}");
+        say(&format!("vftop: {line}"));
     }
     result
 }
@@ -71,6 +79,14 @@ pub async fn run(
 pub struct Input<K, S> {
     pub keys: K,
     pub stop: S,
+}
+
+/// Writes a line to stderr, which may be a terminal that is gone (SIGHUP): a failed write is
+/// ignored, where `eprintln!` would panic and, inside the panic hook's own printing, abort
+/// before anything is cleaned up.
+pub fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// SIGTERM, SIGHUP and SIGINT as one stream of their names.

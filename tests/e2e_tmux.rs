@@ -361,3 +361,32 @@ fn ui_preferences_come_from_the_config_and_the_command_line_wins() {
     tmux.send(&["q"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_replay_whose_terminal_vanishes_exits_cleanly_and_removes_its_demo_recording() {
+    if !require(have_tmux(), "tmux is not installed") {
+        return;
+    }
+    let demo_dirs = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("vftop-demo-recording-"))
+            })
+            .collect()
+    };
+    let before = demo_dirs();
+    let tmux = Tmux::start("vanish", 120, 36);
+    tmux.type_text(&format!("{BIN} replay --demo --log /dev/null"));
+    tmux.send(&["Enter"]);
+    tmux.wait_text("REPLAY");
+    let ours: Vec<_> = demo_dirs().into_iter().filter(|d| !before.contains(d)).collect();
+    assert_eq!(ours.len(), 1, "{ours:?}");
+    drop(tmux); // the SSH session drops: SIGHUP, and every write to the terminal fails
+    let start = std::time::Instant::now();
+    while ours[0].exists() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(15), "{} left behind", ours[0].display());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
