@@ -62,9 +62,24 @@ fn armed_change(keys: &UnboundedSender<std::io::Result<Event>>) {
     press(keys, "300M\nty");
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn q_with_an_unconfirmed_change_asks_and_a_hangup_reverts_it() {
-    let audit = std::env::temp_dir().join(format!("vftop-loop-audit-{}.log", std::process::id()));
+/// How a console run ended: the loop's result, the revert line, the last frame, the audit log.
+struct Ran {
+    result: anyhow::Result<Exit>,
+    reverted: Option<String>,
+    screen: String,
+    audit: String,
+}
+
+type Keys = UnboundedSender<std::io::Result<Event>>;
+type Stop = UnboundedSender<&'static str>;
+
+/// Runs the demo console in-process while `script` presses keys and sends signals (the
+/// senders stay open until the console has ended, so only the script ends it).
+async fn run_console<T, F: std::future::Future<Output = T>>(
+    tag: &str,
+    script: impl FnOnce(Keys, Stop) -> F,
+) -> (T, Ran) {
+    let audit = std::env::temp_dir().join(format!("vftop-loop-{tag}-{}.log", std::process::id()));
     let _ = std::fs::remove_file(&audit);
     let (app, look, sampler, events) = console(&audit);
     let (keys, key_stream) = unbounded();
@@ -78,7 +93,20 @@ async fn q_with_an_unconfirmed_change_asks_and_a_hangup_reverts_it() {
         mouse: false,
         keys: Default::default(),
     };
-    let script = async {
+    let input = Input { keys: key_stream, stop: stop_stream };
+    let (out, (result, reverted)) = tokio::join!(
+        script(keys.clone(), stop.clone()),
+        start(&mut terminal, input, app, &look, sampler, events, &env)
+    );
+    let ran =
+        Ran { result, reverted, screen: screen(&terminal), audit: std::fs::read_to_string(&audit).unwrap() };
+    let _ = std::fs::remove_file(&audit);
+    (out, ran)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn q_with_an_unconfirmed_change_asks_and_a_hangup_reverts_it() {
+    let (asked_at, ran) = run_console("hangup", |keys, stop| async move {
         tokio::time::sleep(Duration::from_millis(600)).await; // a few samples
         armed_change(&keys);
         tokio::time::sleep(Duration::from_millis(600)).await;
@@ -87,24 +115,22 @@ async fn q_with_an_unconfirmed_change_asks_and_a_hangup_reverts_it() {
         let asked_at = Instant::now();
         stop.unbounded_send("SIGHUP").unwrap(); // the SSH session dropped
         asked_at
-    };
-    let input = Input { keys: key_stream, stop: stop_stream };
-    let (asked_at, (result, reverted)) =
-        tokio::join!(script, start(&mut terminal, input, app, &look, sampler, events, &env));
+    })
+    .await;
     assert_eq!(
-        result.unwrap(),
+        ran.result.unwrap(),
         Exit::Signal("SIGHUP"),
         "q with a change awaiting confirmation must not quit"
     );
     assert!(asked_at.elapsed() < Duration::from_secs(10));
-    let shown = screen(&terminal);
+    let shown = &ran.screen;
     assert!(shown.contains("not confirmed: c keeps it, q again reverts it and quits"), "{shown}");
-    let line = reverted.expect("the unconfirmed change is reverted on the way out");
+    let line = ran.reverted.expect("the unconfirmed change is reverted on the way out");
     assert!(
         line.starts_with("reverted the unconfirmed change to Backup") && line.contains("on SIGHUP"),
         "{line}"
     );
-    let log = std::fs::read_to_string(&audit).unwrap();
+    let log = &ran.audit;
     let records: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(records.len(), 2, "{log}");
     assert_eq!(
@@ -114,39 +140,21 @@ async fn q_with_an_unconfirmed_change_asks_and_a_hangup_reverts_it() {
     assert_eq!(records[1]["reason"], "exit-revert");
     assert_eq!(records[1]["reverted_by"], "SIGHUP");
     assert_eq!(records[1]["new"]["max_mbps"], 2000);
-    let _ = std::fs::remove_file(&audit);
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn q_twice_quits_and_reverts_and_a_kept_change_stays() {
-    let audit = std::env::temp_dir().join(format!("vftop-loop-keep-{}.log", std::process::id()));
-    let _ = std::fs::remove_file(&audit);
-    let (app, look, sampler, events) = console(&audit);
-    let (keys, key_stream) = unbounded();
-    let (_stop, stop_stream) = unbounded::<&'static str>();
-    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(180, 40)).unwrap();
-    let clock = SystemClock::default();
-    let env = Runtime {
-        clock: &clock,
-        audit_path: Some(audit.clone()),
-        guard_bin: None,
-        mouse: false,
-        keys: Default::default(),
-    };
-    let script = async {
+    let ((), ran) = run_console("keep", |keys, _stop| async move {
         tokio::time::sleep(Duration::from_millis(600)).await;
         armed_change(&keys);
         tokio::time::sleep(Duration::from_millis(600)).await;
         press(&keys, "c"); // kept
         tokio::time::sleep(Duration::from_millis(300)).await;
         press(&keys, "q");
-    };
-    let input = Input { keys: key_stream, stop: stop_stream };
-    let ((), (result, reverted)) =
-        tokio::join!(script, start(&mut terminal, input, app, &look, sampler, events, &env));
-    assert_eq!(result.unwrap(), Exit::Quit);
-    assert_eq!(reverted, None, "a confirmed change stays");
-    let log = std::fs::read_to_string(&audit).unwrap();
+    })
+    .await;
+    assert_eq!(ran.result.unwrap(), Exit::Quit);
+    assert_eq!(ran.reverted, None, "a confirmed change stays");
+    let log = &ran.audit;
     assert!(log.lines().last().is_some_and(|l| l.contains("\"reason\":\"confirmed\"")), "{log}");
-    let _ = std::fs::remove_file(&audit);
 }

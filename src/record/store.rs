@@ -501,15 +501,20 @@ impl Store {
         Ok((bytes, scan))
     }
 
-    /// Sample times of the shards around `at_ms` (its hour and the ones either side).
+    /// Sample times of the shards around `at_ms` (its hour and the ones either side), sorted,
+    /// each once.
     pub fn times_near(&self, at_ms: i64) -> Vec<i64> {
         let hour = hour_of(at_ms);
-        self.shards
+        let mut times: Vec<i64> = self
+            .shards
             .iter()
             .filter(|s| (s.start_ms - hour).abs() <= SHARD_SPAN_MS)
             .filter_map(|s| self.scan_shard(s).ok())
             .flat_map(|(_, scan)| scan.records.into_iter().map(|r| r.at_ms))
-            .collect()
+            .collect();
+        times.sort_unstable();
+        times.dedup();
+        times
     }
 
     /// Every sample from `from_ms` to `to_ms` (inclusive), decoded from the keyframe before

@@ -26,6 +26,8 @@ struct Replayer {
     window: Duration,
     /// First and last sample times, as of the last look at the store.
     span: (i64, i64),
+    /// Sample times around the cursor, read once per seek (each read scans up to 3 shards).
+    near: Vec<i64>,
 }
 
 /// Opens the recording in `dir` and starts the thread; the first view (at `at_ms`, or the
@@ -49,8 +51,8 @@ pub fn start(
             crate::record::dump::describe_range(first, last)
         ));
     }
-    let mut replayer = Replayer { dir, store, cursor_ms, window, span: (first, last) };
-    replayer.cursor_ms = replayer.snap(cursor_ms);
+    let mut replayer = Replayer { dir, store, cursor_ms, window, span: (first, last), near: Vec::new() };
+    replayer.snap(cursor_ms);
     let (commands, inbox) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("vftop-replay".into())
@@ -91,10 +93,10 @@ impl Replayer {
         }
         let target = match seek {
             Seek::Samples(n) => {
-                let times = self.times_near(self.cursor_ms);
-                let here = times.partition_point(|t| *t < self.cursor_ms) as i64;
-                let i = (here + n).clamp(0, times.len() as i64 - 1);
-                times.get(i as usize).copied().unwrap_or(self.cursor_ms)
+                self.near = self.store.times_near(self.cursor_ms);
+                let here = self.near.partition_point(|t| *t < self.cursor_ms) as i64;
+                let i = (here + n).clamp(0, self.near.len() as i64 - 1);
+                self.near.get(i as usize).copied().unwrap_or(self.cursor_ms)
             }
             Seek::Millis(ms) => self.cursor_ms + ms,
             Seek::To(at) => at,
@@ -105,33 +107,27 @@ impl Replayer {
                 self.cursor_ms
             }
         };
-        self.cursor_ms = self.snap(target);
+        self.snap(target);
         Ok(())
     }
 
-    fn times_near(&self, at_ms: i64) -> Vec<i64> {
-        let mut times = self.store.times_near(at_ms);
-        times.sort_unstable();
-        times.dedup();
-        times
-    }
-
-    /// The sample at or before `at` (the first one when `at` is before the recording).
-    fn snap(&self, at: i64) -> i64 {
+    /// Puts the cursor on the sample at or before `at` (the first one when `at` is before the
+    /// recording), keeping the times around it for the view; a step within them reads none again.
+    fn snap(&mut self, at: i64) {
         let at = at.clamp(self.span.0, self.span.1);
-        let times = self.times_near(at);
-        let i = times.partition_point(|t| *t <= at);
-        times.get(i.saturating_sub(1)).copied().unwrap_or(at)
+        let known = self.near.first().zip(self.near.last()).is_some_and(|(a, b)| (*a..=*b).contains(&at));
+        if !known {
+            self.near = self.store.times_near(at);
+        }
+        let i = self.near.partition_point(|t| *t <= at);
+        self.cursor_ms = self.near.get(i.saturating_sub(1)).copied().unwrap_or(at);
     }
 
     /// The samples of the window ending at the cursor, thinned to [`MAX_FRAMES`].
     fn view(&self) -> SourceEvent {
         let from = self.cursor_ms - self.window.as_millis() as i64;
-        let times: Vec<i64> = self
-            .times_near(self.cursor_ms)
-            .into_iter()
-            .filter(|t| (from..=self.cursor_ms).contains(t))
-            .collect();
+        let times: Vec<i64> =
+            self.near.iter().copied().filter(|t| (from..=self.cursor_ms).contains(t)).collect();
         let every = times.len().div_ceil(MAX_FRAMES).max(1);
         let wanted: std::collections::HashSet<i64> = times.iter().rev().step_by(every).copied().collect();
         let mut frames: Vec<Snapshot> = Vec::with_capacity(wanted.len());

@@ -5,20 +5,12 @@ use crate::app::state::Level;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use serde_json::Value;
 
 pub fn draw(frame: &mut Frame, area: Rect, lines: &[String], theme: &Theme) {
-    let popup = super::centered(area, area.width.saturating_sub(4), area.height.saturating_sub(4));
-    let rows = popup.height.saturating_sub(2) as usize;
-    let mut body: Vec<Line> = lines.iter().rev().take(rows).map(|l| entry(l, theme)).collect();
-    if body.is_empty() {
-        body.push(Line::from(Span::styled("no rate changes recorded yet", theme.dimmed())));
-    }
-    frame.render_widget(Clear, popup);
     let title = format!(" Audit log · {} entries · newest first · Esc closes ", lines.len());
-    let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.border(true));
-    frame.render_widget(Paragraph::new(body).block(block).style(theme.base()), popup);
+    let body = |rows| lines.iter().rev().take(rows).map(|l| entry(l, theme)).collect();
+    super::list_popup(frame, area, title, body, "no rate changes recorded yet", theme);
 }
 
 /// One record as a line: time, who, what, outcome.

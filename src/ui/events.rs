@@ -7,28 +7,23 @@ use crate::record::events::{Event, EventKind};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 pub fn draw(frame: &mut Frame, area: Rect, replay: &Replay, selected: usize, theme: &Theme) {
     let events = replay.cursor.as_ref().map(|c| c.events.as_slice()).unwrap_or_default();
-    let popup = super::centered(area, area.width.saturating_sub(4), area.height.saturating_sub(4));
-    let rows = popup.height.saturating_sub(2) as usize;
-    // Keep the selection in view: scroll so it sits in the lower half when the list is long.
-    let first = selected.saturating_sub(rows.saturating_sub(rows / 3)).min(events.len().saturating_sub(rows));
-    let mut body: Vec<Line> = events
-        .iter()
-        .enumerate()
-        .skip(first)
-        .take(rows)
-        .map(|(i, e)| entry(e, i == selected, theme))
-        .collect();
-    if body.is_empty() {
-        body.push(Line::from(Span::styled("no events in this recording", theme.dimmed())));
-    }
-    frame.render_widget(Clear, popup);
     let title = format!(" Events · {} · ↑/↓ select · Enter goes there · Esc closes ", events.len());
-    let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.border(true));
-    frame.render_widget(Paragraph::new(body).block(block).style(theme.base()), popup);
+    let body = |rows: usize| {
+        // Keep the selection in view: scroll so it sits in the lower half when the list is long.
+        let first =
+            selected.saturating_sub(rows.saturating_sub(rows / 3)).min(events.len().saturating_sub(rows));
+        events
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(rows)
+            .map(|(i, e)| entry(e, i == selected, theme))
+            .collect()
+    };
+    super::list_popup(frame, area, title, body, "no events in this recording", theme);
 }
 
 fn entry<'a>(e: &Event, selected: bool, theme: &Theme) -> Line<'a> {

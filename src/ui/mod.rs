@@ -126,6 +126,28 @@ fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
     );
 }
 
+/// A bordered list over most of the screen (audit log, events): `lines` gets how many rows fit;
+/// `empty` is said when it gives none.
+pub fn list_popup<'a>(
+    frame: &mut Frame,
+    area: Rect,
+    title: String,
+    lines: impl FnOnce(usize) -> Vec<ratatui::text::Line<'a>>,
+    empty: &str,
+    theme: &Theme,
+) {
+    use ratatui::text::{Line, Span};
+    use ratatui::widgets::{Borders, Clear};
+    let popup = centered(area, area.width.saturating_sub(4), area.height.saturating_sub(4));
+    let mut body = lines(popup.height.saturating_sub(2) as usize);
+    if body.is_empty() {
+        body.push(Line::from(Span::styled(empty.to_string(), theme.dimmed())));
+    }
+    frame.render_widget(Clear, popup);
+    let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.border(true));
+    frame.render_widget(Paragraph::new(body).block(block).style(theme.base()), popup);
+}
+
 /// A rectangle of `width`×`height` centred in `area` (clipped to it).
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
