@@ -2,15 +2,25 @@
 
 use super::theme::Theme;
 use crate::app::state::Level;
-use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
 use serde_json::Value;
 
-pub fn draw(frame: &mut Frame, area: Rect, lines: &[String], theme: &Theme) {
-    let title = format!(" Audit log · {} entries · newest first · Esc closes ", lines.len());
-    let body = |rows| lines.iter().rev().take(rows).map(|l| entry(l, theme)).collect();
-    super::list_popup(frame, area, title, body, "no rate changes recorded yet", theme);
+/// What the audit popup draws: the log's lines as read, oldest first.
+pub struct AuditLog<'a> {
+    pub lines: &'a [String],
+    pub theme: &'a Theme,
+}
+
+impl Widget for AuditLog<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let (lines, theme) = (self.lines, self.theme);
+        let title = format!(" Audit log · {} entries · newest first · Esc closes ", lines.len());
+        let body = |rows| lines.iter().rev().take(rows).map(|l| entry(l, theme)).collect();
+        super::list_popup(buf, area, title, body, "no rate changes recorded yet", theme);
+    }
 }
 
 /// One record as a line: time, who, what, outcome.

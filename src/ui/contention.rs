@@ -2,143 +2,195 @@
 
 use super::text::{per_sec, rate, speed};
 use super::theme::Theme;
+use crate::app::PartitionRow;
 use crate::app::state::Level;
-use crate::app::{App, Focus};
-use ratatui::Frame;
+use crate::metrics::contention::Contention;
+use crate::metrics::units::RateUnit;
+use crate::model::VfKey;
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(" Contention ")
-        .border_style(theme.border(app.focus == Focus::Contention));
-    let inner_width = area.width.saturating_sub(2) as usize;
-    let lines = app
-        .selected
-        .as_ref()
-        .and_then(|k| app.contention_of(&k.pf).map(|c| (k, c)))
-        .map(|(key, c)| lines(app, theme, &key.pf, c, inner_width))
-        .unwrap_or_else(|| vec![Line::from("no data yet")]);
-    frame.render_widget(
-        Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).style(theme.base()),
-        area,
-    );
+/// What the contention panel draws: one PF's assessment and its partitions.
+pub struct ContentionPanel<'a> {
+    /// The selection's PF and its assessment (none before the first sample).
+    pub pf: Option<(&'a str, &'a Contention)>,
+    /// The partitions on that PF, each with its colour index.
+    pub partitions: Vec<(usize, &'a PartitionRow)>,
+    pub unit: RateUnit,
+    pub focused: bool,
+    pub theme: &'a Theme,
 }
 
-fn lines<'a>(
-    app: &App,
-    theme: &Theme,
-    pf: &str,
-    c: &crate::metrics::contention::Contention,
-    width: usize,
-) -> Vec<Line<'a>> {
-    let state = if c.saturated {
-        Span::styled("· SATURATED", theme.level(Level::Error))
-    } else {
-        Span::styled("· ok", theme.level(Level::Good))
-    };
-    let mut out = vec![
-        Line::from(vec![
-            Span::styled(format!("{pf} "), theme.emphasis()),
-            Span::raw(format!("{} of {}", rate(c.used, app.unit), speed(c.link, app.unit))),
-        ]),
-        Line::from(vec![Span::raw(format!("link {:.0}% used ", c.utilisation * 100.0)), state]),
-        stacked_bar(app, theme, pf, c, width),
-    ];
-    let guarantee_state = if c.oversubscribed {
-        Span::styled(" OVERSUBSCRIBED", theme.level(Level::Error))
-    } else {
-        Span::styled(" ok", theme.level(Level::Good))
-    };
-    out.push(Line::from(vec![
-        Span::raw(format!("guarantees {} / {}", speed(c.guarantees, app.unit), speed(c.link, app.unit))),
-        guarantee_state,
-    ]));
-    out.push(names_line("at cap: ", app, &c.pinned, theme.colors.warn, theme));
-    for g in &c.groups_at_cap {
-        out.push(Line::from(vec![
-            Span::raw("group at cap: "),
-            Span::styled(
-                format!("{} {} of {}", g.name, rate(g.tx, app.unit), speed(g.limit.max, app.unit)),
-                theme.level(Level::Warn),
-            ),
-        ]));
+impl Widget for ContentionPanel<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .title(" Contention ")
+            .border_style(self.theme.border(self.focused));
+        let inner_width = area.width.saturating_sub(2) as usize;
+        let lines = match self.pf {
+            Some((pf, c)) => self.lines(pf, c, inner_width),
+            None => vec![Line::from("no data yet")],
+        };
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .style(self.theme.base())
+            .render(area, buf);
     }
-    out.push(names_line("starved: ", app, &c.starved, theme.colors.bad, theme));
-    let drop_style = if c.drops_per_sec >= 0.5 { theme.level(Level::Warn) } else { theme.base() };
-    out.push(Line::from(vec![
-        Span::raw("drops: "),
-        Span::styled(format!("{} pkt/s", per_sec(c.drops_per_sec)), drop_style),
-    ]));
-    out.push(Line::from(""));
-    out.extend(shares(app, theme, pf, c));
-    out
 }
 
-/// One line per partition: its share of the link (the stacked bar's legend).
-fn shares<'a>(
-    app: &App,
-    theme: &Theme,
-    pf: &str,
-    c: &crate::metrics::contention::Contention,
-) -> Vec<Line<'a>> {
-    let link = c.link.as_bits_per_sec().0.max(1.0);
-    app.rows
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.key.pf == pf)
-        .map(|(i, r)| {
-            let color = theme.partition(i, r.color.as_deref());
+impl<'a> ContentionPanel<'a> {
+    fn lines(&self, pf: &str, c: &Contention, width: usize) -> Vec<Line<'a>> {
+        let (theme, unit) = (self.theme, self.unit);
+        let ok_or = |bad: bool, word: &'static str, ok: &'static str| {
+            if bad {
+                Span::styled(word, theme.level(Level::Error))
+            } else {
+                Span::styled(ok, theme.level(Level::Good))
+            }
+        };
+        let mut out = vec![
             Line::from(vec![
-                Span::styled("■ ", Style::default().fg(color)),
-                Span::raw(format!("{:<12} {:>5.1}% of link", r.name, r.rates.tx.0 / link * 100.0)),
-            ])
-        })
-        .collect()
-}
-
-fn names_line<'a>(
-    label: &'a str,
-    app: &App,
-    keys: &[crate::model::VfKey],
-    color: ratatui::style::Color,
-    theme: &Theme,
-) -> Line<'a> {
-    let names: Vec<String> =
-        keys.iter().filter_map(|k| app.rows.iter().find(|r| &r.key == k)).map(|r| r.name.clone()).collect();
-    let text = if names.is_empty() { "none".to_string() } else { names.join(", ") };
-    let style = if names.is_empty() { theme.dimmed() } else { Style::default().fg(color) };
-    Line::from(vec![Span::raw(label), Span::styled(text, style)])
-}
-
-/// Link capacity as a bar, each partition's share in its colour.
-fn stacked_bar<'a>(
-    app: &App,
-    theme: &Theme,
-    pf: &str,
-    c: &crate::metrics::contention::Contention,
-    width: usize,
-) -> Line<'a> {
-    let link = c.link.as_bits_per_sec().0;
-    let mut spans = Vec::new();
-    let mut used = 0usize;
-    for (i, row) in app.rows.iter().enumerate().filter(|(_, r)| r.key.pf == pf) {
-        if link <= 0.0 {
-            break;
+                Span::styled(format!("{pf} "), theme.emphasis()),
+                Span::raw(format!("{} of {}", rate(c.used, unit), speed(c.link, unit))),
+            ]),
+            Line::from(vec![
+                Span::raw(format!("link {:.0}% used ", c.utilisation * 100.0)),
+                ok_or(c.saturated, "· SATURATED", "· ok"),
+            ]),
+            self.stacked_bar(c, width),
+            Line::from(vec![
+                Span::raw(format!("guarantees {} / {}", speed(c.guarantees, unit), speed(c.link, unit))),
+                ok_or(c.oversubscribed, " OVERSUBSCRIBED", " ok"),
+            ]),
+            self.names_line("at cap: ", &c.pinned, theme.colors.warn),
+        ];
+        for g in &c.groups_at_cap {
+            out.push(Line::from(vec![
+                Span::raw("group at cap: "),
+                Span::styled(
+                    format!("{} {} of {}", g.name, rate(g.tx, unit), speed(g.limit.max, unit)),
+                    theme.level(Level::Warn),
+                ),
+            ]));
         }
-        let cells = ((row.rates.tx.0 / link) * width as f64).round() as usize;
-        let cells = cells.min(width - used);
-        if cells > 0 {
-            spans.push(Span::styled(
-                "█".repeat(cells),
-                Style::default().fg(theme.partition(i, row.color.as_deref())),
-            ));
-            used += cells;
-        }
+        out.push(self.names_line("starved: ", &c.starved, theme.colors.bad));
+        let drop_style = if c.drops_per_sec >= 0.5 { theme.level(Level::Warn) } else { theme.base() };
+        out.push(Line::from(vec![
+            Span::raw("drops: "),
+            Span::styled(format!("{} pkt/s", per_sec(c.drops_per_sec)), drop_style),
+        ]));
+        out.push(Line::from(""));
+        out.extend(self.shares(c));
+        out
     }
-    spans.push(Span::styled("·".repeat(width - used), Style::default().fg(theme.colors.bar_empty)));
-    Line::from(spans)
+
+    /// One line per partition: its share of the link (the stacked bar's legend).
+    fn shares(&self, c: &Contention) -> Vec<Line<'a>> {
+        let link = c.link.as_bits_per_sec().0.max(1.0);
+        self.partitions
+            .iter()
+            .map(|(i, r)| {
+                let colour = self.theme.partition(*i, r.color.as_deref());
+                Line::from(vec![
+                    Span::styled("■ ", Style::default().fg(colour)),
+                    Span::raw(format!("{:<12} {:>5.1}% of link", r.name, r.rates.tx.0 / link * 100.0)),
+                ])
+            })
+            .collect()
+    }
+
+    fn names_line(&self, label: &'a str, keys: &[VfKey], colour: Color) -> Line<'a> {
+        let names: Vec<&str> = keys
+            .iter()
+            .filter_map(|k| self.partitions.iter().find(|(_, r)| &r.key == k))
+            .map(|(_, r)| r.name.as_str())
+            .collect();
+        let text = if names.is_empty() { "none".to_string() } else { names.join(", ") };
+        let style = if names.is_empty() { self.theme.dimmed() } else { Style::default().fg(colour) };
+        Line::from(vec![Span::raw(label), Span::styled(text, style)])
+    }
+
+    /// Link capacity as a bar, each partition's share in its colour.
+    fn stacked_bar(&self, c: &Contention, width: usize) -> Line<'a> {
+        let link = c.link.as_bits_per_sec().0;
+        let mut spans = Vec::new();
+        let mut used = 0usize;
+        for (i, row) in self.partitions.iter().filter(|_| link > 0.0) {
+            let cells = (((row.rates.tx.0 / link) * width as f64).round() as usize).min(width - used);
+            if cells > 0 {
+                let colour = self.theme.partition(*i, row.color.as_deref());
+                spans.push(Span::styled("█".repeat(cells), Style::default().fg(colour)));
+                used += cells;
+            }
+        }
+        spans.push(Span::styled("·".repeat(width - used), Style::default().fg(self.theme.colors.bar_empty)));
+        Line::from(spans)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ContentionPanel;
+    use crate::metrics::contention::{GroupLoad, PartitionLoad, assess};
+    use crate::metrics::units::RateUnit;
+    use crate::model::{BitsPerSec, Mbps, RateLimit};
+    use crate::ui::testing::{row, text, theme};
+
+    #[test]
+    fn names_the_pf_its_partitions_at_cap_and_groups_at_cap_in_the_unit_chosen() {
+        let rows = [row("ens1f0", 0, "Web", 300.0, 300), row("ens1f0", 1, "NFS", 650.0, 0)];
+        let loads: Vec<PartitionLoad> = rows
+            .iter()
+            .map(|r| PartitionLoad {
+                key: r.key.clone(),
+                tx: r.rates.tx,
+                limit: r.vf.rate,
+                drops_per_sec: 0.0,
+            })
+            .collect();
+        let storage = GroupLoad {
+            name: "storage".into(),
+            limit: RateLimit::new(0, 650),
+            tx: BitsPerSec(650e6),
+            members: vec![rows[1].key.clone()],
+        };
+        let c = assess(Mbps(1000), &loads, &[storage]);
+        let theme = theme();
+        let panel = |unit| ContentionPanel {
+            pf: Some(("ens1f0", &c)),
+            partitions: rows.iter().enumerate().collect(),
+            unit,
+            focused: false,
+            theme: &theme,
+        };
+        let bits = text(panel(RateUnit::Bits), 48, 14);
+        assert!(bits.contains("ens1f0 950 Mb/s of 1G"), "{bits}");
+        assert!(bits.contains("link 95% used · SATURATED"), "{bits}");
+        assert!(bits.contains("at cap: Web"), "{bits}");
+        assert!(bits.contains("group at cap: storage 650 Mb/s of 650M"), "{bits}");
+        assert!(bits.contains("NFS           65.0% of link"), "{bits}");
+        // `b`: every rate and limit on the panel switches together.
+        let bytes = text(panel(RateUnit::Bytes), 48, 14);
+        assert!(bytes.contains("of 125MB"), "{bytes}");
+        assert!(bytes.contains("group at cap: storage 81.2 MB/s of 81.25MB"), "{bytes}");
+        assert!(!bytes.contains("Mb/s"), "{bytes}");
+    }
+
+    #[test]
+    fn says_so_before_the_first_sample() {
+        let theme = theme();
+        let panel = ContentionPanel {
+            pf: None,
+            partitions: Vec::new(),
+            unit: RateUnit::Bits,
+            focused: true,
+            theme: &theme,
+        };
+        assert!(text(panel, 40, 5).contains("no data yet"));
+    }
 }

@@ -3,131 +3,161 @@
 
 use super::text::{limits, rate};
 use super::theme::Theme;
-use crate::app::{App, PartitionRow};
-use crate::metrics::history::Direction;
+use crate::app::PartitionRow;
+use crate::app::state::Drift;
 use crate::metrics::history::Percentiles;
+use crate::metrics::units::RateUnit;
 use crate::model::{Pf, Vf};
-use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget};
+use std::time::Duration;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let (Some(row), Some(pf)) = (app.selected_row(), app.selected_pf()) else {
-        frame.render_widget(Paragraph::new("no partition selected (Esc returns)"), area);
-        return;
-    };
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
-    let title = format!(" {} · {} vf {} · Esc returns ", row.name, pf.name, row.vf.index);
-    let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.border(true));
-    frame.render_widget(Paragraph::new(summary(app, row, pf, theme)).block(block).style(theme.base()), left);
-    let stats_block = Block::default()
-        .borders(Borders::ALL)
-        .title(" Driver statistics (ethtool -S) ")
-        .border_style(theme.border(false));
-    frame.render_widget(
-        Paragraph::new(driver_stats(&row.vf, pf, theme)).block(stats_block).style(theme.base()),
-        right,
-    );
+/// What the detail view draws.
+pub struct Detail<'a> {
+    /// The selection and its PF (none: nothing is selected).
+    pub partition: Option<(&'a PartitionRow, &'a Pf)>,
+    /// Its limits as changed outside this console, if they were.
+    pub drift: Option<&'a Drift>,
+    /// tx, then rx, over the window.
+    pub percentiles: [Option<Percentiles>; 2],
+    pub window: Duration,
+    pub unit: RateUnit,
+    pub theme: &'a Theme,
+}
+
+impl Widget for Detail<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let theme = self.theme;
+        let Some((row, pf)) = self.partition else {
+            Paragraph::new("no partition selected (Esc returns)").render(area, buf);
+            return;
+        };
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
+        let title = format!(" {} · {} vf {} · Esc returns ", row.name, pf.name, row.vf.index);
+        let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.border(true));
+        Paragraph::new(self.summary(row, pf)).block(block).style(theme.base()).render(left, buf);
+        let stats_block = Block::default()
+            .borders(Borders::ALL)
+            .title(" Driver statistics (ethtool -S) ")
+            .border_style(theme.border(false));
+        Paragraph::new(driver_stats(&row.vf, pf, theme))
+            .block(stats_block)
+            .style(theme.base())
+            .render(right, buf);
+    }
 }
 
 fn field<'a>(name: &str, value: String, theme: &Theme) -> Line<'a> {
     Line::from(vec![Span::styled(format!("{name:<16}"), theme.dimmed()), Span::raw(value)])
 }
 
-fn summary<'a>(app: &App, row: &PartitionRow, pf: &Pf, theme: &Theme) -> Vec<Line<'a>> {
-    let vf = &row.vf;
-    let flag = |b: Option<bool>| b.map(|b| if b { "on" } else { "off" }).unwrap_or("n/a").to_string();
-    let c = &vf.counters;
-    let origin = c.origin.label();
-    let mut lines = vec![
-        field(
-            "PF",
-            format!(
-                "{} (ifindex {}, {}, {})",
-                pf.name,
-                pf.ifindex,
-                pf.driver,
-                pf.pci.as_deref().unwrap_or("no PCI")
-            ),
-            theme,
-        ),
-        field("link speed", pf.link_speed.map(|s| s.to_string()).unwrap_or_else(|| "unknown".into()), theme),
-        field("MAC", vf.mac.to_string(), theme),
-        field("VLAN / qos", format!("{} / {}", vf.vlan, vf.qos), theme),
-        field(
-            "rate min/max",
-            format!("{} (legacy tx rate {})", limits(vf.rate, app.unit), vf.legacy_tx_rate),
-            theme,
-        ),
-        field(
-            "held by",
-            match &row.limited_by {
-                Some((group, cap)) => format!(
-                    "limited by group {group} {} (the group sends at its tx_max; its own cap is not reached)",
-                    crate::ui::text::speed(*cap, app.unit)
+impl Detail<'_> {
+    fn summary<'a>(&self, row: &PartitionRow, pf: &Pf) -> Vec<Line<'a>> {
+        let (theme, unit) = (self.theme, self.unit);
+        let vf = &row.vf;
+        let flag = |b: Option<bool>| b.map(|b| if b { "on" } else { "off" }).unwrap_or("n/a").to_string();
+        let c = &vf.counters;
+        let origin = c.origin.label();
+        let mut lines = vec![
+            field(
+                "PF",
+                format!(
+                    "{} (ifindex {}, {}, {})",
+                    pf.name,
+                    pf.ifindex,
+                    pf.driver,
+                    pf.pci.as_deref().unwrap_or("no PCI")
                 ),
-                None => "its own limits".into(),
-            },
+                theme,
+            ),
+            field(
+                "link speed",
+                pf.link_speed.map(|s| s.to_string()).unwrap_or_else(|| "unknown".into()),
+                theme,
+            ),
+            field("MAC", vf.mac.to_string(), theme),
+            field("VLAN / qos", format!("{} / {}", vf.vlan, vf.qos), theme),
+            field(
+                "rate min/max",
+                format!("{} (legacy tx rate {})", limits(vf.rate, unit), vf.legacy_tx_rate),
+                theme,
+            ),
+            field(
+                "held by",
+                match &row.limited_by {
+                    Some((group, cap)) => format!(
+                        "limited by group {group} {} (the group sends at its tx_max; its own cap is not reached)",
+                        crate::ui::text::speed(*cap, unit)
+                    ),
+                    None => "its own limits".into(),
+                },
+                theme,
+            ),
+            field(
+                "link / trust",
+                format!(
+                    "{} / trust {} / spoofchk {}",
+                    vf.link_state.label(),
+                    flag(vf.trust),
+                    flag(vf.spoofchk)
+                ),
+                theme,
+            ),
+            field(
+                "host netdev",
+                vf.netdev.clone().unwrap_or_else(|| "none (not bound on this host)".into()),
+                theme,
+            ),
+            Line::from(Span::styled(format!("counters (origin: {origin})"), theme.emphasis())),
+        ];
+        if let Some(d) = self.drift {
+            let text = format!(
+                "⚠ changed outside vftop at {}: {} → {}",
+                d.at,
+                limits(d.old, unit),
+                limits(d.new, unit)
+            );
+            lines.insert(5, Line::from(Span::styled(text, theme.level(crate::app::state::Level::Warn))));
+        }
+        for (name, value) in [
+            ("tx bytes", c.tx_bytes),
+            ("rx bytes", c.rx_bytes),
+            ("tx packets", c.tx_packets),
+            ("rx packets", c.rx_packets),
+            ("tx dropped", c.tx_dropped),
+            ("rx dropped", c.rx_dropped),
+            ("broadcast", c.broadcast),
+            ("multicast", c.multicast),
+        ] {
+            lines.push(field(name, format!("{value:>20}  [{origin}]"), theme));
+        }
+        lines.push(Line::from(Span::styled(
+            format!("rates now and over the last {}", crate::app::state::format_window(self.window)),
+            theme.emphasis(),
+        )));
+        lines.push(field(
+            "now",
+            format!("tx {}  rx {}", rate(row.rates.tx, unit), rate(row.rates.rx, unit)),
             theme,
-        ),
-        field(
-            "link / trust",
-            format!("{} / trust {} / spoofchk {}", vf.link_state.label(), flag(vf.trust), flag(vf.spoofchk)),
-            theme,
-        ),
-        field(
-            "host netdev",
-            vf.netdev.clone().unwrap_or_else(|| "none (not bound on this host)".into()),
-            theme,
-        ),
-        Line::from(Span::styled(format!("counters (origin: {origin})"), theme.emphasis())),
-    ];
-    if let Some(d) = app.vf_drift(&row.key) {
-        let text = format!(
-            "⚠ changed outside vftop at {}: {} → {}",
-            d.at,
-            limits(d.old, app.unit),
-            limits(d.new, app.unit)
-        );
-        lines.insert(5, Line::from(Span::styled(text, theme.level(crate::app::state::Level::Warn))));
+        ));
+        for (name, p) in ["tx p50/p99/max", "rx p50/p99/max"].into_iter().zip(self.percentiles) {
+            lines.push(percentile_line(name, p, unit, theme));
+        }
+        lines
     }
-    for (name, value) in [
-        ("tx bytes", c.tx_bytes),
-        ("rx bytes", c.rx_bytes),
-        ("tx packets", c.tx_packets),
-        ("rx packets", c.rx_packets),
-        ("tx dropped", c.tx_dropped),
-        ("rx dropped", c.rx_dropped),
-        ("broadcast", c.broadcast),
-        ("multicast", c.multicast),
-    ] {
-        lines.push(field(name, format!("{value:>20}  [{origin}]"), theme));
-    }
-    lines.push(Line::from(Span::styled(
-        format!("rates now and over the last {}", crate::app::state::format_window(app.window)),
-        theme.emphasis(),
-    )));
-    lines.push(field(
-        "now",
-        format!("tx {}  rx {}", rate(row.rates.tx, app.unit), rate(row.rates.rx, app.unit)),
-        theme,
-    ));
-    for (name, direction) in [("tx p50/p99/max", Direction::Tx), ("rx p50/p99/max", Direction::Rx)] {
-        lines.push(percentile_line(name, app.percentiles(&row.key, direction), app, theme));
-    }
-    lines
 }
 
-fn percentile_line<'a>(name: &str, p: Option<Percentiles>, app: &App, theme: &Theme) -> Line<'a> {
+fn percentile_line<'a>(name: &str, p: Option<Percentiles>, unit: RateUnit, theme: &Theme) -> Line<'a> {
     let text = p
         .map(|p| {
             format!(
                 "{} / {} / {}  ({} samples)",
-                rate(p.p50, app.unit),
-                rate(p.p99, app.unit),
-                rate(p.max, app.unit),
+                rate(p.p50, unit),
+                rate(p.p99, unit),
+                rate(p.max, unit),
                 p.samples
             )
         })

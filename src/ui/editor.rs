@@ -2,33 +2,39 @@
 
 use super::text::rate;
 use super::theme::Theme;
-use crate::app::App;
 use crate::app::control::{Editor, Field, Preview, Stage};
 use crate::app::state::Level;
-use ratatui::Frame;
+use crate::metrics::units::RateUnit;
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, editor: &Editor, theme: &Theme) {
-    let ctx = &editor.ctx;
-    let (title, lines) = match &editor.stage {
-        Stage::Editing => (" Rate limit ", editing(app, editor, theme)),
-        Stage::Confirming(p) => (" Confirm rate change ", confirming(app, editor, p, theme)),
-    };
-    let title = format!("{title}· {} ({}) ", ctx.name, ctx.target.label());
-    let widest = lines.iter().map(|l| l.width()).max().unwrap_or(0).max(title.chars().count()) as u16;
-    let popup = super::centered(area, (widest + 4).max(76), lines.len() as u16 + 4);
-    frame.render_widget(Clear, popup);
-    let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.border(true));
-    frame.render_widget(
-        Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).style(theme.base()),
-        popup,
-    );
+/// What the editor popup draws (centred over the area it is given).
+pub struct EditorPopup<'a> {
+    pub editor: &'a Editor,
+    pub unit: RateUnit,
+    pub theme: &'a Theme,
 }
 
-fn editing<'a>(app: &App, editor: &Editor, theme: &Theme) -> Vec<Line<'a>> {
+impl Widget for EditorPopup<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let (editor, theme) = (self.editor, self.theme);
+        let (title, lines) = match &editor.stage {
+            Stage::Editing => (" Rate limit ", editing(editor, self.unit, theme)),
+            Stage::Confirming(p) => (" Confirm rate change ", confirming(editor, p, self.unit, theme)),
+        };
+        let title = format!("{title}· {} ({}) ", editor.ctx.name, editor.ctx.target.label());
+        let widest = lines.iter().map(|l| l.width()).max().unwrap_or(0).max(title.chars().count()) as u16;
+        let popup = super::centered(area, (widest + 4).max(76), lines.len() as u16 + 4);
+        Clear.render(popup, buf);
+        let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.border(true));
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).style(theme.base()).render(popup, buf);
+    }
+}
+
+fn editing<'a>(editor: &Editor, unit: RateUnit, theme: &Theme) -> Vec<Line<'a>> {
     let ctx = &editor.ctx;
     let (max_label, min_label) = match ctx.target {
         crate::model::Target::Vf(_) => ("max", "min"),
@@ -47,7 +53,7 @@ fn editing<'a>(app: &App, editor: &Editor, theme: &Theme) -> Vec<Line<'a>> {
             " now: min {} max {} · sending {} · link {}",
             ctx.current.min,
             ctx.current.max,
-            rate(ctx.tx, app.unit),
+            rate(ctx.tx, unit),
             ctx.link.map(|l| l.to_string()).unwrap_or_else(|| "unknown".into())
         )),
         Line::from(""),
@@ -65,7 +71,7 @@ fn editing<'a>(app: &App, editor: &Editor, theme: &Theme) -> Vec<Line<'a>> {
     lines
 }
 
-fn confirming<'a>(app: &App, editor: &Editor, p: &Preview, theme: &Theme) -> Vec<Line<'a>> {
+fn confirming<'a>(editor: &Editor, p: &Preview, unit: RateUnit, theme: &Theme) -> Vec<Line<'a>> {
     let (old, new) = (p.change.old, p.change.new);
     let mut lines = vec![
         Line::from(vec![
@@ -84,14 +90,10 @@ fn confirming<'a>(app: &App, editor: &Editor, p: &Preview, theme: &Theme) -> Vec
     ];
     let effect = match p.throttle_by {
         Some(by) => Span::styled(
-            format!(
-                " sending {} now: will throttle by ~{}",
-                rate(editor.ctx.tx, app.unit),
-                rate(by, app.unit)
-            ),
+            format!(" sending {} now: will throttle by ~{}", rate(editor.ctx.tx, unit), rate(by, unit)),
             theme.level(Level::Warn),
         ),
-        None => Span::raw(format!(" sending {} now: within the new cap", rate(editor.ctx.tx, app.unit))),
+        None => Span::raw(format!(" sending {} now: within the new cap", rate(editor.ctx.tx, unit))),
     };
     lines.push(Line::from(effect));
     for w in &p.warnings {

@@ -2,28 +2,37 @@
 
 use super::theme::Theme;
 use crate::app::state::Level;
-use crate::app::timeline::Replay;
 use crate::record::events::{Event, EventKind};
-use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
 
-pub fn draw(frame: &mut Frame, area: Rect, replay: &Replay, selected: usize, theme: &Theme) {
-    let events = replay.cursor.as_ref().map(|c| c.events.as_slice()).unwrap_or_default();
-    let title = format!(" Events · {} · ↑/↓ select · Enter goes there · Esc closes ", events.len());
-    let body = |rows: usize| {
-        // Keep the selection in view: scroll so it sits in the lower half when the list is long.
-        let first =
-            selected.saturating_sub(rows.saturating_sub(rows / 3)).min(events.len().saturating_sub(rows));
-        events
-            .iter()
-            .enumerate()
-            .skip(first)
-            .take(rows)
-            .map(|(i, e)| entry(e, i == selected, theme))
-            .collect()
-    };
-    super::list_popup(frame, area, title, body, "no events in this recording", theme);
+/// What the events popup draws: the recording's events, oldest first, one selected.
+pub struct EventList<'a> {
+    pub events: &'a [Event],
+    pub selected: usize,
+    pub theme: &'a Theme,
+}
+
+impl Widget for EventList<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let (events, selected, theme) = (self.events, self.selected, self.theme);
+        let title = format!(" Events · {} · ↑/↓ select · Enter goes there · Esc closes ", events.len());
+        let body = |rows: usize| {
+            // Keep the selection in view: scroll so it sits in the lower half when the list is long.
+            let first =
+                selected.saturating_sub(rows.saturating_sub(rows / 3)).min(events.len().saturating_sub(rows));
+            events
+                .iter()
+                .enumerate()
+                .skip(first)
+                .take(rows)
+                .map(|(i, e)| entry(e, i == selected, theme))
+                .collect()
+        };
+        super::list_popup(buf, area, title, body, "no events in this recording", theme);
+    }
 }
 
 fn entry<'a>(e: &Event, selected: bool, theme: &Theme) -> Line<'a> {

@@ -1,73 +1,96 @@
 //! The header line: host, source, PFs with link speed, sampling interval, window, clock.
 
 use super::theme::Theme;
-use crate::app::App;
-use crate::app::state::{format_interval, format_window};
-use ratatui::Frame;
+use crate::app::state::{Level, format_interval, format_window};
+use crate::app::timeline::ReplayCursor;
+use crate::model::Pf;
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Widget};
+use std::time::Duration;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let pfs: Vec<String> = app
-        .snapshot
-        .iter()
-        .flat_map(|s| &s.pfs)
-        .map(|pf| {
-            let speed = pf.link_speed.map(|s| s.to_string()).unwrap_or_else(|| "?".into());
-            let truncated = if pf.vfs_truncated { " TRUNCATED" } else { "" };
-            let stale = if pf.stale { " STALE" } else { "" };
-            format!("{} {speed} {}/{} VFs{truncated}{stale}", pf.name, pf.vfs.len(), pf.num_vfs)
-        })
-        .collect();
-    let replay = app.replay.as_ref().map(|r| r.cursor.as_ref());
-    let mut spans = vec![Span::styled(" vftop ", theme.header())];
-    match replay {
-        Some(Some(c)) => spans.push(Span::styled(
-            format!(" REPLAY {} ", crate::record::format_time_of_day(c.at_ms)),
-            theme.level(crate::app::state::Level::Warn).add_modifier(Modifier::REVERSED | Modifier::BOLD),
-        )),
-        Some(None) => {
-            spans.push(Span::styled(" REPLAY (loading) ", theme.level(crate::app::state::Level::Warn)))
+/// What the clock corner says: the wall clock live, the cursor's place in a replay.
+pub enum Clock<'a> {
+    Live(&'a str),
+    ReplayLoading,
+    Replay(&'a ReplayCursor),
+}
+
+/// What the header draws.
+pub struct Header<'a> {
+    pub host: &'a str,
+    pub source: &'a str,
+    pub pfs: &'a [Pf],
+    pub interval: Duration,
+    pub window: Duration,
+    pub malformed_attributes: u64,
+    /// The last sample failed: the time the data shown is from.
+    pub failed_since: Option<&'a str>,
+    pub paused: bool,
+    pub clock: Clock<'a>,
+    pub theme: &'a Theme,
+}
+
+impl Widget for Header<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let theme = self.theme;
+        let pfs: Vec<String> = self.pfs.iter().map(pf_summary).collect();
+        let mut spans = vec![Span::styled(" vftop ", theme.header())];
+        match self.clock {
+            Clock::Replay(c) => spans.push(Span::styled(
+                format!(" REPLAY {} ", crate::record::format_time_of_day(c.at_ms)),
+                theme.level(Level::Warn).add_modifier(Modifier::REVERSED | Modifier::BOLD),
+            )),
+            Clock::ReplayLoading => spans.push(Span::styled(" REPLAY (loading) ", theme.level(Level::Warn))),
+            Clock::Live(_) => {}
         }
-        None => {}
+        spans.extend([
+            Span::raw(format!(" {} │ {} │ ", self.host, self.source)),
+            Span::raw(if pfs.is_empty() { "waiting for first sample".into() } else { pfs.join(", ") }),
+            Span::raw(format!(
+                " │ every {} │ window {}",
+                format_interval(self.interval),
+                format_window(self.window)
+            )),
+        ]);
+        if self.malformed_attributes > 0 {
+            let text = format!(" │ {} malformed netlink attributes skipped", self.malformed_attributes);
+            spans.push(Span::styled(text, theme.level(Level::Warn)));
+        }
+        if let Some(since) = self.failed_since {
+            let text = format!(" │ SAMPLING FAILED (showing the last data, from {since})");
+            spans.push(Span::styled(text, theme.level(Level::Error)));
+        }
+        if self.paused {
+            spans.push(Span::styled(" │ PAUSED", theme.level(Level::Warn)));
+        }
+        // A replay says which day it is at and what the recording spans instead of the clock.
+        let clock = match self.clock {
+            Clock::Replay(c) => recording_span(c),
+            Clock::Live(wall_clock) => format!("{wall_clock} "),
+            Clock::ReplayLoading => String::new(),
+        };
+        let used: usize = spans.iter().map(|s| s.width()).sum();
+        let clock = if used + clock.chars().count() < area.width as usize { clock } else { String::new() };
+        let pad = (area.width as usize).saturating_sub(used + clock.chars().count());
+        spans.push(Span::raw(" ".repeat(pad)));
+        spans.push(Span::styled(clock, theme.dimmed()));
+        Paragraph::new(Line::from(spans)).style(theme.base()).render(area, buf);
     }
-    spans.extend([
-        Span::raw(format!(" {} │ {} │ ", app.host, app.source.label())),
-        Span::raw(if pfs.is_empty() { "waiting for first sample".into() } else { pfs.join(", ") }),
-        Span::raw(format!(
-            " │ every {} │ window {}",
-            format_interval(app.interval),
-            format_window(app.window)
-        )),
-    ]);
-    if let Some(malformed) = app.snapshot.as_ref().map(|s| s.malformed_attributes).filter(|m| *m > 0) {
-        let text = format!(" │ {malformed} malformed netlink attributes skipped");
-        spans.push(Span::styled(text, theme.level(crate::app::state::Level::Warn)));
-    }
-    if app.last_error.is_some() {
-        let text = format!(" │ SAMPLING FAILED (showing the last data, from {})", app.wall_clock);
-        spans.push(Span::styled(text, theme.level(crate::app::state::Level::Error)));
-    }
-    if app.paused {
-        spans.push(Span::styled(" │ PAUSED", theme.level(crate::app::state::Level::Warn)));
-    }
-    // A replay says which day it is at and what the recording spans instead of the clock.
-    let clock = match replay.flatten() {
-        Some(c) => recording_span(c),
-        None => format!("{} ", app.wall_clock),
-    };
-    let used: usize = spans.iter().map(|s| s.width()).sum();
-    let clock = if used + clock.chars().count() < area.width as usize { clock } else { String::new() };
-    let pad = (area.width as usize).saturating_sub(used + clock.chars().count());
-    spans.push(Span::raw(" ".repeat(pad)));
-    spans.push(Span::styled(clock, theme.dimmed()));
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base()), area);
+}
+
+/// `ens1f0 25G 5/8 VFs` (with TRUNCATED / STALE when so).
+fn pf_summary(pf: &Pf) -> String {
+    let speed = pf.link_speed.map(|s| s.to_string()).unwrap_or_else(|| "?".into());
+    let truncated = if pf.vfs_truncated { " TRUNCATED" } else { "" };
+    let stale = if pf.stale { " STALE" } else { "" };
+    format!("{} {speed} {}/{} VFs{truncated}{stale}", pf.name, pf.vfs.len(), pf.num_vfs)
 }
 
 /// ` 2026-11-25 · recorded 02:10:00 → 03:15:42 ` (dates in full when they differ).
-fn recording_span(c: &crate::app::timeline::ReplayCursor) -> String {
+fn recording_span(c: &ReplayCursor) -> String {
     let (at, first, last) = (
         crate::record::format_ms(c.at_ms),
         crate::record::format_ms(c.first_ms),

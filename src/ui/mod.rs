@@ -1,7 +1,9 @@
-//! Drawing: one file per panel, all drawn from `app::App` and a `Theme`; no source knowledge.
+//! Drawing: the composition layer (`compose`) builds each panel from `app::App`; every panel
+//! (one file each) is a widget that takes only what it draws, and knows no sources.
 
 pub mod audit;
 pub mod chart;
+pub mod compose;
 pub mod contention;
 pub mod detail;
 pub mod editor;
@@ -16,11 +18,12 @@ pub mod table;
 pub mod text;
 pub mod theme;
 
-use crate::app::state::Overlay;
-use crate::app::{App, View};
+use crate::app::App;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 use theme::Theme;
 
 /// The smallest terminal the layout is designed for.
@@ -41,111 +44,52 @@ pub struct Panels {
 
 /// Draws the whole screen (in plain ASCII when the terminal needs it); says where the panels are.
 pub fn draw(frame: &mut Frame, app: &App, look: &look::Look) -> Panels {
-    let panels = draw_screen(frame, app, &look.themes);
+    let panels = compose::draw_screen(frame, app, &look.themes);
     if look.glyphs == look::Glyphs::Ascii {
         look::to_ascii(frame.buffer_mut());
     }
     panels
 }
 
-fn draw_screen(frame: &mut Frame, app: &App, themes: &[Theme]) -> Panels {
-    let theme = &themes[app.theme_index.min(themes.len() - 1)];
-    let area = frame.area();
-    frame.render_widget(Block::default().style(theme.base()), area);
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        draw_too_small(frame, area, theme);
-        return Panels::default();
-    }
-    let [header_area, body, status_area] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(1)]).areas(area);
-    header::draw(frame, header_area, app, theme);
-    status::draw(frame, status_area, app, theme);
-    let panels = match app.view {
-        View::Main => draw_main(frame, body, app, theme),
-        View::Detail => {
-            detail::draw(frame, body, app, theme);
-            Panels::default()
-        }
-    };
-    match &app.overlay {
-        Overlay::Help => help::draw(frame, area, theme, app.replay.is_some()),
-        Overlay::Events(selected) => {
-            if let Some(replay) = &app.replay {
-                events::draw(frame, area, replay, *selected, theme);
-            }
-        }
-        Overlay::Audit(lines) => audit::draw(frame, area, lines, theme),
-        Overlay::Editor(editor) => editor::draw(frame, area, app, editor, theme),
-        // Typed on the status line or the table's title.
-        Overlay::Filter | Overlay::GoTo(_) | Overlay::None => {}
-    }
-    panels
+/// Said instead of the screen when the terminal is under `MIN_WIDTH`×`MIN_HEIGHT`.
+pub struct TooSmall<'a> {
+    pub theme: &'a Theme,
 }
 
-fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Panels {
-    let table_height = (app.rows.len() as u16 + 3).clamp(5, area.height / 2 + 2);
-    let [table_area, lower] =
-        Layout::vertical([Constraint::Length(table_height), Constraint::Min(0)]).areas(area);
-    table::draw(frame, table_area, app, theme);
-    let contention_width = if area.width >= 140 { 48 } else { 34 };
-    let [chart_area, contention_area] =
-        Layout::horizontal([Constraint::Min(0), Constraint::Length(contention_width)]).areas(lower);
-    chart::draw(frame, chart_area, app, theme);
-    let mut panels = Panels {
-        table: table_area,
-        table_first_row: table::first_row(app, table_area),
-        chart: chart_area,
-        contention: contention_area,
-        rate_tree: None,
-    };
-    if app.has_rate_tree() {
-        let [top, bottom] =
-            Layout::vertical([Constraint::Min(9), Constraint::Percentage(45)]).areas(contention_area);
-        contention::draw(frame, top, app, theme);
-        rate_tree::draw(frame, bottom, app, theme);
-        (panels.contention, panels.rate_tree) = (top, Some(bottom));
-    } else {
-        contention::draw(frame, contention_area, app, theme);
-    }
-    panels
-}
-
-fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
-    let text = format!(
-        "terminal too small: {}×{}\nvftop needs at least {MIN_WIDTH}×{MIN_HEIGHT}\n(resize, or press q to quit)",
-        area.width, area.height
-    );
-    let centered =
-        Rect { y: area.y + area.height / 2 - area.height.min(3) / 2, height: area.height.min(3), ..area };
-    frame.render_widget(
+impl Widget for TooSmall<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let text = format!(
+            "terminal too small: {}×{}\nvftop needs at least {MIN_WIDTH}×{MIN_HEIGHT}\n(resize, or press q to quit)",
+            area.width, area.height
+        );
+        let centered =
+            Rect { y: area.y + area.height / 2 - area.height.min(3) / 2, height: area.height.min(3), ..area };
         Paragraph::new(text)
-            .style(theme.emphasis())
+            .style(self.theme.emphasis())
             .alignment(ratatui::layout::Alignment::Center)
-            .wrap(Wrap { trim: true }),
-        centered,
-    );
+            .wrap(Wrap { trim: true })
+            .render(centered, buf);
+    }
 }
 
 /// A bordered list over most of the screen (audit log, events): `lines` gets how many rows fit;
 /// `empty` is said when it gives none.
 pub fn list_popup<'a>(
-    frame: &mut Frame,
+    buf: &mut Buffer,
     area: Rect,
     title: String,
-    lines: impl FnOnce(usize) -> Vec<ratatui::text::Line<'a>>,
+    lines: impl FnOnce(usize) -> Vec<Line<'a>>,
     empty: &str,
     theme: &Theme,
 ) {
-    use ratatui::text::{Line, Span};
-    use ratatui::widgets::{Borders, Clear};
     let popup = centered(area, area.width.saturating_sub(4), area.height.saturating_sub(4));
     let mut body = lines(popup.height.saturating_sub(2) as usize);
     if body.is_empty() {
-        body.push(Line::from(Span::styled(empty.to_string(), theme.dimmed())));
+        body.push(Line::from(ratatui::text::Span::styled(empty.to_string(), theme.dimmed())));
     }
-    frame.render_widget(Clear, popup);
+    Clear.render(popup, buf);
     let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.border(true));
-    frame.render_widget(Paragraph::new(body).block(block).style(theme.base()), popup);
+    Paragraph::new(body).block(block).style(theme.base()).render(popup, buf);
 }
 
 /// A rectangle of `width`×`height` centred in `area` (clipped to it).
@@ -153,4 +97,44 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);
     Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+}
+
+/// What the panels' own tests share: a theme, a partition, and a widget drawn to text.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::app::PartitionRow;
+    use crate::metrics::rate::FunctionRates;
+    use crate::model::{BitsPerSec, Mbps, RateLimit, Vf, VfKey};
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+    use ratatui::widgets::Widget;
+
+    pub fn theme() -> super::Theme {
+        super::Theme::load_all(None).expect("built-in themes parse").remove(0)
+    }
+
+    /// VF `vf` on `pf` sending `tx_mbps`, capped at `max` Mbit/s (0: unlimited), on a 1G link.
+    pub fn row(pf: &str, vf: u32, name: &str, tx_mbps: f64, max: u32) -> PartitionRow {
+        PartitionRow {
+            key: VfKey { pf: pf.into(), vf },
+            name: name.into(),
+            color: None,
+            vf: Vf { index: vf, rate: RateLimit::new(0, max), ..Vf::default() },
+            link: Some(Mbps(1000)),
+            rates: FunctionRates { tx: BitsPerSec(tx_mbps * 1e6), ..FunctionRates::default() },
+            stale: false,
+            limited_by: None,
+        }
+    }
+
+    /// The widget drawn on a `width`×`height` buffer, as lines of text.
+    pub fn text(widget: impl Widget, width: u16, height: u16) -> String {
+        let area = Rect::new(0, 0, width, height);
+        let mut buf = Buffer::empty(area);
+        widget.render(area, &mut buf);
+        (0..height)
+            .map(|y| (0..width).map(|x| buf[(x, y)].symbol()).collect::<String>().trim_end().to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
 }

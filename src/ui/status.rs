@@ -1,49 +1,75 @@
-//! The status line: read-only banner, the latest toast, or key hints.
+//! The status line: read-only banner, commit-confirmed countdown, then one message.
 
 use super::theme::Theme;
-use crate::app::App;
-use crate::app::state::Level;
-use ratatui::Frame;
+use crate::app::flow::Awaiting;
+use crate::app::state::{Level, Toast};
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Widget};
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let mut spans = Vec::new();
-    if let Some(reason) = &app.flow.read_only {
-        spans.push(Span::styled(format!(" READ-ONLY: {reason} "), theme.header()));
-        spans.push(Span::raw(" "));
+/// The one message the line has room for, most pressing first.
+pub enum Message<'a> {
+    /// The replay's go-to prompt, as typed so far.
+    GoTo(&'a str),
+    Toast(&'a Toast),
+    SamplingFailed(&'a str),
+    /// Key hints for the console (`replay`: its time keys).
+    Hints {
+        replay: bool,
+    },
+}
+
+/// What the status line draws.
+pub struct StatusLine<'a> {
+    pub read_only: Option<&'a str>,
+    /// A change awaiting confirmation and the seconds it has left.
+    pub countdown: Option<(&'a Awaiting, u64)>,
+    pub message: Message<'a>,
+    pub theme: &'a Theme,
+}
+
+impl Widget for StatusLine<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let theme = self.theme;
+        let mut spans = Vec::new();
+        if let Some(reason) = self.read_only {
+            spans.push(Span::styled(format!(" READ-ONLY: {reason} "), theme.header()));
+            spans.push(Span::raw(" "));
+        }
+        if let Some((a, secs)) = self.countdown {
+            let text = format!(
+                " CONFIRM? {secs}s: {} ({}) max {} min {} reverts unless you press c ",
+                a.partition,
+                a.change.target.label(),
+                a.change.new.max,
+                a.change.new.min
+            );
+            spans.push(Span::styled(text, theme.level(Level::Warn).add_modifier(Modifier::REVERSED)));
+            spans.push(Span::raw(" "));
+        }
+        match self.message {
+            Message::GoTo(typed) => {
+                spans.push(Span::styled(format!(" go to: {typed}▏"), theme.emphasis()));
+                spans.push(Span::styled(
+                    "  03:00 · \"2026-11-25 03:00\" · 20m ago · RFC 3339 · Enter goes, Esc cancels",
+                    theme.dimmed(),
+                ));
+            }
+            Message::Toast(toast) => spans.push(Span::styled(toast.text.clone(), theme.level(toast.level))),
+            Message::SamplingFailed(err) => {
+                spans.push(Span::styled(format!("sampling failed: {err}"), theme.level(Level::Error)))
+            }
+            Message::Hints { replay: true } => spans.push(Span::styled(
+                "←/→ sample  S-←/→ minute  g go to  L newest  E events  +/- window  ? help  q quit",
+                theme.dimmed(),
+            )),
+            Message::Hints { replay: false } => spans.push(Span::styled(
+                "? help  e edit rate  ]/[ step cap  Enter detail  s sort  b bits/bytes  p pause  q quit",
+                theme.dimmed(),
+            )),
+        }
+        Paragraph::new(Line::from(spans)).style(theme.base()).render(area, buf);
     }
-    if let Some((a, secs)) = app.commit_countdown() {
-        let text = format!(
-            " CONFIRM? {secs}s: {} ({}) max {} min {} reverts unless you press c ",
-            a.partition,
-            a.change.target.label(),
-            a.change.new.max,
-            a.change.new.min
-        );
-        spans.push(Span::styled(
-            text,
-            theme.level(Level::Warn).add_modifier(ratatui::style::Modifier::REVERSED),
-        ));
-        spans.push(Span::raw(" "));
-    }
-    if let crate::app::state::Overlay::GoTo(typed) = &app.overlay {
-        spans.push(Span::styled(format!(" go to: {typed}▏"), theme.emphasis()));
-        spans.push(Span::styled(
-            "  03:00 · \"2026-11-25 03:00\" · 20m ago · RFC 3339 · Enter goes, Esc cancels",
-            theme.dimmed(),
-        ));
-    } else if let Some(toast) = app.current_toast() {
-        spans.push(Span::styled(toast.text.clone(), theme.level(toast.level)));
-    } else if let Some(err) = &app.last_error {
-        spans.push(Span::styled(format!("sampling failed: {err}"), theme.level(Level::Error)));
-    } else if app.replay.is_some() {
-        let hints = "←/→ sample  S-←/→ minute  g go to  L newest  E events  +/- window  ? help  q quit";
-        spans.push(Span::styled(hints, theme.dimmed()));
-    } else {
-        let hints = "? help  e edit rate  ]/[ step cap  Enter detail  s sort  b bits/bytes  p pause  q quit";
-        spans.push(Span::styled(hints, theme.dimmed()));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base()), area);
 }

@@ -2,12 +2,14 @@
 
 use super::text::{bar, limits, per_sec, rate};
 use super::theme::Theme;
-use crate::app::{App, Focus, PartitionRow};
-use ratatui::Frame;
+use crate::app::PartitionRow;
+use crate::metrics::history::Percentiles;
+use crate::metrics::units::RateUnit;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Row, Table, TableState};
+use ratatui::widgets::{Block, Borders, Cell, Row, StatefulWidget, Table, TableState, Widget};
 
 /// A table column: header, width, and the narrowest terminal it still appears on; where the
 /// columns still do not fit, the optional ones go in `drop_order` (0: never).
@@ -39,70 +41,112 @@ const COLUMNS: [Column; 15] = [
     Column { header: "Held by", width: 28, min_screen: 165, drop_order: 1 },
 ];
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let several_pfs = app.snapshot.as_ref().is_some_and(|s| s.pfs.len() > 1);
-    let pf_width = app.snapshot.iter().flat_map(|s| &s.pfs).map(|p| p.name.chars().count() as u16 + 6).max();
-    let width_of = |i: usize| {
-        if i == PF_COLUMN { pf_width.unwrap_or(8).min(COLUMNS[i].width) } else { COLUMNS[i].width }
-    };
-    let mut visible: Vec<usize> = (0..COLUMNS.len())
-        .filter(|&i| area.width >= COLUMNS[i].min_screen && (i != PF_COLUMN || several_pfs))
-        .collect();
-    // Drop optional columns until the rest fit (a PF column, a long partition name…).
-    let fits =
-        |cols: &[usize]| cols.iter().map(|&i| width_of(i) + 1).sum::<u16>() < area.width.saturating_sub(1);
-    while !fits(&visible) {
-        let Some(pos) = (0..visible.len())
-            .filter(|&p| COLUMNS[visible[p]].drop_order > 0)
-            .min_by_key(|&p| COLUMNS[visible[p]].drop_order)
-        else {
-            break;
+/// One drawn row: the partition and what the table adds to it.
+pub struct TableRow<'a> {
+    pub row: &'a PartitionRow,
+    /// Its place among all rows (colours follow it, so a filter does not repaint them).
+    pub colour_index: usize,
+    /// Its limits were changed outside this console.
+    pub drifted: bool,
+    pub tx_percentiles: Option<Percentiles>,
+}
+
+/// The `/` filter as the title shows it.
+pub enum Filter<'a> {
+    Off,
+    Typing(&'a str),
+    /// Kept, over this many rows in all.
+    Applied(&'a str, usize),
+}
+
+/// What the table draws: only the window of rows that fits (a host can have hundreds).
+pub struct PartitionTable<'a> {
+    pub rows: Vec<TableRow<'a>>,
+    /// The position of `rows[0]` among the rows that pass the filter.
+    pub first: usize,
+    /// How many rows pass the filter.
+    pub shown: usize,
+    /// The selection's position among them.
+    pub selected: Option<usize>,
+    /// Longest PF name, when there is more than one PF (VF numbers repeat then).
+    pub pf_name_width: Option<u16>,
+    pub filter: Filter<'a>,
+    pub sort: String,
+    pub focused: bool,
+    pub unit: RateUnit,
+    pub theme: &'a Theme,
+}
+
+impl Widget for PartitionTable<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let theme = self.theme;
+        let visible = self.columns(area.width);
+        let width_of = |i: usize| self.width_of(i);
+        let header = Row::new(visible.iter().map(|&i| Cell::from(COLUMNS[i].header))).style(theme.emphasis());
+        let rows = self.rows.iter().map(|r| {
+            let cells = cells(r, self.unit, theme);
+            Row::new(visible.iter().map(|&i| cells[i].clone()).collect::<Vec<_>>())
+        });
+        let widths: Vec<Constraint> = visible.iter().map(|&i| Constraint::Length(width_of(i))).collect();
+        let position = self.selected.map_or(String::new(), |s| format!("{} of ", s + 1));
+        let filter = match self.filter {
+            Filter::Typing(typed) => format!(" · /{typed}▏"),
+            Filter::Applied(kept, total) => format!(" · /{kept} ({total} rows; Esc clears)"),
+            Filter::Off => String::new(),
         };
-        visible.remove(pos);
+        let title = format!(" Partitions ({position}{}){filter} · sort: {} ", self.shown, self.sort);
+        let block =
+            Block::default().borders(Borders::ALL).title(title).border_style(theme.border(self.focused));
+        let table =
+            Table::new(rows, widths).header(header).block(block).row_highlight_style(theme.selected());
+        let mut state = TableState::default().with_selected(self.selected.map(|s| s - self.first));
+        StatefulWidget::render(table, area, buf, &mut state);
     }
-    let header = Row::new(visible.iter().map(|&i| Cell::from(COLUMNS[i].header))).style(theme.emphasis());
-    // Only the rows that fit are built (a host can have hundreds): the window of rows that
-    // keeps the selection in view, as a scrolling table would show it.
-    let height = rows_shown(area);
-    let selected = app.selected_index();
-    let first = first_row(app, area);
-    let shown = app.visible_rows();
-    let rows = shown.iter().skip(first).take(height).map(|r| {
-        // Colours follow the row's place among all rows, so a filter does not repaint them.
-        let n = app.rows.iter().position(|x| x.key == r.key).unwrap_or(0);
-        let cells = cells(r, n, app, theme);
-        Row::new(visible.iter().map(|&i| cells[i].clone()).collect::<Vec<_>>())
-    });
-    let widths: Vec<Constraint> = visible.iter().map(|&i| Constraint::Length(width_of(i))).collect();
-    let position = selected.map_or(String::new(), |s| format!("{} of ", s + 1));
-    let filtering = app.overlay == crate::app::state::Overlay::Filter;
-    let filter = match (filtering, app.filter.is_empty()) {
-        (true, _) => format!(" · /{}▏", app.filter),
-        (false, false) => format!(" · /{} ({} rows; Esc clears)", app.filter, app.rows.len()),
-        (false, true) => String::new(),
-    };
-    let title = format!(" Partitions ({position}{}){filter} · sort: {} ", shown.len(), app.sort_label());
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(title)
-        .border_style(theme.border(app.focus == Focus::Table));
-    let table = Table::new(rows, widths).header(header).block(block).row_highlight_style(theme.selected());
-    let mut state = TableState::default().with_selected(selected.map(|s| s - first));
-    frame.render_stateful_widget(table, area, &mut state);
+}
+
+impl PartitionTable<'_> {
+    fn width_of(&self, i: usize) -> u16 {
+        match (i, self.pf_name_width) {
+            (PF_COLUMN, Some(w)) => (w + 6).min(COLUMNS[i].width),
+            _ => COLUMNS[i].width,
+        }
+    }
+
+    /// The columns shown: those the screen is wide enough for, then optional ones dropped until
+    /// the rest fit (a PF column, a long partition name…).
+    fn columns(&self, width: u16) -> Vec<usize> {
+        let mut visible: Vec<usize> = (0..COLUMNS.len())
+            .filter(|&i| width >= COLUMNS[i].min_screen && (i != PF_COLUMN || self.pf_name_width.is_some()))
+            .collect();
+        let fits = |cols: &[usize]| {
+            cols.iter().map(|&i| self.width_of(i) + 1).sum::<u16>() < width.saturating_sub(1)
+        };
+        while !fits(&visible) {
+            let Some(pos) = (0..visible.len())
+                .filter(|&p| COLUMNS[visible[p]].drop_order > 0)
+                .min_by_key(|&p| COLUMNS[visible[p]].drop_order)
+            else {
+                break;
+            };
+            visible.remove(pos);
+        }
+        visible
+    }
 }
 
 /// Rows the table has room for (inside its border, under its header).
-fn rows_shown(area: Rect) -> usize {
+pub fn rows_shown(area: Rect) -> usize {
     usize::from(area.height.saturating_sub(3)).max(1)
 }
 
 /// The first visible row drawn: the window that keeps the selection in view.
-pub fn first_row(app: &App, area: Rect) -> usize {
-    app.selected_index().map_or(0, |s| (s + 1).saturating_sub(rows_shown(area)))
+pub fn first_row(selected: Option<usize>, area: Rect) -> usize {
+    selected.map_or(0, |s| (s + 1).saturating_sub(rows_shown(area)))
 }
 
-fn cells<'a>(r: &'a PartitionRow, n: usize, app: &App, theme: &Theme) -> Vec<Cell<'a>> {
-    let color = theme.partition(n, r.color.as_deref());
+fn cells<'a>(t: &TableRow<'a>, unit: RateUnit, theme: &Theme) -> Vec<Cell<'a>> {
+    let r = t.row;
+    let color = theme.partition(t.colour_index, r.color.as_deref());
     let share = r.cap_share();
     let share_style = match share {
         Some(s) if s >= crate::metrics::contention::NEAR => Style::default().fg(theme.colors.bad),
@@ -119,11 +163,10 @@ fn cells<'a>(r: &'a PartitionRow, n: usize, app: &App, theme: &Theme) -> Vec<Cel
         }
         (None, None) => Line::from("-"),
     };
-    let p = |v: Option<crate::metrics::history::Percentiles>,
-             f: fn(&crate::metrics::history::Percentiles) -> crate::model::BitsPerSec| {
-        v.map(|p| rate(f(&p), app.unit)).unwrap_or_else(|| "-".into())
+    let p = |v: Option<Percentiles>, f: fn(&Percentiles) -> crate::model::BitsPerSec| {
+        v.map(|p| rate(f(&p), unit)).unwrap_or_else(|| "-".into())
     };
-    let tx_percentiles = app.percentiles(&r.key, crate::metrics::history::Direction::Tx);
+    let tx_percentiles = t.tx_percentiles;
     let drops_style =
         if r.rates.drops_per_sec >= 0.5 { Style::default().fg(theme.colors.warn) } else { theme.base() };
     let pf = if r.stale { format!("{} STALE", r.key.pf) } else { r.key.pf.clone() };
@@ -139,15 +182,16 @@ fn cells<'a>(r: &'a PartitionRow, n: usize, app: &App, theme: &Theme) -> Vec<Cel
         Cell::from(if r.vf.vlan == 0 { "-".to_string() } else { r.vf.vlan.to_string() }),
         Cell::from(r.vf.mac.to_string()),
         Cell::from(r.vf.link_state.label()),
-        Cell::from(rate(r.rates.tx, app.unit)),
-        Cell::from(rate(r.rates.rx, app.unit)),
+        Cell::from(rate(r.rates.tx, unit)),
+        Cell::from(rate(r.rates.rx, unit)),
         Cell::from(share_cell),
-        match app.vf_drift(&r.key) {
-            Some(_) => Cell::from(Span::styled(
-                format!("⚠{}", limits(r.vf.rate, app.unit)),
+        if t.drifted {
+            Cell::from(Span::styled(
+                format!("⚠{}", limits(r.vf.rate, unit)),
                 Style::default().fg(theme.colors.warn),
-            )),
-            None => Cell::from(limits(r.vf.rate, app.unit)),
+            ))
+        } else {
+            Cell::from(limits(r.vf.rate, unit))
         },
         Cell::from(Span::styled(per_sec(r.rates.drops_per_sec), drops_style)),
         Cell::from(p(tx_percentiles, |p| p.p50)),
@@ -155,10 +199,68 @@ fn cells<'a>(r: &'a PartitionRow, n: usize, app: &App, theme: &Theme) -> Vec<Cel
         Cell::from(r.vf.counters.origin.label()),
         Cell::from(match &r.limited_by {
             Some((group, cap)) => Span::styled(
-                format!("limited by group {group} {}", super::text::speed(*cap, app.unit)),
+                format!("limited by group {group} {}", super::text::speed(*cap, unit)),
                 Style::default().fg(theme.colors.warn),
             ),
             None => Span::raw(""),
         }),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Filter, PartitionTable, TableRow};
+    use crate::metrics::units::RateUnit;
+    use crate::ui::testing::{row, text, theme};
+
+    fn table<'a>(
+        rows: &'a [crate::app::PartitionRow],
+        pf_name_width: Option<u16>,
+        filter: Filter<'a>,
+        theme: &'a crate::ui::theme::Theme,
+    ) -> PartitionTable<'a> {
+        PartitionTable {
+            rows: rows
+                .iter()
+                .enumerate()
+                .map(|(i, row)| TableRow { row, colour_index: i, drifted: i == 1, tx_percentiles: None })
+                .collect(),
+            first: 0,
+            shown: rows.len(),
+            selected: Some(1),
+            pf_name_width,
+            filter,
+            sort: "vf ↑".into(),
+            focused: true,
+            unit: RateUnit::Bits,
+            theme,
+        }
+    }
+
+    #[test]
+    fn a_pf_column_only_when_there_are_several_pfs() {
+        let rows = [row("ens1f0", 0, "Web", 10.0, 0), row("ens2f0", 0, "Web2", 20.0, 300)];
+        let theme = theme();
+        let two = text(table(&rows, Some(6), Filter::Off, &theme), 100, 6);
+        assert!(two.lines().nth(1).unwrap().starts_with("│PF "), "{two}");
+        assert!(two.contains("│ens1f0") && two.contains("│ens2f0"), "{two}");
+        let one = text(table(&rows, None, Filter::Off, &theme), 100, 6);
+        assert!(one.lines().nth(1).unwrap().starts_with("│VF "), "{one}");
+        assert!(!one.contains("ens2f0"), "{one}");
+    }
+
+    #[test]
+    fn title_says_position_filter_and_sort_and_a_drifted_limit_is_marked() {
+        let rows = [row("ens1f0", 0, "Web", 10.0, 0), row("ens1f0", 1, "Web2", 20.0, 300)];
+        let theme = theme();
+        let kept = text(table(&rows, None, Filter::Applied("web", 6), &theme), 100, 6);
+        assert!(
+            kept.starts_with("┌ Partitions (2 of 2) · /web (6 rows; Esc clears) · sort: vf ↑ "),
+            "{kept}"
+        );
+        assert!(kept.contains("⚠-/300M"), "{kept}");
+        assert_eq!(kept.matches('⚠').count(), 1, "{kept}");
+        let typing = text(table(&rows, None, Filter::Typing("we"), &theme), 100, 6);
+        assert!(typing.starts_with("┌ Partitions (2 of 2) · /we▏ · sort"), "{typing}");
+    }
 }
