@@ -15,6 +15,7 @@ use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, LegendPo
 use std::time::Duration;
 
 /// One line to plot: name, colour, points as (seconds before now, Mbit/s).
+#[derive(Clone)]
 struct Series {
     /// Legend entry (the first segment of a line that breaks at gaps).
     name: Option<String>,
@@ -74,10 +75,25 @@ impl Widget for RateChart<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let theme = self.theme;
         let window = self.window.as_secs_f64();
-        let mut series = self.series();
+        let limits = match &self.limits {
+            Some(l) if self.direction == Direction::Tx => self.limit_steps(l),
+            _ => Vec::new(),
+        };
+        // As many partitions as the legend can name beside the limits (and the link line).
+        let room =
+            legend_rows(area.height).saturating_sub(limits.iter().filter(|s| s.name.is_some()).count());
+        let mut drawn = room.clamp(1, MAX_SERIES).min(self.partitions.len());
+        let mut series = self.partition_series(drawn);
+        series.extend(limits.iter().cloned());
         let top = self.y_top(&series);
+        let link = self.link.map(|l| f64::from(l.0)).filter(|l| *l <= top);
+        if link.is_some() && drawn >= room && drawn > 1 {
+            drawn -= 1;
+            series = self.partition_series(drawn);
+            series.extend(limits);
+        }
         // The link speed as a line wherever the scale reaches it.
-        if let Some(link) = self.link.map(|l| f64::from(l.0)).filter(|l| *l <= top) {
+        if let Some(link) = link {
             series.push(Series {
                 name: Some(format!("link {}", speed(Mbps(link as u32), self.unit))),
                 style: theme.dimmed(),
@@ -102,7 +118,7 @@ impl Widget for RateChart<'_> {
             .block(
                 Block::default()
                     .borders(Borders::ALL)
-                    .title(self.title(area.width))
+                    .title(self.title(area.width, drawn))
                     .border_style(theme.border(self.focused)),
             )
             .style(theme.base())
@@ -121,23 +137,21 @@ impl Widget for RateChart<'_> {
 }
 
 impl RateChart<'_> {
-    fn title(&self, width: u16) -> String {
+    fn title(&self, width: u16, drawn: usize) -> String {
         let direction = if self.direction == Direction::Tx { "tx" } else { "rx" };
-        let window = format_window(self.window);
+        let (window, scale) = (format_window(self.window), self.scale.label());
+        let total = self.partitions.len();
+        let top = if drawn < total { format!(" · top {drawn} of {total}") } else { String::new() };
         if width >= 70 {
             let limits = self
                 .limits
                 .as_ref()
                 .filter(|_| self.direction == Direction::Tx)
-                .map(|l| format!(" · dotted: {} min/max", l.partition));
-            let pf = self.pf;
-            format!(
-                " {direction} · {pf} · last {window} · scale: {}{} ",
-                self.scale.label(),
-                limits.unwrap_or_default()
-            )
+                .map(|l| format!(" · dotted: {} min/max", l.partition))
+                .unwrap_or_default();
+            format!(" {direction} · {} · last {window}{top} · scale: {scale}{limits} ", self.pf)
         } else {
-            format!(" {direction} · {window} · {} ", self.scale.label())
+            format!(" {direction} · {window} · {scale}{top} ")
         }
     }
 
@@ -172,14 +186,14 @@ impl RateChart<'_> {
         }
     }
 
-    /// The busiest partitions (and always the selection), each broken at gaps in its samples,
-    /// then the selection's limit steps.
-    fn series(&self) -> Vec<Series> {
+    /// The `n` busiest partitions (always with the selection), each broken at gaps in its
+    /// samples.
+    fn partition_series(&self, n: usize) -> Vec<Series> {
         // A gap in the samples (paused, or a sample that failed) longer than this breaks the line.
         let gap = self.interval.as_secs_f64() * 2.5;
         let mut ranked: Vec<&ChartPartition> = self.partitions.iter().collect();
         ranked.sort_by(|a, b| b.rate.0.total_cmp(&a.rate.0));
-        let mut chosen: Vec<&ChartPartition> = ranked.iter().take(MAX_SERIES).copied().collect();
+        let mut chosen: Vec<&ChartPartition> = ranked.iter().take(n).copied().collect();
         if !chosen.iter().any(|p| p.selected)
             && let Some(selected) = ranked.iter().find(|p| p.selected)
         {
@@ -216,9 +230,6 @@ impl RateChart<'_> {
                     marker: Marker::Braille,
                 });
             }
-        }
-        if let Some(limits) = self.limits.as_ref().filter(|_| self.direction == Direction::Tx) {
-            out.extend(self.limit_steps(limits));
         }
         out
     }
@@ -282,8 +293,17 @@ impl RateChart<'_> {
     }
 }
 
-/// How many partitions the chart draws at most (the busiest, and always the selection).
-const MAX_SERIES: usize = 8;
+/// How many partitions the chart draws at most, however tall (the busiest, and always the
+/// selection); fewer where the legend has no room to name them all.
+const MAX_SERIES: usize = 12;
+
+/// Entries the legend has room for in a chart `height` rows tall: ratatui hides it when it
+/// needs over two thirds of the plot's height (the plot is inside the border, above the x
+/// axis and its labels; the legend has a border too).
+fn legend_rows(height: u16) -> usize {
+    let plot = f64::from(height.saturating_sub(4));
+    ((plot * 2.0 / 3.0).round() as usize).saturating_sub(2)
+}
 
 /// Splits a line where consecutive points are more than `gap` seconds apart, so time without
 /// samples shows as a gap, not as a slope.
@@ -344,6 +364,49 @@ mod tests {
         assert!((45..=58).contains(&columns[0]), "tick at column {}\n{drawn}", columns[0]);
         assert!(drawn.contains("vf 2 max 200M"), "{drawn}");
         assert!(!drawn.contains("too old"), "{drawn}");
+    }
+
+    #[test]
+    fn draws_as_many_partitions_as_the_legend_can_name_the_busiest_and_the_selection() {
+        use crate::metrics::history::{History, RatePoint};
+        use crate::model::BitsPerSec;
+        let theme = theme();
+        let names: Vec<String> = (0..12).map(|i| format!("P{i:02}")).collect();
+        let histories: Vec<History> = (0..12)
+            .map(|i| {
+                let mut h = History::default();
+                for t in 590..=600 {
+                    let tx = BitsPerSec(f64::from(i + 1) * 10e6);
+                    h.push(RatePoint { at: Duration::from_secs(t), tx, rx: tx, drops_per_sec: 0.0 });
+                }
+                h
+            })
+            .collect();
+        for height in [12u16, 16, 20, 24, 30, 40, 60] {
+            let mut c = chart(Direction::Tx, None, Vec::new(), &theme);
+            c.partitions = (0..12)
+                .map(|i| super::ChartPartition {
+                    name: &names[i],
+                    colour_index: i,
+                    colour: None,
+                    rate: BitsPerSec((i + 1) as f64 * 10e6),
+                    history: Some(&histories[i]),
+                    selected: i == 0,
+                })
+                .collect();
+            let drawn = text(c, 100, height);
+            let named: Vec<&String> = names.iter().filter(|n| drawn.contains(n.as_str())).collect();
+            let says = match drawn.find("top ") {
+                Some(at) => drawn[at + 4..].split(' ').next().unwrap().parse::<usize>().unwrap(),
+                None => 12,
+            };
+            assert_eq!(named.len(), says, "height {height}: the legend names every line drawn\n{drawn}");
+            assert!(named.contains(&&names[0]), "height {height}: the selection is always drawn\n{drawn}");
+            // The rest are the busiest.
+            let busiest = &names[12 - (says - 1)..];
+            assert!(busiest.iter().all(|n| named.contains(&n)), "height {height}\n{drawn}");
+            assert!(says < 12 || height >= 30, "height {height}: {says} lines");
+        }
     }
 
     #[test]
