@@ -1,6 +1,6 @@
 //! The devlink rate tree panel: groups and their VF leaves, limits, and use against caps.
 
-use super::text::rate;
+use super::text::{fit, rate};
 use super::theme::Theme;
 use crate::app::state::Level;
 use crate::app::tree::tree_lines;
@@ -43,12 +43,44 @@ impl Widget for RateTree<'_> {
         let block =
             Block::default().borders(Borders::ALL).title(title).border_style(theme.border(self.focused));
         let tree = tree_lines(self.objects);
+        let cells: Vec<Cells> = self.entries.iter().map(|e| Cells::of(e, self.unit)).collect();
+        let names: Vec<String> = tree
+            .iter()
+            .map(|l| {
+                let object = self.entries[l.index].object;
+                let marker =
+                    if matches!(object.target.object, DevlinkObject::Node(_)) { "▾ " } else { "· " };
+                format!("{}{marker}{}", "  ".repeat(l.depth), object.name)
+            })
+            .collect();
+        // Limits and use in right-aligned columns; names take what is left, but keep fourteen
+        // characters on a narrow panel (the use gives way then).
+        let width =
+            |texts: &mut dyn Iterator<Item = &String>| texts.map(|t| t.chars().count()).max().unwrap_or(0);
+        let inner = usize::from(area.width.saturating_sub(2));
+        let limits_width = width(&mut cells.iter().map(|c| &c.limits));
+        let use_width = width(&mut cells.iter().map(|c| &c.usage));
+        let name_width =
+            inner.saturating_sub(limits_width + use_width + 2).max(width(&mut names.iter()).min(14));
+        let use_width = inner.saturating_sub(name_width + limits_width + 2);
         let selected_at =
             tree.iter().position(|l| self.focused && self.selected == Some(&self.objects[l.index].target));
         let lines: Vec<Line> = tree
             .iter()
+            .zip(&names)
             .enumerate()
-            .map(|(i, l)| line(&self.entries[l.index], l.depth, Some(i) == selected_at, self.unit, theme))
+            .map(|(i, (l, name))| {
+                let c = &cells[l.index];
+                let name_style = if Some(i) == selected_at { theme.selected() } else { theme.base() };
+                Line::from(vec![
+                    Span::styled(format!("{:<name_width$}", fit(name, name_width)), name_style),
+                    Span::styled(format!(" {:>limits_width$} ", c.limits), theme.dimmed()),
+                    Span::styled(
+                        format!("{:>use_width$}", c.usage_in(use_width)),
+                        c.level.map_or(theme.dimmed(), |l| theme.level(l)),
+                    ),
+                ])
+            })
             .collect();
         // Keep the selection in view on short panels.
         let rows = area.height.saturating_sub(2) as usize;
@@ -57,27 +89,93 @@ impl Widget for RateTree<'_> {
     }
 }
 
-fn line<'a>(entry: &TreeEntry, depth: usize, selected: bool, unit: RateUnit, theme: &Theme) -> Line<'a> {
-    let (object, used) = (entry.object, entry.tx);
-    let cap = object.limit.max;
-    let share = (!cap.is_unlimited()).then(|| used.0 / cap.as_bits_per_sec().0);
-    let marker = if matches!(object.target.object, DevlinkObject::Node(_)) { "▾ " } else { "· " };
-    let name = format!("{}{marker}{}", "  ".repeat(depth), object.name);
-    let name_style = if selected { theme.selected() } else { theme.base() };
-    let drifted = entry.drifted;
-    let limits = format!(" {}{} ", if drifted { "⚠" } else { "" }, super::text::limits(object.limit, unit));
-    let use_style = match share {
-        Some(s) if s >= crate::metrics::contention::NEAR => theme.level(Level::Error),
-        Some(s) if s >= 0.8 => theme.level(Level::Warn),
-        _ => theme.dimmed(),
-    };
-    let usage = match share {
-        Some(s) => format!("{} {:.0}%", rate(used, unit), s * 100.0),
-        None => rate(used, unit),
-    };
-    Line::from(vec![
-        Span::styled(name, name_style),
-        Span::styled(limits, theme.dimmed()),
-        Span::styled(usage, use_style),
-    ])
+/// An object's limits and use as text, and how near its cap it is.
+struct Cells {
+    limits: String,
+    usage: String,
+    /// Its use as a share of its cap, alone: what a narrow panel keeps.
+    share: Option<String>,
+    /// Near or at its cap (none: well under it, or no cap).
+    level: Option<Level>,
+}
+
+impl Cells {
+    /// The use in `width` characters: the rate and share of cap, else the share alone.
+    fn usage_in(&self, width: usize) -> String {
+        match &self.share {
+            Some(share) if self.usage.chars().count() > width => fit(share, width),
+            _ => fit(&self.usage, width),
+        }
+    }
+
+    fn of(entry: &TreeEntry, unit: RateUnit) -> Cells {
+        let (limit, used) = (entry.object.limit, entry.tx);
+        let share = (!limit.max.is_unlimited()).then(|| used.0 / limit.max.as_bits_per_sec().0);
+        let level = match share {
+            Some(s) if s >= crate::metrics::contention::NEAR => Some(Level::Error),
+            Some(s) if s >= 0.8 => Some(Level::Warn),
+            _ => None,
+        };
+        Cells {
+            limits: format!("{}{}", if entry.drifted { "⚠" } else { "" }, super::text::limits(limit, unit)),
+            usage: match share {
+                Some(s) => format!("{} {:.0}%", rate(used, unit), s * 100.0),
+                None => rate(used, unit),
+            },
+            share: share.map(|s| format!("{:.0}%", s * 100.0)),
+            level,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RateTree, TreeEntry};
+    use crate::metrics::units::RateUnit;
+    use crate::model::{BitsPerSec, DevlinkObject, DevlinkRef, RateLimit, RateObject};
+    use crate::ui::testing::{text, theme};
+
+    fn object(name: &str, object: DevlinkObject, max: u32, parent: Option<&str>) -> RateObject {
+        RateObject {
+            target: DevlinkRef { device: "pci/0000:3b:00.0".into(), object },
+            name: name.into(),
+            limit: RateLimit::new(0, max),
+            parent: parent.map(str::to_string),
+            vf: None,
+        }
+    }
+
+    #[test]
+    fn a_narrow_panel_keeps_the_name_and_the_share_of_cap() {
+        let objects = [
+            object("storage", DevlinkObject::Node("storage".into()), 5000, None),
+            object("vf 2 NFS", DevlinkObject::Leaf(2), 0, Some("storage")),
+        ];
+        let theme = theme();
+        let tree = |width| {
+            let entries = vec![
+                TreeEntry { object: &objects[0], tx: BitsPerSec(4.6e9), drifted: true },
+                TreeEntry { object: &objects[1], tx: BitsPerSec(2.42e9), drifted: false },
+            ];
+            let panel = RateTree {
+                objects: &objects,
+                entries,
+                selected: None,
+                focused: false,
+                unit: RateUnit::Bits,
+                theme: &theme,
+            };
+            text(panel, width, 4)
+        };
+        let wide = tree(48);
+        assert!(wide.contains("│▾ storage") && wide.contains("⚠-/5G 4.60 Gb/s 92%│"), "{wide}");
+        assert!(wide.contains("│  · vf 2 NFS") && wide.contains(" -/-     2.42 Gb/s│"), "{wide}");
+        let narrow = tree(30);
+        assert!(
+            narrow.contains("│▾ storage") && narrow.contains("⚠-/5G") && narrow.contains(" 92%│"),
+            "{narrow}"
+        );
+        assert!(!narrow.contains("4.60 Gb/s"), "{narrow}");
+        assert!(narrow.contains("│  · vf 2 NFS") && narrow.contains("2.42 Gb/s│"), "{narrow}");
+    }
 }

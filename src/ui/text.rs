@@ -39,6 +39,18 @@ pub fn bar(fraction: f64, width: usize) -> String {
     s
 }
 
+/// `text` in at most `width` characters: cut with `…` where it is longer.
+pub fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    if width > 0 {
+        cut.push('…');
+    }
+    cut
+}
+
 /// Drops per second, compact.
 pub fn per_sec(v: f64) -> String {
     if v < 0.5 {
@@ -63,6 +75,13 @@ mod tests {
         assert_eq!(bar(0.5, 4), "██··");
         assert_eq!(bar(0.53, 4), "██▏·");
         assert_eq!(bar(7.0, 2), "██");
+    }
+
+    #[test]
+    fn fit_cuts_with_an_ellipsis() {
+        assert_eq!(super::fit("Management", 20), "Management");
+        assert_eq!(super::fit("Management", 5), "Mana…");
+        assert_eq!(super::fit("Management", 0), "");
     }
 
     #[test]
