@@ -37,28 +37,8 @@ tmux send-keys -t "$session" q
 sleep 1
 
 # A host with two PFs: every row names its PF, the chart and contention follow the selection.
-scenario=$(mktemp --suffix=.toml)
-cat src/source/sim/reference.toml - > "$scenario" <<'TOML'
-
-[[pf]]
-name = "ens2f0"
-link_speed = "25G"
-driver = "sim"
-[[pf.partition]]
-name = "Replica"
-vlan = 700
-max = "5G"
-color = "cyan"
-demand = { kind = "random_walk", start = "4G", low = "2G", high = "7G", step = "500M" }
-[[pf.partition]]
-name = "Tenant A"
-vlan = 800
-min = "2G"
-color = "yellow"
-demand = { kind = "diurnal", base = "500M", peak = "6G", period_secs = 120, jitter = 0.2 }
-TOML
 tmux kill-session -t "$session" 2>/dev/null || true
-tmux new-session -d -s "$session" -x 160 -y 42 "TERM=xterm-256color $bin --scenario $scenario --log /dev/null --audit-log $audit"
+tmux new-session -d -s "$session" -x 160 -y 42 "TERM=xterm-256color $bin --scenario two-pfs --log /dev/null --audit-log $audit"
 sleep 30
 shot two-pfs j j j j j j
 tmux send-keys -t "$session" q
@@ -70,4 +50,4 @@ tmux new-session -d -s "$session" -x 140 -y 40 "TERM=xterm-256color $bin replay 
 sleep 3
 shot replay j + + E Enter
 tmux send-keys -t "$session" q
-rm -f "$audit" "$scenario"
+rm -f "$audit"

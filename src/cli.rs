@@ -14,8 +14,9 @@ pub struct Cli {
     /// Run on the built-in simulated SR-IOV NIC (no hardware needed).
     #[arg(global = true, long)]
     pub demo: bool,
-    /// Simulate the NIC described by this scenario file (TOML); implies --demo.
-    #[arg(global = true, long, value_name = "FILE")]
+    /// Simulate the NIC described by this scenario file (TOML), or a built-in scenario:
+    /// reference, two-pfs (a second, 25G PF), stress (1024 partitions); implies --demo.
+    #[arg(global = true, long, value_name = "FILE|NAME")]
     pub scenario: Option<PathBuf>,
     /// Seed for the simulator (overrides the scenario's).
     #[arg(global = true, long)]

@@ -308,24 +308,16 @@ fn a_mouse_click_selects_a_row_and_the_wheel_moves_the_selection() {
 
 #[test]
 fn two_pfs_each_row_names_its_pf_and_contention_is_per_pf() {
-    let dir = std::env::temp_dir().join(format!("vftop-two-pfs-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let scenario = dir.join("two.toml");
-    let second = "\n[[pf]]\nname = \"ens2f0\"\nlink_speed = \"25G\"\ndriver = \"sim\"\n\
-        [[pf.partition]]\nname = \"Replica\"\nvlan = 700\nmax = \"5G\"\n\
-        demand = { kind = \"constant\", rate = \"4G\", jitter = 0.1 }\n\
-        [[pf.partition]]\nname = \"Tenant\"\nvlan = 800\n\
-        demand = { kind = \"constant\", rate = \"1G\", jitter = 0.1 }\n";
-    std::fs::write(&scenario, include_str!("../src/source/sim/reference.toml").to_string() + second).unwrap();
-    let suffix = format!(" --scenario {}", scenario.display());
-    let Some(tmux) = start_demo("two-pfs", 170, 44, "", &suffix) else { return };
+    // The built-in two-PF scenario: the reference design and a 25G ens2f0.
+    let suffix = " --scenario two-pfs";
+    let Some(tmux) = start_demo("two-pfs", 170, 44, "", suffix) else { return };
     let screen = tmux.wait_text("Replica");
     assert!(
         screen.contains("ens1f0 10G 6/6 VFs, ens2f0 25G 2/2 VFs"),
         "the header lists both PFs:\n{screen}"
     );
     for (name, pf) in
-        [("Management", "ens1f0"), ("Web", "ens1f0"), ("Replica", "ens2f0"), ("Tenant", "ens2f0")]
+        [("Management", "ens1f0"), ("Web", "ens1f0"), ("Replica", "ens2f0"), ("Tenant A", "ens2f0")]
     {
         let row = screen
             .lines()
@@ -340,7 +332,6 @@ fn two_pfs_each_row_names_its_pf_and_contention_is_per_pf() {
     let screen = tmux.wait_text("tx · ens2f0");
     assert!(screen.contains("ens2f0") && screen.contains("of 25G"), "contention of ens2f0:\n{screen}");
     tmux.send(&["q"]);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -13,7 +13,7 @@ use super::table::{Filter, PartitionTable, TableRow};
 use super::theme::Theme;
 use super::{Panels, TooSmall, help::Help};
 use crate::app::state::Overlay;
-use crate::app::{App, Focus, View};
+use crate::app::{App, Focus, PartitionRow, View};
 use crate::metrics::history::Direction;
 use crate::model::Target;
 use ratatui::Frame;
@@ -56,10 +56,12 @@ pub fn draw_screen(frame: &mut Frame, app: &App, themes: &[Theme]) -> Panels {
 }
 
 fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Panels {
-    let table_height = (app.rows.len() as u16 + 3).clamp(5, area.height / 2 + 2);
+    let visible = app.visible_rows();
+    // As tall as its rows (a filter shrinks it), at most half the screen.
+    let table_height = (visible.len() as u16).saturating_add(3).clamp(5, area.height / 2 + 2);
     let [table_area, lower] =
         Layout::vertical([Constraint::Length(table_height), Constraint::Min(0)]).areas(area);
-    let table = table(app, table_area, theme);
+    let table = table(app, visible, table_area, theme);
     let table_first_row = table.first;
     frame.render_widget(table, table_area);
     let contention_width = if area.width >= 140 { 48 } else { 34 };
@@ -119,8 +121,12 @@ fn status_line<'a>(app: &'a App, theme: &'a Theme) -> StatusLine<'a> {
 }
 
 /// The table's window of rows: those that keep the selection in view in `area`.
-fn table<'a>(app: &'a App, area: Rect, theme: &'a Theme) -> PartitionTable<'a> {
-    let visible = app.visible_rows();
+fn table<'a>(
+    app: &'a App,
+    visible: Vec<&'a PartitionRow>,
+    area: Rect,
+    theme: &'a Theme,
+) -> PartitionTable<'a> {
     let selected = app.selected.as_ref().and_then(|key| visible.iter().position(|r| &r.key == key));
     let first = super::table::first_row(selected, area);
     let rows = visible

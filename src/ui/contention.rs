@@ -32,7 +32,7 @@ impl Widget for ContentionPanel<'_> {
             .border_style(self.theme.border(self.focused));
         let inner_width = area.width.saturating_sub(2) as usize;
         let lines = match self.pf {
-            Some((pf, c)) => self.lines(pf, c, inner_width),
+            Some((pf, c)) => self.lines(pf, c, inner_width, usize::from(area.height.saturating_sub(2))),
             None => vec![Line::from("no data yet")],
         };
         Paragraph::new(lines)
@@ -44,7 +44,7 @@ impl Widget for ContentionPanel<'_> {
 }
 
 impl<'a> ContentionPanel<'a> {
-    fn lines(&self, pf: &str, c: &Contention, width: usize) -> Vec<Line<'a>> {
+    fn lines(&self, pf: &str, c: &Contention, width: usize, height: usize) -> Vec<Line<'a>> {
         let (theme, unit) = (self.theme, self.unit);
         let ok_or = |bad: bool, word: &'static str, ok: &'static str| {
             if bad {
@@ -85,15 +85,24 @@ impl<'a> ContentionPanel<'a> {
             Span::styled(format!("{} pkt/s", per_sec(c.drops_per_sec)), drop_style),
         ]));
         out.push(Line::from(""));
-        out.extend(self.shares(c));
+        // The legend gets the rows the rest leaves (a line longer than the panel wraps).
+        let used: usize = out.iter().map(|l| l.width().div_ceil(width.max(1)).max(1)).sum();
+        out.extend(self.shares(c, height.saturating_sub(used)));
         out
     }
 
-    /// One line per partition: its share of the link (the stacked bar's legend).
-    fn shares(&self, c: &Contention) -> Vec<Line<'a>> {
+    /// One line per partition: its share of the link (the stacked bar's legend), in `rows`;
+    /// where they do not all fit, the busiest and how many more there are.
+    fn shares(&self, c: &Contention, rows: usize) -> Vec<Line<'a>> {
         let link = c.link.as_bits_per_sec().0.max(1.0);
-        self.partitions
-            .iter()
+        let mut shown: Vec<&(usize, &PartitionRow)> = self.partitions.iter().collect();
+        let more = shown.len().saturating_sub(rows);
+        if more > 0 {
+            shown.sort_by(|a, b| b.1.rates.tx.0.total_cmp(&a.1.rates.tx.0));
+            shown.truncate(rows.saturating_sub(1));
+        }
+        let mut lines: Vec<Line<'a>> = shown
+            .into_iter()
             .map(|(i, r)| {
                 let colour = self.theme.partition(*i, r.color.as_deref());
                 Line::from(vec![
@@ -101,7 +110,12 @@ impl<'a> ContentionPanel<'a> {
                     Span::raw(format!("{:<12} {:>5.1}% of link", r.name, r.rates.tx.0 / link * 100.0)),
                 ])
             })
-            .collect()
+            .collect();
+        if more > 0 {
+            let hidden = self.partitions.len() - lines.len();
+            lines.push(Line::styled(format!("+{hidden} quieter partitions"), self.theme.dimmed()));
+        }
+        lines
     }
 
     fn names_line(&self, label: &'a str, keys: &[VfKey], colour: Color) -> Line<'a> {
@@ -179,6 +193,44 @@ mod tests {
         assert!(bytes.contains("of 125MB"), "{bytes}");
         assert!(bytes.contains("group at cap: storage 81.2 MB/s of 81.25MB"), "{bytes}");
         assert!(!bytes.contains("Mb/s"), "{bytes}");
+    }
+
+    #[test]
+    fn a_short_panel_lists_the_busiest_partitions_and_how_many_more() {
+        let rows: Vec<_> =
+            (0..10).map(|i| row("ens1f0", i, &format!("P{i}"), f64::from(i) * 10.0, 0)).collect();
+        let loads: Vec<PartitionLoad> = rows
+            .iter()
+            .map(|r| PartitionLoad {
+                key: r.key.clone(),
+                tx: r.rates.tx,
+                limit: r.vf.rate,
+                drops_per_sec: 0.0,
+            })
+            .collect();
+        let c = assess(Mbps(1000), &loads, &[]);
+        let theme = theme();
+        let panel = |height| {
+            let partitions = rows.iter().enumerate().collect();
+            let panel = ContentionPanel {
+                pf: Some(("ens1f0", &c)),
+                partitions,
+                unit: RateUnit::Bits,
+                focused: false,
+                theme: &theme,
+            };
+            text(panel, 40, height)
+        };
+        // Eight lines of assessment, then the legend.
+        let short = panel(14);
+        let listed: Vec<&str> = short.lines().filter(|l| l.contains("% of link")).collect();
+        assert_eq!(listed.len(), 3, "{short}");
+        assert!(listed[0].contains("P9") && listed[1].contains("P8") && listed[2].contains("P7"), "{short}");
+        assert!(short.contains("+7 quieter partitions"), "{short}");
+        let tall = panel(30);
+        assert_eq!(tall.lines().filter(|l| l.contains("% of link")).count(), 10, "{tall}");
+        assert!(tall.find("P0 ").unwrap() < tall.find("P9 ").unwrap(), "in row order when all fit\n{tall}");
+        assert!(!tall.contains("quieter"), "{tall}");
     }
 
     #[test]

@@ -36,7 +36,6 @@ pub struct Header<'a> {
 impl Widget for Header<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let theme = self.theme;
-        let pfs: Vec<String> = self.pfs.iter().map(pf_summary).collect();
         let mut spans = vec![Span::styled(" vftop ", theme.header())];
         match self.clock {
             Clock::Replay(c) => spans.push(Span::styled(
@@ -48,7 +47,7 @@ impl Widget for Header<'_> {
         }
         spans.extend([
             Span::raw(format!(" {} │ {} │ ", self.host, self.source)),
-            Span::raw(if pfs.is_empty() { "waiting for first sample".into() } else { pfs.join(", ") }),
+            Span::raw(pfs_summary(self.pfs, usize::from(area.width) / 2)),
             Span::raw(format!(
                 " │ every {} │ window {}",
                 format_interval(self.interval),
@@ -81,12 +80,34 @@ impl Widget for Header<'_> {
     }
 }
 
-/// `ens1f0 25G 5/8 VFs` (with TRUNCATED / STALE when so).
-fn pf_summary(pf: &Pf) -> String {
-    let speed = pf.link_speed.map(|s| s.to_string()).unwrap_or_else(|| "?".into());
-    let truncated = if pf.vfs_truncated { " TRUNCATED" } else { "" };
-    let stale = if pf.stale { " STALE" } else { "" };
-    format!("{} {speed} {}/{} VFs{truncated}{stale}", pf.name, pf.vfs.len(), pf.num_vfs)
+/// Every PF as `ens1f0 25G 5/8 VFs` (with TRUNCATED / STALE when so), or where that is longer
+/// than `width`, the totals: `16 PFs · 1024/1024 VFs · 1 STALE`.
+fn pfs_summary(pfs: &[Pf], width: usize) -> String {
+    if pfs.is_empty() {
+        return "waiting for first sample".into();
+    }
+    let one = |pf: &Pf| {
+        let speed = pf.link_speed.map(|s| s.to_string()).unwrap_or_else(|| "?".into());
+        let truncated = if pf.vfs_truncated { " TRUNCATED" } else { "" };
+        let stale = if pf.stale { " STALE" } else { "" };
+        format!("{} {speed} {}/{} VFs{truncated}{stale}", pf.name, pf.vfs.len(), pf.num_vfs)
+    };
+    let each = pfs.iter().map(one).collect::<Vec<_>>().join(", ");
+    if each.chars().count() <= width {
+        return each;
+    }
+    let vfs: usize = pfs.iter().map(|p| p.vfs.len()).sum();
+    let num_vfs: u32 = pfs.iter().map(|p| p.num_vfs).sum();
+    let mut out = format!("{} PFs · {vfs}/{num_vfs} VFs", pfs.len());
+    for (count, word) in [
+        (pfs.iter().filter(|p| p.vfs_truncated).count(), "TRUNCATED"),
+        (pfs.iter().filter(|p| p.stale).count(), "STALE"),
+    ] {
+        if count > 0 {
+            out += &format!(" · {count} {word}");
+        }
+    }
+    out
 }
 
 /// ` 2026-11-25 · recorded 02:10:00 → 03:15:42 ` (dates in full when they differ).
@@ -101,5 +122,31 @@ fn recording_span(c: &ReplayCursor) -> String {
         format!(" {} · recorded {} → {} ", day(&at), &first[11..], &last[11..])
     } else {
         format!(" recorded {first} → {last} ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pfs_summary;
+    use crate::model::{Mbps, Pf, Vf};
+
+    fn pf(name: &str, vfs: usize, stale: bool) -> Pf {
+        Pf {
+            name: name.into(),
+            link_speed: Some(Mbps(10_000)),
+            num_vfs: vfs as u32,
+            vfs: vec![Vf::default(); vfs],
+            stale,
+            ..Pf::default()
+        }
+    }
+
+    #[test]
+    fn every_pf_where_they_fit_else_the_totals() {
+        assert_eq!(pfs_summary(&[], 60), "waiting for first sample");
+        let two = [pf("ens1f0", 6, false), pf("ens2f0", 2, true)];
+        assert_eq!(pfs_summary(&two, 60), "ens1f0 10G 6/6 VFs, ens2f0 10G 2/2 VFs STALE");
+        let many: Vec<Pf> = (0..16).map(|i| pf(&format!("ens{i}f0"), 64, i == 3)).collect();
+        assert_eq!(pfs_summary(&many, 60), "16 PFs · 1024/1024 VFs · 1 STALE");
     }
 }

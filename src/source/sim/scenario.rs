@@ -180,14 +180,20 @@ impl Scenario {
         Scenario::parse(REFERENCE, "<built-in reference>").expect("the built-in scenario is valid")
     }
 
+    /// A scenario file, or where no file has that name, a built-in scenario (`BUILT_IN`).
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-            file: name.clone(),
-            line: 0,
-            column: 0,
-            message: e.to_string(),
-        })?;
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) => match built_in(&name) {
+                Some(text) => return Scenario::parse(&text, &format!("<built-in {name}>")),
+                None => {
+                    let names: Vec<&str> = BUILT_IN.iter().map(|(n, _)| *n).collect();
+                    let message = format!("{e} (built-in scenarios: {})", names.join(", "));
+                    return Err(ScenarioError { file: name, line: 0, column: 0, message });
+                }
+            },
+        };
         Scenario::parse(&text, &name)
     }
 
@@ -279,6 +285,23 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// The scenarios `--scenario NAME` runs without a file, and what each shows.
+pub const BUILT_IN: [(&str, &str); 3] = [
+    ("reference", "the reference design (what --demo runs)"),
+    ("two-pfs", "the reference design plus a 25G PF, with a cap changed outside vftop at 60 s"),
+    ("stress", "16 PFs of 64 partitions (1024), for navigation and speed at scale"),
+];
+
+/// The text of the built-in scenario called `name`.
+fn built_in(name: &str) -> Option<String> {
+    match name {
+        "reference" => Some(REFERENCE.to_string()),
+        "two-pfs" => Some(format!("{REFERENCE}\n{}", include_str!("two-pfs.toml"))),
+        "stress" => Some(stress_toml(16)),
+        _ => None,
+    }
+}
+
 /// Partitions per PF of the stress scenario.
 pub const STRESS_PER_PF: usize = 64;
 
@@ -311,6 +334,23 @@ pub fn stress_toml(pfs: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn built_in_scenarios_load_by_name_and_a_missing_file_names_them() {
+        for (name, _) in BUILT_IN {
+            let s = Scenario::load(Path::new(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(!s.pfs.is_empty(), "{name}");
+        }
+        let two = Scenario::load(Path::new("two-pfs")).unwrap();
+        let names: Vec<&str> = two.pfs.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["ens1f0", "ens2f0"]);
+        assert_eq!(two.pfs[1].events.len(), 1, "the drift it schedules");
+        let stress = Scenario::load(Path::new("stress")).unwrap();
+        assert_eq!(stress.pfs.iter().map(|p| p.partitions.len()).sum::<usize>(), 1024);
+        let e = Scenario::load(Path::new("/nonexistent/two-pf.toml")).unwrap_err().to_string();
+        assert!(e.starts_with("/nonexistent/two-pf.toml:0:0: "), "{e}");
+        assert!(e.contains("built-in scenarios: reference, two-pfs, stress"), "{e}");
+    }
 
     #[test]
     fn reference_scenario_is_the_reference_design() {
