@@ -155,25 +155,26 @@ mod tests {
     use crate::model::{BitsPerSec, Mbps, RateLimit};
     use crate::ui::testing::{row, text, theme};
 
+    fn loads(rows: &[crate::app::PartitionRow]) -> Vec<PartitionLoad> {
+        let load = |r: &crate::app::PartitionRow| PartitionLoad {
+            key: r.key.clone(),
+            tx: r.rates.tx,
+            limit: r.vf.rate,
+            drops_per_sec: 0.0,
+        };
+        rows.iter().map(load).collect()
+    }
+
     #[test]
     fn names_the_pf_its_partitions_at_cap_and_groups_at_cap_in_the_unit_chosen() {
         let rows = [row("ens1f0", 0, "Web", 300.0, 300), row("ens1f0", 1, "NFS", 650.0, 0)];
-        let loads: Vec<PartitionLoad> = rows
-            .iter()
-            .map(|r| PartitionLoad {
-                key: r.key.clone(),
-                tx: r.rates.tx,
-                limit: r.vf.rate,
-                drops_per_sec: 0.0,
-            })
-            .collect();
         let storage = GroupLoad {
             name: "storage".into(),
             limit: RateLimit::new(0, 650),
             tx: BitsPerSec(650e6),
             members: vec![rows[1].key.clone()],
         };
-        let c = assess(Mbps(1000), &loads, &[storage]);
+        let c = assess(Mbps(1000), &loads(&rows), &[storage]);
         let theme = theme();
         let panel = |unit| ContentionPanel {
             pf: Some(("ens1f0", &c)),
@@ -199,16 +200,7 @@ mod tests {
     fn a_short_panel_lists_the_busiest_partitions_and_how_many_more() {
         let rows: Vec<_> =
             (0..10).map(|i| row("ens1f0", i, &format!("P{i}"), f64::from(i) * 10.0, 0)).collect();
-        let loads: Vec<PartitionLoad> = rows
-            .iter()
-            .map(|r| PartitionLoad {
-                key: r.key.clone(),
-                tx: r.rates.tx,
-                limit: r.vf.rate,
-                drops_per_sec: 0.0,
-            })
-            .collect();
-        let c = assess(Mbps(1000), &loads, &[]);
+        let c = assess(Mbps(1000), &loads(&rows), &[]);
         let theme = theme();
         let panel = |height| {
             let partitions = rows.iter().enumerate().collect();
