@@ -11,7 +11,7 @@ use crate::model::{Pf, Vf};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Widget};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 use std::time::Duration;
 
 /// What the detail view draws.
@@ -38,7 +38,11 @@ impl Widget for Detail<'_> {
             Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
         let title = format!(" {} · {} vf {} · Esc returns ", row.name, pf.name, row.vf.index);
         let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.border(true));
-        Paragraph::new(self.summary(row, pf)).block(block).style(theme.base()).render(left, buf);
+        Paragraph::new(self.summary(row, pf))
+            .block(block)
+            .style(theme.base())
+            .wrap(Wrap { trim: false })
+            .render(left, buf);
         let stats_block = Block::default()
             .borders(Borders::ALL)
             .title(" Driver statistics (ethtool -S) ")

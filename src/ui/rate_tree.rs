@@ -100,12 +100,16 @@ struct Cells {
 }
 
 impl Cells {
-    /// The use in `width` characters: the rate and share of cap, else the share alone.
+    /// The use in `width` characters: the rate and share of cap, else the share alone, else
+    /// the rate alone, else nothing (a cut-off number would mislead).
     fn usage_in(&self, width: usize) -> String {
-        match &self.share {
-            Some(share) if self.usage.chars().count() > width => fit(share, width),
-            _ => fit(&self.usage, width),
-        }
+        let rate = self.usage.split(' ').take(2).collect::<Vec<_>>().join(" ");
+        [Some(&self.usage), self.share.as_ref(), Some(&rate)]
+            .into_iter()
+            .flatten()
+            .find(|t| t.chars().count() <= width)
+            .cloned()
+            .unwrap_or_default()
     }
 
     fn of(entry: &TreeEntry, unit: RateUnit) -> Cells {
@@ -177,5 +181,9 @@ mod tests {
         );
         assert!(!narrow.contains("4.60 Gb/s"), "{narrow}");
         assert!(narrow.contains("│  · vf 2 NFS") && narrow.contains("2.42 Gb/s│"), "{narrow}");
+        // Narrower still: a rate that does not fit is left out, not cut to a wrong number.
+        let narrower = tree(26);
+        assert!(narrower.contains(" 92%│") && narrower.contains("│  · vf 2 NFS"), "{narrower}");
+        assert!(!narrower.contains("2.4") && !narrower.contains('…'), "{narrower}");
     }
 }
