@@ -79,27 +79,22 @@ impl Widget for RateChart<'_> {
             Some(l) if self.direction == Direction::Tx => self.limit_steps(l),
             _ => Vec::new(),
         };
-        // As many partitions as the legend can name beside the limits (and the link line).
-        let room =
-            legend_rows(area.height).saturating_sub(limits.iter().filter(|s| s.name.is_some()).count());
-        let mut drawn = room.clamp(1, MAX_SERIES).min(self.partitions.len());
+        // As many partitions as the legend can name beside the limits and the link.
+        let named = limits.iter().filter(|s| s.name.is_some()).count() + usize::from(self.link.is_some());
+        let drawn =
+            legend_rows(area.height).saturating_sub(named).clamp(1, MAX_SERIES).min(self.partitions.len());
         let mut series = self.partition_series(drawn);
-        series.extend(limits.iter().cloned());
+        series.extend(limits);
         let top = self.y_top(&series);
-        let link = self.link.map(|l| f64::from(l.0)).filter(|l| *l <= top);
-        if link.is_some() && drawn >= room && drawn > 1 {
-            drawn -= 1;
-            series = self.partition_series(drawn);
-            series.extend(limits);
-        }
-        // The link speed as a line wherever the scale reaches it.
-        if let Some(link) = link {
-            series.push(Series {
-                name: Some(format!("link {}", speed(Mbps(link as u32), self.unit))),
-                style: theme.dimmed(),
-                points: vec![(-window, link), (0.0, link)],
-                marker: Marker::Braille,
-            });
+        // The link speed: a line where the scale reaches it, else named in the legend as above.
+        if let Some(link) = self.link {
+            let (mbps, text) = (f64::from(link.0), speed(link, self.unit));
+            let (name, points) = if mbps <= top {
+                (format!("link {text}"), vec![(-window, mbps), (0.0, mbps)])
+            } else {
+                (format!("link {text} ↑"), Vec::new())
+            };
+            series.push(Series { name: Some(name), style: theme.dimmed(), points, marker: Marker::Braille });
         }
         let datasets: Vec<Dataset> = series
             .iter()
