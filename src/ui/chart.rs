@@ -36,6 +36,13 @@ pub struct ChartPartition<'a> {
     pub selected: bool,
 }
 
+impl ChartPartition<'_> {
+    /// `Backup 2.00 Gb/s`: its name and rate now.
+    fn legend_entry(&self, unit: RateUnit) -> String {
+        format!("{} {}", self.name, rate(self.rate, unit))
+    }
+}
+
 /// The selection's limits: their history as `(since, limit)` steps, oldest first, and now.
 pub struct LimitSteps<'a> {
     pub partition: &'a str,
@@ -79,10 +86,11 @@ impl Widget for RateChart<'_> {
             Some(l) if self.direction == Direction::Tx => self.limit_steps(l),
             _ => Vec::new(),
         };
-        // As many partitions as the legend can name beside the limits and the link.
+        // As many partitions as the legend can name beside the limits and the link (when the
+        // chart is too narrow for a legend at all, lines are told apart by the table's colours).
         let named = limits.iter().filter(|s| s.name.is_some()).count() + usize::from(self.link.is_some());
-        let drawn =
-            legend_rows(area.height).saturating_sub(named).clamp(1, MAX_SERIES).min(self.partitions.len());
+        let room = if self.legend_fits_across(area.width) { legend_rows(area.height) } else { usize::MAX };
+        let drawn = room.saturating_sub(named).clamp(1, MAX_SERIES).min(self.partitions.len());
         let mut series = self.partition_series(drawn);
         series.extend(limits);
         let top = self.y_top(&series);
@@ -150,6 +158,14 @@ impl RateChart<'_> {
         }
     }
 
+    /// Whether the legend's longest partition entry fits in half the plot's width (ratatui
+    /// hides the legend otherwise); the y labels are taken as their usual 9 characters.
+    fn legend_fits_across(&self, width: u16) -> bool {
+        let plot = usize::from(width.saturating_sub(2 + 9 + 1));
+        let widest = self.partitions.iter().map(|p| p.legend_entry(self.unit).chars().count()).max();
+        widest.is_none_or(|w| w + 2 <= plot / 2)
+    }
+
     /// A y-axis label for `mbps`.
     fn axis_label(&self, mbps: f64) -> String {
         rate(BitsPerSec(mbps * 1e6), self.unit)
@@ -203,7 +219,7 @@ impl RateChart<'_> {
             } else {
                 Style::default().fg(colour).add_modifier(Modifier::DIM)
             };
-            let name = format!("{} {}", p.name, rate(p.rate, self.unit));
+            let name = p.legend_entry(self.unit);
             let points: Vec<(f64, f64)> = p
                 .history
                 .map(|h| {
@@ -377,9 +393,9 @@ mod tests {
                 h
             })
             .collect();
-        for height in [12u16, 16, 20, 24, 30, 40, 60] {
-            let mut c = chart(Direction::Tx, None, Vec::new(), &theme);
-            c.partitions = (0..12)
+        // Twelve partitions, P11 the busiest, P00 selected.
+        let partitions = || {
+            (0..12)
                 .map(|i| super::ChartPartition {
                     name: &names[i],
                     colour_index: i,
@@ -388,7 +404,11 @@ mod tests {
                     history: Some(&histories[i]),
                     selected: i == 0,
                 })
-                .collect();
+                .collect()
+        };
+        for height in [12u16, 16, 20, 24, 30, 40, 60] {
+            let mut c = chart(Direction::Tx, None, Vec::new(), &theme);
+            c.partitions = partitions();
             let drawn = text(c, 100, height);
             let named: Vec<&String> = names.iter().filter(|n| drawn.contains(n.as_str())).collect();
             let says = match drawn.find("top ") {
@@ -402,6 +422,22 @@ mod tests {
             assert!(busiest.iter().all(|n| named.contains(&n)), "height {height}\n{drawn}");
             assert!(says < 12 || height >= 30, "height {height}: {says} lines");
         }
+        // Too narrow for any legend: the height does not limit the lines then.
+        let mut narrow = chart(Direction::Tx, None, Vec::new(), &theme);
+        narrow.partitions = partitions();
+        let drawn = text(narrow, 36, 12);
+        assert!(!drawn.contains("top ") && !drawn.contains("P00"), "{drawn}");
+    }
+
+    #[test]
+    fn the_link_is_named_above_an_auto_scale_that_does_not_reach_it() {
+        let theme = theme();
+        let mut c = chart(Direction::Tx, None, Vec::new(), &theme);
+        c.scale = ChartScale::Auto;
+        let drawn = text(c, 100, 20);
+        assert!(drawn.contains("link 1G ↑"), "{drawn}");
+        let drawn = text(chart(Direction::Tx, None, Vec::new(), &theme), 100, 20);
+        assert!(drawn.contains("link 1G") && !drawn.contains('↑'), "on the link scale it is a line\n{drawn}");
     }
 
     #[test]
