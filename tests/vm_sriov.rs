@@ -141,6 +141,20 @@ fn exporter_on_igb_agrees_with_ip() {
 }
 
 #[test]
+fn two_pfs_igb_and_netdevsim_rows_filter_mouse_and_units() {
+    run_group(
+        "multi_pf",
+        &[
+            "multi_pf_every_row_names_its_pf",
+            "multi_pf_filter_and_chart_follow_the_pf",
+            "multi_pf_click_selects_a_row",
+            "multi_pf_wheel_moves_the_selection",
+            "multi_pf_bytes_everywhere",
+        ],
+    );
+}
+
+#[test]
 fn an_outside_ip_link_set_is_flagged_on_igb() {
     run_group("drift", &["drift_flagged_and_audited"]);
 }

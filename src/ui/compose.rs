@@ -58,7 +58,8 @@ pub fn draw_screen(frame: &mut Frame, app: &App, themes: &[Theme]) -> Panels {
 fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Panels {
     let visible = app.visible_rows();
     // As tall as its rows (a filter shrinks it), at most half the screen.
-    let table_height = (visible.len() as u16).saturating_add(3).clamp(5, area.height / 2 + 2);
+    let rows = u16::try_from(visible.len()).unwrap_or(u16::MAX);
+    let table_height = rows.saturating_add(3).clamp(5, area.height / 2 + 2);
     let [table_area, lower] =
         Layout::vertical([Constraint::Length(table_height), Constraint::Min(0)]).areas(area);
     let table = table(app, visible, table_area, theme);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks run inside the vftop-vm guest against real VFs (igb) and netdevsim, with the real
 # vftop binary. Prints "ok NAME" or "FAIL NAME: why" per check; exits 1 if any failed.
-#   tests/vm/checks.sh VFTOP_BINARY GROUP   (GROUP: igb | traffic | numvfs | tui_flow | netdevsim | devlink_rates | many_vfs | exporter | drift | recorder)
+#   tests/vm/checks.sh VFTOP_BINARY GROUP   (GROUP: igb | traffic | numvfs | tui_flow | netdevsim | devlink_rates | many_vfs | exporter | drift | recorder | multi_pf)
 set -uo pipefail
 BIN=$1 GROUP=$2
 PF=$VFTOP_PF
@@ -386,6 +386,46 @@ drift() {
     fi
     keys q
     ip link set "$PF" vf 2 max_tx_rate 0
+}
+
+# Two PFs on one host (igb and netdevsim): every row names its PF, `/` filters by PF, the chart
+# and contention follow the selected row's PF, a mouse click selects a row and the wheel moves
+# the selection, `b` switches every rate to bytes.
+multi_pf() {
+    local NS=$VFTOP_NSIM_PF s
+    [[ -n $NS ]] || { bad netdevsim_present "no netdevsim in this guest"; return; }
+    SESSION=p
+    tmux new-session -d -s p -x 160 -y 40 "$BIN --log /dev/null --audit-log $AUDIT -i $PF -i $NS"
+    wait_screen "$NS " && wait_screen "$PF 1G" || bad multi_pf_started "$s"
+    # The table's rows: between its column header and its bottom border.
+    table() { sed -n '/│PF /,/└/p' <<< "$s" | sed '1d;$d'; }
+    if [[ $(table | grep -c "^│$PF ") == "$VFTOP_NUMVFS" && $(table | grep -c "^│$NS ") -ge 1 \
+        && $(table | grep -vc -e "^│$PF " -e "^│$NS ") == 0 ]]; then
+        ok multi_pf_every_row_names_its_pf
+    else
+        bad multi_pf_every_row_names_its_pf "$s"
+    fi
+    keys /; keys -l "$NS"; keys Enter
+    if wait_screen "/$NS (" && wait_screen "tx · $NS" && [[ $(table | grep -c "^│$PF ") == 0 ]]; then
+        ok multi_pf_filter_and_chart_follow_the_pf
+    else
+        bad multi_pf_filter_and_chart_follow_the_pf "$s"
+    fi
+    keys Escape
+    sleep 0.5
+    wait_screen "Partitions (" && ! grep -qF "/$NS (" <<< "$s" || bad multi_pf_filter_cleared "$s"
+    # A left click on the third row (SGR mouse: column 5, screen row 6), then the wheel down.
+    keys -l $'\e[<0;5;6M\e[<0;5;6m'
+    wait_screen "(3 of " && ok multi_pf_click_selects_a_row || bad multi_pf_click_selects_a_row "$s"
+    keys -l $'\e[<65;5;6M'
+    wait_screen "(4 of " && ok multi_pf_wheel_moves_the_selection || bad multi_pf_wheel_moves_the_selection "$s"
+    keys b
+    if wait_screen "B/s" && ! grep -q "b/s" <<< "$s"; then
+        ok multi_pf_bytes_everywhere
+    else
+        bad multi_pf_bytes_everywhere "$s"
+    fi
+    keys q
 }
 
 "$GROUP"
