@@ -21,7 +21,7 @@ shot() { # name, keys...
 
 audit=$(mktemp)
 tmux new-session -d -s "$session" -x 140 -y 40 "TERM=xterm-256color $bin --demo --log /dev/null --audit-log $audit"
-sleep "${VFTOP_SHOT_WARMUP:-45}"     # let the chart fill
+sleep "${VFTOP_SHOT_WARMUP:-62}"     # the chart fills; Backup (25 s on in every 60) is pinned at its cap
 shot main
 shot detail j Enter
 shot editor Escape e BSpace BSpace 5 0 0 M
@@ -30,8 +30,9 @@ shot countdown y
 shot audit a
 shot help Escape '?'
 # Backup kept at 500M: its rate follows the cap down; the dotted max steps down with it.
-tmux send-keys -t "$session" Escape c
-sleep 20
+# Escape and c apart: sent together a terminal reads them as Alt-c.
+tmux send-keys -t "$session" Escape; sleep 0.5; tmux send-keys -t "$session" c
+sleep 12    # Backup still in its burst: it runs at the new cap
 shot throttled
 tmux send-keys -t "$session" q
 sleep 1

@@ -31,7 +31,9 @@ impl Widget for Help<'_> {
             " Editor: Tab max/min, Enter previews, 0 = unlimited, Ctrl-U clears",
             theme.dimmed(),
         )));
-        let popup = super::centered(area, 84, lines.len() as u16 + 2);
+        // As wide as its longest line (the terminal clips it on a narrow screen).
+        let widest = lines.iter().map(Line::width).max().unwrap_or(0) as u16;
+        let popup = super::centered(area, widest + 2, lines.len() as u16 + 2);
         Clear.render(popup, buf);
         let block = Block::default()
             .borders(Borders::ALL)
