@@ -201,7 +201,7 @@ fn devlink_rate_tree_with_group_totals() {
     }
     demo.act(Action::SelectNext);
     let screen = demo.screen(160, 48);
-    assert!(screen.contains("Rate groups (devlink)") && screen.contains("▾ storage"), "{screen}");
+    assert!(screen.contains("Rate groups of ens1f0") && screen.contains("▾ storage"), "{screen}");
     insta::assert_snapshot!(screen);
 }
 

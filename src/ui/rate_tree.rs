@@ -35,14 +35,19 @@ pub struct RateTree<'a> {
 impl Widget for RateTree<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let theme = self.theme;
-        let title = if self.focused {
-            " Rate groups (devlink) · e edits "
-        } else {
-            " Rate groups (devlink) · Tab here "
+        let tree = tree_lines(self.objects);
+        // Whose groups these are: in the title for one device, a line before each of several.
+        let mut devices: Vec<&str> =
+            tree.iter().map(|l| self.objects[l.index].target.device.as_str()).collect();
+        devices.dedup();
+        let owner = match devices.as_slice() {
+            [one] => format!(" of {}", self.owner(one)),
+            _ => String::new(),
         };
+        let hint = if self.focused { "e edits" } else { "Tab here" };
+        let title = format!(" Rate groups{owner} · {hint} ");
         let block =
             Block::default().borders(Borders::ALL).title(title).border_style(theme.border(self.focused));
-        let tree = tree_lines(self.objects);
         let cells: Vec<Cells> = self.entries.iter().map(|e| Cells::of(e, self.unit)).collect();
         let names: Vec<String> = tree
             .iter()
@@ -63,29 +68,43 @@ impl Widget for RateTree<'_> {
         let name_width =
             inner.saturating_sub(limits_width + use_width + 2).max(width(&mut names.iter()).min(14));
         let use_width = inner.saturating_sub(name_width + limits_width + 2);
-        let selected_at =
-            tree.iter().position(|l| self.focused && self.selected == Some(&self.objects[l.index].target));
-        let lines: Vec<Line> = tree
-            .iter()
-            .zip(&names)
-            .enumerate()
-            .map(|(i, (l, name))| {
-                let c = &cells[l.index];
-                let name_style = if Some(i) == selected_at { theme.selected() } else { theme.base() };
-                Line::from(vec![
-                    Span::styled(format!("{:<name_width$}", fit(name, name_width)), name_style),
-                    Span::styled(format!(" {:>limits_width$} ", c.limits), theme.dimmed()),
-                    Span::styled(
-                        format!("{:>use_width$}", c.usage_in(use_width)),
-                        c.level.map_or(theme.dimmed(), |l| theme.level(l)),
-                    ),
-                ])
-            })
-            .collect();
+        let mut lines: Vec<Line> = Vec::new();
+        let (mut selected_at, mut device) = (None, None);
+        for (l, name) in tree.iter().zip(&names) {
+            let (object, c) = (&self.objects[l.index], &cells[l.index]);
+            if devices.len() > 1 && device != Some(&object.target.device) {
+                device = Some(&object.target.device);
+                lines.push(Line::styled(self.owner(&object.target.device), theme.emphasis()));
+            }
+            let selected = self.focused && self.selected == Some(&object.target);
+            if selected {
+                selected_at = Some(lines.len());
+            }
+            let name_style = if selected { theme.selected() } else { theme.base() };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:<name_width$}", fit(name, name_width)), name_style),
+                Span::styled(format!(" {:>limits_width$} ", c.limits), theme.dimmed()),
+                Span::styled(
+                    format!("{:>use_width$}", c.usage_in(use_width)),
+                    c.level.map_or(theme.dimmed(), |l| theme.level(l)),
+                ),
+            ]));
+        }
         // Keep the selection in view on short panels.
         let rows = area.height.saturating_sub(2) as usize;
         let scroll = selected_at.map_or(0, |i| (i + 1).saturating_sub(rows)) as u16;
         Paragraph::new(lines).block(block).style(theme.base()).scroll((scroll, 0)).render(area, buf);
+    }
+}
+
+impl RateTree<'_> {
+    /// A device as the operator knows it: the PF its leaves are VFs of, else its devlink name.
+    fn owner(&self, device: &str) -> String {
+        self.objects
+            .iter()
+            .filter(|o| o.target.device == device)
+            .find_map(|o| o.vf.as_ref())
+            .map_or_else(|| device.to_string(), |vf| vf.pf.clone())
     }
 }
 
@@ -147,6 +166,44 @@ mod tests {
             parent: parent.map(str::to_string),
             vf: None,
         }
+    }
+
+    #[test]
+    fn says_whose_groups_they_are() {
+        let mut objects = vec![
+            object("storage", DevlinkObject::Node("storage".into()), 5000, None),
+            object("vf 2 NFS", DevlinkObject::Leaf(2), 0, Some("storage")),
+        ];
+        objects[1].vf = Some(crate::model::VfKey { pf: "ens1f0".into(), vf: 2 });
+        let theme = theme();
+        let draw = |objects: &[RateObject]| {
+            let entries = objects
+                .iter()
+                .map(|object| TreeEntry { object, tx: BitsPerSec(0.0), drifted: false })
+                .collect();
+            let panel = RateTree {
+                objects,
+                entries,
+                selected: None,
+                focused: false,
+                unit: RateUnit::Bits,
+                theme: &theme,
+            };
+            text(panel, 60, 8)
+        };
+        let one = draw(&objects);
+        assert!(one.starts_with("┌ Rate groups of ens1f0 · Tab here "), "{one}");
+        // A second device (no leaf says its PF): a line names each device before its objects.
+        let mut other = object("backup", DevlinkObject::Node("backup".into()), 1000, None);
+        other.target.device = "netdevsim/netdevsim1".into();
+        objects.push(other);
+        let two = draw(&objects);
+        let lines: Vec<&str> = two.lines().collect();
+        assert!(lines[0].starts_with("┌ Rate groups · Tab here "), "{two}");
+        assert!(lines[1].starts_with("│netdevsim/netdevsim1 "), "{two}");
+        assert!(lines[2].starts_with("│▾ backup "), "{two}");
+        assert!(lines[3].starts_with("│ens1f0 "), "{two}");
+        assert!(lines[4].starts_with("│▾ storage ") && lines[5].starts_with("│  · vf 2 NFS "), "{two}");
     }
 
     #[test]

@@ -217,7 +217,7 @@ devlink_rates() {
     [[ $got == "[('$DEV/group1', 0, 500, None, None), ('$DEV/129', 10, 100, 'group1', 1)]" ]] && ok devlink_tree_read || bad devlink_tree_read "$got"
     SESSION=d
     tmux new-session -d -s d -x 160 -y 45 "$BIN --log /dev/null --audit-log $AUDIT -i $NS"
-    wait_screen "Rate groups (devlink)" || bad devlink_tree_shown "$s"
+    wait_screen "Rate groups of " || bad devlink_tree_shown "$s"
     wait_screen "▾ group1" && ok devlink_tree_shown || bad devlink_tree_shown "$s"
     keys Tab; keys Tab; keys Tab; keys j; keys e
     wait_screen "Rate limit · group1 ($DEV/group1)" || bad devlink_editor "$s"
