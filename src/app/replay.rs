@@ -157,6 +157,21 @@ mod tests {
     }
 
     #[test]
+    fn a_cap_lowered_mid_interval_is_not_shown_as_overrun() {
+        let mut app = App::new(SourceKind::Demo, "host".into(), Default::default(), vec!["dark".into()]);
+        app.ingest(sample(1, 2000, 2000));
+        app.ingest(sample(2, 2000, 2000));
+        assert_eq!(app.rows[0].cap_share().map(|s| (s * 100.0).round()), Some(100.0));
+        // The cap drops to 500M: the interval's 2 Gb/s went through under the old cap.
+        app.ingest(sample(3, 2000, 500));
+        assert_eq!(app.rows[0].limit_before, Some(RateLimit::new(0, 2000)));
+        assert_eq!(app.rows[0].cap_share().map(|s| (s * 100.0).round()), Some(100.0), "not 400%");
+        app.ingest(sample(4, 2000, 500));
+        assert_eq!(app.rows[0].limit_before, None, "a whole interval under the new cap");
+        assert_eq!(app.rows[0].cap_share().map(|s| (s * 100.0).round()), Some(400.0));
+    }
+
+    #[test]
     fn a_window_of_recorded_samples_replaces_the_last_one_without_drift_warnings() {
         let mut app = replay_app();
         app.show_recorded(

@@ -156,6 +156,9 @@ pub struct PartitionRow {
     pub stale: bool,
     /// The rate group holding it back (at the group's `tx_max`), with that cap.
     pub limited_by: Option<(String, Mbps)>,
+    /// Its limit at the start of the interval the rates are over, where it changed since: a
+    /// cap lowered mid-interval still let the old rate through for part of it.
+    pub limit_before: Option<RateLimit>,
 }
 
 impl PartitionRow {
@@ -166,9 +169,12 @@ impl PartitionRow {
         }
     }
 
-    /// Transmit rate as a fraction of the cap in force (max, else link speed).
+    /// Transmit rate as a fraction of the cap in force over the interval (max, else link speed;
+    /// the looser of the old and new cap where it changed during the interval).
     pub fn cap_share(&self) -> Option<f64> {
-        let cap = self.vf.rate.effective_cap(self.link?);
+        let link = self.link?;
+        let now = self.vf.rate.effective_cap(link);
+        let cap = self.limit_before.map_or(now, |before| before.effective_cap(link).max(now));
         (cap.0 > 0).then(|| self.rates.tx.0 / cap.as_bits_per_sec().0)
     }
 }
@@ -292,6 +298,11 @@ impl App {
             }
         }
         drop(before);
+        let limits_before: HashMap<&VfKey, RateLimit> =
+            self.rows.iter().map(|r| (&r.key, r.vf.rate)).collect();
+        for row in &mut rows {
+            row.limit_before = limits_before.get(&row.key).copied().filter(|before| *before != row.vf.rate);
+        }
         let objects = &snapshot.rate_objects;
         self.contention =
             snapshot.pfs.iter().map(|pf| (pf.name.clone(), contention_of(pf, &rows, objects))).collect();
@@ -413,6 +424,7 @@ impl App {
             },
             stale: pf.stale,
             limited_by: None,
+            limit_before: None,
             color: role.and_then(|r| r.color.clone()),
             vf: vf.clone(),
             link: pf.link_speed,

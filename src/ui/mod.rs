@@ -124,6 +124,7 @@ pub(crate) mod testing {
             rates: FunctionRates { tx: BitsPerSec(tx_mbps * 1e6), ..FunctionRates::default() },
             stale: false,
             limited_by: None,
+            limit_before: None,
         }
     }
 
