@@ -74,6 +74,36 @@ fn applied_change_shows_in_table_and_model() {
 }
 
 #[test]
+fn the_sample_after_a_throttle_shows_no_overrun_of_the_new_cap() {
+    let mut demo = Demo::new(20);
+    demo.preview_backup_max("500M");
+    demo.act(Action::Confirm);
+    demo.run_for(1);
+    let row = demo.app.selected_row().unwrap();
+    assert_eq!((row.vf.rate.max.0, row.limit_before.map(|l| l.max.0)), (500, Some(2000)));
+    let shares = |line: &str| -> Vec<u32> {
+        let words = line.split(|c: char| c.is_whitespace() || c == '│');
+        words.filter_map(|w| w.strip_suffix('%')?.parse().ok()).collect()
+    };
+    let backup = |screen: &str| -> (String, String) {
+        let line = |needle: &str| screen.lines().find(|l| l.contains(needle)).unwrap().to_string();
+        (line("1   Backup"), line("vf 1 Backup"))
+    };
+    // The interval the rate is over began under the 2G cap: no share of either cap is shown.
+    let screen = demo.screen(160, 48);
+    let (table, tree) = backup(&screen);
+    assert!(table.contains("cap changed") && shares(&table).is_empty(), "{table}\n{screen}");
+    assert!(tree.contains("-/500M") && shares(&tree).is_empty(), "{tree}\n{screen}");
+    // A whole interval under the new cap: the share again, at most 100%.
+    demo.run_for(1);
+    let screen = demo.screen(160, 48);
+    let (table, tree) = backup(&screen);
+    assert_eq!(shares(&table), [100], "{table}\n{screen}");
+    assert_eq!(shares(&tree), [100], "{tree}\n{screen}");
+    assert!(!table.contains("cap changed"), "{table}");
+}
+
+#[test]
 fn each_theme_renders() {
     let mut demo = Demo::new(5);
     for _ in 0..demo.look.themes.len() {

@@ -298,10 +298,16 @@ impl App {
             }
         }
         drop(before);
-        let limits_before: HashMap<&VfKey, RateLimit> =
-            self.rows.iter().map(|r| (&r.key, r.vf.rate)).collect();
+        // The limits as the previous sample read them (not as this console's changes since
+        // updated its rows): what held at the start of the interval.
+        let limits_before: HashMap<(&str, u32), RateLimit> = previous
+            .iter()
+            .flat_map(|prev| &prev.pfs)
+            .flat_map(|pf| pf.vfs.iter().map(move |vf| ((pf.name.as_str(), vf.index), vf.rate)))
+            .collect();
         for row in &mut rows {
-            row.limit_before = limits_before.get(&row.key).copied().filter(|before| *before != row.vf.rate);
+            let before = limits_before.get(&(row.key.pf.as_str(), row.key.vf)).copied();
+            row.limit_before = before.filter(|before| *before != row.vf.rate);
         }
         let objects = &snapshot.rate_objects;
         self.contention =

@@ -5,7 +5,7 @@ use super::theme::Theme;
 use crate::app::state::Level;
 use crate::app::tree::tree_lines;
 use crate::metrics::units::RateUnit;
-use crate::model::{BitsPerSec, DevlinkObject, DevlinkRef, RateObject};
+use crate::model::{BitsPerSec, DevlinkObject, DevlinkRef, Mbps, RateObject};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -18,6 +18,9 @@ pub struct TreeEntry<'a> {
     pub tx: BitsPerSec,
     /// Its limits were changed outside this console.
     pub drifted: bool,
+    /// The cap its use is measured against: its `tx_max` (none: no cap, or one that changed
+    /// during the interval the use is over).
+    pub cap: Option<Mbps>,
 }
 
 /// What the rate tree draws.
@@ -133,7 +136,7 @@ impl Cells {
 
     fn of(entry: &TreeEntry, unit: RateUnit) -> Cells {
         let (limit, used) = (entry.object.limit, entry.tx);
-        let share = (!limit.max.is_unlimited()).then(|| used.0 / limit.max.as_bits_per_sec().0);
+        let share = entry.cap.map(|cap| used.0 / cap.as_bits_per_sec().0);
         let level = match share {
             Some(s) if s >= crate::metrics::contention::NEAR => Some(Level::Error),
             Some(s) if s >= 0.8 => Some(Level::Warn),
@@ -155,7 +158,7 @@ impl Cells {
 mod tests {
     use super::{RateTree, TreeEntry};
     use crate::metrics::units::RateUnit;
-    use crate::model::{BitsPerSec, DevlinkObject, DevlinkRef, RateLimit, RateObject};
+    use crate::model::{BitsPerSec, DevlinkObject, DevlinkRef, Mbps, RateLimit, RateObject};
     use crate::ui::testing::{text, theme};
 
     fn object(name: &str, object: DevlinkObject, max: u32, parent: Option<&str>) -> RateObject {
@@ -179,7 +182,7 @@ mod tests {
         let draw = |objects: &[RateObject]| {
             let entries = objects
                 .iter()
-                .map(|object| TreeEntry { object, tx: BitsPerSec(0.0), drifted: false })
+                .map(|object| TreeEntry { object, tx: BitsPerSec(0.0), drifted: false, cap: None })
                 .collect();
             let panel = RateTree {
                 objects,
@@ -215,8 +218,13 @@ mod tests {
         let theme = theme();
         let tree = |width| {
             let entries = vec![
-                TreeEntry { object: &objects[0], tx: BitsPerSec(4.6e9), drifted: true },
-                TreeEntry { object: &objects[1], tx: BitsPerSec(2.42e9), drifted: false },
+                TreeEntry {
+                    object: &objects[0],
+                    tx: BitsPerSec(4.6e9),
+                    drifted: true,
+                    cap: Some(Mbps(5000)),
+                },
+                TreeEntry { object: &objects[1], tx: BitsPerSec(2.42e9), drifted: false, cap: None },
             ];
             let panel = RateTree {
                 objects: &objects,

@@ -158,6 +158,10 @@ fn cells<'a>(t: &TableRow<'a>, unit: RateUnit, theme: &Theme) -> Vec<Cell<'a>> {
         (Some((group, _)), _) => {
             Line::from(Span::styled(format!("group {group}"), Style::default().fg(theme.colors.warn)))
         }
+        // The cap changed during the interval the rate is over: no share of either is true.
+        (None, Some(_)) if r.limit_before.is_some() => {
+            Line::from(Span::styled("cap changed", theme.dimmed()))
+        }
         (None, Some(s)) => {
             Line::from(vec![Span::styled(bar(s, 8), share_style), Span::raw(format!("{:>4.0}%", s * 100.0))])
         }
