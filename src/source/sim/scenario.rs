@@ -165,9 +165,10 @@ fn rate<'de, D: Deserializer<'de>>(d: D) -> Result<Mbps, D::Error> {
     }
 }
 
-/// A scenario that could not be loaded, with where.
+/// A scenario that could not be loaded, with where (`file:line:column`, or the file alone
+/// when it could not be read at all: line 0).
 #[derive(Debug, thiserror::Error)]
-#[error("{file}:{line}:{column}: {message}")]
+#[error("{}: {message}", if *line == 0 { file.clone() } else { format!("{file}:{line}:{column}") })]
 pub struct ScenarioError {
     pub file: String,
     pub line: usize,
@@ -348,7 +349,7 @@ mod tests {
         let stress = Scenario::load(Path::new("stress")).unwrap();
         assert_eq!(stress.pfs.iter().map(|p| p.partitions.len()).sum::<usize>(), 1024);
         let e = Scenario::load(Path::new("/nonexistent/two-pf.toml")).unwrap_err().to_string();
-        assert!(e.starts_with("/nonexistent/two-pf.toml:0:0: "), "{e}");
+        assert!(e.starts_with("/nonexistent/two-pf.toml: No such file"), "{e}");
         assert!(e.contains("built-in scenarios: reference, two-pfs, stress"), "{e}");
     }
 
