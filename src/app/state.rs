@@ -730,6 +730,15 @@ impl App {
         BitsPerSec(total)
     }
 
+    /// The cap a devlink object's use is against: its `tx_max`; none for a leaf that mirrors
+    /// its VF's limit where that changed during the interval (no share of either cap is true
+    /// then), as the table says `cap changed`.
+    pub fn rate_object_cap(&self, object: &crate::model::RateObject) -> Option<Mbps> {
+        let row = object.vf.as_ref().and_then(|key| self.rows.iter().find(|r| &r.key == key));
+        let changed = row.is_some_and(|r| r.vf.rate == object.limit && r.limit_before.is_some());
+        (!changed && !object.limit.max.is_unlimited()).then_some(object.limit.max)
+    }
+
     pub fn has_rate_tree(&self) -> bool {
         self.snapshot.as_ref().is_some_and(|s| !s.rate_objects.is_empty())
     }

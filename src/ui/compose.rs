@@ -236,7 +236,7 @@ fn rate_tree<'a>(app: &'a App, theme: &'a Theme) -> RateTree<'a> {
             object,
             tx: app.rate_object_tx(object),
             drifted: app.drift.contains_key(&Target::Devlink(object.target.clone())),
-            cap: tree_cap(app, object),
+            cap: app.rate_object_cap(object),
         })
         .collect();
     RateTree {
@@ -247,14 +247,6 @@ fn rate_tree<'a>(app: &'a App, theme: &'a Theme) -> RateTree<'a> {
         unit: app.unit,
         theme,
     }
-}
-
-/// The cap a rate object's use is against: its `tx_max`; none for a leaf that mirrors its VF's
-/// limit where that changed during the interval (no share of either cap is true then).
-fn tree_cap(app: &App, object: &crate::model::RateObject) -> Option<crate::model::Mbps> {
-    let row = object.vf.as_ref().and_then(|key| app.rows.iter().find(|r| &r.key == key));
-    let changed = row.is_some_and(|r| r.vf.rate == object.limit && r.limit_before.is_some());
-    (!changed && !object.limit.max.is_unlimited()).then_some(object.limit.max)
 }
 
 fn detail<'a>(app: &'a App, theme: &'a Theme) -> Detail<'a> {

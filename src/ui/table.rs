@@ -81,13 +81,12 @@ impl Widget for PartitionTable<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let theme = self.theme;
         let visible = self.columns(area.width);
-        let width_of = |i: usize| self.width_of(i);
         let header = Row::new(visible.iter().map(|&i| Cell::from(COLUMNS[i].header))).style(theme.emphasis());
         let rows = self.rows.iter().map(|r| {
             let cells = cells(r, self.unit, theme);
             Row::new(visible.iter().map(|&i| cells[i].clone()).collect::<Vec<_>>())
         });
-        let widths: Vec<Constraint> = visible.iter().map(|&i| Constraint::Length(width_of(i))).collect();
+        let widths: Vec<Constraint> = visible.iter().map(|&i| Constraint::Length(self.width_of(i))).collect();
         let position = self.selected.map_or(String::new(), |s| format!("{} of ", s + 1));
         let filter = match self.filter {
             Filter::Typing(typed) => format!(" · /{typed}▏"),
