@@ -445,7 +445,7 @@ fn set_rate(
         current: old,
         link: pf.link_speed,
         capabilities,
-        others_min: Mbps(0),
+        guarantees: vftop::metrics::contention::Guarantees::on_pf(pf, &snapshot.rate_objects),
         tx: BitsPerSec(0.0),
     };
     if let Err(reason) = validate_limit(new, &ctx, &pf.driver) {
@@ -455,6 +455,9 @@ fn set_rate(
     if new == old {
         println!("nothing to change: {} vf {} already has max {} min {}", key.pf, key.vf, old.max, old.min);
         return Ok(ExitCode::SUCCESS);
+    }
+    for warning in vftop::app::control::preview(&ctx, new, false).warnings {
+        eprintln!("vftop: warning: {warning}");
     }
     let change = RateChange::vf(key, old, new);
     println!("{}", change.ip_command());

@@ -261,7 +261,15 @@ where
         }
         let time_view = app.time_view();
         if dirty || drawn_time_view != Some(time_view) {
-            terminal.draw(|f| panels = ui::draw(f, app, look)).map_err(|e| anyhow::anyhow!("draw: {e}"))?;
+            let mut drawn = ratatui::layout::Rect::default();
+            terminal
+                .draw(|f| {
+                    drawn = f.area();
+                    panels = ui::draw(f, app, look);
+                })
+                .map_err(|e| anyhow::anyhow!("draw: {e}"))?;
+            // What the keys may act on is what was drawn: nothing, on a too-small screen.
+            app.resize(drawn.width, drawn.height);
             (dirty, drawn_time_view) = (false, Some(time_view));
         }
         tokio::select! {

@@ -79,14 +79,27 @@ fn quit_with_an_unconfirmed_change_asks_first() {
     let mut demo = Demo::new(5);
     set_backup_max(&mut demo, "300M", true);
     assert!(demo.app.handle(Action::Quit).is_none(), "the first q asks");
-    let toast = demo.app.current_toast().unwrap().text.clone();
-    assert!(
-        toast.contains("Backup") && toast.contains("c keeps it, q again reverts it and quits"),
-        "{toast}"
-    );
+    let prompt = demo.app.quit_prompt().expect("the quit prompt is open");
+    assert!(prompt.starts_with("Backup (ens1f0 vf 1): max 2G → 300M"), "{prompt}");
+    assert!(prompt.contains("reverts in 60s"), "{prompt}");
+    // Other keys do nothing while it asks; Esc stays, with the change still counting down.
     demo.act(Action::SelectNext);
-    assert!(demo.app.handle(Action::Quit).is_none(), "another key in between: q asks again");
-    assert!(matches!(demo.app.handle(Action::Quit), Some(vftop::app::Effect::Quit)));
+    assert!(demo.app.quit_prompt().is_some());
+    demo.act(Action::Back);
+    assert!(demo.app.quit_prompt().is_none() && demo.app.commit_countdown().is_some());
+    assert!(demo.app.handle(Action::Quit).is_none(), "q asks again");
+    assert!(matches!(demo.app.handle(Action::Quit), Some(vftop::app::Effect::Quit)), "q in the prompt quits");
+    // c in the prompt keeps the change (audited) and stays.
+    let mut keep = Demo::new(5);
+    set_backup_max(&mut keep, "300M", true);
+    keep.app.handle(Action::Quit);
+    let kept = keep.app.handle(Action::ConfirmChange);
+    assert!(
+        matches!(kept, Some(vftop::app::Effect::Audit(ref r)) if r.reason == Reason::Confirmed),
+        "{kept:?}"
+    );
+    assert!(keep.app.quit_prompt().is_none() && keep.app.commit_countdown().is_none());
+    assert!(matches!(keep.app.handle(Action::Quit), Some(vftop::app::Effect::Quit)));
     let mut calm = Demo::new(5);
     assert!(
         matches!(calm.app.handle(Action::Quit), Some(vftop::app::Effect::Quit)),
@@ -162,13 +175,21 @@ fn step_keys_propose_the_next_limit() {
     demo.act(Action::RaiseMin);
     demo.act(Action::Confirm);
     assert_eq!(backup(&demo), RateLimit::new(1000, 1000), "min stops at the cap");
+    // A 1G step on a 1G guarantee would remove it: near a small value a step is a quarter of it.
     demo.act(Action::LowerMin);
     demo.act(Action::Confirm);
-    assert_eq!(backup(&demo), RateLimit::new(0, 1000));
+    assert_eq!(backup(&demo), RateLimit::new(750, 1000));
     demo.app.flow.step = vftop::app::flow::Step::Fixed(vftop::model::Mbps(250));
     demo.act(Action::RaiseMax);
     demo.act(Action::Confirm);
-    assert_eq!(backup(&demo), RateLimit::new(0, 1250));
+    assert_eq!(backup(&demo), RateLimit::new(750, 1250));
+    // Esc in a step's confirmation cancels the step: no editor left open for the next key.
+    demo.act(Action::LowerMax);
+    assert!(demo.app.editor().is_some());
+    demo.act(Action::Back);
+    assert!(demo.app.editor().is_none(), "cancelled, not back to editing");
+    demo.act(Action::Input('5'));
+    assert_eq!(backup(&demo), RateLimit::new(750, 1250), "nothing changed");
 }
 
 /// The audit log line the sampler would write for `request`, answered with its new limit.

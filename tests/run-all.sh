@@ -2,15 +2,19 @@
 # The one command that runs every vftop test on a fresh Debian machine (run as root, or with
 # sudo available, so it can install what the tests need and create network namespaces).
 #
-# Installs (apt): tmux, iproute2, ethtool, procps — the end-to-end and real-kernel tests' tools —
-# and prometheus (the server and promtool), curl and openssl for the exporter's tests.
+# Installs (apt): tmux, iproute2, ethtool, procps, python3 — the end-to-end, real-kernel and VM
+# checks' tools — and prometheus (the server and promtool), curl and openssl for the exporter's
+# tests; then prepares the QEMU guest (tests/vm/vftop-vm --prepare: QEMU, the kernel, netdevsim)
+# before any test's clock starts.
 # Runs: cargo fmt --check, cargo clippy -D warnings, cargo test (unit, snapshot, real-kernel,
-# tmux end-to-end), and a short cargo fuzz run of the netlink parser (installs cargo-fuzz). Tests that cannot run print SKIPPED; with VFTOP_REQUIRE_ALL=1 they fail.
+# tmux end-to-end, the VM), and a short cargo fuzz run of the netlink parser (installs
+# cargo-fuzz). Tests that cannot run print SKIPPED; with VFTOP_REQUIRE_ALL=1 they fail. A
+# failed run ends with the name of every failed test and VM check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for tool in tmux:tmux ip:iproute2 ethtool:ethtool pkill:procps python3:python3 prometheus:prometheus promtool:prometheus curl:curl openssl:openssl; do
+for tool in tmux:tmux ip:iproute2 devlink:iproute2 ethtool:ethtool pkill:procps python3:python3 prometheus:prometheus promtool:prometheus curl:curl openssl:openssl flock:util-linux; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool#*:}")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -21,12 +25,35 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# The VM's first-run work (packages, backports, the kernel, netdevsim's build: minutes on a fresh
+# machine), done once here with its own message, not inside a test.
+if [ "$(id -u)" -eq 0 ] && [ "${VFTOP_SKIP_VM:-0}" != 1 ]; then
+    echo "== preparing the SR-IOV VM (tests/vm/vftop-vm --prepare)"
+    if ! ./tests/vm/vftop-vm --prepare; then
+        echo "run-all: FAILED to prepare the QEMU guest (see above); the VM checks cannot run" >&2
+        exit 1
+    fi
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"
-cargo test --all-targets --locked
+log=$(mktemp /tmp/vftop-test.XXXXXX.log)
+set +e
+cargo test --all-targets --locked 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then
+    echo
+    echo "== FAILED (cargo test exit $status); full log: $log"
+    grep -E '^test .* \.\.\. FAILED$' "$log" | sed 's/^test /  test /; s/ \.\.\. FAILED$//' || true
+    grep -E '^FAIL [a-z0-9_]+:' "$log" | sort -u | cut -c1-300 | sed 's/^/  vm check /' || true
+    grep -E '^error: (test failed|could not compile)' "$log" | sed 's/^/  /' || true
+    exit "$status"
+fi
+rm -f "$log"
 
 # A short fuzz run of every parser of kernel bytes (cargo fuzz needs nightly features;
 # RUSTC_BOOTSTRAP enables them on the stable toolchain). VFTOP_FUZZ_SECONDS=0 skips it; the

@@ -3,7 +3,7 @@
 
 use super::action::{Action, ApplyRequest, Effect};
 use super::audit::Reason;
-use super::control::{Editor, Stage, stepped_max, stepped_min};
+use super::control::{Editor, Stage, relative_step, stepped_max, stepped_min};
 use super::flow::{Awaiting, DEFAULT_CONFIRM_WINDOW, StepTarget};
 use super::state::{App, Level, Overlay, WHOLE_LINK};
 use crate::model::{Capabilities, RateChange, RateLimit, Target};
@@ -21,6 +21,16 @@ impl App {
             (Stage::Editing, Action::NextField) => editor.next_field(),
             (Stage::Editing, Action::Submit) => editor.submit(&driver),
             (Stage::Editing, Action::Back) => self.overlay = Overlay::None,
+            // A proposal (a step key, an undo) is cancelled whole: nothing was typed to go
+            // back to, and the next key must not land in a field.
+            (Stage::Confirming(p), Action::Back) if editor.stepped || editor.reason == Reason::Undo => {
+                if editor.reason == Reason::Undo {
+                    let (change, partition) = (p.change.clone(), editor.ctx.name.clone());
+                    self.flow.undo.push(super::flow::UndoEntry { change, partition });
+                }
+                self.overlay = Overlay::None;
+                self.toast(Level::Info, "cancelled: nothing changed");
+            }
             (Stage::Confirming(_), Action::Back) => editor.back(),
             (Stage::Confirming(_), Action::ToggleCommitConfirmed) => {
                 editor.confirm_within =
@@ -103,7 +113,7 @@ impl App {
         };
         let ctx = self.edit_context(&entry.change.target)?;
         let driver = self.driver_of(entry.change.target.owner());
-        let mut editor = Editor::proposing(ctx, entry.change.new, &driver);
+        let mut editor = Editor::proposing(ctx, entry.change.new, &driver, self.unit);
         editor.reason = Reason::Undo;
         if matches!(editor.stage, Stage::Confirming(_)) {
             self.flow.undo.pop();
@@ -143,8 +153,8 @@ impl App {
         let Some(ctx) = self.edit_context(&Target::Vf(key.clone())) else { return };
         let driver = self.driver_of(&key.pf);
         let mut editor = match proposal {
-            Some(new) => Editor::stepping(ctx, new, &driver),
-            None => Editor::new(ctx),
+            Some(new) => Editor::stepping(ctx, new, &driver, self.unit),
+            None => Editor::new(ctx, self.unit),
         };
         editor.confirm_within = self.flow.confirm_within;
         self.overlay = Overlay::Editor(Box::new(editor));
@@ -163,7 +173,7 @@ impl App {
         }
         let Some(target) = self.tree_selected.clone() else { return };
         let Some(ctx) = self.edit_context(&Target::Devlink(target)) else { return };
-        let mut editor = Editor::new(ctx);
+        let mut editor = Editor::new(ctx, self.unit);
         editor.confirm_within = self.flow.confirm_within;
         self.overlay = Overlay::Editor(Box::new(editor));
     }
@@ -186,8 +196,11 @@ impl App {
         let step = self.flow.step.size(link, granularity);
         let current = row.vf.rate;
         let new = match target {
-            StepTarget::Max => stepped_max(current, link, step, up),
-            StepTarget::Min => stepped_min(current, link, step, up),
+            StepTarget::Max => {
+                let step = relative_step(step, current.effective_cap(link), granularity);
+                stepped_max(current, link, step, up)
+            }
+            StepTarget::Min => stepped_min(current, link, relative_step(step, current.min, granularity), up),
         };
         if new == current {
             self.toast(Level::Info, "already at the limit of what a step can do");

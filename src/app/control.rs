@@ -1,6 +1,7 @@
 //! The rate editor: text fields, validation before anything is sent, and the preview.
 
-use crate::metrics::units::{RateParseError, parse_rate};
+use crate::metrics::contention::Guarantees;
+use crate::metrics::units::{RateParseError, RateUnit, format_limit, parse_rate_in};
 use crate::model::{BitsPerSec, Capabilities, Mbps, RateChange, RateLimit, Support, Target};
 
 /// Which editor field has the cursor.
@@ -19,8 +20,8 @@ pub struct EditContext {
     pub current: RateLimit,
     pub link: Option<Mbps>,
     pub capabilities: Capabilities,
-    /// Sum of the other VFs' minimum guarantees on the same PF.
-    pub others_min: Mbps,
+    /// The guarantees on the same PF, counted as the contention panel counts them.
+    pub guarantees: Guarantees,
     /// The partition's current transmit rate.
     pub tx: BitsPerSec,
 }
@@ -62,6 +63,9 @@ pub struct Editor {
     pub field: Field,
     pub error: Option<String>,
     pub stage: Stage,
+    /// What the fields show and a bare number means: bits (`500M` = 500 Mbit/s) or bytes
+    /// (`62.5MB`), as the rest of the screen (`b`).
+    pub unit: RateUnit,
 }
 
 /// Why a rate cannot be applied; shown inline, nothing is sent.
@@ -83,16 +87,17 @@ pub enum RateRejected {
     Unchanged(RateLimit),
 }
 
-/// A limit as the editor shows it: in units (`1.5G`), `0` for none.
-fn field_text(m: Mbps) -> String {
-    if m.is_unlimited() { "0".to_string() } else { crate::metrics::units::format_mbps(m) }
+/// A limit as the editor shows it: in units (`1.5G`, `187.5MB`), `0` for none.
+fn field_text(m: Mbps, unit: RateUnit) -> String {
+    if m.is_unlimited() { "0".to_string() } else { format_limit(m, unit) }
 }
 
 impl Editor {
-    pub fn new(ctx: EditContext) -> Self {
+    pub fn new(ctx: EditContext, unit: RateUnit) -> Self {
         Editor {
-            max_text: field_text(ctx.current.max),
-            min_text: field_text(ctx.current.min),
+            max_text: field_text(ctx.current.max, unit),
+            min_text: field_text(ctx.current.min, unit),
+            unit,
             fresh: true,
             ctx,
             reason: super::audit::Reason::Operator,
@@ -106,10 +111,10 @@ impl Editor {
     }
 
     /// Opens the editor straight at the confirmation for a proposed limit (`]`/`[` steps).
-    pub fn proposing(ctx: EditContext, new: RateLimit, driver: &str) -> Self {
-        let mut editor = Editor::new(ctx);
-        editor.max_text = new.max.0.to_string();
-        editor.min_text = new.min.0.to_string();
+    pub fn proposing(ctx: EditContext, new: RateLimit, driver: &str, unit: RateUnit) -> Self {
+        let mut editor = Editor::new(ctx, unit);
+        editor.max_text = field_text(new.max, unit);
+        editor.min_text = field_text(new.min, unit);
         editor.submit(driver);
         editor
     }
@@ -158,21 +163,39 @@ impl Editor {
 
     /// Like [`Editor::proposing`], for a step key: a cut by more than half, or to the
     /// driver's floor, is a warning to acknowledge.
-    pub fn stepping(ctx: EditContext, new: RateLimit, driver: &str) -> Self {
-        let mut editor = Editor::new(ctx);
+    pub fn stepping(ctx: EditContext, new: RateLimit, driver: &str, unit: RateUnit) -> Self {
+        let mut editor = Editor::new(ctx, unit);
         editor.stepped = true;
-        editor.max_text = field_text(new.max);
-        editor.min_text = field_text(new.min);
+        editor.max_text = field_text(new.max, unit);
+        editor.min_text = field_text(new.min, unit);
         editor.submit(driver);
         editor
     }
 
     /// Validates the fields; on success moves to the confirmation, else shows why inline.
     pub fn submit(&mut self, driver: &str) {
-        match validate(&self.max_text, &self.min_text, &self.ctx, driver) {
+        match validate(&self.max_text, &self.min_text, self.unit, &self.ctx, driver) {
             Ok(new) if new == self.ctx.current => self.error = Some(RateRejected::Unchanged(new).to_string()),
             Ok(new) => self.stage = Stage::Confirming(preview(&self.ctx, new, self.stepped)),
             Err(e) => self.error = Some(e.to_string()),
+        }
+    }
+
+    /// A new sample: the "now" figures (rate, limits, guarantees) follow it, and the
+    /// confirmation is worked out again from the same typed values, so it never speaks of a
+    /// rate from when the editor opened. A limit that changed under it moves its "old".
+    pub fn refresh(&mut self, ctx: EditContext, driver: &str) {
+        self.ctx = ctx;
+        if let Stage::Confirming(before) = &self.stage {
+            let warnings = before.warnings.clone();
+            self.stage = Stage::Editing;
+            self.submit(driver);
+            match &self.stage {
+                // A new warning is acknowledged anew.
+                Stage::Confirming(now) if now.warnings != warnings => self.acknowledged = false,
+                Stage::Confirming(_) => {}
+                Stage::Editing => self.acknowledged = false,
+            }
         }
     }
 
@@ -186,11 +209,12 @@ impl Editor {
 pub fn validate(
     max_text: &str,
     min_text: &str,
+    unit: RateUnit,
     ctx: &EditContext,
     driver: &str,
 ) -> Result<RateLimit, RateRejected> {
-    let max = parse_rate(max_text).map_err(RateRejected::MaxText)?;
-    let min = parse_rate(min_text).map_err(RateRejected::MinText)?;
+    let max = parse_rate_in(max_text, unit).map_err(RateRejected::MaxText)?;
+    let min = parse_rate_in(min_text, unit).map_err(RateRejected::MinText)?;
     validate_limit(RateLimit { min, max }, ctx, driver)
 }
 
@@ -216,16 +240,19 @@ pub fn validate_limit(new: RateLimit, ctx: &EditContext, driver: &str) -> Result
     Ok(RateLimit { min, max })
 }
 
-fn preview(ctx: &EditContext, new: RateLimit, stepped: bool) -> Preview {
+/// What the confirmation shows for `new` (`stepped`: proposed by a step key).
+pub fn preview(ctx: &EditContext, new: RateLimit, stepped: bool) -> Preview {
     let change = RateChange { target: ctx.target.clone(), old: ctx.current, new };
     let throttle_by = (!new.max.is_unlimited() && ctx.tx.0 > new.max.as_bits_per_sec().0)
         .then(|| BitsPerSec(ctx.tx.0 - new.max.as_bits_per_sec().0));
     let mut warnings = Vec::new();
-    if let Some(link) = ctx.link {
-        let total = Mbps(ctx.others_min.0 + new.min.0);
+    if let (Some(link), Target::Vf(key)) = (ctx.link, &ctx.target)
+        && new.min > ctx.current.min
+    {
+        let total = ctx.guarantees.with_min(key, new.min);
         if total > link {
             warnings.push(format!(
-                "minimum guarantees on {} sum to {total}, above the link speed {link}",
+                "guarantees on {} would sum to {total}, above the link speed {link} (oversubscribed)",
                 ctx.target.owner()
             ));
         }
@@ -239,6 +266,12 @@ fn preview(ctx: &EditContext, new: RateLimit, stepped: bool) -> Preview {
     }
     if stepped {
         warnings.extend(drastic_cut(ctx, new));
+        if new.min.is_unlimited() && !ctx.current.min.is_unlimited() {
+            warnings.push(format!(
+                "this removes {}'s guarantee of {}: on a busy link it can be starved",
+                ctx.name, ctx.current.min
+            ));
+        }
     }
     Preview { command: change.ip_command(), change, throttle_by, warnings }
 }
@@ -257,6 +290,18 @@ fn drastic_cut(ctx: &EditContext, new: RateLimit) -> Option<String> {
     let before = if ctx.current.max.is_unlimited() { ctx.link? } else { ctx.current.max };
     (new.max.0 * 2 < before.0)
         .then(|| format!("this cuts the cap by more than half ({before} → {})", new.max))
+}
+
+/// The step for a limit now at `value`: the configured `step`, or, where that is more than half
+/// of `value` (a 1G step on a 1G cap would leave 1M), a quarter of `value` — rounded to the
+/// driver's `granularity`, at least one unit of it. A step key never takes a limit from its
+/// value to nothing in one press.
+pub fn relative_step(step: Mbps, value: Mbps, granularity: Option<Mbps>) -> Mbps {
+    if value.is_unlimited() || u64::from(value.0) >= 2 * u64::from(step.0) {
+        return step;
+    }
+    let unit = granularity.filter(|g| g.0 > 0).unwrap_or(Mbps(1)).0;
+    Mbps(((value.0 / 4) / unit).max(1) * unit)
 }
 
 /// The min after one `}` (up) or `{` (down) step of `step`, kept within the cap in force.
@@ -287,35 +332,89 @@ mod tests {
             current: RateLimit::new(0, 2000),
             link: Some(Mbps(10_000)),
             capabilities: caps,
-            others_min: Mbps(2100),
+            guarantees: guarantees(&[(0, 100), (1, 0), (3, 2000)], None),
             tx: BitsPerSec(1.9e9),
         }
+    }
+
+    /// Minimums of VFs on ens1f0, and optionally a group's tx_share over some of them.
+    fn guarantees(mins: &[(u32, u32)], group: Option<(u32, &[u32])>) -> Guarantees {
+        let key = |vf: u32| crate::model::VfKey { pf: "ens1f0".into(), vf };
+        Guarantees {
+            mins: mins.iter().map(|(vf, min)| (key(*vf), Mbps(*min))).collect(),
+            groups: group
+                .map(|(share, members)| (Mbps(share), members.iter().map(|v| key(*v)).collect()))
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    fn warnings_for(c: EditContext, max: &str, min: &str) -> Vec<String> {
+        let mut e = Editor::new(c, RateUnit::Bits);
+        (e.max_text, e.min_text) = (max.into(), min.into());
+        e.submit("sim");
+        match e.stage {
+            Stage::Confirming(p) => p.warnings,
+            Stage::Editing => panic!("refused: {:?}", e.error),
+        }
+    }
+
+    #[test]
+    fn the_guarantee_warning_counts_as_the_contention_panel_does() {
+        // The reference host: Management 100M, NFS and iSCSI (2G) in group storage (3G share).
+        let mut c = ctx(Capabilities::FULL);
+        c.guarantees = guarantees(&[(0, 100), (1, 0), (2, 0), (3, 2000)], Some((3000, &[2, 3])));
+        // Backup min 7G: 100M + 7G + the group's 3G counted once = 10.1G, over 10G.
+        let w = warnings_for(c.clone(), "0", "7G");
+        assert_eq!(w, ["guarantees on ens1f0 would sum to 10.1G, above the link speed 10G (oversubscribed)"]);
+        // ... which is what the contention panel says once the change is in.
+        use crate::metrics::contention::{GroupLoad, PartitionLoad, assess};
+        let key = |vf: u32| crate::model::VfKey { pf: "ens1f0".into(), vf };
+        let load = |vf: u32, min: u32| PartitionLoad {
+            key: key(vf),
+            tx: BitsPerSec(0.0),
+            limit: RateLimit::new(min, 0),
+            drops_per_sec: 0.0,
+        };
+        let storage = GroupLoad {
+            name: "storage".into(),
+            limit: RateLimit::new(3000, 5000),
+            tx: BitsPerSec(0.0),
+            members: vec![key(2), key(3)],
+        };
+        let panel =
+            assess(Mbps(10_000), &[load(0, 100), load(1, 7000), load(2, 0), load(3, 2000)], &[storage]);
+        assert_eq!(panel.guarantees, Mbps(10_100));
+        assert!(warnings_for(c.clone(), "0", "6G").is_empty(), "9.1G fits in 10G");
+        // Lowering a cap on an oversubscribed PF adds no guarantee: no warning to acknowledge.
+        c.current = RateLimit::new(8000, 0);
+        assert!(warnings_for(c, "9G", "8G").is_empty());
     }
 
     #[test]
     fn validation_matrix() {
         let full = ctx(Capabilities::FULL);
-        assert_eq!(validate("500M", "0", &full, "sim"), Ok(RateLimit::new(0, 500)));
-        assert_eq!(validate("0", "3G", &full, "sim"), Ok(RateLimit::new(3000, 0)));
-        assert!(matches!(validate("x", "0", &full, "sim"), Err(RateRejected::MaxText(_))));
-        assert!(matches!(validate("1G", "??", &full, "sim"), Err(RateRejected::MinText(_))));
+        assert_eq!(validate("500M", "0", RateUnit::Bits, &full, "sim"), Ok(RateLimit::new(0, 500)));
+        assert_eq!(validate("0", "3G", RateUnit::Bits, &full, "sim"), Ok(RateLimit::new(3000, 0)));
+        assert!(matches!(validate("x", "0", RateUnit::Bits, &full, "sim"), Err(RateRejected::MaxText(_))));
+        assert!(matches!(validate("1G", "??", RateUnit::Bits, &full, "sim"), Err(RateRejected::MinText(_))));
         assert_eq!(
-            validate("500M", "600M", &full, "sim"),
+            validate("500M", "600M", RateUnit::Bits, &full, "sim"),
             Err(RateRejected::MinAboveMax { min: Mbps(600), max: Mbps(500) })
         );
         assert!(matches!(
-            validate("20G", "0", &full, "sim"),
+            validate("20G", "0", RateUnit::Bits, &full, "sim"),
             Err(RateRejected::AboveLink { which: "max", .. })
         ));
         let igb = ctx(Capabilities::for_driver("igb"));
-        let err = validate("1G", "100M", &igb, "igb").unwrap_err();
+        let err = validate("1G", "100M", RateUnit::Bits, &igb, "igb").unwrap_err();
         assert_eq!(err.to_string(), "the igb driver has no minimum rate (min must be 0)");
-        assert!(validate("1G", "0", &igb, "igb").is_ok());
+        assert!(validate("1G", "0", RateUnit::Bits, &igb, "igb").is_ok());
     }
 
     #[test]
     fn preview_shows_throttle_command_and_warnings() {
-        let mut e = Editor::new(ctx(Capabilities::FULL));
+        let mut e = Editor::new(ctx(Capabilities::FULL), RateUnit::Bits);
         e.max_text = "1G".into();
         e.min_text = "8G".into();
         e.submit("sim");
@@ -327,7 +426,7 @@ mod tests {
         assert_eq!(p.throttle_by, None);
         assert!(p.warnings[0].contains("10.1G"), "{:?}", p.warnings);
 
-        let mut e = Editor::new(ctx(Capabilities::FULL));
+        let mut e = Editor::new(ctx(Capabilities::FULL), RateUnit::Bits);
         e.max_text = "500M".into();
         e.submit("sim");
         let Stage::Confirming(p) = &e.stage else { panic!() };
@@ -338,7 +437,7 @@ mod tests {
     #[test]
     fn drastic_cuts_warn_and_no_op_changes_are_refused() {
         let step = |c: EditContext, max: u32| {
-            let e = Editor::stepping(c, RateLimit::new(0, max), "sim");
+            let e = Editor::stepping(c, RateLimit::new(0, max), "sim", RateUnit::Bits);
             match e.stage {
                 Stage::Confirming(p) => Ok(p.warnings),
                 Stage::Editing => Err(e.error.unwrap_or_default()),
@@ -362,7 +461,13 @@ mod tests {
         unlimited.current = RateLimit::new(0, 0);
         let warnings = step(unlimited, 4000).unwrap();
         assert!(warnings.iter().any(|w| w.contains("more than half (10G → 4G)")), "{warnings:?}");
-        let mut typed = Editor::new(full());
+        // Removing a guarantee with a step key is a warning to acknowledge.
+        let mut guaranteed = full();
+        guaranteed.current = RateLimit::new(100, 2000);
+        let e = Editor::stepping(guaranteed, RateLimit::new(0, 2000), "sim", RateUnit::Bits);
+        let Stage::Confirming(p) = e.stage else { panic!("{:?}", e.error) };
+        assert_eq!(p.warnings, ["this removes Backup's guarantee of 100M: on a busy link it can be starved"]);
+        let mut typed = Editor::new(full(), RateUnit::Bits);
         typed.max_text = "2G".into();
         typed.submit("sim");
         assert!(typed.error.unwrap().starts_with("nothing to change"), "typed no-op refused too");
@@ -370,7 +475,7 @@ mod tests {
 
     #[test]
     fn typing_edits_the_active_field_only() {
-        let mut e = Editor::new(ctx(Capabilities::FULL));
+        let mut e = Editor::new(ctx(Capabilities::FULL), RateUnit::Bits);
         assert_eq!((e.max_text.as_str(), e.min_text.as_str()), ("2G", "0"));
         e.erase();
         e.erase();
@@ -385,8 +490,8 @@ mod tests {
     #[test]
     fn granularity_warning() {
         let mut c = ctx(Capabilities::for_driver("i40e"));
-        c.others_min = Mbps(0);
-        let mut e = Editor::new(c);
+        c.guarantees = Guarantees::default();
+        let mut e = Editor::new(c, RateUnit::Bits);
         e.max_text = "520M".into();
         e.submit("i40e");
         let Stage::Confirming(p) = &e.stage else { panic!() };
@@ -402,6 +507,16 @@ mod tests {
         assert_eq!(stepped_max(RateLimit::new(0, 0), link, step, false), RateLimit::new(0, 9000));
         assert_eq!(stepped_max(RateLimit::new(0, 9500), link, step, true), RateLimit::new(0, 0));
         assert_eq!(stepped_max(RateLimit::new(0, 500), link, step, false), RateLimit::new(0, 1));
+        // Near a small value the step is a quarter of it: a 1G cap goes to 750M, not 1M.
+        assert_eq!(relative_step(step, Mbps(1000), None), Mbps(250));
+        assert_eq!(relative_step(step, Mbps(2000), None), step);
+        assert_eq!(relative_step(step, Mbps(100), Some(Mbps(50))), Mbps(50), "one unit of the driver's");
+        assert_eq!(relative_step(step, Mbps(3), None), Mbps(1));
+        assert_eq!(
+            relative_step(step, Mbps::UNLIMITED, None),
+            step,
+            "a guarantee from none, a cap from none"
+        );
         assert_eq!(stepped_max(RateLimit::new(800, 2000), link, step, false), RateLimit::new(800, 1000));
     }
 }

@@ -5,7 +5,7 @@ use super::audit::Reason;
 use super::control::{EditContext, Editor};
 use super::flow::{ChangeFlow, StepTarget};
 pub use super::toast::{Level, Toast, Toasts};
-use crate::metrics::contention::{Contention, PartitionLoad, assess};
+use crate::metrics::contention::{Contention, Guarantees, PartitionLoad, assess};
 use crate::metrics::history::{Direction, History, Percentiles, RatePoint};
 use crate::metrics::rate::{FunctionRates, RatesSince};
 use crate::metrics::units::RateUnit;
@@ -44,7 +44,14 @@ pub enum Overlay {
     GoTo(String),
     /// Replay: the events panel (`E`), with this event selected.
     Events(usize),
+    /// `q` with a change awaiting confirmation: keep it, revert it and quit, or stay.
+    QuitPrompt,
 }
+
+/// The smallest terminal the layout is designed for: below it the screen says so, and no key
+/// but quit acts (nothing may change behind a screen that shows none of it).
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
 
 /// The screen the operator is on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -221,8 +228,11 @@ pub struct App {
     /// The selected devlink rate object, when the rate tree has focus.
     pub tree_selected: Option<DevlinkRef>,
     pub last_error: Option<String>,
-    /// The operator pressed q (with a change awaiting confirmation, once: the next q quits).
-    pub quit: bool,
+    /// The terminal's size (columns, rows), as the runtime last said.
+    screen: (u16, u16),
+    /// The selection stays on the first row (at start, and after the sort changed) until the
+    /// operator moves it: a "worst first" console shows the worst.
+    follow_top: bool,
     /// A replay console (`vftop replay`): the time cursor and its panels.
     pub replay: Option<super::timeline::Replay>,
     /// The rows are from a live sample, so the next one is compared with them for drift (not
@@ -263,7 +273,8 @@ impl App {
             outbox: Vec::new(),
             tree_selected: None,
             last_error: None,
-            quit: false,
+            screen: (MIN_WIDTH, MIN_HEIGHT),
+            follow_top: true,
             replay: None,
             drift_baseline: false,
             flow: ChangeFlow::default(),
@@ -353,6 +364,19 @@ impl App {
         self.snapshot = Some(snapshot);
         self.sort_rows();
         self.keep_selection_valid();
+        self.refresh_editor();
+    }
+
+    /// The open editor's figures follow the sample just taken in.
+    fn refresh_editor(&mut self) {
+        let Overlay::Editor(editor) = &self.overlay else { return };
+        let target = editor.ctx.target.clone();
+        let (Some(ctx), driver) = (self.edit_context(&target), self.driver_of(target.owner())) else {
+            return;
+        };
+        if let Overlay::Editor(editor) = &mut self.overlay {
+            editor.refresh(ctx, &driver);
+        }
     }
 
     /// Takes in a sample from before the console started (a recorder's store, the fleet's
@@ -451,15 +475,27 @@ impl App {
             }
             SortKey::Drops => self.rows.sort_by(|a, b| by(a.rates.drops_per_sec, b.rates.drops_per_sec)),
             SortKey::Worst => {
-                let severity: HashMap<VfKey, (u8, f64)> =
+                let severity: HashMap<VfKey, (u8, f64, f64)> =
                     self.rows.iter().map(|r| (r.key.clone(), self.severity(r))).collect();
-                let of = |r: &PartitionRow| severity.get(&r.key).copied().unwrap_or((0, 0.0));
-                self.rows.sort_by(|a, b| of(b).0.cmp(&of(a).0).then(by(of(a).1, of(b).1)))
+                let of = |r: &PartitionRow| severity.get(&r.key).copied().unwrap_or((0, 0.0, 0.0));
+                self.rows.sort_by(|a, b| {
+                    let (a, b) = (of(a), of(b));
+                    b.0.cmp(&a.0).then(by(a.1, b.1)).then(by(a.2, b.2))
+                })
             }
         }
         if self.sort_reversed {
             self.rows.reverse();
         }
+    }
+
+    /// A new sort shows its top: the selection goes to the first row and stays there until
+    /// the operator moves it.
+    fn resorted(&mut self) {
+        self.sort_rows();
+        self.follow_top = true;
+        self.keep_selection_valid();
+        self.toast(Level::Info, format!("sorted by {}", self.sort_label()));
     }
 
     /// The sort key and its direction, as the table title shows it (`name ↑`: ascending).
@@ -469,27 +505,28 @@ impl App {
         format!("{} {}", self.sort.label(), if ascending { "↑" } else { "↓" })
     }
 
-    /// How badly a partition fares, for the "worst first" sort: a class (starved 3, at cap
-    /// with drops 2, on an oversubscribed PF 1) and the share of its cap within the class.
-    fn severity(&self, row: &PartitionRow) -> (u8, f64) {
+    /// How badly a partition fares, for the "worst first" sort: a class (starved 4, at its
+    /// cap with drops 3, dropping 2, on an oversubscribed PF 1), then within the class its drops
+    /// per second, then its share of cap. A partition that drops always ranks above one that
+    /// does not, whatever their shares.
+    fn severity(&self, row: &PartitionRow) -> (u8, f64, f64) {
         let share = row.cap_share().unwrap_or(0.0);
-        let Some(c) = self.contention_of(&row.key.pf) else { return (0, share) };
-        let class = if c.starved.contains(&row.key) {
-            3
-        } else if c.pinned.contains(&row.key) && row.rates.drops_per_sec > 0.0 {
-            2
-        } else if c.oversubscribed {
-            1
-        } else {
-            0
+        let drops = row.rates.drops_per_sec;
+        let contention = self.contention_of(&row.key.pf);
+        let class = match contention {
+            Some(c) if c.starved.contains(&row.key) => 4,
+            Some(c) if c.pinned.contains(&row.key) && drops > 0.0 => 3,
+            _ if drops > 0.0 => 2,
+            Some(c) if c.oversubscribed => 1,
+            _ => 0,
         };
-        (class, share)
+        (class, drops, share)
     }
 
     fn keep_selection_valid(&mut self) {
         let visible = self.visible_rows();
         let valid = self.selected.as_ref().is_some_and(|k| visible.iter().any(|r| &r.key == k));
-        if !valid {
+        if !valid || self.follow_top {
             self.selected = visible.first().map(|r| r.key.clone());
         }
     }
@@ -562,24 +599,42 @@ impl App {
     pub fn tick(&mut self, now: Duration) -> Option<Effect> {
         self.now = now;
         self.toasts.expire(now);
-        self.expire_commit_confirmed()
+        let effect = self.expire_commit_confirmed();
+        // The change the quit prompt asked about has been reverted meanwhile: nothing to ask.
+        if self.overlay == Overlay::QuitPrompt && self.commit_countdown().is_none() {
+            self.overlay = Overlay::None;
+        }
+        effect
+    }
+
+    /// The terminal is now `width`×`height`.
+    pub fn resize(&mut self, width: u16, height: u16) {
+        self.screen = (width, height);
+    }
+
+    /// The terminal is too small for the layout: the screen says so and shows nothing else.
+    pub fn too_small(&self) -> bool {
+        self.screen.0 < MIN_WIDTH || self.screen.1 < MIN_HEIGHT
     }
 
     /// Applies one operator action; returns work for the runtime, if any.
     pub fn handle(&mut self, action: Action) -> Option<Effect> {
+        if self.overlay == Overlay::QuitPrompt {
+            return self.handle_quit_prompt(action);
+        }
         if action == Action::Quit {
-            // With a change awaiting confirmation, the first q asks: c keeps it, q again
-            // quits and reverts it, anything else stays.
-            if let Some((a, _)) = self.commit_countdown().filter(|_| !self.quit) {
-                let text = format!("{} not confirmed: c keeps it, q again reverts it and quits", a.partition);
-                self.quit = true;
-                self.toast(Level::Warn, text);
+            // With a change awaiting confirmation, q asks first (the prompt is drawn on every
+            // screen, the too-small one included).
+            if self.commit_countdown().is_some() {
+                self.overlay = Overlay::QuitPrompt;
                 return None;
             }
-            self.quit = true;
             return Some(Effect::Quit);
         }
-        self.quit = false;
+        // A screen too small to show anything: no key may act behind it, no overlay open.
+        if self.too_small() {
+            return None;
+        }
         match &self.overlay {
             Overlay::Editor(_) => self.handle_editor(action),
             Overlay::Filter => {
@@ -594,7 +649,43 @@ impl App {
             }
             Overlay::GoTo(_) | Overlay::Events(_) => self.handle_replay(&action).flatten(),
             Overlay::None => self.handle_main(action),
+            Overlay::QuitPrompt => None,
         }
+    }
+
+    /// The quit prompt: `c` keeps the change (and stays), `q` reverts it and quits, `Esc`
+    /// stays with the change still counting down.
+    fn handle_quit_prompt(&mut self, action: Action) -> Option<Effect> {
+        match action {
+            Action::Quit => Some(Effect::Quit),
+            Action::ConfirmChange => {
+                self.overlay = Overlay::None;
+                self.confirm_awaiting()
+            }
+            Action::Back => {
+                self.overlay = Overlay::None;
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// What the quit prompt says, while it is open (and the change still counts down).
+    pub fn quit_prompt(&self) -> Option<String> {
+        if self.overlay != Overlay::QuitPrompt {
+            return None;
+        }
+        let (a, secs) = self.commit_countdown()?;
+        let c = &a.change;
+        Some(format!(
+            "{} ({}): max {} → {}, min {} → {} is not confirmed and reverts in {secs}s.",
+            a.partition,
+            c.target.label(),
+            c.old.max,
+            c.new.max,
+            c.old.min,
+            c.new.min
+        ))
     }
 
     fn handle_main(&mut self, action: Action) -> Option<Effect> {
@@ -615,6 +706,7 @@ impl App {
                 self.focus = Focus::Table;
                 if let Some(key) = self.visible_rows().get(n).map(|r| r.key.clone()) {
                     self.selected = Some(key);
+                    self.follow_top = false;
                 }
             }
             Action::FocusPanel(focus) => self.focus = focus,
@@ -648,13 +740,11 @@ impl App {
             Action::CycleSort => {
                 self.sort = self.sort.next();
                 self.sort_reversed = false;
-                self.sort_rows();
-                self.toast(Level::Info, format!("sorted by {}", self.sort_label()));
+                self.resorted();
             }
             Action::ReverseSort => {
                 self.sort_reversed = !self.sort_reversed;
-                self.sort_rows();
-                self.toast(Level::Info, format!("sorted by {}", self.sort_label()));
+                self.resorted();
             }
             Action::ZoomIn => self.step_window(-1),
             Action::ZoomOut => self.step_window(1),
@@ -688,7 +778,7 @@ impl App {
     fn vf_edit_context(&self, key: &VfKey) -> Option<EditContext> {
         let row = self.rows.iter().find(|r| &r.key == key)?;
         let pf = self.snapshot.as_ref()?.pf(&key.pf)?;
-        let others_min = pf.vfs.iter().filter(|v| v.index != key.vf).map(|v| v.rate.min.0).sum();
+        let guarantees = Guarantees::on_pf(pf, &self.snapshot.as_ref()?.rate_objects);
         let capabilities = Capabilities::for_driver(&pf.driver);
         Some(EditContext {
             target: Target::Vf(key.clone()),
@@ -696,7 +786,7 @@ impl App {
             current: row.vf.rate,
             link: pf.link_speed,
             capabilities,
-            others_min: Mbps(others_min),
+            guarantees,
             tx: row.rates.tx,
         })
     }
@@ -711,7 +801,7 @@ impl App {
             current: object.limit,
             link: None,
             capabilities: Capabilities::UNKNOWN,
-            others_min: Mbps(0),
+            guarantees: Guarantees::default(),
             tx: self.rate_object_tx(object),
         })
     }
@@ -760,6 +850,7 @@ impl App {
         let at = pfs.iter().position(|p| *p == current).unwrap_or(0) as isize;
         let Some(next) = pfs.get((at + delta).rem_euclid(pfs.len().max(1) as isize) as usize) else { return };
         self.selected = visible.iter().find(|r| r.key.pf == *next).map(|r| r.key.clone());
+        self.follow_top = false;
     }
 
     /// Moves by `delta` rows, stopping at the first and last (pages, Home, End).
@@ -771,6 +862,7 @@ impl App {
         let current = self.selected_index().unwrap_or(0) as isize;
         let next = current.saturating_add(delta).clamp(0, visible.len() as isize - 1) as usize;
         self.selected = Some(visible[next].key.clone());
+        self.follow_top = false;
     }
 
     fn move_selection(&mut self, delta: isize) {
@@ -781,6 +873,7 @@ impl App {
         let current = self.selected_index().unwrap_or(0) as isize;
         let next = (current + delta).rem_euclid(visible.len() as isize) as usize;
         self.selected = Some(visible[next].key.clone());
+        self.follow_top = false;
     }
 
     fn step_interval(&mut self, delta: isize) -> Option<Effect> {

@@ -1,6 +1,6 @@
 //! Contention on one PF's link: utilisation, guarantees vs link speed, capped and starved partitions.
 
-use crate::model::{BitsPerSec, DevlinkObject, Mbps, RateLimit, RateObject, VfKey};
+use crate::model::{BitsPerSec, DevlinkObject, Mbps, Pf, RateLimit, RateObject, VfKey};
 
 /// Link utilisation from which a link counts as saturated.
 pub const SATURATED: f64 = 0.95;
@@ -62,6 +62,62 @@ pub fn groups_on(pf: &str, objects: &[RateObject], tx: &dyn Fn(&VfKey) -> f64) -
         .collect()
 }
 
+/// The minimum guarantees on one link, as the contention panel counts them: each partition's
+/// own, except that a rate group's `tx_share` counts once for its members (the larger of it and
+/// their own minimums summed). The rate editor asks the same sum of a proposed change.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Guarantees {
+    pub mins: Vec<(VfKey, Mbps)>,
+    /// Each group's `tx_share` and its members.
+    pub groups: Vec<(Mbps, Vec<VfKey>)>,
+}
+
+impl Guarantees {
+    /// The guarantees on `pf` as its last sample read them (its VFs, and the rate groups
+    /// with members on it).
+    pub fn on_pf(pf: &Pf, objects: &[RateObject]) -> Guarantees {
+        let key = |vf: u32| VfKey { pf: pf.name.clone(), vf };
+        Guarantees {
+            mins: pf.vfs.iter().map(|v| (key(v.index), v.rate.min)).collect(),
+            groups: groups_on(&pf.name, objects, &|_| 0.0)
+                .into_iter()
+                .map(|g| (g.limit.min, g.members))
+                .collect(),
+        }
+    }
+
+    pub fn of(loads: &[PartitionLoad], groups: &[GroupLoad]) -> Guarantees {
+        Guarantees {
+            mins: loads.iter().map(|l| (l.key.clone(), l.limit.min)).collect(),
+            groups: groups.iter().map(|g| (g.limit.min, g.members.clone())).collect(),
+        }
+    }
+
+    pub fn sum(&self) -> Mbps {
+        self.sum_where(|_, min| min)
+    }
+
+    /// The sum were `key`'s minimum `min`.
+    pub fn with_min(&self, key: &VfKey, min: Mbps) -> Mbps {
+        self.sum_where(|k, own| if k == key { min } else { own })
+    }
+
+    fn sum_where(&self, min_of: impl Fn(&VfKey, Mbps) -> Mbps) -> Mbps {
+        let in_group = |k: &VfKey| self.groups.iter().any(|(_, members)| members.contains(k));
+        let mins = || self.mins.iter().map(|(k, m)| (k, min_of(k, *m).0 as u64));
+        let ungrouped: u64 = mins().filter(|(k, _)| !in_group(k)).map(|(_, m)| m).sum();
+        let grouped: u64 = self
+            .groups
+            .iter()
+            .map(|(share, members)| {
+                let own: u64 = mins().filter(|(k, _)| members.contains(k)).map(|(_, m)| m).sum();
+                u64::from(share.0).max(own)
+            })
+            .sum();
+        Mbps(u32::try_from(ungrouped + grouped).unwrap_or(u32::MAX))
+    }
+}
+
 /// The contention picture of one PF.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Contention {
@@ -90,17 +146,7 @@ pub fn assess(link: Mbps, loads: &[PartitionLoad], groups: &[GroupLoad]) -> Cont
     let used = BitsPerSec(loads.iter().map(|l| l.tx.0).sum());
     let link_bps = link.as_bits_per_sec().0;
     let utilisation = if link_bps > 0.0 { used.0 / link_bps } else { 0.0 };
-    let in_group = |l: &PartitionLoad| groups.iter().any(|g| g.members.contains(&l.key));
-    let ungrouped: u32 = loads.iter().filter(|l| !in_group(l)).map(|l| l.limit.min.0).sum();
-    let grouped: u32 = groups
-        .iter()
-        .map(|g| {
-            let members: u32 =
-                loads.iter().filter(|l| g.members.contains(&l.key)).map(|l| l.limit.min.0).sum();
-            g.limit.min.0.max(members)
-        })
-        .sum();
-    let guarantees = Mbps(ungrouped + grouped);
+    let guarantees = Guarantees::of(loads, groups).sum();
     let saturated = utilisation >= SATURATED;
     let pinned = loads
         .iter()

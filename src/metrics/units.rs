@@ -30,6 +30,26 @@ pub fn format_mbps(rate: Mbps) -> String {
     }
 }
 
+/// A limit or link speed in `unit`: `2G`, `500M` in bits; `250MB`, `1.25GB` in bytes (what
+/// [`parse_rate_in`] reads back in the same unit).
+pub fn format_limit(m: Mbps, unit: RateUnit) -> String {
+    match unit {
+        RateUnit::Bits => format_mbps(m),
+        RateUnit::Bytes => {
+            let mb = f64::from(m.0) / 8.0;
+            let trim = |v: f64| format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string();
+            // m/8 MB has at most three decimals; in GB it keeps them only when m is a multiple of 8.
+            if mb >= 1000.0 && m.0.is_multiple_of(8) {
+                format!("{}GB", trim(mb / 1000.0))
+            } else if mb >= 1.0 {
+                format!("{}MB", trim(mb))
+            } else {
+                format!("{}kB", trim(mb * 1000.0))
+            }
+        }
+    }
+}
+
 fn trim(v: f64) -> String {
     let s = format!("{v:.3}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -58,11 +78,11 @@ fn with_precision(v: f64, prefix: &str) -> String {
 /// Why a rate text could not be understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RateParseError {
-    #[error("empty value: type a rate like 500M, 1.5G or 0 for unlimited")]
+    #[error("empty value: type a rate like 500M or 1.5G, or 0 or none for no limit")]
     Empty,
-    #[error("'{0}' is not a number: type a rate like 500M, 1.5G or 0 for unlimited")]
+    #[error("'{0}' is not a number: type a rate like 500M or 1.5G, or 0 or none for no limit")]
     NotANumber(String),
-    #[error("unknown unit '{0}': use K, M, G or T (bits/s)")]
+    #[error("unknown unit '{0}': use K, M, G or T, then b for bits or B for bytes (500Mb, 62.5MB)")]
     UnknownUnit(String),
     #[error("{0} is below 1 Mbit/s, the kernel's smallest VF rate step")]
     BelowOneMbit(String),
@@ -72,33 +92,40 @@ pub enum RateParseError {
     Negative,
 }
 
-/// Parses operator text into Mbit/s: `500M`, `1.5G`, `2g`, `750` (Mbit/s), `0` (unlimited).
-/// Accepts an optional `bit`, `b/s`, `bps` or `bit/s` suffix after the prefix.
+/// Parses operator text into Mbit/s, in bits: `500M`, `1.5G`, `2g`, `750` (Mbit/s), `0` or
+/// `none` (no limit). See [`parse_rate_in`].
 pub fn parse_rate(text: &str) -> Result<Mbps, RateParseError> {
+    parse_rate_in(text, RateUnit::Bits)
+}
+
+/// Parses operator text into Mbit/s, a bare number or prefix (`750`, `1.5G`) read in `unit`
+/// (M = Mbit/s in bits, MB/s in bytes). An explicit unit wins: `b`, `bit`, `bps`, `b/s` are
+/// bits, `B`, `Bps`, `B/s`, `byte` are bytes (`62.5MB` = 500 Mbit/s). `0`, `none`, `unlimited`
+/// and `-` are no limit.
+pub fn parse_rate_in(text: &str, unit: RateUnit) -> Result<Mbps, RateParseError> {
     let t = text.trim();
     if t.is_empty() {
         return Err(RateParseError::Empty);
     }
+    if ["none", "unlimited", "-"].contains(&t.to_ascii_lowercase().as_str()) {
+        return Ok(Mbps::UNLIMITED);
+    }
     let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-')).unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
+    let (number, suffix) = t.split_at(split);
     let value: f64 = number.parse().map_err(|_| RateParseError::NotANumber(t.to_string()))?;
     if value < 0.0 {
         return Err(RateParseError::Negative);
     }
-    let unit_clean = unit.trim().to_ascii_lowercase();
-    let prefix = unit_clean
-        .trim_end_matches("bit/s")
-        .trim_end_matches("bps")
-        .trim_end_matches("b/s")
-        .trim_end_matches("bit");
-    let factor = match prefix {
+    let (prefix, unit) = split_unit(suffix.trim(), unit);
+    let factor = match prefix.to_ascii_lowercase().as_str() {
         "" | "m" => 1.0,
         "k" => 1e-3,
         "g" => 1e3,
         "t" => 1e6,
-        _ => return Err(RateParseError::UnknownUnit(unit.trim().to_string())),
+        _ => return Err(RateParseError::UnknownUnit(suffix.trim().to_string())),
     };
-    let mbps = value * factor;
+    let per_byte = if unit == RateUnit::Bytes { 8.0 } else { 1.0 };
+    let mbps = value * factor * per_byte;
     if mbps == 0.0 {
         return Ok(Mbps::UNLIMITED);
     }
@@ -109,6 +136,27 @@ pub fn parse_rate(text: &str) -> Result<Mbps, RateParseError> {
         return Err(RateParseError::TooLarge(t.to_string()));
     }
     Ok(Mbps(mbps.round() as u32))
+}
+
+/// A unit suffix split into its prefix (`k`, `M` …) and whether it says bits or bytes
+/// (`default` where it says neither).
+fn split_unit(suffix: &str, default: RateUnit) -> (&str, RateUnit) {
+    let per_sec = suffix.strip_suffix("/s").unwrap_or(suffix);
+    for (word, unit) in [
+        ("bytes", RateUnit::Bytes),
+        ("byte", RateUnit::Bytes),
+        ("Bps", RateUnit::Bytes),
+        ("B", RateUnit::Bytes),
+        ("bits", RateUnit::Bits),
+        ("bit", RateUnit::Bits),
+        ("bps", RateUnit::Bits),
+        ("b", RateUnit::Bits),
+    ] {
+        if let Some(prefix) = per_sec.strip_suffix(word) {
+            return (prefix, unit);
+        }
+    }
+    (per_sec, default)
 }
 
 #[cfg(test)]
@@ -125,6 +173,29 @@ mod tests {
         assert_eq!(parse_rate("2500kbit"), Ok(Mbps(3)));
         assert_eq!(parse_rate("100Mbit/s"), Ok(Mbps(100)));
         assert_eq!(parse_rate("10gbps"), Ok(Mbps(10_000)));
+    }
+
+    #[test]
+    fn none_is_no_limit_and_bytes_are_eight_bits() {
+        for none in ["none", "None", "unlimited", "-", "0"] {
+            assert_eq!(parse_rate(none), Ok(Mbps::UNLIMITED), "{none}");
+        }
+        assert_eq!(parse_rate_in("125MB", RateUnit::Bits), Ok(Mbps(1000)), "an explicit B is bytes");
+        assert_eq!(parse_rate_in("125M", RateUnit::Bytes), Ok(Mbps(1000)), "M in bytes mode is MB/s");
+        assert_eq!(parse_rate_in("100", RateUnit::Bytes), Ok(Mbps(800)));
+        assert_eq!(parse_rate_in("500Mb", RateUnit::Bytes), Ok(Mbps(500)), "an explicit b is bits");
+        assert_eq!(parse_rate_in("1.25GB/s", RateUnit::Bytes), Ok(Mbps(10_000)));
+        assert_eq!(parse_rate_in("125kB", RateUnit::Bytes), Ok(Mbps(1)));
+        assert!(matches!(parse_rate_in("100kB", RateUnit::Bytes), Err(RateParseError::BelowOneMbit(_))));
+        // What is shown in a unit reads back as the same limit.
+        for m in [1, 100, 1000, 1500, 2000, 9999, 10_000, 25_000] {
+            for unit in [RateUnit::Bits, RateUnit::Bytes] {
+                assert_eq!(parse_rate_in(&format_limit(Mbps(m), unit), unit), Ok(Mbps(m)), "{m} {unit:?}");
+            }
+        }
+        assert_eq!(format_limit(Mbps(1000), RateUnit::Bytes), "125MB");
+        assert_eq!(format_limit(Mbps(1500), RateUnit::Bytes), "187.5MB");
+        assert_eq!(format_limit(Mbps(10_000), RateUnit::Bytes), "1.25GB");
     }
 
     #[test]

@@ -26,8 +26,15 @@ pub fn draw_screen(frame: &mut Frame, app: &App, themes: &[Theme]) -> Panels {
     let theme = &themes[app.theme_index.min(themes.len() - 1)];
     let area = frame.area();
     frame.render_widget(Block::default().style(theme.base()), area);
+    let quit_prompt = app.quit_prompt();
     if area.width < super::MIN_WIDTH || area.height < super::MIN_HEIGHT {
-        frame.render_widget(TooSmall { theme }, area);
+        let countdown = app.commit_countdown().map(|(a, secs)| {
+            format!(
+                "{} max {} min {} reverts in {secs}s unless kept: enlarge the terminal to keep it (c)",
+                a.partition, a.change.new.max, a.change.new.min
+            )
+        });
+        frame.render_widget(TooSmall { countdown, quit_prompt: quit_prompt.as_deref(), theme }, area);
         return Panels::default();
     }
     let [header_area, body, status_area] =
@@ -48,7 +55,12 @@ pub fn draw_screen(frame: &mut Frame, app: &App, themes: &[Theme]) -> Panels {
             frame.render_widget(EventList { events, selected: *selected, theme }, area);
         }
         Overlay::Audit(lines) => frame.render_widget(super::audit::AuditLog { lines, theme }, area),
-        Overlay::Editor(editor) => frame.render_widget(EditorPopup { editor, unit: app.unit, theme }, area),
+        Overlay::Editor(editor) => frame.render_widget(EditorPopup { editor, theme }, area),
+        Overlay::QuitPrompt => {
+            if let Some(change) = quit_prompt.as_deref() {
+                frame.render_widget(super::quit::QuitPrompt { change, theme }, area);
+            }
+        }
         // Typed on the status line or the table's title.
         Overlay::Filter | Overlay::GoTo(_) | Overlay::None => {}
     }

@@ -1,6 +1,6 @@
 //! The rate editor popup and its confirmation (old → new, effect, equivalent `ip` command).
 
-use super::text::rate;
+use super::text::{rate, speed};
 use super::theme::Theme;
 use crate::app::control::{Editor, Field, Preview, Stage};
 use crate::app::state::Level;
@@ -14,7 +14,6 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 /// What the editor popup draws (centred over the area it is given).
 pub struct EditorPopup<'a> {
     pub editor: &'a Editor,
-    pub unit: RateUnit,
     pub theme: &'a Theme,
 }
 
@@ -22,8 +21,8 @@ impl Widget for EditorPopup<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let (editor, theme) = (self.editor, self.theme);
         let (title, lines) = match &editor.stage {
-            Stage::Editing => (" Rate limit ", editing(editor, self.unit, theme)),
-            Stage::Confirming(p) => (" Confirm rate change ", confirming(editor, p, self.unit, theme)),
+            Stage::Editing => (" Rate limit ", editing(editor, editor.unit, theme)),
+            Stage::Confirming(p) => (" Confirm rate change ", confirming(editor, p, editor.unit, theme)),
         };
         let title = format!("{title}· {} ({}) ", editor.ctx.name, editor.ctx.target.label());
         let widest = lines.iter().map(|l| l.width()).max().unwrap_or(0).max(title.chars().count()) as u16;
@@ -51,10 +50,10 @@ fn editing<'a>(editor: &Editor, unit: RateUnit, theme: &Theme) -> Vec<Line<'a>> 
     let mut lines = vec![
         Line::from(format!(
             " now: min {} max {} · sending {} · link {}",
-            ctx.current.min,
-            ctx.current.max,
+            limit(ctx.current.min, unit),
+            limit(ctx.current.max, unit),
             rate(ctx.tx, unit),
-            ctx.link.map(|l| l.to_string()).unwrap_or_else(|| "unknown".into())
+            ctx.link.map(|l| speed(l, unit)).unwrap_or_else(|| "unknown".into())
         )),
         Line::from(""),
         input(max_label, &editor.max_text, editor.field == Field::Max),
@@ -63,39 +62,58 @@ fn editing<'a>(editor: &Editor, unit: RateUnit, theme: &Theme) -> Vec<Line<'a>> 
     ];
     match &editor.error {
         Some(e) => lines.push(Line::from(Span::styled(format!(" ✗ {e}"), theme.level(Level::Error)))),
-        None => {
-            lines.push(Line::from(Span::styled(" values like 500M, 1.5G; 0 = unlimited", theme.dimmed())))
-        }
+        None => lines.push(Line::from(Span::styled(unit_hint(unit), theme.dimmed()))),
     }
     lines.push(Line::from(Span::styled(" Enter preview · Tab max/min · Esc cancel", theme.dimmed())));
     lines
 }
 
+/// What the fields are in, and how to say the other unit.
+fn unit_hint(unit: RateUnit) -> &'static str {
+    match unit {
+        RateUnit::Bits => " in bits/s: 500M, 1.5G (62.5MB for bytes); 0 or none = no limit",
+        RateUnit::Bytes => " in bytes/s: 62.5MB, 1.25GB (500Mb for bits); 0 or none = no limit",
+    }
+}
+
+/// A limit in the unit on screen, `none` for no limit.
+fn limit(m: crate::model::Mbps, unit: RateUnit) -> String {
+    if m.is_unlimited() { "none".into() } else { speed(m, unit) }
+}
+
 fn confirming<'a>(editor: &Editor, p: &Preview, unit: RateUnit, theme: &Theme) -> Vec<Line<'a>> {
     let (old, new) = (p.change.old, p.change.new);
-    let mut lines = vec![
+    let row = |label: &str, old, new| {
+        let style = if old == new { theme.dimmed() } else { theme.emphasis() };
         Line::from(vec![
-            Span::raw(" max  "),
-            Span::raw(old.max.to_string()),
+            Span::raw(format!(" {label:<5}")),
+            Span::raw(limit(old, unit)),
             Span::raw(" → "),
-            Span::styled(new.max.to_string(), theme.emphasis()),
-        ]),
-        Line::from(vec![
-            Span::raw(" min  "),
-            Span::raw(old.min.to_string()),
-            Span::raw(" → "),
-            Span::styled(new.min.to_string(), theme.emphasis()),
-        ]),
-        Line::from(""),
-    ];
-    let effect = match p.throttle_by {
-        Some(by) => Span::styled(
-            format!(" sending {} now: will throttle by ~{}", rate(editor.ctx.tx, unit), rate(by, unit)),
-            theme.level(Level::Warn),
-        ),
-        None => Span::raw(format!(" sending {} now: within the new cap", rate(editor.ctx.tx, unit))),
+            Span::styled(limit(new, unit), style),
+        ])
     };
-    lines.push(Line::from(effect));
+    let mut lines = vec![row("max", old.max, new.max), row("min", old.min, new.min), Line::from("")];
+    // What changes, in words: the cap against what is sent now, the guarantee likewise.
+    let tx = editor.ctx.tx;
+    if old.max != new.max {
+        lines.push(Line::from(match p.throttle_by {
+            Some(by) => Span::styled(
+                format!(" sending {} now: will throttle by ~{}", rate(tx, unit), rate(by, unit)),
+                theme.level(Level::Warn),
+            ),
+            None => Span::raw(format!(" sending {} now: within the new cap", rate(tx, unit))),
+        }));
+    }
+    if old.min != new.min {
+        let text = if new.min.is_unlimited() {
+            format!(" sending {} now: no guarantee, only a fair share of what is left", rate(tx, unit))
+        } else if tx.0 < new.min.as_bits_per_sec().0 {
+            format!(" sending {} now: below the new guarantee (room to grow into it)", rate(tx, unit))
+        } else {
+            format!(" sending {} now: at or above the new guarantee", rate(tx, unit))
+        };
+        lines.push(Line::from(text));
+    }
     for w in &p.warnings {
         lines.push(Line::from(Span::styled(format!(" ⚠ {w}"), theme.level(Level::Warn))));
     }

@@ -24,11 +24,17 @@ pub enum InputMode {
     GoTo,
     /// Replay: the events panel (`E`).
     Events,
+    /// Asked on `q` with a change awaiting confirmation.
+    QuitPrompt,
+    /// The terminal is too small to draw anything: only quitting works.
+    TooSmall,
 }
 
 impl InputMode {
     pub fn of(app: &App) -> InputMode {
         match &app.overlay {
+            Overlay::QuitPrompt => InputMode::QuitPrompt,
+            _ if app.too_small() => InputMode::TooSmall,
             Overlay::Editor(e) if matches!(e.stage, Stage::Confirming(_)) => InputMode::Confirming,
             Overlay::Editor(_) => InputMode::Editing,
             Overlay::Help => InputMode::Help,
@@ -160,6 +166,13 @@ pub fn action_for(key: KeyEvent, mode: InputMode) -> Option<Action> {
     }
     match mode {
         InputMode::Normal => normal(key.code),
+        InputMode::TooSmall => (key.code == KeyCode::Char('q')).then_some(Action::Quit),
+        InputMode::QuitPrompt => match key.code {
+            KeyCode::Char('q') | KeyCode::Char('Q') => Some(Action::Quit),
+            KeyCode::Char('c') | KeyCode::Char('C') => Some(Action::ConfirmChange),
+            KeyCode::Esc | KeyCode::Char('n') => Some(Action::Back),
+            _ => None,
+        },
         InputMode::Help | InputMode::Audit => match key.code {
             KeyCode::Char('?') | KeyCode::Esc | KeyCode::Char('q') => Some(Action::ToggleHelp),
             _ => None,

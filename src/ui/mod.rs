@@ -12,6 +12,7 @@ pub mod header;
 pub mod help;
 pub mod keymap;
 pub mod look;
+pub mod quit;
 pub mod rate_tree;
 pub mod status;
 pub mod table;
@@ -22,13 +23,11 @@ use crate::app::App;
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 use theme::Theme;
 
-/// The smallest terminal the layout is designed for.
-pub const MIN_WIDTH: u16 = 80;
-pub const MIN_HEIGHT: u16 = 24;
+pub use crate::app::state::{MIN_HEIGHT, MIN_WIDTH};
 
 /// Where the main screen's panels were drawn (all empty on other screens): what a mouse
 /// click lands on.
@@ -51,22 +50,43 @@ pub fn draw(frame: &mut Frame, app: &App, look: &look::Look) -> Panels {
     panels
 }
 
-/// Said instead of the screen when the terminal is under `MIN_WIDTH`×`MIN_HEIGHT`.
+/// Said instead of the screen when the terminal is under `MIN_WIDTH`×`MIN_HEIGHT`: that, a
+/// change still counting down (it cannot be kept from here), or the quit prompt.
 pub struct TooSmall<'a> {
+    /// A change awaiting confirmation and its seconds left, in one sentence.
+    pub countdown: Option<String>,
+    /// The quit prompt's sentence, when it is open.
+    pub quit_prompt: Option<&'a str>,
     pub theme: &'a Theme,
 }
 
 impl Widget for TooSmall<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let text = format!(
-            "terminal too small: {}×{}\nvftop needs at least {MIN_WIDTH}×{MIN_HEIGHT}\n(resize, or press q to quit)",
-            area.width, area.height
-        );
-        let centered =
-            Rect { y: area.y + area.height / 2 - area.height.min(3) / 2, height: area.height.min(3), ..area };
-        Paragraph::new(text)
+        let mut lines: Vec<Line> = match self.quit_prompt {
+            Some(change) => quit::QuitPrompt { change, theme: self.theme }.lines(),
+            None => vec![
+                Line::from(format!("terminal too small: {}×{}", area.width, area.height)),
+                Line::from(format!("vftop needs at least {MIN_WIDTH}×{MIN_HEIGHT}")),
+                Line::from("(resize, or press q to quit)"),
+            ],
+        };
+        if let (Some(countdown), None) = (&self.countdown, self.quit_prompt) {
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                countdown.clone(),
+                self.theme.level(crate::app::state::Level::Warn),
+            )));
+        }
+        let height = (lines.len() as u16 + 2).min(area.height);
+        let centered = Rect { y: area.y + (area.height - height) / 2, height, ..area };
+        let alignment = if self.quit_prompt.is_some() {
+            ratatui::layout::Alignment::Left
+        } else {
+            ratatui::layout::Alignment::Center
+        };
+        Paragraph::new(lines)
             .style(self.theme.emphasis())
-            .alignment(ratatui::layout::Alignment::Center)
+            .alignment(alignment)
             .wrap(Wrap { trim: true })
             .render(centered, buf);
     }

@@ -10,14 +10,7 @@ pub fn rate(r: BitsPerSec, unit: RateUnit) -> String {
 /// A limit or link speed in the unit on screen: `2G`, `500M` in bits; `250MB`, `1.25GB` in
 /// bytes (so `b` switches every rate together).
 pub fn speed(m: Mbps, unit: RateUnit) -> String {
-    match unit {
-        RateUnit::Bits => crate::metrics::units::format_mbps(m),
-        RateUnit::Bytes => {
-            let mb = f64::from(m.0) / 8.0;
-            let trim = |v: f64| format!("{v:.2}").trim_end_matches('0').trim_end_matches('.').to_string();
-            if mb >= 1000.0 { format!("{}GB", trim(mb / 1000.0)) } else { format!("{}MB", trim(mb)) }
-        }
-    }
+    crate::metrics::units::format_limit(m, unit)
 }
 
 /// `min/max` with `-` for none, e.g. `100M/-`, `-/2G` (`-/250MB` in bytes).

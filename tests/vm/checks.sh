@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Checks run inside the vftop-vm guest against real VFs (igb) and netdevsim, with the real
-# vftop binary. Prints "ok NAME" or "FAIL NAME: why" per check; exits 1 if any failed.
-#   tests/vm/checks.sh VFTOP_BINARY GROUP   (GROUP: igb | traffic | numvfs | tui_flow | netdevsim | devlink_rates | many_vfs | exporter | drift | recorder | multi_pf)
+# vftop binary. Prints "== group G" before a group's checks, "ok NAME" or "FAIL NAME: expected
+# …, saw …" per check, and "== end G ok|FAILED" after; exits 1 if any check failed.
+#   tests/vm/checks.sh VFTOP_BINARY GROUP...
+# Groups share one boot: between two of them the guest is put back as vftop-vm left it (rates
+# cleared, VF netdevs back home and up, consoles and servers stopped, netdevsim at its VFs).
+# Waits are on conditions with generous limits (a TCG guest on a busy 2-core machine is slow):
+# they cost time only when a check is failing.
 set -uo pipefail
-BIN=$1 GROUP=$2
+BIN=$1
+shift
 PF=$VFTOP_PF
 read -ra VFN <<< "$VFTOP_VFS"
 failed=0
@@ -11,12 +17,21 @@ ok() { echo "ok $1"; }
 bad() { echo "FAIL $1: $2"; failed=1; }
 AUDIT=/tmp/vftop-audit.log
 vftop() { "$BIN" --log /dev/null --audit-log "$AUDIT" "$@"; }
+# Every tool a check uses, so that a missing one fails loudly instead of quietly doing nothing.
+for tool in ip devlink tmux python3 pkill; do
+    command -v "$tool" >/dev/null || { echo "FAIL tools: $tool is not installed (tests/run-all.sh installs it)"; exit 1; }
+done
 # json EXPR: evaluates EXPR over the JSON document on stdin (d; vf0 = first PF's VF 0 if any)
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); vf0=(d.get('pfs') or [{}])[0].get('vfs', [None])[0] if isinstance(d, dict) else None; print($1)"; }
 # ip's view of one VF's rate: "min max"
 ip_rate() { ip -j link show "$1" | json "' '.join(str(v['rate'][k]) for v in d[0]['vfinfo_list'] if v['vf'] == $2 for k in ('min_tx', 'max_tx'))"; }
 expect() { # NAME COMMAND-OUTPUT-VAR PATTERN
-    if grep -qF -- "$3" <<< "$2"; then ok "$1"; else bad "$1" "expected '$3' in: $2"; fi
+    if grep -qF -- "$3" <<< "$2"; then ok "$1"; else bad "$1" "expected '$3', saw: $2"; fi
+}
+# until SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds (false after SECONDS).
+until_true() {
+    local end=$((SECONDS + $1)); shift
+    while ! "$@"; do ((SECONDS < end)) || return 1; sleep 0.1; done
 }
 
 igb() {
@@ -53,6 +68,15 @@ igb() {
 
 # VF1's netdev goes to namespace b, VF0 stays; VF0 sends UDP to VF1 for $1 seconds (in the
 # background: `wait` for it).
+# tx_grows NETDEV BYTES: the netdev's tx byte counter has grown by BYTES since the first call
+# for it (call it repeatedly, e.g. under until_true).
+declare -A TX_START
+tx_bytes() { ip -j -s link show "$1" | json "d[0]['stats64']['tx']['bytes']"; }
+tx_grows() {
+    local now; now=$(tx_bytes "$1")
+    [[ -n ${TX_START[$1]:-} ]] || TX_START[$1]=$now
+    ((now - TX_START[$1] >= $2)) && unset "TX_START[$1]"
+}
 send_vf0_to_vf1() {
     ip netns add b
     ip link set "${VFN[1]}" netns b
@@ -76,15 +100,16 @@ traffic() {
     # NIC's internal switch; igb reports no per-VF stats, so VF0's counters must come from its
     # own netdev (origin vf-netdev).
     send_vf0_to_vf1 6
-    sleep 1
+    until_true 30 tx_grows "${VFN[0]}" 100000 || bad traffic_started "VF0 (${VFN[0]}) sent nothing in 30 s"
     local doc
     doc=$(vftop --once --json -i "$PF" --interval 2s)
     wait
     local got
     got=$(json "vf0['counters']['origin'], vf0['netdev'], vf0['rates']['tx_bps'] > 1e6" <<< "$doc")
-    [[ $got == "vf-netdev ${VFN[0]} True" ]] && ok vf_netdev_fallback_under_traffic || bad vf_netdev_fallback_under_traffic "$got"
+    [[ $got == "vf-netdev ${VFN[0]} True" ]] && ok vf_netdev_fallback_under_traffic \
+        || bad vf_netdev_fallback_under_traffic "expected 'vf-netdev ${VFN[0]} True' (origin, netdev, tx > 1 Mbit/s), saw '$got'"
     got=$(ip -n b -j -s link show "${VFN[1]}" | json "d[0]['stats64']['rx']['bytes'] > 1000000")
-    [[ $got == True ]] && ok traffic_reached_other_vf || bad traffic_reached_other_vf "$got"
+    [[ $got == True ]] && ok traffic_reached_other_vf || bad traffic_reached_other_vf "expected VF1 rx > 1 MB, saw $got"
 }
 
 numvfs() {
@@ -97,28 +122,22 @@ numvfs() {
     echo 2 > "/sys/class/net/$PF/device/sriov_numvfs"
     wait_screen "$PF 1G 2/2 VFs" && ok vfs_added_live || bad vfs_added_live "$s"
     tmux send-keys -t v q
-    sleep 0.5
-    tmux has-session -t v 2>/dev/null && bad tui_quit "still running" || ok tui_quit
+    until_true 30 session_gone v && ok tui_quit || bad tui_quit "expected the console to exit on q, it is still running"
 }
 
-# The screen of tmux session $SESSION, polled until it shows $1 (15 s).
-wait_screen() {
-    for _ in $(seq 150); do s=$(tmux capture-pane -p -t "$SESSION"); grep -qF -- "$1" <<< "$s" && return 0; sleep 0.1; done
-    return 1
-}
-# Polls ip's view of a VF's rate until it is "$3" (30 s).
-wait_rate() {
-    for _ in $(seq 300); do [[ $(ip_rate "$1" "$2") == "$3" ]] && return 0; sleep 0.1; done
-    return 1
-}
+# The screen of tmux session $SESSION ($s), polled until it shows $1 (60 s).
+screen_has() { s=$(tmux capture-pane -p -t "$SESSION" 2>&1); grep -qF -- "$1" <<< "$s"; }
+wait_screen() { until_true 60 screen_has "$1"; }
+# Polls ip's view of a VF's rate until it is "$3" (60 s).
+rate_is() { [[ $(ip_rate "$1" "$2") == "$3" ]]; }
+wait_rate() { until_true 60 rate_is "$@"; }
 keys() { tmux send-keys -t "$SESSION" "$@"; sleep 0.3; }
 audit_has() { grep -F -- "$1" "$AUDIT" | grep -qF -- "$2"; }
-# Polls the audit log for a record with both strings (10 s): the record is written just after
+# Polls the audit log for a record with both strings (30 s): the record is written just after
 # the kernel takes the change, so `ip` can show it first.
-wait_audit() {
-    for _ in $(seq 100); do audit_has "$1" "$2" && return 0; sleep 0.1; done
-    return 1
-}
+wait_audit() { until_true 30 audit_has "$1" "$2"; }
+session_gone() { ! tmux has-session -t "$1" 2>/dev/null; }
+no_guard() { ! pgrep -f -- "$BIN guard" >/dev/null; }
 
 tui_flow() {
     local s
@@ -142,7 +161,7 @@ tui_flow() {
     wait_screen "the igb driver has no minimum rate" && [[ $(ip_rate "$PF" 1) == "0 0" ]] \
         && ok tui_min_refused_nothing_changed || bad tui_min_refused_nothing_changed "$(ip_rate "$PF" 1) $s"
     keys Escape; keys q
-    sleep 0.5
+    until_true 30 session_gone f || bad tui_quit "expected the console to exit on q: $s"
 
     SESSION=g
     tmux new-session -d -s g -x 140 -y 40 "$BIN --log /dev/null --audit-log $AUDIT -i $PF --confirm-within 10s"
@@ -175,8 +194,8 @@ tui_flow() {
     # The console is killed outright (SIGKILL): its guard reverts at the deadline, not before.
     guarded_change k 350
     pkill -9 -f -- "--confirm-within 15s"
-    sleep 3
-    [[ $(ip_rate "$PF" 1) == "0 350" ]] || bad tui_guard_waits_for_the_deadline "$(ip_rate "$PF" 1)"
+    sleep 3   # not a wait: the guard must still hold the change 3 s after its console died
+    [[ $(ip_rate "$PF" 1) == "0 350" ]] || bad tui_guard_waits_for_the_deadline "expected '0 350' until the deadline, saw '$(ip_rate "$PF" 1)'"
     if wait_rate "$PF" 1 "0 0" && wait_audit '"reverted_by":"guard (console gone)"' '"outcome":"applied"'; then
         ok tui_kill9_guard_reverts_at_deadline
     else
@@ -187,11 +206,12 @@ tui_flow() {
     guarded_change m 380
     pkill -9 -f -- "--confirm-within 15s"
     ip link set "$PF" vf 1 max_tx_rate 450
-    sleep 22
+    # The guard gives up at its deadline (15 s): wait for it to be gone, then look.
+    until_true 120 no_guard || bad tui_guard_exited "expected the guard to exit after its deadline: $(pgrep -af ' guard ')"
     local guards
     guards=$(grep -c 'guard (console gone)' "$AUDIT")
     [[ $(ip_rate "$PF" 1) == "0 450" && $guards == 1 ]] && ok tui_guard_leaves_a_later_change_alone \
-        || bad tui_guard_leaves_a_later_change_alone "ip $(ip_rate "$PF" 1), $guards guard records"
+        || bad tui_guard_leaves_a_later_change_alone "expected ip '0 450' and 1 guard record, saw ip '$(ip_rate "$PF" 1)', $guards guard records"
     tmux kill-session -t m 2>/dev/null
     ip link set "$PF" vf 1 max_tx_rate 0
 }
@@ -224,14 +244,12 @@ devlink_rates() {
     keys BSpace BSpace BSpace BSpace BSpace; keys -l 300M; keys Enter
     wait_screen "devlink port function rate set $DEV/group1 tx_share 0mbit tx_max 300mbit" || bad devlink_preview "$s"
     keys y
-    for _ in $(seq 100); do
-        got=$(devlink -j port function rate show $DEV/group1 | json "d['rate']['$DEV/group1'].get('tx_max')")
-        [[ $got == 37500000 ]] && break; sleep 0.1
-    done
-    [[ $got == 37500000 ]] && wait_audit "\"target\":\"$DEV/group1\"" '"outcome":"applied"' \
-        && ok devlink_group_tx_max_edited || bad devlink_group_tx_max_edited "devlink says tx_max $got; audit: $(cat "$AUDIT" 2>/dev/null)"
-    # Someone else's devlink change while the console runs: flagged in the tree and audited.
-    sleep 1.5
+    group_tx_max() { got=$(devlink -j port function rate show $DEV/group1 | json "d['rate']['$DEV/group1'].get('tx_max')"); [[ $got == "$1" ]]; }
+    until_true 60 group_tx_max 37500000 && wait_audit "\"target\":\"$DEV/group1\"" '"outcome":"applied"' \
+        && ok devlink_group_tx_max_edited || bad devlink_group_tx_max_edited "expected tx_max 37500000 (300 Mbit/s) and an applied audit record, devlink says $got; audit: $(cat "$AUDIT" 2>/dev/null)"
+    # Someone else's devlink change while the console runs: flagged in the tree and audited
+    # (once the console's own change is what it shows).
+    wait_screen "-/300M" || bad devlink_console_read_back "expected the tree to show -/300M: $s"
     devlink port function rate set $DEV/group1 tx_max 200mbit
     if wait_screen "changed outside vftop" && wait_screen "⚠-/200M" \
         && wait_audit '"outcome":"external"' "\"target\":\"$DEV/group1\""; then
@@ -292,30 +310,44 @@ many_vfs() {
 # `vftop set` from another process shows in the gauge.
 exporter() {
     local pid m ip1 ip2 got
+    samples_after() { local v; v=$(metric vftop_samples_total); [[ -n $v ]] && ((${v%.*} > $1)); }
     metric() { python3 -c "import urllib.request,sys; print(urllib.request.urlopen('http://127.0.0.1:19808/metrics').read().decode())" | awk -v k="$1" 'index($0, k" ") == 1 {print $2}'; }
     "$BIN" serve -i "$PF" --listen 127.0.0.1:19808 --log /dev/null 2>/dev/null &
     pid=$!
-    for _ in $(seq 100); do [[ -n $(metric 'vftop_samples_total') ]] && break; sleep 0.2; done
+    until_true 60 samples_after 0 || bad exporter_started "expected vftop_samples_total within 60 s"
     vftop set "$PF" 1 --max 300M >/dev/null 2>&1
     ip link set "$PF" vf 0 max_tx_rate 0
-    for _ in $(seq 50); do
-        got=$(metric "vftop_vf_max_tx_rate_bytes_per_second{pf=\"$PF\",vf=\"1\"}")
-        [[ $got == 37500000* ]] && break; sleep 0.2
-    done
+    vf1_max() { got=$(metric "vftop_vf_max_tx_rate_bytes_per_second{pf=\"$PF\",vf=\"1\"}"); [[ $got == 37500000* ]]; }
+    until_true 60 vf1_max
     [[ $got == 37500000* && $(metric "vftop_vf_max_tx_rate_bytes_per_second{pf=\"$PF\",vf=\"0\"}") == 0* ]] \
-        && ok exporter_max_rates_match_ip || bad exporter_max_rates_match_ip "vf1 $got"
+        && ok exporter_max_rates_match_ip || bad exporter_max_rates_match_ip "expected vf 1 at 37500000 B/s (300M), saw '$got'"
     # igb reports no per-VF stats: VF 0's counters come from its netdev; between two reads of
     # ip's counters around a fresh sample, the exported value must lie between them.
-    ping -6 -c 20 -i 0.05 -I "${VFN[0]}" ff02::1 >/dev/null 2>&1
-    ip1=$(ip -j -s link show "${VFN[0]}" | json "d[0]['stats64']['tx']['bytes']")
-    sleep 1.5
+    # Traffic of our own (not stray IPv6 packets): 50 datagrams of 1 KB to all-nodes via VF0.
+    python3 - "${VFN[0]}" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, socket.if_nametoindex(sys.argv[1]))
+for _ in range(50):
+    s.sendto(b"x" * 1000, ("ff02::1", 9))
+PY
+    ip1=$(tx_bytes "${VFN[0]}")
+    # A sample taken wholly after ip1 was read: two more than now.
+    local n; n=$(metric vftop_samples_total); n=${n%.*}
+    until_true 60 samples_after $((n + 1)) || bad exporter_sampling "expected two more samples within 60 s"
     m=$(metric "sriov_vf_tx_bytes{pf=\"$PF\",vf=\"0\",pciAddr=\"$(basename "$(readlink "/sys/class/net/$PF/device/virtfn0")")\"}")
-    ip2=$(ip -j -s link show "${VFN[0]}" | json "d[0]['stats64']['tx']['bytes']")
-    python3 -c "import sys; a, m, b = map(float, sys.argv[1:]); sys.exit(0 if a <= m <= b and a > 0 else 1)" "$ip1" "${m:-nan}" "$ip2" \
-        && ok exporter_vf_counters_match_ip || bad exporter_vf_counters_match_ip "ip $ip1..$ip2, exported '$m'"
+    ip2=$(tx_bytes "${VFN[0]}")
+    python3 -c "import sys; a, m, b = map(float, sys.argv[1:]); sys.exit(0 if a <= m <= b and a >= 50000 else 1)" "$ip1" "${m:-nan}" "$ip2" \
+        && ok exporter_vf_counters_match_ip || bad exporter_vf_counters_match_ip "expected ip's tx bytes before <= exported <= after (and >= 50 KB sent), saw ip $ip1..$ip2, exported '$m'"
     got=$(metric "vftop_vf_origin_info{pf=\"$PF\",vf=\"0\",origin=\"vf-netdev\"}")
-    [[ $got == 1 ]] && ok exporter_origin_vf_netdev || bad exporter_origin_vf_netdev "'$got'"
+    [[ $got == 1 ]] && ok exporter_origin_vf_netdev || bad exporter_origin_vf_netdev "expected 1, saw '$got'"
     kill "$pid"; wait "$pid" 2>/dev/null
+}
+
+# recorded DIR VF CONDITION: some sample of VF in the store DIR meets CONDITION (Python, over
+# the dump's CSV row r).
+recorded() {
+    vftop dump "$1" --vf "$2" 2>/dev/null | python3 -c "import csv,sys; sys.exit(0 if any($3 for r in csv.DictReader(sys.stdin)) else 1)"
 }
 
 # The flight recorder on igb: a console recording (--record) while VF0 sends to VF1 and the
@@ -327,13 +359,15 @@ recorder() {
     SESSION=r
     tmux new-session -d -s r -x 150 -y 40 "$BIN --log /dev/null --audit-log $AUDIT -i $PF --record $rec --interval 500ms"
     wait_screen "$PF 1G" || bad recorder_console_started "$s"
-    sleep 2
+    # Recorded with the traffic on before the change (VF 0 above 1 Mbit/s in a sample).
+    until_true 60 recorded "$rec" 0 'float(r["tx_bps"] or 0) > 1e6' \
+        || bad recorder_traffic_recorded "expected a recorded sample of VF 0 above 1 Mbit/s within 60 s"
     keys j; keys e
     wait_screen "Rate limit · vf 1" || bad recorder_editor_opened "$s"
     keys BSpace BSpace BSpace; keys -l 300M; keys Enter
     wait_screen "max_tx_rate 300" && keys y
     wait_rate "$PF" 1 "0 300" && wait_audit '"max_mbps":300' '"outcome":"applied"' || bad recorder_change_applied "$(ip_rate "$PF" 1) $s"
-    sleep 2
+    until_true 60 recorded "$rec" 1 'r["max_mbps"] == "300"' || bad recorder_change_recorded "expected a sample with VF 1 at max 300 within 60 s"
     keys q
     wait
     out=$(vftop dump "$rec" --events 2>&1)
@@ -348,10 +382,8 @@ recorder() {
     "$BIN" --log /dev/null record --dir /tmp/vftop-rec2 -i "$PF" --interval 300ms 2>/tmp/vftop-rec2.err &
     local pid=$!
     # Until it has written a dozen samples (start-up is slow under emulation), then stop it.
-    for _ in $(seq 150); do
-        [[ $(vftop dump /tmp/vftop-rec2 --vf 0 --fields time 2>/dev/null | wc -l) -gt 12 ]] && break
-        sleep 0.2
-    done
+    dozen() { [[ $(vftop dump /tmp/vftop-rec2 --vf 0 --fields time 2>/dev/null | wc -l) -gt 12 ]]; }
+    until_true 120 dozen || bad recorder_headless_started "expected 12 samples within 120 s: $(cat /tmp/vftop-rec2.err)"
     kill -TERM "$pid"; wait "$pid"; local rc=$?
     out=$(vftop dump /tmp/vftop-rec2 --fields pf,vf,max_mbps 2>&1)
     if [[ $rc == 0 ]] && grep -q closed /tmp/vftop-rec2.err && grep -q "^$PF,1,300$" <<< "$out" \
@@ -375,8 +407,7 @@ drift() {
     local s
     SESSION=x
     tmux new-session -d -s x -x 160 -y 40 "$BIN --log /dev/null --audit-log $AUDIT -i $PF"
-    wait_screen "$PF 1G" || bad drift_console_started "$s"
-    sleep 1.5
+    wait_screen "$PF 1G" && wait_screen "vf 2" || bad drift_console_started "$s"
     ip link set "$PF" vf 2 max_tx_rate 200
     if wait_screen "(${PF} vf 2) changed outside vftop: max none → 200M" && grep -q "⚠-/200M" <<< "$s" \
         && wait_audit '"outcome":"external"' '"max_mbps":200'; then
@@ -412,8 +443,8 @@ multi_pf() {
         bad multi_pf_filter_and_chart_follow_the_pf "$s"
     fi
     keys Escape
-    sleep 0.5
-    wait_screen "Partitions (" && ! grep -qF "/$NS (" <<< "$s" || bad multi_pf_filter_cleared "$s"
+    filter_cleared() { screen_has "Partitions (" && ! grep -qF "/$NS (" <<< "$s"; }
+    until_true 60 filter_cleared || bad multi_pf_filter_cleared "expected the filter gone from the title: $s"
     # A left click on the third row (SGR mouse: column 5, screen row 6), then the wheel down.
     keys -l $'\e[<0;5;6M\e[<0;5;6m'
     wait_screen "(3 of " && ok multi_pf_click_selects_a_row || bad multi_pf_click_selects_a_row "$s"
@@ -428,5 +459,34 @@ multi_pf() {
     keys q
 }
 
-"$GROUP"
-exit $failed
+# Puts the guest back as vftop-vm left it, for the next group.
+reset_guest() {
+    tmux kill-server 2>/dev/null
+    pkill -9 -f -- "$BIN" 2>/dev/null
+    kill $(jobs -p) 2>/dev/null; wait 2>/dev/null
+    if ip netns list | grep -qw b; then
+        ip -n b link set "${VFN[1]}" netns 1
+        ip netns del b
+    fi
+    ip addr del fe80::a/64 dev "${VFN[0]}" 2>/dev/null
+    for n in "${VFN[@]}"; do ip link set "$n" up 2>/dev/null; done
+    local d=/sys/bus/netdevsim/devices/netdevsim1
+    if [[ -n ${VFTOP_NSIM_PF:-} && $(cat $d/sriov_numvfs) != "$VFTOP_NUMVFS" ]]; then
+        echo 0 > $d/sriov_numvfs; echo "$VFTOP_NUMVFS" > $d/sriov_numvfs
+    fi
+    for ((v = 0; v < VFTOP_NUMVFS; v++)); do
+        ip link set "$PF" vf $v max_tx_rate 0 2>/dev/null
+        [[ -n ${VFTOP_NSIM_PF:-} ]] && ip link set "$VFTOP_NSIM_PF" vf $v min_tx_rate 0 max_tx_rate 0 2>/dev/null
+    done
+    rm -f "$AUDIT"
+}
+
+any_failed=0
+for group in "$@"; do
+    echo "== group $group"
+    failed=0
+    "$group"
+    ((failed)) && { any_failed=1; echo "== end $group FAILED"; } || echo "== end $group ok"
+    reset_guest
+done
+exit $any_failed
