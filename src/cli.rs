@@ -90,11 +90,11 @@ pub enum Command {
         pf: String,
         /// The VF index.
         vf: u32,
-        /// Maximum rate, e.g. 500M, 1.5G; 0 = unlimited.
-        #[arg(long, value_parser = parse_rate_arg)]
+        /// Maximum rate, e.g. 500M, 1.5G (bits/s; 62.5MB for bytes/s); 0 or none = no cap.
+        #[arg(long, value_parser = parse_max_arg)]
         max: Option<Mbps>,
-        /// Minimum guaranteed rate; 0 = none.
-        #[arg(long, value_parser = parse_rate_arg)]
+        /// Minimum guaranteed rate, e.g. 100M; 0 or none = no guarantee.
+        #[arg(long, value_parser = parse_min_arg)]
         min: Option<Mbps>,
         /// Send even what vftop knows the driver refuses (to see the kernel's own answer).
         #[arg(long)]
@@ -103,9 +103,9 @@ pub enum Command {
     /// Serve the samples as Prometheus metrics (`/metrics`, text format and OpenMetrics),
     /// sampled on --interval, not per scrape. Read-only.
     Serve {
-        /// Address and port to listen on; use 0.0.0.0:9808 or [::]:9808 to accept scrapes
-        /// from other hosts.
-        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9808")]
+        /// Address and port to listen on; `:9808` (as node_exporter takes it), 0.0.0.0:9808
+        /// or [::]:9808 accept scrapes from other hosts; `localhost:9808` is loopback.
+        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9808", value_parser = parse_listen)]
         listen: std::net::SocketAddr,
         /// Also export every driver statistic (`ethtool -S`) of PFs and VF netdevs (one
         /// series per statistic: many drivers have hundreds).
@@ -204,8 +204,33 @@ pub enum Command {
     },
 }
 
-fn parse_rate_arg(text: &str) -> Result<Mbps, String> {
-    crate::metrics::units::parse_rate(text).map_err(|e| e.to_string())
+/// A listen address: `HOST:PORT` (an address or a name, `localhost` among them), or `:PORT`
+/// for every IPv4 interface.
+fn parse_listen(text: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    let text = text.trim();
+    let full = match text.strip_prefix(':') {
+        Some(port) => format!("0.0.0.0:{port}"),
+        None => text.to_string(),
+    };
+    if let Ok(addr) = full.parse() {
+        return Ok(addr);
+    }
+    if !full.contains(':') {
+        return Err(format!("'{text}' has no port: use ADDR:PORT, e.g. 127.0.0.1:9808 or :9808"));
+    }
+    full.to_socket_addrs()
+        .map_err(|e| format!("'{text}': {e}"))?
+        .next()
+        .ok_or_else(|| format!("'{text}' names no address"))
+}
+
+fn parse_max_arg(text: &str) -> Result<Mbps, String> {
+    crate::metrics::units::parse_rate(text).map_err(|e| format!("{e} (--max: 0 or none = no cap)"))
+}
+
+fn parse_min_arg(text: &str) -> Result<Mbps, String> {
+    crate::metrics::units::parse_rate(text).map_err(|e| format!("{e} (--min: 0 or none = no guarantee)"))
 }
 
 /// An age like 7d, 36h, 90m (at least a minute).
@@ -284,6 +309,36 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fleet_views_suggested_set_command_parses() {
+        use clap::Parser;
+        let change = crate::model::RateChange::vf(
+            crate::model::VfKey { pf: "demo-a/ens1f0".into(), vf: 1 },
+            crate::model::RateLimit::new(0, 2000),
+            crate::model::RateLimit::new(0, 2000),
+        );
+        let suggested = crate::source::fleet::ssh_command(&change);
+        let args = suggested.split_once("sudo ").unwrap().1;
+        let cli = Cli::try_parse_from(args.split_whitespace()).unwrap_or_else(|e| panic!("{suggested}: {e}"));
+        let Some(Command::Set { max, min, .. }) = cli.command else { panic!("{suggested}") };
+        assert_eq!((max, min), (Some(Mbps(2000)), Some(Mbps::UNLIMITED)));
+        let err =
+            Cli::try_parse_from(["vftop", "set", "ens1f0", "1", "--min", "lots"]).unwrap_err().to_string();
+        assert!(err.contains("0 or none = no guarantee"), "{err}");
+    }
+
+    #[test]
+    fn listen_addresses_as_node_exporter_takes_them() {
+        assert_eq!(parse_listen(":9808"), Ok("0.0.0.0:9808".parse().unwrap()));
+        assert_eq!(
+            parse_listen("localhost:9808").map(|a| (a.ip().is_loopback(), a.port())),
+            Ok((true, 9808))
+        );
+        assert_eq!(parse_listen("[::]:9808"), Ok("[::]:9808".parse().unwrap()));
+        assert!(parse_listen("9808").unwrap_err().contains("no port"));
+        assert!(parse_listen(":http").is_err());
+    }
 
     #[test]
     fn durations() {

@@ -98,10 +98,29 @@ pub fn parse(text: &str, file: &str) -> Result<Config, String> {
     let keys = crate::ui::keymap::KeyMap::from_config(&parsed.keys).map_err(|e| format!("{file}: {e}"))?;
     let mut map = RoleMap::default();
     for entry in parsed.roles {
+        if let Some(c) = &entry.color
+            && c.parse::<ratatui::style::Color>().is_err()
+        {
+            return Err(format!(
+                "{file}: role '{}': color = \"{c}\" is not a colour (a name like \"green\" or \"lightblue\", \"#33aa66\", or 0-255)",
+                entry.name
+            ));
+        }
         let role = Role { name: entry.name.clone(), color: entry.color };
         match (entry.vlan, entry.pf, entry.vf) {
+            (Some(vlan), None, None) if !(1..=4094).contains(&vlan) => {
+                return Err(format!(
+                    "{file}: role '{}': vlan = {vlan} is not a VLAN id (1 to 4094)",
+                    entry.name
+                ));
+            }
             (Some(vlan), None, None) => {
-                map.by_vlan.insert(vlan, role);
+                if let Some(other) = map.by_vlan.insert(vlan, role) {
+                    return Err(format!(
+                        "{file}: roles '{}' and '{}' are both on vlan {vlan}: one VLAN, one role",
+                        other.name, entry.name
+                    ));
+                }
             }
             (None, Some(pf), Some(vf)) => {
                 map.by_vf.insert(VfKey { pf, vf }, role);

@@ -118,7 +118,14 @@ fn run(mut cli: Cli, given: &dyn Fn(&str) -> bool) -> anyhow::Result<ExitCode> {
         let audit = (AuditLog::open(&audit_path(&cli))?, Actor::current(&hostname()));
         let key = VfKey { pf: pf.clone(), vf: *vf };
         let request = SetRequest { key, max: *max, min: *min, no_precheck: *no_precheck };
-        return set_rate(source, request, audit);
+        let code = set_rate(source, request, audit);
+        if cli.demo || cli.scenario.is_some() {
+            eprintln!(
+                "vftop: (a simulator started for this command alone took the change; no NIC, and no \
+                 other vftop --demo, saw it)"
+            );
+        }
+        return code;
     }
     if let Some(Command::Serve { listen, ethtool_stats, web_config }) = &cli.command {
         let web = match web_config {
@@ -431,9 +438,13 @@ fn set_rate(
 ) -> anyhow::Result<ExitCode> {
     let snapshot = source.sample()?;
     let key = req.key;
-    let (pf, vf) = snapshot.vf(&key).with_context(|| {
-        let listed = snapshot.pf(&key.pf).map_or(0, |p| p.vfs.len());
-        format!("{} has no vf {} (it lists {listed} VFs)", key.pf, key.vf)
+    let (pf, vf) = snapshot.vf(&key).with_context(|| match snapshot.pf(&key.pf) {
+        Some(p) => format!("{} has no vf {} (it lists {} VFs)", key.pf, key.vf, p.vfs.len()),
+        None => {
+            let pfs: Vec<&str> = snapshot.pfs.iter().map(|p| p.name.as_str()).collect();
+            let listed = if pfs.is_empty() { "none".to_string() } else { pfs.join(", ") };
+            format!("there is no PF {} (PFs with VFs here: {listed})", key.pf)
+        }
     })?;
     let old = vf.rate;
     let new = RateLimit { min: req.min.unwrap_or(old.min), max: req.max.unwrap_or(old.max) };

@@ -133,8 +133,16 @@ where
     S: futures::Stream<Item = &'static str> + Unpin,
 {
     let mut guard = None;
-    let result =
+    let mut result =
         event_loop(terminal, &mut input, &mut app, look, &sampler, &mut events, env, &mut guard).await;
+    // A terminal that vanished (the SSH session dropped) fails its next read or write a moment
+    // before the hang-up is delivered: the hang-up is the cause, so say it.
+    if result.is_err()
+        && let Ok(Some(name)) = tokio::time::timeout(HANGUP_GRACE, input.stop.next()).await
+    {
+        tracing::warn!("the terminal failed ({:?}) as {name} arrived", result.as_ref().err());
+        result = Ok(Exit::Signal(name));
+    }
     let cause = match &result {
         Ok(Exit::Quit) => "exit",
         Ok(Exit::Signal(name)) => name,
@@ -184,6 +192,9 @@ type Answer = (
     Result<crate::model::RateLimit, crate::source::ApplyError>,
     Result<(), String>,
 );
+
+/// How long a console whose terminal failed waits for the signal that explains it.
+const HANGUP_GRACE: Duration = Duration::from_millis(500);
 
 /// How long the console waits for the revert of an unconfirmed change on its way out.
 const EXIT_REVERT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -481,3 +481,94 @@ fn j_and_k_act_on_the_focused_panel() {
     demo.act(Action::SelectNext);
     assert_eq!(demo.app.selected.as_ref().map(|k| k.pf.as_str()), Some("ens1f0"), "and round");
 }
+
+#[test]
+fn a_too_small_screen_takes_no_key_but_quit_and_opens_nothing() {
+    let mut demo = Demo::new(5);
+    demo.app.resize(60, 20);
+    for action in
+        [Action::SelectNext, Action::RaiseMax, Action::Confirm, Action::EditRate, Action::ToggleHelp]
+    {
+        demo.act(action);
+    }
+    assert!(demo.applied.is_empty(), "nothing applied behind the too-small screen");
+    assert_eq!(backup(&demo), RateLimit::new(0, 2000));
+    demo.app.resize(120, 40);
+    assert!(demo.app.editor().is_none(), "no editor was opened behind it");
+    assert_eq!(demo.app.overlay, vftop::app::state::Overlay::None);
+    demo.app.resize(60, 20);
+    assert!(matches!(demo.app.handle(Action::Quit), Some(vftop::app::Effect::Quit)));
+}
+
+#[test]
+fn the_quit_prompt_fits_every_allowed_size_and_the_too_small_screen() {
+    let mut demo = Demo::new(5);
+    set_backup_max(&mut demo, "300M", true);
+    demo.act(Action::Quit);
+    for (w, h) in [(80, 24), (120, 40), (200, 60), (60, 20), (40, 12)] {
+        demo.app.resize(w, h);
+        let screen = demo.screen(w, h);
+        let text: String = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+        for must in ["keep it (confirmed) and stay", "revert it and quit", "300M", "is not confirmed"] {
+            assert!(text.contains(must), "{w}×{h}: '{must}' missing:\n{screen}");
+        }
+    }
+}
+
+#[test]
+fn the_editor_speaks_of_the_live_sample_not_the_one_it_opened_on() {
+    let mut demo = Demo::new(5);
+    demo.preview_backup_max("1G");
+    let tx = |demo: &Demo| demo.app.editor().unwrap().ctx.tx;
+    let row_tx = |demo: &Demo| demo.app.rows.iter().find(|r| r.name == "Backup").unwrap().rates.tx;
+    let opened = tx(&demo);
+    demo.run_for(20); // Backup's demand moves (bursty backups)
+    assert_eq!(tx(&demo), row_tx(&demo), "the confirmation's 'sending now' is the table's");
+    let Some(vftop::app::control::Stage::Confirming(p)) = demo.app.editor().map(|e| e.stage.clone()) else {
+        panic!("still confirming")
+    };
+    let expected = (tx(&demo).0 > 1e9).then(|| tx(&demo).0 - 1e9);
+    assert_eq!(p.throttle_by.map(|b| b.0), expected, "the throttle estimate uses the live rate");
+    let _ = opened;
+}
+
+#[test]
+fn in_bytes_the_editor_shows_and_reads_bytes() {
+    let mut demo = Demo::new(5);
+    demo.act(Action::ToggleUnits);
+    demo.act(Action::SelectNext);
+    demo.act(Action::EditRate);
+    let editor = demo.app.editor().unwrap();
+    assert_eq!(editor.max_text, "250MB", "Backup's 2G cap as the table shows it in bytes");
+    let screen = demo.screen(120, 40);
+    assert!(screen.contains("in bytes/s"), "{screen}");
+    demo.act(Action::ClearField);
+    "100M".chars().for_each(|c| demo.act(Action::Input(c)));
+    demo.act(Action::Submit);
+    demo.act(Action::Confirm);
+    demo.act(Action::Confirm); // a cut by more than half is not warned for typed values, so y applies
+    assert_eq!(backup(&demo).max, vftop::model::Mbps(800), "100M in bytes mode is 100 MB/s = 800 Mbit/s");
+}
+
+#[test]
+fn worst_first_starts_and_stays_on_the_top_row_until_moved() {
+    let mut demo = Demo::with_scenario(
+        vftop::source::sim::scenario::Scenario::load(std::path::Path::new("stress")).unwrap(),
+        3,
+    );
+    for _ in 0..600 {
+        demo.act(Action::SelectNext);
+    }
+    // To worst first: the view goes to its top.
+    while demo.app.sort != vftop::app::state::SortKey::Worst {
+        demo.act(Action::CycleSort);
+    }
+    let top = |demo: &Demo| demo.app.visible_rows().first().map(|r| r.key.clone());
+    assert_eq!(demo.app.selected, top(&demo));
+    demo.run_for(5);
+    assert_eq!(demo.app.selected, top(&demo), "the selection follows the top as the ranking moves");
+    demo.act(Action::SelectNext);
+    let moved = demo.app.selected.clone();
+    demo.run_for(3);
+    assert_eq!(demo.app.selected, moved, "once moved, the selection stays where the operator put it");
+}

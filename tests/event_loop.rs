@@ -79,12 +79,21 @@ async fn run_console<T, F: std::future::Future<Output = T>>(
     tag: &str,
     script: impl FnOnce(Keys, Stop) -> F,
 ) -> (T, Ran) {
+    run_console_at(tag, (180, 40), script).await
+}
+
+/// [`run_console`] on a terminal of `width`×`height`.
+async fn run_console_at<T, F: std::future::Future<Output = T>>(
+    tag: &str,
+    (width, height): (u16, u16),
+    script: impl FnOnce(Keys, Stop) -> F,
+) -> (T, Ran) {
     let audit = std::env::temp_dir().join(format!("vftop-loop-{tag}-{}.log", std::process::id()));
     let _ = std::fs::remove_file(&audit);
     let (app, look, sampler, events) = console(&audit);
     let (keys, key_stream) = unbounded();
     let (stop, stop_stream) = unbounded::<&'static str>();
-    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(180, 40)).unwrap();
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
     let clock = SystemClock::default();
     let env = Runtime {
         clock: &clock,
@@ -124,7 +133,8 @@ async fn q_with_an_unconfirmed_change_asks_and_a_hangup_reverts_it() {
     );
     assert!(asked_at.elapsed() < Duration::from_secs(10));
     let shown = &ran.screen;
-    assert!(shown.contains("not confirmed: c keeps it, q again reverts it and quits"), "{shown}");
+    assert!(shown.contains("Quit? A change is not confirmed"), "{shown}");
+    assert!(shown.contains("q   revert it and quit"), "{shown}");
     let line = ran.reverted.expect("the unconfirmed change is reverted on the way out");
     assert!(
         line.starts_with("reverted the unconfirmed change to Backup") && line.contains("on SIGHUP"),
@@ -157,4 +167,22 @@ async fn q_twice_quits_and_reverts_and_a_kept_change_stays() {
     assert_eq!(ran.reverted, None, "a confirmed change stays");
     let log = &ran.audit;
     assert!(log.lines().last().is_some_and(|l| l.contains("\"reason\":\"confirmed\"")), "{log}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn on_the_too_small_screen_no_key_changes_anything_and_q_quits() {
+    let ((), ran) = run_console_at("small", (60, 20), |keys, _stop| async move {
+        tokio::time::sleep(Duration::from_millis(600)).await; // a few samples
+        // What applied Backup max 2G → 3G on a screen that showed none of it.
+        press(&keys, "j]y");
+        press(&keys, "e");
+        press(&keys, "y");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        press(&keys, "q");
+    })
+    .await;
+    assert_eq!(ran.result.unwrap(), Exit::Quit, "q quits from the too-small screen");
+    assert!(ran.screen.contains("terminal too small: 60×20"), "{}", ran.screen);
+    assert_eq!(ran.audit, "", "nothing was applied, nothing audited");
+    assert_eq!(ran.reverted, None);
 }

@@ -15,9 +15,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_vftop");
 /// Every group, in the order one guest runs them (checks.sh resets the guest between two):
 /// those that change the VFs' topology (switchdev, `sriov_numvfs`) last.
 const GROUPS: &[&str] = &[
+    "exporter",
     "igb",
     "netdevsim",
-    "exporter",
     "drift",
     "tui_flow",
     "multi_pf",

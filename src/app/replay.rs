@@ -5,7 +5,7 @@ use super::action::{Action, Effect, Seek};
 use super::state::{App, Level, Overlay, WINDOWS};
 use super::timeline::ReplayCursor;
 use crate::model::Snapshot;
-use crate::record::events::Event;
+use crate::record::events::{Event, EventKind};
 
 impl App {
     /// Shows the recorded samples of the window ending at the cursor, in place of what was.
@@ -16,6 +16,17 @@ impl App {
         self.limit_history.clear();
         self.paused = false;
         for frame in frames {
+            // The first sample of a recorder's run has no rate: the one before it is from
+            // before the restart, across a gap.
+            let since = self.snapshot.as_ref().map_or(i64::MIN, |s| s.taken_at.as_millis() as i64);
+            let now = frame.taken_at.as_millis() as i64;
+            if cursor
+                .events
+                .iter()
+                .any(|e| e.kind == EventKind::RecorderStarted && e.at_ms > since && e.at_ms <= now)
+            {
+                self.snapshot = None;
+            }
             self.ingest(frame);
         }
         self.interval = cursor.interval;

@@ -179,7 +179,7 @@ impl PartitionRow {
     /// Transmit rate as a fraction of the cap in force over the interval (max, else link speed;
     /// the looser of the old and new cap where it changed during the interval).
     pub fn cap_share(&self) -> Option<f64> {
-        let link = self.link?;
+        let link = self.link.filter(|_| self.rates.measured)?;
         let now = self.vf.rate.effective_cap(link);
         let cap = self.limit_before.map_or(now, |before| before.effective_cap(link).max(now));
         (cap.0 > 0).then(|| self.rates.tx.0 / cap.as_bits_per_sec().0)
@@ -302,7 +302,8 @@ impl App {
                 let vf = vf.as_ref();
                 let key = VfKey { pf: pf.name.clone(), vf: vf.index };
                 let rates = before.of(&pf.name, vf.index, &vf.counters);
-                if previous.is_some() {
+                // No rate (no earlier reading): a gap in the chart, not a drop to zero.
+                if rates.measured {
                     self.record(&key, snapshot.taken_at, &rates);
                 }
                 rows.push(self.row(pf, vf, key, rates));

@@ -47,6 +47,11 @@ pub struct FunctionRates {
     pub drops_per_sec: f64,
     /// Some counter went down (or the counters changed origin) in this interval.
     pub reset: bool,
+    /// There was an earlier reading of the same counters to compare with. When false (the
+    /// first sample, a VF just appeared, the first sample after a recorder restart, counters of
+    /// another origin) there is no rate: the zeros mean nothing and are shown as "no rate yet",
+    /// an empty CSV field, a JSON null, a gap in the chart.
+    pub measured: bool,
 }
 
 /// Rates between two readings `dt` apart; `None` when `dt` is zero.
@@ -68,6 +73,7 @@ pub fn rates_between(prev: &Counters, now: &Counters, dt: Duration) -> Option<Fu
     ];
     let per_sec = |i: usize| steps[i].amount() as f64 / secs;
     Some(FunctionRates {
+        measured: true,
         tx: BitsPerSec(per_sec(0) * 8.0),
         rx: BitsPerSec(per_sec(1) * 8.0),
         tx_pps: per_sec(2),
@@ -122,7 +128,7 @@ mod tests {
         let r = rates_between(&counters(0, 0), &counters(125_000_000, 250), Duration::from_secs(2)).unwrap();
         assert_eq!(r.tx, BitsPerSec(500e6));
         assert_eq!(r.rx, BitsPerSec(1000.0));
-        assert!(!r.reset);
+        assert!(!r.reset && r.measured);
     }
 
     #[test]
@@ -150,5 +156,15 @@ mod tests {
         let r = rates_between(&prev, &now, Duration::from_secs(1)).unwrap();
         assert!(r.reset);
         assert_eq!(r.tx, BitsPerSec(0.0));
+        assert!(!r.measured, "counters of another origin give no rate");
+    }
+
+    #[test]
+    fn no_earlier_reading_is_no_rate() {
+        let none = RatesSince::new(std::iter::empty(), None);
+        assert!(!none.of("pf", 0, &counters(1, 1)).measured);
+        let since = RatesSince::new([("pf", 0, counters(0, 0))], Some(Duration::from_secs(1)));
+        assert!(since.of("pf", 0, &counters(8, 8)).measured);
+        assert!(!since.of("pf", 1, &counters(8, 8)).measured, "a VF that just appeared");
     }
 }

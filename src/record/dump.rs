@@ -1,7 +1,7 @@
 //! `vftop dump`: a recording as rows (CSV, JSON Lines) or as OpenMetrics with timestamps for
 //! `promtool tsdb create-blocks-from openmetrics`, one shard at a time.
 
-use super::events::Event;
+use super::events::{Event, EventKind};
 use super::frame::Frame;
 use super::store::Store;
 use super::{format_ms, rfc3339_ms};
@@ -144,6 +144,11 @@ fn write_rows(
     out: &mut dyn Write,
     summary: &mut Summary,
 ) -> std::io::Result<()> {
+    // The first sample of a recorder's run has no rate, even with an older sample before it
+    // (of the run before a restart, across the gap).
+    let restarted =
+        events.iter().any(|e| e.kind == EventKind::RecorderStarted && e.at_ms > since && e.at_ms <= at_ms);
+    let before = before.filter(|_| !restarted);
     let elapsed = before.and_then(|b| now.taken_at.checked_sub(b.taken_at));
     let rates = RatesSince::new(
         before
@@ -191,6 +196,10 @@ struct Row<'a> {
 impl Row<'_> {
     fn field(&self, name: &str) -> String {
         let (c, vf) = (&self.vf.counters, self.vf);
+        let rate_field = matches!(name, "tx_bps" | "rx_bps" | "tx_pps" | "rx_pps" | "drops_per_sec");
+        if rate_field && !self.rates.measured {
+            return String::new(); // no earlier reading: no rate (not zero)
+        }
         match name {
             "time" => rfc3339_ms(self.at_ms),
             "pf" => self.pf.name.clone(),
@@ -224,7 +233,10 @@ impl Row<'_> {
         let text = self.field(name);
         let numeric =
             !matches!(name, "time" | "pf" | "partition" | "link_state" | "mac" | "origin" | "events");
-        if !numeric || text.is_empty() {
+        if numeric && text.is_empty() {
+            return serde_json::Value::Null;
+        }
+        if !numeric {
             return serde_json::Value::String(text);
         }
         match (text.parse::<u64>(), text.parse::<f64>()) {

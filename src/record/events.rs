@@ -45,6 +45,9 @@ pub enum EventKind {
     Appeared,
     Vanished,
     CounterReset,
+    /// A recorder started writing to the store (its first sample has no rate: there is a gap
+    /// before it, or nothing).
+    RecorderStarted,
 }
 
 impl Event {
@@ -71,12 +74,14 @@ impl Event {
             EventKind::Appeared => "appeared".into(),
             EventKind::Vanished => "vanished".into(),
             EventKind::CounterReset => "counters reset".into(),
+            EventKind::RecorderStarted => "recorder started (a gap before: no rate for this sample)".into(),
         }
     }
 
-    /// Who it concerns: `NFS (ens1f0 vf 3)`, or the PF.
+    /// Who it concerns: `NFS (ens1f0 vf 3)`, or the PF (the recorder for its own events).
     pub fn subject(&self) -> String {
         match (self.vf, &self.partition) {
+            _ if self.kind == EventKind::RecorderStarted => "recorder".into(),
             (Some(vf), Some(name)) => format!("{name} ({} vf {vf})", self.pf),
             (Some(vf), None) => format!("{} vf {vf}", self.pf),
             (None, _) => self.pf.clone(),

@@ -7,7 +7,7 @@ pub mod frame;
 pub mod store;
 
 use crate::model::{RoleMap, Snapshot, VfKey};
-use events::{Event, EventFinder};
+use events::{Event, EventFinder, EventKind};
 use std::path::{Path, PathBuf};
 use store::{Appended, Retention, StoreError, Writer};
 
@@ -33,6 +33,8 @@ pub struct Recorder {
     pub written: u64,
     /// Say write failures and recoveries on stderr too (the headless recorder, not a console).
     pub on_stderr: bool,
+    /// The "recorder started" event is written with the first sample.
+    started: bool,
 }
 
 impl Recorder {
@@ -50,6 +52,7 @@ impl Recorder {
             failing: None,
             written: 0,
             on_stderr: false,
+            started: false,
         })
     }
 
@@ -79,7 +82,17 @@ impl Recorder {
             let (vlan, own) = vlans.get(key).cloned().unwrap_or_default();
             roles.resolve(key, vlan).map(|r| r.name.clone()).or(own)
         };
-        let found: Vec<Event> = self.finder.events(at_ms, snapshot, &name);
+        let mut found: Vec<Event> = self.finder.events(at_ms, snapshot, &name);
+        if !std::mem::replace(&mut self.started, true) {
+            let started = Event {
+                at_ms,
+                pf: String::new(),
+                vf: None,
+                partition: None,
+                kind: EventKind::RecorderStarted,
+            };
+            found.insert(0, started);
+        }
         let result = self.writer.append(at_ms, shape, frame::counters_of(snapshot)).and_then(|appended| {
             events::append(self.writer.dir(), &found)
                 .map_err(|source| StoreError::Io { path: self.writer.dir().join(events::JOURNAL), source })?;

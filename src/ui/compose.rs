@@ -128,7 +128,9 @@ fn status_line<'a>(app: &'a App, theme: &'a Theme) -> StatusLine<'a> {
         (Overlay::GoTo(typed), _, _) => Message::GoTo(typed),
         (_, Some(toast), _) => Message::Toast(toast),
         (_, None, Some(err)) => Message::SamplingFailed(err),
-        (_, None, None) => Message::Hints { replay: app.replay.is_some() },
+        (_, None, None) => {
+            Message::Hints { replay: app.replay.is_some(), read_only: app.flow.read_only.is_some() }
+        }
     };
     StatusLine { read_only: app.flow.read_only.as_deref(), countdown: app.commit_countdown(), message, theme }
 }

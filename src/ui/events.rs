@@ -40,7 +40,7 @@ fn entry<'a>(e: &Event, selected: bool, theme: &Theme) -> Line<'a> {
         EventKind::RateChange { outcome, .. } if outcome == "refused" => Level::Error,
         EventKind::RateChange { .. } => Level::Good,
         EventKind::ExternalChange { .. } | EventKind::Vanished | EventKind::CounterReset => Level::Warn,
-        EventKind::Appeared => Level::Info,
+        EventKind::Appeared | EventKind::RecorderStarted => Level::Info,
     };
     let mut line = Line::from(vec![
         Span::styled(format!("{} ", crate::record::format_ms(e.at_ms)), theme.dimmed()),

@@ -136,6 +136,12 @@ impl KeyMap {
             let (Some(c), None) = (chars.next(), chars.next()) else {
                 return Err(format!("[keys] {name} = \"{key}\": a key is one character"));
             };
+            // A key the main screen already uses for something else would lose that (q would
+            // no longer quit): refused, unless it is that action's own key.
+            if let Some(builtin) = normal(KeyCode::Char(c)).filter(|b| *b != action) {
+                let taken = NAMED.iter().find(|(_, a)| *a == builtin).map_or("another action", |(n, _)| n);
+                return Err(format!("[keys] {name} = \"{c}\": '{c}' already means {taken}; pick a free key"));
+            }
             if let Some(other) = custom.insert(c, action) {
                 return Err(format!("[keys] '{c}' is bound twice (also to {other:?})"));
             }

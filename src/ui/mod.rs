@@ -141,7 +141,11 @@ pub(crate) mod testing {
             color: None,
             vf: Vf { index: vf, rate: RateLimit::new(0, max), ..Vf::default() },
             link: Some(Mbps(1000)),
-            rates: FunctionRates { tx: BitsPerSec(tx_mbps * 1e6), ..FunctionRates::default() },
+            rates: FunctionRates {
+                tx: BitsPerSec(tx_mbps * 1e6),
+                measured: true,
+                ..FunctionRates::default()
+            },
             stale: false,
             limited_by: None,
             limit_before: None,

@@ -15,9 +15,10 @@ pub enum Message<'a> {
     GoTo(&'a str),
     Toast(&'a Toast),
     SamplingFailed(&'a str),
-    /// Key hints for the console (`replay`: its time keys).
+    /// Key hints for the console (`replay`: its time keys; `read_only`: none that change).
     Hints {
         replay: bool,
+        read_only: bool,
     },
 }
 
@@ -61,11 +62,15 @@ impl Widget for StatusLine<'_> {
             Message::SamplingFailed(err) => {
                 spans.push(Span::styled(format!("sampling failed: {err}"), theme.level(Level::Error)))
             }
-            Message::Hints { replay: true } => spans.push(Span::styled(
+            Message::Hints { replay: true, .. } => spans.push(Span::styled(
                 "←/→ sample  S-←/→ minute  g go to  L newest  E events  +/- window  ? help  q quit",
                 theme.dimmed(),
             )),
-            Message::Hints { replay: false } => spans.push(Span::styled(
+            Message::Hints { replay: false, read_only: true } => spans.push(Span::styled(
+                "? help  Enter detail  / filter  s sort  b bits/bytes  p pause  a audit  q quit",
+                theme.dimmed(),
+            )),
+            Message::Hints { replay: false, read_only: false } => spans.push(Span::styled(
                 "? help  e edit rate  ]/[ step cap  Enter detail  s sort  b bits/bytes  p pause  q quit",
                 theme.dimmed(),
             )),

@@ -185,8 +185,8 @@ fn cells<'a>(t: &TableRow<'a>, unit: RateUnit, theme: &Theme) -> Vec<Cell<'a>> {
         Cell::from(if r.vf.vlan == 0 { "-".to_string() } else { r.vf.vlan.to_string() }),
         Cell::from(r.vf.mac.to_string()),
         Cell::from(r.vf.link_state.label()),
-        Cell::from(rate(r.rates.tx, unit)),
-        Cell::from(rate(r.rates.rx, unit)),
+        Cell::from(measured(r.rates.measured, rate(r.rates.tx, unit), theme)),
+        Cell::from(measured(r.rates.measured, rate(r.rates.rx, unit), theme)),
         Cell::from(share_cell),
         if t.drifted {
             Cell::from(Span::styled(
@@ -196,7 +196,11 @@ fn cells<'a>(t: &TableRow<'a>, unit: RateUnit, theme: &Theme) -> Vec<Cell<'a>> {
         } else {
             Cell::from(limits(r.vf.rate, unit))
         },
-        Cell::from(Span::styled(per_sec(r.rates.drops_per_sec), drops_style)),
+        Cell::from(if r.rates.measured {
+            Span::styled(per_sec(r.rates.drops_per_sec), drops_style)
+        } else {
+            Span::styled("-", theme.dimmed())
+        }),
         Cell::from(p(tx_percentiles, |p| p.p50)),
         Cell::from(p(tx_percentiles, |p| p.p99)),
         Cell::from(r.vf.counters.origin.label()),
@@ -208,6 +212,11 @@ fn cells<'a>(t: &TableRow<'a>, unit: RateUnit, theme: &Theme) -> Vec<Cell<'a>> {
             None => Span::raw(""),
         }),
     ]
+}
+
+/// A rate, or "no rate yet" where there was no earlier reading to compare with.
+fn measured(measured: bool, text: String, theme: &Theme) -> Span<'static> {
+    if measured { Span::raw(text) } else { Span::styled("no rate yet", theme.dimmed()) }
 }
 
 #[cfg(test)]

@@ -315,12 +315,12 @@ exporter() {
     "$BIN" serve -i "$PF" --listen 127.0.0.1:19808 --log /dev/null 2>/dev/null &
     pid=$!
     until_true 60 samples_after 0 || bad exporter_started "expected vftop_samples_total within 60 s"
-    vftop set "$PF" 1 --max 300M >/dev/null 2>&1
+    local set_out; set_out=$(vftop set "$PF" 1 --max 300M 2>&1)
     ip link set "$PF" vf 0 max_tx_rate 0
     vf1_max() { got=$(metric "vftop_vf_max_tx_rate_bytes_per_second{pf=\"$PF\",vf=\"1\"}"); [[ $got == 37500000* ]]; }
     until_true 60 vf1_max
     [[ $got == 37500000* && $(metric "vftop_vf_max_tx_rate_bytes_per_second{pf=\"$PF\",vf=\"0\"}") == 0* ]] \
-        && ok exporter_max_rates_match_ip || bad exporter_max_rates_match_ip "expected vf 1 at 37500000 B/s (300M), saw '$got'"
+        && ok exporter_max_rates_match_ip || bad exporter_max_rates_match_ip "expected vf 1 at 37500000 B/s (300M), saw '$got' (ip says '$(ip_rate "$PF" 1)'; vftop set said: $set_out)"
     # igb reports no per-VF stats: VF 0's counters come from its netdev; between two reads of
     # ip's counters around a fresh sample, the exported value must lie between them.
     # Traffic of our own (not stray IPv6 packets): 50 datagrams of 1 KB to all-nodes via VF0.
@@ -373,8 +373,9 @@ recorder() {
     out=$(vftop dump "$rec" --events 2>&1)
     expect recorder_change_event_in_dump "$out" "$PF,1,vf 1,rate-change,max none → 300M by"
     out=$(vftop dump "$rec" --vf 0 --fields tx_bps,origin 2>&1)
-    python3 -c 'import csv,sys; rows=list(csv.DictReader(sys.stdin)); sys.exit(0 if max(float(r["tx_bps"]) for r in rows) > 1e6 and rows[-1]["origin"] == "vf-netdev" else 1)' <<< "$out" \
-        && ok recorder_traffic_in_dump || bad recorder_traffic_in_dump "$(head -5 <<< "$out")"
+    # The first sample of a recording has no rate (an empty field, not 0); the traffic after it does.
+    python3 -c 'import csv,sys; rows=list(csv.DictReader(sys.stdin)); sys.exit(0 if rows[0]["tx_bps"] == "" and max(float(r["tx_bps"] or 0) for r in rows) > 1e6 and rows[-1]["origin"] == "vf-netdev" else 1)' <<< "$out" \
+        && ok recorder_traffic_in_dump || bad recorder_traffic_in_dump "expected an empty first rate, then above 1 Mbit/s, origin vf-netdev; saw $(head -5 <<< "$out")"
     out=$(vftop dump "$rec" --vf 1 --fields max_mbps 2>&1)
     [[ $(sed -n 2p <<< "$out") == 0 && $(tail -1 <<< "$out") == 300 ]] && ok recorder_limits_in_dump || bad recorder_limits_in_dump "$out"
     # The headless recorder on the same VFs: SIGTERM closes the store, the dump has every VF.
@@ -462,7 +463,7 @@ multi_pf() {
 # Puts the guest back as vftop-vm left it, for the next group.
 reset_guest() {
     tmux kill-server 2>/dev/null
-    pkill -9 -f -- "$BIN" 2>/dev/null
+    pkill -9 -x vftop 2>/dev/null   # consoles, servers, guards (by name: this script has $BIN in its own arguments)
     kill $(jobs -p) 2>/dev/null; wait 2>/dev/null
     if ip netns list | grep -qw b; then
         ip -n b link set "${VFN[1]}" netns 1
