@@ -5,7 +5,7 @@
 //! still has the limit its console applied, so it never undoes a later change by anyone else
 //! (another console, another guard, an orchestrator).
 
-use crate::app::audit::{Actor, Attempt, AuditLog, Reason, record};
+use crate::audit::{Actor, Attempt, AuditLog, Reason};
 use crate::model::{RateChange, RateLimit, VfKey};
 use crate::source::Source;
 use std::io::{BufRead, Write};
@@ -132,14 +132,8 @@ pub fn revert_if_still_applied(
     let result = source.apply(&change);
     if let Some(log) = audit {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-        let attempt = Attempt {
-            change: &change,
-            partition: &watch.partition,
-            reason: Reason::Exit(REVERTED_BY),
-            outcome: result.clone().map_err(|e| e.to_string()),
-            confirm_within_secs: None,
-        };
-        if let Err(e) = log.append(&record(&Actor::current(host.trim()), SystemTime::now(), &attempt)) {
+        let attempt = Attempt::new(&change, &watch.partition, Reason::Exit(REVERTED_BY), &result);
+        if let Err(e) = log.write(&Actor::current(host.trim()), &attempt) {
             tracing::error!("guard: audit record not written: {e}");
         }
     }

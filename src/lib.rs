@@ -2,10 +2,12 @@
 //!
 //! Layers, each depending only on those before it: `source` (kernel, simulator) → `model` /
 //! `metrics` (pure) → `app` (state, actions) → `ui` (ratatui). `sampler` and `tui` wire them up.
-//! Beside the console: `export` (Prometheus), `record` (the flight recorder's store, a sink) and
-//! `replay` (a recording as the console's source).
+//! Beside the console: `export` (Prometheus), `record` (the flight recorder's store, a sink),
+//! `audit` (the audit trail, a sink: one typed record, its writer and reader) and `replay` (a
+//! recording as the console's source).
 
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod export;

@@ -4,9 +4,9 @@ use anyhow::{Context, bail};
 use std::process::ExitCode;
 use std::sync::Arc;
 use vftop::app::App;
-use vftop::app::audit::{Actor, Attempt, AuditLog, Reason, record};
 use vftop::app::control::{EditContext, validate_limit};
 use vftop::app::report::{json_report, text_report};
+use vftop::audit::{Actor, Attempt, AuditLog, Reason};
 use vftop::cli::{Cli, Command};
 use vftop::config;
 use vftop::export::web_config::{Users, WebConfig};
@@ -474,14 +474,7 @@ fn set_rate(
     println!("{}", change.ip_command());
     let result = source.apply(&change);
     let (mut log, actor) = audit;
-    let attempt = Attempt {
-        change: &change,
-        partition: &ctx.name,
-        reason: Reason::Operator,
-        outcome: result.clone().map_err(|e| e.to_string()),
-        confirm_within_secs: None,
-    };
-    log.append(&record(&actor, std::time::SystemTime::now(), &attempt))?;
+    log.write(&actor, &Attempt::new(&change, &ctx.name, Reason::Operator, &result))?;
     match result {
         Ok(kept) => {
             let note = if kept == new {

@@ -2,7 +2,7 @@
 //! reporting over a channel so the UI never waits on the kernel.
 
 use crate::app::ApplyRequest;
-use crate::app::audit::{Actor, Attempt, AuditLog, record};
+use crate::audit::{Actor, Attempt, AuditLog};
 use crate::model::{RateLimit, Snapshot};
 use crate::source::{ApplyError, Source};
 use std::sync::mpsc;
@@ -201,11 +201,8 @@ fn write_audit(
     result: &Result<RateLimit, ApplyError>,
 ) -> Result<(), String> {
     let attempt = Attempt {
-        change: &request.change,
-        partition: &request.partition,
-        reason: request.reason,
-        outcome: result.clone().map_err(|e| e.to_string()),
         confirm_within_secs: request.confirm_within.map(|d| d.as_secs()),
+        ..Attempt::new(&request.change, &request.partition, request.reason, result)
     };
-    log.append(&record(actor, std::time::SystemTime::now(), &attempt)).map_err(|e| e.to_string())
+    log.write(actor, &attempt).map_err(|e| e.to_string())
 }

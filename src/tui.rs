@@ -1,8 +1,8 @@
 //! The interactive console: terminal setup and restore, and the event loop that joins key
 //! events, snapshots, signals and the render tick.
 
-use crate::app::audit::Reason;
 use crate::app::{App, Effect};
+use crate::audit::Reason;
 use crate::guard::{Guard, Watch};
 use crate::model::Target;
 use crate::sampler::{Command, Sampler, SourceEvent};
@@ -273,14 +273,17 @@ where
         let time_view = app.time_view();
         if dirty || drawn_time_view != Some(time_view) {
             let mut drawn = ratatui::layout::Rect::default();
+            let mut scroll_limit = 0;
             terminal
                 .draw(|f| {
                     drawn = f.area();
                     panels = ui::draw(f, app, look);
+                    scroll_limit = panels.scroll_limit;
                 })
                 .map_err(|e| anyhow::anyhow!("draw: {e}"))?;
             // What the keys may act on is what was drawn: nothing, on a too-small screen.
             app.resize(drawn.width, drawn.height);
+            app.limit_scroll(scroll_limit);
             (dirty, drawn_time_view) = (false, Some(time_view));
         }
         tokio::select! {
@@ -373,7 +376,7 @@ fn run_effect(effect: Effect, app: &mut App, sampler: &Sampler, env: &Runtime<'_
         Effect::Seek(seek) => sampler.send(Command::Seek(seek)),
         Effect::ShowAudit => {
             let lines = match &env.audit_path {
-                Some(path) => crate::app::audit::AuditLog::tail(path, AUDIT_VIEW_LINES)
+                Some(path) => crate::audit::AuditLog::tail(path, AUDIT_VIEW_LINES)
                     .map_err(|e| format!("{}: {e}", path.display())),
                 None => Err("no audit log is configured".into()),
             };

@@ -6,7 +6,7 @@ mod common;
 use common::Demo;
 use std::time::Duration;
 use vftop::app::Action;
-use vftop::app::audit::Reason;
+use vftop::audit::Reason;
 use vftop::model::RateLimit;
 
 fn backup(demo: &Demo) -> RateLimit {
@@ -194,15 +194,15 @@ fn step_keys_propose_the_next_limit() {
 
 /// The audit log line the sampler would write for `request`, answered with its new limit.
 fn audit_line(request: &vftop::app::ApplyRequest) -> serde_json::Value {
-    let actor = vftop::app::audit::Actor { user: "op".into(), sudo_user: None, host: "h".into() };
-    let attempt = vftop::app::audit::Attempt {
+    let actor = vftop::audit::Actor { user: "op".into(), sudo_user: None, host: "h".into() };
+    let attempt = vftop::audit::Attempt {
         change: &request.change,
         partition: &request.partition,
         reason: request.reason,
         outcome: Ok(request.change.new),
         confirm_within_secs: None,
     };
-    vftop::app::audit::record(&actor, std::time::SystemTime::now(), &attempt)
+    serde_json::to_value(vftop::audit::record(&actor, std::time::SystemTime::now(), &attempt)).unwrap()
 }
 
 fn request_for_keep() -> vftop::app::ApplyRequest {
@@ -221,7 +221,7 @@ fn request_for_keep() -> vftop::app::ApplyRequest {
 
 #[test]
 fn sampler_writes_the_audit_record_before_reporting() {
-    use vftop::app::audit::{Actor, AuditLog};
+    use vftop::audit::{Actor, AuditLog};
     use vftop::sampler::{Command, Sampler, SourceEvent};
     let demo = Demo::new(1);
     let path = std::env::temp_dir().join(format!("vftop-audit-flow-{}.log", std::process::id()));

@@ -231,7 +231,7 @@ fn closing_the_terminal_reverts_an_unconfirmed_change() {
 fn quit_asks_then_reverts_an_unconfirmed_change() {
     let Some((tmux, audit)) = unconfirmed_change("quitasks") else { return };
     tmux.send(&["q"]);
-    tmux.wait_text("q again reverts it and quits");
+    tmux.wait_text("revert it and quit");
     tmux.send(&["q"]);
     let screen = wait_exit_status(&tmux);
     assert!(screen.contains("reverted the unconfirmed change to Backup"), "{screen}");
@@ -267,7 +267,8 @@ fn slash_filters_the_table() {
     tmux.send(&["/"]);
     tmux.type_text("isc");
     tmux.send(&["Enter"]);
-    let screen = tmux.wait_for("one row", |s| s.contains("Partitions (1 of 1) · /isc (6 rows; Esc clears)"));
+    let screen =
+        tmux.wait_for("one row", |s| s.contains("Partitions (1 of 1) · /isc: 1 of 6 match (Esc clears)"));
     assert!(
         screen.lines().any(|l| l.contains("iSCSI")) && !screen.lines().any(|l| l.contains("│1   Backup")),
         "{screen}"
@@ -311,7 +312,10 @@ fn two_pfs_each_row_names_its_pf_and_contention_is_per_pf() {
     // The built-in two-PF scenario: the reference design and a 25G ens2f0.
     let suffix = " --scenario two-pfs";
     let Some(tmux) = start_demo("two-pfs", 170, 44, "", suffix) else { return };
-    let screen = tmux.wait_text("Replica");
+    // The second sample: the first has no rates yet ("no rate").
+    let screen = tmux.wait_for("rates on both PFs", |s| {
+        s.lines().any(|l| l.starts_with("│ens2f0") && l.contains("Replica") && l.contains("b/s"))
+    });
     assert!(
         screen.contains("ens1f0 10G 6/6 VFs, ens2f0 25G 2/2 VFs"),
         "the header lists both PFs:\n{screen}"
@@ -321,7 +325,7 @@ fn two_pfs_each_row_names_its_pf_and_contention_is_per_pf() {
     {
         let row = screen
             .lines()
-            .find(|l| l.contains(name) && l.contains("b/s"))
+            .find(|l| l.starts_with('│') && l.contains(name) && l.contains("b/s"))
             .unwrap_or_else(|| panic!("{screen}"));
         assert!(row.contains(pf), "the {name} row names its PF {pf}: {row}");
     }

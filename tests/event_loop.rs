@@ -7,7 +7,7 @@ use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vftop::app::App;
-use vftop::app::audit::{Actor, AuditLog};
+use vftop::audit::{Actor, AuditLog};
 use vftop::sampler::{Sampler, SourceEvent};
 use vftop::source::sim::SimSource;
 use vftop::source::sim::scenario::Scenario;

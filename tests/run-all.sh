@@ -42,7 +42,7 @@ cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"
 log=$(mktemp /tmp/vftop-test.XXXXXX.log)
 set +e
-cargo test --all-targets --locked 2>&1 | tee "$log"
+cargo test --all-targets --locked --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 if [ "$status" -ne 0 ]; then

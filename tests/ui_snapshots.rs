@@ -174,20 +174,20 @@ fn audit_view_lists_records_newest_first() {
         new: vftop::model::RateLimit::new(0, 300),
     };
     let actor =
-        vftop::app::audit::Actor { user: "root".into(), sudo_user: Some("alice".into()), host: "h".into() };
+        vftop::audit::Actor { user: "root".into(), sudo_user: Some("alice".into()), host: "h".into() };
     let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000);
     let lines: Vec<String> =
         [Ok(vftop::model::RateLimit::new(0, 300)), Err("the kernel rejected the rate (EINVAL)".to_string())]
             .into_iter()
             .map(|outcome| {
-                let attempt = vftop::app::audit::Attempt {
+                let attempt = vftop::audit::Attempt {
                     change: &c,
                     partition: "Backup",
-                    reason: vftop::app::audit::Reason::Operator,
+                    reason: vftop::audit::Reason::Operator,
                     outcome,
                     confirm_within_secs: None,
                 };
-                vftop::app::audit::record(&actor, at, &attempt).to_string()
+                serde_json::to_string(&vftop::audit::record(&actor, at, &attempt)).unwrap()
             })
             .collect();
     demo.app.show_audit(Ok(lines));

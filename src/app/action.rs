@@ -1,6 +1,6 @@
 //! What a key press means to the application, and what the application asks the runtime to do.
 
-use super::audit::Reason;
+use crate::audit::Reason;
 use crate::model::RateChange;
 use std::time::Duration;
 

@@ -2,10 +2,10 @@
 //! `c`, and showing what the flow (`flow.rs`) decided.
 
 use super::action::{Action, ApplyRequest, Effect};
-use super::audit::Reason;
 use super::control::{Editor, Stage, relative_step, stepped_max, stepped_min};
 use super::flow::{Awaiting, DEFAULT_CONFIRM_WINDOW, StepTarget};
 use super::state::{App, Level, Overlay, WHOLE_LINK};
+use crate::audit::Reason;
 use crate::model::{Capabilities, RateChange, RateLimit, Target};
 use crate::source::ApplyError;
 

@@ -48,7 +48,7 @@ pub struct Preview {
 pub struct Editor {
     pub ctx: EditContext,
     /// Why this change is being made (operator edit, or an undo).
-    pub reason: super::audit::Reason,
+    pub reason: crate::audit::Reason,
     /// Commit-confirmed window for this change (`t` in the confirmation toggles it).
     pub confirm_within: Option<std::time::Duration>,
     /// The operator acknowledged the preview's warnings (first `y`).
@@ -100,7 +100,7 @@ impl Editor {
             unit,
             fresh: true,
             ctx,
-            reason: super::audit::Reason::Operator,
+            reason: crate::audit::Reason::Operator,
             confirm_within: None,
             acknowledged: false,
             stepped: false,

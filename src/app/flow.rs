@@ -3,8 +3,8 @@
 //! sizes. It knows nothing of the screen; `App` asks it and shows what it says.
 
 use super::action::{ApplyRequest, Effect};
-use super::audit::Reason;
 use super::toast::{Level, Toasts};
+use crate::audit::Reason;
 use crate::model::{Mbps, RateChange, RateLimit, Target};
 use crate::source::ApplyError;
 use std::time::Duration;

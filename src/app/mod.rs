@@ -1,7 +1,6 @@
 //! Application state and behaviour: what the operator sees and does, independent of drawing.
 
 pub mod action;
-pub mod audit;
 pub mod changes;
 pub mod control;
 pub mod flow;

@@ -81,7 +81,13 @@ impl App {
                     Action::OpenDetail => {
                         // Audit times are whole seconds: the sample that shows the change is
                         // the first one after the second began.
-                        let at = events.get(*selected).map(|e| e.at_ms + 999);
+                        let event = events.get(*selected);
+                        let at = event.map(|e| e.at_ms + 999);
+                        // Its partition is selected, so the chart and the table show it.
+                        if let Some(key) = event.and_then(Event::key) {
+                            self.selected = Some(key);
+                            self.follow_top = false;
+                        }
                         self.overlay = Overlay::None;
                         return Some(at.map(|at| Effect::Seek(Seek::To(at))));
                     }

@@ -1,10 +1,10 @@
 //! The application state: latest snapshot, derived rows and histories, view and editor state.
 
 use super::action::{Action, ApplyRequest, Effect};
-use super::audit::Reason;
 use super::control::{EditContext, Editor};
 use super::flow::{ChangeFlow, StepTarget};
 pub use super::toast::{Level, Toast, Toasts};
+use crate::audit::Reason;
 use crate::metrics::contention::{Contention, Guarantees, PartitionLoad, assess};
 use crate::metrics::history::{Direction, History, Percentiles, RatePoint};
 use crate::metrics::rate::{FunctionRates, RatesSince};
@@ -230,9 +230,13 @@ pub struct App {
     pub last_error: Option<String>,
     /// The terminal's size (columns, rows), as the runtime last said.
     screen: (u16, u16),
+    /// How far the detail view or the help is scrolled, in lines.
+    pub scroll: u16,
+    /// How far it can scroll, as last drawn.
+    scroll_limit: u16,
     /// The selection stays on the first row (at start, and after the sort changed) until the
     /// operator moves it: a "worst first" console shows the worst.
-    follow_top: bool,
+    pub(super) follow_top: bool,
     /// A replay console (`vftop replay`): the time cursor and its panels.
     pub replay: Option<super::timeline::Replay>,
     /// The rows are from a live sample, so the next one is compared with them for drift (not
@@ -274,6 +278,8 @@ impl App {
             tree_selected: None,
             last_error: None,
             screen: (MIN_WIDTH, MIN_HEIGHT),
+            scroll: 0,
+            scroll_limit: u16::MAX,
             follow_top: true,
             replay: None,
             drift_baseline: false,
@@ -549,8 +555,10 @@ impl App {
         self.rows.iter().find(|r| &r.key == key)
     }
 
-    /// `/`: typing a filter (Enter keeps it, Esc drops it).
+    /// `/`: typing a filter (Enter keeps it, Esc drops it). The row it selects is the
+    /// operator's choice: it stays selected when the filter goes.
     fn handle_filter(&mut self, action: Action) {
+        self.follow_top = false;
         match action {
             Action::Input(c) if !c.is_control() => self.filter.push(c),
             Action::Erase => {
@@ -613,6 +621,33 @@ impl App {
         self.screen = (width, height);
     }
 
+    /// The scrolling view on screen can go `limit` lines down, as drawn.
+    pub fn limit_scroll(&mut self, limit: u16) {
+        self.scroll_limit = limit;
+        self.scroll = self.scroll.min(limit);
+    }
+
+    /// Scrolls the detail view or the help by `delta` lines, within what was drawn.
+    fn scroll_by(&mut self, delta: i32) {
+        let to = (i32::from(self.scroll) + delta).clamp(0, i32::from(self.scroll_limit));
+        self.scroll = u16::try_from(to).unwrap_or(0);
+    }
+
+    /// The keys that scroll a view: ↓/↑ a line, PgDn/PgUp a page, Home/End the ends.
+    fn scroll_action(&mut self, action: &Action) -> bool {
+        let delta = match action {
+            Action::SelectNext => 1,
+            Action::SelectPrev => -1,
+            Action::PageDown => i32::from(PAGE as u16),
+            Action::PageUp => -i32::from(PAGE as u16),
+            Action::SelectFirst => i32::MIN / 2,
+            Action::SelectLast => i32::MAX / 2,
+            _ => return false,
+        };
+        self.scroll_by(delta);
+        true
+    }
+
     /// The terminal is too small for the layout: the screen says so and shows nothing else.
     pub fn too_small(&self) -> bool {
         self.screen.0 < MIN_WIDTH || self.screen.1 < MIN_HEIGHT
@@ -645,6 +680,9 @@ impl App {
             Overlay::Help | Overlay::Audit(_) => {
                 if matches!(action, Action::ToggleHelp | Action::Back) {
                     self.overlay = Overlay::None;
+                    self.scroll = 0;
+                } else if self.overlay == Overlay::Help {
+                    self.scroll_action(&action);
                 }
                 None
             }
@@ -678,18 +716,22 @@ impl App {
         }
         let (a, secs) = self.commit_countdown()?;
         let c = &a.change;
-        Some(format!(
-            "{} ({}): max {} → {}, min {} → {} is not confirmed and reverts in {secs}s.",
-            a.partition,
-            c.target.label(),
-            c.old.max,
-            c.new.max,
-            c.old.min,
-            c.new.min
-        ))
+        let mut what = Vec::new();
+        if c.old.max != c.new.max {
+            what.push(format!("max {} → {}", c.old.max, c.new.max));
+        }
+        if c.old.min != c.new.min || what.is_empty() {
+            what.push(format!("min {} → {}", c.old.min, c.new.min));
+        }
+        let (partition, target) = (&a.partition, c.target.label());
+        Some(format!("{partition} ({target}): {} is not confirmed and reverts in {secs}s.", what.join(", ")))
     }
 
     fn handle_main(&mut self, action: Action) -> Option<Effect> {
+        // The detail view scrolls with the keys that move the selection on the main screen.
+        if self.view == View::Detail && self.scroll_action(&action) {
+            return None;
+        }
         if let Some(effect) = self.handle_replay(&action) {
             return effect;
         }
@@ -719,8 +761,8 @@ impl App {
             Action::PageUp => self.move_selection_clamped(-PAGE),
             Action::SelectFirst => self.move_selection_clamped(isize::MIN / 2),
             Action::SelectLast => self.move_selection_clamped(isize::MAX / 2),
-            Action::OpenDetail => self.view = View::Detail,
-            Action::Back => self.view = View::Main,
+            Action::OpenDetail => (self.view, self.scroll) = (View::Detail, 0),
+            Action::Back => (self.view, self.scroll) = (View::Main, 0),
             Action::TogglePause => {
                 self.paused = !self.paused;
                 self.toast(Level::Info, if self.paused { "paused: p resumes" } else { "resumed" });
@@ -753,7 +795,7 @@ impl App {
                 self.scale = self.scale.next();
                 self.toast(Level::Info, format!("chart scale: {}", self.scale.label()));
             }
-            Action::ToggleHelp => self.overlay = Overlay::Help,
+            Action::ToggleHelp => (self.overlay, self.scroll) = (Overlay::Help, 0),
             Action::EditRate if self.focus == Focus::RateTree => self.open_devlink_editor(),
             Action::EditRate => self.open_editor(None),
             Action::RaiseMax => self.step_limit(StepTarget::Max, true),

@@ -181,31 +181,24 @@ impl AuditTail {
 
 /// An audit record as an event (`external` records are left to the sample comparison).
 fn audit_event(line: &str) -> Option<Event> {
-    let v: serde_json::Value = serde_json::from_str(line).ok()?;
-    let outcome = v["outcome"].as_str()?.to_string();
-    if outcome == "external" {
-        return None;
-    }
-    let limit = |l: &serde_json::Value| {
-        RateLimit::new(l["min_mbps"].as_u64().unwrap_or(0) as u32, l["max_mbps"].as_u64().unwrap_or(0) as u32)
-    };
-    let at_ms = v["time"].as_str()?.parse::<jiff::Timestamp>().ok()?.as_millisecond();
-    let who = match v["sudo_user"].as_str() {
-        Some(sudo) => format!("{sudo} (sudo {})", v["user"].as_str().unwrap_or("?")),
-        None => v["user"].as_str().unwrap_or("?").to_string(),
+    let r = crate::audit::AuditRecord::parse(line)?;
+    let outcome = match r.outcome {
+        crate::audit::Outcome::External => return None,
+        crate::audit::Outcome::Applied => "applied",
+        crate::audit::Outcome::Refused => "refused",
     };
     Some(Event {
-        at_ms,
-        pf: v["pf"].as_str()?.to_string(),
-        vf: v["vf"].as_u64().map(|n| n as u32),
-        partition: v["partition"].as_str().map(str::to_string),
+        at_ms: r.at_ms()?,
+        vf: r.vf,
+        partition: Some(r.partition.clone()),
         kind: EventKind::RateChange {
-            who,
-            reason: v["reason"].as_str().unwrap_or("operator").to_string(),
-            old: limit(&v["old"]),
-            new: limit(&v["new"]),
-            outcome,
+            who: r.who(),
+            reason: r.reason.clone(),
+            old: r.old.into(),
+            new: r.new.into(),
+            outcome: outcome.to_string(),
         },
+        pf: r.pf,
     })
 }
 

@@ -1,7 +1,7 @@
 //! A recording of the simulated NIC made in moments with a fake clock, for `replay --demo`,
 //! `dump --demo`, benches and tests: real store, real frames, an operator's audited change.
 
-use crate::app::audit::{Actor, Attempt, AuditLog, Reason, record};
+use crate::audit::{Actor, Attempt, AuditLog, Reason, record};
 use crate::model::{RateChange, RateLimit, VfKey};
 use crate::record::Recorder;
 use crate::record::store::{Retention, StoreError};

@@ -69,7 +69,14 @@ impl Replayer {
         while let Ok(command) = inbox.recv() {
             let reply = match command {
                 Command::Seek(seek) => match self.seek(seek) {
-                    Ok(()) => self.view(),
+                    Ok(None) => self.view(),
+                    // Outside the recording: the nearest end is shown, and said.
+                    Ok(Some(clamped)) => {
+                        if events.send(self.view()).is_err() {
+                            return;
+                        }
+                        SourceEvent::Notice(clamped)
+                    }
                     Err(e) => SourceEvent::Notice(e),
                 },
                 Command::Apply(request) => {
@@ -86,7 +93,8 @@ impl Replayer {
     }
 
     /// Moves the cursor; the store is looked at again first (a recorder may still be writing).
-    fn seek(&mut self, seek: Seek) -> Result<(), String> {
+    /// A time typed outside the recording goes to its nearest end, with a sentence saying so.
+    fn seek(&mut self, seek: Seek) -> Result<Option<String>, String> {
         if let Ok(store) = Store::open(&self.dir) {
             self.span = store.span().unwrap_or(self.span);
             self.store = store;
@@ -100,7 +108,25 @@ impl Replayer {
             }
             Seek::Millis(ms) => self.cursor_ms + ms,
             Seek::To(at) => at,
-            Seek::Text(text) => crate::record::parse_when(&text, crate::record::now_ms())?,
+            Seek::Text(text) => {
+                let at = crate::record::parse_when(&text, crate::record::now_ms())?;
+                self.snap(at);
+                let (first, last) = self.span;
+                let when = crate::record::format_ms;
+                return Ok(if at < first {
+                    Some(format!(
+                        "{text} is before the recording; showing its first sample, {}",
+                        when(self.cursor_ms)
+                    ))
+                } else if at > last {
+                    Some(format!(
+                        "{text} is after the recording; showing its newest sample, {}",
+                        when(self.cursor_ms)
+                    ))
+                } else {
+                    None
+                });
+            }
             Seek::Newest => i64::MAX,
             Seek::Window(window) => {
                 self.window = window;
@@ -108,7 +134,7 @@ impl Replayer {
             }
         };
         self.snap(target);
-        Ok(())
+        Ok(None)
     }
 
     /// Puts the cursor on the sample at or before `at` (the first one when `at` is before the

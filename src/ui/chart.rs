@@ -68,6 +68,8 @@ pub struct RateChart<'a> {
     pub link: Option<Mbps>,
     /// The time of the newest sample (the right edge).
     pub now: Duration,
+    /// What the right edge is called: `now`, or a replay cursor's time.
+    pub end_label: String,
     pub window: Duration,
     pub interval: Duration,
     pub direction: Direction,
@@ -115,7 +117,7 @@ impl Widget for RateChart<'_> {
             })
             .collect();
         let y_labels = [0.0, top / 2.0, top].map(|v| Span::styled(self.axis_label(v), theme.dimmed()));
-        let x_labels = [format!("-{}", format_window(self.window)), "now".to_string()]
+        let x_labels = [format!("-{}", format_window(self.window)), self.end_label.clone()]
             .map(|l| Span::styled(l, theme.dimmed()));
         let chart = Chart::new(datasets)
             .block(
@@ -145,6 +147,7 @@ impl RateChart<'_> {
         let (window, scale) = (format_window(self.window), self.scale.label());
         let total = self.partitions.len();
         let top = if drawn < total { format!(" · top {drawn} of {total}") } else { String::new() };
+        let pf = if self.pf.is_empty() { "no partition selected" } else { self.pf };
         if width >= 70 {
             let limits = self
                 .limits
@@ -152,7 +155,7 @@ impl RateChart<'_> {
                 .filter(|_| self.direction == Direction::Tx)
                 .map(|l| format!(" · dotted: {} min/max", l.partition))
                 .unwrap_or_default();
-            format!(" {direction} · {} · last {window}{top} · scale: {scale}{limits} ", self.pf)
+            format!(" {direction} · {pf} · last {window}{top} · scale: {scale}{limits} ")
         } else {
             format!(" {direction} · {window} · {scale}{top} ")
         }
@@ -351,6 +354,7 @@ mod tests {
             pf: "ens1f0",
             link: Some(Mbps(1000)),
             now: Duration::from_secs(600),
+            end_label: "now".into(),
             window: Duration::from_secs(60),
             interval: Duration::from_secs(1),
             direction,

@@ -41,20 +41,28 @@ pub fn draw_screen(frame: &mut Frame, app: &App, themes: &[Theme]) -> Panels {
         Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(1)]).areas(area);
     frame.render_widget(header(app, theme), header_area);
     frame.render_widget(status_line(app, theme), status_area);
-    let panels = match app.view {
+    let mut panels = match app.view {
         View::Main => draw_main(frame, body, app, theme),
         View::Detail => {
-            frame.render_widget(detail(app, theme), body);
-            Panels::default()
+            let detail = detail(app, theme);
+            let scroll_limit = detail.scroll_limit(body);
+            frame.render_widget(detail, body);
+            Panels { scroll_limit, ..Panels::default() }
         }
     };
     match &app.overlay {
-        Overlay::Help => frame.render_widget(Help { replay: app.replay.is_some(), theme }, area),
+        Overlay::Help => {
+            let help = Help { replay: app.replay.is_some(), scroll: app.scroll, theme };
+            panels.scroll_limit = help.scroll_limit(area);
+            frame.render_widget(help, area);
+        }
         Overlay::Events(selected) => {
             let events = replay_cursor(app).map(|c| c.events.as_slice()).unwrap_or_default();
             frame.render_widget(EventList { events, selected: *selected, theme }, area);
         }
-        Overlay::Audit(lines) => frame.render_widget(super::audit::AuditLog { lines, theme }, area),
+        Overlay::Audit(lines) => {
+            frame.render_widget(super::audit::AuditLog { lines, unit: app.unit, theme }, area)
+        }
         Overlay::Editor(editor) => frame.render_widget(EditorPopup { editor, theme }, area),
         Overlay::QuitPrompt => {
             if let Some(change) = quit_prompt.as_deref() {
@@ -87,6 +95,7 @@ fn draw_main(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Panels 
         chart: chart_area,
         contention: contention_area,
         rate_tree: None,
+        scroll_limit: 0,
     };
     if app.has_rate_tree() {
         let [top, bottom] =
@@ -222,6 +231,9 @@ fn chart<'a>(app: &'a App, theme: &'a Theme) -> RateChart<'a> {
         pf,
         link: app.selected_pf().and_then(|p| p.link_speed),
         now: app.snapshot.as_ref().map(|s| s.taken_at).unwrap_or_default(),
+        // A replay's right edge is the cursor's time, not "now".
+        end_label: replay_cursor(app)
+            .map_or_else(|| "now".to_string(), |c| crate::record::format_time_of_day(c.at_ms)),
         window: app.window,
         interval: app.interval,
         direction: app.direction,
@@ -239,7 +251,19 @@ fn contention<'a>(app: &'a App, theme: &'a Theme) -> ContentionPanel<'a> {
         Some((name, _)) => app.rows.iter().enumerate().filter(|(_, r)| r.key.pf == name).collect(),
         None => Vec::new(),
     };
-    ContentionPanel { pf, partitions, unit: app.unit, focused: app.focus == Focus::Contention, theme }
+    let placeholder = if app.snapshot.is_some() && app.visible_rows().is_empty() && !app.filter.is_empty() {
+        "no partition matches the filter (Esc clears it)"
+    } else {
+        "no data yet"
+    };
+    ContentionPanel {
+        pf,
+        partitions,
+        placeholder,
+        unit: app.unit,
+        focused: app.focus == Focus::Contention,
+        theme,
+    }
 }
 
 fn rate_tree<'a>(app: &'a App, theme: &'a Theme) -> RateTree<'a> {
@@ -272,6 +296,7 @@ fn detail<'a>(app: &'a App, theme: &'a Theme) -> Detail<'a> {
         percentiles: [percentiles(Direction::Tx), percentiles(Direction::Rx)],
         window: app.window,
         unit: app.unit,
+        scroll: app.scroll,
         theme,
     }
 }

@@ -19,6 +19,8 @@ pub struct ContentionPanel<'a> {
     pub pf: Option<(&'a str, &'a Contention)>,
     /// The partitions on that PF, each with its colour index.
     pub partitions: Vec<(usize, &'a PartitionRow)>,
+    /// Said where there is no PF to assess ("no data yet", no partition passes the filter).
+    pub placeholder: &'a str,
     pub unit: RateUnit,
     pub focused: bool,
     pub theme: &'a Theme,
@@ -33,7 +35,7 @@ impl Widget for ContentionPanel<'_> {
         let inner_width = area.width.saturating_sub(2) as usize;
         let lines = match self.pf {
             Some((pf, c)) => self.lines(pf, c, inner_width, usize::from(area.height.saturating_sub(2))),
-            None => vec![Line::from("no data yet")],
+            None => vec![Line::from(self.placeholder.to_string())],
         };
         Paragraph::new(lines)
             .block(block)
@@ -67,8 +69,15 @@ impl<'a> ContentionPanel<'a> {
                 Span::raw(format!("guarantees {} / {}", speed(c.guarantees, unit), speed(c.link, unit))),
                 ok_or(c.oversubscribed, " OVERSUBSCRIBED", " ok"),
             ]),
-            self.names_line("at cap: ", &c.pinned, theme.colors.warn),
         ];
+        // What is starving and dropping first: the group lines below may wrap on a narrow panel.
+        out.push(self.names_line("starved: ", &c.starved, theme.colors.bad));
+        let drop_style = if c.drops_per_sec >= 0.5 { theme.level(Level::Warn) } else { theme.base() };
+        out.push(Line::from(vec![
+            Span::raw("drops: "),
+            Span::styled(format!("{} pkt/s", per_sec(c.drops_per_sec)), drop_style),
+        ]));
+        out.push(self.names_line("at cap: ", &c.pinned, theme.colors.warn));
         for g in &c.groups_at_cap {
             out.push(Line::from(vec![
                 Span::raw("group at cap: "),
@@ -78,12 +87,6 @@ impl<'a> ContentionPanel<'a> {
                 ),
             ]));
         }
-        out.push(self.names_line("starved: ", &c.starved, theme.colors.bad));
-        let drop_style = if c.drops_per_sec >= 0.5 { theme.level(Level::Warn) } else { theme.base() };
-        out.push(Line::from(vec![
-            Span::raw("drops: "),
-            Span::styled(format!("{} pkt/s", per_sec(c.drops_per_sec)), drop_style),
-        ]));
         out.push(Line::from(""));
         // The legend gets the rows the rest leaves (a line longer than the panel wraps).
         let used: usize = out.iter().map(|l| l.width().div_ceil(width.max(1)).max(1)).sum();
@@ -179,6 +182,7 @@ mod tests {
         let panel = |unit| ContentionPanel {
             pf: Some(("ens1f0", &c)),
             partitions: rows.iter().enumerate().collect(),
+            placeholder: "no data yet",
             unit,
             focused: false,
             theme: &theme,
@@ -207,6 +211,7 @@ mod tests {
             let panel = ContentionPanel {
                 pf: Some(("ens1f0", &c)),
                 partitions,
+                placeholder: "no data yet",
                 unit: RateUnit::Bits,
                 focused: false,
                 theme: &theme,
@@ -231,6 +236,7 @@ mod tests {
         let panel = ContentionPanel {
             pf: None,
             partitions: Vec::new(),
+            placeholder: "no data yet",
             unit: RateUnit::Bits,
             focused: true,
             theme: &theme,

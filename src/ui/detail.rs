@@ -24,7 +24,23 @@ pub struct Detail<'a> {
     pub percentiles: [Option<Percentiles>; 2],
     pub window: Duration,
     pub unit: RateUnit,
+    /// Lines scrolled down (↓/PgDn), at most [`Detail::scroll_limit`].
+    pub scroll: u16,
     pub theme: &'a Theme,
+}
+
+impl Detail<'_> {
+    /// How far the summary can scroll in `area`: its wrapped lines less the rows it has.
+    pub fn scroll_limit(&self, area: Rect) -> u16 {
+        let Some((row, pf)) = self.partition else { return 0 };
+        let [left, _] = halves(area);
+        let lines = super::text::wrapped_height(&self.summary(row, pf), left.width.saturating_sub(2));
+        lines.saturating_sub(left.height.saturating_sub(2))
+    }
+}
+
+fn halves(area: Rect) -> [Rect; 2] {
+    Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area)
 }
 
 impl Widget for Detail<'_> {
@@ -34,14 +50,15 @@ impl Widget for Detail<'_> {
             Paragraph::new("no partition selected (Esc returns)").render(area, buf);
             return;
         };
-        let [left, right] =
-            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
-        let title = format!(" {} · {} vf {} · Esc returns ", row.name, pf.name, row.vf.index);
+        let [left, right] = halves(area);
+        let more = if self.scroll < self.scroll_limit(area) { " · ↓ more" } else { "" };
+        let title = format!(" {} · {} vf {} · Esc returns{more} ", row.name, pf.name, row.vf.index);
         let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.border(true));
         Paragraph::new(self.summary(row, pf))
             .block(block)
             .style(theme.base())
             .wrap(Wrap { trim: false })
+            .scroll((self.scroll, 0))
             .render(left, buf);
         let stats_block = Block::default()
             .borders(Borders::ALL)

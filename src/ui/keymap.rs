@@ -181,6 +181,12 @@ pub fn action_for(key: KeyEvent, mode: InputMode) -> Option<Action> {
         },
         InputMode::Help | InputMode::Audit => match key.code {
             KeyCode::Char('?') | KeyCode::Esc | KeyCode::Char('q') => Some(Action::ToggleHelp),
+            KeyCode::Down | KeyCode::Char('j') => Some(Action::SelectNext),
+            KeyCode::Up | KeyCode::Char('k') => Some(Action::SelectPrev),
+            KeyCode::PageDown => Some(Action::PageDown),
+            KeyCode::PageUp => Some(Action::PageUp),
+            KeyCode::Home => Some(Action::SelectFirst),
+            KeyCode::End => Some(Action::SelectLast),
             _ => None,
         },
         InputMode::Replay => replay(key),
@@ -374,7 +380,12 @@ mod tests {
         assert_eq!(action_for(key(KeyCode::Enter), InputMode::Editing), Some(Action::Submit));
         assert_eq!(action_for(key(KeyCode::Char('y')), InputMode::Confirming), Some(Action::Confirm));
         assert_eq!(action_for(key(KeyCode::Char('e')), InputMode::Confirming), None);
-        assert_eq!(action_for(key(KeyCode::Char('j')), InputMode::Help), None);
+        assert_eq!(
+            action_for(key(KeyCode::Char('j')), InputMode::Help),
+            Some(Action::SelectNext),
+            "help scrolls"
+        );
+        assert_eq!(action_for(key(KeyCode::Char('e')), InputMode::Help), None);
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub struct Panels {
     pub chart: Rect,
     pub contention: Rect,
     pub rate_tree: Option<Rect>,
+    /// How far the scrolling view on screen (the detail view, the help) can scroll.
+    pub scroll_limit: u16,
 }
 
 /// Draws the whole screen (in plain ASCII when the terminal needs it); says where the panels are.

@@ -22,12 +22,16 @@ struct Column {
 
 /// The PF column, shown only when there is more than one PF (VF numbers repeat then).
 const PF_COLUMN: usize = 0;
+/// The share column: `100% ████████`, or only the number where the bar does not fit.
+const SHARE_COLUMN: usize = 8;
+/// The optional column dropped after the share bar (the rest go before it).
+const LAST_RESORT: u8 = 7;
 
 const COLUMNS: [Column; 15] = [
     Column { header: "PF", width: 22, min_screen: 0, drop_order: 0 },
     Column { header: "VF", width: 3, min_screen: 0, drop_order: 0 },
     Column { header: "Partition", width: 12, min_screen: 0, drop_order: 0 },
-    Column { header: "VLAN", width: 4, min_screen: 0, drop_order: 0 },
+    Column { header: "VLAN", width: 4, min_screen: 0, drop_order: 7 },
     Column { header: "MAC", width: 17, min_screen: 150, drop_order: 3 },
     Column { header: "Link", width: 4, min_screen: 120, drop_order: 4 },
     Column { header: "TX", width: 10, min_screen: 0, drop_order: 0 },
@@ -80,17 +84,23 @@ pub struct PartitionTable<'a> {
 impl Widget for PartitionTable<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let theme = self.theme;
-        let visible = self.columns(area.width);
+        let (visible, bar) = self.columns(area.width);
         let header = Row::new(visible.iter().map(|&i| Cell::from(COLUMNS[i].header))).style(theme.emphasis());
         let rows = self.rows.iter().map(|r| {
-            let cells = cells(r, self.unit, theme);
+            let cells = cells(r, self.unit, bar, theme);
             Row::new(visible.iter().map(|&i| cells[i].clone()).collect::<Vec<_>>())
         });
-        let widths: Vec<Constraint> = visible.iter().map(|&i| Constraint::Length(self.width_of(i))).collect();
+        let widths: Vec<Constraint> =
+            visible.iter().map(|&i| Constraint::Length(self.width_of(i, bar))).collect();
         let position = self.selected.map_or(String::new(), |s| format!("{} of ", s + 1));
         let filter = match self.filter {
             Filter::Typing(typed) => format!(" · /{typed}▏"),
-            Filter::Applied(kept, total) => format!(" · /{kept} ({total} rows; Esc clears)"),
+            Filter::Applied(kept, total) if self.shown == 0 => {
+                format!(" · /{kept}: none of {total} match (Esc clears)")
+            }
+            Filter::Applied(kept, total) => {
+                format!(" · /{kept}: {} of {total} match (Esc clears)", self.shown)
+            }
             Filter::Off => String::new(),
         };
         let title = format!(" Partitions ({position}{}){filter} · sort: {} ", self.shown, self.sort);
@@ -104,32 +114,41 @@ impl Widget for PartitionTable<'_> {
 }
 
 impl PartitionTable<'_> {
-    fn width_of(&self, i: usize) -> u16 {
+    fn width_of(&self, i: usize, bar: bool) -> u16 {
+        let stale = self.rows.iter().any(|r| r.row.stale);
         match (i, self.pf_name_width) {
-            (PF_COLUMN, Some(w)) => (w + 6).min(COLUMNS[i].width),
+            // Room for " STALE" only where a row says it.
+            (PF_COLUMN, Some(w)) => (w + if stale { 6 } else { 0 }).min(COLUMNS[i].width),
+            (SHARE_COLUMN, _) if !bar => 5,
             _ => COLUMNS[i].width,
         }
     }
 
-    /// The columns shown: those the screen is wide enough for, then optional ones dropped until
-    /// the rest fit (a PF column, a long partition name…).
-    fn columns(&self, width: u16) -> Vec<usize> {
+    /// The columns shown, and whether the share column has its bar: those the screen is wide
+    /// enough for, then optional ones dropped until the rest fit (a PF column, a long partition
+    /// name…), then the bar, then the VLAN. A number is never cut.
+    fn columns(&self, width: u16) -> (Vec<usize>, bool) {
         let mut visible: Vec<usize> = (0..COLUMNS.len())
             .filter(|&i| width >= COLUMNS[i].min_screen && (i != PF_COLUMN || self.pf_name_width.is_some()))
             .collect();
-        let fits = |cols: &[usize]| {
-            cols.iter().map(|&i| self.width_of(i) + 1).sum::<u16>() < width.saturating_sub(1)
+        let fits = |cols: &[usize], bar: bool| {
+            cols.iter().map(|&i| self.width_of(i, bar) + 1).sum::<u16>() < width.saturating_sub(1)
         };
-        while !fits(&visible) {
-            let Some(pos) = (0..visible.len())
-                .filter(|&p| COLUMNS[visible[p]].drop_order > 0)
-                .min_by_key(|&p| COLUMNS[visible[p]].drop_order)
-            else {
-                break;
+        let mut bar = true;
+        while !fits(&visible, bar) {
+            let droppable = |p: &usize| {
+                let order = COLUMNS[visible[*p]].drop_order;
+                order > 0 && (order < LAST_RESORT || !bar)
             };
-            visible.remove(pos);
+            match (0..visible.len()).filter(droppable).min_by_key(|&p| COLUMNS[visible[p]].drop_order) {
+                Some(pos) => {
+                    visible.remove(pos);
+                }
+                None if bar => bar = false,
+                None => break,
+            }
         }
-        visible
+        (visible, bar)
     }
 }
 
@@ -143,7 +162,7 @@ pub fn first_row(selected: Option<usize>, area: Rect) -> usize {
     selected.map_or(0, |s| (s + 1).saturating_sub(rows_shown(area)))
 }
 
-fn cells<'a>(t: &TableRow<'a>, unit: RateUnit, theme: &Theme) -> Vec<Cell<'a>> {
+fn cells<'a>(t: &TableRow<'a>, unit: RateUnit, bar_shown: bool, theme: &Theme) -> Vec<Cell<'a>> {
     let r = t.row;
     let color = theme.partition(t.colour_index, r.color.as_deref());
     let share = r.cap_share();
@@ -161,9 +180,12 @@ fn cells<'a>(t: &TableRow<'a>, unit: RateUnit, theme: &Theme) -> Vec<Cell<'a>> {
         (None, Some(_)) if r.limit_before.is_some() => {
             Line::from(Span::styled("cap changed", theme.dimmed()))
         }
-        (None, Some(s)) => {
-            Line::from(vec![Span::styled(bar(s, 8), share_style), Span::raw(format!("{:>4.0}%", s * 100.0))])
-        }
+        // The number first: where the column is short, the bar goes, never the number.
+        (None, Some(s)) if bar_shown => Line::from(vec![
+            Span::styled(format!("{:>4.0}% ", s * 100.0), share_style),
+            Span::styled(bar(s, 8), share_style),
+        ]),
+        (None, Some(s)) => Line::from(Span::styled(format!("{:>4.0}%", s * 100.0), share_style)),
         (None, None) => Line::from("-"),
     };
     let p = |v: Option<Percentiles>, f: fn(&Percentiles) -> crate::model::BitsPerSec| {
@@ -214,9 +236,9 @@ fn cells<'a>(t: &TableRow<'a>, unit: RateUnit, theme: &Theme) -> Vec<Cell<'a>> {
     ]
 }
 
-/// A rate, or "no rate yet" where there was no earlier reading to compare with.
+/// A rate, or "no rate" (yet) where there was no earlier reading to compare with.
 fn measured(measured: bool, text: String, theme: &Theme) -> Span<'static> {
-    if measured { Span::raw(text) } else { Span::styled("no rate yet", theme.dimmed()) }
+    if measured { Span::raw(text) } else { Span::styled("no rate", theme.dimmed()) }
 }
 
 #[cfg(test)]
@@ -267,7 +289,7 @@ mod tests {
         let theme = theme();
         let kept = text(table(&rows, None, Filter::Applied("web", 6), &theme), 100, 6);
         assert!(
-            kept.starts_with("┌ Partitions (2 of 2) · /web (6 rows; Esc clears) · sort: vf ↑ "),
+            kept.starts_with("┌ Partitions (2 of 2) · /web: 2 of 6 match (Esc clears) · sort: vf ↑ "),
             "{kept}"
         );
         assert!(kept.contains("⚠-/300M"), "{kept}");

@@ -19,6 +19,13 @@ pub fn limits(limit: RateLimit, unit: RateUnit) -> String {
     format!("{}/{}", one(limit.min), one(limit.max))
 }
 
+/// How many rows `lines` take when wrapped at `width` (each at least one).
+pub fn wrapped_height(lines: &[ratatui::text::Line], width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
+    u16::try_from(rows).unwrap_or(u16::MAX)
+}
+
 /// A horizontal bar `width` cells wide, filled to `fraction` (0..=1), in eighths.
 pub fn bar(fraction: f64, width: usize) -> String {
     const PARTIAL: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];

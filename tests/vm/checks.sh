@@ -438,13 +438,13 @@ multi_pf() {
         bad multi_pf_every_row_names_its_pf "$s"
     fi
     keys /; keys -l "$NS"; keys Enter
-    if wait_screen "/$NS (" && wait_screen "tx · $NS" && [[ $(table | grep -c "^│$PF ") == 0 ]]; then
+    if wait_screen "/$NS: " && wait_screen "tx · $NS" && [[ $(table | grep -c "^│$PF ") == 0 ]]; then
         ok multi_pf_filter_and_chart_follow_the_pf
     else
         bad multi_pf_filter_and_chart_follow_the_pf "$s"
     fi
     keys Escape
-    filter_cleared() { screen_has "Partitions (" && ! grep -qF "/$NS (" <<< "$s"; }
+    filter_cleared() { screen_has "Partitions (" && ! grep -qF "/$NS: " <<< "$s"; }
     until_true 60 filter_cleared || bad multi_pf_filter_cleared "expected the filter gone from the title: $s"
     # A left click on the third row (SGR mouse: column 5, screen row 6), then the wheel down.
     keys -l $'\e[<0;5;6M\e[<0;5;6m'

@@ -1,8 +1,9 @@
-//! The audit trail: one JSON line per attempted rate change, flushed and fsynced before the
-//! screen says "applied".
+//! The audit trail, a sink beside the console: one typed record per attempted rate change (one
+//! JSON line), its one writer (flushed and fsynced before the screen says "applied") and its one
+//! reader (the `a` view, the recorder's events).
 
 use crate::model::{RateChange, RateLimit};
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -81,43 +82,145 @@ pub struct Attempt<'a> {
     pub confirm_within_secs: Option<u64>,
 }
 
-fn limit_json(l: RateLimit) -> Value {
-    json!({ "min_mbps": l.min.0, "max_mbps": l.max.0 })
+impl<'a> Attempt<'a> {
+    /// The attempt to change `change` (for `reason`) and what the source answered.
+    pub fn new<E: std::fmt::Display>(
+        change: &'a RateChange,
+        partition: &'a str,
+        reason: Reason,
+        result: &Result<RateLimit, E>,
+    ) -> Attempt<'a> {
+        let outcome = result.as_ref().map(|kept| *kept).map_err(|e| e.to_string());
+        Attempt { change, partition, reason, outcome, confirm_within_secs: None }
+    }
 }
 
-/// The JSON record of one attempt (one line of the audit log).
-pub fn record(actor: &Actor, at: SystemTime, attempt: &Attempt) -> Value {
+/// A limit as the audit log writes it (Mbit/s, 0 = none).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LimitRecord {
+    pub min_mbps: u32,
+    pub max_mbps: u32,
+}
+
+impl From<RateLimit> for LimitRecord {
+    fn from(l: RateLimit) -> Self {
+        LimitRecord { min_mbps: l.min.0, max_mbps: l.max.0 }
+    }
+}
+
+impl From<LimitRecord> for RateLimit {
+    fn from(l: LimitRecord) -> Self {
+        RateLimit::new(l.min_mbps, l.max_mbps)
+    }
+}
+
+/// What came of an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Sent and taken (`kept` is what the driver kept).
+    Applied,
+    /// Refused (`message` says why); nothing changed.
+    Refused,
+    /// Not vftop's change: seen changed from outside (`user` is the console that saw it; who
+    /// made it is unknown).
+    External,
+}
+
+/// One line of the audit log: who, where, what, what came of it, why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// `YYYY-MM-DDTHH:MM:SSZ`.
+    pub time: String,
+    pub user: String,
+    #[serde(default)]
+    pub sudo_user: Option<String>,
+    #[serde(default)]
+    pub host: String,
+    /// `ens1f0 vf 1`, or a devlink object.
+    #[serde(default)]
+    pub target: String,
+    pub pf: String,
+    pub vf: Option<u32>,
+    #[serde(default)]
+    pub partition: String,
+    pub old: LimitRecord,
+    pub new: LimitRecord,
+    #[serde(default)]
+    pub kept: Option<LimitRecord>,
+    pub outcome: Outcome,
+    #[serde(default)]
+    pub message: Option<String>,
+    /// `operator`, `undo`, `commit-confirmed-timeout`, `exit-revert`, `confirmed`, `external`.
+    #[serde(default = "operator")]
+    pub reason: String,
+    #[serde(default)]
+    pub reverted_by: Option<String>,
+    #[serde(default)]
+    pub confirm_within_secs: Option<u64>,
+    /// The equivalent command.
+    #[serde(default)]
+    pub command: String,
+}
+
+/// What an older record without a reason was: an operator's change.
+fn operator() -> String {
+    Reason::Operator.label().to_string()
+}
+
+impl AuditRecord {
+    /// One line of the log, as written (`None`: not a record).
+    pub fn parse(line: &str) -> Option<AuditRecord> {
+        serde_json::from_str(line).ok()
+    }
+
+    /// Who made the change: `alice (sudo root)` or `root`; unknown for one made outside vftop.
+    pub fn who(&self) -> String {
+        match (&self.outcome, &self.sudo_user) {
+            (Outcome::External, _) => "outside vftop".into(),
+            (_, Some(sudo)) => format!("{sudo} (sudo {})", self.user),
+            (_, None) => self.user.clone(),
+        }
+    }
+
+    /// Milliseconds since the epoch of `time`.
+    pub fn at_ms(&self) -> Option<i64> {
+        Some(self.time.parse::<jiff::Timestamp>().ok()?.as_millisecond())
+    }
+}
+
+/// The record of one attempt (one line of the audit log).
+pub fn record(actor: &Actor, at: SystemTime, attempt: &Attempt) -> AuditRecord {
     let (outcome, kept, message) = match &attempt.outcome {
-        Ok(kept) if attempt.reason == Reason::External => ("external", limit_json(*kept), Value::Null),
-        Ok(kept) => ("applied", limit_json(*kept), Value::Null),
-        Err(message) => ("refused", Value::Null, Value::String(message.clone())),
+        Ok(kept) if attempt.reason == Reason::External => (Outcome::External, Some((*kept).into()), None),
+        Ok(kept) => (Outcome::Applied, Some((*kept).into()), None),
+        Err(message) => (Outcome::Refused, None, Some(message.clone())),
     };
     let reverted_by = match attempt.reason {
-        Reason::Operator => Value::Null,
-        Reason::Undo => json!("operator undo"),
-        Reason::ConfirmTimeout => json!("commit-confirmed timeout"),
-        Reason::Exit(cause) => json!(cause),
-        Reason::Confirmed | Reason::External => Value::Null,
+        Reason::Operator | Reason::Confirmed | Reason::External => None,
+        Reason::Undo => Some("operator undo".to_string()),
+        Reason::ConfirmTimeout => Some("commit-confirmed timeout".to_string()),
+        Reason::Exit(cause) => Some(cause.to_string()),
     };
-    json!({
-        "time": rfc3339(at),
-        "user": actor.user,
-        "sudo_user": actor.sudo_user,
-        "host": actor.host,
-        "target": attempt.change.target.label(),
-        "pf": attempt.change.target.owner(),
-        "vf": attempt.change.target.vf().map(|k| k.vf),
-        "partition": attempt.partition,
-        "old": limit_json(attempt.change.old),
-        "new": limit_json(attempt.change.new),
-        "kept": kept,
-        "outcome": outcome,
-        "message": message,
-        "reason": attempt.reason.label(),
-        "reverted_by": reverted_by,
-        "confirm_within_secs": attempt.confirm_within_secs,
-        "command": attempt.change.ip_command(),
-    })
+    AuditRecord {
+        time: rfc3339(at),
+        user: actor.user.clone(),
+        sudo_user: actor.sudo_user.clone(),
+        host: actor.host.clone(),
+        target: attempt.change.target.label(),
+        pf: attempt.change.target.owner().to_string(),
+        vf: attempt.change.target.vf().map(|k| k.vf),
+        partition: attempt.partition.to_string(),
+        old: attempt.change.old.into(),
+        new: attempt.change.new.into(),
+        kept,
+        outcome,
+        message,
+        reason: attempt.reason.label().to_string(),
+        reverted_by,
+        confirm_within_secs: attempt.confirm_within_secs,
+        command: attempt.change.ip_command(),
+    }
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds).
@@ -156,8 +259,14 @@ impl AuditLog {
         &self.path
     }
 
+    /// Appends the record of `attempt` by `actor`, now, durably: the one way an attempt is
+    /// written.
+    pub fn write(&mut self, actor: &Actor, attempt: &Attempt) -> Result<(), AuditError> {
+        self.append(&record(actor, SystemTime::now(), attempt))
+    }
+
     /// Appends one record and makes it durable (write, flush, fsync) before returning.
-    pub fn append(&mut self, record: &Value) -> Result<(), AuditError> {
+    pub fn append(&mut self, record: &AuditRecord) -> Result<(), AuditError> {
         let err = |cause| AuditError { path: self.path.display().to_string(), cause };
         let mut line = serde_json::to_vec(record).map_err(|e| err(e.into()))?;
         line.push(b'\n');
@@ -179,6 +288,10 @@ mod tests {
     use super::*;
     use crate::model::VfKey;
     use std::time::Duration;
+
+    fn json(r: AuditRecord) -> serde_json::Value {
+        serde_json::to_value(r).unwrap()
+    }
 
     fn change() -> RateChange {
         RateChange {
@@ -203,7 +316,7 @@ mod tests {
             outcome: Ok(RateLimit::new(0, 300)),
             confirm_within_secs: Some(60),
         };
-        let r = record(&actor(), at, &attempt);
+        let r = json(record(&actor(), at, &attempt));
         assert_eq!(r["time"], "2026-11-18T11:06:40Z"); // date -u -d @1795000000
         assert_eq!(
             (r["user"].as_str(), r["sudo_user"].as_str(), r["host"].as_str()),
@@ -232,13 +345,38 @@ mod tests {
             outcome: Err("EINVAL".into()),
             confirm_within_secs: None,
         };
-        let r = record(&actor(), UNIX_EPOCH, &refused);
+        let r = json(record(&actor(), UNIX_EPOCH, &refused));
         assert_eq!((r["outcome"].as_str(), r["message"].as_str()), (Some("refused"), Some("EINVAL")));
         assert!(r["kept"].is_null());
         assert_eq!(r["time"], "1970-01-01T00:00:00Z");
         let revert =
             Attempt { reason: Reason::ConfirmTimeout, outcome: Ok(RateLimit::new(0, 1000)), ..refused };
-        assert_eq!(record(&actor(), UNIX_EPOCH, &revert)["reverted_by"], "commit-confirmed timeout");
+        assert_eq!(json(record(&actor(), UNIX_EPOCH, &revert))["reverted_by"], "commit-confirmed timeout");
+    }
+
+    #[test]
+    fn a_record_reads_back_as_written_and_keeps_its_field_order() {
+        let c = change();
+        let attempt = Attempt {
+            change: &c,
+            partition: "Backup",
+            reason: Reason::Exit("SIGHUP"),
+            outcome: Ok(RateLimit::new(0, 300)),
+            confirm_within_secs: Some(60),
+        };
+        let written = record(&actor(), UNIX_EPOCH, &attempt);
+        let line = serde_json::to_string(&written).unwrap();
+        assert!(line.starts_with(r#"{"time":"1970-01-01T00:00:00Z","user":"root","sudo_user":"alice","host":"h1","target":"eth0 vf 1","pf":"eth0","vf":1,"#), "{line}");
+        assert!(line.ends_with(r#""reason":"exit-revert","reverted_by":"SIGHUP","confirm_within_secs":60,"command":"ip link set dev eth0 vf 1 max_tx_rate 300 min_tx_rate 0"}"#), "{line}");
+        assert_eq!(AuditRecord::parse(&line), Some(written.clone()));
+        assert_eq!(written.who(), "alice (sudo root)");
+        let external = Attempt { reason: Reason::External, ..attempt };
+        assert_eq!(
+            record(&actor(), UNIX_EPOCH, &external).who(),
+            "outside vftop",
+            "who changed it is unknown"
+        );
+        assert_eq!(AuditRecord::parse("not json"), None);
     }
 
     #[test]
@@ -264,9 +402,12 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("vftop-audit-{}", std::process::id()));
         let path = dir.join("sub/audit.log");
         let mut log = AuditLog::open(&path).unwrap();
-        log.append(&json!({"a": 1})).unwrap();
-        log.append(&json!({"a": 2})).unwrap();
-        assert_eq!(AuditLog::tail(&path, 1).unwrap(), vec![r#"{"a":2}"#.to_string()]);
+        let c = change();
+        let attempt = |partition| Attempt::new(&c, partition, Reason::Operator, &Ok::<_, String>(c.new));
+        log.write(&actor(), &attempt("a")).unwrap();
+        log.write(&actor(), &attempt("b")).unwrap();
+        let last = AuditLog::tail(&path, 1).unwrap();
+        assert_eq!(AuditRecord::parse(&last[0]).map(|r| r.partition), Some("b".to_string()));
         assert_eq!(AuditLog::tail(&path, 10).unwrap().len(), 2);
         std::fs::remove_dir_all(&dir).unwrap();
         let blocked = std::env::temp_dir().join(format!("vftop-audit-file-{}", std::process::id()));
