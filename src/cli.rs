@@ -1,26 +1,63 @@
 //! Command-line options.
 
 use crate::model::{Mbps, RateLimit};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// htop for SR-IOV virtual functions: live per-VF QoS monitoring and safe rate tuning.
+///
+/// Without a subcommand: the console. Each subcommand takes only its own options (`vftop
+/// SUBCOMMAND --help`); `--log` goes anywhere.
 #[derive(Parser, Debug, Clone)]
 #[command(name = "vftop", version, about)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    #[command(flatten)]
+    pub console: ConsoleArgs,
+    /// Write the debug log here (default: $XDG_STATE_HOME/vftop/vftop.log).
+    #[arg(global = true, long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+}
+
+/// Where samples come from: the kernel (the default), or a simulated NIC.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SimArgs {
     /// Run on the built-in simulated SR-IOV NIC (no hardware needed).
-    #[arg(global = true, long)]
+    #[arg(long)]
     pub demo: bool,
     /// Simulate the NIC described by this scenario file (TOML), or a built-in scenario:
     /// reference, two-pfs (a second, 25G PF), stress (1024 partitions); implies --demo.
-    #[arg(global = true, long, value_name = "FILE|NAME")]
+    #[arg(long, value_name = "FILE|NAME")]
     pub scenario: Option<PathBuf>,
     /// Seed for the simulator (overrides the scenario's).
-    #[arg(global = true, long)]
+    #[arg(long)]
     pub seed: Option<u64>,
+}
+
+impl SimArgs {
+    pub fn is_demo(&self) -> bool {
+        self.demo || self.scenario.is_some()
+    }
+}
+
+/// A live source: the simulator's options and which of the kernel's links to watch.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SourceArgs {
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// Only show this PF (repeatable).
+    #[arg(long = "interface", short = 'i', value_name = "PF")]
+    pub interfaces: Vec<String>,
+    /// Also show ordinary interfaces without VFs (rates from IFLA_STATS64).
+    #[arg(long)]
+    pub all_links: bool,
+}
+
+/// How the console looks and takes the mouse.
+#[derive(Args, Debug, Clone, Default)]
+pub struct LookArgs {
     /// Colour theme: dark, light, high-contrast, mono, ansi16 (the terminal's own 16 colours),
     /// or one in ~/.config/vftop/themes.
     #[arg(long, value_name = "NAME")]
@@ -34,42 +71,69 @@ pub struct Cli {
     #[arg(long)]
     pub low_color: bool,
     /// No mouse: clicks and the wheel stay with the terminal (its own text selection).
-    #[arg(global = true, long)]
+    #[arg(long)]
     pub no_mouse: bool,
+}
+
+/// The roles and preferences file.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ConfigArg {
+    /// Partition roles and preferences (TOML). Default: $XDG_CONFIG_HOME/vftop/config.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Where attempted rate changes are written.
+#[derive(Args, Debug, Clone, Default)]
+pub struct AuditArg {
+    /// Append every attempted rate change (JSON lines, fsynced) here. Default:
+    /// $XDG_STATE_HOME/vftop/audit.log (demo-audit.log with --demo).
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+}
+
+/// How often to sample.
+#[derive(Args, Debug, Clone)]
+pub struct IntervalArg {
     /// Sampling interval, e.g. 1s, 500ms, 2s.
-    #[arg(global = true, long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     pub interval: Duration,
+}
+
+impl Default for IntervalArg {
+    fn default() -> Self {
+        IntervalArg { interval: Duration::from_secs(1) }
+    }
+}
+
+/// The console's own options (no subcommand).
+#[derive(Args, Debug, Clone, Default)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub look: LookArgs,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    #[command(flatten)]
+    pub audit: AuditArg,
+    #[command(flatten)]
+    pub interval: IntervalArg,
     /// Take two samples an interval apart, print them and exit (no TUI).
     #[arg(long)]
     pub once: bool,
     /// With --once: print one JSON document.
     #[arg(long, requires = "once")]
     pub json: bool,
-    /// Only show this PF (repeatable).
-    #[arg(global = true, long = "interface", short = 'i', value_name = "PF")]
-    pub interfaces: Vec<String>,
-    /// Also show ordinary interfaces without VFs (rates from IFLA_STATS64).
-    #[arg(global = true, long)]
-    pub all_links: bool,
-    /// Partition roles config (TOML). Default: $XDG_CONFIG_HOME/vftop/config.toml.
-    #[arg(global = true, long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
     /// Never change anything: throttling keys explain instead of acting.
     #[arg(long)]
     pub read_only: bool,
-    /// Append every attempted rate change (JSON lines, fsynced) here. Default:
-    /// $XDG_STATE_HOME/vftop/audit.log (demo-audit.log with --demo).
-    #[arg(global = true, long, value_name = "FILE")]
-    pub audit_log: Option<PathBuf>,
     /// Commit-confirmed: revert every change unless confirmed with `c` within this time.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub confirm_within: Option<Duration>,
     /// How far `]`/`[` and `}`/`{` move a limit: a share of link speed (10%) or a rate (500M).
     #[arg(long, value_name = "STEP", default_value = "10%", value_parser = crate::app::flow::Step::parse)]
     pub step: crate::app::flow::Step,
-    /// Write the debug log here (default: $XDG_STATE_HOME/vftop/vftop.log).
-    #[arg(global = true, long, value_name = "FILE")]
-    pub log: Option<PathBuf>,
     /// Print a config file with every setting and the reference roles, commented, and exit:
     /// `vftop --print-config-template > ~/.config/vftop/config.toml`.
     #[arg(long)]
@@ -99,6 +163,10 @@ pub enum Command {
         /// Send even what vftop knows the driver refuses (to see the kernel's own answer).
         #[arg(long)]
         no_precheck: bool,
+        #[command(flatten)]
+        sim: SimArgs,
+        #[command(flatten)]
+        audit: AuditArg,
     },
     /// Serve the samples as Prometheus metrics (`/metrics`, text format and OpenMetrics),
     /// sampled on --interval, not per scrape. Read-only.
@@ -115,6 +183,12 @@ pub enum Command {
         /// (tls_server_config.cert_file/key_file, basic_auth_users with bcrypt hashes).
         #[arg(long, value_name = "FILE")]
         web_config: Option<PathBuf>,
+        #[command(flatten)]
+        source: SourceArgs,
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        interval: IntervalArg,
     },
     /// Record every sample and event to disk, headless (a daemon: no terminal needed), for
     /// `vftop replay` and `vftop dump`. Stops cleanly on SIGTERM or SIGINT.
@@ -123,12 +197,20 @@ pub enum Command {
         /// $XDG_STATE_HOME/vftop/record (`record-demo` with --demo).
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
-        /// Delete what is older than this (whole hours go at once), e.g. 7d, 36h.
-        #[arg(long, value_name = "AGE", default_value = "7d", value_parser = parse_age)]
-        retain: Duration,
-        /// Delete the oldest hours while the store is bigger than this, e.g. 2G, 500M.
-        #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
-        max_size: u64,
+        /// Delete what is older than this (whole hours go at once), e.g. 36h [default: 7d].
+        #[arg(long, value_name = "AGE", value_parser = parse_age)]
+        retain: Option<Duration>,
+        /// Delete the oldest hours while the store is bigger than this, e.g. 500M [default: 2G].
+        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+        max_size: Option<u64>,
+        #[command(flatten)]
+        source: SourceArgs,
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        audit: AuditArg,
+        #[command(flatten)]
+        interval: IntervalArg,
     },
     /// The console on a recording, read-only, with a time cursor (←/→, Shift-←/→, g, L, E).
     /// With --demo: a freshly simulated half hour.
@@ -138,6 +220,13 @@ pub enum Command {
         /// Start here: "2026-11-25 03:00", 03:00, "20m ago", RFC 3339 (default: the newest sample).
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
+        /// Replay a freshly simulated half hour (--scenario: of that scenario) instead.
+        #[command(flatten)]
+        sim: SimArgs,
+        #[command(flatten)]
+        look: LookArgs,
+        #[command(flatten)]
+        config: ConfigArg,
     },
     /// Print a recording: one row per VF per sample (CSV, JSON Lines), the events, or
     /// OpenMetrics for `promtool tsdb create-blocks-from openmetrics`.
@@ -187,6 +276,8 @@ pub enum Command {
         deadline_unix_ms: u64,
         #[arg(long, default_value = "")]
         partition: String,
+        #[command(flatten)]
+        audit: AuditArg,
     },
     /// The console on every host a Prometheus server scrapes `vftop serve` on (read-only:
     /// a rate change shows the command to run on its host).
@@ -201,6 +292,13 @@ pub enum Command {
         /// The label that names a host.
         #[arg(long, value_name = "NAME", default_value = "instance")]
         host_label: String,
+        /// Three simulated hosts instead of a Prometheus server.
+        #[arg(long)]
+        demo: bool,
+        #[command(flatten)]
+        look: LookArgs,
+        #[command(flatten)]
+        interval: IntervalArg,
     },
 }
 
@@ -262,21 +360,15 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok((n * scale as f64) as u64)
 }
 
-impl Cli {
-    pub fn is_demo(&self) -> bool {
-        self.demo || self.scenario.is_some()
-    }
-
+impl ConsoleArgs {
     /// Takes the config's `[ui]` settings for every option not `given` on the command line
     /// (the command line wins). The values were checked when the config was read.
     pub fn take_prefs(&mut self, ui: &crate::config::UiPrefs, given: &dyn Fn(&str) -> bool) {
-        if self.theme.is_none() {
-            self.theme.clone_from(&ui.theme);
-        }
+        self.look.take_prefs(ui);
         if let Some(d) =
             ui.interval.as_deref().filter(|_| !given("interval")).and_then(|t| parse_duration(t).ok())
         {
-            self.interval = d;
+            self.interval.interval = d;
         }
         if let Some(step) = ui.step.as_deref().filter(|_| !given("step")) {
             self.step = crate::app::flow::Step::parse(step).unwrap_or(self.step);
@@ -284,7 +376,27 @@ impl Cli {
         if self.confirm_within.is_none() {
             self.confirm_within = ui.confirm_within.as_deref().and_then(|t| parse_duration(t).ok());
         }
+    }
+}
+
+impl LookArgs {
+    /// The config's theme and mouse, where the command line says nothing of them.
+    pub fn take_prefs(&mut self, ui: &crate::config::UiPrefs) {
+        if self.theme.is_none() {
+            self.theme.clone_from(&ui.theme);
+        }
         self.no_mouse |= ui.mouse == Some(false);
+    }
+}
+
+impl AuditArg {
+    /// The audit log: the one given, else the default (`demo-audit.log` for a simulator).
+    pub fn path(&self, demo: bool) -> PathBuf {
+        let name = if demo { "demo-audit.log" } else { "audit.log" };
+        self.audit_log
+            .clone()
+            .or_else(|| crate::config::state_dir().map(|d| d.join(name)))
+            .unwrap_or_else(|| PathBuf::from(name))
     }
 }
 

@@ -411,16 +411,30 @@ pub struct Role {
     pub color: Option<String>,
 }
 
-/// Maps VFs to roles, by `PF/vf N` first, then by VLAN.
+/// Maps VFs to roles, by `PF/vf N` first, then by VLAN, then by what the source itself calls
+/// them (a scenario's partitions).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoleMap {
     pub by_vf: std::collections::HashMap<VfKey, Role>,
     pub by_vlan: std::collections::HashMap<u16, Role>,
+    /// The source's own names, where the entries above name nothing.
+    pub from_source: std::collections::HashMap<VfKey, Role>,
 }
 
 impl RoleMap {
     pub fn resolve(&self, key: &VfKey, vlan: u16) -> Option<&Role> {
-        self.by_vf.get(key).or_else(|| (vlan != 0).then(|| self.by_vlan.get(&vlan)).flatten())
+        self.by_vf
+            .get(key)
+            .or_else(|| (vlan != 0).then(|| self.by_vlan.get(&vlan)).flatten())
+            .or_else(|| self.from_source.get(key))
+    }
+
+    /// These roles (a config's) over the names a source gives (`source`'s by-VF entries): a
+    /// config's VLAN role wins over a scenario's own name for that partition.
+    pub fn over(mut self, source: RoleMap) -> RoleMap {
+        self.from_source.extend(source.from_source);
+        self.from_source.extend(source.by_vf);
+        self
     }
 
     /// Entries of `other` win over ours.

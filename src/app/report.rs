@@ -2,13 +2,13 @@
 //! (`--json`) or as a plain table for a terminal or a ticket.
 
 use crate::metrics::rate::rates_between;
-use crate::model::{Counters, Pf, Snapshot, Vf};
+use crate::model::{Counters, Pf, RoleMap, Snapshot, Vf};
 use serde_json::{Value, json};
 
 /// Builds the JSON document from two readings of the same source.
-pub fn json_report(before: &Snapshot, after: &Snapshot) -> Value {
+pub fn json_report(before: &Snapshot, after: &Snapshot, roles: &RoleMap) -> Value {
     let dt = after.taken_at.saturating_sub(before.taken_at);
-    let pfs: Vec<Value> = after.pfs.iter().map(|pf| pf_json(pf, before.pf(&pf.name), dt)).collect();
+    let pfs: Vec<Value> = after.pfs.iter().map(|pf| pf_json(pf, before.pf(&pf.name), dt, roles)).collect();
     let rate_objects: Vec<Value> = after.rate_objects.iter().map(rate_object_json).collect();
     json!({
         "interval_secs": dt.as_secs_f64(),
@@ -47,9 +47,16 @@ fn counters_json(c: &Counters) -> Value {
     })
 }
 
-fn vf_json(vf: &Vf, before: Option<&Vf>, dt: std::time::Duration) -> Value {
+/// A VF's partition name, as the console shows it (roles, or the source's own), if it has one.
+fn partition(roles: &RoleMap, pf: &str, vf: &Vf) -> Option<String> {
+    let key = crate::model::VfKey { pf: pf.to_string(), vf: vf.index };
+    roles.resolve(&key, vf.vlan).map(|r| r.name.clone()).or_else(|| vf.partition.clone())
+}
+
+fn vf_json(vf: &Vf, before: Option<&Vf>, dt: std::time::Duration, partition: Option<String>) -> Value {
     json!({
         "vf": vf.index,
+        "partition": partition,
         "mac": vf.mac.to_string(),
         "vlan": vf.vlan,
         "qos": vf.qos,
@@ -67,11 +74,14 @@ fn vf_json(vf: &Vf, before: Option<&Vf>, dt: std::time::Duration) -> Value {
     })
 }
 
-fn pf_json(pf: &Pf, before: Option<&Pf>, dt: std::time::Duration) -> Value {
+fn pf_json(pf: &Pf, before: Option<&Pf>, dt: std::time::Duration, roles: &RoleMap) -> Value {
     let vfs: Vec<Value> = pf
         .vfs
         .iter()
-        .map(|vf| vf_json(vf, before.and_then(|b| b.vfs.iter().find(|v| v.index == vf.index)), dt))
+        .map(|vf| {
+            let prev = before.and_then(|b| b.vfs.iter().find(|v| v.index == vf.index));
+            vf_json(vf, prev, dt, partition(roles, &pf.name, vf))
+        })
         .collect();
     json!({
         "name": pf.name,
@@ -88,7 +98,7 @@ fn pf_json(pf: &Pf, before: Option<&Pf>, dt: std::time::Duration) -> Value {
 }
 
 /// A plain-text table: one line per PF, then one per VF with rates, limits and origin.
-pub fn text_report(before: &Snapshot, after: &Snapshot) -> String {
+pub fn text_report(before: &Snapshot, after: &Snapshot, roles: &RoleMap) -> String {
     use crate::metrics::units::{RateUnit, format_rate};
     let dt = after.taken_at.saturating_sub(before.taken_at);
     let rate =
@@ -112,8 +122,9 @@ pub fn text_report(before: &Snapshot, after: &Snapshot) -> String {
             let prev_vf = prev.and_then(|p| p.vfs.iter().find(|v| v.index == vf.index));
             let r = rate(prev_vf.map(|v| &v.counters), &vf.counters);
             out.push_str(&format!(
-                "  vf {:<3} {}  vlan {:<4}  min {:<6} max {:<6}  tx {:>12}  rx {:>12}  drops/s {:>8.0}  [{}]{}\n",
+                "  vf {:<3} {:<12} {}  vlan {:<4}  min {:<6} max {:<6}  tx {:>12}  rx {:>12}  drops/s {:>8.0}  [{}]{}\n",
                 vf.index,
+                partition(roles, &pf.name, vf).unwrap_or_else(|| "-".into()),
                 vf.mac,
                 vf.vlan,
                 vf.rate.min.to_string(),
@@ -138,6 +149,11 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
+    fn roles_of_the_demo() -> crate::model::RoleMap {
+        let clock = FakeClock::default();
+        SimSource::new(Scenario::reference(), Arc::new(clock)).roles()
+    }
+
     fn two_samples() -> (Snapshot, Snapshot) {
         let clock = FakeClock::default();
         let mut sim = SimSource::new(Scenario::reference(), Arc::new(clock.clone()));
@@ -150,7 +166,8 @@ mod tests {
     #[test]
     fn json_has_the_contract_fields_and_rates() {
         let (before, after) = two_samples();
-        let doc = json_report(&before, &after);
+        let roles = crate::model::RoleMap::default().over(roles_of_the_demo());
+        let doc = json_report(&before, &after, &roles);
         assert_eq!(doc["interval_secs"], 2.0);
         let pf = &doc["pfs"][0];
         for f in ["name", "ifindex", "driver", "link_speed_mbps", "num_vfs", "vfs_truncated", "vfs"] {
@@ -161,15 +178,18 @@ mod tests {
         let tx = backup["rates"]["tx_bps"].as_f64().unwrap();
         assert!((tx - 2e9).abs() < 1e7, "Backup bursts at its 2G cap: {tx}");
         assert_eq!(backup["counters"]["origin"], "sim");
+        assert_eq!(backup["partition"], "Backup", "partition names, as the console and exporter have them");
     }
 
     #[test]
     fn text_has_a_line_per_pf_and_vf() {
         let (before, after) = two_samples();
-        let text = text_report(&before, &after);
+        let roles = crate::model::RoleMap::default().over(roles_of_the_demo());
+        let text = text_report(&before, &after, &roles);
         assert_eq!(text.lines().count(), 7, "{text}");
         assert!(text.starts_with("ens1f0 (sim, 10G, 6/6 VFs)"), "{text}");
         let backup = text.lines().find(|l| l.contains("vlan 300")).unwrap();
         assert!(backup.contains("max 2G") && backup.contains("tx    2.00 Gb/s"), "{backup}");
+        assert!(backup.contains("vf 1   Backup"), "{backup}");
     }
 }

@@ -64,6 +64,13 @@ pub struct Retention {
     pub max_bytes: u64,
 }
 
+impl Default for Retention {
+    /// A week, and at most 2 GiB (`vftop record` and a console's `--record` alike).
+    fn default() -> Self {
+        Retention { max_age: Duration::from_secs(7 * 86_400), max_bytes: 2 << 30 }
+    }
+}
+
 /// `20261125T03.vfr` for the hour (UTC) that holds `at_ms`.
 fn shard_name(start_ms: i64) -> String {
     let ts = jiff::Timestamp::from_millisecond(start_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);

@@ -16,7 +16,14 @@ failed=0
 ok() { echo "ok $1"; }
 bad() { echo "FAIL $1: $2"; failed=1; }
 AUDIT=/tmp/vftop-audit.log
-vftop() { "$BIN" --log /dev/null --audit-log "$AUDIT" "$@"; }
+# The binary with this run's log and audit log (each subcommand takes its options after its name).
+vftop() {
+    case ${1:-} in
+        set) "$BIN" "$@" --log /dev/null --audit-log "$AUDIT" ;;
+        dump | record | serve | replay) "$BIN" "$@" --log /dev/null ;;
+        *) "$BIN" --log /dev/null --audit-log "$AUDIT" "$@" ;;
+    esac
+}
 # Every tool a check uses, so that a missing one fails loudly instead of quietly doing nothing.
 for tool in ip devlink tmux python3 pkill; do
     command -v "$tool" >/dev/null || { echo "FAIL tools: $tool is not installed (tests/run-all.sh installs it)"; exit 1; }

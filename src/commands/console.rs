@@ -1,0 +1,177 @@
+//! The console (no subcommand): the live host, or the simulator; `--once` prints two samples.
+
+use anyhow::Context;
+use std::process::ExitCode;
+use std::sync::Arc;
+use vftop::app::App;
+use vftop::audit::{Actor, AuditLog};
+use vftop::cli::{ConsoleArgs, LookArgs};
+use vftop::config::{self, Config as Settings};
+use vftop::record::store::Retention;
+use vftop::sampler::Sampler;
+use vftop::source::{Clock, Source, SourceKind, SystemClock};
+use vftop::tui;
+
+/// The console's options, with the config's `[ui]` taken where the command line said nothing
+/// (`given`: whether an option was on the command line).
+pub fn run(mut args: ConsoleArgs, given: &dyn Fn(&str) -> bool) -> anyhow::Result<ExitCode> {
+    if args.print_config_template {
+        print!("{}", config::TEMPLATE);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let settings = config::load(args.config.config.as_deref()).map_err(anyhow::Error::msg)?;
+    args.take_prefs(&settings.ui, given);
+    // Samples from a recorder's store go on the chart before the console's own: its clock
+    // starts two hours in, so they have times of their own.
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock::starting_at(std::time::Duration::from_secs(7200)));
+    let mut source = super::open_source(&args.source, clock.clone())?;
+    super::check_interfaces(&args.source, source.as_mut())?;
+    let roles = super::roles(source.as_ref(), settings.roles.clone());
+    if args.once {
+        return once(source, &args, &roles);
+    }
+    let demo = args.source.sim.is_demo();
+    let read_only = read_only_reason(args.read_only, source.kind());
+    let audit = match &read_only {
+        Some(_) => None,
+        None => Some((AuditLog::open(&args.audit.path(demo))?, Actor::current(&super::hostname()))),
+    };
+    let live = Live {
+        read_only,
+        confirm_within: args.confirm_within,
+        step: args.step,
+        interval: args.interval.interval,
+    };
+    let (themes, mut app) = live_app(source.as_ref(), roles, &args.look, &settings, live)?;
+    let store_dir = args.record.clone().unwrap_or_else(|| vftop::record::default_dir(demo));
+    let loaded = vftop::replay::preload(&mut app, &store_dir, clock.as_ref());
+    tracing::info!("{loaded} samples of the last hour from {}", store_dir.display());
+    let recorder = match &args.record {
+        Some(dir) => {
+            let retention = Retention::default();
+            Some(
+                vftop::record::Recorder::open(dir, retention, app.roles.clone(), Some(args.audit.path(demo)))
+                    .with_context(|| format!("cannot record into {}", dir.display()))?,
+            )
+        }
+        None => None,
+    };
+    let is_kernel = source.kind() == SourceKind::Kernel;
+    let audit_path = audit.as_ref().map(|(log, _)| log.path().to_path_buf());
+    let guard_bin = is_kernel.then(vftop::guard::own_binary).flatten();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let sinks = vftop::sampler::Sinks { audit, recorder };
+    let sampler = Sampler::with_sinks(source, args.interval.interval, tx, sinks);
+    if is_kernel {
+        vftop::sampler::follow_link_changes(sampler.commander());
+    }
+    let runtime = tui::Runtime {
+        clock: clock.as_ref(),
+        audit_path,
+        guard_bin,
+        mouse: !args.look.no_mouse,
+        keys: settings.keys.clone(),
+    };
+    super::run_console(&args.look, themes, (app, sampler, rx), runtime)
+}
+
+/// What a live console (the host, the simulator, the fleet) starts with besides its source.
+pub struct Live {
+    pub read_only: Option<String>,
+    pub confirm_within: Option<std::time::Duration>,
+    pub step: vftop::app::flow::Step,
+    pub interval: std::time::Duration,
+}
+
+/// The console's app on `source`, with its themes, the config's view preferences and the
+/// source's own history (the fleet's range query) on the chart.
+pub fn live_app(
+    source: &dyn Source,
+    roles: vftop::model::RoleMap,
+    look: &LookArgs,
+    settings: &Settings,
+    live: Live,
+) -> anyhow::Result<(Vec<vftop::ui::theme::Theme>, App)> {
+    let (themes, theme_index) = super::themes(look)?;
+    let mut app =
+        App::new(source.kind(), super::hostname(), roles, themes.iter().map(|t| t.name.clone()).collect());
+    app.theme_index = theme_index;
+    app.interval = live.interval;
+    app.flow.read_only = live.read_only;
+    app.flow.confirm_within = live.confirm_within;
+    app.flow.step = live.step;
+    apply_view_prefs(&mut app, &settings.ui);
+    if source.kind() == SourceKind::Fleet {
+        app.sort = vftop::app::state::SortKey::Worst;
+    }
+    Ok((themes, app))
+}
+
+/// What the config's `[ui]` says of the view (scale, window, sort, units, direction); its
+/// values were checked when it was read.
+fn apply_view_prefs(app: &mut App, ui: &config::UiPrefs) {
+    use vftop::app::state::{ChartScale, SortKey, WINDOWS};
+    if let Some(scale) = ui.chart_scale.as_deref() {
+        app.scale = match scale {
+            "link" => ChartScale::Link,
+            "cap" => ChartScale::Cap,
+            _ => ChartScale::Auto,
+        };
+    }
+    if let Some(i) = ui.chart_window.as_deref().and_then(|w| config::WINDOWS.iter().position(|x| *x == w)) {
+        app.window = WINDOWS[i];
+    }
+    if let Some(sort) = ui.sort.as_deref() {
+        let keys = [
+            SortKey::Vf,
+            SortKey::Name,
+            SortKey::Tx,
+            SortKey::Rx,
+            SortKey::CapShare,
+            SortKey::Drops,
+            SortKey::Worst,
+        ];
+        app.sort = config::SORTS.iter().position(|s| *s == sort).map_or(app.sort, |i| keys[i]);
+    }
+    app.sort_reversed = ui.sort_reversed.unwrap_or(app.sort_reversed);
+    if ui.units.as_deref() == Some("bytes") {
+        app.unit = vftop::metrics::units::RateUnit::Bytes;
+    }
+    if ui.chart_direction.as_deref() == Some("rx") {
+        app.direction = vftop::metrics::history::Direction::Rx;
+    }
+}
+
+/// Why the console must not change anything, if it must not.
+pub fn read_only_reason(asked: bool, kind: SourceKind) -> Option<String> {
+    if asked {
+        return Some("started with --read-only".into());
+    }
+    if kind == SourceKind::Fleet {
+        return Some("fleet view".into());
+    }
+    let kernel = kind == SourceKind::Kernel;
+    (kernel && vftop::source::kernel::caps::has_net_admin() == Some(false))
+        .then(|| "this process lacks CAP_NET_ADMIN, which changing VF rates needs (run as root)".into())
+}
+
+/// `--once`: two samples an interval apart, as a table or one JSON document.
+fn once(
+    mut source: Box<dyn Source>,
+    args: &ConsoleArgs,
+    roles: &vftop::model::RoleMap,
+) -> anyhow::Result<ExitCode> {
+    let before = source.sample().context("first sample")?;
+    std::thread::sleep(args.interval.interval);
+    let started = std::time::Instant::now();
+    let after = source.sample().context("second sample")?;
+    let sample_duration = started.elapsed();
+    let mut report = vftop::app::report::json_report(&before, &after, roles);
+    report["sample_duration_us"] = serde_json::json!(sample_duration.as_micros() as u64);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", vftop::app::report::text_report(&before, &after, roles));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,147 @@
+//! The binary's subcommands, one file each, and what they share: opening a source, the host
+//! name, the log, the console's terminal run.
+
+pub mod console;
+pub mod dump;
+pub mod fleet;
+pub mod guard;
+pub mod man;
+pub mod record;
+pub mod replay;
+pub mod serve;
+pub mod set;
+
+use anyhow::bail;
+use std::process::ExitCode;
+use std::sync::Arc;
+use vftop::app::App;
+use vftop::cli::{LookArgs, SimArgs, SourceArgs};
+use vftop::config;
+use vftop::model::RoleMap;
+use vftop::sampler::{Sampler, SourceEvent};
+use vftop::source::kernel::{KernelSource, LinkFilter};
+use vftop::source::sim::SimSource;
+use vftop::source::sim::scenario::Scenario;
+use vftop::source::{Clock, Source};
+use vftop::tui::{self, Exit};
+use vftop::ui::look::{ColorDepth, Glyphs, Look};
+use vftop::ui::theme::Theme;
+
+/// The source `args` name: the simulator (`--demo`, `--scenario`), else the kernel's PFs.
+pub fn open_source(args: &SourceArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Box<dyn Source>> {
+    if args.sim.is_demo() {
+        return Ok(Box::new(simulator(&args.sim, clock)?));
+    }
+    let filter = LinkFilter { interfaces: args.interfaces.clone(), all_links: args.all_links };
+    let mut source = KernelSource::open(filter, clock)?;
+    let first = source.sample()?;
+    if let Some(missing) = args.interfaces.iter().find(|i| first.pf(i).is_none()) {
+        bail!("no interface named {missing} among the {} links the kernel listed", source.links_seen());
+    }
+    if first.pfs.is_empty() {
+        bail!(
+            "no PF with SR-IOV VFs found among the {} network interfaces in this namespace.\n\
+             Try `vftop --demo` for the simulated NIC, or `vftop --all-links` to watch ordinary interfaces.",
+            source.links_seen()
+        );
+    }
+    Ok(Box::new(source))
+}
+
+/// The simulated NIC of `--scenario` (the reference design without one), seeded by `--seed`.
+pub fn simulator(sim: &SimArgs, clock: Arc<dyn Clock>) -> anyhow::Result<SimSource> {
+    let mut scenario = match &sim.scenario {
+        Some(path) => Scenario::load(path)?,
+        None => Scenario::reference(),
+    };
+    if let Some(seed) = sim.seed {
+        scenario.seed = seed;
+    }
+    Ok(SimSource::new(scenario, clock))
+}
+
+/// The simulator names partitions itself; `-i` names PFs it does not have: said, not ignored.
+pub fn check_interfaces(args: &SourceArgs, source: &mut dyn Source) -> anyhow::Result<()> {
+    if args.interfaces.is_empty() || !args.sim.is_demo() {
+        return Ok(());
+    }
+    let first = source.sample()?;
+    if let Some(missing) = args.interfaces.iter().find(|i| first.pf(i).is_none()) {
+        let pfs: Vec<&str> = first.pfs.iter().map(|p| p.name.as_str()).collect();
+        bail!("the simulated NIC has no PF named {missing} (it has {})", pfs.join(", "));
+    }
+    Ok(())
+}
+
+/// The config's roles over the names the source gives its partitions itself (a scenario's):
+/// a roles file names the partitions of a demo too.
+pub fn roles(source: &dyn Source, config: RoleMap) -> RoleMap {
+    config.over(source.roles())
+}
+
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// The themes, and which one `look` (or `NO_COLOR`) asks for.
+pub fn themes(look: &LookArgs) -> anyhow::Result<(Vec<Theme>, usize)> {
+    let themes = Theme::load_all(config::config_dir().map(|d| d.join("themes")).as_deref())?;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let name = if no_color { "mono".into() } else { look.theme.clone().unwrap_or_else(|| "dark".into()) };
+    let index = Theme::find(&themes, &name)?;
+    Ok((themes, index))
+}
+
+/// Runs the console on a sampler (live, replay or fleet) and says how it ended.
+pub fn run_console(
+    look: &LookArgs,
+    themes: Vec<Theme>,
+    (app, sampler, rx): (App, Sampler, tokio::sync::mpsc::UnboundedReceiver<SourceEvent>),
+    runtime_env: tui::Runtime<'_>,
+) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let env = |name: &str| std::env::var(name).ok();
+    let look = Look::new(themes, Glyphs::detect(look.ascii, env), ColorDepth::detect(look.low_color, env));
+    let exit = runtime.block_on(tui::run(app, look, sampler, rx, runtime_env))?;
+    Ok(match exit {
+        Exit::Quit => ExitCode::SUCCESS,
+        Exit::Signal(name) => {
+            tui::say(&format!("vftop: stopped by {name}; terminal restored"));
+            ExitCode::from(130)
+        }
+    })
+}
+
+/// Logs go to a file, never to the screen the TUI draws on.
+pub fn init_logging(path: Option<&std::path::Path>) {
+    let path =
+        path.map(std::path::Path::to_path_buf).or_else(|| config::state_dir().map(|d| d.join("vftop.log")));
+    let Some(path) = path else { return };
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VFTOP_LOG").unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init();
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
