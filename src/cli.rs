@@ -1,6 +1,7 @@
 //! Command-line options.
 
 use crate::model::{Mbps, RateLimit};
+use crate::units::{parse_age, parse_duration, parse_size};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -324,40 +325,11 @@ fn parse_listen(text: &str) -> Result<std::net::SocketAddr, String> {
 }
 
 fn parse_max_arg(text: &str) -> Result<Mbps, String> {
-    crate::metrics::units::parse_rate(text).map_err(|e| format!("{e} (--max: 0 or none = no cap)"))
+    crate::units::parse_rate(text).map_err(|e| format!("{e} (--max: 0 or none = no cap)"))
 }
 
 fn parse_min_arg(text: &str) -> Result<Mbps, String> {
-    crate::metrics::units::parse_rate(text).map_err(|e| format!("{e} (--min: 0 or none = no guarantee)"))
-}
-
-/// An age like 7d, 36h, 90m (at least a minute).
-fn parse_age(text: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(text.trim())
-        .map_err(|e| format!("'{text}' is not an age like 7d or 36h ({e})"))?;
-    if d < Duration::from_secs(60) {
-        return Err(format!("{text} is too short to keep anything (at least 1m)"));
-    }
-    Ok(d)
-}
-
-/// A size like 2G, 500M, 64K (powers of 1024), or plain bytes.
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim().trim_end_matches(['B', 'b']).trim_end_matches('i');
-    let (number, unit) = t.split_at(t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len()));
-    let scale: u64 = match unit.to_ascii_uppercase().as_str() {
-        "" => 1,
-        "K" => 1 << 10,
-        "M" => 1 << 20,
-        "G" => 1 << 30,
-        "T" => 1 << 40,
-        _ => return Err(format!("'{text}' is not a size like 2G or 500M")),
-    };
-    let n: f64 = number.trim().parse().map_err(|_| format!("'{text}' is not a size like 2G or 500M"))?;
-    if !(n.is_finite() && n > 0.0) {
-        return Err(format!("'{text}': the size must be above zero"));
-    }
-    Ok((n * scale as f64) as u64)
+    crate::units::parse_rate(text).map_err(|e| format!("{e} (--min: 0 or none = no guarantee)"))
 }
 
 impl ConsoleArgs {
@@ -398,24 +370,6 @@ impl AuditArg {
             .or_else(|| crate::config::state_dir().map(|d| d.join(name)))
             .unwrap_or_else(|| PathBuf::from(name))
     }
-}
-
-/// Parses a duration (`1s`, `500ms`, `1m 30s`, humantime's syntax) or a bare number of
-/// seconds (`2`, `0.5`), between 50 ms and 1 h.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let parsed = match t.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs >= 0.0 => {
-            Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
-        }
-        Ok(_) => Err("not a positive number".to_string()),
-        Err(_) => humantime::parse_duration(t).map_err(|e| e.to_string()),
-    };
-    let d = parsed.map_err(|e| format!("'{text}' is not a duration like 1s or 500ms ({e})"))?;
-    if !(Duration::from_millis(50)..=Duration::from_secs(3600)).contains(&d) {
-        return Err(format!("{text} is out of range (50ms to 1h)"));
-    }
-    Ok(d)
 }
 
 #[cfg(test)]

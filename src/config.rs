@@ -154,10 +154,10 @@ fn check_ui(ui: &UiPrefs) -> Result<(), String> {
     one_of("units", &ui.units, &["bits", "bytes"])?;
     one_of("chart_direction", &ui.chart_direction, &["tx", "rx"])?;
     if let Some(i) = &ui.interval {
-        crate::cli::parse_duration(i).map_err(|e| format!("interval: {e}"))?;
+        crate::units::parse_duration(i).map_err(|e| format!("interval: {e}"))?;
     }
     if let Some(c) = &ui.confirm_within {
-        crate::cli::parse_duration(c).map_err(|e| format!("confirm_within: {e}"))?;
+        crate::units::parse_duration(c).map_err(|e| format!("confirm_within: {e}"))?;
     }
     if let Some(step) = &ui.step {
         crate::app::flow::Step::parse(step).map_err(|e| format!("step: {e}"))?;

@@ -20,3 +20,4 @@ pub mod sampler;
 pub mod source;
 pub mod tui;
 pub mod ui;
+pub mod units;

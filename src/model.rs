@@ -3,43 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A rate in Mbit/s, the unit the kernel uses for VF rate limits (`IFLA_VF_RATE`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Mbps(pub u32);
-
-impl Mbps {
-    /// Zero in a rate limit means "no limit" to the kernel.
-    pub const UNLIMITED: Mbps = Mbps(0);
-
-    pub fn is_unlimited(self) -> bool {
-        self.0 == 0
-    }
-
-    pub fn as_bits_per_sec(self) -> BitsPerSec {
-        BitsPerSec(f64::from(self.0) * 1e6)
-    }
-}
-
-impl fmt::Display for Mbps {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_unlimited() {
-            return f.write_str("none");
-        }
-        f.write_str(&crate::metrics::units::format_mbps(*self))
-    }
-}
-
-/// A measured rate in bits per second.
-#[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct BitsPerSec(pub f64);
-
-impl BitsPerSec {
-    pub fn as_mbps_f64(self) -> f64 {
-        self.0 / 1e6
-    }
-}
+pub use crate::units::{BitsPerSec, Mbps};
 
 /// A VF transmit rate limit as the kernel holds it: a minimum guarantee and a maximum cap.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -310,7 +310,7 @@ fn replay_shows_what_was_recorded_then_and_moves_with_the_arrows() {
             .find(|l| l.starts_with(&format!("{stamp},{name},")))
             .unwrap_or_else(|| panic!("{stamp} {name}"));
         let bps: f64 = line.rsplit(',').next().unwrap().parse().unwrap();
-        vftop::ui::text::rate(vftop::model::BitsPerSec(bps), vftop::metrics::units::RateUnit::Bits)
+        vftop::ui::text::rate(vftop::model::BitsPerSec(bps), vftop::units::RateUnit::Bits)
     };
     let tmux = Tmux::start("replay", 150, 40);
     tmux.type_text(&format!("{BIN} replay {} --at {stamp} --log /dev/null", store.display()));

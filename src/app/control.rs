@@ -1,8 +1,8 @@
 //! The rate editor: text fields, validation before anything is sent, and the preview.
 
 use crate::metrics::contention::Guarantees;
-use crate::metrics::units::{RateParseError, RateUnit, format_limit, parse_rate_in};
 use crate::model::{BitsPerSec, Capabilities, Mbps, RateChange, RateLimit, Support, Target};
+use crate::units::{RateParseError, RateUnit, format_limit, parse_rate_in};
 
 /// Which editor field has the cursor.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -51,7 +51,7 @@ impl Step {
                 Err(format!("{text}: use 1% to 100%"))
             };
         }
-        match crate::metrics::units::parse_rate(text) {
+        match crate::units::parse_rate(text) {
             Ok(m) if !m.is_unlimited() => Ok(Step::Fixed(m)),
             Ok(_) => Err("a step cannot be 0".into()),
             Err(e) => Err(e.to_string()),

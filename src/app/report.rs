@@ -99,7 +99,7 @@ fn pf_json(pf: &Pf, before: Option<&Pf>, dt: std::time::Duration, roles: &RoleMa
 
 /// A plain-text table: one line per PF, then one per VF with rates, limits and origin.
 pub fn text_report(before: &Snapshot, after: &Snapshot, roles: &RoleMap) -> String {
-    use crate::metrics::units::{RateUnit, format_rate};
+    use crate::units::{RateUnit, format_rate};
     let dt = after.taken_at.saturating_sub(before.taken_at);
     let rate =
         |b: Option<&Counters>, a: &Counters| b.and_then(|b| rates_between(b, a, dt)).unwrap_or_default();

@@ -8,12 +8,12 @@ use crate::audit::Reason;
 use crate::metrics::contention::{Contention, Guarantees, PartitionLoad, assess};
 use crate::metrics::history::{Direction, History, Percentiles, RatePoint};
 use crate::metrics::rate::{FunctionRates, RatesSince};
-use crate::metrics::units::RateUnit;
 use crate::model::{
     BitsPerSec, Capabilities, DevlinkObject, DevlinkRef, Mbps, Pf, RateChange, RateLimit, RoleMap, Snapshot,
     Target, Vf, VfKey,
 };
 use crate::source::SourceKind;
+use crate::units::RateUnit;
 use std::collections::HashMap;
 use std::time::Duration;
 

@@ -135,7 +135,7 @@ fn apply_view_prefs(app: &mut App, ui: &config::UiPrefs) {
     }
     app.sort_reversed = ui.sort_reversed.unwrap_or(app.sort_reversed);
     if ui.units.as_deref() == Some("bytes") {
-        app.unit = vftop::metrics::units::RateUnit::Bytes;
+        app.unit = vftop::units::RateUnit::Bytes;
     }
     if ui.chart_direction.as_deref() == Some("rx") {
         app.direction = vftop::metrics::history::Direction::Rx;

@@ -1,6 +1,5 @@
-//! Pure computations over snapshots: units, counter rates, history windows, contention.
+//! Pure computations over snapshots: counter rates, history windows, contention.
 
 pub mod contention;
 pub mod history;
 pub mod rate;
-pub mod units;

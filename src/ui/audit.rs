@@ -4,7 +4,7 @@ use super::text::limits;
 use super::theme::Theme;
 use crate::app::state::Level;
 use crate::audit::{AuditRecord, Outcome};
-use crate::metrics::units::RateUnit;
+use crate::units::RateUnit;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

@@ -4,8 +4,8 @@ use super::text::{rate, speed};
 use super::theme::Theme;
 use crate::app::state::{ChartScale, Level, format_window};
 use crate::metrics::history::{Direction, History};
-use crate::metrics::units::RateUnit;
 use crate::model::{BitsPerSec, Mbps, RateLimit};
+use crate::units::RateUnit;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
@@ -337,9 +337,9 @@ mod tests {
     use super::{EventTick, LimitSteps, RateChart};
     use crate::app::state::ChartScale;
     use crate::metrics::history::Direction;
-    use crate::metrics::units::RateUnit;
     use crate::model::{Mbps, RateLimit};
     use crate::ui::testing::{text, theme};
+    use crate::units::RateUnit;
     use std::time::Duration;
 
     fn chart<'a>(

@@ -5,8 +5,8 @@ use super::theme::Theme;
 use crate::app::PartitionRow;
 use crate::app::state::Level;
 use crate::metrics::contention::Contention;
-use crate::metrics::units::RateUnit;
 use crate::model::VfKey;
+use crate::units::RateUnit;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
@@ -154,9 +154,9 @@ impl<'a> ContentionPanel<'a> {
 mod tests {
     use super::ContentionPanel;
     use crate::metrics::contention::{GroupLoad, PartitionLoad, assess};
-    use crate::metrics::units::RateUnit;
     use crate::model::{BitsPerSec, Mbps, RateLimit};
     use crate::ui::testing::{row, text, theme};
+    use crate::units::RateUnit;
 
     fn loads(rows: &[crate::app::PartitionRow]) -> Vec<PartitionLoad> {
         let load = |r: &crate::app::PartitionRow| PartitionLoad {

@@ -4,7 +4,7 @@ use super::text::{rate, speed};
 use super::theme::Theme;
 use crate::app::control::{Editor, Field, Preview, Stage};
 use crate::app::state::Level;
-use crate::metrics::units::RateUnit;
+use crate::units::RateUnit;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;

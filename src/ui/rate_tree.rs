@@ -4,8 +4,8 @@ use super::text::{fit, rate};
 use super::theme::Theme;
 use crate::app::state::Level;
 use crate::app::tree::tree_lines;
-use crate::metrics::units::RateUnit;
 use crate::model::{BitsPerSec, DevlinkObject, DevlinkRef, Mbps, RateObject};
+use crate::units::RateUnit;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -157,9 +157,9 @@ impl Cells {
 #[cfg(test)]
 mod tests {
     use super::{RateTree, TreeEntry};
-    use crate::metrics::units::RateUnit;
     use crate::model::{BitsPerSec, DevlinkObject, DevlinkRef, Mbps, RateLimit, RateObject};
     use crate::ui::testing::{text, theme};
+    use crate::units::RateUnit;
 
     fn object(name: &str, object: DevlinkObject, max: u32, parent: Option<&str>) -> RateObject {
         RateObject {

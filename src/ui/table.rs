@@ -4,7 +4,7 @@ use super::text::{bar, limits, per_sec, rate};
 use super::theme::Theme;
 use crate::app::PartitionRow;
 use crate::metrics::history::Percentiles;
-use crate::metrics::units::RateUnit;
+use crate::units::RateUnit;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
@@ -244,8 +244,8 @@ fn measured(measured: bool, text: String, theme: &Theme) -> Span<'static> {
 #[cfg(test)]
 mod tests {
     use super::{Filter, PartitionTable, TableRow};
-    use crate::metrics::units::RateUnit;
     use crate::ui::testing::{row, text, theme};
+    use crate::units::RateUnit;
 
     fn table<'a>(
         rows: &'a [crate::app::PartitionRow],

@@ -1,7 +1,7 @@
 //! Small text helpers shared by panels: rates in the chosen unit, limits, bars.
 
-use crate::metrics::units::{RateUnit, format_rate};
 use crate::model::{BitsPerSec, Mbps, RateLimit};
+use crate::units::{RateUnit, format_rate};
 
 pub fn rate(r: BitsPerSec, unit: RateUnit) -> String {
     format_rate(r, unit)
@@ -10,7 +10,7 @@ pub fn rate(r: BitsPerSec, unit: RateUnit) -> String {
 /// A limit or link speed in the unit on screen: `2G`, `500M` in bits; `250MB`, `1.25GB` in
 /// bytes (so `b` switches every rate together).
 pub fn speed(m: Mbps, unit: RateUnit) -> String {
-    crate::metrics::units::format_limit(m, unit)
+    crate::units::format_limit(m, unit)
 }
 
 /// `min/max` with `-` for none, e.g. `100M/-`, `-/2G` (`-/250MB` in bytes).

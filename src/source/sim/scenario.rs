@@ -1,7 +1,7 @@
 //! Scenario files (TOML): PFs, link speeds, partitions, demand profiles and initial limits.
 
-use crate::metrics::units::parse_rate;
 use crate::model::Mbps;
+use crate::units::parse_rate;
 use serde::{Deserialize, Deserializer};
 use std::path::Path;
 

@@ -1,6 +1,48 @@
-//! Formatting and parsing of rates and sizes with automatic units.
+//! The ground floor: rates with their units in their types (the kernel's VF limits are Mbit/s,
+//! measured rates bits/s), and the parsing and formatting of rates, durations and sizes that
+//! the model, the options, the config and the screen all use. It imports nothing of vftop.
 
-use crate::model::{BitsPerSec, Mbps};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::time::Duration;
+
+/// A rate in Mbit/s, the unit the kernel uses for VF rate limits (`IFLA_VF_RATE`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Mbps(pub u32);
+
+impl Mbps {
+    /// Zero in a rate limit means "no limit" to the kernel.
+    pub const UNLIMITED: Mbps = Mbps(0);
+
+    pub fn is_unlimited(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn as_bits_per_sec(self) -> BitsPerSec {
+        BitsPerSec(f64::from(self.0) * 1e6)
+    }
+}
+
+impl fmt::Display for Mbps {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_unlimited() {
+            return f.write_str("none");
+        }
+        f.write_str(&format_mbps(*self))
+    }
+}
+
+/// A measured rate in bits per second.
+#[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct BitsPerSec(pub f64);
+
+impl BitsPerSec {
+    pub fn as_mbps_f64(self) -> f64 {
+        self.0 / 1e6
+    }
+}
 
 /// How rates are shown: bits (network convention) or bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -157,6 +199,53 @@ fn split_unit(suffix: &str, default: RateUnit) -> (&str, RateUnit) {
         }
     }
     (per_sec, default)
+}
+
+/// An age like 7d, 36h, 90m (at least a minute).
+pub fn parse_age(text: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("'{text}' is not an age like 7d or 36h ({e})"))?;
+    if d < Duration::from_secs(60) {
+        return Err(format!("{text} is too short to keep anything (at least 1m)"));
+    }
+    Ok(d)
+}
+
+/// A size like 2G, 500M, 64K (powers of 1024), or plain bytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim().trim_end_matches(['B', 'b']).trim_end_matches('i');
+    let (number, unit) = t.split_at(t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len()));
+    let scale: u64 = match unit.to_ascii_uppercase().as_str() {
+        "" => 1,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        "T" => 1 << 40,
+        _ => return Err(format!("'{text}' is not a size like 2G or 500M")),
+    };
+    let n: f64 = number.trim().parse().map_err(|_| format!("'{text}' is not a size like 2G or 500M"))?;
+    if !(n.is_finite() && n > 0.0) {
+        return Err(format!("'{text}': the size must be above zero"));
+    }
+    Ok((n * scale as f64) as u64)
+}
+
+/// Parses a duration (`1s`, `500ms`, `1m 30s`, humantime's syntax) or a bare number of
+/// seconds (`2`, `0.5`), between 50 ms and 1 h.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let parsed = match t.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => {
+            Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
+        }
+        Ok(_) => Err("not a positive number".to_string()),
+        Err(_) => humantime::parse_duration(t).map_err(|e| e.to_string()),
+    };
+    let d = parsed.map_err(|e| format!("'{text}' is not a duration like 1s or 500ms ({e})"))?;
+    if !(Duration::from_millis(50)..=Duration::from_secs(3600)).contains(&d) {
+        return Err(format!("{text} is out of range (50ms to 1h)"));
+    }
+    Ok(d)
 }
 
 #[cfg(test)]
