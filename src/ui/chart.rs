@@ -7,11 +7,11 @@ use crate::metrics::history::{Direction, History};
 use crate::model::{BitsPerSec, Mbps, RateLimit};
 use crate::units::RateUnit;
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Margin, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::Span;
-use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, LegendPosition, Widget};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Widget};
 use std::time::Duration;
 
 /// One line to plot: name, colour, points as (seconds before now, Mbit/s).
@@ -19,10 +19,14 @@ use std::time::Duration;
 struct Series {
     /// Legend entry (the first segment of a line that breaks at gaps).
     name: Option<String>,
+    /// The entry where room is short: a partition's name without its rate.
+    short: Option<String>,
     style: Style,
     points: Vec<(f64, f64)>,
     /// Braille for rates; dots for the limit steps, so no rate line looks like a limit.
     marker: Marker,
+    /// A partition's line (named after the limits and the link in the legend).
+    partition: bool,
 }
 
 /// A partition of the charted PF.
@@ -88,11 +92,23 @@ impl Widget for RateChart<'_> {
             Some(l) if self.direction == Direction::Tx => self.limit_steps(l),
             _ => Vec::new(),
         };
-        // As many partitions as the legend can name beside the limits and the link (when the
-        // chart is too narrow for a legend at all, lines are told apart by the table's colours).
-        let named = limits.iter().filter(|s| s.name.is_some()).count() + usize::from(self.link.is_some());
-        let room = if self.legend_fits_across(area.width) { legend_rows(area.height) } else { usize::MAX };
-        let drawn = room.saturating_sub(named).clamp(1, MAX_SERIES).min(self.partitions.len());
+        // The legend has a place of its own, beside the plot or under it, so it hides no data
+        // and nothing is drawn through it; as many partitions are drawn as it can name.
+        let inner = area.inner(Margin::new(1, 1));
+        let layout = Legend::for_area(inner);
+        let (plot, legend_area) = layout.split(inner);
+        let others: Vec<String> = limits
+            .iter()
+            .filter_map(|s| s.name.clone())
+            // Counted at its longest (`↑` where the scale does not reach it).
+            .chain(self.link.map(|l| format!("link {} ↑", speed(l, self.unit))))
+            .collect();
+        let drawn = match layout {
+            Legend::None => MAX_SERIES.min(self.partitions.len()),
+            _ => {
+                self.legend_room(layout, legend_area, &others).clamp(1, MAX_SERIES).min(self.partitions.len())
+            }
+        };
         let mut series = self.partition_series(drawn);
         series.extend(limits);
         let top = self.y_top(&series);
@@ -104,44 +120,164 @@ impl Widget for RateChart<'_> {
             } else {
                 (format!("link {text} ↑"), Vec::new())
             };
-            series.push(Series { name: Some(name), style: theme.dimmed(), points, marker: Marker::Braille });
+            let link = Series {
+                short: Some(name.clone()),
+                name: Some(name),
+                style: theme.dimmed(),
+                points,
+                marker: Marker::Braille,
+                partition: false,
+            };
+            series.push(link);
         }
+        Block::default()
+            .borders(Borders::ALL)
+            .title(self.title(area.width, drawn))
+            .border_style(theme.border(self.focused))
+            .style(theme.base())
+            .render(area, buf);
         let datasets: Vec<Dataset> = series
             .iter()
             .map(|s| {
-                let dataset = match &s.name {
-                    Some(name) => Dataset::default().name(name.clone()),
-                    None => Dataset::default(),
-                };
-                dataset.marker(s.marker).graph_type(GraphType::Line).style(s.style).data(&s.points)
+                Dataset::default().marker(s.marker).graph_type(GraphType::Line).style(s.style).data(&s.points)
             })
             .collect();
         let y_labels = [0.0, top / 2.0, top].map(|v| Span::styled(self.axis_label(v), theme.dimmed()));
         let x_labels = [format!("-{}", format_window(self.window)), self.end_label.clone()]
             .map(|l| Span::styled(l, theme.dimmed()));
-        let chart = Chart::new(datasets)
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .title(self.title(area.width, drawn))
-                    .border_style(theme.border(self.focused)),
-            )
+        Chart::new(datasets)
             .style(theme.base())
             .x_axis(Axis::default().bounds([-window, 0.0]).labels(x_labels).style(theme.dimmed()))
             .y_axis(Axis::default().bounds([0.0, top]).labels(y_labels).style(theme.dimmed()))
-            .legend_position(Some(LegendPosition::TopRight))
-            .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(2, 3)));
-        chart.render(area, buf);
+            .legend_position(None)
+            .render(plot, buf);
+        self.draw_legend(buf, layout, legend_area, &series);
         let label_width = [0.0, top / 2.0, top]
             .iter()
             .map(|v| self.axis_label(*v).chars().count() as u16)
             .max()
             .unwrap_or(0);
-        self.draw_event_ticks(buf, area, label_width);
+        self.draw_event_ticks(buf, plot, label_width);
     }
 }
 
+/// Where the chart's legend goes: a column right of the plot on a wide chart, rows under it
+/// on a narrow one, nowhere on a tiny one (lines are told apart by the table's colours then).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Legend {
+    None,
+    /// A column this wide: one entry a row.
+    Side(u16),
+    /// This many rows under the plot, entries side by side.
+    Below(u16),
+}
+
+/// The inside width from which the legend gets a column of its own.
+const SIDE_LEGEND_FROM: u16 = 90;
+const SIDE_LEGEND_WIDTH: u16 = 26;
+
+impl Legend {
+    fn for_area(inner: Rect) -> Legend {
+        match (inner.width, inner.height) {
+            (w, h) if w >= SIDE_LEGEND_FROM && h >= 4 => Legend::Side(SIDE_LEGEND_WIDTH),
+            (_, h) if h >= 9 => Legend::Below(2),
+            (_, h) if h >= 6 => Legend::Below(1),
+            _ => Legend::None,
+        }
+    }
+
+    /// The plot's area and the legend's.
+    fn split(self, inner: Rect) -> (Rect, Rect) {
+        match self {
+            Legend::None => (inner, Rect::default()),
+            Legend::Side(w) => {
+                let plot = Rect { width: inner.width - w - 1, ..inner };
+                (plot, Rect { x: plot.right() + 1, width: w, ..inner })
+            }
+            Legend::Below(rows) => {
+                let plot = Rect { height: inner.height - rows, ..inner };
+                (plot, Rect { y: plot.bottom(), height: rows, ..inner })
+            }
+        }
+    }
+}
+
+/// The cells a legend entry takes: `■ ` and its text.
+fn entry_width(text: &str) -> u16 {
+    text.chars().count() as u16 + 2
+}
+
 impl RateChart<'_> {
+    /// How many partition entries the legend has room for besides `others` (the limits and
+    /// the link, always named): one a row beside the plot; packed into the rows under it.
+    /// In the legend's order — the selection, the limits and the link, then the busiest —
+    /// how many partitions it can name in `area`.
+    fn legend_room(&self, layout: Legend, area: Rect, others: &[String]) -> usize {
+        let mut ranked: Vec<&ChartPartition> = self.partitions.iter().collect();
+        ranked.sort_by(|a, b| b.selected.cmp(&a.selected).then(b.rate.0.total_cmp(&a.rate.0)));
+        let text = |p: &ChartPartition| match layout {
+            Legend::Below(_) => p.name.to_string(),
+            _ => p.legend_entry(self.unit),
+        };
+        let (first, rest) = ranked.split_first().map_or((None, &[][..]), |(f, r)| (Some(*f), r));
+        let entries: Vec<(String, bool)> = first
+            .map(|p| (text(p), true))
+            .into_iter()
+            .chain(others.iter().map(|o| (o.clone(), false)))
+            .chain(rest.iter().map(|p| (text(p), true)))
+            .collect();
+        let placed = match layout {
+            Legend::None => 0,
+            Legend::Side(_) => usize::from(area.height).min(entries.len()),
+            Legend::Below(rows) => pack(entries.iter().map(|(t, _)| t.clone()), area.width, rows).len(),
+        };
+        entries[..placed].iter().filter(|(_, partition)| *partition).count()
+    }
+
+    /// The legend: each named series' marker in its colour and its name, in its own area
+    /// (cleared first, so nothing shows through it).
+    fn draw_legend(&self, buf: &mut Buffer, layout: Legend, area: Rect, series: &[Series]) {
+        if layout == Legend::None || area.is_empty() {
+            return;
+        }
+        ratatui::widgets::Clear.render(area, buf);
+        // The selection, the limits and the link, then the busiest: the order the legend's room
+        // was counted in (under the plot, partitions by name only).
+        let selected = |s: &&Series| s.style.add_modifier.contains(Modifier::BOLD);
+        let text = |s: &Series| match (layout, s.partition) {
+            (Legend::Below(_), true) => s.short.clone(),
+            _ => s.name.clone(),
+        };
+        let owned: Vec<(String, Style)> = series
+            .iter()
+            .filter(|s| s.partition && selected(s))
+            .chain(series.iter().filter(|s| !s.partition))
+            .chain(series.iter().filter(|s| s.partition && !selected(s)))
+            .filter_map(|s| text(s).map(|n| (n, s.style)))
+            .collect();
+        let named: Vec<(&str, Style)> = owned.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+        let base = self.theme.base();
+        let mut put = |x: u16, y: u16, (name, style): (&str, Style), width: u16| {
+            buf.set_stringn(x, y, "■ ", 2, Style::default().fg(style.fg.unwrap_or_default()));
+            buf.set_stringn(x + 2, y, name, usize::from(width.saturating_sub(2)), base);
+        };
+        match layout {
+            Legend::Side(_) => {
+                for (row, entry) in named.into_iter().take(usize::from(area.height)).enumerate() {
+                    put(area.x, area.y + row as u16, entry, area.width);
+                }
+            }
+            Legend::Below(rows) => {
+                let texts: Vec<String> = named.iter().map(|(n, _)| n.to_string()).collect();
+                for (i, (row, x)) in pack(texts.into_iter(), area.width, rows).into_iter().enumerate() {
+                    let width = entry_width(named[i].0).min(area.width.saturating_sub(x));
+                    put(area.x + x, area.y + row, named[i], width);
+                }
+            }
+            Legend::None => {}
+        }
+    }
+
     fn title(&self, width: u16, drawn: usize) -> String {
         let direction = if self.direction == Direction::Tx { "tx" } else { "rx" };
         let (window, scale) = (format_window(self.window), self.scale.label());
@@ -159,14 +295,6 @@ impl RateChart<'_> {
         } else {
             format!(" {direction} · {window} · {scale}{top} ")
         }
-    }
-
-    /// Whether the legend's longest partition entry fits in half the plot's width (ratatui
-    /// hides the legend otherwise); the y labels are taken as their usual 9 characters.
-    fn legend_fits_across(&self, width: u16) -> bool {
-        let plot = usize::from(width.saturating_sub(2 + 9 + 1));
-        let widest = self.partitions.iter().map(|p| p.legend_entry(self.unit).chars().count()).max();
-        widest.is_none_or(|w| w + 2 <= plot / 2)
     }
 
     /// A y-axis label for `mbps`.
@@ -239,9 +367,11 @@ impl RateChart<'_> {
             for (n, segment) in split_at_gaps(points, gap).into_iter().enumerate() {
                 out.push(Series {
                     name: (n == 0).then(|| name.clone()),
+                    short: (n == 0).then(|| p.name.to_string()),
                     style,
                     points: segment,
                     marker: Marker::Braille,
+                    partition: true,
                 });
             }
         }
@@ -278,10 +408,12 @@ impl RateChart<'_> {
                 let name = (n == 0 && !current.is_unlimited())
                     .then(|| format!("{label} {}", speed(current, self.unit)));
                 out.push(Series {
+                    short: name.clone(),
                     name,
                     style: Style::default().fg(colour),
                     points: segment,
                     marker: Marker::Dot,
+                    partition: false,
                 });
             }
         }
@@ -311,12 +443,23 @@ impl RateChart<'_> {
 /// selection); fewer where the legend has no room to name them all.
 const MAX_SERIES: usize = 12;
 
-/// Entries the legend has room for in a chart `height` rows tall: ratatui hides it when it
-/// needs over two thirds of the plot's height (the plot is inside the border, above the x
-/// axis and its labels; the legend has a border too).
-fn legend_rows(height: u16) -> usize {
-    let plot = f64::from(height.saturating_sub(4));
-    ((plot * 2.0 / 3.0).round() as usize).saturating_sub(2)
+/// Where entries go in `rows` rows of `width` cells, side by side with a space between:
+/// (row, column) of each that fits, in order, stopping at the first that does not.
+fn pack(entries: impl Iterator<Item = String>, width: u16, rows: u16) -> Vec<(u16, u16)> {
+    let mut out = Vec::new();
+    let (mut row, mut x) = (0u16, 0u16);
+    for entry in entries {
+        let w = entry_width(&entry).min(width);
+        if x > 0 && x + w > width {
+            (row, x) = (row + 1, 0);
+        }
+        if row >= rows {
+            break;
+        }
+        out.push((row, x));
+        x += w + 1;
+    }
+    out
 }
 
 /// Splits a line where consecutive points are more than `gap` seconds apart, so time without
@@ -375,8 +518,13 @@ mod tests {
         let columns: Vec<usize> = drawn.lines().filter_map(|l| l.chars().position(|c| c == '┊')).collect();
         assert!(columns.len() > 10, "{drawn}");
         assert!(columns.iter().all(|c| *c == columns[0]), "{drawn}");
-        // The plot runs from right of the y labels to the right border: the tick is mid-way.
-        assert!((45..=58).contains(&columns[0]), "tick at column {}\n{drawn}", columns[0]);
+        // The plot runs from right of the y labels to the legend's column: the tick is mid-way,
+        // and nothing is drawn through the legend.
+        assert!((38..=45).contains(&columns[0]), "tick at column {}\n{drawn}", columns[0]);
+        let legend_at =
+            drawn.lines().nth(1).and_then(|l| l.find("■ link 1G")).expect("the legend names the link");
+        let legend_col = drawn.lines().nth(1).unwrap()[..legend_at].chars().count();
+        assert!(columns[0] < legend_col, "{drawn}");
         assert!(drawn.contains("vf 2 max 200M"), "{drawn}");
         assert!(!drawn.contains("too old"), "{drawn}");
     }
@@ -424,13 +572,28 @@ mod tests {
             // The rest are the busiest.
             let busiest = &names[12 - (says - 1)..];
             assert!(busiest.iter().all(|n| named.contains(&n)), "height {height}\n{drawn}");
-            assert!(says < 12 || height >= 30, "height {height}: {says} lines");
+            // Beside the plot, a row each: the link's and one per line drawn.
+            assert_eq!(says, 12.min(usize::from(height) - 3), "height {height}\n{drawn}");
         }
-        // Too narrow for any legend: the height does not limit the lines then.
-        let mut narrow = chart(Direction::Tx, None, Vec::new(), &theme);
-        narrow.partitions = partitions();
-        let drawn = text(narrow, 36, 12);
-        assert!(!drawn.contains("top ") && !drawn.contains("P00"), "{drawn}");
+        // A narrow chart (an 80-column terminal's) has its legend under the plot, and it
+        // names every line drawn there too; no point is drawn on its row.
+        for (width, height) in [(46u16, 16u16), (36, 12)] {
+            let mut narrow = chart(Direction::Tx, None, Vec::new(), &theme);
+            narrow.partitions = partitions();
+            let drawn = text(narrow, width, height);
+            let named: Vec<&String> = names.iter().filter(|n| drawn.contains(n.as_str())).collect();
+            let says = drawn
+                .find("top ")
+                .map_or(12, |at| drawn[at + 4..].split(' ').next().unwrap().parse().unwrap());
+            assert!(says >= 1 && named.len() == says, "{width}×{height}\n{drawn}");
+            assert!(named.contains(&&names[0]), "the selection is named\n{drawn}");
+            let legend_rows: Vec<&str> = drawn.lines().filter(|l| l.contains('■')).collect();
+            assert!(!legend_rows.is_empty(), "{drawn}");
+            assert!(
+                legend_rows.iter().all(|l| !l.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c))),
+                "{drawn}"
+            );
+        }
     }
 
     #[test]
