@@ -55,6 +55,8 @@ pub struct Config {
     pub roles: RoleMap,
     pub ui: UiPrefs,
     pub keys: crate::ui::keymap::KeyMap,
+    /// Where it was read from (a file, or "built-in roles"), for errors found later.
+    pub source: String,
 }
 
 #[derive(Deserialize)]
@@ -133,7 +135,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, String> {
             }
         }
     }
-    Ok(Config { roles: map, ui: parsed.ui, keys })
+    Ok(Config { roles: map, ui: parsed.ui, keys, source: file.to_string() })
 }
 
 /// The values `[ui]` allows for its word settings.

@@ -572,3 +572,39 @@ fn worst_first_starts_and_stays_on_the_top_row_until_moved() {
     demo.run_for(3);
     assert_eq!(demo.app.selected, moved, "once moved, the selection stays where the operator put it");
 }
+
+#[test]
+fn at_80x24_every_panel_keeps_what_an_operator_needs() {
+    // Two PFs: the table has a PF column; Backup is pinned at its cap with drops.
+    let two = vftop::source::sim::scenario::Scenario::load(std::path::Path::new("two-pfs")).unwrap();
+    let mut demo = Demo::with_scenario(two, 8);
+    demo.app.resize(80, 24);
+    let screen = demo.screen(80, 24);
+    let backup = screen.lines().find(|l| l.contains("Backup") && l.starts_with('│')).unwrap();
+    assert!(backup.contains("100%"), "no number is cut in % of cap\n{screen}");
+    for must in ["starved:", "drops:", "q quit", "■ Management"] {
+        assert!(screen.contains(must), "'{must}' at 80×24\n{screen}");
+    }
+    for name in ["Management", "Backup", "iSCSI", "Replica", "Tenant A"] {
+        assert!(screen.lines().any(|l| l.starts_with('│') && l.contains(name)), "{name} uncut\n{screen}");
+    }
+    // The detail view scrolls to what is below its fold (the percentiles); ↓ does not switch partition.
+    demo.act(Action::OpenDetail);
+    let selected = demo.app.selected.clone();
+    let detail = demo.screen(80, 24);
+    assert!(detail.contains("↓ more"), "{detail}");
+    for _ in 0..30 {
+        demo.draw_as_the_loop_does(80, 24);
+        demo.act(Action::SelectNext);
+    }
+    let scrolled = demo.screen(80, 24);
+    assert_eq!(demo.app.selected, selected, "↓ scrolls, it does not switch partitions");
+    assert!(scrolled.contains("p50") || scrolled.contains("p99"), "{scrolled}");
+    // And the help scrolls to its last key.
+    demo.act(Action::Back);
+    demo.act(Action::ToggleHelp);
+    demo.draw_as_the_loop_does(80, 24);
+    demo.act(Action::SelectLast);
+    let help = demo.screen(80, 24);
+    assert!(help.contains("q  Ctrl-C") && help.contains("mouse"), "{help}");
+}

@@ -378,3 +378,38 @@ fn the_live_console_starts_with_the_last_hour_of_a_store() {
         app.snapshot.as_ref().unwrap().taken_at > Duration::from_secs(7200) && clock.now() > Duration::ZERO
     );
 }
+
+#[test]
+fn the_first_sample_of_each_recorder_run_has_no_rate_and_a_started_event() {
+    let dir = TempDir::new("restart");
+    let store = dir.0.join("store");
+    let log = dir.0.join("stderr");
+    // Two runs of the recorder on the same store, a gap between them.
+    for run in 1..=2 {
+        let mut recorder = start_record(&store, 100, &log, &[]);
+        let recorded = || {
+            let out =
+                Command::new(BIN).arg("dump").arg(&store).args(["--vf", "0", "--fields", "time"]).output();
+            out.map_or(0, |o| o.stdout.iter().filter(|b| **b == b'\n').count().saturating_sub(1))
+        };
+        wait_until("samples of this run", Duration::from_secs(60), || recorded() >= run * 5);
+        assert!(terminate(&mut recorder).success());
+        std::thread::sleep(Duration::from_millis(300)); // the gap a restart leaves
+    }
+    let (csv, _) = dump(&store, &["--vf", "1", "--fields", "time,tx_bps,events"]);
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let empty: Vec<usize> =
+        rows.iter().enumerate().filter(|(_, r)| r[1].is_empty()).map(|(i, _)| i).collect();
+    // The first sample, and the first after the restart: no rate (an empty field, not 0).
+    assert_eq!(empty.len(), 2, "{csv}");
+    assert_eq!(empty[0], 0, "{csv}");
+    assert!(
+        rows[empty[1] - 1][1].parse::<f64>().unwrap() > 0.0,
+        "the sample before the gap has its rate\n{csv}"
+    );
+    assert!(rows.iter().filter(|r| !r[1].is_empty()).all(|r| r[1].parse::<f64>().unwrap() > 0.0), "{csv}");
+    let (json, _) = dump(&store, &["--vf", "1", "--format", "json", "--fields", "tx_bps"]);
+    assert_eq!(json.lines().next(), Some(r#"{"tx_bps":null}"#), "{json}");
+    let (events, _) = dump(&store, &["--events"]);
+    assert_eq!(events.matches("recorder-started").count(), 2, "{events}");
+}

@@ -92,7 +92,7 @@ pub fn live_app(
     settings: &Settings,
     live: Live,
 ) -> anyhow::Result<(Vec<vftop::ui::theme::Theme>, App)> {
-    let (themes, theme_index) = super::themes(look)?;
+    let (themes, theme_index) = super::themes(look, settings)?;
     let mut app =
         App::new(source.kind(), super::hostname(), roles, themes.iter().map(|t| t.name.clone()).collect());
     app.theme_index = theme_index;

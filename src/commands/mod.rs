@@ -85,12 +85,18 @@ pub fn hostname() -> String {
         .unwrap_or_else(|_| "localhost".into())
 }
 
-/// The themes, and which one `look` (or `NO_COLOR`) asks for.
-pub fn themes(look: &LookArgs) -> anyhow::Result<(Vec<Theme>, usize)> {
+/// The themes, and which one `look` (or `NO_COLOR`) asks for; a name the config gave that is
+/// no theme is an error naming the config file.
+pub fn themes(look: &LookArgs, settings: &config::Config) -> anyhow::Result<(Vec<Theme>, usize)> {
     let themes = Theme::load_all(config::config_dir().map(|d| d.join("themes")).as_deref())?;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let name = if no_color { "mono".into() } else { look.theme.clone().unwrap_or_else(|| "dark".into()) };
-    let index = Theme::find(&themes, &name)?;
+    let index = Theme::find(&themes, &name).map_err(|e| match &settings.ui.theme {
+        Some(from_config) if *from_config == name => {
+            anyhow::anyhow!("{}: [ui] theme = \"{name}\": {e}", settings.source)
+        }
+        _ => e.into(),
+    })?;
     Ok((themes, index))
 }
 

@@ -47,6 +47,9 @@ pub fn run(req: RecordRequest) -> anyhow::Result<ExitCode> {
     let mut recorder = Recorder::open(&dir, retention, roles, Some(audit.path(demo)))
         .with_context(|| format!("cannot record into {}", dir.display()))?;
     recorder.on_stderr = true;
+    if demo {
+        recorder.audit_from_another_simulator();
+    }
     eprintln!(
         "vftop record: {} every {} into {} (keeping {}, at most {} MiB); SIGTERM stops",
         source.kind().label(),

@@ -28,9 +28,10 @@ pub fn run(req: ReplayRequest) -> anyhow::Result<ExitCode> {
     let settings = vftop::config::load(req.config.config.as_deref()).map_err(anyhow::Error::msg)?;
     let mut look = req.look.clone();
     look.take_prefs(&settings.ui);
-    let (themes, theme_index) = super::themes(&look)?;
+    let (themes, theme_index) = super::themes(&look, &settings)?;
     let opened = open_store(req.sim, req.dir)?;
-    let mut app = replay_app(&opened.dir, themes.iter().map(|t| t.name.clone()).collect(), settings.roles);
+    let name = if opened.temporary { "demo recording".to_string() } else { store_name(&opened.dir) };
+    let mut app = replay_app(name, themes.iter().map(|t| t.name.clone()).collect(), settings.roles);
     app.theme_index = theme_index;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let sampler =
@@ -80,11 +81,12 @@ pub fn open_store(sim: &SimArgs, dir: Option<&Path>) -> anyhow::Result<Opened> {
 }
 
 /// The replay console's app: read-only, with a time cursor.
-pub fn replay_app(dir: &Path, theme_names: Vec<String>, roles: RoleMap) -> App {
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| dir.display().to_string());
+/// What the header calls a store: its directory's name.
+fn store_name(dir: &Path) -> String {
+    dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| dir.display().to_string())
+}
+
+pub fn replay_app(name: String, theme_names: Vec<String>, roles: RoleMap) -> App {
     let mut app = App::new(SourceKind::Replay, name, roles, theme_names);
     app.flow.read_only = Some("replaying a recording".into());
     app.replay = Some(Default::default());

@@ -36,6 +36,10 @@ pub enum EventKind {
         old: RateLimit,
         new: RateLimit,
         outcome: String,
+        /// Made on another process's simulator (a `vftop --demo` console beside a `vftop record
+        /// --demo`): this recording's own simulator kept its limits.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        elsewhere: bool,
     },
     /// A limit changed and no vftop audit record says who changed it.
     ExternalChange {
@@ -64,11 +68,16 @@ impl Event {
             if parts.is_empty() { "limits unchanged".to_string() } else { parts.join(", ") }
         };
         match &self.kind {
-            EventKind::RateChange { who, reason, old, new, outcome } => {
+            EventKind::RateChange { who, reason, old, new, outcome, elsewhere } => {
                 let by =
                     if reason == "operator" { format!("by {who}") } else { format!("by {who} ({reason})") };
                 let refused = if outcome == "refused" { " REFUSED" } else { "" };
-                format!("{}{refused} {by}", limits(old, new))
+                let place = if *elsewhere {
+                    " on another vftop --demo's simulator, not this recording's"
+                } else {
+                    ""
+                };
+                format!("{}{refused} {by}{place}", limits(old, new))
             }
             EventKind::ExternalChange { old, new } => format!("{} (outside vftop)", limits(old, new)),
             EventKind::Appeared => "appeared".into(),
@@ -180,7 +189,7 @@ impl AuditTail {
 }
 
 /// An audit record as an event (`external` records are left to the sample comparison).
-fn audit_event(line: &str) -> Option<Event> {
+fn audit_event(line: &str, elsewhere: bool) -> Option<Event> {
     let r = crate::audit::AuditRecord::parse(line)?;
     let outcome = match r.outcome {
         crate::audit::Outcome::External => return None,
@@ -197,6 +206,7 @@ fn audit_event(line: &str) -> Option<Event> {
             old: r.old.into(),
             new: r.new.into(),
             outcome: outcome.to_string(),
+            elsewhere,
         },
         pf: r.pf,
     })
@@ -220,6 +230,8 @@ pub struct EventFinder {
     held: Vec<Event>,
     /// Recent audited changes: (VF, new limit), to explain what the samples show.
     audited: Vec<(VfKey, RateLimit, i64)>,
+    /// The audit log's changes were made on another simulator than the one recorded.
+    pub audit_elsewhere: bool,
 }
 
 impl EventFinder {
@@ -236,7 +248,7 @@ impl EventFinder {
     ) -> Vec<Event> {
         let mut out = Vec::new();
         for line in self.audit.as_mut().map(AuditTail::new_lines).unwrap_or_default() {
-            if let Some(e) = audit_event(&line) {
+            if let Some(e) = audit_event(&line, self.audit_elsewhere) {
                 if let (Some(key), EventKind::RateChange { new, .. }) = (e.key(), &e.kind) {
                     self.audited.push((key, *new, e.at_ms));
                 }

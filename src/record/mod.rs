@@ -38,6 +38,14 @@ pub struct Recorder {
 }
 
 impl Recorder {
+    /// The audit log's changes are another process's on another simulator (a headless
+    /// `record --demo` beside a `--demo` console): said so in their events.
+    pub fn audit_from_another_simulator(&mut self) {
+        self.finder.audit_elsewhere = true;
+    }
+}
+
+impl Recorder {
     pub fn open(
         dir: &Path,
         retention: Retention,

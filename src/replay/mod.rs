@@ -115,12 +115,12 @@ impl Replayer {
                 let when = crate::record::format_ms;
                 return Ok(if at < first {
                     Some(format!(
-                        "{text} is before the recording; showing its first sample, {}",
+                        "{text}: before the recording; at its first sample, {}",
                         when(self.cursor_ms)
                     ))
                 } else if at > last {
                     Some(format!(
-                        "{text} is after the recording; showing its newest sample, {}",
+                        "{text}: after the recording; at its newest sample, {}",
                         when(self.cursor_ms)
                     ))
                 } else {

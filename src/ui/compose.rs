@@ -141,7 +141,9 @@ fn status_line<'a>(app: &'a App, theme: &'a Theme) -> StatusLine<'a> {
             Message::Hints { replay: app.replay.is_some(), read_only: app.flow.read_only.is_some() }
         }
     };
-    StatusLine { read_only: app.flow.read_only.as_deref(), countdown: app.commit_countdown(), message, theme }
+    // A replay says REPLAY in the header: its read-only reason would only say it again.
+    let read_only = app.flow.read_only.as_deref().filter(|_| app.replay.is_none());
+    StatusLine { read_only, countdown: app.commit_countdown(), message, theme }
 }
 
 /// The table's window of rows: those that keep the selection in view in `area`.

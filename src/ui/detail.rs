@@ -51,9 +51,11 @@ impl Widget for Detail<'_> {
             return;
         };
         let [left, right] = halves(area);
-        let more = if self.scroll < self.scroll_limit(area) { " · ↓ more" } else { "" };
-        let title = format!(" {} · {} vf {} · Esc returns{more} ", row.name, pf.name, row.vf.index);
-        let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.border(true));
+        let title = format!(" {} · {} vf {} · Esc returns ", row.name, pf.name, row.vf.index);
+        let mut block = Block::default().borders(Borders::ALL).title(title).border_style(theme.border(true));
+        if self.scroll < self.scroll_limit(area) {
+            block = block.title_bottom(" ↓ more (↓/PgDn) ");
+        }
         Paragraph::new(self.summary(row, pf))
             .block(block)
             .style(theme.base())

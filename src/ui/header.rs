@@ -45,15 +45,18 @@ impl Widget for Header<'_> {
             Clock::ReplayLoading => spans.push(Span::styled(" REPLAY (loading) ", theme.level(Level::Warn))),
             Clock::Live(_) => {}
         }
+        let replay = !matches!(self.clock, Clock::Live(_));
+        // A replay's header says REPLAY already, not also its source.
+        let source = if replay { String::new() } else { format!(" │ {}", self.source) };
         spans.extend([
-            Span::raw(format!(" {} │ {} │ ", self.host, self.source)),
+            Span::raw(format!(" {}{source} │ ", self.host)),
             Span::raw(pfs_summary(self.pfs, usize::from(area.width) / 2)),
-            Span::raw(format!(
-                " │ every {} │ window {}",
-                format_interval(self.interval),
-                format_window(self.window)
-            )),
         ]);
+        // A replay does not sample: its interval is the recording's, and the span says more.
+        if !replay {
+            spans.push(Span::raw(format!(" │ every {}", format_interval(self.interval))));
+        }
+        spans.push(Span::raw(format!(" │ window {}", format_window(self.window))));
         if self.malformed_attributes > 0 {
             let text = format!(" │ {} malformed netlink attributes skipped", self.malformed_attributes);
             spans.push(Span::styled(text, theme.level(Level::Warn)));
@@ -65,14 +68,22 @@ impl Widget for Header<'_> {
         if self.paused {
             spans.push(Span::styled(" │ PAUSED", theme.level(Level::Warn)));
         }
-        // A replay says which day it is at and what the recording spans instead of the clock.
+        // A replay says which day it is at and what the recording spans instead of the clock
+        // (in short where the whole does not fit: an 80-column terminal has room for that).
+        let width = |spans: &[Span]| spans.iter().map(|s| s.width()).sum::<usize>();
+        if let Clock::Replay(c) = self.clock
+            && width(&spans) + short_span(c).chars().count() >= area.width as usize
+        {
+            // The recording's span matters more than the window (which the chart title says).
+            spans.retain(|s| !s.content.starts_with(" │ window"));
+        }
+        let used = width(&spans);
+        let fits = |text: &String| used + text.chars().count() < area.width as usize;
         let clock = match self.clock {
-            Clock::Replay(c) => recording_span(c),
-            Clock::Live(wall_clock) => format!("{wall_clock} "),
+            Clock::Replay(c) => [recording_span(c), short_span(c)].into_iter().find(fits).unwrap_or_default(),
+            Clock::Live(wall_clock) => Some(format!("{wall_clock} ")).filter(fits).unwrap_or_default(),
             Clock::ReplayLoading => String::new(),
         };
-        let used: usize = spans.iter().map(|s| s.width()).sum();
-        let clock = if used + clock.chars().count() < area.width as usize { clock } else { String::new() };
         let pad = (area.width as usize).saturating_sub(used + clock.chars().count());
         spans.push(Span::raw(" ".repeat(pad)));
         spans.push(Span::styled(clock, theme.dimmed()));
@@ -108,6 +119,12 @@ fn pfs_summary(pfs: &[Pf], width: usize) -> String {
         }
     }
     out
+}
+
+/// ` rec 02:10→03:15 `: the span, in minutes.
+fn short_span(c: &ReplayCursor) -> String {
+    let hm = |ms| crate::record::format_time_of_day(ms)[..5].to_string();
+    format!(" rec {}→{} ", hm(c.first_ms), hm(c.last_ms))
 }
 
 /// ` 2026-11-25 · recorded 02:10:00 → 03:15:42 ` (dates in full when they differ).

@@ -61,12 +61,14 @@ impl Widget for Help<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let lines = self.lines();
         let popup = self.popup(area, &lines);
-        let more = if self.scroll < self.scroll_limit(area) { " · ↓ more" } else { "" };
         Clear.render(popup, buf);
-        let block = Block::default()
+        let mut block = Block::default()
             .borders(Borders::ALL)
-            .title(format!(" Keys · ? or Esc closes{more} "))
+            .title(" Keys · ? or Esc closes ")
             .border_style(self.theme.border(true));
+        if self.scroll < self.scroll_limit(area) {
+            block = block.title_bottom(" ↓ more (↓/PgDn) ");
+        }
         Paragraph::new(lines)
             .block(block)
             .style(self.theme.base())

@@ -63,15 +63,15 @@ impl Widget for StatusLine<'_> {
                 spans.push(Span::styled(format!("sampling failed: {err}"), theme.level(Level::Error)))
             }
             Message::Hints { replay: true, .. } => spans.push(Span::styled(
-                "←/→ sample  S-←/→ minute  g go to  L newest  E events  +/- window  ? help  q quit",
+                "? help  q quit  ←/→ sample  S-←/→ minute  g go to  L newest  E events  +/- window",
                 theme.dimmed(),
             )),
             Message::Hints { replay: false, read_only: true } => spans.push(Span::styled(
-                "? help  Enter detail  / filter  s sort  b bits/bytes  p pause  a audit  q quit",
+                "? help  q quit  Enter detail  / filter  s sort  b bits/bytes  p pause  a audit",
                 theme.dimmed(),
             )),
             Message::Hints { replay: false, read_only: false } => spans.push(Span::styled(
-                "? help  e edit rate  ]/[ step cap  Enter detail  s sort  b bits/bytes  p pause  q quit",
+                "? help  q quit  e edit rate  ]/[ step cap  Enter detail  s sort  b bits/bytes  p pause",
                 theme.dimmed(),
             )),
         }

@@ -85,7 +85,9 @@ impl Widget for PartitionTable<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let theme = self.theme;
         let (visible, bar) = self.columns(area.width);
-        let header = Row::new(visible.iter().map(|&i| Cell::from(COLUMNS[i].header))).style(theme.emphasis());
+        // Without its bar the share column is five wide: its header says so in as few.
+        let header_of = |i: usize| if i == SHARE_COLUMN && !bar { "%cap" } else { COLUMNS[i].header };
+        let header = Row::new(visible.iter().map(|&i| Cell::from(header_of(i)))).style(theme.emphasis());
         let rows = self.rows.iter().map(|r| {
             let cells = cells(r, self.unit, bar, theme);
             Row::new(visible.iter().map(|&i| cells[i].clone()).collect::<Vec<_>>())

@@ -93,6 +93,16 @@ impl Demo {
         terminal
     }
 
+    /// Draws a frame as the event loop does and tells the app what it drew (its size, how
+    /// far the view on screen can scroll).
+    pub fn draw_as_the_loop_does(&mut self, width: u16, height: u16) {
+        let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
+        let mut limit = 0;
+        terminal.draw(|f| limit = vftop::ui::draw(f, &self.app, &self.look).scroll_limit).unwrap();
+        self.app.resize(width, height);
+        self.app.limit_scroll(limit);
+    }
+
     pub fn screen(&self, width: u16, height: u16) -> String {
         let terminal = self.render(width, height);
         let buffer = terminal.backend().buffer();
