@@ -1,14 +1,16 @@
 //! The headless reports of `--once`: two snapshots an interval apart, as one JSON document
 //! (`--json`) or as a plain table for a terminal or a ticket.
 
-use crate::metrics::rate::rates_between;
+use crate::metrics::rate::FunctionRates;
+use crate::metrics::reading::Reading;
 use crate::model::{Counters, Pf, RoleMap, Snapshot, Vf};
 use serde_json::{Value, json};
 
 /// Builds the JSON document from two readings of the same source.
 pub fn json_report(before: &Snapshot, after: &Snapshot, roles: &RoleMap) -> Value {
     let dt = after.taken_at.saturating_sub(before.taken_at);
-    let pfs: Vec<Value> = after.pfs.iter().map(|pf| pf_json(pf, before.pf(&pf.name), dt, roles)).collect();
+    let reading = Reading::new(Some(before), after);
+    let pfs: Vec<Value> = after.pfs.iter().map(|pf| pf_json(pf, &reading, roles)).collect();
     let rate_objects: Vec<Value> = after.rate_objects.iter().map(rate_object_json).collect();
     json!({
         "interval_secs": dt.as_secs_f64(),
@@ -31,8 +33,7 @@ fn rate_object_json(o: &crate::model::RateObject) -> Value {
     })
 }
 
-fn rates_json(before: Option<&Counters>, after: &Counters, dt: std::time::Duration) -> Value {
-    let r = before.and_then(|b| rates_between(b, after, dt)).unwrap_or_default();
+fn rates_json(r: FunctionRates) -> Value {
     json!({
         "rx_bps": r.rx.0, "tx_bps": r.tx.0, "rx_pps": r.rx_pps, "tx_pps": r.tx_pps,
         "drops_per_sec": r.drops_per_sec, "reset": r.reset,
@@ -53,7 +54,7 @@ fn partition(roles: &RoleMap, pf: &str, vf: &Vf) -> Option<String> {
     roles.resolve(&key, vf.vlan).map(|r| r.name.clone()).or_else(|| vf.partition.clone())
 }
 
-fn vf_json(vf: &Vf, before: Option<&Vf>, dt: std::time::Duration, partition: Option<String>) -> Value {
+fn vf_json(vf: &Vf, rates: FunctionRates, partition: Option<String>) -> Value {
     json!({
         "vf": vf.index,
         "partition": partition,
@@ -69,19 +70,16 @@ fn vf_json(vf: &Vf, before: Option<&Vf>, dt: std::time::Duration, partition: Opt
         "netdev": vf.netdev,
         "pci": vf.pci,
         "counters": counters_json(&vf.counters),
-        "rates": rates_json(before.map(|b| &b.counters), &vf.counters, dt),
+        "rates": rates_json(rates),
         "driver_stats": vf.driver_stats.iter().map(|s| (s.name.clone(), Value::from(s.value))).collect::<serde_json::Map<_, _>>(),
     })
 }
 
-fn pf_json(pf: &Pf, before: Option<&Pf>, dt: std::time::Duration, roles: &RoleMap) -> Value {
+fn pf_json(pf: &Pf, reading: &Reading, roles: &RoleMap) -> Value {
     let vfs: Vec<Value> = pf
         .vfs
         .iter()
-        .map(|vf| {
-            let prev = before.and_then(|b| b.vfs.iter().find(|v| v.index == vf.index));
-            vf_json(vf, prev, dt, partition(roles, &pf.name, vf))
-        })
+        .map(|vf| vf_json(vf, reading.rates(&pf.name, vf.index), partition(roles, &pf.name, vf)))
         .collect();
     json!({
         "name": pf.name,
@@ -92,7 +90,7 @@ fn pf_json(pf: &Pf, before: Option<&Pf>, dt: std::time::Duration, roles: &RoleMa
         "num_vfs": pf.num_vfs,
         "vfs_truncated": pf.vfs_truncated,
         "counters": counters_json(&pf.counters),
-        "rates": rates_json(before.map(|b| &b.counters), &pf.counters, dt),
+        "rates": rates_json(reading.pf_rates(&pf.name)),
         "vfs": vfs,
     })
 }
@@ -100,13 +98,10 @@ fn pf_json(pf: &Pf, before: Option<&Pf>, dt: std::time::Duration, roles: &RoleMa
 /// A plain-text table: one line per PF, then one per VF with rates, limits and origin.
 pub fn text_report(before: &Snapshot, after: &Snapshot, roles: &RoleMap) -> String {
     use crate::units::{RateUnit, format_rate};
-    let dt = after.taken_at.saturating_sub(before.taken_at);
-    let rate =
-        |b: Option<&Counters>, a: &Counters| b.and_then(|b| rates_between(b, a, dt)).unwrap_or_default();
+    let reading = Reading::new(Some(before), after);
     let mut out = String::new();
     for pf in &after.pfs {
-        let prev = before.pf(&pf.name);
-        let r = rate(prev.map(|p| &p.counters), &pf.counters);
+        let r = reading.pf_rates(&pf.name);
         let speed = pf.link_speed.map(|s| s.to_string()).unwrap_or_else(|| "?".into());
         let truncated = if pf.vfs_truncated { " TRUNCATED" } else { "" };
         out.push_str(&format!(
@@ -119,8 +114,7 @@ pub fn text_report(before: &Snapshot, after: &Snapshot, roles: &RoleMap) -> Stri
             format_rate(r.rx, RateUnit::Bits)
         ));
         for vf in &pf.vfs {
-            let prev_vf = prev.and_then(|p| p.vfs.iter().find(|v| v.index == vf.index));
-            let r = rate(prev_vf.map(|v| &v.counters), &vf.counters);
+            let r = reading.rates(&pf.name, vf.index);
             out.push_str(&format!(
                 "  vf {:<3} {:<12} {}  vlan {:<4}  min {:<6} max {:<6}  tx {:>12}  rx {:>12}  drops/s {:>8.0}  [{}]{}\n",
                 vf.index,

@@ -5,9 +5,10 @@ use super::control::{EditContext, Editor};
 use super::flow::{ChangeFlow, StepTarget};
 pub use super::toast::{Level, Toast, Toasts};
 use crate::audit::Reason;
-use crate::metrics::contention::{Contention, Guarantees, PartitionLoad, assess};
+use crate::metrics::contention::{Contention, Guarantees};
+use crate::metrics::reading::{Reading, functions};
 use crate::metrics::history::{Direction, History, Percentiles, RatePoint};
-use crate::metrics::rate::{FunctionRates, RatesSince};
+use crate::metrics::rate::FunctionRates;
 use crate::model::{
     BitsPerSec, Capabilities, DevlinkObject, DevlinkRef, Mbps, Pf, RateChange, RateLimit, RoleMap, Snapshot,
     Target, Vf, VfKey,
@@ -294,20 +295,14 @@ impl App {
         }
         self.last_error = None;
         let previous = self.snapshot.take();
-        // Counters of the previous sample by (PF, VF): one pass, so ingest is O(VFs).
-        let elapsed = previous.as_ref().and_then(|prev| snapshot.taken_at.checked_sub(prev.taken_at));
-        let before = RatesSince::new(
-            previous.iter().flat_map(|prev| prev.pfs.iter()).flat_map(|pf| {
-                functions(pf).into_iter().map(move |vf| (pf.name.as_str(), vf.index, vf.counters))
-            }),
-            elapsed,
-        );
+        // The one reading of the sample (rates, contention), as the exporter and dump have it.
+        let reading = Reading::new(previous.as_ref(), &snapshot);
         let mut rows = Vec::with_capacity(self.rows.len());
         for pf in &snapshot.pfs {
             for vf in functions(pf) {
                 let vf = vf.as_ref();
                 let key = VfKey { pf: pf.name.clone(), vf: vf.index };
-                let rates = before.of(&pf.name, vf.index, &vf.counters);
+                let rates = reading.rates(&pf.name, vf.index);
                 // No rate (no earlier reading): a gap in the chart, not a drop to zero.
                 if rates.measured {
                     self.record(&key, snapshot.taken_at, &rates);
@@ -315,7 +310,7 @@ impl App {
                 rows.push(self.row(pf, vf, key, rates));
             }
         }
-        drop(before);
+        self.contention = reading.contention;
         // The limits as the previous sample read them (not as this console's changes since
         // updated its rows): what held at the start of the interval.
         let limits_before: HashMap<(&str, u32), RateLimit> = previous
@@ -327,9 +322,6 @@ impl App {
             let before = limits_before.get(&(row.key.pf.as_str(), row.key.vf)).copied();
             row.limit_before = before.filter(|before| *before != row.vf.rate);
         }
-        let objects = &snapshot.rate_objects;
-        self.contention =
-            snapshot.pfs.iter().map(|pf| (pf.name.clone(), contention_of(pf, &rows, objects))).collect();
         mark_group_limits(&mut rows, &self.contention);
         // A recording's limit changes are its events, not drift of the console's own.
         if self.drift_baseline {
@@ -986,23 +978,8 @@ fn row_matches(r: &PartitionRow, needle: &str) -> bool {
 /// Rows PgUp/PgDn move by.
 const PAGE: isize = 10;
 
-/// The VF index of a row that stands for a whole link without VFs (`--all-links`).
-pub const WHOLE_LINK: u32 = u32::MAX;
+pub use crate::metrics::reading::WHOLE_LINK;
 
-/// The functions of a PF that get rows: its VFs, or the link itself when it has none.
-fn functions(pf: &Pf) -> Vec<std::borrow::Cow<'_, Vf>> {
-    if !pf.vfs.is_empty() || pf.num_vfs > 0 {
-        return pf.vfs.iter().map(std::borrow::Cow::Borrowed).collect();
-    }
-    let link = Vf {
-        index: WHOLE_LINK,
-        counters: pf.counters,
-        driver_stats: pf.driver_stats.clone(),
-        netdev: Some(pf.name.clone()),
-        ..Default::default()
-    };
-    vec![std::borrow::Cow::Owned(link)]
-}
 
 fn prev_focus(focus: Focus, has_tree: bool) -> Focus {
     match focus {
@@ -1023,21 +1000,6 @@ fn next_focus(focus: Focus, has_tree: bool) -> Focus {
     }
 }
 
-fn contention_of(pf: &Pf, rows: &[PartitionRow], objects: &[crate::model::RateObject]) -> Contention {
-    let tx = |key: &VfKey| rows.iter().find(|r| &r.key == key).map_or(0.0, |r| r.rates.tx.0);
-    let groups = crate::metrics::contention::groups_on(&pf.name, objects, &tx);
-    let loads: Vec<PartitionLoad> = rows
-        .iter()
-        .filter(|r| r.key.pf == pf.name)
-        .map(|r| PartitionLoad {
-            key: r.key.clone(),
-            tx: r.rates.tx,
-            limit: r.vf.rate,
-            drops_per_sec: r.rates.drops_per_sec,
-        })
-        .collect();
-    assess(pf.link_speed.unwrap_or_default(), &loads, &groups)
-}
 
 /// How far back limit steps are kept (the longest chart window).
 const LIMIT_HISTORY: Duration = Duration::from_secs(3600);

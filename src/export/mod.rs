@@ -12,8 +12,8 @@
 pub mod http;
 pub mod web_config;
 
-use crate::metrics::contention::{PartitionLoad, assess};
-use crate::metrics::rate::{FunctionRates, RatesSince};
+use crate::metrics::rate::FunctionRates;
+use crate::metrics::reading::Reading;
 use crate::model::{Counters, Mbps, Pf, RoleMap, Snapshot, Vf, VfKey};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeCounterValue, EncodeGaugeValue, NoLabelSet};
@@ -110,37 +110,22 @@ impl Exporter {
     /// What this sample shows, resolved into rows (rates against the previous sample,
     /// compensated counters, flags from the contention assessment).
     fn frame(&mut self, snapshot: &Snapshot) -> Frame {
-        let elapsed = self.previous.as_ref().and_then(|p| snapshot.taken_at.checked_sub(p.taken_at));
-        let previous = self.previous.iter().flat_map(|p| p.pfs.iter());
-        let before = RatesSince::new(
-            previous.flat_map(|pf| pf.vfs.iter().map(move |vf| (pf.name.as_str(), vf.index, vf.counters))),
-            elapsed,
-        );
+        // The one reading of the sample (rates, contention), as the console has it.
+        let reading = Reading::new(self.previous.as_ref(), snapshot);
         let mut frame = Frame { samples: self.samples, failures: self.failures, ..Frame::default() };
         let mut seen = HashSet::new();
         for pf in &snapshot.pfs {
-            let mut loads = Vec::with_capacity(pf.vfs.len());
+            let contention = reading.contention_of(&pf.name);
             for vf in &pf.vfs {
                 let key = VfKey { pf: pf.name.clone(), vf: vf.index };
-                let rates = before.of(&pf.name, vf.index, &vf.counters);
+                let rates = reading.rates(&pf.name, vf.index);
                 let counters =
                     self.counters.entry(key.clone()).or_default().update(raw_counters(&vf.counters));
-                loads.push(PartitionLoad {
-                    key: key.clone(),
-                    tx: rates.tx,
-                    limit: vf.rate,
-                    drops_per_sec: rates.drops_per_sec,
-                });
-                frame.vfs.push(self.vf_row(pf, vf, &key, counters, rates));
+                let mut row = self.vf_row(pf, vf, &key, counters, rates);
+                row.at_cap = contention.is_some_and(|c| c.pinned.contains(&key));
+                row.below_guarantee = contention.is_some_and(|c| c.starved.contains(&key));
+                frame.vfs.push(row);
                 seen.insert(key);
-            }
-            let tx = |key: &VfKey| loads.iter().find(|l| &l.key == key).map_or(0.0, |l| l.tx.0);
-            let groups = crate::metrics::contention::groups_on(&pf.name, &snapshot.rate_objects, &tx);
-            let contention = assess(pf.link_speed.unwrap_or_default(), &loads, &groups);
-            let first = frame.vfs.len() - pf.vfs.len();
-            for row in &mut frame.vfs[first..] {
-                row.at_cap = contention.pinned.iter().any(|k| k.vf == row.vf);
-                row.below_guarantee = contention.starved.iter().any(|k| k.vf == row.vf);
             }
             frame.pfs.push(pf_row(pf));
             if self.ethtool_stats {

@@ -3,3 +3,4 @@
 pub mod contention;
 pub mod history;
 pub mod rate;
+pub mod reading;

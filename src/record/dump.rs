@@ -5,7 +5,8 @@ use super::events::{Event, EventKind};
 use super::frame::Frame;
 use super::store::Store;
 use super::{format_ms, rfc3339_ms};
-use crate::metrics::rate::{FunctionRates, RatesSince};
+use crate::metrics::rate::FunctionRates;
+use crate::metrics::reading::Reading;
 use crate::model::{Pf, Snapshot, Vf};
 use std::io::Write;
 
@@ -148,18 +149,10 @@ fn write_rows(
     // (of the run before a restart, across the gap).
     let restarted =
         events.iter().any(|e| e.kind == EventKind::RecorderStarted && e.at_ms > since && e.at_ms <= at_ms);
-    let before = before.filter(|_| !restarted);
-    let elapsed = before.and_then(|b| now.taken_at.checked_sub(b.taken_at));
-    let rates = RatesSince::new(
-        before
-            .iter()
-            .flat_map(|b| &b.pfs)
-            .flat_map(|pf| pf.vfs.iter().map(move |v| (pf.name.as_str(), v.index, v.counters))),
-        elapsed,
-    );
+    let reading = Reading::new(before.filter(|_| !restarted), now);
     for pf in &now.pfs {
         for vf in &pf.vfs {
-            let r = rates.of(&pf.name, vf.index, &vf.counters);
+            let r = reading.rates(&pf.name, vf.index);
             let happened: Vec<String> = events
                 .iter()
                 .filter(|e| e.at_ms > since && e.at_ms <= at_ms && e.pf == pf.name && e.vf == Some(vf.index))

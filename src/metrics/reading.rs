@@ -1,0 +1,131 @@
+//! One reading of a sample: the sample and the one before it → every function's rates (and
+//! whether there was an earlier reading to have them), the PF's own, and each PF's contention.
+//! The console, the exporter, `dump` and `--once` all take their numbers from it; nothing else
+//! derives rates from counters.
+
+use super::contention::{Contention, PartitionLoad, assess, groups_on};
+use super::rate::{FunctionRates, RatesSince, rates_between};
+use crate::model::{Pf, Snapshot, Vf, VfKey};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// The VF index of a function that stands for a whole link without VFs (`--all-links`).
+pub const WHOLE_LINK: u32 = u32::MAX;
+
+/// A sample read against the one before it.
+pub struct Reading<'a> {
+    pub snapshot: &'a Snapshot,
+    /// Each function's rates by PF and VF index.
+    rates: HashMap<&'a str, HashMap<u32, FunctionRates>>,
+    /// Each PF's own counters' rates.
+    pf_rates: HashMap<&'a str, FunctionRates>,
+    /// Each PF's contention, in the sample's PF order.
+    pub contention: Vec<(String, Contention)>,
+}
+
+impl<'a> Reading<'a> {
+    /// `now` read against `previous` (`None`: the first sample, or the first after a gap such
+    /// as a recorder's restart — no rate for anything).
+    pub fn new(previous: Option<&Snapshot>, now: &'a Snapshot) -> Reading<'a> {
+        let elapsed = previous.and_then(|p| now.taken_at.checked_sub(p.taken_at));
+        let before = RatesSince::new(
+            previous
+                .iter()
+                .flat_map(|p| p.pfs.iter())
+                .flat_map(|pf| functions(pf).into_iter().map(move |vf| (pf.name.as_str(), vf.index, vf.counters))),
+            elapsed,
+        );
+        let mut rates: HashMap<&str, HashMap<u32, FunctionRates>> = HashMap::with_capacity(now.pfs.len());
+        let mut pf_rates = HashMap::with_capacity(now.pfs.len());
+        for pf in &now.pfs {
+            let of_pf = rates.entry(pf.name.as_str()).or_default();
+            for vf in functions(pf) {
+                of_pf.insert(vf.index, before.of(&pf.name, vf.index, &vf.counters));
+            }
+            let prev = previous.and_then(|p| p.pf(&pf.name));
+            let own = prev.zip(elapsed).and_then(|(p, dt)| rates_between(&p.counters, &pf.counters, dt));
+            pf_rates.insert(pf.name.as_str(), own.unwrap_or_default());
+        }
+        let mut reading = Reading { snapshot: now, rates, pf_rates, contention: Vec::new() };
+        reading.contention = now.pfs.iter().map(|pf| (pf.name.clone(), reading.assess(pf))).collect();
+        reading
+    }
+
+    /// The rates of `pf`'s function `vf` (none measured for one that is not in the sample).
+    pub fn rates(&self, pf: &str, vf: u32) -> FunctionRates {
+        self.rates.get(pf).and_then(|vfs| vfs.get(&vf)).copied().unwrap_or_default()
+    }
+
+    /// The rates of the PF's own counters.
+    pub fn pf_rates(&self, pf: &str) -> FunctionRates {
+        self.pf_rates.get(pf).copied().unwrap_or_default()
+    }
+
+    pub fn contention_of(&self, pf: &str) -> Option<&Contention> {
+        self.contention.iter().find(|(name, _)| name == pf).map(|(_, c)| c)
+    }
+
+    /// One PF's link: its functions' transmit against their limits and its rate groups.
+    fn assess(&self, pf: &Pf) -> Contention {
+        let loads: Vec<PartitionLoad> = functions(pf)
+            .iter()
+            .map(|vf| {
+                let r = self.rates(&pf.name, vf.index);
+                PartitionLoad {
+                    key: VfKey { pf: pf.name.clone(), vf: vf.index },
+                    tx: r.tx,
+                    limit: vf.rate,
+                    drops_per_sec: r.drops_per_sec,
+                }
+            })
+            .collect();
+        let tx = |key: &VfKey| loads.iter().find(|l| &l.key == key).map_or(0.0, |l| l.tx.0);
+        let groups = groups_on(&pf.name, &self.snapshot.rate_objects, &tx);
+        assess(pf.link_speed.unwrap_or_default(), &loads, &groups)
+    }
+}
+
+/// The functions of a PF that get rows: its VFs, or the link itself when it has none.
+pub fn functions(pf: &Pf) -> Vec<Cow<'_, Vf>> {
+    if !pf.vfs.is_empty() || pf.num_vfs > 0 {
+        return pf.vfs.iter().map(Cow::Borrowed).collect();
+    }
+    let link = Vf {
+        index: WHOLE_LINK,
+        counters: pf.counters,
+        driver_stats: pf.driver_stats.clone(),
+        netdev: Some(pf.name.clone()),
+        ..Default::default()
+    };
+    vec![Cow::Owned(link)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::sim::SimSource;
+    use crate::source::sim::scenario::Scenario;
+    use crate::source::{FakeClock, Source};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn a_sample_read_against_the_one_before_has_rates_and_contention_and_alone_none() {
+        let clock = FakeClock::default();
+        let mut sim = SimSource::new(Scenario::reference(), Arc::new(clock.clone()));
+        clock.advance(Duration::from_secs(5));
+        let before = sim.sample().unwrap();
+        clock.advance(Duration::from_secs(1));
+        let now = sim.sample().unwrap();
+        let reading = Reading::new(Some(&before), &now);
+        let backup = reading.rates("ens1f0", 1);
+        assert!(backup.measured && (backup.tx.0 - 2e9).abs() < 1e7, "Backup at its 2G cap: {backup:?}");
+        let c = reading.contention_of("ens1f0").unwrap();
+        assert!(c.pinned.iter().any(|k| k.vf == 1), "{c:?}");
+        assert_eq!(c.guarantees, crate::model::Mbps(3100), "Management 100M + storage's 3G once");
+        assert!(reading.pf_rates("ens1f0").measured);
+        let alone = Reading::new(None, &now);
+        assert!(!alone.rates("ens1f0", 1).measured && !alone.pf_rates("ens1f0").measured);
+        assert!(!reading.rates("ens1f0", 99).measured, "a VF not in the sample");
+    }
+}
