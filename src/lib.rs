@@ -11,6 +11,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod export;
+pub mod families;
 pub mod guard;
 pub mod metrics;
 pub mod model;

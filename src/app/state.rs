@@ -6,9 +6,9 @@ use super::flow::{ChangeFlow, StepTarget};
 pub use super::toast::{Level, Toast, Toasts};
 use crate::audit::Reason;
 use crate::metrics::contention::{Contention, Guarantees};
-use crate::metrics::reading::{Reading, functions};
 use crate::metrics::history::{Direction, History, Percentiles, RatePoint};
 use crate::metrics::rate::FunctionRates;
+use crate::metrics::reading::{Reading, functions};
 use crate::model::{
     BitsPerSec, Capabilities, DevlinkObject, DevlinkRef, Mbps, Pf, RateChange, RateLimit, RoleMap, Snapshot,
     Target, Vf, VfKey,
@@ -980,7 +980,6 @@ const PAGE: isize = 10;
 
 pub use crate::metrics::reading::WHOLE_LINK;
 
-
 fn prev_focus(focus: Focus, has_tree: bool) -> Focus {
     match focus {
         Focus::Table if has_tree => Focus::RateTree,
@@ -999,7 +998,6 @@ fn next_focus(focus: Focus, has_tree: bool) -> Focus {
         Focus::Contention | Focus::RateTree => Focus::Table,
     }
 }
-
 
 /// How far back limit steps are kept (the longest chart window).
 const LIMIT_HISTORY: Duration = Duration::from_secs(3600);

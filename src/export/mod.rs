@@ -12,6 +12,7 @@
 pub mod http;
 pub mod web_config;
 
+use crate::families;
 use crate::metrics::rate::FunctionRates;
 use crate::metrics::reading::Reading;
 use crate::model::{Counters, Mbps, Pf, RoleMap, Snapshot, Vf, VfKey};
@@ -70,12 +71,12 @@ fn raw_counters(c: &Counters) -> [u64; 6] {
 
 /// The sriov exporter's counter families, in the order of [`raw_counters`].
 const SRIOV_COUNTERS: [(&str, &str); 6] = [
-    ("sriov_vf_rx_bytes", "Bytes received by the VF."),
-    ("sriov_vf_tx_bytes", "Bytes sent by the VF."),
-    ("sriov_vf_rx_packets", "Packets received by the VF."),
-    ("sriov_vf_tx_packets", "Packets sent by the VF."),
-    ("sriov_vf_rx_dropped", "Received packets the VF dropped."),
-    ("sriov_vf_tx_dropped", "Packets to send that the VF dropped."),
+    (families::SRIOV_RX_BYTES, "Bytes received by the VF."),
+    (families::SRIOV_TX_BYTES, "Bytes sent by the VF."),
+    (families::SRIOV_RX_PACKETS, "Packets received by the VF."),
+    (families::SRIOV_TX_PACKETS, "Packets sent by the VF."),
+    (families::SRIOV_RX_DROPPED, "Received packets the VF dropped."),
+    (families::SRIOV_TX_DROPPED, "Packets to send that the VF dropped."),
 ];
 
 impl Exporter {
@@ -282,27 +283,17 @@ impl Collector for Frame {
             })?;
         }
         let vf_gauges: [VfGauge; 6] = [
-            (
-                "vftop_vf_min_tx_rate_bytes_per_second",
-                "The VF's minimum (guaranteed) transmit rate; 0 = none.",
-                |r| bytes(r.min),
-            ),
-            (
-                "vftop_vf_max_tx_rate_bytes_per_second",
-                "The VF's maximum transmit rate (cap); 0 = none.",
-                |r| bytes(r.max),
-            ),
-            ("vftop_vf_tx_bytes_per_second", "Transmit rate over the last sampling interval.", |r| {
-                r.tx_bps / 8.0
+            (families::VF_MIN_RATE, "The VF's minimum (guaranteed) transmit rate; 0 = none.", |r| {
+                bytes(r.min)
             }),
-            ("vftop_vf_rx_bytes_per_second", "Receive rate over the last sampling interval.", |r| {
-                r.rx_bps / 8.0
-            }),
-            ("vftop_vf_at_cap", "1 when the VF sends at (95% of) its maximum rate.", |r| {
+            (families::VF_MAX_RATE, "The VF's maximum transmit rate (cap); 0 = none.", |r| bytes(r.max)),
+            (families::VF_TX_RATE, "Transmit rate over the last sampling interval.", |r| r.tx_bps / 8.0),
+            (families::VF_RX_RATE, "Receive rate over the last sampling interval.", |r| r.rx_bps / 8.0),
+            (families::VF_AT_CAP, "1 when the VF sends at (95% of) its maximum rate.", |r| {
                 f64::from(u8::from(r.at_cap))
             }),
             (
-                "vftop_vf_below_guarantee",
+                families::VF_BELOW_GUARANTEE,
                 "1 when the VF gets less than its guarantee, drops packets and the link is saturated.",
                 |r| f64::from(u8::from(r.below_guarantee)),
             ),
@@ -312,7 +303,7 @@ impl Collector for Frame {
         }
         family(
             &mut e,
-            ("vftop_partition_info", "The partition a VF carries (always 1).", Gauge),
+            (families::PARTITION_INFO, "The partition a VF carries (always 1).", Gauge),
             &self.vfs,
             |r| {
                 let mut labels = vf_labels(r);
@@ -327,7 +318,7 @@ impl Collector for Frame {
         family(
             &mut e,
             (
-                "vftop_vf_origin_info",
+                families::VF_ORIGIN_INFO,
                 "Where the VF's counters come from: vf-stats (the PF driver), vf-netdev (the VF's host netdev) or netdev (always 1).",
                 Gauge,
             ),
@@ -341,17 +332,17 @@ impl Collector for Frame {
         let pf_labels = |p: &PfRow| vec![("pf", p.pf.clone())];
         family(
             &mut e,
-            ("vftop_link_speed_bytes_per_second", "The PF's link speed (absent when unknown).", Gauge),
+            (families::LINK_SPEED, "The PF's link speed (absent when unknown).", Gauge),
             &self.pfs,
             |p| p.link_speed.map(|s| (pf_labels(p), bytes(s))),
         )?;
-        family(&mut e, ("vftop_pf_vfs", "VFs the PF has (IFLA_NUM_VF).", Gauge), &self.pfs, |p| {
+        family(&mut e, (families::PF_VFS, "VFs the PF has (IFLA_NUM_VF).", Gauge), &self.pfs, |p| {
             Some((pf_labels(p), u64::from(p.num_vfs)))
         })?;
         family(
             &mut e,
             (
-                "vftop_pf_vfs_truncated",
+                families::PF_VFS_TRUNCATED,
                 "1 when the kernel's VF list was cut short and could not be recovered.",
                 Gauge,
             ),
@@ -363,34 +354,23 @@ impl Collector for Frame {
         };
         family(
             &mut e,
-            (
-                "vftop_rate_object_tx_share_bytes_per_second",
-                "devlink rate object tx_share (guarantee); 0 = none.",
-                Gauge,
-            ),
+            (families::RATE_OBJECT_TX_SHARE, "devlink rate object tx_share (guarantee); 0 = none.", Gauge),
             &self.rate_objects,
             |o| Some((object(o), bytes(o.tx_share))),
         )?;
         family(
             &mut e,
-            (
-                "vftop_rate_object_tx_max_bytes_per_second",
-                "devlink rate object tx_max (cap); 0 = none.",
-                Gauge,
-            ),
+            (families::RATE_OBJECT_TX_MAX, "devlink rate object tx_max (cap); 0 = none.", Gauge),
             &self.rate_objects,
             |o| Some((object(o), bytes(o.tx_max))),
         )?;
         let once = [()];
-        family(
-            &mut e,
-            ("vftop_sample_duration_seconds", "How long the last sample took.", Gauge),
-            &once,
-            |_| Some((vec![], self.sample_duration_secs)),
-        )?;
+        family(&mut e, (families::SAMPLE_DURATION, "How long the last sample took.", Gauge), &once, |_| {
+            Some((vec![], self.sample_duration_secs))
+        })?;
         let counts = [
-            ("vftop_samples", "Samples taken.", self.samples),
-            ("vftop_sample_failures", "Samples that failed (the last exposition stays).", self.failures),
+            (families::SAMPLES, "Samples taken.", self.samples),
+            (families::SAMPLE_FAILURES, "Samples that failed (the last exposition stays).", self.failures),
         ];
         for (name, help, count) in counts {
             family(&mut e, (name, help, Counter), &once, |_| Some((vec![], count)))?;
@@ -398,7 +378,7 @@ impl Collector for Frame {
         if !self.driver_stats.is_empty() {
             family(
                 &mut e,
-                ("vftop_ethtool_stat", "Driver statistics (ethtool -S), with --ethtool-stats.", Unknown),
+                (families::ETHTOOL_STAT, "Driver statistics (ethtool -S), with --ethtool-stats.", Unknown),
                 &self.driver_stats,
                 |(netdev, stat, value)| {
                     Some((vec![("netdev", netdev.clone()), ("stat", stat.clone())], *value))

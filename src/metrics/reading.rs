@@ -29,10 +29,9 @@ impl<'a> Reading<'a> {
     pub fn new(previous: Option<&Snapshot>, now: &'a Snapshot) -> Reading<'a> {
         let elapsed = previous.and_then(|p| now.taken_at.checked_sub(p.taken_at));
         let before = RatesSince::new(
-            previous
-                .iter()
-                .flat_map(|p| p.pfs.iter())
-                .flat_map(|pf| functions(pf).into_iter().map(move |vf| (pf.name.as_str(), vf.index, vf.counters))),
+            previous.iter().flat_map(|p| p.pfs.iter()).flat_map(|pf| {
+                functions(pf).into_iter().map(move |vf| (pf.name.as_str(), vf.index, vf.counters))
+            }),
             elapsed,
         );
         let mut rates: HashMap<&str, HashMap<u32, FunctionRates>> = HashMap::with_capacity(now.pfs.len());

@@ -280,8 +280,7 @@ fn write_events(req: &Request, events: &[Event], out: &mut dyn Write) -> std::io
 }
 
 /// Families that describe the recorder process, not the NIC: left out of a backfill.
-const PROCESS_FAMILIES: [&str; 3] =
-    ["vftop_samples", "vftop_sample_failures", "vftop_sample_duration_seconds"];
+const PROCESS_FAMILIES: [&str; 3] = crate::families::PROCESS;
 
 /// The exporter's exposition of every sample, regrouped by family (OpenMetrics wants each
 /// family once) with each sample's timestamp in seconds.

@@ -3,14 +3,18 @@
 //! `HOST/PF`. Read-only: rates are changed on the hosts themselves.
 
 use super::{ApplyError, SampleError, Source, SourceKind};
+use crate::families;
 use crate::model::{CounterOrigin, Counters, Mbps, Pf, RateChange, RateLimit, Snapshot, Vf};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// The metric families the console needs, in one query.
-const FAMILIES: &str = "sriov_vf_(rx|tx)_(bytes|packets|dropped)|vftop_vf_(min|max)_tx_rate_bytes_per_second\
-|vftop_link_speed_bytes_per_second|vftop_partition_info|vftop_pf_vfs|vftop_pf_vfs_truncated|up";
+/// The metric families the console needs, in one query: what the exporter writes, and `up`.
+fn families() -> String {
+    let mut names = families::FLEET_READS.to_vec();
+    names.push("up");
+    names.join("|")
+}
 
 /// How long one query may take before the sample counts as failed.
 pub const QUERY_TIMEOUT: Duration = Duration::from_secs(3);
@@ -165,15 +169,15 @@ impl HostView {
         &mut self.pfs.get_mut(pf_name).expect("made above").vfs[slot]
     }
 
-    /// Takes in one series of one of [`FAMILIES`].
+    /// Takes in one series of one of [`families`].
     fn add(&mut self, name: &str, labels: &Value, value: f64) {
         let pf = label(labels, "pf");
         let vf: Option<u32> = label(labels, "vf").parse().ok();
         match (name, vf) {
             ("up", _) => self.up = value == 1.0,
-            ("vftop_link_speed_bytes_per_second", _) => self.pf(pf).link_speed = Some(mbps(value)),
-            ("vftop_pf_vfs", _) => self.pf(pf).num_vfs = value as u32,
-            ("vftop_pf_vfs_truncated", _) => self.pf(pf).vfs_truncated = value == 1.0,
+            (families::LINK_SPEED, _) => self.pf(pf).link_speed = Some(mbps(value)),
+            (families::PF_VFS, _) => self.pf(pf).num_vfs = value as u32,
+            (families::PF_VFS_TRUNCATED, _) => self.pf(pf).vfs_truncated = value == 1.0,
             (_, Some(vf)) => self.add_vf(name, labels, pf, vf, value),
             _ => {}
         }
@@ -184,15 +188,15 @@ impl HostView {
         let c = &mut vf.counters;
         let count = value as u64;
         match name {
-            "sriov_vf_rx_bytes" => c.rx_bytes = count,
-            "sriov_vf_tx_bytes" => c.tx_bytes = count,
-            "sriov_vf_rx_packets" => c.rx_packets = count,
-            "sriov_vf_tx_packets" => c.tx_packets = count,
-            "sriov_vf_rx_dropped" => c.rx_dropped = count,
-            "sriov_vf_tx_dropped" => c.tx_dropped = count,
-            "vftop_vf_min_tx_rate_bytes_per_second" => vf.rate.min = mbps(value),
-            "vftop_vf_max_tx_rate_bytes_per_second" => vf.rate.max = mbps(value),
-            "vftop_partition_info" => {
+            families::SRIOV_RX_BYTES => c.rx_bytes = count,
+            families::SRIOV_TX_BYTES => c.tx_bytes = count,
+            families::SRIOV_RX_PACKETS => c.rx_packets = count,
+            families::SRIOV_TX_PACKETS => c.tx_packets = count,
+            families::SRIOV_RX_DROPPED => c.rx_dropped = count,
+            families::SRIOV_TX_DROPPED => c.tx_dropped = count,
+            families::VF_MIN_RATE => vf.rate.min = mbps(value),
+            families::VF_MAX_RATE => vf.rate.max = mbps(value),
+            families::PARTITION_INFO => {
                 vf.vlan = label(labels, "vlan").parse().unwrap_or(0);
                 vf.mac = label(labels, "mac").parse().unwrap_or_default();
                 vf.partition = Some(label(labels, "partition").to_string()).filter(|p| !p.is_empty());
@@ -209,7 +213,7 @@ impl Source for FleetSource {
 
     fn sample(&mut self) -> Result<Snapshot, SampleError> {
         let taken_at = unix_now();
-        let series = self.query(&format!("{{__name__=~\"{FAMILIES}\",{}}}", self.matchers))?;
+        let series = self.query(&format!("{{__name__=~\"{}\",{}}}", families(), self.matchers))?;
         let mut hosts: BTreeMap<String, HostView> = BTreeMap::new();
         for s in &series {
             let labels = &s["metric"];
@@ -240,7 +244,7 @@ impl Source for FleetSource {
     /// The fleet over the last `span` from range queries: one snapshot per step, its time
     /// placed on this source's clock.
     fn history(&mut self, span: Duration, step: Duration) -> Vec<Snapshot> {
-        let promql = format!("{{__name__=~\"{FAMILIES}\",{}}}", self.matchers);
+        let promql = format!("{{__name__=~\"{}\",{}}}", families(), self.matchers);
         let matrix = match self.query_range(&promql, span, step) {
             Ok(m) => m,
             Err(e) => {

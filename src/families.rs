@@ -1,0 +1,50 @@
+//! The metric family names, once: the exporter writes them, `dump --format openmetrics`
+//! backfills them, the fleet source reads them back.
+
+/// The upstream sriov-network-metrics-exporter's per-VF counters (its dashboards work unchanged).
+pub const SRIOV_RX_BYTES: &str = "sriov_vf_rx_bytes";
+pub const SRIOV_TX_BYTES: &str = "sriov_vf_tx_bytes";
+pub const SRIOV_RX_PACKETS: &str = "sriov_vf_rx_packets";
+pub const SRIOV_TX_PACKETS: &str = "sriov_vf_tx_packets";
+pub const SRIOV_RX_DROPPED: &str = "sriov_vf_rx_dropped";
+pub const SRIOV_TX_DROPPED: &str = "sriov_vf_tx_dropped";
+/// The counters in the order the exporter keeps them.
+pub const SRIOV_COUNTERS: [&str; 6] =
+    [SRIOV_RX_BYTES, SRIOV_TX_BYTES, SRIOV_RX_PACKETS, SRIOV_TX_PACKETS, SRIOV_RX_DROPPED, SRIOV_TX_DROPPED];
+
+pub const VF_MIN_RATE: &str = "vftop_vf_min_tx_rate_bytes_per_second";
+pub const VF_MAX_RATE: &str = "vftop_vf_max_tx_rate_bytes_per_second";
+pub const VF_TX_RATE: &str = "vftop_vf_tx_bytes_per_second";
+pub const VF_RX_RATE: &str = "vftop_vf_rx_bytes_per_second";
+pub const VF_AT_CAP: &str = "vftop_vf_at_cap";
+pub const VF_BELOW_GUARANTEE: &str = "vftop_vf_below_guarantee";
+pub const PARTITION_INFO: &str = "vftop_partition_info";
+pub const VF_ORIGIN_INFO: &str = "vftop_vf_origin_info";
+pub const LINK_SPEED: &str = "vftop_link_speed_bytes_per_second";
+pub const PF_VFS: &str = "vftop_pf_vfs";
+pub const PF_VFS_TRUNCATED: &str = "vftop_pf_vfs_truncated";
+pub const RATE_OBJECT_TX_SHARE: &str = "vftop_rate_object_tx_share_bytes_per_second";
+pub const RATE_OBJECT_TX_MAX: &str = "vftop_rate_object_tx_max_bytes_per_second";
+pub const SAMPLE_DURATION: &str = "vftop_sample_duration_seconds";
+pub const SAMPLES: &str = "vftop_samples";
+pub const SAMPLE_FAILURES: &str = "vftop_sample_failures";
+pub const ETHTOOL_STAT: &str = "vftop_ethtool_stat";
+
+/// The exporter's own families (the process, not the NIC): left out of a backfill.
+pub const PROCESS: [&str; 3] = [SAMPLES, SAMPLE_FAILURES, SAMPLE_DURATION];
+
+/// What the fleet console reads of each host, with Prometheus's `up`.
+pub const FLEET_READS: [&str; 12] = [
+    SRIOV_RX_BYTES,
+    SRIOV_TX_BYTES,
+    SRIOV_RX_PACKETS,
+    SRIOV_TX_PACKETS,
+    SRIOV_RX_DROPPED,
+    SRIOV_TX_DROPPED,
+    VF_MIN_RATE,
+    VF_MAX_RATE,
+    LINK_SPEED,
+    PARTITION_INFO,
+    PF_VFS,
+    PF_VFS_TRUNCATED,
+];
