@@ -114,9 +114,11 @@ fn rows(
     out: &mut dyn Write,
     summary: &mut Summary,
 ) -> std::io::Result<()> {
-    if req.format == Format::Csv {
-        writeln!(out, "{}", req.fields.join(","))?;
-    }
+    let mut sink = match req.format {
+        Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out))),
+        _ => Sink::Lines(out),
+    };
+    sink.csv(req.fields.iter().map(String::as_str))?;
     let keep = move |pf: &str, vf: Option<u32>| req.wants(pf, vf);
     let mut previous: Option<Snapshot> = None;
     let mut result = Ok(());
@@ -127,13 +129,52 @@ fn rows(
         let at_ms = frame.at_ms;
         let since = previous.as_ref().map_or(i64::MIN, |p| p.taken_at.as_millis() as i64);
         if at_ms >= req.from_ms {
-            result =
-                write_rows(req, &frame.snapshot, previous.as_ref(), (since, at_ms), events, out, summary);
+            result = write_rows(
+                req,
+                &frame.snapshot,
+                previous.as_ref(),
+                (since, at_ms),
+                events,
+                &mut sink,
+                summary,
+            );
         }
         previous = Some(frame.snapshot);
     });
     summary.warnings.extend(warnings);
-    result
+    result.and_then(|()| sink.flush())
+}
+
+/// Where rows go: CSV through the csv crate (quoting every field that needs it, `\r` too),
+/// or one JSON document a line.
+enum Sink<'a> {
+    Csv(Box<csv::Writer<&'a mut dyn Write>>),
+    Lines(&'a mut dyn Write),
+}
+
+impl Sink<'_> {
+    /// One CSV record (nothing in JSON Lines).
+    fn csv<'f>(&mut self, fields: impl IntoIterator<Item = &'f str>) -> std::io::Result<()> {
+        match self {
+            Sink::Csv(w) => w.write_record(fields).map_err(std::io::Error::other),
+            Sink::Lines(_) => Ok(()),
+        }
+    }
+
+    /// One JSON document a line (nothing in CSV).
+    fn line(&mut self, value: &serde_json::Value) -> std::io::Result<()> {
+        match self {
+            Sink::Lines(out) => writeln!(out, "{value}"),
+            Sink::Csv(_) => Ok(()),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Csv(w) => w.flush(),
+            Sink::Lines(out) => out.flush(),
+        }
+    }
 }
 
 fn write_rows(
@@ -142,7 +183,7 @@ fn write_rows(
     before: Option<&Snapshot>,
     (since, at_ms): (i64, i64),
     events: &[Event],
-    out: &mut dyn Write,
+    sink: &mut Sink,
     summary: &mut Summary,
 ) -> std::io::Result<()> {
     // The first sample of a recorder's run has no rate, even with an older sample before it
@@ -159,16 +200,15 @@ fn write_rows(
                 .map(Event::label)
                 .collect();
             let row = Row { at_ms, pf, vf, rates: &r, events: happened.join("; ") };
-            match req.format {
-                Format::Csv => writeln!(
-                    out,
-                    "{}",
-                    req.fields.iter().map(|f| csv_cell(&row.field(f))).collect::<Vec<_>>().join(",")
-                )?,
-                _ => {
+            match sink {
+                Sink::Csv(_) => {
+                    let cells: Vec<String> = req.fields.iter().map(|f| row.field(f)).collect();
+                    sink.csv(cells.iter().map(String::as_str))?
+                }
+                Sink::Lines(_) => {
                     let object: serde_json::Map<String, serde_json::Value> =
                         req.fields.iter().map(|f| (f.clone(), row.json(f))).collect();
-                    writeln!(out, "{}", serde_json::Value::Object(object))?
+                    sink.line(&serde_json::Value::Object(object))?
                 }
             }
             summary.rows += 1;
@@ -240,18 +280,11 @@ impl Row<'_> {
     }
 }
 
-fn csv_cell(text: &str) -> String {
-    if text.contains([',', '"', '\n']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
-}
-
 fn write_events(req: &Request, events: &[Event], out: &mut dyn Write) -> std::io::Result<()> {
     match req.format {
         Format::Csv => {
-            writeln!(out, "time,pf,vf,partition,event,detail")?;
+            let mut sink = Sink::Csv(Box::new(csv::Writer::from_writer(out)));
+            sink.csv(["time", "pf", "vf", "partition", "event", "detail"])?;
             for e in events {
                 let kind =
                     serde_json::to_value(&e.kind).ok().and_then(|v| v["event"].as_str().map(str::to_string));
@@ -263,8 +296,9 @@ fn write_events(req: &Request, events: &[Event], out: &mut dyn Write) -> std::io
                     kind.unwrap_or_default(),
                     e.label(),
                 ];
-                writeln!(out, "{}", cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","))?;
+                sink.csv(cells.iter().map(String::as_str))?;
             }
+            sink.flush()?;
         }
         Format::Json | Format::Openmetrics => {
             for e in events {
@@ -337,4 +371,22 @@ fn openmetrics(
 /// `2026-11-25 03:00:00 → 2026-11-25 04:00:00`: for messages.
 pub fn describe_range(from_ms: i64, to_ms: i64) -> String {
     format!("{} → {}", format_ms(from_ms), format_ms(to_ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Sink;
+
+    #[test]
+    fn csv_fields_are_quoted_where_they_need_it_carriage_returns_too() {
+        let mut out = Vec::new();
+        let mut sink = Sink::Csv(Box::new(csv::Writer::from_writer(&mut out as &mut dyn std::io::Write)));
+        sink.csv(["plain", "a,b", "x\ry", "say \"hi\"", "", "two\nlines"]).unwrap();
+        sink.flush().unwrap();
+        drop(sink);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "plain,\"a,b\",\"x\ry\",\"say \"\"hi\"\"\",,\"two\nlines\"\n"
+        );
+    }
 }
