@@ -19,6 +19,7 @@ pub mod record;
 pub mod replay;
 pub mod sampler;
 pub mod source;
+pub mod times;
 pub mod tui;
 pub mod ui;
 pub mod units;

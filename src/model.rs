@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub mod event;
+
 pub use crate::units::{BitsPerSec, Mbps};
 
 /// A VF transmit rate limit as the kernel holds it: a minimum guarantee and a maximum cap.

@@ -128,7 +128,7 @@ fn run(
                 Ok(mut s) => {
                     s.sample_duration = now.elapsed();
                     if let Some(recorder) = sinks.recorder.as_mut() {
-                        recorder.record(crate::record::now_ms(), &s);
+                        recorder.record(crate::times::now_ms(), &s);
                     }
                     SourceEvent::Snapshot(s)
                 }

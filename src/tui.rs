@@ -272,18 +272,7 @@ where
         }
         let time_view = app.time_view();
         if dirty || drawn_time_view != Some(time_view) {
-            let mut drawn = ratatui::layout::Rect::default();
-            let mut scroll_limit = 0;
-            terminal
-                .draw(|f| {
-                    drawn = f.area();
-                    panels = ui::draw(f, app, look);
-                    scroll_limit = panels.scroll_limit;
-                })
-                .map_err(|e| anyhow::anyhow!("draw: {e}"))?;
-            // What the keys may act on is what was drawn: nothing, on a too-small screen.
-            app.resize(drawn.width, drawn.height);
-            app.limit_scroll(scroll_limit);
+            panels = draw(terminal, app, look)?;
             (dirty, drawn_time_view) = (false, Some(time_view));
         }
         tokio::select! {
@@ -328,6 +317,23 @@ where
         dirty = true;
         sync_guard(guard, app, env);
     }
+}
+
+/// Draws a frame and tells the app what was drawn: what the keys may act on is what is on
+/// screen (nothing, on a too-small one), and how far the view there can scroll.
+fn draw<B: ratatui::backend::Backend>(
+    terminal: &mut ratatui::Terminal<B>,
+    app: &mut App,
+    look: &Look,
+) -> anyhow::Result<ui::Panels> {
+    let mut drawn = (ratatui::layout::Rect::default(), ui::Panels::default());
+    terminal
+        .draw(|f| drawn = (f.area(), ui::draw(f, app, look)))
+        .map_err(|e| anyhow::anyhow!("draw: {e}"))?;
+    let (area, panels) = drawn;
+    app.resize(area.width, area.height);
+    app.limit_scroll(panels.scroll_limit);
+    Ok(panels)
 }
 
 /// Keeps the guard process in step with the change awaiting confirmation: armed when one is

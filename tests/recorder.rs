@@ -303,7 +303,7 @@ fn replay_shows_what_was_recorded_then_and_moves_with_the_arrows() {
     let times = sample_times(&store);
     let at = times[times.len() * 3 / 4];
     let previous = times[times.len() * 3 / 4 - 1];
-    let stamp = vftop::record::rfc3339_ms(at);
+    let stamp = vftop::times::rfc3339_ms(at);
     let tx_then = |name: &str| {
         let line = csv
             .lines()
@@ -315,7 +315,7 @@ fn replay_shows_what_was_recorded_then_and_moves_with_the_arrows() {
     let tmux = Tmux::start("replay", 150, 40);
     tmux.type_text(&format!("{BIN} replay {} --at {stamp} --log /dev/null", store.display()));
     tmux.send(&["Enter"]);
-    let clock = vftop::record::format_time_of_day(at);
+    let clock = vftop::times::format_time_of_day(at);
     let screen = tmux.wait_text(&format!("REPLAY {clock}"));
     for name in ["NFS", "iSCSI", "Backup"] {
         let want = tx_then(name);
@@ -328,13 +328,13 @@ fn replay_shows_what_was_recorded_then_and_moves_with_the_arrows() {
     // The outside change to Web at 1 s is an event: a marker with its label on the chart.
     assert!(screen.contains("┊") && screen.contains("(outside vftop)"), "{screen}");
     tmux.send(&["Left"]);
-    tmux.wait_text(&format!("REPLAY {}", vftop::record::format_time_of_day(previous)));
+    tmux.wait_text(&format!("REPLAY {}", vftop::times::format_time_of_day(previous)));
     tmux.send(&["E"]);
     let events = tmux.wait_text("Events · ");
     assert!(events.contains("Web (ens1f0 vf 4)") && events.contains("max none → 1G"), "{events}");
     tmux.send(&["Escape"]);
     tmux.send(&["L"]);
-    tmux.wait_text(&format!("REPLAY {}", vftop::record::format_time_of_day(*times.last().unwrap())));
+    tmux.wait_text(&format!("REPLAY {}", vftop::times::format_time_of_day(*times.last().unwrap())));
     tmux.send(&["e"]);
     tmux.wait_text("read-only");
     tmux.send(&["q"]);
@@ -345,7 +345,7 @@ fn the_live_console_starts_with_the_last_hour_of_a_store() {
     use vftop::source::{Clock, FakeClock, Source};
     let dir = TempDir::new("preload");
     let store = dir.0.join("store");
-    let now = vftop::record::now_ms();
+    let now = vftop::times::now_ms();
     let scenario = vftop::source::sim::scenario::Scenario::reference();
     let recording = vftop::replay::demo::DemoRecording {
         scenario: scenario.clone(),

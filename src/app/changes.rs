@@ -135,8 +135,18 @@ impl App {
                 let change = RateChange::vf(r.key.clone(), r.vf.rate, r.vf.rate);
                 format!("change it on its host: {}", crate::source::fleet::ssh_command(&change))
             }
-            None => format!("read-only: {reason}"),
+            None => self.read_only_words(reason),
         })
+    }
+
+    /// What a refused key says: the reason where nothing else on screen says it (a replay has
+    /// no banner), else only that nothing changes — the banner says why, once.
+    fn read_only_words(&self, reason: &str) -> String {
+        if self.replay.is_some() {
+            format!("read-only: {reason}")
+        } else {
+            "read-only: nothing is changed from this console (the banner says why)".into()
+        }
     }
 
     pub(super) fn open_editor(&mut self, proposal: Option<RateLimit>) {
@@ -163,7 +173,7 @@ impl App {
     /// Opens the editor on the selected devlink rate object (tx_share as min, tx_max as max).
     pub(super) fn open_devlink_editor(&mut self) {
         if let Some(reason) = &self.flow.read_only {
-            let text = format!("read-only: {reason}");
+            let text = self.read_only_words(reason);
             self.toast(Level::Warn, text);
             return;
         }

@@ -5,7 +5,7 @@ use super::action::{Action, Effect, Seek};
 use super::state::{App, Level, Overlay, WINDOWS};
 use super::timeline::ReplayCursor;
 use crate::model::Snapshot;
-use crate::record::events::{Event, EventKind};
+use crate::model::event::{Event, EventKind};
 
 impl App {
     /// Shows the recorded samples of the window ending at the cursor, in place of what was.
@@ -132,8 +132,8 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::event::EventKind;
     use crate::model::{Counters, Pf, RateLimit, Vf};
-    use crate::record::events::EventKind;
     use crate::source::SourceKind;
     use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! A replay's time cursor as the replayer reports it, and what the console keeps of it.
 
-use crate::record::events::Event;
+use crate::model::event::Event;
 use std::time::Duration;
 
 /// Where the replayer put the cursor, and what it knows of the recording.

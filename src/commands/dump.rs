@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use vftop::cli::SimArgs;
 use vftop::record::dump::{self, Request};
 use vftop::record::store::Store;
-use vftop::record::{format_ms, now_ms, parse_when};
+use vftop::times::{format_ms, now_ms, parse_when};
 
 /// `vftop dump`.
 pub fn run(

@@ -1,13 +1,13 @@
 //! `vftop dump`: a recording as rows (CSV, JSON Lines) or as OpenMetrics with timestamps for
 //! `promtool tsdb create-blocks-from openmetrics`, one shard at a time.
 
-use super::events::{Event, EventKind};
 use super::frame::Frame;
 use super::store::Store;
-use super::{format_ms, rfc3339_ms};
 use crate::metrics::rate::FunctionRates;
 use crate::metrics::reading::Reading;
+use crate::model::event::{Event, EventKind};
 use crate::model::{Pf, Snapshot, Vf};
+use crate::times::{format_ms, rfc3339_ms};
 use std::io::Write;
 
 /// Output formats.

@@ -612,7 +612,7 @@ impl ShardBytes<'_> {
                 "{}: {} frame(s) unreadable from {} ({e}{})",
                 self.name,
                 1 + rest.len(),
-                super::format_ms(*at),
+                crate::times::format_ms(*at),
                 if rest.is_empty() { "" } else { "; the rest of its chain, until the next keyframe" }
             )],
         }
@@ -762,12 +762,12 @@ mod tests {
         let starts: Vec<i64> = list_shards(&dir).unwrap().iter().map(|s| s.start_ms / 3_600_000).collect();
         assert_eq!(starts, vec![2, 3, 4]);
         drop(w);
-        let event = |hour: i64| super::super::events::Event {
+        let event = |hour: i64| crate::model::event::Event {
             at_ms: hour * 3_600_000 + 5_000,
             pf: "pf0".into(),
             vf: Some(0),
             partition: None,
-            kind: super::super::events::EventKind::Appeared,
+            kind: crate::model::event::EventKind::Appeared,
         };
         super::super::events::append(&dir, &[event(2), event(4)]).unwrap();
         // By size: the oldest go until what is left fits, and their events with them.

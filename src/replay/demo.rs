@@ -29,7 +29,7 @@ impl DemoRecording {
         let samples = span.as_secs().max(2);
         DemoRecording {
             scenario: Scenario::reference(),
-            end_ms: crate::record::now_ms(),
+            end_ms: crate::times::now_ms(),
             samples,
             interval: Duration::from_secs(1),
             change_at: Some(samples * 2 / 3),

@@ -41,13 +41,13 @@ pub fn start(
     let store = Store::open(&dir).map_err(|e| e.to_string())?;
     let (first, last) = store.span().ok_or_else(|| StoreError::Empty(dir.clone()).to_string())?;
     let cursor_ms = match &at {
-        Some(text) => crate::record::parse_when(text, crate::record::now_ms())?,
+        Some(text) => crate::times::parse_when(text, crate::times::now_ms())?,
         None => last,
     };
     if at.is_some() && !(first - 60_000..=last + 60_000).contains(&cursor_ms) {
         return Err(format!(
             "{} is outside the recording, which runs {}",
-            crate::record::format_ms(cursor_ms),
+            crate::times::format_ms(cursor_ms),
             crate::record::dump::describe_range(first, last)
         ));
     }
@@ -109,10 +109,10 @@ impl Replayer {
             Seek::Millis(ms) => self.cursor_ms + ms,
             Seek::To(at) => at,
             Seek::Text(text) => {
-                let at = crate::record::parse_when(&text, crate::record::now_ms())?;
+                let at = crate::times::parse_when(&text, crate::times::now_ms())?;
                 self.snap(at);
                 let (first, last) = self.span;
-                let when = crate::record::format_ms;
+                let when = crate::times::format_ms;
                 return Ok(if at < first {
                     Some(format!(
                         "{text}: before the recording; at its first sample, {}",
@@ -180,7 +180,7 @@ impl Replayer {
 /// exists: samples mapped onto the console's clock, at most one per 5 s.
 pub fn preload(app: &mut crate::app::App, dir: &std::path::Path, clock: &dyn crate::source::Clock) -> usize {
     let Ok(store) = Store::open(dir) else { return 0 };
-    let now = crate::record::now_ms();
+    let now = crate::times::now_ms();
     let span = Duration::from_secs(3600).min(clock.now().saturating_sub(Duration::from_secs(1)));
     let from = now - span.as_millis() as i64;
     let mut loaded = 0;

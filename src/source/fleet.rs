@@ -5,7 +5,7 @@
 use super::{ApplyError, SampleError, Source, SourceKind};
 use crate::families;
 use crate::model::{CounterOrigin, Counters, Mbps, Pf, RateChange, RateLimit, Snapshot, Vf};
-use serde_json::Value;
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -69,21 +69,24 @@ impl FleetSource {
     }
 
     /// One instant query; the result vector's series.
-    fn query(&self, promql: &str) -> Result<Vec<Value>, SampleError> {
+    fn query(&self, promql: &str) -> Result<Vec<InstantSeries>, SampleError> {
         let url = format!("{}/api/v1/query", self.config.prometheus.trim_end_matches('/'));
         let unreachable =
             |e: String| SampleError::Other(format!("Prometheus {} unreachable: {e}", self.config.prometheus));
         let mut response =
             self.agent.get(&url).query("query", promql).call().map_err(|e| unreachable(e.to_string()))?;
-        let doc: Value = response.body_mut().read_json().map_err(|e| unreachable(e.to_string()))?;
-        if doc["status"] != "success" {
-            return Err(SampleError::Other(format!("Prometheus refused the query: {}", doc["error"])));
-        }
-        Ok(doc["data"]["result"].as_array().cloned().unwrap_or_default())
+        let doc: ApiResponse<InstantSeries> =
+            response.body_mut().read_json().map_err(|e| unreachable(e.to_string()))?;
+        doc.result("query")
     }
 
     /// A range query's result matrix.
-    fn query_range(&self, promql: &str, span: Duration, step: Duration) -> Result<Vec<Value>, SampleError> {
+    fn query_range(
+        &self,
+        promql: &str,
+        span: Duration,
+        step: Duration,
+    ) -> Result<Vec<RangeSeries>, SampleError> {
         let url = format!("{}/api/v1/query_range", self.config.prometheus.trim_end_matches('/'));
         let end = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
         let unreachable =
@@ -97,19 +100,62 @@ impl FleetSource {
             .query("step", format!("{:.3}", step.as_secs_f64().max(1.0)))
             .call()
             .map_err(|e| unreachable(e.to_string()))?;
-        let doc: Value = response.body_mut().read_json().map_err(|e| unreachable(e.to_string()))?;
-        if doc["status"] != "success" {
-            return Err(SampleError::Other(format!("Prometheus refused the range query: {}", doc["error"])));
-        }
-        Ok(doc["data"]["result"].as_array().cloned().unwrap_or_default())
+        let doc: ApiResponse<RangeSeries> =
+            response.body_mut().read_json().map_err(|e| unreachable(e.to_string()))?;
+        doc.result("range query")
     }
 
-    fn host_of(&self, labels: &Value) -> Option<String> {
-        labels[self.config.host_label.as_str()]
-            .as_str()
-            .or_else(|| labels["instance"].as_str())
-            .map(str::to_string)
+    fn host_of(&self, labels: &Labels) -> Option<String> {
+        labels.get(&self.config.host_label).or_else(|| labels.get("instance")).cloned()
     }
+}
+
+/// A series' labels, `__name__` among them.
+type Labels = BTreeMap<String, String>;
+
+/// Prometheus's HTTP API answer: `{"status", "data": {"result": [...]}, "error"}`.
+#[derive(Deserialize)]
+struct ApiResponse<T> {
+    status: String,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default = "no_data")]
+    data: ApiData<T>,
+}
+
+#[derive(Deserialize)]
+struct ApiData<T> {
+    #[serde(default = "Vec::new")]
+    result: Vec<T>,
+}
+
+fn no_data<T>() -> ApiData<T> {
+    ApiData { result: Vec::new() }
+}
+
+impl<T> ApiResponse<T> {
+    /// The result, or the refusal in Prometheus's words.
+    fn result(self, what: &str) -> Result<Vec<T>, SampleError> {
+        if self.status != "success" {
+            let why = self.error.unwrap_or_else(|| format!("status {}", self.status));
+            return Err(SampleError::Other(format!("Prometheus refused the {what}: {why}")));
+        }
+        Ok(self.data.result)
+    }
+}
+
+/// One series of an instant vector: its labels and `[time, "value"]`.
+#[derive(Deserialize)]
+struct InstantSeries {
+    metric: Labels,
+    value: (f64, String),
+}
+
+/// One series of a range matrix: its labels and `[[time, "value"], …]`.
+#[derive(Deserialize)]
+struct RangeSeries {
+    metric: Labels,
+    values: Vec<(f64, String)>,
 }
 
 /// Wall-clock time since the Unix epoch: the fleet's readings are placed on Prometheus's own
@@ -118,13 +164,8 @@ fn unix_now() -> Duration {
     Duration::from_millis(u64::try_from(jiff::Timestamp::now().as_millisecond()).unwrap_or(0))
 }
 
-/// One series: its labels and value.
-fn value_of(series: &Value) -> f64 {
-    series["value"][1].as_str().and_then(|v| v.parse().ok()).unwrap_or(0.0)
-}
-
-fn label<'a>(labels: &'a Value, name: &str) -> &'a str {
-    labels[name].as_str().unwrap_or("")
+fn label<'a>(labels: &'a Labels, name: &str) -> &'a str {
+    labels.get(name).map_or("", String::as_str)
 }
 
 /// Bytes per second (the exporter's unit) to the kernel's Mbit/s.
@@ -170,7 +211,7 @@ impl HostView {
     }
 
     /// Takes in one series of one of [`families`].
-    fn add(&mut self, name: &str, labels: &Value, value: f64) {
+    fn add(&mut self, name: &str, labels: &Labels, value: f64) {
         let pf = label(labels, "pf");
         let vf: Option<u32> = label(labels, "vf").parse().ok();
         match (name, vf) {
@@ -183,7 +224,7 @@ impl HostView {
         }
     }
 
-    fn add_vf(&mut self, name: &str, labels: &Value, pf: &str, index: u32, value: f64) {
+    fn add_vf(&mut self, name: &str, labels: &Labels, pf: &str, index: u32, value: f64) {
         let vf = self.vf(pf, index);
         let c = &mut vf.counters;
         let count = value as u64;
@@ -216,9 +257,9 @@ impl Source for FleetSource {
         let series = self.query(&format!("{{__name__=~\"{}\",{}}}", families(), self.matchers))?;
         let mut hosts: BTreeMap<String, HostView> = BTreeMap::new();
         for s in &series {
-            let labels = &s["metric"];
+            let labels = &s.metric;
             let (Some(host), name) = (self.host_of(labels), label(labels, "__name__")) else { continue };
-            hosts.entry(host).or_default().add(name, labels, value_of(s));
+            hosts.entry(host).or_default().add(name, labels, s.value.1.parse().unwrap_or(0.0));
         }
         for (host, view) in &hosts {
             if view.up && !view.pfs.is_empty() {
@@ -254,13 +295,10 @@ impl Source for FleetSource {
         };
         let mut at: BTreeMap<i64, BTreeMap<String, HostView>> = BTreeMap::new();
         for series in &matrix {
-            let labels = &series["metric"];
+            let labels = &series.metric;
             let (Some(host), name) = (self.host_of(labels), label(labels, "__name__")) else { continue };
-            for point in series["values"].as_array().into_iter().flatten() {
-                let (Some(t), Some(v)) = (point[0].as_f64(), point[1].as_str().and_then(|v| v.parse().ok()))
-                else {
-                    continue;
-                };
+            for (t, value) in &series.values {
+                let Ok(v) = value.parse::<f64>() else { continue };
                 let hosts = at.entry((t * 1000.0) as i64).or_default();
                 hosts.entry(host.clone()).or_default().add(name, labels, v);
             }
@@ -416,7 +454,7 @@ mod tests {
     fn series_become_pfs_and_vfs() {
         let mut view = HostView::default();
         let labels = |pairs: &[(&str, &str)]| {
-            Value::Object(pairs.iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect())
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<super::Labels>()
         };
         view.add("up", &labels(&[]), 1.0);
         view.add("vftop_link_speed_bytes_per_second", &labels(&[("pf", "ens1f0")]), 1.25e9);

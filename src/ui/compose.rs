@@ -235,7 +235,7 @@ fn chart<'a>(app: &'a App, theme: &'a Theme) -> RateChart<'a> {
         now: app.snapshot.as_ref().map(|s| s.taken_at).unwrap_or_default(),
         // A replay's right edge is the cursor's time, not "now".
         end_label: replay_cursor(app)
-            .map_or_else(|| "now".to_string(), |c| crate::record::format_time_of_day(c.at_ms)),
+            .map_or_else(|| "now".to_string(), |c| crate::times::format_time_of_day(c.at_ms)),
         window: app.window,
         interval: app.interval,
         direction: app.direction,

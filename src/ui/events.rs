@@ -2,7 +2,7 @@
 
 use super::theme::Theme;
 use crate::app::state::Level;
-use crate::record::events::{Event, EventKind};
+use crate::model::event::{Event, EventKind};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -43,7 +43,7 @@ fn entry<'a>(e: &Event, selected: bool, theme: &Theme) -> Line<'a> {
         EventKind::Appeared | EventKind::RecorderStarted => Level::Info,
     };
     let mut line = Line::from(vec![
-        Span::styled(format!("{} ", crate::record::format_ms(e.at_ms)), theme.dimmed()),
+        Span::styled(format!("{} ", crate::times::format_ms(e.at_ms)), theme.dimmed()),
         Span::raw(format!("{:<28} ", e.subject())),
         Span::styled(e.label(), theme.level(level)),
     ]);

@@ -39,7 +39,7 @@ impl Widget for Header<'_> {
         let mut spans = vec![Span::styled(" vftop ", theme.header())];
         match self.clock {
             Clock::Replay(c) => spans.push(Span::styled(
-                format!(" REPLAY {} ", crate::record::format_time_of_day(c.at_ms)),
+                format!(" REPLAY {} ", crate::times::format_time_of_day(c.at_ms)),
                 theme.level(Level::Warn).add_modifier(Modifier::REVERSED | Modifier::BOLD),
             )),
             Clock::ReplayLoading => spans.push(Span::styled(" REPLAY (loading) ", theme.level(Level::Warn))),
@@ -123,16 +123,16 @@ fn pfs_summary(pfs: &[Pf], width: usize) -> String {
 
 /// ` rec 02:10→03:15 `: the span, in minutes.
 fn short_span(c: &ReplayCursor) -> String {
-    let hm = |ms| crate::record::format_time_of_day(ms)[..5].to_string();
+    let hm = |ms| crate::times::format_time_of_day(ms)[..5].to_string();
     format!(" rec {}→{} ", hm(c.first_ms), hm(c.last_ms))
 }
 
 /// ` 2026-11-25 · recorded 02:10:00 → 03:15:42 ` (dates in full when they differ).
 fn recording_span(c: &ReplayCursor) -> String {
     let (at, first, last) = (
-        crate::record::format_ms(c.at_ms),
-        crate::record::format_ms(c.first_ms),
-        crate::record::format_ms(c.last_ms),
+        crate::times::format_ms(c.at_ms),
+        crate::times::format_ms(c.first_ms),
+        crate::times::format_ms(c.last_ms),
     );
     let day = |t: &str| t[..10].to_string();
     if day(&first) == day(&last) {

@@ -1,0 +1,95 @@
+//! Events, domain data: something that happened to a partition at a time — a rate change
+//! (with who), a limit changed from outside, a VF appearing or vanishing, a counter reset, a
+//! recorder starting. The recorder journals them, replay shows them, dump prints them.
+
+use super::{RateLimit, VfKey};
+use serde::{Deserialize, Serialize};
+
+/// Something that happened to a partition, at a time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    pub pf: String,
+    pub vf: Option<u32>,
+    #[serde(default)]
+    pub partition: Option<String>,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum EventKind {
+    /// A change vftop made (from the audit log): who, why, from what to what, and the outcome.
+    RateChange {
+        who: String,
+        reason: String,
+        old: RateLimit,
+        new: RateLimit,
+        outcome: String,
+        /// Made on another process's simulator (a `vftop --demo` console beside a `vftop record
+        /// --demo`): this recording's own simulator kept its limits.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        elsewhere: bool,
+    },
+    /// A limit changed and no vftop audit record says who changed it.
+    ExternalChange {
+        old: RateLimit,
+        new: RateLimit,
+    },
+    Appeared,
+    Vanished,
+    CounterReset,
+    /// A recorder started writing to the store (its first sample has no rate: there is a gap
+    /// before it, or nothing).
+    RecorderStarted,
+}
+
+impl Event {
+    /// A short label for markers and lists: `max 2G → 1G by alice`.
+    pub fn label(&self) -> String {
+        let limits = |old: &RateLimit, new: &RateLimit| {
+            let mut parts = Vec::new();
+            if old.max != new.max {
+                parts.push(format!("max {} → {}", old.max, new.max));
+            }
+            if old.min != new.min {
+                parts.push(format!("min {} → {}", old.min, new.min));
+            }
+            if parts.is_empty() { "limits unchanged".to_string() } else { parts.join(", ") }
+        };
+        match &self.kind {
+            EventKind::RateChange { who, reason, old, new, outcome, elsewhere } => {
+                let by =
+                    if reason == "operator" { format!("by {who}") } else { format!("by {who} ({reason})") };
+                let refused = if outcome == "refused" { " REFUSED" } else { "" };
+                let place = if *elsewhere {
+                    " on another vftop --demo's simulator, not this recording's"
+                } else {
+                    ""
+                };
+                format!("{}{refused} {by}{place}", limits(old, new))
+            }
+            EventKind::ExternalChange { old, new } => format!("{} (outside vftop)", limits(old, new)),
+            EventKind::Appeared => "appeared".into(),
+            EventKind::Vanished => "vanished".into(),
+            EventKind::CounterReset => "counters reset".into(),
+            EventKind::RecorderStarted => "recorder started (a gap before: no rate for this sample)".into(),
+        }
+    }
+
+    /// Who it concerns: `NFS (ens1f0 vf 3)`, or the PF (the recorder for its own events).
+    pub fn subject(&self) -> String {
+        match (self.vf, &self.partition) {
+            _ if self.kind == EventKind::RecorderStarted => "recorder".into(),
+            (Some(vf), Some(name)) => format!("{name} ({} vf {vf})", self.pf),
+            (Some(vf), None) => format!("{} vf {vf}", self.pf),
+            (None, _) => self.pf.clone(),
+        }
+    }
+
+    pub fn key(&self) -> Option<VfKey> {
+        self.vf.map(|vf| VfKey { pf: self.pf.clone(), vf })
+    }
+}
