@@ -15,6 +15,7 @@ pub mod families;
 pub mod guard;
 pub mod metrics;
 pub mod model;
+pub mod protocol;
 pub mod record;
 pub mod replay;
 pub mod sampler;

@@ -3,38 +3,12 @@
 
 use crate::app::ApplyRequest;
 use crate::audit::{Actor, Attempt, AuditLog};
-use crate::model::{RateLimit, Snapshot};
+use crate::model::RateLimit;
+use crate::protocol::{Command, SourceEvent};
 use crate::source::{ApplyError, Source};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
-
-/// What the sampler reports.
-#[derive(Debug)]
-pub enum SourceEvent {
-    Snapshot(Snapshot),
-    SampleFailed(String),
-    /// A change was answered; the last field says whether its audit record is on disk.
-    Applied(ApplyRequest, Result<RateLimit, ApplyError>, Result<(), String>),
-    /// Replay: where the cursor is, and the recorded samples of the window ending there.
-    Replay(crate::app::timeline::ReplayCursor, Vec<Snapshot>),
-    /// Something the operator should read (a seek that could not be done).
-    Notice(String),
-}
-
-/// What the sampler can be asked to do.
-#[derive(Debug)]
-pub enum Command {
-    SetInterval(Duration),
-    Apply(ApplyRequest),
-    /// Append an audit record for a decision that sends nothing (a kept change).
-    Audit(ApplyRequest),
-    /// Sample now (a link appeared, vanished or changed).
-    SampleNow,
-    /// Replay: move the time cursor (or the window).
-    Seek(crate::app::Seek),
-    Stop,
-}
 
 /// Where samples and changes go besides the console: the audit log and the recorder.
 #[derive(Default)]
@@ -165,7 +139,12 @@ fn run(
                 }
             }
             Ok(Command::SampleNow) => next = Instant::now(),
-            Ok(Command::Seek(_)) => {}
+            Ok(Command::Seek(_)) => {
+                let text = "a live console has no time cursor: ←/→ and g move a replay (vftop replay)";
+                if events.send(SourceEvent::Notice(text.into())).is_err() {
+                    return;
+                }
+            }
             Ok(Command::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }

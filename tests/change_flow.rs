@@ -222,7 +222,8 @@ fn request_for_keep() -> vftop::app::ApplyRequest {
 #[test]
 fn sampler_writes_the_audit_record_before_reporting() {
     use vftop::audit::{Actor, AuditLog};
-    use vftop::sampler::{Command, Sampler, SourceEvent};
+    use vftop::protocol::{Command, SourceEvent};
+    use vftop::sampler::Sampler;
     let demo = Demo::new(1);
     let path = std::env::temp_dir().join(format!("vftop-audit-flow-{}.log", std::process::id()));
     let _ = std::fs::remove_file(&path);

@@ -292,7 +292,7 @@ fn link_notifications_trigger_a_sample_before_the_interval() {
         let sampler = vftop::sampler::Sampler::start(Box::new(all_links()), Duration::from_secs(30), tx);
         vftop::sampler::follow_link_changes(sampler.commander());
         let first = rx.blocking_recv().unwrap();
-        assert!(matches!(first, vftop::sampler::SourceEvent::Snapshot(ref s) if s.pf("vc").is_none()));
+        assert!(matches!(first, vftop::protocol::SourceEvent::Snapshot(ref s) if s.pf("vc").is_none()));
         common::netns::run(
             "ip",
             &["-n", &ns_name, "link", "add", "name", "vc", "type", "veth", "peer", "name", "vd"],
@@ -301,7 +301,7 @@ fn link_notifications_trigger_a_sample_before_the_interval() {
         // The interval is 30 s: a snapshot with vc before then came from the notification.
         loop {
             match rx.blocking_recv() {
-                Some(vftop::sampler::SourceEvent::Snapshot(s)) if s.pf("vc").is_some() => {
+                Some(vftop::protocol::SourceEvent::Snapshot(s)) if s.pf("vc").is_some() => {
                     break started.elapsed();
                 }
                 Some(_) => {}

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use vftop::cli::{AuditArg, ConfigArg, SourceArgs};
+use vftop::protocol::SourceEvent;
 use vftop::record::store::Retention;
 use vftop::record::{Recorder, default_dir};
-use vftop::sampler::{Sampler, Sinks, SourceEvent};
+use vftop::sampler::{Sampler, Sinks};
 use vftop::source::SourceKind;
 
 /// What `vftop record` was asked.

@@ -43,7 +43,7 @@ fn serve_on(
     web: WebConfig,
 ) -> anyhow::Result<ExitCode> {
     use vftop::export::http::{Published, router};
-    use vftop::sampler::SourceEvent;
+    use vftop::protocol::SourceEvent;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener =

@@ -6,9 +6,10 @@ pub mod demo;
 use crate::app::Seek;
 use crate::app::timeline::ReplayCursor;
 use crate::model::Snapshot;
+use crate::protocol::{Command, SourceEvent};
 use crate::record::frame::keep_all;
 use crate::record::store::{Store, StoreError};
-use crate::sampler::{Command, Sampler, SourceEvent};
+use crate::sampler::Sampler;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -83,8 +84,18 @@ impl Replayer {
                     let refusal = crate::source::ApplyError::Invalid("a recording is read-only".into());
                     SourceEvent::Applied(request, Err(refusal), Ok(()))
                 }
+                // A recording plays at the interval it was recorded at.
+                Command::SetInterval(_) => SourceEvent::Notice(
+                    "a recording keeps its own interval: ←/→ step a sample, S-←/→ a minute".into(),
+                ),
+                // Nothing is decided in a replay, so there is nothing to audit.
+                Command::Audit(_) => continue,
+                // The store may have grown (a recorder still writing): look again.
+                Command::SampleNow => match self.seek(Seek::Samples(0)) {
+                    Ok(_) => self.view(),
+                    Err(e) => SourceEvent::Notice(e),
+                },
                 Command::Stop => return,
-                _ => continue,
             };
             if events.send(reply).is_err() {
                 return;
