@@ -32,16 +32,16 @@ pub struct UiPrefs {
     /// Sampling interval (`1s`, `500ms`).
     pub interval: Option<String>,
     /// `auto`, `link` or `cap`.
-    pub chart_scale: Option<String>,
-    /// The chart's window: 30s, 1m, 2m, 5m, 15m or 1h.
+    pub chart_scale: Option<crate::app::state::ChartScale>,
+    /// The chart's window: 30s, 1m, 2m, 5m, 15m or 1h (one of `app::state::WINDOWS`).
     pub chart_window: Option<String>,
     /// `vf`, `name`, `tx`, `rx`, `cap`, `drops` or `worst`.
-    pub sort: Option<String>,
+    pub sort: Option<crate::app::state::SortKey>,
     pub sort_reversed: Option<bool>,
     /// `bits` or `bytes`.
-    pub units: Option<String>,
+    pub units: Option<crate::units::RateUnit>,
     /// `tx` or `rx`: what the chart shows.
-    pub chart_direction: Option<String>,
+    pub chart_direction: Option<crate::metrics::history::Direction>,
     pub mouse: Option<bool>,
     /// How far `]`/`[` and `}`/`{` move a limit (`10%`, `500M`).
     pub step: Option<String>,
@@ -138,23 +138,19 @@ pub fn parse(text: &str, file: &str) -> Result<Config, String> {
     Ok(Config { roles: map, ui: parsed.ui, keys, source: file.to_string() })
 }
 
-/// The values `[ui]` allows for its word settings.
-pub const SCALES: [&str; 3] = ["auto", "link", "cap"];
-pub const SORTS: [&str; 7] = ["vf", "name", "tx", "rx", "cap", "drops", "worst"];
-pub const WINDOWS: [&str; 6] = ["30s", "1m", "2m", "5m", "15m", "1h"];
+/// The chart window a config names (`30s` … `1h`, as the chart title writes them).
+pub fn chart_window(text: &str) -> Option<std::time::Duration> {
+    crate::app::state::WINDOWS.iter().copied().find(|w| crate::app::state::format_window(*w) == text)
+}
 
+/// What serde cannot check of `[ui]` (the word settings are enums, refused by serde with the
+/// line, column and the allowed words).
 fn check_ui(ui: &UiPrefs) -> Result<(), String> {
-    let one_of = |name: &str, value: &Option<String>, allowed: &[&str]| match value {
-        Some(v) if !allowed.contains(&v.as_str()) => {
-            Err(format!("{name} = \"{v}\": use one of {}", allowed.join(", ")))
-        }
-        _ => Ok(()),
-    };
-    one_of("chart_scale", &ui.chart_scale, &SCALES)?;
-    one_of("sort", &ui.sort, &SORTS)?;
-    one_of("chart_window", &ui.chart_window, &WINDOWS)?;
-    one_of("units", &ui.units, &["bits", "bytes"])?;
-    one_of("chart_direction", &ui.chart_direction, &["tx", "rx"])?;
+    if let Some(w) = ui.chart_window.as_deref().filter(|w| chart_window(w).is_none()) {
+        let allowed: Vec<String> =
+            crate::app::state::WINDOWS.iter().map(|d| crate::app::state::format_window(*d)).collect();
+        return Err(format!("chart_window = \"{w}\": use one of {}", allowed.join(", ")));
+    }
     if let Some(i) = &ui.interval {
         crate::units::parse_duration(i).map_err(|e| format!("interval: {e}"))?;
     }
@@ -210,7 +206,7 @@ mod tests {
     fn the_template_is_a_valid_config_with_the_reference_roles() {
         let config = parse(TEMPLATE, "template").unwrap();
         assert_eq!(config.roles, parse_roles(EXAMPLE, "example").unwrap());
-        assert_eq!(config.ui.chart_scale.as_deref(), Some("auto"));
+        assert_eq!(config.ui.chart_scale, Some(crate::app::state::ChartScale::Auto));
     }
 
     #[test]

@@ -44,8 +44,9 @@ impl BitsPerSec {
     }
 }
 
-/// How rates are shown: bits (network convention) or bytes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How rates are shown: bits (network convention) or bytes (`bits`, `bytes` in a config).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum RateUnit {
     #[default]
     Bits,

@@ -62,18 +62,22 @@ pub enum View {
     Detail,
 }
 
-/// How the partitions table is sorted.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How the partitions table is sorted (`vf`, `name`, `tx`, `rx`, `cap`, `drops`, `worst` in a
+/// config).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SortKey {
     #[default]
     Vf,
     Name,
     Tx,
     Rx,
+    #[serde(rename = "cap")]
     CapShare,
     Drops,
     /// Starved partitions first, then those at their cap with drops, then those on PFs whose
     /// guarantees are oversubscribed, then the rest by share of cap.
+    #[serde(rename = "worst")]
     Worst,
 }
 
@@ -103,8 +107,9 @@ impl SortKey {
     }
 }
 
-/// How the chart's y axis is scaled.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How the chart's y axis is scaled (`auto`, `link`, `cap` in a config).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ChartScale {
     Link,
     Cap,

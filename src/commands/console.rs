@@ -110,36 +110,12 @@ pub fn live_app(
 /// What the config's `[ui]` says of the view (scale, window, sort, units, direction); its
 /// values were checked when it was read.
 fn apply_view_prefs(app: &mut App, ui: &config::UiPrefs) {
-    use vftop::app::state::{ChartScale, SortKey, WINDOWS};
-    if let Some(scale) = ui.chart_scale.as_deref() {
-        app.scale = match scale {
-            "link" => ChartScale::Link,
-            "cap" => ChartScale::Cap,
-            _ => ChartScale::Auto,
-        };
-    }
-    if let Some(i) = ui.chart_window.as_deref().and_then(|w| config::WINDOWS.iter().position(|x| *x == w)) {
-        app.window = WINDOWS[i];
-    }
-    if let Some(sort) = ui.sort.as_deref() {
-        let keys = [
-            SortKey::Vf,
-            SortKey::Name,
-            SortKey::Tx,
-            SortKey::Rx,
-            SortKey::CapShare,
-            SortKey::Drops,
-            SortKey::Worst,
-        ];
-        app.sort = config::SORTS.iter().position(|s| *s == sort).map_or(app.sort, |i| keys[i]);
-    }
+    app.scale = ui.chart_scale.unwrap_or(app.scale);
+    app.window = ui.chart_window.as_deref().and_then(config::chart_window).unwrap_or(app.window);
+    app.sort = ui.sort.unwrap_or(app.sort);
     app.sort_reversed = ui.sort_reversed.unwrap_or(app.sort_reversed);
-    if ui.units.as_deref() == Some("bytes") {
-        app.unit = vftop::units::RateUnit::Bytes;
-    }
-    if ui.chart_direction.as_deref() == Some("rx") {
-        app.direction = vftop::metrics::history::Direction::Rx;
-    }
+    app.unit = ui.units.unwrap_or(app.unit);
+    app.direction = ui.chart_direction.unwrap_or(app.direction);
 }
 
 /// Why the console must not change anything, if it must not.

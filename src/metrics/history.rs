@@ -14,8 +14,9 @@ pub struct RatePoint {
     pub drops_per_sec: f64,
 }
 
-/// Which direction of traffic a view shows.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Which direction of traffic a view shows (`tx`, `rx` in a config).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Direction {
     #[default]
     Tx,
