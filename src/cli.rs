@@ -367,7 +367,7 @@ impl AuditArg {
         let name = if demo { "demo-audit.log" } else { "audit.log" };
         self.audit_log
             .clone()
-            .or_else(|| crate::config::state_dir().map(|d| d.join(name)))
+            .or_else(|| crate::paths::state_dir().map(|d| d.join(name)))
             .unwrap_or_else(|| PathBuf::from(name))
     }
 }

@@ -2,9 +2,8 @@
 //! console's preferences (`[ui]`), with the template `--print-config-template` prints.
 
 use crate::model::{Role, RoleMap, VfKey};
-use etcetera::BaseStrategy;
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The shipped example: the reference design's traffic classes (`vftop --print-config`).
 pub const EXAMPLE: &str = include_str!("roles.example.toml");
@@ -71,20 +70,6 @@ struct RoleEntry {
     pf: Option<String>,
     #[serde(default)]
     vf: Option<u32>,
-}
-
-/// `$XDG_CONFIG_HOME/vftop` (or `~/.config/vftop`).
-pub fn config_dir() -> Option<PathBuf> {
-    xdg().map(|x| x.config_dir().join("vftop"))
-}
-
-/// `$XDG_STATE_HOME/vftop` (or `~/.local/state/vftop`).
-pub fn state_dir() -> Option<PathBuf> {
-    xdg().and_then(|x| x.state_dir()).map(|d| d.join("vftop"))
-}
-
-fn xdg() -> Option<impl BaseStrategy> {
-    etcetera::choose_base_strategy().ok()
 }
 
 /// Parses a roles config.
@@ -167,7 +152,7 @@ fn check_ui(ui: &UiPrefs) -> Result<(), String> {
 pub fn load(explicit: Option<&Path>) -> Result<Config, String> {
     let path = match explicit {
         Some(p) => p.to_path_buf(),
-        None => match config_dir().map(|d| d.join("config.toml")).filter(|p| p.exists()) {
+        None => match crate::paths::config_dir().map(|d| d.join("config.toml")).filter(|p| p.exists()) {
             Some(p) => p,
             None => return parse(EXAMPLE, "built-in roles"),
         },

@@ -14,6 +14,7 @@ pub mod export;
 pub mod families;
 pub mod guard;
 pub mod metrics;
+pub mod paths;
 pub mod model;
 pub mod protocol;
 pub mod record;

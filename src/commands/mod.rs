@@ -89,7 +89,7 @@ pub fn hostname() -> String {
 /// The themes, and which one `look` (or `NO_COLOR`) asks for; a name the config gave that is
 /// no theme is an error naming the config file.
 pub fn themes(look: &LookArgs, settings: &config::Config) -> anyhow::Result<(Vec<Theme>, usize)> {
-    let themes = Theme::load_all(config::config_dir().map(|d| d.join("themes")).as_deref())?;
+    let themes = Theme::load_all(vftop::paths::config_dir().map(|d| d.join("themes")).as_deref())?;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let name = if no_color { "mono".into() } else { look.theme.clone().unwrap_or_else(|| "dark".into()) };
     let index = Theme::find(&themes, &name).map_err(|e| match &settings.ui.theme {
@@ -124,7 +124,7 @@ pub fn run_console(
 /// Logs go to a file, never to the screen the TUI draws on.
 pub fn init_logging(path: Option<&std::path::Path>) {
     let path =
-        path.map(std::path::Path::to_path_buf).or_else(|| config::state_dir().map(|d| d.join("vftop.log")));
+        path.map(std::path::Path::to_path_buf).or_else(|| vftop::paths::state_dir().map(|d| d.join("vftop.log")));
     let Some(path) = path else { return };
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);

@@ -18,7 +18,7 @@ pub fn default_dir(demo: bool) -> PathBuf {
     let base = if nix::unistd::geteuid().is_root() {
         PathBuf::from("/var/lib/vftop")
     } else {
-        crate::config::state_dir().unwrap_or_else(|| PathBuf::from("."))
+        crate::paths::state_dir().unwrap_or_else(|| PathBuf::from("."))
     };
     base.join(if demo { "record-demo" } else { "record" })
 }
