@@ -6,22 +6,15 @@
 //! `audit` (the audit trail, a sink: one typed record, its writer and reader) and `replay` (a
 //! recording as the console's source).
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub use vftop_core::{audit, export, families, guard, metrics, model, paths, record, source, times, units};
+
 pub mod app;
-pub mod audit;
 pub mod cli;
 pub mod config;
-pub mod export;
-pub mod families;
-pub mod guard;
-pub mod metrics;
-pub mod paths;
-pub mod model;
 pub mod protocol;
-pub mod record;
 pub mod replay;
 pub mod sampler;
-pub mod source;
-pub mod times;
 pub mod tui;
 pub mod ui;
-pub mod units;

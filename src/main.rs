@@ -1,6 +1,8 @@
 //! The vftop binary: parses the command line and runs the one subcommand asked for (the
 //! console when none is); each lives in `commands/`.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use std::process::ExitCode;
 use vftop::cli::{Cli, Command};
 use vftop::model::VfKey;

@@ -43,6 +43,7 @@ impl Sampler {
     }
 
     /// A sampler that also hands every sample to the recorder (when there is one).
+    #[expect(clippy::expect_used, reason = "a process that cannot start one thread cannot sample at all")]
     pub fn with_sinks(
         mut source: Box<dyn Source>,
         interval: Duration,

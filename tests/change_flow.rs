@@ -305,7 +305,7 @@ fn demo_rate_group_edit_caps_its_members() {
 
 #[test]
 fn a_limit_changed_outside_vftop_is_flagged_and_audited() {
-    let text = include_str!("../src/source/sim/reference.toml").to_string()
+    let text = include_str!("../crates/vftop-core/src/source/sim/reference.toml").to_string()
         + "\n[[pf.event]]\nat_secs = 10\npartition = \"Web\"\nmax = \"1G\"\n";
     let scenario = vftop::source::sim::scenario::Scenario::parse(&text, "drift.toml").unwrap();
     let mut demo = Demo::with_scenario(scenario, 5);
@@ -465,7 +465,7 @@ fn j_and_k_act_on_the_focused_panel() {
     let second = "\n[[pf]]\nname = \"ens2f0\"\nlink_speed = \"25G\"\ndriver = \"sim\"\n\
         [[pf.partition]]\nname = \"Replica\"\nvlan = 700\n\
         demand = { kind = \"constant\", rate = \"4G\", jitter = 0.1 }\n";
-    let text = include_str!("../src/source/sim/reference.toml").to_string() + second;
+    let text = include_str!("../crates/vftop-core/src/source/sim/reference.toml").to_string() + second;
     let scenario = vftop::source::sim::scenario::Scenario::parse(&text, "two.toml").unwrap();
     let mut demo = Demo::with_scenario(scenario, 3);
     demo.act(Action::SelectNext);

@@ -245,7 +245,7 @@ fn a_scheduled_outside_change_is_flagged_and_logged() {
     let dir = std::env::temp_dir().join(format!("vftop-drift-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let scenario = dir.join("drift.toml");
-    let text = include_str!("../src/source/sim/reference.toml").to_string()
+    let text = include_str!("../crates/vftop-core/src/source/sim/reference.toml").to_string()
         + "\n[[pf.event]]\nat_secs = 3\npartition = \"Web\"\nmax = \"1G\"\n";
     std::fs::write(&scenario, text).unwrap();
     let audit = dir.join("audit.log");

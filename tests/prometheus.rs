@@ -21,8 +21,8 @@ fn available() -> bool {
 
 /// The reference scenario with another seed and, for one host, Web capped at 1G after 12 s.
 fn scenario(dir: &TempDir, host: &str, seed: u32, web_capped_at: Option<u32>) -> String {
-    let mut text =
-        include_str!("../src/source/sim/reference.toml").replace("seed = 7", &format!("seed = {seed}"));
+    let mut text = include_str!("../crates/vftop-core/src/source/sim/reference.toml")
+        .replace("seed = 7", &format!("seed = {seed}"));
     if let Some(at) = web_capped_at {
         text += &format!("\n[[pf.event]]\nat_secs = {at}\npartition = \"Web\"\nmax = \"1G\"\n");
     }

@@ -289,7 +289,7 @@ fn replay_shows_what_was_recorded_then_and_moves_with_the_arrows() {
     }
     let dir = TempDir::new("replay");
     let scenario = dir.0.join("web-capped.toml");
-    let text = include_str!("../src/source/sim/reference.toml").to_string()
+    let text = include_str!("../crates/vftop-core/src/source/sim/reference.toml").to_string()
         + "\n[[pf.event]]\nat_secs = 1\npartition = \"Web\"\nmax = \"1G\"\n";
     std::fs::write(&scenario, text).unwrap();
     let store = dir.0.join("store");

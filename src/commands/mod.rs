@@ -123,8 +123,9 @@ pub fn run_console(
 
 /// Logs go to a file, never to the screen the TUI draws on.
 pub fn init_logging(path: Option<&std::path::Path>) {
-    let path =
-        path.map(std::path::Path::to_path_buf).or_else(|| vftop::paths::state_dir().map(|d| d.join("vftop.log")));
+    let path = path
+        .map(std::path::Path::to_path_buf)
+        .or_else(|| vftop::paths::state_dir().map(|d| d.join("vftop.log")));
     let Some(path) = path else { return };
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);

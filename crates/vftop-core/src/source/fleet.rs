@@ -207,7 +207,7 @@ impl HostView {
                 slot
             }
         };
-        &mut self.pfs.get_mut(pf_name).expect("made above").vfs[slot]
+        &mut self.pf(pf_name).vfs[slot]
     }
 
     /// Takes in one series of one of [`families`].

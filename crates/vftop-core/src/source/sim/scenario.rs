@@ -177,6 +177,7 @@ pub struct ScenarioError {
 }
 
 impl Scenario {
+    #[expect(clippy::expect_used, reason = "the built-in scenario is compiled in, and its tests parse it")]
     pub fn reference() -> Scenario {
         Scenario::parse(REFERENCE, "<built-in reference>").expect("the built-in scenario is valid")
     }
