@@ -260,7 +260,7 @@ where
     let mut dirty = true;
     let mut drawn_time_view = None;
     let mut panels = ui::Panels::default();
-    app.wall_clock = wall_clock();
+    app.set_wall_clock(wall_clock());
     loop {
         if panic_at.is_some_and(|at| std::time::Instant::now() >= at) {
             panic!("test panic requested (VFTOP_TEST_PANIC_AFTER_MS)");
@@ -281,7 +281,7 @@ where
             Some(name) = input.stop.next() => return Ok(Exit::Signal(name)),
             event = events.recv() => match event {
                 Some(SourceEvent::Snapshot(s)) => {
-                    app.wall_clock = wall_clock();
+                    app.set_wall_clock(wall_clock());
                     app.ingest(s);
                     for effect in app.take_effects() {
                         run_effect(effect, app, sampler, env);

@@ -4,6 +4,7 @@ pub mod action;
 pub mod changes;
 pub mod control;
 pub mod flow;
+pub mod options;
 pub mod replay;
 pub mod report;
 pub mod state;

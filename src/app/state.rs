@@ -293,6 +293,36 @@ impl App {
         }
     }
 
+    /// This app with the options a console was started with (the view's and the change
+    /// flow's, merged from the command line and the config).
+    pub fn configured(mut self, options: super::options::AppOptions) -> App {
+        let super::options::AppOptions { view, flow } = options;
+        self.theme_index = view.theme_index;
+        self.interval = view.interval.unwrap_or(self.interval);
+        self.scale = view.scale.unwrap_or(self.scale);
+        self.window = view.window.unwrap_or(self.window);
+        self.sort = view.sort.unwrap_or(self.sort);
+        self.sort_reversed = view.sort_reversed.unwrap_or(self.sort_reversed);
+        self.unit = view.unit.unwrap_or(self.unit);
+        self.direction = view.direction.unwrap_or(self.direction);
+        self.flow.read_only = flow.read_only;
+        self.flow.confirm_within = flow.confirm_within;
+        self.flow.step = flow.step;
+        self
+    }
+
+    /// A replay console: read-only, with a time cursor.
+    pub fn replaying(mut self) -> App {
+        self.flow.read_only = Some("replaying a recording".into());
+        self.replay = Some(Default::default());
+        self
+    }
+
+    /// The wall clock's time of day, for the header.
+    pub fn set_wall_clock(&mut self, time_of_day: String) {
+        self.wall_clock = time_of_day;
+    }
+
     /// Takes in a new snapshot: rates against the previous one, histories, contention, rows.
     pub fn ingest(&mut self, snapshot: Snapshot) {
         if self.paused {

@@ -4,6 +4,7 @@ use anyhow::Context;
 use std::process::ExitCode;
 use std::sync::Arc;
 use vftop::app::App;
+use vftop::app::options::{AppOptions, FlowOptions, ViewOptions};
 use vftop::audit::{Actor, AuditLog};
 use vftop::cli::{ConsoleArgs, LookArgs};
 use vftop::config::{self, Config as Settings};
@@ -93,29 +94,30 @@ pub fn live_app(
     live: Live,
 ) -> anyhow::Result<(Vec<vftop::ui::theme::Theme>, App)> {
     let (themes, theme_index) = super::themes(look, settings)?;
-    let mut app =
-        App::new(source.kind(), super::hostname(), roles, themes.iter().map(|t| t.name.clone()).collect());
-    app.theme_index = theme_index;
-    app.interval = live.interval;
-    app.flow.read_only = live.read_only;
-    app.flow.confirm_within = live.confirm_within;
-    app.flow.step = live.step;
-    apply_view_prefs(&mut app, &settings.ui);
-    if source.kind() == SourceKind::Fleet {
-        app.sort = vftop::app::state::SortKey::Worst;
-    }
+    let names = themes.iter().map(|t| t.name.clone()).collect();
+    let options = options(source.kind(), theme_index, &settings.ui, live);
+    let app = App::new(source.kind(), super::hostname(), roles, names).configured(options);
     Ok((themes, app))
 }
 
-/// What the config's `[ui]` says of the view (scale, window, sort, units, direction); its
-/// values were checked when it was read.
-fn apply_view_prefs(app: &mut App, ui: &config::UiPrefs) {
-    app.scale = ui.chart_scale.unwrap_or(app.scale);
-    app.window = ui.chart_window.as_deref().and_then(config::chart_window).unwrap_or(app.window);
-    app.sort = ui.sort.unwrap_or(app.sort);
-    app.sort_reversed = ui.sort_reversed.unwrap_or(app.sort_reversed);
-    app.unit = ui.units.unwrap_or(app.unit);
-    app.direction = ui.chart_direction.unwrap_or(app.direction);
+/// The console's options, merged once: the command line's (`live`, already over the config's
+/// interval, step and commit-confirmed) and the config's view (scale, window, sort, units,
+/// direction; checked when it was read). The fleet opens worst first.
+fn options(kind: SourceKind, theme_index: usize, ui: &config::UiPrefs, live: Live) -> AppOptions {
+    let sort = if kind == SourceKind::Fleet { Some(vftop::app::state::SortKey::Worst) } else { ui.sort };
+    AppOptions {
+        view: ViewOptions {
+            theme_index,
+            interval: Some(live.interval),
+            scale: ui.chart_scale,
+            window: ui.chart_window.as_deref().and_then(config::chart_window),
+            sort,
+            sort_reversed: ui.sort_reversed,
+            unit: ui.units,
+            direction: ui.chart_direction,
+        },
+        flow: FlowOptions { read_only: live.read_only, confirm_within: live.confirm_within, step: live.step },
+    }
 }
 
 /// Why the console must not change anything, if it must not.

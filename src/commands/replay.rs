@@ -31,8 +31,9 @@ pub fn run(req: ReplayRequest) -> anyhow::Result<ExitCode> {
     let (themes, theme_index) = super::themes(&look, &settings)?;
     let opened = open_store(req.sim, req.dir)?;
     let name = if opened.temporary { "demo recording".to_string() } else { store_name(&opened.dir) };
-    let mut app = replay_app(name, themes.iter().map(|t| t.name.clone()).collect(), settings.roles);
-    app.theme_index = theme_index;
+    let view = vftop::app::options::ViewOptions { theme_index, ..Default::default() };
+    let options = vftop::app::options::AppOptions { view, ..Default::default() };
+    let app = replay_app(name, themes.iter().map(|t| t.name.clone()).collect(), settings.roles, options);
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let sampler =
         vftop::replay::start(opened.dir.clone(), req.at, app.window, tx).map_err(anyhow::Error::msg)?;
@@ -86,9 +87,11 @@ fn store_name(dir: &Path) -> String {
     dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| dir.display().to_string())
 }
 
-pub fn replay_app(name: String, theme_names: Vec<String>, roles: RoleMap) -> App {
-    let mut app = App::new(SourceKind::Replay, name, roles, theme_names);
-    app.flow.read_only = Some("replaying a recording".into());
-    app.replay = Some(Default::default());
-    app
+pub fn replay_app(
+    name: String,
+    theme_names: Vec<String>,
+    roles: RoleMap,
+    options: vftop::app::options::AppOptions,
+) -> App {
+    App::new(SourceKind::Replay, name, roles, theme_names).configured(options).replaying()
 }

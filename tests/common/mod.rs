@@ -35,7 +35,7 @@ impl Demo {
             sim.roles(),
             look.themes.iter().map(|t| t.name.clone()).collect(),
         );
-        app.wall_clock = "12:00:00".into();
+        app.set_wall_clock("12:00:00".into());
         let mut demo = Demo { app, look, sim, clock, applied: Vec::new() };
         demo.run_for(seconds);
         demo
