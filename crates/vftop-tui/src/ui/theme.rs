@@ -5,11 +5,11 @@ use serde::Deserialize;
 use std::path::Path;
 
 const BUILT_IN: [(&str, &str); 5] = [
-    ("dark", include_str!("../../themes/dark.toml")),
-    ("light", include_str!("../../themes/light.toml")),
-    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
-    ("mono", include_str!("../../themes/mono.toml")),
-    ("ansi16", include_str!("../../themes/ansi16.toml")),
+    ("dark", include_str!("../../../../themes/dark.toml")),
+    ("light", include_str!("../../../../themes/light.toml")),
+    ("high-contrast", include_str!("../../../../themes/high-contrast.toml")),
+    ("mono", include_str!("../../../../themes/mono.toml")),
+    ("ansi16", include_str!("../../../../themes/ansi16.toml")),
 ];
 
 /// A loaded theme: every colour the UI uses (the TOML file as it is, colours parsed by
@@ -219,7 +219,7 @@ mod tests {
 
     #[test]
     fn bad_colour_is_reported_with_file() {
-        let text = include_str!("../../themes/dark.toml").replace("\"cyan\"", "\"not-a-colour\"");
+        let text = include_str!("../../../../themes/dark.toml").replace("\"cyan\"", "\"not-a-colour\"");
         let err = Theme::parse(&text, "mine.toml").unwrap_err().to_string();
         assert!(err.contains("mine.toml") && err.contains("not-a-colour"), "{err}");
     }
@@ -228,7 +228,8 @@ mod tests {
     fn user_theme_dir_adds_and_replaces() {
         let dir = std::env::temp_dir().join(format!("vftop-theme-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let text = include_str!("../../themes/dark.toml").replace("name = \"dark\"", "name = \"ocean\"");
+        let text =
+            include_str!("../../../../themes/dark.toml").replace("name = \"dark\"", "name = \"ocean\"");
         std::fs::write(dir.join("ocean.toml"), text).unwrap();
         let themes = Theme::load_all(Some(&dir)).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();

@@ -405,7 +405,7 @@ mod readme {
     /// Every key of the help overlay is documented in the README's keys table.
     #[test]
     fn readme_lists_every_binding() {
-        let readme = include_str!("../../README.md");
+        let readme = include_str!("../../../../README.md");
         let table: String = readme.lines().filter(|l| l.starts_with("| `")).collect::<Vec<_>>().join("\n");
         for (keys, _) in super::BINDINGS.iter().chain(super::REPLAY_BINDINGS) {
             for key in keys.split_whitespace().filter(|k| *k != "/") {
