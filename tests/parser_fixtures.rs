@@ -85,7 +85,10 @@ fn every_truncation_of_a_message_parses_without_panic() {
             Ok(link) => {
                 assert!(link.vfs.len() <= 3);
                 if len < payload.len() - 4 && link.vfs.len() < 3 {
-                    assert!(link.malformed > 0 || link.vfs_truncated || link.num_vf.is_none(), "len {len}");
+                    // Cut before its VF list, a message says what a representor's does: no VF
+                    // info (IFLA_NUM_VF without IFLA_VFINFO_LIST), not a short list.
+                    let flagged = link.malformed > 0 || link.vfs_truncated || !link.vf_list;
+                    assert!(flagged || link.num_vf.is_none(), "len {len}");
                 }
             }
         }
@@ -185,7 +188,10 @@ fn every_truncation_of_a_wrapped_message_parses_without_panic() {
     for len in (16..payload.len()).step_by(97).chain([payload.len() - 1]) {
         let link = parse_link(&payload[..len]).unwrap();
         assert!(link.vfs.len() < 240 || len >= payload.len() - 20, "len {len}");
-        assert!(link.vfs_truncated || link.vfs.len() == 240 || link.num_vf.is_none(), "len {len}");
+        assert!(
+            link.vfs_truncated || link.vfs.len() == 240 || !link.vf_list || link.num_vf.is_none(),
+            "len {len}"
+        );
     }
 }
 
@@ -205,4 +211,18 @@ fn find_u32_attr(payload: &[u8], kind: u16) -> usize {
             return 16 + at + 4;
         }
     }
+}
+
+#[test]
+fn a_representor_with_num_vf_and_no_vf_list_is_no_truncated_pf() {
+    use vftop::source::kernel::fixture::representor_payload;
+    let rep =
+        vftop::source::kernel::link::parse_link(&representor_payload(12, "eni1np0v1", 4, "pf0vf1")).unwrap();
+    assert_eq!(rep.num_vf, Some(4), "the kernel puts IFLA_NUM_VF on it");
+    assert!(!rep.vf_list, "but no VF list");
+    assert!(!rep.vfs_truncated, "so it is not a truncated PF");
+    assert!(rep.vfs.is_empty());
+    // A real PF with the same NUM_VF and a list cut short still is.
+    let pf = vftop::source::kernel::link::parse_link(&pf_payload(3, "eni1np0", 4)).unwrap();
+    assert!(pf.vf_list && !pf.vfs_truncated && pf.vfs.len() == 4);
 }

@@ -73,8 +73,6 @@ igb() {
     expect missing_vf_explained "$out" "$PF has no vf 7"
 }
 
-# VF1's netdev goes to namespace b, VF0 stays; VF0 sends UDP to VF1 for $1 seconds (in the
-# background: `wait` for it).
 # tx_grows NETDEV BYTES: the netdev's tx byte counter has grown by BYTES since the first call
 # for it (call it repeatedly, e.g. under until_true).
 declare -A TX_START
@@ -84,6 +82,8 @@ tx_grows() {
     [[ -n ${TX_START[$1]:-} ]] || TX_START[$1]=$now
     ((now - TX_START[$1] >= $2)) && unset "TX_START[$1]"
 }
+# VF1's netdev goes to namespace b, VF0 stays; VF0 sends UDP to VF1 until stop_sender (at most
+# $1 seconds): the traffic lasts as long as the check that measures it, however slow the guest.
 send_vf0_to_vf1() {
     ip netns add b
     ip link set "${VFN[1]}" netns b
@@ -100,17 +100,19 @@ while time.time() < end:
         s.sendto(b"x" * 1200, ("fe80::b", 9, 0, scope))
     time.sleep(0.005)
 PY
+    SENDER=$!
 }
+stop_sender() { kill "$SENDER" 2>/dev/null; wait "$SENDER" 2>/dev/null; }
 
 traffic() {
     # VF1's netdev goes to its own namespace; VF0 stays here. Traffic VF0 -> VF1 crosses the
     # NIC's internal switch; igb reports no per-VF stats, so VF0's counters must come from its
     # own netdev (origin vf-netdev).
-    send_vf0_to_vf1 6
+    send_vf0_to_vf1 300
     until_true 30 tx_grows "${VFN[0]}" 100000 || bad traffic_started "VF0 (${VFN[0]}) sent nothing in 30 s"
     local doc
     doc=$(vftop --once --json -i "$PF" --interval 2s)
-    wait
+    stop_sender
     local got
     got=$(json "vf0['counters']['origin'], vf0['netdev'], vf0['rates']['tx_bps'] > 1e6" <<< "$doc")
     [[ $got == "vf-netdev ${VFN[0]} True" ]] && ok vf_netdev_fallback_under_traffic \
@@ -362,7 +364,7 @@ recorded() {
 recorder() {
     local s rec=/tmp/vftop-rec out
     rm -rf "$rec"
-    send_vf0_to_vf1 10
+    send_vf0_to_vf1 300
     SESSION=r
     tmux new-session -d -s r -x 150 -y 40 "$BIN --log /dev/null --audit-log $AUDIT -i $PF --record $rec --interval 500ms"
     wait_screen "$PF 1G" || bad recorder_console_started "$s"
@@ -376,7 +378,7 @@ recorder() {
     wait_rate "$PF" 1 "0 300" && wait_audit '"max_mbps":300' '"outcome":"applied"' || bad recorder_change_applied "$(ip_rate "$PF" 1) $s"
     until_true 60 recorded "$rec" 1 'r["max_mbps"] == "300"' || bad recorder_change_recorded "expected a sample with VF 1 at max 300 within 60 s"
     keys q
-    wait
+    stop_sender
     out=$(vftop dump "$rec" --events 2>&1)
     expect recorder_change_event_in_dump "$out" "$PF,1,vf 1,rate-change,max none → 300M by"
     out=$(vftop dump "$rec" --vf 0 --fields tx_bps,origin 2>&1)

@@ -124,6 +124,24 @@ pub fn pf_payload_with(ifindex: u32, name: &str, num_vf: u32, overflow: Overflow
     out
 }
 
+/// The payload of a switchdev representor as the kernel writes it (`rtnl_fill_vf`): its parent
+/// device has `num_vf` VFs, so `IFLA_NUM_VF`, but it has no `ndo_get_vf_config`, so no
+/// `IFLA_VFINFO_LIST`; `IFLA_PHYS_PORT_NAME` is `pf0vfN`.
+pub fn representor_payload(ifindex: u32, name: &str, num_vf: u32, port_name: &str) -> Vec<u8> {
+    let mut out = vec![0u8; 16];
+    out[4..8].copy_from_slice(&ifindex.to_ne_bytes());
+    let mut name_z = name.as_bytes().to_vec();
+    name_z.push(0);
+    push_attr(&mut out, nl::IFLA_IFNAME as u16, &name_z);
+    push_attr(&mut out, nl::IFLA_NUM_VF as u16, &num_vf.to_ne_bytes());
+    let mut port = port_name.as_bytes().to_vec();
+    port.push(0);
+    push_attr(&mut out, nl::IFLA_PHYS_PORT_NAME as u16, &port);
+    let stats: Vec<u8> = (0..24u64).flat_map(|i| (i * 10 + u64::from(ifindex)).to_ne_bytes()).collect();
+    push_attr(&mut out, nl::IFLA_STATS64 as u16, &stats);
+    out
+}
+
 /// Wraps a payload in an `RTM_NEWLINK` netlink header with `seq`.
 pub fn message(kind: u16, flags: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(16 + payload.len());

@@ -17,6 +17,12 @@ pub struct LinkMessage {
     pub name: String,
     pub parent_dev: Option<String>,
     pub num_vf: Option<u32>,
+    /// The message has an `IFLA_VFINFO_LIST`. The kernel (`rtnl_fill_vf` in
+    /// net/core/rtnetlink.c) puts `IFLA_NUM_VF` on every netdev whose parent device has VFs —
+    /// a switchdev representor's too — but the list only where the netdev has
+    /// `ndo_get_vf_config`: `IFLA_NUM_VF` without a list is a netdev that carries no VF info,
+    /// not a truncated PF.
+    pub vf_list: bool,
     pub stats64: Option<Counters>,
     pub vfs: Vec<Vf>,
     /// The VF list ended early: malformed, or fewer entries than `IFLA_NUM_VF`.
@@ -55,6 +61,7 @@ pub fn parse_link(payload: &[u8]) -> Result<LinkMessage, LinkParseError> {
         let at = attrs.offset();
         let Some(attr) = attrs.next() else { break };
         if attr.kind == t(nl::IFLA_VFINFO_LIST as u32) {
+            link.vf_list = true;
             // A VF list longer than 64 KiB ends where its entries really end, not where its
             // (wrapped) length says.
             if let Some(end) = read_vf_list(&mut link, attr, &body[at..]) {
@@ -65,7 +72,7 @@ pub fn parse_link(payload: &[u8]) -> Result<LinkMessage, LinkParseError> {
         }
     }
     link.malformed += u64::from(attrs.malformed);
-    if let Some(n) = link.num_vf
+    if let Some(n) = link.num_vf.filter(|_| link.vf_list)
         && (link.vfs.len() as u32) < n
     {
         link.vfs_truncated = true;

@@ -44,8 +44,9 @@ impl LinkFilter {
 }
 
 /// A PF: a link that has (or lists) VFs.
+/// A PF with VFs: its message carries a VF list (a representor's has `IFLA_NUM_VF` only).
 fn has_vfs(link: &LinkMessage) -> bool {
-    link.num_vf.unwrap_or(0) > 0 || !link.vfs.is_empty()
+    link.vf_list && (link.num_vf.unwrap_or(0) > 0 || !link.vfs.is_empty())
 }
 
 /// The kernel source: the link table (a full `RTM_GETLINK` dump when the topology changed,
@@ -144,7 +145,7 @@ impl KernelSource {
     }
 
     fn build_pf(&mut self, link: &LinkMessage, by_name: &HashMap<&str, &LinkMessage>) -> Pf {
-        let has_vfs = link.num_vf.unwrap_or(0) > 0 || !link.vfs.is_empty();
+        let has_vfs = has_vfs(link);
         let devices = if has_vfs { self.sysfs.vf_devices(&link.name) } else { HashMap::new() };
         let vfs = link.vfs.iter().map(|vf| self.build_vf(vf, devices.get(&vf.index), by_name)).collect();
         let facts = self.facts(link.ifindex, &link.name);
@@ -157,7 +158,8 @@ impl KernelSource {
             driver,
             pci,
             link_speed,
-            num_vfs: link.num_vf.unwrap_or(0),
+            // The VFs of a netdev without a VF list (a representor) are not its own.
+            num_vfs: link.num_vf.filter(|_| link.vf_list).unwrap_or(0),
             vfs_truncated: link.vfs_truncated,
             stale: false,
             vfs,
