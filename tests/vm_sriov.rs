@@ -149,6 +149,7 @@ fn devlink_rate_group_tree_and_tx_max_edit_on_netdevsim() {
     run_group(
         "devlink_rates",
         &[
+            "switchdev_representors_are_not_pfs",
             "devlink_tree_read",
             "devlink_tree_shown",
             "devlink_group_tx_max_edited",

@@ -240,6 +240,11 @@ devlink_rates() {
     local NS=$VFTOP_NSIM_PF s got
     local DEV=netdevsim/netdevsim1
     devlink dev eswitch set $DEV mode switchdev || { bad switchdev "cannot switch $DEV to switchdev"; return; }
+    # Its VFs' representors have IFLA_NUM_VF but no VF list: they are not PFs, nothing is TRUNCATED.
+    got=$(vftop --once --json --interval 100ms | json "sorted((p['name'], p['vfs_truncated']) for p in d['pfs'])")
+    want=$(python3 -c "import sys; print(sorted([(n, False) for n in sys.argv[1:]]))" "$PF" "$NS")
+    [[ $got == "$want" ]] && ok switchdev_representors_are_not_pfs \
+        || bad switchdev_representors_are_not_pfs "expected the PFs $want, saw $got (representors: $(ls /sys/class/net | tr '\n' ' '))"
     devlink port function rate add $DEV/group1 tx_max 500mbit
     devlink port function rate set $DEV/129 tx_share 10mbit tx_max 100mbit parent group1
     got=$(vftop --once --json -i "$NS" --interval 100ms | json "[(o['id'], o['tx_share_mbps'], o['tx_max_mbps'], o['parent'], o['vf']) for o in d['rate_objects'] if o['id'] in ('$DEV/group1', '$DEV/129')]")
