@@ -102,14 +102,8 @@ pub fn pf_payload_wrapped(ifindex: u32, name: &str, num_vf: u32) -> Vec<u8> {
 /// The payload of one PF; attributes after the VF list (as the kernel orders them) show
 /// whether a parser finds its way past the list.
 pub fn pf_payload_with(ifindex: u32, name: &str, num_vf: u32, overflow: Overflow) -> Vec<u8> {
-    let mut out = vec![0u8; 16];
-    out[4..8].copy_from_slice(&ifindex.to_ne_bytes());
-    let mut name_z = name.as_bytes().to_vec();
-    name_z.push(0);
-    push_attr(&mut out, nl::IFLA_IFNAME as u16, &name_z);
-    push_attr(&mut out, nl::IFLA_NUM_VF as u16, &num_vf.to_ne_bytes());
-    let stats: Vec<u8> = (0..24u64).flat_map(|i| (i * 1000 + u64::from(ifindex)).to_ne_bytes()).collect();
-    push_attr(&mut out, nl::IFLA_STATS64 as u16, &stats);
+    let mut out = link_head(ifindex, name, num_vf);
+    push_attr(&mut out, nl::IFLA_STATS64 as u16, &stats(ifindex));
     push_nested(&mut out, nl::IFLA_VFINFO_LIST as u16, |list| {
         let start = list.len();
         for vf in (0..num_vf).map(VfSpec::numbered) {
@@ -128,18 +122,28 @@ pub fn pf_payload_with(ifindex: u32, name: &str, num_vf: u32, overflow: Overflow
 /// device has `num_vf` VFs, so `IFLA_NUM_VF`, but it has no `ndo_get_vf_config`, so no
 /// `IFLA_VFINFO_LIST`; `IFLA_PHYS_PORT_NAME` is `pf0vfN`.
 pub fn representor_payload(ifindex: u32, name: &str, num_vf: u32, port_name: &str) -> Vec<u8> {
+    let mut out = link_head(ifindex, name, num_vf);
+    let mut port = port_name.as_bytes().to_vec();
+    port.push(0);
+    push_attr(&mut out, nl::IFLA_PHYS_PORT_NAME as u16, &port);
+    push_attr(&mut out, nl::IFLA_STATS64 as u16, &stats(ifindex));
+    out
+}
+
+/// `struct ifinfomsg` for `ifindex`, then `IFLA_IFNAME` and `IFLA_NUM_VF`.
+fn link_head(ifindex: u32, name: &str, num_vf: u32) -> Vec<u8> {
     let mut out = vec![0u8; 16];
     out[4..8].copy_from_slice(&ifindex.to_ne_bytes());
     let mut name_z = name.as_bytes().to_vec();
     name_z.push(0);
     push_attr(&mut out, nl::IFLA_IFNAME as u16, &name_z);
     push_attr(&mut out, nl::IFLA_NUM_VF as u16, &num_vf.to_ne_bytes());
-    let mut port = port_name.as_bytes().to_vec();
-    port.push(0);
-    push_attr(&mut out, nl::IFLA_PHYS_PORT_NAME as u16, &port);
-    let stats: Vec<u8> = (0..24u64).flat_map(|i| (i * 10 + u64::from(ifindex)).to_ne_bytes()).collect();
-    push_attr(&mut out, nl::IFLA_STATS64 as u16, &stats);
     out
+}
+
+/// A `struct rtnl_link_stats64` whose counters tell the link apart.
+fn stats(ifindex: u32) -> Vec<u8> {
+    (0..24u64).flat_map(|i| (i * 1000 + u64::from(ifindex)).to_ne_bytes()).collect()
 }
 
 /// Wraps a payload in an `RTM_NEWLINK` netlink header with `seq`.
