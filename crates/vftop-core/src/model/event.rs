@@ -46,6 +46,12 @@ pub enum EventKind {
     RecorderStarted,
 }
 
+/// Whether a recorder started in `(since, at]` (ms): the sample at `at` is the first of its run,
+/// and the one before it (at `since`) is from before the restart — no rate across that gap.
+pub fn recorder_restarted(events: &[Event], since: i64, at: i64) -> bool {
+    events.iter().any(|e| e.kind == EventKind::RecorderStarted && e.at_ms > since && e.at_ms <= at)
+}
+
 impl Event {
     /// A short label for markers and lists: `max 2G → 1G by alice`.
     pub fn label(&self) -> String {

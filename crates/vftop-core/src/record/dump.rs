@@ -5,7 +5,7 @@ use super::frame::Frame;
 use super::store::Store;
 use crate::metrics::rate::FunctionRates;
 use crate::metrics::reading::Reading;
-use crate::model::event::{Event, EventKind};
+use crate::model::event::Event;
 use crate::model::{Pf, Snapshot, Vf};
 use crate::times::{format_ms, rfc3339_ms};
 use std::io::Write;
@@ -161,11 +161,17 @@ impl Sink<'_> {
         }
     }
 
-    /// One JSON document a line (nothing in CSV).
-    fn line(&mut self, value: &serde_json::Value) -> std::io::Result<()> {
+    /// One VF in one sample, its `fields`: a CSV record, or a JSON object on a line.
+    fn row(&mut self, fields: &[String], row: &Row) -> std::io::Result<()> {
         match self {
-            Sink::Lines(out) => writeln!(out, "{value}"),
-            Sink::Csv(_) => Ok(()),
+            Sink::Csv(w) => {
+                w.write_record(fields.iter().map(|f| row.field(f))).map_err(std::io::Error::other)
+            }
+            Sink::Lines(out) => {
+                let object: serde_json::Map<String, serde_json::Value> =
+                    fields.iter().map(|f| (f.clone(), row.json(f))).collect();
+                writeln!(out, "{}", serde_json::Value::Object(object))
+            }
         }
     }
 
@@ -188,8 +194,7 @@ fn write_rows(
 ) -> std::io::Result<()> {
     // The first sample of a recorder's run has no rate, even with an older sample before it
     // (of the run before a restart, across the gap).
-    let restarted =
-        events.iter().any(|e| e.kind == EventKind::RecorderStarted && e.at_ms > since && e.at_ms <= at_ms);
+    let restarted = crate::model::event::recorder_restarted(events, since, at_ms);
     let reading = Reading::new(before.filter(|_| !restarted), now);
     for pf in &now.pfs {
         for vf in &pf.vfs {
@@ -200,17 +205,7 @@ fn write_rows(
                 .map(Event::label)
                 .collect();
             let row = Row { at_ms, pf, vf, rates: &r, events: happened.join("; ") };
-            match sink {
-                Sink::Csv(_) => {
-                    let cells: Vec<String> = req.fields.iter().map(|f| row.field(f)).collect();
-                    sink.csv(cells.iter().map(String::as_str))?
-                }
-                Sink::Lines(_) => {
-                    let object: serde_json::Map<String, serde_json::Value> =
-                        req.fields.iter().map(|f| (f.clone(), row.json(f))).collect();
-                    sink.line(&serde_json::Value::Object(object))?
-                }
-            }
+            sink.row(&req.fields, &row)?;
             summary.rows += 1;
         }
     }

@@ -113,9 +113,7 @@ impl Editor {
     /// Opens the editor straight at the confirmation for a proposed limit (`]`/`[` steps).
     pub fn proposing(ctx: EditContext, new: RateLimit, driver: &str, unit: RateUnit) -> Self {
         let mut editor = Editor::new(ctx, unit);
-        editor.max_text = field_text(new.max, unit);
-        editor.min_text = field_text(new.min, unit);
-        editor.submit(driver);
+        editor.propose(new, driver);
         editor
     }
 
@@ -166,10 +164,15 @@ impl Editor {
     pub fn stepping(ctx: EditContext, new: RateLimit, driver: &str, unit: RateUnit) -> Self {
         let mut editor = Editor::new(ctx, unit);
         editor.stepped = true;
-        editor.max_text = field_text(new.max, unit);
-        editor.min_text = field_text(new.min, unit);
-        editor.submit(driver);
+        editor.propose(new, driver);
         editor
+    }
+
+    /// Fills the fields with `new` and moves to its confirmation (or says why not).
+    fn propose(&mut self, new: RateLimit, driver: &str) {
+        self.max_text = field_text(new.max, self.unit);
+        self.min_text = field_text(new.min, self.unit);
+        self.submit(driver);
     }
 
     /// Validates the fields; on success moves to the confirmation, else shows why inline.

@@ -5,7 +5,7 @@ use super::action::{Action, Effect, Seek};
 use super::state::{App, Level, Overlay, WINDOWS};
 use super::timeline::ReplayCursor;
 use crate::model::Snapshot;
-use crate::model::event::{Event, EventKind};
+use crate::model::event::Event;
 
 impl App {
     /// Shows the recorded samples of the window ending at the cursor, in place of what was.
@@ -20,11 +20,7 @@ impl App {
             // before the restart, across a gap.
             let since = self.snapshot.as_ref().map_or(i64::MIN, |s| s.taken_at.as_millis() as i64);
             let now = frame.taken_at.as_millis() as i64;
-            if cursor
-                .events
-                .iter()
-                .any(|e| e.kind == EventKind::RecorderStarted && e.at_ms > since && e.at_ms <= now)
-            {
+            if crate::model::event::recorder_restarted(&cursor.events, since, now) {
                 self.snapshot = None;
             }
             self.ingest(frame);

@@ -925,24 +925,28 @@ impl App {
 
     /// Moves by `delta` rows, stopping at the first and last (pages, Home, End).
     fn move_selection_clamped(&mut self, delta: isize) {
-        let visible = self.visible_rows();
-        if visible.is_empty() {
-            return;
-        }
-        let current = self.selected_index().unwrap_or(0) as isize;
-        let next = current.saturating_add(delta).clamp(0, visible.len() as isize - 1) as usize;
-        self.selected = Some(visible[next].key.clone());
-        self.follow_top = false;
+        self.move_selection_by(delta, false);
     }
 
+    /// ↑/↓: round from the last row to the first.
     fn move_selection(&mut self, delta: isize) {
+        self.move_selection_by(delta, true);
+    }
+
+    /// Moves by `delta` visible rows, round the ends (`wrap`) or stopping at them; the
+    /// operator has moved it, so it no longer follows the top.
+    fn move_selection_by(&mut self, delta: isize, wrap: bool) {
         let visible = self.visible_rows();
         if visible.is_empty() {
             return;
         }
-        let current = self.selected_index().unwrap_or(0) as isize;
-        let next = (current + delta).rem_euclid(visible.len() as isize) as usize;
-        self.selected = Some(visible[next].key.clone());
+        let (current, len) = (self.selected_index().unwrap_or(0) as isize, visible.len() as isize);
+        let next = if wrap {
+            (current + delta).rem_euclid(len)
+        } else {
+            current.saturating_add(delta).clamp(0, len - 1)
+        };
+        self.selected = Some(visible[next as usize].key.clone());
         self.follow_top = false;
     }
 

@@ -56,6 +56,7 @@ impl Widget for Header<'_> {
         if !replay {
             spans.push(Span::raw(format!(" │ every {}", format_interval(self.interval))));
         }
+        let window_at = spans.len();
         spans.push(Span::raw(format!(" │ window {}", format_window(self.window))));
         if self.malformed_attributes > 0 {
             let text = format!(" │ {} malformed netlink attributes skipped", self.malformed_attributes);
@@ -75,7 +76,7 @@ impl Widget for Header<'_> {
             && width(&spans) + short_span(c).chars().count() >= area.width as usize
         {
             // The recording's span matters more than the window (which the chart title says).
-            spans.retain(|s| !s.content.starts_with(" │ window"));
+            spans.remove(window_at);
         }
         let used = width(&spans);
         let fits = |text: &String| used + text.chars().count() < area.width as usize;
