@@ -5,7 +5,7 @@
 
 use super::contention::{Contention, PartitionLoad, assess, groups_on};
 use super::rate::{FunctionRates, RatesSince, rates_between};
-use crate::model::{Pf, Snapshot, Vf, VfKey};
+use crate::model::{Counters, Pf, RateLimit, Snapshot, Vf, VfKey};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -29,17 +29,18 @@ impl<'a> Reading<'a> {
     pub fn new(previous: Option<&Snapshot>, now: &'a Snapshot) -> Reading<'a> {
         let elapsed = previous.and_then(|p| now.taken_at.checked_sub(p.taken_at));
         let before = RatesSince::new(
-            previous.iter().flat_map(|p| p.pfs.iter()).flat_map(|pf| {
-                functions(pf).into_iter().map(move |vf| (pf.name.as_str(), vf.index, vf.counters))
-            }),
+            previous
+                .iter()
+                .flat_map(|p| p.pfs.iter())
+                .flat_map(|pf| counted(pf).map(move |(vf, counters, _)| (pf.name.as_str(), vf, counters))),
             elapsed,
         );
         let mut rates: HashMap<&str, HashMap<u32, FunctionRates>> = HashMap::with_capacity(now.pfs.len());
         let mut pf_rates = HashMap::with_capacity(now.pfs.len());
         for pf in &now.pfs {
             let of_pf = rates.entry(pf.name.as_str()).or_default();
-            for vf in functions(pf) {
-                of_pf.insert(vf.index, before.of(&pf.name, vf.index, &vf.counters));
+            for (vf, counters, _) in counted(pf) {
+                of_pf.insert(vf, before.of(&pf.name, vf, &counters));
             }
             let prev = previous.and_then(|p| p.pf(&pf.name));
             let own = prev.zip(elapsed).and_then(|(p, dt)| rates_between(&p.counters, &pf.counters, dt));
@@ -66,14 +67,13 @@ impl<'a> Reading<'a> {
 
     /// One PF's link: its functions' transmit against their limits and its rate groups.
     fn assess(&self, pf: &Pf) -> Contention {
-        let loads: Vec<PartitionLoad> = functions(pf)
-            .iter()
-            .map(|vf| {
-                let r = self.rates(&pf.name, vf.index);
+        let loads: Vec<PartitionLoad> = counted(pf)
+            .map(|(vf, _, limit)| {
+                let r = self.rates(&pf.name, vf);
                 PartitionLoad {
-                    key: VfKey { pf: pf.name.clone(), vf: vf.index },
+                    key: VfKey { pf: pf.name.clone(), vf },
                     tx: r.tx,
-                    limit: vf.rate,
+                    limit,
                     drops_per_sec: r.drops_per_sec,
                 }
             })
@@ -82,6 +82,14 @@ impl<'a> Reading<'a> {
         let groups = groups_on(&pf.name, &self.snapshot.rate_objects, &tx);
         assess(pf.link_speed.unwrap_or_default(), &loads, &groups)
     }
+}
+
+/// What the reading needs of each of [`functions`] — its index, counters and limit — without
+/// making the whole-link function (and copying its driver statistics) every sample.
+fn counted(pf: &Pf) -> impl Iterator<Item = (u32, Counters, RateLimit)> + '_ {
+    let link =
+        (pf.vfs.is_empty() && pf.num_vfs == 0).then_some((WHOLE_LINK, pf.counters, RateLimit::default()));
+    pf.vfs.iter().map(|vf| (vf.index, vf.counters, vf.rate)).chain(link)
 }
 
 /// The functions of a PF that get rows: its VFs, or the link itself when it has none.
