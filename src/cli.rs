@@ -164,6 +164,10 @@ pub enum Command {
         /// Send even what vftop knows the driver refuses (to see the kernel's own answer).
         #[arg(long)]
         no_precheck: bool,
+        /// Through `ip link`'s interface (ndo_set_vf_rate) even where the driver takes VF rates
+        /// only through devlink (netdevsim in switchdev mode): to see its refusal.
+        #[arg(long)]
+        ip_link: bool,
         #[command(flatten)]
         sim: SimArgs,
         #[command(flatten)]

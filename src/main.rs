@@ -66,8 +66,8 @@ fn run(cli: Cli, given: &dyn Fn(&str) -> bool) -> anyhow::Result<ExitCode> {
             };
             commands::guard::run(watch, &audit)
         }
-        Command::Set { pf, vf, max, min, no_precheck, sim, audit } => {
-            let request = commands::set::SetRequest { key: VfKey { pf, vf }, max, min, no_precheck };
+        Command::Set { pf, vf, max, min, no_precheck, ip_link, sim, audit } => {
+            let request = commands::set::SetRequest { key: VfKey { pf, vf }, max, min, no_precheck, ip_link };
             commands::set::run(request, &sim, &audit)
         }
         Command::Serve { listen, ethtool_stats, web_config, source, config, interval } => {

@@ -183,6 +183,18 @@ fn a_wrapped_list_that_does_not_add_up_is_flagged_not_guessed() {
 }
 
 #[test]
+fn a_vf_the_kernel_left_out_is_unreported_not_truncation_in_short_and_wrapped_lists() {
+    use vftop::source::kernel::fixture::{Overflow, pf_payload_with};
+    for (num_vf, skipped) in [(8, 5), (240, 200), (240, 0)] {
+        let link = parse_link(&pf_payload_with(3, "eth0", num_vf, Overflow::WrapSkipping(skipped))).unwrap();
+        assert!(!link.vfs_truncated, "{num_vf} VFs without VF {skipped}: a gap is not a cut");
+        assert_eq!(link.vfs.len() as u32, num_vf - 1);
+        assert_eq!(link.unreported, vec![skipped], "VF {skipped} not reported this sample");
+        assert_eq!(link.malformed, 0);
+    }
+}
+
+#[test]
 fn every_truncation_of_a_wrapped_message_parses_without_panic() {
     let payload = pf_payload_wrapped(3, "eth0", 240);
     for len in (16..payload.len()).step_by(97).chain([payload.len() - 1]) {

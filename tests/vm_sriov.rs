@@ -25,6 +25,7 @@ const GROUPS: &[&str] = &[
     "recorder",
     "many_vfs",
     "devlink_rates",
+    "field",
     "numvfs",
 ];
 
@@ -106,6 +107,23 @@ fn igb_vfs_discovery_rates_and_refusals() {
 #[test]
 fn igb_vf_traffic_is_counted_via_the_vf_netdev() {
     run_group("traffic", &["vf_netdev_fallback_under_traffic", "traffic_reached_other_vf"]);
+}
+
+#[test]
+fn field_truth_netns_representors_kernel_log_and_health_events() {
+    run_group(
+        "field",
+        &[
+            "netns_vf_netdev_found",
+            "netns_move_keeps_counting",
+            "switchdev_vfs_have_representors",
+            "switchdev_edit_through_devlink",
+            "refusal_shows_kernel_log",
+            "pf_down_shown",
+            "pf_down_recorded",
+            "igb_mac_override_event",
+        ],
+    );
 }
 
 #[test]

@@ -7,6 +7,7 @@ use vftop::app::control::{EditContext, preview, validate_limit};
 use vftop::audit::{Actor, Attempt, AuditLog, Reason};
 use vftop::cli::{AuditArg, SimArgs};
 use vftop::model::{BitsPerSec, Capabilities, Mbps, RateChange, RateLimit, VfKey};
+use vftop::source::kernel::RateApiChoice;
 use vftop::source::{Source, SystemClock};
 
 /// What `vftop set` asks for.
@@ -15,6 +16,8 @@ pub struct SetRequest {
     pub max: Option<Mbps>,
     pub min: Option<Mbps>,
     pub no_precheck: bool,
+    /// Through `ndo_set_vf_rate` whatever the driver takes.
+    pub ip_link: bool,
 }
 
 pub fn run(req: SetRequest, sim: &SimArgs, audit: &AuditArg) -> anyhow::Result<ExitCode> {
@@ -23,7 +26,8 @@ pub fn run(req: SetRequest, sim: &SimArgs, audit: &AuditArg) -> anyhow::Result<E
         Box::new(super::simulator(sim, clock)?)
     } else {
         let filter = vftop::source::kernel::LinkFilter { interfaces: Vec::new(), all_links: false };
-        Box::new(vftop::source::kernel::KernelSource::open(filter, clock)?)
+        let api = if req.ip_link { RateApiChoice::IpLink } else { RateApiChoice::Auto };
+        Box::new(vftop::source::kernel::KernelSource::open(filter, clock)?.with_api(api))
     };
     let log = (AuditLog::open(&audit.path(sim.is_demo()))?, Actor::current(&super::hostname()));
     let code = set_rate(source, req, log);

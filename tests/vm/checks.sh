@@ -474,6 +474,59 @@ multi_pf() {
     keys q
 }
 
+# Field truth (issue 21) on the real kernel: a VF netdev moved into another namespace keeps
+# counting; switchdev representors belong to their VFs and edits go through devlink; a
+# driver's refusal shows its kernel log line; a PF going down and igb's MAC-override warning
+# become recorded events.
+field() {
+    local NS=$VFTOP_NSIM_PF DEV=netdevsim/netdevsim1 out got rec=/tmp/vftop-field
+    metric() { python3 -c "import urllib.request,sys; print(urllib.request.urlopen('http://127.0.0.1:19809/metrics').read().decode())" | awk -v k="$1" 'index($0, k" ") == 1 {print $2}'; }
+    "$BIN" serve -i "$PF" --listen 127.0.0.1:19809 --interval 500ms --log /dev/null 2>/dev/null &
+    served() { [[ -n $(metric "vftop_samples_total") ]]; }
+    until_true 60 served || bad field_exporter_started "no /metrics on :19809 within 60 s"
+    local vf1="{pf=\"$PF\",vf=\"1\""
+    rx_before=$(metric "sriov_vf_rx_bytes$vf1,pciAddr=\"$(basename "$(readlink /sys/class/net/$PF/device/virtfn1)")\"}")
+    # VF1's netdev moves to namespace b while VF0 sends to it: its counters go on there.
+    send_vf0_to_vf1 300
+    doc_has_netns() { got=$(vftop --once --json -i "$PF" --interval 1s | json "d['pfs'][0]['vfs'][1].get('netns'), d['pfs'][0]['vfs'][1]['counters']['origin'], d['pfs'][0]['vfs'][1]['rates']['rx_bps'] > 1e5"); [[ $got == "b vf-netdev True" ]]; }
+    until_true 60 doc_has_netns && ok netns_vf_netdev_found \
+        || bad netns_vf_netdev_found "expected VF 1 in netns b, origin vf-netdev, rx > 100 kbit/s; saw '$got'"
+    resets() { metric "vftop_vf_resets_total$vf1}"; }
+    grown() { got=$(metric "sriov_vf_rx_bytes$vf1,pciAddr=\"$(basename "$(readlink /sys/class/net/$PF/device/virtfn1)")\"}"); [[ -n $got && -n $rx_before ]] && python3 -c "import sys; sys.exit(0 if float('$got') > float('$rx_before') + 1e6 else 1)"; }
+    until_true 60 grown && [[ $(resets) == 0 ]] && ok netns_move_keeps_counting \
+        || bad netns_move_keeps_counting "expected VF 1's rx to go on past $rx_before + 1 MB with no reset; saw rx '$got', resets '$(resets)'"
+    stop_sender
+    # Switchdev: every netdevsim VF has its representor; an edit goes through its devlink leaf.
+    devlink dev eswitch set $DEV mode switchdev || { bad field_switchdev "cannot switch $DEV to switchdev"; return; }
+    got=$(vftop --once --json -i "$NS" --interval 100ms | json "all(v.get('representor') for v in d['pfs'][0]['vfs']) and len(d['pfs'][0]['vfs'])")
+    [[ $got == "$VFTOP_NUMVFS" ]] && ok switchdev_vfs_have_representors || bad switchdev_vfs_have_representors "expected $VFTOP_NUMVFS VFs each with a representor, saw '$got'"
+    out=$(vftop set "$NS" 1 --max 100M 2>&1)
+    leaf_max() { devlink -j port function rate show $DEV/129 | json "d['rate']['$DEV/129'].get('tx_max')"; }
+    [[ $(leaf_max) == 12500000 ]] && ok switchdev_edit_through_devlink \
+        || bad switchdev_edit_through_devlink "expected $DEV/129 tx_max 12500000 (100M); devlink says '$(leaf_max)'; vftop set said: $out"
+    # Forced through ip link, netdevsim refuses and says why in the kernel log.
+    out=$(vftop set "$NS" 1 --max 200M --ip-link 2>&1)
+    expect refusal_shows_kernel_log "$out" "kernel log: «Not supported in switchdev mode. Please use devlink API.»"
+    # The PF going down: shown, recorded as an event.
+    "$BIN" --log /dev/null record --dir $rec -i "$NS" -i "$PF" --interval 300ms 2>/tmp/vftop-field.err &
+    sampled() { [[ $(vftop dump $rec --fields time 2>/dev/null | wc -l) -gt 3 ]]; }
+    until_true 120 sampled || bad field_recorder_started "$(cat /tmp/vftop-field.err)"
+    ip link set "$NS" down
+    down_shown() { got=$(vftop --once --json -i "$NS" --interval 100ms | json "d['pfs'][0]['link']['oper']"); [[ $got == down ]]; }
+    until_true 30 down_shown && ok pf_down_shown || bad pf_down_shown "expected oper down, saw '$got'"
+    down_recorded() { vftop dump $rec --events 2>/dev/null | grep -q "PF link DOWN"; }
+    until_true 60 down_recorded && ok pf_down_recorded || bad pf_down_recorded "$(vftop dump $rec --events 2>&1 | tail -5)"
+    ip link set "$NS" up
+    # igb: a VF trying to override the MAC its PF set is a driver warning, and an event.
+    ip link set "$PF" vf 0 mac 02:00:00:00:00:aa
+    ip link set "${VFN[0]}" address 02:00:00:00:00:bb 2>/dev/null
+    mac_event() { vftop dump $rec --events 2>/dev/null | grep -q "tried to override its administratively set MAC"; }
+    until_true 60 mac_event && ok igb_mac_override_event \
+        || bad igb_mac_override_event "no event; dmesg: $(dmesg | grep -i 'override' | tail -2); events: $(vftop dump $rec --events 2>&1 | tail -3)"
+    ip link set "$PF" vf 0 mac 00:00:00:00:00:00 2>/dev/null
+    kill %?record 2>/dev/null
+}
+
 # Puts the guest back as vftop-vm left it, for the next group.
 reset_guest() {
     tmux kill-server 2>/dev/null
@@ -494,6 +547,7 @@ reset_guest() {
         [[ -n ${VFTOP_NSIM_PF:-} ]] && ip link set "$VFTOP_NSIM_PF" vf $v min_tx_rate 0 max_tx_rate 0 2>/dev/null
     done
     rm -f "$AUDIT"
+    rm -rf /tmp/vftop-field
 }
 
 any_failed=0

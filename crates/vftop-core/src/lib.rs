@@ -3,13 +3,14 @@
 //! Prometheus exporter and the audit trail. The console (`vftop`'s `app`, `ui`, `tui`) is built
 //! on it; nothing here can import the console, so the layering cannot be broken by an import.
 //!
-//! Ground floor: `units`, `times`, `paths`, `families` (import nothing of vftop) → `model` →
+//! Ground floor: `units`, `times`, `paths`, `families` (import nothing of vftop) → `model`, `driver` →
 //! `metrics` (pure) → `source` → the sinks `record`, `export`, `audit`; `guard` reverts a change
 //! when its console is gone.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod audit;
+pub mod driver;
 pub mod export;
 pub mod families;
 pub mod guard;

@@ -42,6 +42,13 @@ pub enum CounterOrigin {
     Sim,
     /// A Prometheus server's copy of a host's exporter (the fleet view).
     Prometheus,
+    /// The VF's switchdev representor (oriented as the VF sees it: see [`crate::driver`]).
+    Representor,
+    /// The PF's own `ethtool -S` per-VF statistics (ixgbe's out-of-tree driver).
+    PfEthtool,
+    /// Nothing: the PF driver keeps no per-VF counters and no netdev or representor of the
+    /// VF was found. The zeros are not traffic; the VF is unmeasured, not idle.
+    Unmeasured,
 }
 
 impl CounterOrigin {
@@ -53,6 +60,9 @@ impl CounterOrigin {
             CounterOrigin::Ethtool => "ethtool",
             CounterOrigin::Sim => "sim",
             CounterOrigin::Prometheus => "prometheus",
+            CounterOrigin::Representor => "representor",
+            CounterOrigin::PfEthtool => "pf-ethtool",
+            CounterOrigin::Unmeasured => "none",
         }
     }
 }
@@ -69,6 +79,10 @@ pub struct Counters {
     pub broadcast: u64,
     pub multicast: u64,
     pub origin: CounterOrigin,
+    /// The driver's counters could not be read this sample (all zero after non-zero: the
+    /// kernel ignores a failing `ndo_get_vf_stats`); these are the last values read, held.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held: bool,
 }
 
 impl Counters {
@@ -167,6 +181,13 @@ pub struct Vf {
     pub netdev: Option<String>,
     /// The VF's own PCI address (sysfs `virtfnN`), where known.
     pub pci: Option<String>,
+    /// The network namespace the VF's netdev lives in, where it is not vftop's own: its name
+    /// under `/run/netns`, or `pid N` of a process in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub netns: Option<String>,
+    /// The VF's switchdev representor netdev, where the PF is in switchdev mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub representor: Option<String>,
     /// The partition's name where the source itself knows it (the fleet, from each host's
     /// exporter); otherwise roles name partitions.
     #[serde(skip)]
@@ -199,16 +220,9 @@ impl Capabilities {
     pub const UNKNOWN: Capabilities =
         Capabilities { min_rate: Support::Unknown, max_rate: Support::Unknown, granularity: None };
 
-    /// Known VF rate capabilities per PF driver (see DESIGN.md, kernel facts).
+    /// Known VF rate capabilities per PF driver (the driver model's).
     pub fn for_driver(driver: &str) -> Capabilities {
-        let max_only =
-            |granularity| Capabilities { min_rate: Support::No, max_rate: Support::Yes, granularity };
-        match driver {
-            "igb" | "ixgbe" => max_only(None),
-            "i40e" => max_only(Some(Mbps(50))),
-            "netdevsim" | "mlx5_core" | "sim" => Capabilities::FULL,
-            _ => Capabilities::UNKNOWN,
-        }
+        crate::driver::Driver::of(driver).capabilities()
     }
 }
 
@@ -223,12 +237,73 @@ pub struct Pf {
     pub num_vfs: u32,
     /// The kernel sent fewer VF entries than `IFLA_NUM_VF` (message too big).
     pub vfs_truncated: bool,
+    /// VFs below `IFLA_NUM_VF` missing from the list between others (the driver's
+    /// `ndo_get_vf_config` failed for them this sample: a VF in reset, a busy PF).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreported_vfs: Vec<u32>,
+    /// The PF's link: operational state and carrier (`IFLA_OPERSTATE`, `IFLA_CARRIER`).
+    pub link: PfLink,
     /// The data is old: the host behind it stopped reporting (the fleet view).
     #[serde(skip)]
     pub stale: bool,
     pub vfs: Vec<Vf>,
     pub counters: Counters,
     pub driver_stats: Vec<DriverStat>,
+}
+
+/// A PF's own link state, as rtnetlink reports it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PfLink {
+    pub oper: OperState,
+    /// `None` where the message has no `IFLA_CARRIER` (the simulator, old recordings).
+    pub carrier: Option<bool>,
+}
+
+impl PfLink {
+    /// Up, as far as anyone can tell: `false` only when the kernel says down or no carrier.
+    pub fn is_up(&self) -> bool {
+        self.carrier != Some(false) && !matches!(self.oper, OperState::Down | OperState::LowerLayerDown)
+    }
+}
+
+/// RFC 2863 operational state (`IFLA_OPERSTATE`, `IF_OPER_*`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OperState {
+    #[default]
+    Unknown,
+    NotPresent,
+    Down,
+    LowerLayerDown,
+    Testing,
+    Dormant,
+    Up,
+}
+
+impl OperState {
+    pub fn from_kernel(value: u8) -> OperState {
+        match value {
+            1 => OperState::NotPresent,
+            2 => OperState::Down,
+            3 => OperState::LowerLayerDown,
+            4 => OperState::Testing,
+            5 => OperState::Dormant,
+            6 => OperState::Up,
+            _ => OperState::Unknown,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OperState::Unknown => "unknown",
+            OperState::NotPresent => "not-present",
+            OperState::Down => "down",
+            OperState::LowerLayerDown => "lower-layer-down",
+            OperState::Testing => "testing",
+            OperState::Dormant => "dormant",
+            OperState::Up => "up",
+        }
+    }
 }
 
 /// Identifies a VF across snapshots.
@@ -256,6 +331,19 @@ pub struct Snapshot {
     /// How long taking this sample took (set by the sampler).
     #[serde(skip)]
     pub sample_duration: std::time::Duration,
+    /// What the PF drivers wrote to the kernel log about their VFs since the last sample.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<KernelNote>,
+}
+
+/// A PF driver's kernel log line about one of its VFs (or itself).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KernelNote {
+    pub pf: String,
+    pub vf: Option<u32>,
+    /// What it means ([`crate::driver::health`]).
+    pub what: String,
+    pub line: String,
 }
 
 impl Snapshot {

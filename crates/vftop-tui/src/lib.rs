@@ -4,7 +4,9 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
-pub use vftop_core::{audit, export, families, guard, metrics, model, paths, record, source, times, units};
+pub use vftop_core::{
+    audit, driver, export, families, guard, metrics, model, paths, record, source, times, units,
+};
 
 pub mod app;
 pub mod protocol;

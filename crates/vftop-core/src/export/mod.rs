@@ -39,6 +39,8 @@ pub struct Exporter {
     ethtool_stats: bool,
     previous: Option<Snapshot>,
     counters: HashMap<VfKey, Compensated>,
+    /// Counter resets seen per VF (`vftop_vf_resets_total`).
+    resets: HashMap<VfKey, u64>,
     samples: u64,
     failures: u64,
 }
@@ -81,7 +83,15 @@ const SRIOV_COUNTERS: [(&str, &str); 6] = [
 
 impl Exporter {
     pub fn new(roles: RoleMap, ethtool_stats: bool) -> Exporter {
-        Exporter { roles, ethtool_stats, previous: None, counters: HashMap::new(), samples: 0, failures: 0 }
+        Exporter {
+            roles,
+            ethtool_stats,
+            previous: None,
+            counters: HashMap::new(),
+            resets: HashMap::new(),
+            samples: 0,
+            failures: 0,
+        }
     }
 
     /// A sample could not be taken: counted, and the last exposition stays.
@@ -122,7 +132,11 @@ impl Exporter {
                 let rates = reading.rates(&pf.name, vf.index);
                 let counters =
                     self.counters.entry(key.clone()).or_default().update(raw_counters(&vf.counters));
+                let resets = self.resets.entry(key.clone()).or_default();
+                *resets += u64::from(rates.reset);
+                let resets = *resets;
                 let mut row = self.vf_row(pf, vf, &key, counters, rates);
+                row.resets = resets;
                 row.at_cap = contention.is_some_and(|c| c.pinned.contains(&key));
                 row.below_guarantee = contention.is_some_and(|c| c.starved.contains(&key));
                 frame.vfs.push(row);
@@ -134,6 +148,7 @@ impl Exporter {
             }
         }
         self.counters.retain(|k, _| seen.contains(k));
+        self.resets.retain(|k, _| seen.contains(k));
         frame.rate_objects = snapshot
             .rate_objects
             .iter()
@@ -164,6 +179,9 @@ impl Exporter {
             mac: vf.mac.to_string(),
             counters,
             origin: vf.counters.origin.label(),
+            counted: vf.counters.origin != crate::model::CounterOrigin::Unmeasured,
+            measured: rates.measured(),
+            resets: 0,
             min: vf.rate.min,
             max: vf.rate.max,
             tx_bps: rates.tx.0,
@@ -180,6 +198,7 @@ fn pf_row(pf: &Pf) -> PfRow {
         link_speed: pf.link_speed,
         num_vfs: pf.num_vfs,
         vfs_truncated: pf.vfs_truncated,
+        link_up: pf.link.carrier.map(|_| pf.link.is_up()),
     }
 }
 
@@ -214,6 +233,11 @@ struct VfRow {
     mac: String,
     counters: [u64; 6],
     origin: &'static str,
+    /// Something counts its traffic (not a driver without per-VF counters and no netdev).
+    counted: bool,
+    /// Its rates are rates this interval.
+    measured: bool,
+    resets: u64,
     min: Mbps,
     max: Mbps,
     tx_bps: f64,
@@ -228,6 +252,7 @@ struct PfRow {
     link_speed: Option<Mbps>,
     num_vfs: u32,
     vfs_truncated: bool,
+    link_up: Option<bool>,
 }
 
 #[derive(Clone, Debug)]
@@ -277,7 +302,8 @@ impl Collector for Frame {
     fn encode(&self, mut e: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         use MetricType::{Counter, Gauge, Unknown};
         for (i, (name, help)) in SRIOV_COUNTERS.iter().enumerate() {
-            family(&mut e, (name, help, Unknown), &self.vfs, |r| {
+            // A VF nothing counts has no counters: left out, not exported as zeros.
+            family(&mut e, (name, help, Unknown), self.vfs.iter().filter(|r| r.counted), |r| {
                 let labels = vec![("pf", r.pf.clone()), ("vf", r.vf.to_string()), ("pciAddr", r.pci.clone())];
                 Some((labels, r.counters[i]))
             })?;
@@ -299,8 +325,17 @@ impl Collector for Frame {
             ),
         ];
         for (name, help, value) in vf_gauges {
-            family(&mut e, (name, help, Gauge), &self.vfs, |r| Some((vf_labels(r), value(r))))?;
+            // Rates only where they are rates (no series for an unmeasured or unreadable VF).
+            let is_rate = name == families::VF_TX_RATE || name == families::VF_RX_RATE;
+            let rows = self.vfs.iter().filter(|r| !is_rate || r.measured);
+            family(&mut e, (name, help, Gauge), rows, |r| Some((vf_labels(r), value(r))))?;
         }
+        family(
+            &mut e,
+            (families::VF_RESETS, "Counter resets seen (the VF was reset or re-created).", Counter),
+            &self.vfs,
+            |r| Some((vf_labels(r), r.resets)),
+        )?;
         family(
             &mut e,
             (families::PARTITION_INFO, "The partition a VF carries (always 1).", Gauge),
@@ -319,7 +354,7 @@ impl Collector for Frame {
             &mut e,
             (
                 families::VF_ORIGIN_INFO,
-                "Where the VF's counters come from: vf-stats (the PF driver), vf-netdev (the VF's host netdev) or netdev (always 1).",
+                "Where the VF's counters come from: vf-stats (the PF driver), vf-netdev (the VF's netdev, in any namespace), representor, or none (the driver has no per-VF counters; always 1).",
                 Gauge,
             ),
             &self.vfs,
@@ -335,6 +370,12 @@ impl Collector for Frame {
             (families::LINK_SPEED, "The PF's link speed (absent when unknown).", Gauge),
             &self.pfs,
             |p| p.link_speed.map(|s| (pf_labels(p), bytes(s))),
+        )?;
+        family(
+            &mut e,
+            (families::PF_LINK_UP, "1 when the PF's link is up (carrier and operational state).", Gauge),
+            &self.pfs,
+            |p| p.link_up.map(|up| (pf_labels(p), u64::from(up))),
         )?;
         family(&mut e, (families::PF_VFS, "VFs the PF has (IFLA_NUM_VF).", Gauge), &self.pfs, |p| {
             Some((pf_labels(p), u64::from(p.num_vfs)))

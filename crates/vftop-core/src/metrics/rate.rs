@@ -1,6 +1,6 @@
 //! Counter deltas to rates: monotonic u64 counters, resets (counter went down) and wraps.
 
-use crate::model::{BitsPerSec, Counters};
+use crate::model::{BitsPerSec, CounterOrigin, Counters};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -47,11 +47,44 @@ pub struct FunctionRates {
     pub drops_per_sec: f64,
     /// Some counter went down (or the counters changed origin) in this interval.
     pub reset: bool,
-    /// There was an earlier reading of the same counters to compare with. When false (the
-    /// first sample, a VF just appeared, the first sample after a recorder restart, counters of
-    /// another origin) there is no rate: the zeros mean nothing and are shown as "no rate yet",
-    /// an empty CSV field, a JSON null, a gap in the chart.
-    pub measured: bool,
+    /// Whether these are rates at all. Anything but [`Measure::Measured`] means the zeros mean
+    /// nothing: shown as "no rate yet" / "unreadable" / "no per-VF counters", an empty CSV
+    /// field, a JSON null, a gap in the chart, no exported series, never "starved".
+    pub measure: Measure,
+}
+
+impl FunctionRates {
+    /// There was an earlier reading of the same counters to compare with.
+    pub fn measured(&self) -> bool {
+        self.measure == Measure::Measured
+    }
+}
+
+impl Measure {
+    pub fn label(self) -> &'static str {
+        match self {
+            Measure::Measured => "measured",
+            Measure::NoEarlier => "no-earlier-reading",
+            Measure::Unreadable => "unreadable",
+            Measure::NoCounters => "no-per-vf-counters",
+        }
+    }
+}
+
+/// Why a function has rates this interval, or why not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Measure {
+    /// Two readings of the same counters: real rates.
+    Measured,
+    /// No earlier reading to compare with (the first sample, a VF just appeared, the first
+    /// sample after a recorder restart, counters of another origin).
+    #[default]
+    NoEarlier,
+    /// The driver's counters could not be read in one of the two samples (held values).
+    Unreadable,
+    /// Nothing counts this function's traffic (the driver has no per-VF counters and no netdev
+    /// or representor of the VF was found): unmeasured, not idle.
+    NoCounters,
 }
 
 /// Rates between two readings `dt` apart; `None` when `dt` is zero.
@@ -60,8 +93,16 @@ pub fn rates_between(prev: &Counters, now: &Counters, dt: Duration) -> Option<Fu
     if secs <= 0.0 {
         return None;
     }
+    if now.origin == CounterOrigin::Unmeasured {
+        return Some(FunctionRates { measure: Measure::NoCounters, ..Default::default() });
+    }
     if prev.origin != now.origin {
         return Some(FunctionRates { reset: true, ..Default::default() });
+    }
+    if prev.held || now.held {
+        // A held value is the last one read, from an earlier time than its sample's: neither
+        // a rate nor a reset can be told from it.
+        return Some(FunctionRates { measure: Measure::Unreadable, ..Default::default() });
     }
     let steps = [
         counter_step(prev.tx_bytes, now.tx_bytes),
@@ -73,7 +114,7 @@ pub fn rates_between(prev: &Counters, now: &Counters, dt: Duration) -> Option<Fu
     ];
     let per_sec = |i: usize| steps[i].amount() as f64 / secs;
     Some(FunctionRates {
-        measured: true,
+        measure: Measure::Measured,
         tx: BitsPerSec(per_sec(0) * 8.0),
         rx: BitsPerSec(per_sec(1) * 8.0),
         tx_pps: per_sec(2),
@@ -106,12 +147,16 @@ impl<'a> RatesSince<'a> {
 
     /// The rates of `pf`'s VF `vf` whose counters are now `now` (zero for a VF that is new).
     pub fn of(&self, pf: &str, vf: u32, now: &Counters) -> FunctionRates {
+        let unmeasured = now.origin == CounterOrigin::Unmeasured;
         self.before
             .get(pf)
             .and_then(|vfs| vfs.get(&vf))
             .zip(self.elapsed)
             .and_then(|(prev, dt)| rates_between(prev, now, dt))
-            .unwrap_or_default()
+            .unwrap_or(FunctionRates {
+                measure: if unmeasured { Measure::NoCounters } else { Measure::NoEarlier },
+                ..Default::default()
+            })
     }
 }
 
@@ -128,7 +173,7 @@ mod tests {
         let r = rates_between(&counters(0, 0), &counters(125_000_000, 250), Duration::from_secs(2)).unwrap();
         assert_eq!(r.tx, BitsPerSec(500e6));
         assert_eq!(r.rx, BitsPerSec(1000.0));
-        assert!(!r.reset && r.measured);
+        assert!(!r.reset && r.measured());
     }
 
     #[test]
@@ -156,15 +201,38 @@ mod tests {
         let r = rates_between(&prev, &now, Duration::from_secs(1)).unwrap();
         assert!(r.reset);
         assert_eq!(r.tx, BitsPerSec(0.0));
-        assert!(!r.measured, "counters of another origin give no rate");
+        assert!(!r.measured(), "counters of another origin give no rate");
     }
 
     #[test]
     fn no_earlier_reading_is_no_rate() {
         let none = RatesSince::new(std::iter::empty(), None);
-        assert!(!none.of("pf", 0, &counters(1, 1)).measured);
+        assert!(!none.of("pf", 0, &counters(1, 1)).measured());
         let since = RatesSince::new([("pf", 0, counters(0, 0))], Some(Duration::from_secs(1)));
-        assert!(since.of("pf", 0, &counters(8, 8)).measured);
-        assert!(!since.of("pf", 1, &counters(8, 8)).measured, "a VF that just appeared");
+        assert!(since.of("pf", 0, &counters(8, 8)).measured());
+        assert!(!since.of("pf", 1, &counters(8, 8)).measured(), "a VF that just appeared");
+    }
+
+    #[test]
+    fn held_counters_are_neither_a_rate_nor_a_reset() {
+        let prev = counters(9_000_000, 9_000_000);
+        let held = Counters { held: true, ..prev };
+        let r = rates_between(&prev, &held, Duration::from_secs(1)).unwrap();
+        assert_eq!((r.measure, r.reset), (Measure::Unreadable, false));
+        // The sample after a held one compares with a value from an earlier time: no rate.
+        let back = counters(9_500_000, 9_100_000);
+        let r = rates_between(&held, &back, Duration::from_secs(1)).unwrap();
+        assert_eq!((r.measure, r.reset), (Measure::Unreadable, false));
+        let r = rates_between(&prev, &back, Duration::from_secs(1)).unwrap();
+        assert_eq!(r.measure, Measure::Measured);
+    }
+
+    #[test]
+    fn unmeasured_functions_say_so_even_on_their_first_sample() {
+        let none = Counters { origin: CounterOrigin::Unmeasured, ..Default::default() };
+        let r = rates_between(&none, &none, Duration::from_secs(1)).unwrap();
+        assert_eq!(r.measure, Measure::NoCounters);
+        let first = RatesSince::new(std::iter::empty(), None);
+        assert_eq!(first.of("pf", 0, &none).measure, Measure::NoCounters);
     }
 }

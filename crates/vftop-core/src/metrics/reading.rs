@@ -126,13 +126,13 @@ mod tests {
         let now = sim.sample().unwrap();
         let reading = Reading::new(Some(&before), &now);
         let backup = reading.rates("ens1f0", 1);
-        assert!(backup.measured && (backup.tx.0 - 2e9).abs() < 1e7, "Backup at its 2G cap: {backup:?}");
+        assert!(backup.measured() && (backup.tx.0 - 2e9).abs() < 1e7, "Backup at its 2G cap: {backup:?}");
         let c = reading.contention_of("ens1f0").unwrap();
         assert!(c.pinned.iter().any(|k| k.vf == 1), "{c:?}");
         assert_eq!(c.guarantees, crate::model::Mbps(3100), "Management 100M + storage's 3G once");
-        assert!(reading.pf_rates("ens1f0").measured);
+        assert!(reading.pf_rates("ens1f0").measured());
         let alone = Reading::new(None, &now);
-        assert!(!alone.rates("ens1f0", 1).measured && !alone.pf_rates("ens1f0").measured);
-        assert!(!reading.rates("ens1f0", 99).measured, "a VF not in the sample");
+        assert!(!alone.rates("ens1f0", 1).measured() && !alone.pf_rates("ens1f0").measured());
+        assert!(!reading.rates("ens1f0", 99).measured(), "a VF not in the sample");
     }
 }

@@ -41,6 +41,17 @@ pub enum EventKind {
     Appeared,
     Vanished,
     CounterReset,
+    /// The PF's link went down or came up (carrier, operational state).
+    PfLink {
+        up: bool,
+        oper: String,
+    },
+    /// The PF driver wrote a line about a VF (or the PF) to the kernel log: what it means,
+    /// and the line.
+    Kernel {
+        what: String,
+        line: String,
+    },
     /// A recorder started writing to the store (its first sample has no rate: there is a gap
     /// before it, or nothing).
     RecorderStarted,
@@ -81,6 +92,9 @@ impl Event {
             EventKind::Appeared => "appeared".into(),
             EventKind::Vanished => "vanished".into(),
             EventKind::CounterReset => "counters reset".into(),
+            EventKind::PfLink { up: true, oper } => format!("PF link up ({oper})"),
+            EventKind::PfLink { up: false, oper } => format!("PF link DOWN ({oper})"),
+            EventKind::Kernel { what, .. } => format!("driver: {what}"),
             EventKind::RecorderStarted => "recorder started (a gap before: no rate for this sample)".into(),
         }
     }

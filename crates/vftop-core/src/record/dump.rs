@@ -225,7 +225,7 @@ impl Row<'_> {
     fn field(&self, name: &str) -> String {
         let (c, vf) = (&self.vf.counters, self.vf);
         let rate_field = matches!(name, "tx_bps" | "rx_bps" | "tx_pps" | "rx_pps" | "drops_per_sec");
-        if rate_field && !self.rates.measured {
+        if rate_field && !self.rates.measured() {
             return String::new(); // no earlier reading: no rate (not zero)
         }
         match name {

@@ -3,7 +3,7 @@
 
 use crate::metrics::rate::{CounterStep, counter_step};
 use crate::model::event::{Event, EventKind};
-use crate::model::{RateLimit, Snapshot, VfKey};
+use crate::model::{CounterOrigin, PfLink, RateLimit, Snapshot, VfKey};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
@@ -128,6 +128,7 @@ struct Seen {
     limit: RateLimit,
     tx_bytes: u64,
     rx_bytes: u64,
+    origin: CounterOrigin,
 }
 
 /// Finds the events between consecutive samples.
@@ -135,6 +136,8 @@ struct Seen {
 pub struct EventFinder {
     audit: Option<AuditTail>,
     seen: Option<HashMap<VfKey, Seen>>,
+    /// Each PF's link as last seen.
+    links: HashMap<String, PfLink>,
     /// Limit changes not (yet) explained by an audit record: held one sample, because the
     /// console writes its record just after the kernel takes the change.
     held: Vec<Event>,
@@ -177,6 +180,7 @@ impl EventFinder {
                         limit: vf.rate,
                         tx_bytes: vf.counters.tx_bytes,
                         rx_bytes: vf.counters.rx_bytes,
+                        origin: vf.counters.origin,
                     };
                     (VfKey { pf: pf.name.clone(), vf: vf.index }, seen)
                 })
@@ -205,7 +209,9 @@ impl EventFinder {
                             }
                         }
                         let reset = |prev, now| matches!(counter_step(prev, now), CounterStep::Reset(_));
-                        if reset(b.tx_bytes, n.tx_bytes) || reset(b.rx_bytes, n.rx_bytes) {
+                        // Counters of another origin (or none) are not comparable: no reset.
+                        let comparable = b.origin == n.origin && n.origin != CounterOrigin::Unmeasured;
+                        if comparable && (reset(b.tx_bytes, n.tx_bytes) || reset(b.rx_bytes, n.rx_bytes)) {
                             out.push(event(key, EventKind::CounterReset));
                         }
                     }
@@ -214,7 +220,29 @@ impl EventFinder {
             }
         }
         self.seen = Some(now);
+        out.extend(self.link_events(at_ms, snapshot));
+        out.extend(snapshot.notes.iter().map(|n| Event {
+            at_ms,
+            pf: n.pf.clone(),
+            vf: n.vf,
+            partition: n.vf.and_then(|vf| name(&VfKey { pf: n.pf.clone(), vf })),
+            kind: EventKind::Kernel { what: n.what.clone(), line: n.line.clone() },
+        }));
         out.sort_by_key(|e| e.at_ms);
+        out
+    }
+
+    /// A PF whose link went down or came up; one already down when first seen counts too.
+    fn link_events(&mut self, at_ms: i64, snapshot: &Snapshot) -> Vec<Event> {
+        let mut out = Vec::new();
+        for pf in snapshot.pfs.iter().filter(|p| p.link.carrier.is_some()) {
+            let before = self.links.insert(pf.name.clone(), pf.link);
+            let changed = before.map_or(!pf.link.is_up(), |b| b.is_up() != pf.link.is_up());
+            if changed {
+                let kind = EventKind::PfLink { up: pf.link.is_up(), oper: pf.link.oper.label().into() };
+                out.push(Event { at_ms, pf: pf.name.clone(), vf: None, partition: None, kind });
+            }
+        }
         out
     }
 

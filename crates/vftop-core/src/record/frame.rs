@@ -6,8 +6,8 @@
 //! of two predictors (last value; last value plus last step) and says which in a bit mask.
 
 use crate::model::{
-    CounterOrigin, Counters, DevlinkObject, DevlinkRef, MacAddr, Mbps, Pf, RateLimit, RateObject, Snapshot,
-    Vf, VfKey, VfLinkState,
+    CounterOrigin, Counters, DevlinkObject, DevlinkRef, MacAddr, Mbps, Pf, PfLink, RateLimit, RateObject,
+    Snapshot, Vf, VfKey, VfLinkState,
 };
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -84,6 +84,60 @@ pub struct RateObjectShape {
 pub struct Shape {
     pub pfs: Vec<PfShape>,
     pub rate_objects: Vec<RateObjectShape>,
+    /// Facts recorded since the first format, one per PF in `pfs` order. They come last, so a
+    /// shape written before them reads (as [`ShapeV1`], the facts unknown) and an older vftop
+    /// reads a newer shape's first part and ignores the rest.
+    pub facts: Vec<PfFacts>,
+}
+
+/// A shape as the first recordings wrote it (no facts).
+#[derive(Deserialize)]
+struct ShapeV1 {
+    pfs: Vec<PfShape>,
+    rate_objects: Vec<RateObjectShape>,
+}
+
+impl Shape {
+    /// A shape's bytes, of either layout.
+    fn decode(bytes: &[u8]) -> Result<Shape, postcard::Error> {
+        postcard::from_bytes::<Shape>(bytes).or_else(|e| {
+            let v1 = postcard::from_bytes::<ShapeV1>(bytes).map_err(|_| e)?;
+            Ok(Shape { pfs: v1.pfs, rate_objects: v1.rate_objects, facts: Vec::new() })
+        })
+    }
+}
+
+/// A PF's link state and its VFs' whereabouts, as recorded.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PfFacts {
+    pub link: PfLink,
+    pub unreported_vfs: Vec<u32>,
+    /// One per VF in the shape's order.
+    pub vfs: Vec<VfFacts>,
+}
+
+/// Where a VF's netdev and representor were, and whether its counters were held.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct VfFacts {
+    pub netns: Option<String>,
+    pub representor: Option<String>,
+    pub held: bool,
+}
+
+fn pf_facts(pf: &Pf) -> PfFacts {
+    PfFacts {
+        link: pf.link,
+        unreported_vfs: pf.unreported_vfs.clone(),
+        vfs: pf
+            .vfs
+            .iter()
+            .map(|v| VfFacts {
+                netns: v.netns.clone(),
+                representor: v.representor.clone(),
+                held: v.counters.held,
+            })
+            .collect(),
+    }
 }
 
 impl Shape {
@@ -106,7 +160,8 @@ impl Shape {
             })
             .collect();
         let rate_objects = snapshot.rate_objects.iter().map(object_shape).collect();
-        Shape { pfs, rate_objects }
+        let facts = snapshot.pfs.iter().map(pf_facts).collect();
+        Shape { pfs, rate_objects, facts }
     }
 
     /// Functions in column order: each PF, then its VFs.
@@ -119,12 +174,14 @@ impl Shape {
     pub fn snapshot(&self, at: Duration, counters: &[[u64; COLUMNS]], keep: &Keep<'_>) -> Snapshot {
         let mut row = 0;
         let mut pfs = Vec::new();
-        for p in &self.pfs {
+        let no_facts = PfFacts::default();
+        for (n, p) in self.pfs.iter().enumerate() {
             let first = row;
             row += 1 + p.vfs.len();
             if !keep(&p.name, None) {
                 continue;
             }
+            let facts = self.facts.get(n).unwrap_or(&no_facts);
             let take = |i: usize, origin| counters.get(i).map(|c| unpack(c, origin)).unwrap_or_default();
             let pf_counters = take(first, p.origin);
             let vfs = p
@@ -132,7 +189,7 @@ impl Shape {
                 .iter()
                 .enumerate()
                 .filter(|(_, v)| keep(&p.name, Some(v.index)))
-                .map(|(i, v)| vf_of(v, take(first + 1 + i, v.origin)))
+                .map(|(i, v)| vf_of(v, take(first + 1 + i, v.origin), facts.vfs.get(i)))
                 .collect();
             pfs.push(Pf {
                 name: p.name.clone(),
@@ -142,6 +199,8 @@ impl Shape {
                 link_speed: p.link_speed.map(Mbps),
                 num_vfs: p.num_vfs,
                 vfs_truncated: p.truncated,
+                unreported_vfs: facts.unreported_vfs.clone(),
+                link: facts.link,
                 stale: p.stale,
                 vfs,
                 counters: pf_counters,
@@ -172,7 +231,8 @@ fn vf_shape(pf: &Pf, vf: &Vf, partition: &dyn Fn(&VfKey, &Vf) -> Option<String>)
     }
 }
 
-fn vf_of(v: &VfShape, counters: Counters) -> Vf {
+fn vf_of(v: &VfShape, counters: Counters, facts: Option<&VfFacts>) -> Vf {
+    let facts = facts.cloned().unwrap_or_default();
     Vf {
         index: v.index,
         mac: MacAddr(v.mac),
@@ -185,8 +245,10 @@ fn vf_of(v: &VfShape, counters: Counters) -> Vf {
         spoofchk: v.spoofchk,
         netdev: v.netdev.clone(),
         pci: v.pci.clone(),
+        netns: facts.netns,
+        representor: facts.representor,
         partition: v.partition.clone(),
-        counters,
+        counters: Counters { held: facts.held, ..counters },
         driver_stats: Vec::new(),
     }
 }
@@ -237,6 +299,7 @@ fn unpack(c: &[u64; COLUMNS], origin: CounterOrigin) -> Counters {
         broadcast: c[6],
         multicast: c[7],
         origin,
+        held: false,
     }
 }
 
@@ -389,10 +452,7 @@ impl Decoder {
         let mut shape = if flags & FLAG_SHAPE != 0 {
             let len = r.len()?;
             let bytes = r.take(len)?;
-            Some(
-                postcard::from_bytes::<Shape>(bytes)
-                    .map_err(|e| FrameError::Malformed(format!("shape: {e}")))?,
-            )
+            Some(Shape::decode(bytes).map_err(|e| FrameError::Malformed(format!("shape: {e}")))?)
         } else {
             None
         };

@@ -55,6 +55,28 @@ pub enum ApplyError {
     Busy { attempts: u32, errno: String },
     #[error("the kernel refused the change: {message}")]
     Kernel { message: String },
+    /// A refusal with what the driver wrote to the kernel log during the call.
+    #[error("{error}; kernel log: {}", quoted(.lines))]
+    Logged { error: Box<ApplyError>, lines: Vec<String> },
+}
+
+fn quoted(lines: &[String]) -> String {
+    lines.iter().map(|l| format!("«{l}»")).collect::<Vec<_>>().join(" ")
+}
+
+impl ApplyError {
+    /// This refusal with the kernel log lines written while it was made (none: as it is).
+    pub fn with_log(self, lines: Vec<String>) -> ApplyError {
+        if lines.is_empty() { self } else { ApplyError::Logged { error: Box::new(self), lines } }
+    }
+
+    /// The refusal itself, without its kernel log lines.
+    pub fn cause(&self) -> &ApplyError {
+        match self {
+            ApplyError::Logged { error, .. } => error.cause(),
+            other => other,
+        }
+    }
 }
 
 fn detail(extack: &Option<String>) -> String {

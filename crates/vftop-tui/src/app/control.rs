@@ -85,6 +85,9 @@ pub enum RateRejected {
     NoMaxSupport { driver: String },
     #[error("nothing to change: max {} min {} is the current limit", .0.max, .0.min)]
     Unchanged(RateLimit),
+    /// One of the driver's own rules (the driver model's), e.g. ixgbe's 11M floor.
+    #[error("{0}")]
+    DriverRule(String),
 }
 
 /// A limit as the editor shows it: in units (`1.5G`, `187.5MB`), `0` for none.
@@ -240,6 +243,11 @@ pub fn validate_limit(new: RateLimit, ctx: &EditContext, driver: &str) -> Result
     if !max.is_unlimited() && ctx.capabilities.max_rate == Support::No {
         return Err(RateRejected::NoMaxSupport { driver: driver.into() });
     }
+    // The driver's own rules, where vftop knows them (unknown capabilities: none checked).
+    if ctx.capabilities != crate::model::Capabilities::UNKNOWN {
+        let facts = crate::driver::PfFacts { link_speed: ctx.link, ..Default::default() };
+        crate::driver::Driver::of(driver).check(new, &facts).map_err(RateRejected::DriverRule)?;
+    }
     Ok(RateLimit { min, max })
 }
 
@@ -263,7 +271,10 @@ pub fn preview(ctx: &EditContext, new: RateLimit, stepped: bool) -> Preview {
     if let Some(step) = ctx.capabilities.granularity {
         for value in [new.min, new.max] {
             if step.0 > 0 && value.0 % step.0 != 0 {
-                warnings.push(format!("the driver works in {step} steps; {value} will be rounded"));
+                let enforced = Mbps((value.0 / step.0).max(1) * step.0);
+                warnings.push(format!(
+                    "the hardware enforces {enforced} (whole {step} credits); the driver reports the {value} asked for"
+                ));
             }
         }
     }
@@ -498,7 +509,8 @@ mod tests {
         e.max_text = "520M".into();
         e.submit("i40e");
         let Stage::Confirming(p) = &e.stage else { panic!() };
-        assert!(p.warnings.iter().any(|w| w.contains("50M steps")), "{:?}", p.warnings);
+        let want = "the hardware enforces 500M (whole 50M credits); the driver reports the 520M asked for";
+        assert!(p.warnings.iter().any(|w| w == want), "{:?}", p.warnings);
     }
 
     #[test]

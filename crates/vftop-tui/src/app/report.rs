@@ -36,7 +36,7 @@ fn rate_object_json(o: &crate::model::RateObject) -> Value {
 fn rates_json(r: FunctionRates) -> Value {
     json!({
         "rx_bps": r.rx.0, "tx_bps": r.tx.0, "rx_pps": r.rx_pps, "tx_pps": r.tx_pps,
-        "drops_per_sec": r.drops_per_sec, "reset": r.reset,
+        "drops_per_sec": r.drops_per_sec, "reset": r.reset, "measure": r.measure.label(),
     })
 }
 
@@ -45,6 +45,7 @@ fn counters_json(c: &Counters) -> Value {
         "rx_bytes": c.rx_bytes, "tx_bytes": c.tx_bytes, "rx_packets": c.rx_packets,
         "tx_packets": c.tx_packets, "rx_dropped": c.rx_dropped, "tx_dropped": c.tx_dropped,
         "broadcast": c.broadcast, "multicast": c.multicast, "origin": c.origin.label(),
+        "held": c.held,
     })
 }
 
@@ -68,6 +69,8 @@ fn vf_json(vf: &Vf, rates: FunctionRates, partition: Option<String>) -> Value {
         "trust": vf.trust,
         "spoofchk": vf.spoofchk,
         "netdev": vf.netdev,
+        "netns": vf.netns,
+        "representor": vf.representor,
         "pci": vf.pci,
         "counters": counters_json(&vf.counters),
         "rates": rates_json(rates),
@@ -89,6 +92,8 @@ fn pf_json(pf: &Pf, reading: &Reading, roles: &RoleMap) -> Value {
         "link_speed_mbps": pf.link_speed.map(|s| s.0),
         "num_vfs": pf.num_vfs,
         "vfs_truncated": pf.vfs_truncated,
+        "unreported_vfs": pf.unreported_vfs,
+        "link": { "oper": pf.link.oper.label(), "carrier": pf.link.carrier, "up": pf.link.is_up() },
         "counters": counters_json(&pf.counters),
         "rates": rates_json(reading.pf_rates(&pf.name)),
         "vfs": vfs,

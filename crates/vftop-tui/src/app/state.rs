@@ -164,6 +164,8 @@ pub struct PartitionRow {
     pub color: Option<String>,
     pub vf: Vf,
     pub link: Option<Mbps>,
+    /// Its PF's driver.
+    pub driver: String,
     pub rates: FunctionRates,
     /// The host behind it stopped reporting: the numbers are its last.
     pub stale: bool,
@@ -185,7 +187,7 @@ impl PartitionRow {
     /// Transmit rate as a fraction of the cap in force over the interval (max, else link speed;
     /// the looser of the old and new cap where it changed during the interval).
     pub fn cap_share(&self) -> Option<f64> {
-        let link = self.link.filter(|_| self.rates.measured)?;
+        let link = self.link.filter(|_| self.rates.measured())?;
         let now = self.vf.rate.effective_cap(link);
         let cap = self.limit_before.map_or(now, |before| before.effective_cap(link).max(now));
         (cap.0 > 0).then(|| self.rates.tx.0 / cap.as_bits_per_sec().0)
@@ -339,13 +341,14 @@ impl App {
                 let key = VfKey { pf: pf.name.clone(), vf: vf.index };
                 let rates = reading.rates(&pf.name, vf.index);
                 // No rate (no earlier reading): a gap in the chart, not a drop to zero.
-                if rates.measured {
+                if rates.measured() {
                     self.record(&key, snapshot.taken_at, &rates);
                 }
                 rows.push(self.row(pf, vf, key, rates));
             }
         }
         self.contention = reading.contention;
+        self.note_health(previous.as_ref(), &snapshot);
         // The limits as the previous sample read them (not as this console's changes since
         // updated its rows): what held at the start of the interval.
         let limits_before: HashMap<(&str, u32), RateLimit> = previous
@@ -492,6 +495,7 @@ impl App {
             color: role.and_then(|r| r.color.clone()),
             vf: vf.clone(),
             link: pf.link_speed,
+            driver: pf.driver.clone(),
             rates,
             key,
         }
@@ -616,6 +620,24 @@ impl App {
     }
 
     /// Puts a message on the status line.
+    /// The PF drivers' kernel log lines about VFs, and PF links going down or up: toasts.
+    fn note_health(&mut self, previous: Option<&Snapshot>, snapshot: &Snapshot) {
+        for note in &snapshot.notes {
+            let whom = note.vf.map_or(note.pf.clone(), |vf| format!("{} vf {vf}", note.pf));
+            self.toast(Level::Warn, format!("{whom}: {} (kernel log: {})", note.what, note.line));
+        }
+        for pf in &snapshot.pfs {
+            let was_up = previous.and_then(|p| p.pf(&pf.name)).map(|p| p.link.is_up());
+            match (was_up, pf.link.is_up()) {
+                (Some(true) | None, false) => {
+                    self.toast(Level::Error, format!("{}: PF link DOWN ({})", pf.name, pf.link.oper.label()))
+                }
+                (Some(false), true) => self.toast(Level::Info, format!("{}: PF link up again", pf.name)),
+                _ => {}
+            }
+        }
+    }
+
     pub fn toast(&mut self, level: Level, text: impl Into<String>) {
         self.toasts.push(level, text, self.now);
     }

@@ -73,6 +73,30 @@ impl Widget for Detail<'_> {
     }
 }
 
+/// Where the VF's netdev is: here, in another namespace, or nowhere vftop can see.
+fn netdev_place(vf: &crate::model::Vf) -> String {
+    match (&vf.netdev, &vf.netns) {
+        (Some(n), Some(ns)) => format!("{n} in netns {ns}"),
+        (Some(n), None) => n.clone(),
+        (None, _) => "none found (no host driver: a VM's, or unbound)".into(),
+    }
+}
+
+/// Why the counters below are not rates, where they are not.
+fn counters_note(row: &PartitionRow, pf: &Pf) -> String {
+    use crate::metrics::rate::Measure;
+    match row.rates.measure {
+        Measure::NoCounters => format!(
+            " — no per-VF counters from {}: this VF's traffic is not counted (unmeasured, not idle)",
+            pf.driver
+        ),
+        Measure::Unreadable => {
+            " — the driver's counters could not be read this sample: last values held".into()
+        }
+        _ => String::new(),
+    }
+}
+
 fn field<'a>(name: &str, value: String, theme: &Theme) -> Line<'a> {
     Line::from(vec![Span::styled(format!("{name:<16}"), theme.dimmed()), Span::raw(value)])
 }
@@ -83,7 +107,12 @@ impl Detail<'_> {
         let vf = &row.vf;
         let flag = |b: Option<bool>| b.map(|b| if b { "on" } else { "off" }).unwrap_or("n/a").to_string();
         let c = &vf.counters;
-        let origin = c.origin.label();
+        let origin = match &vf.netns {
+            Some(ns) if c.origin == crate::model::CounterOrigin::VfNetdev => {
+                format!("{} (netns {ns})", c.origin.label())
+            }
+            _ => c.origin.label().to_string(),
+        };
         let mut lines = vec![
             field(
                 "PF",
@@ -98,7 +127,15 @@ impl Detail<'_> {
             ),
             field(
                 "link speed",
-                pf.link_speed.map(|s| s.to_string()).unwrap_or_else(|| "unknown".into()),
+                format!(
+                    "{}, {}",
+                    pf.link_speed.map(|s| s.to_string()).unwrap_or_else(|| "unknown".into()),
+                    if pf.link.is_up() {
+                        "link up".to_string()
+                    } else {
+                        format!("LINK DOWN ({})", pf.link.oper.label())
+                    }
+                ),
                 theme,
             ),
             field("MAC", vf.mac.to_string(), theme),
@@ -129,12 +166,16 @@ impl Detail<'_> {
                 ),
                 theme,
             ),
+            field("netdev", netdev_place(vf), theme),
             field(
-                "host netdev",
-                vf.netdev.clone().unwrap_or_else(|| "none (not bound on this host)".into()),
+                "representor",
+                vf.representor.clone().unwrap_or_else(|| "none (not in switchdev mode)".into()),
                 theme,
             ),
-            Line::from(Span::styled(format!("counters (origin: {origin})"), theme.emphasis())),
+            Line::from(Span::styled(
+                format!("counters (origin: {origin}){}", counters_note(row, pf)),
+                theme.emphasis(),
+            )),
         ];
         if let Some(d) = self.drift {
             let text = format!(

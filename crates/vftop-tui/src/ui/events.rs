@@ -39,8 +39,12 @@ fn entry<'a>(e: &Event, selected: bool, theme: &Theme) -> Line<'a> {
     let level = match &e.kind {
         EventKind::RateChange { outcome, .. } if outcome == "refused" => Level::Error,
         EventKind::RateChange { .. } => Level::Good,
-        EventKind::ExternalChange { .. } | EventKind::Vanished | EventKind::CounterReset => Level::Warn,
-        EventKind::Appeared | EventKind::RecorderStarted => Level::Info,
+        EventKind::PfLink { up: false, .. } => Level::Error,
+        EventKind::ExternalChange { .. }
+        | EventKind::Vanished
+        | EventKind::CounterReset
+        | EventKind::Kernel { .. } => Level::Warn,
+        EventKind::Appeared | EventKind::RecorderStarted | EventKind::PfLink { up: true, .. } => Level::Info,
     };
     let mut line = Line::from(vec![
         Span::styled(format!("{} ", crate::times::format_ms(e.at_ms)), theme.dimmed()),

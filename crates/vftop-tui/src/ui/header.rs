@@ -92,7 +92,7 @@ impl Widget for Header<'_> {
     }
 }
 
-/// Every PF as `ens1f0 25G 5/8 VFs` (with TRUNCATED / STALE when so), or where that is longer
+/// Every PF as `ens1f0 25G 5/8 VFs` (with LINK DOWN / TRUNCATED / STALE when so), or where that is longer
 /// than `width`, the totals: `16 PFs · 1024/1024 VFs · 1 STALE`.
 fn pfs_summary(pfs: &[Pf], width: usize) -> String {
     if pfs.is_empty() {
@@ -102,7 +102,8 @@ fn pfs_summary(pfs: &[Pf], width: usize) -> String {
         let speed = pf.link_speed.map(|s| s.to_string()).unwrap_or_else(|| "?".into());
         let truncated = if pf.vfs_truncated { " TRUNCATED" } else { "" };
         let stale = if pf.stale { " STALE" } else { "" };
-        format!("{} {speed} {}/{} VFs{truncated}{stale}", pf.name, pf.vfs.len(), pf.num_vfs)
+        let down = if pf.link.is_up() { "" } else { " LINK DOWN" };
+        format!("{} {speed} {}/{} VFs{down}{truncated}{stale}", pf.name, pf.vfs.len(), pf.num_vfs)
     };
     let each = pfs.iter().map(one).collect::<Vec<_>>().join(", ");
     if each.chars().count() <= width {
@@ -112,6 +113,7 @@ fn pfs_summary(pfs: &[Pf], width: usize) -> String {
     let num_vfs: u32 = pfs.iter().map(|p| p.num_vfs).sum();
     let mut out = format!("{} PFs · {vfs}/{num_vfs} VFs", pfs.len());
     for (count, word) in [
+        (pfs.iter().filter(|p| !p.link.is_up()).count(), "LINK DOWN"),
         (pfs.iter().filter(|p| p.vfs_truncated).count(), "TRUNCATED"),
         (pfs.iter().filter(|p| p.stale).count(), "STALE"),
     ] {

@@ -143,9 +143,10 @@ pub(crate) mod testing {
             color: None,
             vf: Vf { index: vf, rate: RateLimit::new(0, max), ..Vf::default() },
             link: Some(Mbps(1000)),
+            driver: "sim".into(),
             rates: FunctionRates {
                 tx: BitsPerSec(tx_mbps * 1e6),
-                measured: true,
+                measure: crate::metrics::rate::Measure::Measured,
                 ..FunctionRates::default()
             },
             stale: false,

@@ -4,6 +4,7 @@ use super::text::{bar, limits, per_sec, rate};
 use super::theme::Theme;
 use crate::app::PartitionRow;
 use crate::metrics::history::Percentiles;
+use crate::metrics::rate::Measure;
 use crate::units::RateUnit;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
@@ -209,9 +210,12 @@ fn cells<'a>(t: &TableRow<'a>, unit: RateUnit, bar_shown: bool, theme: &Theme) -
         Cell::from(if r.vf.vlan == 0 { "-".to_string() } else { r.vf.vlan.to_string() }),
         Cell::from(r.vf.mac.to_string()),
         Cell::from(r.vf.link_state.label()),
-        Cell::from(measured(r.rates.measured, rate(r.rates.tx, unit), theme)),
-        Cell::from(measured(r.rates.measured, rate(r.rates.rx, unit), theme)),
-        Cell::from(share_cell),
+        Cell::from(measured(r, RateCell::Tx, rate(r.rates.tx, unit), theme)),
+        Cell::from(measured(r, RateCell::Rx, rate(r.rates.rx, unit), theme)),
+        match r.rates.measure {
+            Measure::NoCounters => Cell::from(Span::styled(format!("from {}", r.driver), theme.dimmed())),
+            _ => Cell::from(share_cell),
+        },
         if t.drifted {
             Cell::from(Span::styled(
                 format!("⚠{}", limits(r.vf.rate, unit)),
@@ -220,7 +224,7 @@ fn cells<'a>(t: &TableRow<'a>, unit: RateUnit, bar_shown: bool, theme: &Theme) -
         } else {
             Cell::from(limits(r.vf.rate, unit))
         },
-        Cell::from(if r.rates.measured {
+        Cell::from(if r.rates.measured() {
             Span::styled(per_sec(r.rates.drops_per_sec), drops_style)
         } else {
             Span::styled("-", theme.dimmed())
@@ -238,9 +242,25 @@ fn cells<'a>(t: &TableRow<'a>, unit: RateUnit, bar_shown: bool, theme: &Theme) -
     ]
 }
 
-/// A rate, or "no rate" (yet) where there was no earlier reading to compare with.
-fn measured(measured: bool, text: String, theme: &Theme) -> Span<'static> {
-    if measured { Span::raw(text) } else { Span::styled("no rate", theme.dimmed()) }
+/// Which rate cell.
+#[derive(PartialEq)]
+enum RateCell {
+    Tx,
+    Rx,
+}
+
+/// A rate, or why there is none: no earlier reading ("no rate"), a sample the driver could not
+/// read ("unreadable"), or a driver without per-VF counters ("no per-VF counters from igb",
+/// across the TX, RX and share cells).
+fn measured(r: &PartitionRow, column: RateCell, text: String, theme: &Theme) -> Span<'static> {
+    let why = match (r.rates.measure, column) {
+        (Measure::Measured, _) => return Span::raw(text),
+        (Measure::NoCounters, RateCell::Tx) => "no per-VF",
+        (Measure::NoCounters, RateCell::Rx) => "counters",
+        (Measure::Unreadable, _) => "unreadable",
+        (Measure::NoEarlier, _) => "no rate",
+    };
+    Span::styled(why, theme.dimmed())
 }
 
 #[cfg(test)]

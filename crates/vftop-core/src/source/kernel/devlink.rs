@@ -187,8 +187,22 @@ impl Devlink {
         Ok(rates.into_iter().filter_map(|r| rate_object(r, &ports)).collect())
     }
 
-    /// Sets `tx_share` (min) and `tx_max` (max) of one rate object.
-    pub fn set_rate(&mut self, target: &DevlinkRef, limit: RateLimit) -> Result<(), RtnlError> {
+    /// Every VF port of every devlink device (switchdev mode): the VF it stands for and its
+    /// representor netdev.
+    pub fn representors(&mut self) -> Result<Vec<(VfKey, String)>, RtnlError> {
+        let ports: Vec<Port> = self.dump_cmd(CMD_PORT_GET)?.iter().filter_map(|p| parse_port(p)).collect();
+        Ok(representors(&ports))
+    }
+
+    /// Sets `tx_share` (min) and `tx_max` (max) of one rate object, sending only what differs
+    /// from `old`: `devlink_nl_rate_set` (net/devlink/rate.c) applies `tx_share` first and
+    /// keeps it when `tx_max` then fails, and refuses both on a driver without `tx_share`.
+    pub fn set_rate(
+        &mut self,
+        target: &DevlinkRef,
+        old: RateLimit,
+        limit: RateLimit,
+    ) -> Result<(), RtnlError> {
         let (bus, dev) = target
             .device
             .split_once('/')
@@ -199,12 +213,35 @@ impl Devlink {
             DevlinkObject::Node(name) => attr(ATTR_RATE_NODE_NAME, text(name))?,
         });
         let bytes = |m: Mbps| (u64::from(m.0) * BYTES_PER_SEC_PER_MBIT).to_ne_bytes().to_vec();
-        attrs.push(attr(ATTR_RATE_TX_SHARE, bytes(limit.min))?);
-        attrs.push(attr(ATTR_RATE_TX_MAX, bytes(limit.max))?);
+        if limit.min != old.min {
+            attrs.push(attr(ATTR_RATE_TX_SHARE, bytes(limit.min))?);
+        }
+        if limit.max != old.max || limit.min == old.min {
+            attrs.push(attr(ATTR_RATE_TX_MAX, bytes(limit.max))?);
+        }
         let seq = self.ch.next_seq();
         self.ch.send(&request(self.family, CMD_RATE_SET, NlmF::REQUEST | NlmF::ACK, attrs, seq)?)?;
         self.ch.wait_ack(seq)
     }
+}
+
+/// The PF netdev of a devlink device: its physical (uplink) or PCI PF port's.
+fn pf_netdev<'a>(ports: &'a [Port], device: &str) -> Option<&'a String> {
+    ports
+        .iter()
+        .find(|p| p.device == device && matches!(p.flavour, Some(FLAVOUR_PHYSICAL | FLAVOUR_PCI_PF)))
+        .and_then(|p| p.netdev.as_ref())
+}
+
+/// The VF behind a PCI VF port, by its device's PF netdev and the port's VF number.
+fn vf_of_port(ports: &[Port], port: &Port) -> Option<VfKey> {
+    let pf = pf_netdev(ports, &port.device)?;
+    (port.flavour == Some(FLAVOUR_PCI_VF)).then_some(())?;
+    port.vf_number.map(|n| VfKey { pf: pf.clone(), vf: u32::from(n) })
+}
+
+fn representors(ports: &[Port]) -> Vec<(VfKey, String)> {
+    ports.iter().filter_map(|p| Some((vf_of_port(ports, p)?, p.netdev.clone()?))).collect()
 }
 
 /// Turns a raw rate into the model's object, finding the VF behind a leaf.
@@ -214,17 +251,8 @@ fn rate_object(raw: RawRate, ports: &[Port]) -> Option<RateObject> {
         (false, _, Some(port)) => DevlinkObject::Leaf(port),
         _ => return None,
     };
-    let pf = ports
-        .iter()
-        .find(|p| p.device == raw.device && matches!(p.flavour, Some(FLAVOUR_PHYSICAL | FLAVOUR_PCI_PF)))
-        .and_then(|p| p.netdev.clone());
     let port = raw.port.and_then(|i| ports.iter().find(|p| p.device == raw.device && p.index == i));
-    let vf = match (port, pf) {
-        (Some(p), Some(pf)) if p.flavour == Some(FLAVOUR_PCI_VF) => {
-            p.vf_number.map(|n| VfKey { pf, vf: u32::from(n) })
-        }
-        _ => None,
-    };
+    let vf = port.and_then(|p| vf_of_port(ports, p));
     let name = match (&object, &vf) {
         (DevlinkObject::Node(n), _) => n.clone(),
         (DevlinkObject::Leaf(port), Some(k)) => format!("vf {} (port {port})", k.vf),
@@ -292,6 +320,7 @@ mod tests {
         assert_eq!(leaf.parent.as_deref(), Some("group1"));
         assert_eq!(leaf.vf, Some(VfKey { pf: "eth5".into(), vf: 1 }));
         assert_eq!(leaf.name, "vf 1 (port 129)");
+        assert_eq!(representors(&ports), vec![(VfKey { pf: "eth5".into(), vf: 1 }, "eth7".to_string())]);
         let node = rate_object(parse_rate(&node).unwrap(), &ports).unwrap();
         assert_eq!(node.target.object, DevlinkObject::Node("group1".into()));
         assert_eq!(node.limit, RateLimit::new(0, 500));

@@ -86,6 +86,9 @@ pub enum Overflow {
     Stop,
     /// Every entry is written and the 16-bit length wraps, as the kernel does.
     Wrap,
+    /// Like `Wrap`, but this VF is left out, as `rtnl_fill_vfinfo` leaves out a VF whose
+    /// `ndo_get_vf_config` failed.
+    WrapSkipping(u32),
 }
 
 /// The payload (ifinfomsg + attributes) of one PF with `num_vf` VFs whose list stops where
@@ -107,6 +110,9 @@ pub fn pf_payload_with(ifindex: u32, name: &str, num_vf: u32, overflow: Overflow
     push_nested(&mut out, nl::IFLA_VFINFO_LIST as u16, |list| {
         let start = list.len();
         for vf in (0..num_vf).map(VfSpec::numbered) {
+            if overflow == Overflow::WrapSkipping(vf.index) {
+                continue;
+            }
             let entry = vf_info(&vf);
             if overflow == Overflow::Stop && list.len() - start + entry.len() + 4 > MAX_NEST {
                 break;

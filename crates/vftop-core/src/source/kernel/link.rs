@@ -6,6 +6,9 @@ use super::attr::{Attr, Attrs, RTA_HDR_LEN, u16_at, u32_at};
 use crate::model::{CounterOrigin, Counters, MacAddr, Mbps, RateLimit, Vf, VfLinkState};
 use linux_raw_sys::netlink as nl;
 
+/// The most VFs a PF can have (the SR-IOV capability's TotalVFs is 16 bits).
+const MAX_VFS: u32 = u16::MAX as u32;
+
 /// `struct ifinfomsg` is 16 bytes.
 const IFINFOMSG_LEN: usize = 16;
 
@@ -23,10 +26,16 @@ pub struct LinkMessage {
     /// `ndo_get_vf_config`: `IFLA_NUM_VF` without a list is a netdev that carries no VF info,
     /// not a truncated PF.
     pub vf_list: bool,
+    /// `IFLA_OPERSTATE` (`IF_OPER_*`) and `IFLA_CARRIER`.
+    pub oper: Option<u8>,
+    pub carrier: Option<u8>,
     pub stats64: Option<Counters>,
     pub vfs: Vec<Vf>,
-    /// The VF list ended early: malformed, or fewer entries than `IFLA_NUM_VF`.
+    /// The VF list ended early: malformed, or cut where its 16-bit length wrapped.
     pub vfs_truncated: bool,
+    /// VF indices below `IFLA_NUM_VF` the list skipped: `rtnl_fill_vfinfo` leaves out a VF
+    /// whose `ndo_get_vf_config` failed (i40e EAGAIN, ice VF in reset, mlx5 EPERM) and goes on.
+    pub unreported: Vec<u32>,
     /// Malformed attributes skipped (bad lengths, short payloads, VF entries without an index).
     pub malformed: u64,
     /// Attributes of types newer than this build knows (beyond `__IFLA_MAX`/`__IFLA_VF_MAX`),
@@ -72,10 +81,11 @@ pub fn parse_link(payload: &[u8]) -> Result<LinkMessage, LinkParseError> {
         }
     }
     link.malformed += u64::from(attrs.malformed);
-    if let Some(n) = link.num_vf.filter(|_| link.vf_list)
-        && (link.vfs.len() as u32) < n
-    {
-        link.vfs_truncated = true;
+    if let Some(n) = link.num_vf.filter(|_| link.vf_list && !link.vfs_truncated) {
+        // A PF has at most 65535 VFs (SR-IOV's TotalVFs is 16 bits): a larger count is not
+        // believed index by index.
+        let listed: std::collections::HashSet<u32> = link.vfs.iter().map(|v| v.index).collect();
+        link.unreported = (0..n.min(MAX_VFS)).filter(|i| !listed.contains(i)).collect();
     }
     Ok(link)
 }
@@ -86,6 +96,8 @@ fn read_link_attr(link: &mut LinkMessage, attr: Attr) {
         k if k == t(nl::IFLA_NUM_VF as u32) => link.num_vf = attr.u32(),
         k if k == t(nl::IFLA_STATS64 as u32) => link.stats64 = stats64(attr.payload),
         k if k == t(nl::IFLA_PARENT_DEV_NAME as u32) => link.parent_dev = attr.string(),
+        k if k == t(nl::IFLA_OPERSTATE as u32) => link.oper = attr.payload.first().copied(),
+        k if k == t(nl::IFLA_CARRIER as u32) => link.carrier = attr.payload.first().copied(),
         k => link.unknown += u64::from(k >= t(nl::__IFLA_MAX as u32)),
     }
 }
@@ -104,6 +116,7 @@ pub fn stats64(b: &[u8]) -> Option<Counters> {
         multicast: at(8)?,
         broadcast: 0,
         origin: CounterOrigin::Netdev,
+        held: false,
     })
 }
 
@@ -126,31 +139,39 @@ fn read_vf_list(link: &mut LinkMessage, list: Attr, from: &[u8]) -> Option<usize
         }
     }
     let short = link.num_vf.is_some_and(|n| (link.vfs.len() as u32) < n);
-    if short && let Some(end) = recover_wrapped_list(link, from, RTA_HDR_LEN + entries.offset()) {
+    let resume = RTA_HDR_LEN + entries.offset();
+    if short && let Some(end) = recover_wrapped_list(link, from, resume) {
         return Some(end);
     }
+    // A list that is short and full (no room for another entry under the 16-bit length), or
+    // followed by a VF entry past its declared end, was cut (its length wrapped and could not
+    // be recovered); otherwise the missing VFs were left out by the kernel, one by one.
+    let declared = RTA_HDR_LEN + list.payload.len();
+    let entry = declared / link.vfs.len().max(1);
+    let full = declared + 2 * entry > usize::from(u16::MAX);
+    let cut = short && (full || from.get(resume..).is_some_and(starts_with_vf_info));
     if entries.malformed {
         link.malformed += 1;
-        link.vfs_truncated = true;
     }
+    link.vfs_truncated |= entries.malformed || cut;
     None
 }
 
 /// The kernel writes every VF's `IFLA_VF_INFO`, but the list's 16-bit `nla_len` wraps past
 /// 64 KiB (`ip` then says "Truncated VF list"). Continues at `resume` (where the declared list
-/// stopped) while the entries are well-formed VF infos whose indices follow on, up to
-/// `IFLA_NUM_VF`, within the message. Keeps them only when the real length is the declared one
-/// plus a multiple of 64 KiB; returns that length.
+/// stopped) while the entries are well-formed VF infos whose indices go up (a VF the kernel
+/// skipped leaves a gap) below `IFLA_NUM_VF`, within the message. Keeps them only when the
+/// real length is the declared one plus a multiple of 64 KiB; returns that length.
 fn recover_wrapped_list(link: &mut LinkMessage, from: &[u8], resume: usize) -> Option<usize> {
-    let wanted = link.num_vf? as usize;
+    let wanted = link.num_vf?;
     let declared = usize::from(u16_at(from, 0)?);
     let mut walk = Attrs::new(from.get(resume..)?);
     let mut next_index = link.vfs.last().map_or(Some(0), |vf| vf.index.checked_add(1));
     let (mut found, mut unknown, mut end) = (Vec::new(), 0, resume);
-    while link.vfs.len() + found.len() < wanted {
+    while next_index.is_some_and(|n| n < wanted) {
         let Some(entry) = walk.next().filter(|e| e.kind == t(nl::IFLA_VF_INFO as u32)) else { break };
-        let Some((vf, 0, entry_unknown)) = parse_vf(entry).filter(|(vf, ..)| Some(vf.index) == next_index)
-        else {
+        let follows = |vf: &Vf| next_index.is_some_and(|n| vf.index >= n && vf.index < wanted);
+        let Some((vf, 0, entry_unknown)) = parse_vf(entry).filter(|(vf, ..)| follows(vf)) else {
             break;
         };
         next_index = vf.index.checked_add(1);
@@ -159,12 +180,19 @@ fn recover_wrapped_list(link: &mut LinkMessage, from: &[u8], resume: usize) -> O
         end = resume + walk.offset();
     }
     let wrapped = end > usize::from(u16::MAX) && end % (1 << 16) == declared;
-    if !wrapped || link.vfs.len() + found.len() != wanted {
+    // Gaps inside, but the list must reach the last VF: a missing tail does not add up.
+    let complete = found.last().is_some_and(|vf| vf.index + 1 == wanted);
+    if !wrapped || !complete {
         return None;
     }
     link.vfs.extend(found);
     link.unknown += unknown;
     Some(end)
+}
+
+/// The bytes start with a well-formed `IFLA_VF_INFO` (a VF entry past a list's end).
+fn starts_with_vf_info(bytes: &[u8]) -> bool {
+    Attrs::new(bytes).next().is_some_and(|a| a.kind == t(nl::IFLA_VF_INFO as u32) && parse_vf(a).is_some())
 }
 
 /// Parses one `IFLA_VF_INFO`; `None` when it has no VF index (no `IFLA_VF_MAC`).

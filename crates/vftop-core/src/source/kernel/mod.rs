@@ -5,19 +5,23 @@ pub mod caps;
 pub mod devlink;
 pub mod ethtool;
 pub mod fixture;
+pub mod kmsg;
 pub mod link;
 pub mod links;
+pub mod netns;
+pub mod origin;
 pub mod rtnl;
 pub mod sysfs;
 
 use super::{ApplyError, Clock, SampleError, Source, SourceKind};
+use crate::driver::{Driver, PfFacts};
 use crate::model::{
-    Capabilities, CounterOrigin, Counters, DevlinkRef, Pf, RateChange, RateLimit, Snapshot, Target, Vf, VfKey,
+    Counters, DevlinkRef, OperState, Pf, PfLink, RateChange, RateLimit, Snapshot, Target, Vf, VfKey,
 };
 use ethtool::Ethtool;
 use link::LinkMessage;
 use rtnl::{KernelError, Rtnl, RtnlError};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use sysfs::Sysfs;
@@ -61,6 +65,19 @@ pub struct KernelSource {
     links_seen: usize,
     devlink: Option<devlink::Devlink>,
     table: links::LinkTable,
+    /// VF netdevs in other network namespaces.
+    namespaces: netns::Namespaces,
+    /// Each VF's last stats, to hold a one-sample zero.
+    holds: HashMap<VfKey, origin::Hold>,
+    /// VF → its switchdev representor, re-read when the link table was dumped again.
+    representors: HashMap<VfKey, String>,
+    representors_at: Option<u64>,
+    /// The kernel log, read around a refused change (where readable).
+    kmsg: Option<kmsg::Kmsg>,
+    /// Which interface VF changes go through.
+    api: RateApiChoice,
+    /// Kernel log lines read before a change, for the next sample's notes.
+    pending_log: Vec<kmsg::KmsgLine>,
 }
 
 impl KernelSource {
@@ -81,7 +98,20 @@ impl KernelSource {
             }),
             links_seen: 0,
             table,
+            namespaces: netns::Namespaces::default(),
+            holds: HashMap::new(),
+            representors: HashMap::new(),
+            representors_at: None,
+            kmsg: kmsg::Kmsg::open(),
+            api: RateApiChoice::Auto,
+            pending_log: Vec::new(),
         })
+    }
+
+    /// VF changes through `ip link` only (`vftop set --api ip-link`), not the devlink leaf.
+    pub fn with_api(mut self, api: RateApiChoice) -> KernelSource {
+        self.api = api;
+        self
     }
 
     /// How many samples were full link dumps, and how many cheap refreshes.
@@ -119,6 +149,7 @@ impl KernelSource {
                     .filter(|d| !d.is_empty())
                     .or_else(|| sysfs.driver(name))
                     .unwrap_or_else(|| "unknown".into()),
+                pci_device: sysfs.pci_device_id(name),
                 stat_names: Vec::new(),
                 speed: None,
                 speed_read_at: now,
@@ -144,10 +175,16 @@ impl KernelSource {
         })
     }
 
-    fn build_pf(&mut self, link: &LinkMessage, by_name: &HashMap<&str, &LinkMessage>) -> Pf {
+    fn build_pf(&mut self, link: &LinkMessage, found: &Found) -> Pf {
         let has_vfs = has_vfs(link);
-        let devices = if has_vfs { self.sysfs.vf_devices(&link.name) } else { HashMap::new() };
-        let vfs = link.vfs.iter().map(|vf| self.build_vf(vf, devices.get(&vf.index), by_name)).collect();
+        let no_devices = HashMap::new();
+        let devices = found.devices.get(&link.name).unwrap_or(&no_devices);
+        let driver = Driver::of(&self.facts(link.ifindex, &link.name).driver);
+        let vfs = link
+            .vfs
+            .iter()
+            .map(|vf| self.build_vf(&link.name, driver, vf, devices.get(&vf.index), found))
+            .collect();
         let facts = self.facts(link.ifindex, &link.name);
         let (driver, link_speed) = (facts.driver.clone(), facts.speed);
         let pci =
@@ -161,6 +198,11 @@ impl KernelSource {
             // The VFs of a netdev without a VF list (a representor) are not its own.
             num_vfs: link.num_vf.filter(|_| link.vf_list).unwrap_or(0),
             vfs_truncated: link.vfs_truncated,
+            unreported_vfs: link.unreported.clone(),
+            link: PfLink {
+                oper: OperState::from_kernel(link.oper.unwrap_or(0)),
+                carrier: link.carrier.map(|c| c != 0),
+            },
             stale: false,
             vfs,
             counters: link.stats64.unwrap_or_default(),
@@ -168,17 +210,71 @@ impl KernelSource {
         }
     }
 
-    fn build_vf(&mut self, vf: &Vf, device: Option<&VfDevice>, by_name: &HashMap<&str, &LinkMessage>) -> Vf {
+    fn build_vf(
+        &mut self,
+        pf: &str,
+        driver: Driver,
+        vf: &Vf,
+        device: Option<&VfDevice>,
+        found: &Found,
+    ) -> Vf {
+        let key = VfKey { pf: pf.to_string(), vf: vf.index };
         let mut out = vf.clone();
-        out.netdev = device.and_then(|d| d.netdev.clone());
         out.pci = device.and_then(|d| d.pci.clone());
-        let Some(name) = device.and_then(|d| d.netdev.as_ref()) else { return out };
-        let link = by_name.get(name.as_str());
-        out.driver_stats = self.driver_stats(link.map(|l| l.ifindex).unwrap_or(0), name);
-        if let Some(counters) = netdev_fallback(&vf.counters, link.and_then(|l| l.stats64)) {
-            out.counters = counters;
-        }
+        out.representor = self.representors.get(&key).cloned();
+        let own = device.and_then(|d| d.netdev.as_ref()).and_then(|n| found.links.get(n.as_str()));
+        let foreign = out.pci.as_ref().and_then(|pci| found.foreign.get(pci));
+        let netdev = match (own, foreign) {
+            (Some(&(ifindex, counters)), _) => {
+                let name = device.and_then(|d| d.netdev.clone()).unwrap_or_default();
+                out.driver_stats = self.driver_stats(ifindex, &name);
+                out.netdev = Some(name);
+                counters
+            }
+            (None, Some((netdev, counters))) => {
+                out.netdev = Some(netdev.name.clone());
+                out.netns = Some(netdev.netns.clone());
+                Some(*counters)
+            }
+            (None, None) => None,
+        };
+        let representor =
+            out.representor.as_ref().and_then(|r| found.links.get(r.as_str())).and_then(|l| l.1);
+        let hold = self.holds.entry(key).or_default();
+        out.counters = origin::pick(driver, vf.counters, origin::Others { netdev, representor }, hold);
         out
+    }
+
+    /// The VFs' PCI devices, their netdevs wherever they are, and the representors, for one
+    /// sample of `links`.
+    fn find(&mut self, links: &[LinkMessage], taken_at: Duration) -> Found {
+        let devices: HashMap<String, HashMap<u32, VfDevice>> = links
+            .iter()
+            .filter(|l| has_vfs(l) && self.filter.wants(l))
+            .map(|l| (l.name.clone(), self.sysfs.vf_devices(&l.name)))
+            .collect();
+        let links_by_name: HashMap<String, (u32, Option<Counters>)> =
+            links.iter().map(|l| (l.name.clone(), (l.ifindex, l.stats64))).collect();
+        // VFs bound to a netdev driver whose netdev is not in this namespace: elsewhere.
+        let elsewhere: HashSet<String> = devices
+            .values()
+            .flat_map(|d| d.values())
+            .filter(|d| {
+                d.has_netdev_driver() && d.netdev.as_ref().is_none_or(|n| !links_by_name.contains_key(n))
+            })
+            .filter_map(|d| d.pci.clone())
+            .collect();
+        let foreign = self.namespaces.read(&elsewhere, taken_at);
+        if self.representors_at != Some(self.table.full_dumps) {
+            self.representors_at = Some(self.table.full_dumps);
+            self.representors = self
+                .devlink
+                .as_mut()
+                .and_then(|d| d.representors().map_err(|e| tracing::debug!("devlink ports: {e}")).ok())
+                .map(|r| r.into_iter().collect())
+                .unwrap_or_default();
+        }
+        Found { devices, links: links_by_name, foreign }
     }
 
     /// The PF's ifindex, the VF as the kernel has it now (if it lists one) and the link speed.
@@ -186,18 +282,32 @@ impl KernelSource {
     /// still gets the request, so the kernel gives its own reason.
     fn current_vf(&mut self, key: &VfKey) -> Result<CurrentVf, ApplyError> {
         let what = || format!("{} vf {}", key.pf, key.vf);
-        let dump = self.rtnl.dump_links().map_err(|e| ApplyError::Kernel { message: e.to_string() })?;
-        let link = dump
-            .links
-            .iter()
-            .find(|l| l.name == key.pf)
-            .ok_or_else(|| ApplyError::Vanished { what: what() })?;
-        let vf = link.vfs.iter().find(|v| v.index == key.vf).cloned();
+        let mut attempt = 0;
+        let (link, vf) = loop {
+            let dump = self.rtnl.dump_config().map_err(|e| ApplyError::Kernel { message: e.to_string() })?;
+            let link = dump
+                .links
+                .into_iter()
+                .find(|l| l.name == key.pf)
+                .ok_or_else(|| ApplyError::Vanished { what: what() })?;
+            let vf = link.vfs.iter().find(|v| v.index == key.vf).cloned();
+            // A VF below IFLA_NUM_VF missing from the list is one whose config read failed this
+            // time (a VF in reset, a busy PF): asked again before it is called vanished.
+            let unreported = link.unreported.contains(&key.vf);
+            if vf.is_some() || !unreported || attempt + 1 >= BUSY_RETRIES {
+                break (link, vf);
+            }
+            attempt += 1;
+            std::thread::sleep(BUSY_BACKOFF * 2u32.pow(attempt));
+        };
         if vf.is_none() && link.num_vf.unwrap_or(0) > 0 {
             return Err(ApplyError::Vanished { what: what() });
         }
         let link_speed = self.ethtool.as_ref().and_then(|e| e.link_speed(&link.name).ok().flatten());
-        Ok(CurrentVf { ifindex: link.ifindex, vf, link_speed })
+        let other_mins =
+            crate::model::Mbps(link.vfs.iter().filter(|v| v.index != key.vf).map(|v| v.rate.min.0).sum());
+        let link_up = link.carrier.map(|c| c != 0);
+        Ok(CurrentVf { ifindex: link.ifindex, vf, link_speed, link_up, other_mins })
     }
 
     fn set_with_retry(&mut self, ifindex: u32, vf: u32, new: RateLimit) -> Result<(), RtnlError> {
@@ -216,12 +326,24 @@ impl KernelSource {
     }
 }
 
+/// What one sample found around the PFs' own messages.
+struct Found {
+    /// Per PF, its VFs' PCI devices (sysfs).
+    devices: HashMap<String, HashMap<u32, VfDevice>>,
+    /// The links of vftop's namespace by name: ifindex and counters.
+    links: HashMap<String, (u32, Option<Counters>)>,
+    /// VF netdevs in other namespaces by the VF's PCI address.
+    foreign: HashMap<String, (netns::ForeignNetdev, Counters)>,
+}
+
 /// How long a netdev's link speed is cached.
 const SPEED_REFRESH: Duration = Duration::from_secs(5);
 
 /// What is read of a netdev once (and its speed now and then), not on every sample.
 struct NetdevFacts {
     driver: String,
+    /// The PCI device id (igb's rules depend on the MAC).
+    pci_device: Option<u16>,
     /// Names of the driver's statistics, kept while the driver's count stays the same.
     stat_names: Vec<String>,
     speed: Option<crate::model::Mbps>,
@@ -229,21 +351,101 @@ struct NetdevFacts {
 }
 
 impl KernelSource {
-    fn apply_vf_rate(&mut self, key: &VfKey, new: RateLimit) -> Result<RateLimit, ApplyError> {
+    fn apply_vf_rate(
+        &mut self,
+        key: &VfKey,
+        new: RateLimit,
+        api: RateApiChoice,
+    ) -> Result<RateLimit, ApplyError> {
         let what = format!("{} vf {}", key.pf, key.vf);
         let before = self.current_vf(key)?;
-        let driver = self.driver_of(&key.pf);
-        self.set_with_retry(before.ifindex, key.vf, new)
-            .map_err(|e| explain(e, &driver, new, before.link_speed, what))?;
+        let name = self.driver_of(&key.pf);
+        let driver = Driver::of(&name);
+        let switchdev = self.representors.keys().any(|k| k.pf == key.pf);
+        if api == RateApiChoice::Auto
+            && driver.rate_api(switchdev) == crate::driver::RateApi::Devlink
+            && let Some(leaf) = self.leaf_of(key)
+        {
+            let old = before.vf.as_ref().map(|v| v.rate).unwrap_or_default();
+            return self.apply_devlink_rate(&leaf, old, new);
+        }
+        let facts = self.pf_facts(key, &before, switchdev);
+        self.before_call();
+        let sent = self.set_with_retry(before.ifindex, key.vf, new);
+        let log = self.logged_during_call();
+        sent.map_err(|e| explain(e, driver, &name, new, &facts, what).with_log(log))?;
         let after = self.current_vf(key)?;
         Ok(after.vf.map(|vf| vf.rate).unwrap_or(new))
     }
 
-    fn apply_devlink_rate(&mut self, target: &DevlinkRef, new: RateLimit) -> Result<RateLimit, ApplyError> {
+    /// The devlink leaf that stands for a VF.
+    fn leaf_of(&mut self, key: &VfKey) -> Option<DevlinkRef> {
+        let objects = self.devlink.as_mut()?.rate_objects().ok()?;
+        objects.into_iter().find(|o| o.vf.as_ref() == Some(key)).map(|o| o.target)
+    }
+
+    /// What the driver's rules need to know of the PF, for explaining a refusal.
+    fn pf_facts(&mut self, key: &VfKey, before: &CurrentVf, switchdev: bool) -> PfFacts {
+        let ifindex = self.ifindex_of(&key.pf);
+        let pci_device = self.facts(ifindex, &key.pf).pci_device;
+        PfFacts {
+            link_speed: before.link_speed,
+            link_up: before.link_up,
+            pci_device,
+            switchdev,
+            other_mins: before.other_mins,
+        }
+    }
+
+    /// Kernel log lines from before a call are the next sample's, not the call's.
+    fn before_call(&mut self) {
+        if let Some(k) = self.kmsg.as_mut() {
+            self.pending_log.extend(k.read_new());
+        }
+    }
+
+    /// The PF drivers' lines about their VFs since the last sample, each with its PF (by the
+    /// device the line is about, or the PF's PCI address or name in its text).
+    fn notes(&mut self, pfs: &[Pf]) -> Vec<crate::model::KernelNote> {
+        let mut lines = std::mem::take(&mut self.pending_log);
+        lines.extend(self.kmsg.as_mut().map(kmsg::Kmsg::read_new).unwrap_or_default());
+        lines
+            .into_iter()
+            .filter_map(|line| {
+                let health = crate::driver::health(&line.text)?;
+                let pf = pfs.iter().find(|pf| {
+                    let pci = pf.pci.as_deref();
+                    (line.device.is_some() && line.device.as_deref() == pci)
+                        || pci.is_some_and(|p| line.text.contains(p))
+                        || line.text.contains(&format!("{}:", pf.name))
+                })?;
+                Some(crate::model::KernelNote {
+                    pf: pf.name.clone(),
+                    vf: health.vf,
+                    what: health.what.to_string(),
+                    line: line.text.trim_end().replace('\n', " "),
+                })
+            })
+            .collect()
+    }
+
+    /// What the kernel logged during a call (warnings and errors, a few at most).
+    fn logged_during_call(&mut self) -> Vec<String> {
+        let lines = self.kmsg.as_mut().map(kmsg::Kmsg::read_new).unwrap_or_default();
+        lines.into_iter().filter(|l| l.level <= 4).map(|l| l.text.trim_end().to_string()).take(4).collect()
+    }
+
+    fn apply_devlink_rate(
+        &mut self,
+        target: &DevlinkRef,
+        old: RateLimit,
+        new: RateLimit,
+    ) -> Result<RateLimit, ApplyError> {
         let what = target.to_string();
+        let name = self.devlink_driver(target);
         let Some(devlink) = self.devlink.as_mut() else {
             let extack = Some("no devlink in this kernel".into());
-            return Err(ApplyError::NotSupported { driver: "devlink".into(), extack });
+            return Err(ApplyError::NotSupported { driver: name, extack });
         };
         let read = |d: &mut devlink::Devlink| {
             let objects = d.rate_objects().map_err(|e| ApplyError::Kernel { message: e.to_string() })?;
@@ -252,9 +454,28 @@ impl KernelSource {
                 .find(|o| &o.target == target)
                 .ok_or(ApplyError::Vanished { what: what.clone() })
         };
-        read(devlink)?;
-        devlink.set_rate(target, new).map_err(|e| explain(e, "devlink", new, None, what.clone()))?;
+        let current = read(devlink)?.limit;
+        // The leaf's own values decide what is sent (a VF's `ip link` limit is not mirrored).
+        let _ = old;
+        let facts = PfFacts { switchdev: true, ..PfFacts::default() };
+        devlink
+            .set_rate(target, current, new)
+            .map_err(|e| explain(e, Driver::of(&name), &name, new, &facts, what.clone()))?;
         Ok(read(devlink)?.limit)
+    }
+
+    /// The driver behind a devlink device, for messages ("netdevsim", not "devlink"): its
+    /// PF netdev's, else the bus's name where it is not PCI.
+    fn devlink_driver(&mut self, target: &DevlinkRef) -> String {
+        let pfs: Vec<String> = self.representors.keys().map(|k| k.pf.clone()).collect();
+        let pf = pfs.into_iter().find(|pf| {
+            let pci = self.sysfs.pci_address(pf);
+            let bus_device = target.device.split_once('/').map(|(_, d)| d.to_string());
+            pci.is_some_and(|p| bus_device.as_deref() == Some(p.as_str()))
+                || target.device.starts_with("netdevsim/")
+        });
+        let by_bus = target.device.split('/').next().filter(|bus| *bus != "pci").map(str::to_string);
+        pf.map(|pf| self.driver_of(&pf)).or(by_bus).unwrap_or_else(|| "devlink".into())
     }
 }
 
@@ -263,53 +484,51 @@ struct CurrentVf {
     ifindex: u32,
     vf: Option<Vf>,
     link_speed: Option<crate::model::Mbps>,
+    link_up: Option<bool>,
+    /// Σ min of the PF's other VFs.
+    other_mins: crate::model::Mbps,
 }
 
-/// Where the PF driver reports no per-VF traffic (igb: `IFLA_VF_STATS` always 0) but the VF's
-/// own host netdev has counters, those are the VF's traffic.
-pub fn netdev_fallback(vf_stats: &Counters, netdev: Option<Counters>) -> Option<Counters> {
-    let netdev = netdev?;
-    (vf_stats.is_all_zero() && !netdev.is_all_zero())
-        .then_some(Counters { origin: CounterOrigin::VfNetdev, ..netdev })
+/// Which interface a VF change goes through.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RateApiChoice {
+    /// The one the driver takes (its devlink leaf where it refuses `ip link`'s).
+    #[default]
+    Auto,
+    /// `ndo_set_vf_rate` whatever the driver says.
+    IpLink,
 }
 
-/// Turns a kernel refusal into words, with the driver's known reasons where the kernel gives none.
+/// Turns a kernel refusal into words, with the driver's own rule where the kernel gives none.
 pub fn explain(
     error: RtnlError,
-    driver: &str,
+    driver: Driver,
+    name: &str,
     new: RateLimit,
-    link: Option<crate::model::Mbps>,
+    pf: &PfFacts,
     what: String,
 ) -> ApplyError {
     let RtnlError::Kernel(KernelError { errno, extack }) = error else {
         return ApplyError::Kernel { message: error.to_string() };
     };
+    let reason = extack.clone().unwrap_or_else(|| driver.explain(errno, new, pf));
     match errno {
+        libc::EPERM if driver == Driver::Mlx5 => ApplyError::Kernel { message: reason },
         libc::EPERM | libc::EACCES => ApplyError::PermissionDenied,
-        libc::EOPNOTSUPP => ApplyError::NotSupported { driver: driver.into(), extack },
+        libc::EOPNOTSUPP => {
+            let specific = extack.is_some() || driver.explains(errno, new, pf);
+            ApplyError::NotSupported { driver: name.into(), extack: specific.then_some(reason) }
+        }
         libc::ENODEV | libc::ENOENT => ApplyError::Vanished { what },
+        // ice's devlink EBUSY (ADQ or DCB active) lasts: said, not retried.
+        libc::EBUSY if driver == Driver::Ice => ApplyError::Kernel { message: reason },
         libc::EBUSY | libc::EAGAIN => ApplyError::Busy {
             attempts: BUSY_RETRIES,
             errno: std::io::Error::from_raw_os_error(errno).to_string(),
         },
-        libc::EINVAL => {
-            ApplyError::KernelInvalid { reason: extack.unwrap_or_else(|| known_einval(driver, new, link)) }
-        }
+        libc::EINVAL => ApplyError::KernelInvalid { reason },
         _ => ApplyError::Kernel { message: KernelError { errno, extack }.to_string() },
     }
-}
-
-fn known_einval(driver: &str, new: RateLimit, link: Option<crate::model::Mbps>) -> String {
-    let max_only = Capabilities::for_driver(driver).min_rate == crate::model::Support::No;
-    if max_only && !new.min.is_unlimited() {
-        return format!("the {driver} driver has no minimum rate (min must be 0)");
-    }
-    if let Some(link) = link
-        && new.max > link
-    {
-        return format!("max {} is above the link speed {link}", new.max);
-    }
-    format!("the {driver} driver refused min {} max {} (no further reason given)", new.min, new.max)
 }
 
 impl Source for KernelSource {
@@ -326,13 +545,13 @@ impl Source for KernelSource {
             .map_err(|e| SampleError::Netlink(e.to_string()))?;
         let links = self.table.take();
         self.links_seen = links.len();
-        let by_name: HashMap<&str, &LinkMessage> = links.iter().map(|l| (l.name.as_str(), l)).collect();
-        self.facts
-            .retain(|(ifindex, name), _| by_name.get(name.as_str()).is_some_and(|l| l.ifindex == *ifindex));
+        let found = self.find(&links, taken_at);
+        self.facts.retain(|(ifindex, name), _| found.links.get(name).is_some_and(|l| l.0 == *ifindex));
         let wanted: Vec<&LinkMessage> = links.iter().filter(|l| self.filter.wants(l)).collect();
-        let pfs = wanted.into_iter().map(|l| self.build_pf(l, &by_name)).collect();
-        drop(by_name);
+        let pfs: Vec<Pf> = wanted.into_iter().map(|l| self.build_pf(l, &found)).collect();
+        self.holds.retain(|k, _| pfs.iter().any(|p| p.name == k.pf && p.vfs.iter().any(|v| v.index == k.vf)));
         self.table.restore(links);
+        let notes = self.notes(&pfs);
         let rate_objects = self.devlink.as_mut().map_or_else(Vec::new, |d| {
             d.rate_objects().unwrap_or_else(|e| {
                 tracing::warn!("devlink rate dump: {e}");
@@ -346,6 +565,7 @@ impl Source for KernelSource {
             unknown_attributes: self.table.unknown,
             rate_objects,
             sample_duration: Duration::ZERO,
+            notes,
         })
     }
 
@@ -355,8 +575,8 @@ impl Source for KernelSource {
             return Err(ApplyError::Invalid(format!("min {} is above max {}", new.min, new.max)));
         }
         match &change.target {
-            Target::Vf(key) => self.apply_vf_rate(key, new),
-            Target::Devlink(d) => self.apply_devlink_rate(d, new),
+            Target::Vf(key) => self.apply_vf_rate(key, new, self.api),
+            Target::Devlink(d) => self.apply_devlink_rate(d, change.old, new),
         }
     }
 }
@@ -366,45 +586,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fallback_only_when_vf_stats_are_empty() {
-        let netdev = Counters { tx_bytes: 10, origin: CounterOrigin::Netdev, ..Default::default() };
-        let zero = Counters { origin: CounterOrigin::VfStats, ..Default::default() };
-        assert_eq!(netdev_fallback(&zero, Some(netdev)).unwrap().origin, CounterOrigin::VfNetdev);
-        let real = Counters { tx_bytes: 5, ..zero };
-        assert_eq!(netdev_fallback(&real, Some(netdev)), None);
-        assert_eq!(netdev_fallback(&zero, Some(Counters::default())), None);
-        assert_eq!(netdev_fallback(&zero, None), None);
-    }
-
-    #[test]
     fn refusals_are_explained_per_driver() {
-        let einval = || RtnlError::Kernel(KernelError { errno: libc::EINVAL, extack: None });
+        let err = |errno| RtnlError::Kernel(KernelError { errno, extack: None });
         let what = || "eth0 vf 1".to_string();
-        let link = Some(crate::model::Mbps(1000));
-        let e = explain(einval(), "igb", RateLimit::new(10, 100), link, what());
+        let pf =
+            PfFacts { link_speed: Some(crate::model::Mbps(1000)), link_up: Some(true), ..PfFacts::default() };
+        let igb = |e, new| explain(err(e), Driver::Igb, "igb", new, &pf, what());
         assert_eq!(
-            e.to_string(),
+            igb(libc::EINVAL, RateLimit::new(10, 100)).to_string(),
             "the kernel rejected the rate (EINVAL): the igb driver has no minimum rate (min must be 0)"
         );
-        let e = explain(einval(), "igb", RateLimit::new(0, 5000), link, what());
+        let e = igb(libc::EINVAL, RateLimit::new(0, 5000));
         assert!(e.to_string().contains("max 5G is above the link speed 1G"), "{e}");
         let with_extack =
             RtnlError::Kernel(KernelError { errno: libc::EINVAL, extack: Some("bad rate".into()) });
+        let e = explain(with_extack, Driver::Other, "x", RateLimit::new(0, 1), &pf, what());
+        assert!(e.to_string().ends_with("bad rate"));
+        assert_eq!(igb(libc::EPERM, RateLimit::default()), ApplyError::PermissionDenied);
+        let mlx5 = explain(err(libc::EPERM), Driver::Mlx5, "mlx5_core", RateLimit::new(0, 1), &pf, what());
         assert!(
-            explain(with_extack, "x", RateLimit::new(0, 1), link, what()).to_string().ends_with("bad rate")
+            mlx5.to_string().contains("not the eswitch manager"),
+            "EPERM on mlx5 is not a missing capability: {mlx5}"
         );
-        let eperm = RtnlError::Kernel(KernelError { errno: libc::EPERM, extack: None });
-        assert_eq!(explain(eperm, "igb", RateLimit::default(), link, what()), ApplyError::PermissionDenied);
-        let eop = RtnlError::Kernel(KernelError { errno: libc::EOPNOTSUPP, extack: None });
-        assert!(
-            explain(eop, "veth", RateLimit::default(), link, what())
-                .to_string()
-                .contains("veth driver cannot rate-limit VFs")
-        );
-        let enodev = RtnlError::Kernel(KernelError { errno: libc::ENODEV, extack: None });
-        assert!(matches!(
-            explain(enodev, "igb", RateLimit::default(), link, what()),
-            ApplyError::Vanished { .. }
-        ));
+        let eop =
+            explain(err(libc::EOPNOTSUPP), Driver::of("veth"), "veth", RateLimit::default(), &pf, what());
+        assert_eq!(eop.to_string(), "the veth driver cannot rate-limit VFs this way (EOPNOTSUPP)");
+        assert!(matches!(igb(libc::ENODEV, RateLimit::default()), ApplyError::Vanished { .. }));
+        let logged = igb(libc::EINVAL, RateLimit::new(0, 100)).with_log(vec!["igb: said why".into()]);
+        assert!(logged.to_string().ends_with("kernel log: «igb: said why»"), "{logged}");
     }
 }

@@ -253,9 +253,21 @@ impl Rtnl {
 
     /// Dumps every link with its VF list; redone if the kernel flags it as interrupted.
     pub fn dump_links(&mut self) -> Result<LinkDump, RtnlError> {
+        self.dump_links_masked(nl::RTEXT_FILTER_VF)
+    }
+
+    /// Every link's configuration, VF lists included, without counters
+    /// (`RTEXT_FILTER_SKIP_STATS`: no `IFLA_STATS64`, no `IFLA_VF_STATS`, so the kernel has
+    /// no driver stats to collect and a VF list wraps its 16-bit length later): for the reads
+    /// just before and after a change.
+    pub fn dump_config(&mut self) -> Result<LinkDump, RtnlError> {
+        self.dump_links_masked(nl::RTEXT_FILTER_VF | nl::RTEXT_FILTER_SKIP_STATS)
+    }
+
+    fn dump_links_masked(&mut self, mask: u32) -> Result<LinkDump, RtnlError> {
         self.ch.dump(|ch| {
             let seq = ch.next_seq();
-            let ext_mask = build_attr(Ifla::ExtMask, nl::RTEXT_FILTER_VF.to_ne_bytes().to_vec())?;
+            let ext_mask = build_attr(Ifla::ExtMask, mask.to_ne_bytes().to_vec())?;
             ch.send(&link_request(Rtm::Getlink, NlmF::REQUEST | NlmF::DUMP, 0, vec![ext_mask], seq)?)?;
             let mut dump = LinkDump::default();
             let complete = ch.collect_dump(seq, |kind, payload| {

@@ -8,6 +8,16 @@ use std::path::{Path, PathBuf};
 pub struct VfDevice {
     pub pci: Option<String>,
     pub netdev: Option<String>,
+    /// The driver bound to the VF (`igbvf`, `iavf`, `vfio-pci`…), if any.
+    pub driver: Option<String>,
+}
+
+impl VfDevice {
+    /// Bound to a driver that makes a netdev (not vfio-pci or pci-stub, which hand the VF to a
+    /// VM): its netdev is somewhere, in vftop's namespace or another.
+    pub fn has_netdev_driver(&self) -> bool {
+        self.driver.as_deref().is_some_and(|d| !matches!(d, "vfio-pci" | "pci-stub" | "pci_stub"))
+    }
 }
 
 /// Reads from a sysfs root (`/sys`, or a test directory).
@@ -42,8 +52,11 @@ impl Sysfs {
             .filter_map(|e| {
                 let name = e.file_name().into_string().ok()?;
                 let index: u32 = name.strip_prefix("virtfn")?.parse().ok()?;
-                let device =
-                    VfDevice { pci: link_name(&e.path()), netdev: first_entry(&e.path().join("net")) };
+                let device = VfDevice {
+                    pci: link_name(&e.path()),
+                    netdev: first_entry(&e.path().join("net")),
+                    driver: link_name(&e.path().join("driver")),
+                };
                 Some((index, device))
             })
             .collect()
@@ -52,6 +65,12 @@ impl Sysfs {
     /// The PF's PCI address (the `device` link's target name).
     pub fn pci_address(&self, pf: &str) -> Option<String> {
         link_name(&self.device(pf))
+    }
+
+    /// The PF's PCI device id (`device/device`, e.g. `0x10c9`).
+    pub fn pci_device_id(&self, pf: &str) -> Option<u16> {
+        let text = std::fs::read_to_string(self.device(pf).join("device")).ok()?;
+        u16::from_str_radix(text.trim().trim_start_matches("0x"), 16).ok()
     }
 
     /// The PF's driver (the `device/driver` link's target name).
@@ -104,6 +123,7 @@ mod tests {
         let device = |pci: &str, netdev: Option<&str>| VfDevice {
             pci: Some(pci.into()),
             netdev: netdev.map(Into::into),
+            driver: None,
         };
         assert_eq!(map[&0], device("0000:01:10.0", Some("eth1")));
         assert_eq!(map[&1], device("0000:01:10.1", Some("eth2")));

@@ -6,8 +6,8 @@ pub mod scenario;
 
 use super::{ApplyError, Clock, SampleError, Source, SourceKind};
 use crate::model::{
-    CounterOrigin, Counters, DevlinkObject, DevlinkRef, DriverStat, MacAddr, Mbps, Pf, RateChange, RateLimit,
-    RateObject, Role, RoleMap, Snapshot, Target, Vf, VfKey, VfLinkState,
+    CounterOrigin, Counters, DevlinkObject, DevlinkRef, DriverStat, MacAddr, Mbps, OperState, Pf, PfLink,
+    RateChange, RateLimit, RateObject, Role, RoleMap, Snapshot, Target, Vf, VfKey, VfLinkState,
 };
 use nic::{Claim, GroupClaim, share_tree};
 use profile::DemandGenerator;
@@ -208,6 +208,7 @@ fn counters_of(acc: &Accumulated) -> Counters {
         broadcast: (acc.rx_packets / 5000.0) as u64,
         multicast: (acc.rx_packets / 2000.0) as u64,
         origin: CounterOrigin::Sim,
+        held: false,
     }
 }
 
@@ -225,6 +226,8 @@ fn vf_of(pf_index: usize, vf_index: usize, p: &SimPartition) -> Vf {
         spoofchk: Some(true),
         netdev: None,
         pci: None,
+        netns: None,
+        representor: None,
         partition: None,
         counters,
         driver_stats: vec![
@@ -255,6 +258,8 @@ fn pf_of(pf_index: usize, pf: &SimPf) -> Pf {
         link_speed: Some(pf.link),
         num_vfs: vfs.len() as u32,
         vfs_truncated: false,
+        unreported_vfs: Vec::new(),
+        link: PfLink { oper: OperState::Up, carrier: Some(true) },
         stale: false,
         vfs,
         counters: total,
@@ -280,6 +285,7 @@ impl Source for SimSource {
             unknown_attributes: 0,
             rate_objects: self.pfs.iter().flat_map(rate_objects_of).collect(),
             sample_duration: Duration::ZERO,
+            notes: Vec::new(),
         })
     }
 
