@@ -497,7 +497,9 @@ field() {
         || bad netns_move_keeps_counting "expected VF 1's rx to go on past $rx_before + 1 MB with no reset; saw rx '$got', resets '$(resets)'"
     stop_sender
     # Switchdev: every netdevsim VF has its representor; an edit goes through its devlink leaf.
-    devlink dev eswitch set $DEV mode switchdev || { bad field_switchdev "cannot switch $DEV to switchdev"; return; }
+    # (devlink_rates may have left it in switchdev mode already; setting it again fails.)
+    devlink dev eswitch show $DEV | grep -qw switchdev || devlink dev eswitch set $DEV mode switchdev \
+        || { bad field_switchdev "cannot switch $DEV to switchdev: $(devlink dev eswitch show $DEV 2>&1)"; return; }
     got=$(vftop --once --json -i "$NS" --interval 100ms | json "all(v.get('representor') for v in d['pfs'][0]['vfs']) and len(d['pfs'][0]['vfs'])")
     [[ $got == "$VFTOP_NUMVFS" ]] && ok switchdev_vfs_have_representors || bad switchdev_vfs_have_representors "expected $VFTOP_NUMVFS VFs each with a representor, saw '$got'"
     out=$(vftop set "$NS" 1 --max 100M 2>&1)
