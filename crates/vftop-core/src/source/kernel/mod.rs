@@ -366,8 +366,7 @@ impl KernelSource {
             && driver.rate_api(switchdev) == crate::driver::RateApi::Devlink
             && let Some(leaf) = self.leaf_of(key)
         {
-            let old = before.vf.as_ref().map(|v| v.rate).unwrap_or_default();
-            return self.apply_devlink_rate(&leaf, old, new);
+            return self.apply_devlink_rate(&leaf, new);
         }
         let facts = self.pf_facts(key, &before, switchdev);
         self.before_call();
@@ -435,12 +434,7 @@ impl KernelSource {
         lines.into_iter().filter(|l| l.level <= 4).map(|l| l.text.trim_end().to_string()).take(4).collect()
     }
 
-    fn apply_devlink_rate(
-        &mut self,
-        target: &DevlinkRef,
-        old: RateLimit,
-        new: RateLimit,
-    ) -> Result<RateLimit, ApplyError> {
+    fn apply_devlink_rate(&mut self, target: &DevlinkRef, new: RateLimit) -> Result<RateLimit, ApplyError> {
         let what = target.to_string();
         let name = self.devlink_driver(target);
         let Some(devlink) = self.devlink.as_mut() else {
@@ -456,7 +450,6 @@ impl KernelSource {
         };
         let current = read(devlink)?.limit;
         // The leaf's own values decide what is sent (a VF's `ip link` limit is not mirrored).
-        let _ = old;
         let facts = PfFacts { switchdev: true, ..PfFacts::default() };
         devlink
             .set_rate(target, current, new)
@@ -576,7 +569,7 @@ impl Source for KernelSource {
         }
         match &change.target {
             Target::Vf(key) => self.apply_vf_rate(key, new, self.api),
-            Target::Devlink(d) => self.apply_devlink_rate(d, change.old, new),
+            Target::Devlink(d) => self.apply_devlink_rate(d, new),
         }
     }
 }
