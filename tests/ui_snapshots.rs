@@ -291,3 +291,64 @@ fn bytes_switch_every_rate_together() {
     assert!(screen.contains("of 1.25GB") && screen.contains("/ 1.25GB"), "contention in bytes: {screen}");
     assert!(!screen.contains("Gb/s") && !screen.contains("Mb/s"), "no rate left in bits: {screen}");
 }
+
+/// The reference NIC as an igb host would show it: igb keeps no per-VF counters, so NFS
+/// (vf 2, its VF in a VM: no netdev) is unmeasured; iSCSI's (vf 3) netdev lives in a pod's
+/// namespace and counts for it; the PF's link is down.
+fn igb_host(demo: &mut Demo) {
+    use vftop::model::{CounterOrigin, Counters, OperState};
+    demo.run_for_as(3, |snap| {
+        let pf = &mut snap.pfs[0];
+        pf.driver = "igb".into();
+        pf.link.oper = OperState::Down;
+        pf.link.carrier = Some(false);
+        pf.vfs[2].counters = Counters { origin: CounterOrigin::Unmeasured, ..Counters::default() };
+        pf.vfs[3].counters.origin = CounterOrigin::VfNetdev;
+        pf.vfs[3].netdev = Some("eth7".into());
+        pf.vfs[3].netns = Some("pod1".into());
+    });
+}
+
+#[test]
+fn unmeasured_vfs_say_so_at_80x24_and_wide_in_bits_and_bytes() {
+    let mut demo = Demo::new(5);
+    igb_host(&mut demo);
+    let narrow = demo.screen(80, 24);
+    assert!(narrow.contains("LINK DOWN"), "the PF's link state heads the screen: {narrow}");
+    let nfs = |screen: &str| screen.lines().find(|l| l.contains("NFS")).unwrap_or_default().to_string();
+    assert!(nfs(&narrow).contains("no per-VF") && nfs(&narrow).contains("counters"), "{narrow}");
+    insta::assert_snapshot!("igb_host_80x24", narrow);
+    let wide = demo.screen(180, 48);
+    assert!(nfs(&wide).contains("no per-VF") && nfs(&wide).contains("from igb"), "{wide}");
+    assert!(wide.lines().any(|l| l.contains("iSCSI") && l.contains("vf-netdev")), "{wide}");
+    assert!(
+        wide.contains("■ NFS -") && wide.contains("NFS              - (no rate)"),
+        "legend and contention: {wide}"
+    );
+    demo.act(Action::ToggleUnits);
+    let bytes = demo.screen(160, 48);
+    assert!(
+        nfs(&bytes).contains("no per-VF") && !nfs(&bytes).contains("0.00 B/s"),
+        "no zero rate in bytes either: {bytes}"
+    );
+    let small = demo.screen(60, 20);
+    assert!(small.contains("terminal too small"), "{small}");
+}
+
+#[test]
+fn detail_of_an_unmeasured_vf_and_of_one_in_a_pod() {
+    let mut demo = Demo::new(5);
+    igb_host(&mut demo);
+    demo.act(Action::SelectNext);
+    demo.act(Action::SelectNext);
+    demo.act(Action::OpenDetail);
+    let nfs = demo.screen(120, 36);
+    assert!(nfs.contains("no per-VF counters from igb"), "{nfs}");
+    assert!(nfs.contains("LINK DOWN (down)"), "{nfs}");
+    insta::assert_snapshot!("igb_host_detail_unmeasured", nfs);
+    demo.act(Action::Back);
+    demo.act(Action::SelectNext);
+    demo.act(Action::OpenDetail);
+    let iscsi = demo.screen(120, 36);
+    assert!(iscsi.contains("eth7 in netns pod1") && iscsi.contains("vf-netdev (netns pod1)"), "{iscsi}");
+}

@@ -42,9 +42,16 @@ impl Demo {
     }
 
     pub fn run_for(&mut self, seconds: u64) {
+        self.run_for_as(seconds, |_| {});
+    }
+
+    /// Like [`Demo::run_for`], each sample changed by `shape` first (to show what the
+    /// simulator has no way to make, e.g. a driver without per-VF counters).
+    pub fn run_for_as(&mut self, seconds: u64, shape: impl Fn(&mut vftop::model::Snapshot)) {
         for _ in 0..seconds {
             self.clock.advance(Duration::from_secs(1));
-            let snapshot = self.sim.sample().unwrap();
+            let mut snapshot = self.sim.sample().unwrap();
+            shape(&mut snapshot);
             self.app.ingest(snapshot);
             let effect = self.app.tick(self.clock.now_for_tests());
             self.perform(effect);

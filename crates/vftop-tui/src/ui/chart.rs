@@ -36,14 +36,20 @@ pub struct ChartPartition<'a> {
     pub colour: Option<&'a str>,
     /// Its rate now, in the charted direction (the busiest are drawn).
     pub rate: BitsPerSec,
+    /// The rate is one (not "no rate yet", unreadable, or a VF nothing counts).
+    pub measured: bool,
     pub history: Option<&'a History>,
     pub selected: bool,
 }
 
 impl ChartPartition<'_> {
-    /// `Backup 2.00 Gb/s`: its name and rate now.
+    /// `Backup 2.00 Gb/s`: its name and rate now (`NFS -` where there is none).
     fn legend_entry(&self, unit: RateUnit) -> String {
-        format!("{} {}", self.name, rate(self.rate, unit))
+        if self.measured {
+            format!("{} {}", self.name, rate(self.rate, unit))
+        } else {
+            format!("{} -", self.name)
+        }
     }
 }
 
@@ -553,6 +559,7 @@ mod tests {
                     colour_index: i,
                     colour: None,
                     rate: BitsPerSec((i + 1) as f64 * 10e6),
+                    measured: true,
                     history: Some(&histories[i]),
                     selected: i == 0,
                 })

@@ -205,6 +205,7 @@ fn chart<'a>(app: &'a App, theme: &'a Theme) -> RateChart<'a> {
             colour_index: i,
             colour: r.color.as_deref(),
             rate: r.rate(app.direction),
+            measured: r.rates.measured(),
             history: app.histories.get(&r.key),
             selected: app.selected.as_ref() == Some(&r.key),
         })

@@ -108,9 +108,14 @@ impl<'a> ContentionPanel<'a> {
             .into_iter()
             .map(|(i, r)| {
                 let colour = self.theme.partition(*i, r.color.as_deref());
+                let share = if r.rates.measured() {
+                    format!("{:>5.1}% of link", r.rates.tx.0 / link * 100.0)
+                } else {
+                    "    - (no rate)".to_string()
+                };
                 Line::from(vec![
                     Span::styled("■ ", Style::default().fg(colour)),
-                    Span::raw(format!("{:<12} {:>5.1}% of link", r.name, r.rates.tx.0 / link * 100.0)),
+                    Span::raw(format!("{:<12} {share}", r.name)),
                 ])
             })
             .collect();
