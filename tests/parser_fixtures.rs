@@ -238,3 +238,41 @@ fn a_representor_with_num_vf_and_no_vf_list_is_no_truncated_pf() {
     let pf = vftop::source::kernel::link::parse_link(&pf_payload(3, "eni1np0", 4)).unwrap();
     assert!(pf.vf_list && !pf.vfs_truncated && pf.vfs.len() == 4);
 }
+
+#[test]
+fn an_infiniband_pf_is_read_by_dump_only() {
+    let mut payload = pf_payload(7, "ib0", 4);
+    assert!(!parse_link(&payload).unwrap().dump_only(), "Ethernet (ifi_type 0/1) by ifindex");
+    payload[2..4].copy_from_slice(&32u16.to_ne_bytes());
+    let link = parse_link(&payload).unwrap();
+    assert_eq!(link.kind, vftop::source::kernel::link::ARPHRD_INFINIBAND);
+    assert!(link.dump_only());
+}
+
+#[test]
+fn representors_without_devlink_ports_are_found_by_port_name_and_switch_id() {
+    use vftop::source::kernel::fixture::{SWITCH_ID, representor_payload};
+    use vftop::source::kernel::link::{representors_by_port_name, vf_port};
+    assert_eq!(vf_port("pf0vf3"), Some((0, 3)));
+    assert_eq!(vf_port("c1pf2vf17"), Some((2, 17)));
+    assert_eq!((vf_port("p0"), vf_port("pf0sf1"), vf_port("pfxvf1")), (None, None, None));
+    let mut pf = parse_link(&pf_payload(7, "ens1f0", 4)).unwrap();
+    pf.switch_id = Some(SWITCH_ID.to_vec());
+    let rep = parse_link(&representor_payload(12, "eni1np0v1", 4, "pf0vf1")).unwrap();
+    assert_eq!(rep.port_name.as_deref(), Some("pf0vf1"));
+    assert_eq!(rep.switch_id.as_deref(), Some(&SWITCH_ID[..]));
+    let mut other = rep.clone();
+    other.switch_id = Some(vec![9; 8]);
+    other.name = "elsewhere".into();
+    let found = representors_by_port_name(&[pf.clone(), rep.clone(), other]);
+    assert_eq!(found, vec![(vftop::model::VfKey { pf: "ens1f0".into(), vf: 1 }, "eni1np0v1".to_string())]);
+    // Two PFs on one eswitch: the representor's PF number picks the one whose port is pN.
+    let mut second = pf.clone();
+    second.name = "ens1f1".into();
+    second.port_name = Some("p1".into());
+    pf.port_name = Some("p0".into());
+    let mut on_pf1 = rep.clone();
+    on_pf1.port_name = Some("pf1vf2".into());
+    let found = representors_by_port_name(&[pf, second, on_pf1]);
+    assert_eq!(found, vec![(vftop::model::VfKey { pf: "ens1f1".into(), vf: 2 }, "eni1np0v1".to_string())]);
+}

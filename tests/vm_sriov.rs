@@ -121,6 +121,7 @@ fn field_truth_netns_representors_kernel_log_and_health_events() {
             "refusal_shows_kernel_log",
             "pf_down_shown",
             "pf_down_recorded",
+            "pf_pause_frames_read",
             "igb_mac_override_event",
         ],
     );

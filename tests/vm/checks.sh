@@ -519,6 +519,15 @@ field() {
     down_recorded() { vftop dump $rec --events 2>/dev/null | grep -q "PF link DOWN"; }
     until_true 60 down_recorded && ok pf_down_recorded || bad pf_down_recorded "$(vftop dump $rec --events 2>&1 | tail -5)"
     ip link set "$NS" up
+    # Pause frames on the PF's port, over ethtool netlink (netdevsim reports rx 1, tx 2 when
+    # its debugfs switches say so).
+    mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+    for p in /sys/kernel/debug/netdevsim/netdevsim1/ports/*/ethtool/pause; do
+        echo Y > "$p/report_stats_rx"; echo Y > "$p/report_stats_tx"
+    done
+    got=$(vftop --once --json -i "$NS" --interval 100ms | json "d['pfs'][0].get('pause')")
+    [[ $got == "{'rx_frames': 1, 'tx_frames': 2}" ]] && ok pf_pause_frames_read \
+        || bad pf_pause_frames_read "expected netdevsim's pause counters rx 1 tx 2, saw '$got' ($(ls /sys/kernel/debug/netdevsim/netdevsim1/ports/*/ethtool/pause 2>&1 | head -3))"
     # igb: a VF trying to override the MAC its PF set is a driver warning, and an event.
     ip link set "$PF" vf 0 mac 02:00:00:00:00:aa
     ip link set "${VFN[0]}" address 02:00:00:00:00:bb 2>/dev/null

@@ -243,12 +243,36 @@ pub struct Pf {
     pub unreported_vfs: Vec<u32>,
     /// The PF's link: operational state and carrier (`IFLA_OPERSTATE`, `IFLA_CARRIER`).
     pub link: PfLink,
+    /// Pause frames on the PF's port (ethtool's `PAUSE_GET` statistics), where the driver
+    /// counts them: a peer that pauses the link starves partitions without a drop.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pause: Option<PauseCounters>,
+    /// What crossed the PF's wire (ethtool's IEEE 802.3 MAC counters), where the driver has
+    /// them: the PF's own traffic included, VF↔VF traffic turned in the NIC's switch not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<PortCounters>,
     /// The data is old: the host behind it stopped reporting (the fleet view).
     #[serde(skip)]
     pub stale: bool,
     pub vfs: Vec<Vf>,
     pub counters: Counters,
     pub driver_stats: Vec<DriverStat>,
+}
+
+/// Pause frames a port sent and received (monotonic).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PauseCounters {
+    pub rx_frames: u64,
+    pub tx_frames: u64,
+}
+
+/// A port's MAC counters: frames and octets transmitted and received OK (monotonic).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortCounters {
+    pub tx_bytes: u64,
+    pub rx_bytes: u64,
+    pub tx_frames: u64,
+    pub rx_frames: u64,
 }
 
 /// A PF's own link state, as rtnetlink reports it.

@@ -199,6 +199,8 @@ fn pf_row(pf: &Pf) -> PfRow {
         num_vfs: pf.num_vfs,
         vfs_truncated: pf.vfs_truncated,
         link_up: pf.link.carrier.map(|_| pf.link.is_up()),
+        pause: pf.pause,
+        port: pf.port,
     }
 }
 
@@ -253,6 +255,8 @@ struct PfRow {
     num_vfs: u32,
     vfs_truncated: bool,
     link_up: Option<bool>,
+    pause: Option<crate::model::PauseCounters>,
+    port: Option<crate::model::PortCounters>,
 }
 
 #[derive(Clone, Debug)]
@@ -272,6 +276,8 @@ fn bytes(m: Mbps) -> f64 {
 type Labels = Vec<(&'static str, String)>;
 
 /// A per-VF gauge: name, help, value.
+/// A PF counter family: name, help, and its value for a PF (none: not counted there).
+type PfCounter = (&'static str, &'static str, fn(&PfRow) -> Option<u64>);
 type VfGauge = (&'static str, &'static str, fn(&VfRow) -> f64);
 
 /// Writes one family: its descriptor, then one sample per row.
@@ -377,6 +383,21 @@ impl Collector for Frame {
             &self.pfs,
             |p| p.link_up.map(|up| (pf_labels(p), u64::from(up))),
         )?;
+        let port_counters: [PfCounter; 4] = [
+            (families::PF_PAUSE_RX, "Pause frames the PF's port received (the peer paused it).", |p| {
+                p.pause.map(|c| c.rx_frames)
+            }),
+            (families::PF_PAUSE_TX, "Pause frames the PF's port sent.", |p| p.pause.map(|c| c.tx_frames)),
+            (families::PF_WIRE_TX, "Octets the PF's port transmitted on the wire (IEEE 802.3 MAC).", |p| {
+                p.port.map(|c| c.tx_bytes)
+            }),
+            (families::PF_WIRE_RX, "Octets the PF's port received from the wire (IEEE 802.3 MAC).", |p| {
+                p.port.map(|c| c.rx_bytes)
+            }),
+        ];
+        for (name, help, value) in port_counters {
+            family(&mut e, (name, help, Counter), &self.pfs, |p| value(p).map(|v| (pf_labels(p), v)))?;
+        }
         family(&mut e, (families::PF_VFS, "VFs the PF has (IFLA_NUM_VF).", Gauge), &self.pfs, |p| {
             Some((pf_labels(p), u64::from(p.num_vfs)))
         })?;

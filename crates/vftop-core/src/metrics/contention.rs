@@ -137,13 +137,39 @@ pub struct Contention {
     pub drops_per_sec: f64,
     /// Rate groups sending at their `tx_max`.
     pub groups_at_cap: Vec<GroupLoad>,
+    /// `used` is what crossed the wire (the PF's MAC counters), not the VFs' sum.
+    pub from_wire: bool,
+    /// VF traffic the NIC's switch turned around (Σ VF tx above what reached the wire).
+    pub hairpin: Option<BitsPerSec>,
+    /// Pause frames the peer sent us, per second (a paused link starves with no drop).
+    pub paused_per_sec: Option<f64>,
+    /// The PF's driver reads `min` as a relative weight (mlx5's `bw_share`), not a guarantee:
+    /// no guarantees are summed and no partition is called starved.
+    pub min_is_weight: bool,
 }
 
 /// Assesses one PF's link from its partitions' current loads and its rate groups. A group's
 /// guarantee (`tx_share`) counts once for its members: the larger of it and their own
 /// minimums.
 pub fn assess(link: Mbps, loads: &[PartitionLoad], groups: &[GroupLoad]) -> Contention {
-    let used = BitsPerSec(loads.iter().map(|l| l.tx.0).sum());
+    assess_on(link, loads, groups, PortUse::default())
+}
+
+/// What the PF's own port says over the interval, where its driver counts it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PortUse {
+    /// Transmitted on the wire (MAC octets).
+    pub wire_tx: Option<BitsPerSec>,
+    /// Pause frames received.
+    pub paused_per_sec: Option<f64>,
+}
+
+/// Like [`assess`], with the link's use read off the wire where the port says it: the PF's
+/// own traffic counts, VF↔VF traffic turned in the switch (hairpin) does not.
+pub fn assess_on(link: Mbps, loads: &[PartitionLoad], groups: &[GroupLoad], port: PortUse) -> Contention {
+    let vf_sum = BitsPerSec(loads.iter().map(|l| l.tx.0).sum());
+    let used = port.wire_tx.unwrap_or(vf_sum);
+    let hairpin = port.wire_tx.map(|wire| BitsPerSec((vf_sum.0 - wire.0).max(0.0)));
     let link_bps = link.as_bits_per_sec().0;
     let utilisation = if link_bps > 0.0 { used.0 / link_bps } else { 0.0 };
     let guarantees = Guarantees::of(loads, groups).sum();
@@ -170,6 +196,10 @@ pub fn assess(link: Mbps, loads: &[PartitionLoad], groups: &[GroupLoad]) -> Cont
         starved,
         drops_per_sec: loads.iter().map(|l| l.drops_per_sec).sum(),
         groups_at_cap: groups.iter().filter(|g| g.at_cap()).cloned().collect(),
+        from_wire: port.wire_tx.is_some(),
+        hairpin,
+        paused_per_sec: port.paused_per_sec,
+        min_is_weight: false,
     }
 }
 
@@ -234,5 +264,18 @@ mod tests {
         assert_eq!(c.guarantees, Mbps(100 + 3000), "the group's 3G, not 3G + iSCSI's 2G");
         assert_eq!(c.groups_at_cap.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), ["storage"]);
         assert!(assess(Mbps(10_000), &loads, &[group(3000.0)]).groups_at_cap.is_empty());
+    }
+
+    #[test]
+    fn the_wire_decides_link_use_and_the_rest_is_hairpin() {
+        // Two VFs send 6G each to each other through the NIC's switch; 1G reaches the wire.
+        let loads = [load(0, 6000.0, 0, 0), load(1, 6000.0, 0, 0)];
+        let on_sum = assess(Mbps(10_000), &loads, &[]);
+        assert!(on_sum.saturated && !on_sum.from_wire && on_sum.hairpin.is_none());
+        let port = PortUse { wire_tx: Some(BitsPerSec(1e9)), paused_per_sec: Some(3.0) };
+        let c = assess_on(Mbps(10_000), &loads, &[], port);
+        assert!(c.from_wire && !c.saturated, "{c:?}");
+        assert_eq!(c.hairpin, Some(BitsPerSec(11e9)));
+        assert_eq!(c.paused_per_sec, Some(3.0));
     }
 }

@@ -3,9 +3,9 @@
 //! The console, the exporter, `dump` and `--once` all take their numbers from it; nothing else
 //! derives rates from counters.
 
-use super::contention::{Contention, PartitionLoad, assess, groups_on};
+use super::contention::{Contention, PartitionLoad, PortUse, assess_on, groups_on};
 use super::rate::{FunctionRates, RatesSince, rates_between};
-use crate::model::{Counters, Pf, RateLimit, Snapshot, Vf, VfKey};
+use crate::model::{BitsPerSec, Counters, Pf, RateLimit, Snapshot, Vf, VfKey};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -21,6 +21,8 @@ pub struct Reading<'a> {
     pf_rates: HashMap<&'a str, FunctionRates>,
     /// Each PF's contention, in the sample's PF order.
     pub contention: Vec<(String, Contention)>,
+    /// Each PF's port over the interval (where its driver counts it).
+    ports: HashMap<&'a str, PortUse>,
 }
 
 impl<'a> Reading<'a> {
@@ -37,6 +39,7 @@ impl<'a> Reading<'a> {
         );
         let mut rates: HashMap<&str, HashMap<u32, FunctionRates>> = HashMap::with_capacity(now.pfs.len());
         let mut pf_rates = HashMap::with_capacity(now.pfs.len());
+        let mut ports = HashMap::new();
         for pf in &now.pfs {
             let of_pf = rates.entry(pf.name.as_str()).or_default();
             for (vf, counters, _) in counted(pf) {
@@ -45,8 +48,11 @@ impl<'a> Reading<'a> {
             let prev = previous.and_then(|p| p.pf(&pf.name));
             let own = prev.zip(elapsed).and_then(|(p, dt)| rates_between(&p.counters, &pf.counters, dt));
             pf_rates.insert(pf.name.as_str(), own.unwrap_or_default());
+            if let Some((p, dt)) = prev.zip(elapsed) {
+                ports.insert(pf.name.as_str(), port_use(p, pf, dt));
+            }
         }
-        let mut reading = Reading { snapshot: now, rates, pf_rates, contention: Vec::new() };
+        let mut reading = Reading { snapshot: now, rates, pf_rates, contention: Vec::new(), ports };
         reading.contention = now.pfs.iter().map(|pf| (pf.name.clone(), reading.assess(pf))).collect();
         reading
     }
@@ -67,8 +73,11 @@ impl<'a> Reading<'a> {
 
     /// One PF's link: its functions' transmit against their limits and its rate groups.
     fn assess(&self, pf: &Pf) -> Contention {
+        let weights = !crate::driver::Driver::of(&pf.driver).min_is_guarantee();
         let loads: Vec<PartitionLoad> = counted(pf)
             .map(|(vf, _, limit)| {
+                // A min that is a weight promises nothing: left out of guarantees and starvation.
+                let limit = if weights { RateLimit { min: crate::model::Mbps(0), ..limit } } else { limit };
                 let r = self.rates(&pf.name, vf);
                 PartitionLoad {
                     key: VfKey { pf: pf.name.clone(), vf },
@@ -79,8 +88,31 @@ impl<'a> Reading<'a> {
             })
             .collect();
         let tx = |key: &VfKey| loads.iter().find(|l| &l.key == key).map_or(0.0, |l| l.tx.0);
-        let groups = groups_on(&pf.name, &self.snapshot.rate_objects, &tx);
-        assess(pf.link_speed.unwrap_or_default(), &loads, &groups)
+        let mut groups = groups_on(&pf.name, &self.snapshot.rate_objects, &tx);
+        if weights {
+            // A group's tx_share is normalised into a weight too (mlx5's esw QoS).
+            groups.iter_mut().for_each(|g| g.limit.min = crate::model::Mbps(0));
+        }
+        let port = self.ports.get(pf.name.as_str()).copied().unwrap_or_default();
+        Contention {
+            min_is_weight: weights,
+            ..assess_on(pf.link_speed.unwrap_or_default(), &loads, &groups, port)
+        }
+    }
+}
+
+/// A PF's port between two samples `dt` apart: bits on the wire and pause frames received per
+/// second (none where either sample lacks them, or a counter went down).
+fn port_use(before: &Pf, now: &Pf, dt: std::time::Duration) -> PortUse {
+    let secs = dt.as_secs_f64();
+    let per_sec = |a: u64, b: u64| (secs > 0.0 && b >= a).then(|| (b - a) as f64 / secs);
+    PortUse {
+        wire_tx: before
+            .port
+            .zip(now.port)
+            .and_then(|(a, b)| per_sec(a.tx_bytes, b.tx_bytes))
+            .map(|v| BitsPerSec(v * 8.0)),
+        paused_per_sec: before.pause.zip(now.pause).and_then(|(a, b)| per_sec(a.rx_frames, b.rx_frames)),
     }
 }
 
@@ -134,5 +166,21 @@ mod tests {
         let alone = Reading::new(None, &now);
         assert!(!alone.rates("ens1f0", 1).measured() && !alone.pf_rates("ens1f0").measured());
         assert!(!reading.rates("ens1f0", 99).measured(), "a VF not in the sample");
+    }
+
+    #[test]
+    fn an_mlx5_min_is_a_weight_not_a_guarantee() {
+        let clock = FakeClock::default();
+        let mut sim = SimSource::new(Scenario::reference(), Arc::new(clock.clone()));
+        clock.advance(Duration::from_secs(5));
+        let mut before = sim.sample().unwrap();
+        clock.advance(Duration::from_secs(1));
+        let mut now = sim.sample().unwrap();
+        for s in [&mut before, &mut now] {
+            s.pfs[0].driver = "mlx5_core".into();
+        }
+        let reading = Reading::new(Some(&before), &now);
+        let c = reading.contention_of("ens1f0").unwrap();
+        assert!(c.min_is_weight && c.guarantees == crate::model::Mbps(0) && c.starved.is_empty(), "{c:?}");
     }
 }

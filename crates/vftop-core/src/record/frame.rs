@@ -201,6 +201,8 @@ impl Shape {
                 vfs_truncated: p.truncated,
                 unreported_vfs: facts.unreported_vfs.clone(),
                 link: facts.link,
+                pause: None,
+                port: None,
                 stale: p.stale,
                 vfs,
                 counters: pf_counters,

@@ -94,6 +94,8 @@ fn pf_json(pf: &Pf, reading: &Reading, roles: &RoleMap) -> Value {
         "vfs_truncated": pf.vfs_truncated,
         "unreported_vfs": pf.unreported_vfs,
         "link": { "oper": pf.link.oper.label(), "carrier": pf.link.carrier, "up": pf.link.is_up() },
+        "pause": pf.pause,
+        "port": pf.port,
         "counters": counters_json(&pf.counters),
         "rates": rates_json(reading.pf_rates(&pf.name)),
         "vfs": vfs,

@@ -65,11 +65,24 @@ impl<'a> ContentionPanel<'a> {
                 ok_or(c.saturated, "· SATURATED", "· ok"),
             ]),
             self.stacked_bar(c, width),
-            Line::from(vec![
-                Span::raw(format!("guarantees {} / {}", speed(c.guarantees, unit), speed(c.link, unit))),
-                ok_or(c.oversubscribed, " OVERSUBSCRIBED", " ok"),
-            ]),
+            if c.min_is_weight {
+                Line::styled("min is a relative weight here: no guarantees", theme.dimmed())
+            } else {
+                Line::from(vec![
+                    Span::raw(format!("guarantees {} / {}", speed(c.guarantees, unit), speed(c.link, unit))),
+                    ok_or(c.oversubscribed, " OVERSUBSCRIBED", " ok"),
+                ])
+            },
         ];
+        if let Some(hairpin) = c.hairpin {
+            out.push(Line::styled(format!("on the wire · hairpin {}", rate(hairpin, unit)), theme.dimmed()));
+        }
+        if let Some(paused) = c.paused_per_sec.filter(|p| *p > 0.0) {
+            out.push(Line::styled(
+                format!("PAUSED by the peer: {} pause frames/s", per_sec(paused)),
+                theme.level(Level::Warn),
+            ));
+        }
         // What is starving and dropping first: the group lines below may wrap on a narrow panel.
         out.push(self.names_line("starved: ", &c.starved, theme.colors.bad));
         let drop_style = if c.drops_per_sec >= 0.5 { theme.level(Level::Warn) } else { theme.base() };

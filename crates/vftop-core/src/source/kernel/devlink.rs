@@ -1,15 +1,10 @@
 //! devlink rate objects over generic netlink (neli): leaves (VF ports) and nodes (groups)
 //! with `tx_share`/`tx_max`, and changing them. Only devices in switchdev mode have any.
 
-use super::attr::{Attr, Attrs, u16_at};
-use super::rtnl::{Channel, RtnlError};
+use super::attr::{Attr, u16_at};
+use super::genl::{Genl, attr, attrs_of as genl_attrs, text};
+use super::rtnl::RtnlError;
 use crate::model::{DevlinkObject, DevlinkRef, Mbps, RateLimit, RateObject, VfKey};
-use neli::consts::nl::NlmF;
-use neli::consts::socket::NlFamily;
-use neli::genl::{AttrTypeBuilder, Genlmsghdr, GenlmsghdrBuilder, Nlattr, NlattrBuilder};
-use neli::nl::{NlPayload, Nlmsghdr, NlmsghdrBuilder};
-use neli::types::{Buffer, GenlBuffer};
-use neli::utils::Groups;
 use std::collections::HashMap;
 
 // From <linux/devlink.h> (uapi; not in linux-raw-sys 0.11).
@@ -58,17 +53,11 @@ pub struct RawRate {
 
 /// A generic netlink socket bound to the devlink family.
 pub struct Devlink {
-    ch: Channel,
-    family: u16,
+    genl: Genl,
 }
 
 fn device_of(attrs: &HashMap<u16, Attr>) -> Option<String> {
     Some(format!("{}/{}", attrs.get(&ATTR_BUS_NAME)?.string()?, attrs.get(&ATTR_DEV_NAME)?.string()?))
-}
-
-/// The attributes of a generic netlink message (after its 4-byte header), last one wins.
-fn genl_attrs(payload: &[u8]) -> HashMap<u16, Attr<'_>> {
-    Attrs::new(payload.get(4..).unwrap_or(&[])).map(|a| (a.kind, a)).collect()
 }
 
 /// Parses one `DEVLINK_CMD_RATE_GET` answer.
@@ -103,78 +92,14 @@ fn to_mbps(bytes_per_sec: u64) -> Mbps {
         as u32)
 }
 
-fn attr(kind: u16, payload: Vec<u8>) -> Result<Nlattr<u16, Buffer>, RtnlError> {
-    let build = |e: &dyn std::fmt::Display| RtnlError::Build(e.to_string());
-    NlattrBuilder::default()
-        .nla_type(AttrTypeBuilder::default().nla_type(kind).build().map_err(|e| build(&e))?)
-        .nla_payload(Buffer::from(payload))
-        .build()
-        .map_err(|e| build(&e))
-}
-
-fn text(s: &str) -> Vec<u8> {
-    let mut v = s.as_bytes().to_vec();
-    v.push(0);
-    v
-}
-
-/// A generic netlink request built with neli.
-fn request(
-    family: u16,
-    cmd: u8,
-    flags: NlmF,
-    attrs: Vec<Nlattr<u16, Buffer>>,
-    seq: u32,
-) -> Result<Nlmsghdr<u16, Genlmsghdr<u8, u16>>, RtnlError> {
-    let build = |e: &dyn std::fmt::Display| RtnlError::Build(e.to_string());
-    let genl = GenlmsghdrBuilder::default()
-        .cmd(cmd)
-        .version(1)
-        .attrs(attrs.into_iter().collect::<GenlBuffer<_, _>>())
-        .build()
-        .map_err(|e| build(&e))?;
-    NlmsghdrBuilder::default()
-        .nl_type(family)
-        .nl_flags(flags)
-        .nl_seq(seq)
-        .nl_payload(NlPayload::Payload(genl))
-        .build()
-        .map_err(|e| build(&e))
-}
-
 impl Devlink {
     /// Opens devlink; `Ok(None)` when the kernel has no devlink family.
     pub fn open() -> Result<Option<Devlink>, RtnlError> {
-        let mut ch = Channel::open(NlFamily::Generic, Groups::empty(), 64 * 1024)?;
-        let seq = ch.next_seq();
-        let name = attr(libc::CTRL_ATTR_FAMILY_NAME as u16, text("devlink"))?;
-        let ctrl = libc::GENL_ID_CTRL as u16;
-        ch.send(&request(ctrl, libc::CTRL_CMD_GETFAMILY as u8, NlmF::REQUEST, vec![name], seq)?)?;
-        let mut family = None;
-        let answer = ch.collect_reply(seq, |payload| {
-            let attrs = genl_attrs(payload);
-            family = attrs.get(&(libc::CTRL_ATTR_FAMILY_ID as u16)).and_then(|a| u16_at(a.payload, 0));
-        });
-        match answer {
-            Ok(()) => Ok(family.map(|family| Devlink { ch, family })),
-            Err(RtnlError::Kernel(e)) if e.errno == libc::ENOENT => Ok(None),
-            Err(e) => Err(e),
-        }
+        Ok(Genl::open("devlink")?.map(|genl| Devlink { genl }))
     }
 
     fn dump_cmd(&mut self, cmd: u8) -> Result<Vec<Vec<u8>>, RtnlError> {
-        let family = self.family;
-        self.ch.dump(|ch| {
-            let seq = ch.next_seq();
-            ch.send(&request(family, cmd, NlmF::REQUEST | NlmF::DUMP, vec![], seq)?)?;
-            let mut payloads = Vec::new();
-            let complete = ch.collect_dump(seq, |kind, payload| {
-                if kind == family {
-                    payloads.push(payload.to_vec());
-                }
-            })?;
-            Ok(complete.then_some(payloads))
-        })
+        self.genl.dump(cmd)
     }
 
     /// Every rate object of every devlink device, leaves mapped to their PF and VF.
@@ -219,9 +144,7 @@ impl Devlink {
         if limit.max != old.max || limit.min == old.min {
             attrs.push(attr(ATTR_RATE_TX_MAX, bytes(limit.max))?);
         }
-        let seq = self.ch.next_seq();
-        self.ch.send(&request(self.family, CMD_RATE_SET, NlmF::REQUEST | NlmF::ACK, attrs, seq)?)?;
-        self.ch.wait_ack(seq)
+        self.genl.act(CMD_RATE_SET, attrs)
     }
 }
 

@@ -132,9 +132,13 @@ pub fn representor_payload(ifindex: u32, name: &str, num_vf: u32, port_name: &st
     let mut port = port_name.as_bytes().to_vec();
     port.push(0);
     push_attr(&mut out, nl::IFLA_PHYS_PORT_NAME as u16, &port);
+    push_attr(&mut out, nl::IFLA_PHYS_SWITCH_ID as u16, &SWITCH_ID);
     push_attr(&mut out, nl::IFLA_STATS64 as u16, &stats(ifindex));
     out
 }
+
+/// The eswitch id a fixture's representors report.
+pub const SWITCH_ID: [u8; 8] = [0x3b, 0, 0, 0xfe, 0xff, 0x12, 0x34, 0x56];
 
 /// `struct ifinfomsg` for `ifindex`, then `IFLA_IFNAME` and `IFLA_NUM_VF`.
 fn link_head(ifindex: u32, name: &str, num_vf: u32) -> Vec<u8> {

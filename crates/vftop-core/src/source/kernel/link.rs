@@ -16,9 +16,15 @@ const IFINFOMSG_LEN: usize = 16;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LinkMessage {
     pub ifindex: u32,
+    /// `ifi_type` (`ARPHRD_*`): 1 Ethernet, 32 InfiniBand.
+    pub kind: u16,
     pub flags: u32,
     pub name: String,
     pub parent_dev: Option<String>,
+    /// `IFLA_PHYS_PORT_NAME` (`p0` for an uplink, `pf0vf3` for a VF's representor) and
+    /// `IFLA_PHYS_SWITCH_ID` (shared by the ports of one eswitch).
+    pub port_name: Option<String>,
+    pub switch_id: Option<Vec<u8>>,
     pub num_vf: Option<u32>,
     /// The message has an `IFLA_VFINFO_LIST`. The kernel (`rtnl_fill_vf` in
     /// net/core/rtnetlink.c) puts `IFLA_NUM_VF` on every netdev whose parent device has VFs —
@@ -54,6 +60,50 @@ const fn t(v: u32) -> u16 {
     v as u16
 }
 
+/// A VF representor's port name: `pf0vf3`, or `c1pf0vf3` on a SmartNIC's external controller
+/// (`__devlink_port_phys_port_name_get`, net/devlink/port.c) → (PF number, VF number).
+pub fn vf_port(name: &str) -> Option<(u32, u32)> {
+    let name = match name.strip_prefix('c') {
+        Some(rest) => rest.trim_start_matches(|c: char| c.is_ascii_digit()),
+        None => name,
+    };
+    let (pf, vf) = name.strip_prefix("pf")?.split_once("vf")?;
+    Some((pf.parse().ok()?, vf.parse().ok()?))
+}
+
+/// Representors found by port name and switch id alone (for drivers without devlink ports):
+/// a `pfNvfM` netdev on the eswitch of exactly one PF with VFs — or, where several PFs share
+/// it, of the one whose own port is `pN` — stands for that PF's VF M.
+pub fn representors_by_port_name(links: &[LinkMessage]) -> Vec<(crate::model::VfKey, String)> {
+    let pfs: Vec<&LinkMessage> = links.iter().filter(|l| l.vf_list && l.switch_id.is_some()).collect();
+    links
+        .iter()
+        .filter_map(|rep| {
+            let (pf_number, vf) = vf_port(rep.port_name.as_deref()?)?;
+            let same_switch: Vec<&&LinkMessage> =
+                pfs.iter().filter(|p| p.switch_id == rep.switch_id).collect();
+            let pf = match same_switch.as_slice() {
+                [only] => only,
+                several => {
+                    several.iter().find(|p| p.port_name.as_deref() == Some(&format!("p{pf_number}")))?
+                }
+            };
+            Some((crate::model::VfKey { pf: pf.name.clone(), vf }, rep.name.clone()))
+        })
+        .collect()
+}
+
+/// `ARPHRD_INFINIBAND`.
+pub const ARPHRD_INFINIBAND: u16 = 32;
+
+impl LinkMessage {
+    /// An InfiniBand PF: a single `RTM_GETLINK` of it fails with EMSGSIZE and a kernel WARN
+    /// (its VF list does not fit the reply `rtnl_getlink` sizes), so it is read by dump only.
+    pub fn dump_only(&self) -> bool {
+        self.kind == ARPHRD_INFINIBAND
+    }
+}
+
 /// Parses the payload of one `RTM_NEWLINK` message.
 pub fn parse_link(payload: &[u8]) -> Result<LinkMessage, LinkParseError> {
     if payload.len() < IFINFOMSG_LEN {
@@ -61,6 +111,7 @@ pub fn parse_link(payload: &[u8]) -> Result<LinkMessage, LinkParseError> {
     }
     let mut link = LinkMessage {
         ifindex: u32_at(payload, 4).unwrap_or(0),
+        kind: u16_at(payload, 2).unwrap_or(0),
         flags: u32_at(payload, 8).unwrap_or(0),
         ..Default::default()
     };
@@ -97,6 +148,8 @@ fn read_link_attr(link: &mut LinkMessage, attr: Attr) {
         k if k == t(nl::IFLA_STATS64 as u32) => link.stats64 = stats64(attr.payload),
         k if k == t(nl::IFLA_PARENT_DEV_NAME as u32) => link.parent_dev = attr.string(),
         k if k == t(nl::IFLA_OPERSTATE as u32) => link.oper = attr.payload.first().copied(),
+        k if k == t(nl::IFLA_PHYS_PORT_NAME as u32) => link.port_name = attr.string(),
+        k if k == t(nl::IFLA_PHYS_SWITCH_ID as u32) => link.switch_id = Some(attr.payload.to_vec()),
         k if k == t(nl::IFLA_CARRIER as u32) => link.carrier = attr.payload.first().copied(),
         k => link.unknown += u64::from(k >= t(nl::__IFLA_MAX as u32)),
     }

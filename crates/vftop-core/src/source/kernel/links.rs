@@ -103,6 +103,9 @@ impl LinkTable {
             let counters = stats.get(&link.ifindex).ok_or_else(|| vanished(link))?;
             link.stats64 = Some(*counters);
         }
+        if self.links.iter().any(|l| refresh_vfs(l) && l.dump_only()) {
+            return Err(RtnlError::Build("an InfiniBand PF is read by dump only".into()));
+        }
         for link in self.links.iter_mut().filter(|l| refresh_vfs(l)) {
             let fresh = rtnl.get_link(link.ifindex)?;
             if fresh.name != link.name {

@@ -4,7 +4,9 @@ pub mod attr;
 pub mod caps;
 pub mod devlink;
 pub mod ethtool;
+pub mod ethtool_nl;
 pub mod fixture;
+pub mod genl;
 pub mod kmsg;
 pub mod link;
 pub mod links;
@@ -76,6 +78,8 @@ pub struct KernelSource {
     kmsg: Option<kmsg::Kmsg>,
     /// Which interface VF changes go through.
     api: RateApiChoice,
+    /// ethtool over netlink (pause frames, MAC counters), where the kernel has it.
+    ethtool_nl: Option<ethtool_nl::EthtoolNl>,
     /// Kernel log lines read before a change, for the next sample's notes.
     pending_log: Vec<kmsg::KmsgLine>,
 }
@@ -105,6 +109,7 @@ impl KernelSource {
             kmsg: kmsg::Kmsg::open(),
             api: RateApiChoice::Auto,
             pending_log: Vec::new(),
+            ethtool_nl: ethtool_nl::EthtoolNl::open(),
         })
     }
 
@@ -150,6 +155,8 @@ impl KernelSource {
                     .or_else(|| sysfs.driver(name))
                     .unwrap_or_else(|| "unknown".into()),
                 pci_device: sysfs.pci_device_id(name),
+                no_pause: false,
+                no_mac: false,
                 stat_names: Vec::new(),
                 speed: None,
                 speed_read_at: now,
@@ -158,6 +165,29 @@ impl KernelSource {
             facts.speed_read_at = now;
         }
         &self.facts[&key]
+    }
+
+    /// A PF's pause-frame or MAC counters (PFs with VFs only: one request each a sample). A
+    /// driver that gave none once (`no`: which flag says so) is not asked again for this netdev.
+    fn port_read<T>(
+        &mut self,
+        link: &LinkMessage,
+        no: fn(&mut NetdevFacts) -> &mut bool,
+        read: fn(&mut ethtool_nl::EthtoolNl, &str) -> Result<Option<T>, RtnlError>,
+    ) -> Option<T> {
+        let key = (link.ifindex, link.name.clone());
+        let (Some(ethtool), Some(facts)) = (self.ethtool_nl.as_mut(), self.facts.get_mut(&key)) else {
+            return None;
+        };
+        if !has_vfs(link) || *no(facts) {
+            return None;
+        }
+        let reading = read(ethtool, &link.name)
+            .map_err(|e| tracing::debug!("{}: ethtool netlink: {e}", link.name))
+            .ok()
+            .flatten();
+        *no(facts) = reading.is_none();
+        reading
     }
 
     /// The netdev's `ethtool -S` statistics now (none when the driver has none, or they
@@ -180,10 +210,15 @@ impl KernelSource {
         let no_devices = HashMap::new();
         let devices = found.devices.get(&link.name).unwrap_or(&no_devices);
         let driver = Driver::of(&self.facts(link.ifindex, &link.name).driver);
+        let driver_stats = self.driver_stats(link.ifindex, &link.name);
+        let in_ethtool = origin::pf_ethtool_vfs(&driver_stats);
         let vfs = link
             .vfs
             .iter()
-            .map(|vf| self.build_vf(&link.name, driver, vf, devices.get(&vf.index), found))
+            .map(|vf| {
+                let pf_ethtool = in_ethtool.get(&vf.index).copied();
+                self.build_vf(&link.name, driver, vf, devices.get(&vf.index), found, pf_ethtool)
+            })
             .collect();
         let facts = self.facts(link.ifindex, &link.name);
         let (driver, link_speed) = (facts.driver.clone(), facts.speed);
@@ -203,10 +238,12 @@ impl KernelSource {
                 oper: OperState::from_kernel(link.oper.unwrap_or(0)),
                 carrier: link.carrier.map(|c| c != 0),
             },
+            pause: self.port_read(link, |f| &mut f.no_pause, ethtool_nl::EthtoolNl::pause),
+            port: self.port_read(link, |f| &mut f.no_mac, ethtool_nl::EthtoolNl::port),
             stale: false,
             vfs,
             counters: link.stats64.unwrap_or_default(),
-            driver_stats: self.driver_stats(link.ifindex, &link.name),
+            driver_stats,
         }
     }
 
@@ -217,6 +254,7 @@ impl KernelSource {
         vf: &Vf,
         device: Option<&VfDevice>,
         found: &Found,
+        pf_ethtool: Option<Counters>,
     ) -> Vf {
         let key = VfKey { pf: pf.to_string(), vf: vf.index };
         let mut out = vf.clone();
@@ -241,7 +279,8 @@ impl KernelSource {
         let representor =
             out.representor.as_ref().and_then(|r| found.links.get(r.as_str())).and_then(|l| l.1);
         let hold = self.holds.entry(key).or_default();
-        out.counters = origin::pick(driver, vf.counters, origin::Others { netdev, representor }, hold);
+        out.counters =
+            origin::pick(driver, vf.counters, origin::Others { netdev, representor, pf_ethtool }, hold);
         out
     }
 
@@ -267,12 +306,16 @@ impl KernelSource {
         let foreign = self.namespaces.read(&elsewhere, taken_at);
         if self.representors_at != Some(self.table.full_dumps) {
             self.representors_at = Some(self.table.full_dumps);
-            self.representors = self
+            // The devlink port dump first; port names and switch ids fill in the rest.
+            let by_devlink = self
                 .devlink
                 .as_mut()
                 .and_then(|d| d.representors().map_err(|e| tracing::debug!("devlink ports: {e}")).ok())
-                .map(|r| r.into_iter().collect())
                 .unwrap_or_default();
+            let mut representors: HashMap<VfKey, String> =
+                link::representors_by_port_name(links).into_iter().collect();
+            representors.extend(by_devlink);
+            self.representors = representors;
         }
         Found { devices, links: links_by_name, foreign }
     }
@@ -344,6 +387,9 @@ struct NetdevFacts {
     driver: String,
     /// The PCI device id (igb's rules depend on the MAC).
     pci_device: Option<u16>,
+    /// Its driver gave no pause-frame / MAC counters once: not asked again.
+    no_pause: bool,
+    no_mac: bool,
     /// Names of the driver's statistics, kept while the driver's count stays the same.
     stat_names: Vec<String>,
     speed: Option<crate::model::Mbps>,

@@ -3,7 +3,8 @@
 //! one-sample zero from a failing stats call held, not read as a reset.
 
 use crate::driver::{Driver, RepresentorView, VfCounters};
-use crate::model::{CounterOrigin, Counters};
+use crate::model::{CounterOrigin, Counters, DriverStat};
+use std::collections::HashMap;
 
 /// A VF's stats read all zero after non-zero are held this many samples before they are
 /// believed (a VF re-created with its counters at zero, and idle).
@@ -42,11 +43,40 @@ pub struct Others {
     pub netdev: Option<Counters>,
     /// Its switchdev representor's netdev.
     pub representor: Option<Counters>,
+    /// The PF's own `ethtool -S` lines for it (ixgbe's out-of-tree driver).
+    pub pf_ethtool: Option<Counters>,
+}
+
+/// Per-VF counters in a PF's `ethtool -S`, as ixgbe's out-of-tree driver (and its derivatives
+/// txgbe, ngbe) names them in `ixgbe_get_strings` (ixgbe_ethtool.c): `VF 3 Rx Packets`,
+/// `VF 3 Rx Bytes`, `VF 3 Tx Packets`, `VF 3 Tx Bytes`, `VF 3 MC Packets`. By VF index.
+pub fn pf_ethtool_vfs(stats: &[DriverStat]) -> HashMap<u32, Counters> {
+    let mut out: HashMap<u32, Counters> = HashMap::new();
+    for stat in stats {
+        let Some(rest) = stat.name.strip_prefix("VF ") else { continue };
+        let Some((index, what)) = rest.split_once(' ') else { continue };
+        let Ok(index) = index.parse::<u32>() else { continue };
+        let c =
+            out.entry(index).or_insert(Counters { origin: CounterOrigin::PfEthtool, ..Counters::default() });
+        match what {
+            "Rx Packets" => c.rx_packets = stat.value,
+            "Rx Bytes" => c.rx_bytes = stat.value,
+            "Tx Packets" => c.tx_packets = stat.value,
+            "Tx Bytes" => c.tx_bytes = stat.value,
+            "MC Packets" => c.multicast = stat.value,
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The counters that stand for the VF: its driver's where the driver has them, else its
 /// netdev's, else its representor's (as the VF sees it), else none (unmeasured).
 pub fn pick(driver: Driver, vf_stats: Counters, others: Others, hold: &mut Hold) -> Counters {
+    // A PF that names per-VF counters in its own statistics has them there, not in VF_STATS.
+    if let Some(c) = others.pf_ethtool.filter(|_| vf_stats.is_all_zero()) {
+        return c;
+    }
     let fallback = others
         .netdev
         .map(|c| Counters { origin: CounterOrigin::VfNetdev, ..c })
@@ -118,11 +148,11 @@ mod tests {
             Counters { tx_bytes: 700, rx_bytes: 100, origin: CounterOrigin::Netdev, ..Default::default() };
         let zeros = vf_stats(0);
         let on_netdev =
-            pick(Driver::Igb, zeros, Others { netdev: Some(netdev), representor: None }, &mut hold);
+            pick(Driver::Igb, zeros, Others { netdev: Some(netdev), ..Others::default() }, &mut hold);
         assert_eq!((on_netdev.origin, on_netdev.tx_bytes), (CounterOrigin::VfNetdev, 700));
         let none = pick(Driver::Igb, zeros, Others::default(), &mut hold);
         assert_eq!(none.origin, CounterOrigin::Unmeasured, "unmeasured, not idle");
-        let rep = Others { netdev: None, representor: Some(netdev) };
+        let rep = Others { representor: Some(netdev), ..Others::default() };
         let as_vf = pick(Driver::Netdevsim, zeros, rep, &mut hold);
         assert_eq!((as_vf.origin, as_vf.tx_bytes), (CounterOrigin::Representor, 700));
         assert_eq!(
@@ -130,6 +160,45 @@ mod tests {
             CounterOrigin::Unmeasured,
             "slow path only"
         );
+    }
+
+    #[test]
+    fn ixgbe_out_of_tree_per_vf_ethtool_lines_are_the_vfs_counters() {
+        let stat = |name: &str, value| DriverStat { name: name.into(), value };
+        let stats = [
+            stat("rx_packets", 1),
+            stat("VF 0 Rx Packets", 10),
+            stat("VF 0 Rx Bytes", 1000),
+            stat("VF 0 Tx Packets", 20),
+            stat("VF 0 Tx Bytes", 2000),
+            stat("VF 0 MC Packets", 3),
+            stat("VF 12 Tx Bytes", 77),
+            stat("VF x Tx Bytes", 5),
+            stat("VF 1 Something Else", 9),
+        ];
+        let vfs = pf_ethtool_vfs(&stats);
+        let vf0 = vfs[&0];
+        assert_eq!(
+            (vf0.rx_packets, vf0.rx_bytes, vf0.tx_packets, vf0.tx_bytes, vf0.multicast),
+            (10, 1000, 20, 2000, 3)
+        );
+        assert_eq!((vfs[&12].tx_bytes, vfs[&12].origin), (77, CounterOrigin::PfEthtool));
+        assert_eq!(vfs.len(), 3, "{vfs:?}");
+        let mut hold = Hold::default();
+        let picked = pick(
+            Driver::Ixgbe,
+            vf_stats(0),
+            Others { pf_ethtool: Some(vf0), ..Others::default() },
+            &mut hold,
+        );
+        assert_eq!((picked.origin, picked.tx_bytes), (CounterOrigin::PfEthtool, 2000));
+        let in_tree = pick(
+            Driver::Ixgbe,
+            vf_stats(50),
+            Others { pf_ethtool: Some(vf0), ..Others::default() },
+            &mut hold,
+        );
+        assert_eq!(in_tree.origin, CounterOrigin::VfStats, "real VF_STATS win");
     }
 
     #[test]
@@ -148,7 +217,7 @@ mod tests {
         let mut hold = Hold::default();
         let netdev = Counters { tx_bytes: 70, ..Default::default() };
         let c =
-            pick(Driver::Other, vf_stats(0), Others { netdev: Some(netdev), representor: None }, &mut hold);
+            pick(Driver::Other, vf_stats(0), Others { netdev: Some(netdev), ..Others::default() }, &mut hold);
         assert_eq!(c.origin, CounterOrigin::VfNetdev);
         assert_eq!(
             pick(Driver::Other, vf_stats(9), Others::default(), &mut hold).origin,

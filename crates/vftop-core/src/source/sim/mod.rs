@@ -260,6 +260,8 @@ fn pf_of(pf_index: usize, pf: &SimPf) -> Pf {
         vfs_truncated: false,
         unreported_vfs: Vec::new(),
         link: PfLink { oper: OperState::Up, carrier: Some(true) },
+        pause: None,
+        port: None,
         stale: false,
         vfs,
         counters: total,
