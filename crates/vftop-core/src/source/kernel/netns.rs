@@ -109,8 +109,9 @@ impl Namespaces {
     }
 
     /// Searches every other namespace for netdevs whose parent device is one of `wanted`;
-    /// keeps a socket in those that have one, drops the rest.
-    fn scan(&mut self, wanted: &HashSet<String>) {
+    /// keeps a socket in those that have one, drops the rest (what a sample does while a VF's
+    /// netdev is missing, at most every 5 s; public for the bench).
+    pub fn scan(&mut self, wanted: &HashSet<String>) {
         self.scans += 1;
         self.lost = false;
         let own = ns_id(&self.root.join("proc/self/ns/net"));
@@ -181,7 +182,7 @@ fn ns_id(path: &Path) -> Option<NsId> {
 /// A rtnetlink socket inside the namespace at `path`: a short-lived thread enters it
 /// (`setns` changes only the calling thread's namespace) and opens the socket, which stays in
 /// that namespace for its life. `None` without the privilege (CAP_SYS_ADMIN) or the file.
-fn open_inside(path: &Path) -> Option<Rtnl> {
+pub fn open_inside(path: &Path) -> Option<Rtnl> {
     let file = std::fs::File::open(path).ok()?;
     std::thread::scope(|s| {
         s.spawn(|| {
