@@ -16,6 +16,18 @@ fn main() -> std::io::Result<()> {
     for vfs in [223, 250, 256, 512] {
         std::fs::write(format!("{links}/pf-{vfs}-vfs-wrapped"), pf_payload_wrapped(3, "eth0", vfs))?;
     }
+    // The field's shapes: a representor (NUM_VF, no list, pfNvfM, a switch id), a VF left out
+    // of a short and of a wrapped list.
+    use vftop::source::kernel::fixture::{Overflow, pf_payload_with, representor_payload};
+    std::fs::write(format!("{links}/representor"), representor_payload(12, "eni1np0v1", 4, "pf0vf1"))?;
+    std::fs::write(
+        format!("{links}/pf-8-vfs-gap"),
+        pf_payload_with(3, "eth0", 8, Overflow::WrapSkipping(5)),
+    )?;
+    std::fs::write(
+        format!("{links}/pf-240-vfs-wrapped-gap"),
+        pf_payload_with(3, "eth0", 240, Overflow::WrapSkipping(200)),
+    )?;
     let ethtool = format!("{root}/parse_ethtool");
     std::fs::create_dir_all(&ethtool)?;
     for count in [0usize, 3, 40] {
@@ -25,6 +37,14 @@ fn main() -> std::io::Result<()> {
         let mut stats = stats_request(count, capacity_for(count));
         stats[0] = count as u8;
         std::fs::write(format!("{ethtool}/stats-{count}"), stats)?;
+    }
+    // Kernel log records and lines the drivers write about VFs.
+    for (name, record) in [
+        ("kmsg-igb", &b"4,812,94125011,-;igb 0000:00:03.0: VF 1 attempted to override administratively set MAC address\nReload the VF driver to resume operations\n SUBSYSTEM=pci\n DEVICE=+pci:0000:00:03.0\n"[..]),
+        ("kmsg-ice", b"6,9,1,-;ice 0000:af:00.0: 3 Tx Malicious Driver Detection events detected on PF 0 VF 5 MAC 02:00:00:00:00:05.\n"),
+        ("kmsg-i40e", b"6,10,2,-;i40e 0000:3b:00.0: Malicious Driver Detection event 0x02 on TX queue 7 PF number 0x00 VF number 0x0a\n"),
+    ] {
+        std::fs::write(format!("{ethtool}/{name}"), record)?;
     }
     recording(&format!("{root}/read_recording"))
 }

@@ -205,6 +205,7 @@ fn with_rate_tree(demo: &mut Demo) {
         limit,
         parent: parent.map(str::to_string),
         vf: Some(VfKey { pf: "ens1f0".into(), vf }),
+        scheduling: Default::default(),
     };
     let mut snapshot = demo.sim_snapshot();
     snapshot.rate_objects = vec![
@@ -214,6 +215,7 @@ fn with_rate_tree(demo: &mut Demo) {
             limit: RateLimit::new(2000, 5000),
             parent: None,
             vf: None,
+            scheduling: Default::default(),
         },
         leaf(130, 2, Some("storage"), RateLimit::new(0, 0)),
         leaf(131, 3, Some("storage"), RateLimit::new(1000, 0)),
@@ -351,4 +353,17 @@ fn detail_of_an_unmeasured_vf_and_of_one_in_a_pod() {
     demo.act(Action::OpenDetail);
     let iscsi = demo.screen(120, 36);
     assert!(iscsi.contains("eth7 in netns pod1") && iscsi.contains("vf-netdev (netns pod1)"), "{iscsi}");
+}
+
+#[test]
+fn i40e_shows_the_cap_it_enforces_beside_the_one_it_reports() {
+    let mut demo = Demo::new(3);
+    demo.run_for_as(2, |snap| {
+        snap.pfs[0].driver = "i40e".into();
+        snap.pfs[0].vfs[1].rate = vftop::model::RateLimit::new(0, 120);
+    });
+    demo.act(Action::SelectNext);
+    demo.act(Action::OpenDetail);
+    let screen = demo.screen(120, 36);
+    assert!(screen.contains("-/120M (i40e enforces 100M)"), "{screen}");
 }

@@ -1,5 +1,6 @@
-//! Fuzzes the ethtool reply parsers with arbitrary bytes: they must never panic, and never
-//! return more entries than the reply has room for.
+//! Fuzzes the ethtool reply parsers (ioctl and netlink) and the kernel log readers with
+//! arbitrary bytes: they must never panic, and never return more entries than the reply has
+//! room for.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -22,4 +23,13 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = parse_link_handshake(data);
     let _ = parse_link_speed(data);
+    let _ = vftop::source::kernel::ethtool_nl::parse_pause(data);
+    let _ = vftop::source::kernel::ethtool_nl::parse_eth_mac(data);
+    if let Some(line) = vftop::source::kernel::kmsg::parse_record(data) {
+        assert!(line.level <= 7);
+        let _ = vftop::driver::health(&line.text);
+    }
+    let text = String::from_utf8_lossy(data);
+    let _ = vftop::driver::health(&text);
+    let _ = vftop::source::kernel::link::vf_port(&text);
 });

@@ -479,6 +479,23 @@ pub struct RateObject {
     /// The VF behind a leaf, where the port says which PF and VF it is.
     #[serde(skip)]
     pub vf: Option<VfKey>,
+    /// Strict priority and weight among siblings (`tx_priority`, `tx_weight`: ice), where the
+    /// driver reports them.
+    #[serde(skip_serializing_if = "Scheduling::is_unset")]
+    pub scheduling: Scheduling,
+}
+
+/// A devlink rate object's `tx_priority` and `tx_weight`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Scheduling {
+    pub priority: Option<u32>,
+    pub weight: Option<u32>,
+}
+
+impl Scheduling {
+    pub fn is_unset(&self) -> bool {
+        self.priority.is_none() && self.weight.is_none()
+    }
 }
 
 /// A partition's role: the traffic class a VF carries (e.g. "NFS" on VLAN 400).

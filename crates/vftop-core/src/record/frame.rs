@@ -282,6 +282,7 @@ fn object_of(o: &RateObjectShape) -> RateObject {
         limit: o.limit,
         parent: o.parent.clone(),
         vf: o.vf.as_ref().map(|(pf, vf)| VfKey { pf: pf.clone(), vf: *vf }),
+        scheduling: Default::default(),
     }
 }
 

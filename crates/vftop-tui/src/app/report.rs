@@ -30,6 +30,8 @@ fn rate_object_json(o: &crate::model::RateObject) -> Value {
         "parent": o.parent,
         "pf": o.vf.as_ref().map(|k| k.pf.clone()),
         "vf": o.vf.as_ref().map(|k| k.vf),
+        "tx_priority": o.scheduling.priority,
+        "tx_weight": o.scheduling.weight,
     })
 }
 
@@ -55,7 +57,9 @@ fn partition(roles: &RoleMap, pf: &str, vf: &Vf) -> Option<String> {
     roles.resolve(&key, vf.vlan).map(|r| r.name.clone()).or_else(|| vf.partition.clone())
 }
 
-fn vf_json(vf: &Vf, rates: FunctionRates, partition: Option<String>) -> Value {
+fn vf_json(vf: &Vf, rates: FunctionRates, partition: Option<String>, driver: &str) -> Value {
+    // The cap the hardware enforces where the driver reports the request (i40e).
+    let enforced = crate::driver::Driver::of(driver).enforced_max(vf.rate.max);
     json!({
         "vf": vf.index,
         "partition": partition,
@@ -64,6 +68,7 @@ fn vf_json(vf: &Vf, rates: FunctionRates, partition: Option<String>) -> Value {
         "qos": vf.qos,
         "min_tx_rate_mbps": vf.rate.min.0,
         "max_tx_rate_mbps": vf.rate.max.0,
+        "enforced_max_tx_rate_mbps": enforced.map(|m| m.0),
         "legacy_tx_rate_mbps": vf.legacy_tx_rate.0,
         "link_state": vf.link_state.label(),
         "trust": vf.trust,
@@ -82,7 +87,7 @@ fn pf_json(pf: &Pf, reading: &Reading, roles: &RoleMap) -> Value {
     let vfs: Vec<Value> = pf
         .vfs
         .iter()
-        .map(|vf| vf_json(vf, reading.rates(&pf.name, vf.index), partition(roles, &pf.name, vf)))
+        .map(|vf| vf_json(vf, reading.rates(&pf.name, vf.index), partition(roles, &pf.name, vf), &pf.driver))
         .collect();
     json!({
         "name": pf.name,

@@ -80,6 +80,7 @@ mod tests {
             limit: RateLimit::default(),
             parent: parent.map(str::to_string),
             vf: None,
+            scheduling: Default::default(),
         }
     }
 

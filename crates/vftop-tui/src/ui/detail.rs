@@ -142,7 +142,13 @@ impl Detail<'_> {
             field("VLAN / qos", format!("{} / {}", vf.vlan, vf.qos), theme),
             field(
                 "rate min/max",
-                format!("{} (legacy tx rate {})", limits(vf.rate, unit), vf.legacy_tx_rate),
+                match crate::driver::Driver::of(&pf.driver).enforced_max(vf.rate.max) {
+                    // The driver reports back the request; the hardware holds this.
+                    Some(enforced) => {
+                        format!("{} ({} enforces {enforced})", limits(vf.rate, unit), pf.driver)
+                    }
+                    None => format!("{} (legacy tx rate {})", limits(vf.rate, unit), vf.legacy_tx_rate),
+                },
                 theme,
             ),
             field(

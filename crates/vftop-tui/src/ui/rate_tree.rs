@@ -168,6 +168,7 @@ mod tests {
             limit: RateLimit::new(0, max),
             parent: parent.map(str::to_string),
             vf: None,
+            scheduling: Default::default(),
         }
     }
 

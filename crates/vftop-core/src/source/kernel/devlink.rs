@@ -22,6 +22,9 @@ const ATTR_RATE_TX_SHARE: u16 = 166;
 const ATTR_RATE_TX_MAX: u16 = 167;
 const ATTR_RATE_NODE_NAME: u16 = 168;
 const ATTR_RATE_PARENT_NODE_NAME: u16 = 169;
+/// `DEVLINK_ATTR_RATE_TX_PRIORITY` and `DEVLINK_ATTR_RATE_TX_WEIGHT` (u32; ice).
+const ATTR_RATE_TX_PRIORITY: u16 = 177;
+const ATTR_RATE_TX_WEIGHT: u16 = 178;
 const RATE_TYPE_NODE: u16 = 1;
 const FLAVOUR_PHYSICAL: u16 = 0;
 const FLAVOUR_PCI_PF: u16 = 3;
@@ -49,6 +52,8 @@ pub struct RawRate {
     pub tx_share: u64,
     pub tx_max: u64,
     pub parent: Option<String>,
+    pub tx_priority: Option<u32>,
+    pub tx_weight: Option<u32>,
 }
 
 /// A generic netlink socket bound to the devlink family.
@@ -72,6 +77,8 @@ pub fn parse_rate(payload: &[u8]) -> Option<RawRate> {
         tx_share: u64_of(ATTR_RATE_TX_SHARE),
         tx_max: u64_of(ATTR_RATE_TX_MAX),
         parent: attrs.get(&ATTR_RATE_PARENT_NODE_NAME).and_then(|a| a.string()),
+        tx_priority: attrs.get(&ATTR_RATE_TX_PRIORITY).and_then(|a| a.u32()),
+        tx_weight: attrs.get(&ATTR_RATE_TX_WEIGHT).and_then(|a| a.u32()),
     })
 }
 
@@ -187,6 +194,7 @@ fn rate_object(raw: RawRate, ports: &[Port]) -> Option<RateObject> {
         limit: RateLimit { min: to_mbps(raw.tx_share), max: to_mbps(raw.tx_max) },
         parent: raw.parent,
         vf,
+        scheduling: crate::model::Scheduling { priority: raw.tx_priority, weight: raw.tx_weight },
     })
 }
 
@@ -213,6 +221,8 @@ mod tests {
             (ATTR_RATE_TX_SHARE, 1_250_000u64.to_ne_bytes().to_vec()),
             (ATTR_RATE_TX_MAX, 12_500_000u64.to_ne_bytes().to_vec()),
             (ATTR_RATE_PARENT_NODE_NAME, text("group1")),
+            (ATTR_RATE_TX_PRIORITY, 2u32.to_ne_bytes().to_vec()),
+            (ATTR_RATE_TX_WEIGHT, 50u32.to_ne_bytes().to_vec()),
         ]);
         let node = genl(&[
             (ATTR_BUS_NAME, text("netdevsim")),
@@ -243,6 +253,7 @@ mod tests {
         assert_eq!(leaf.parent.as_deref(), Some("group1"));
         assert_eq!(leaf.vf, Some(VfKey { pf: "eth5".into(), vf: 1 }));
         assert_eq!(leaf.name, "vf 1 (port 129)");
+        assert_eq!(leaf.scheduling, crate::model::Scheduling { priority: Some(2), weight: Some(50) });
         assert_eq!(representors(&ports), vec![(VfKey { pf: "eth5".into(), vf: 1 }, "eth7".to_string())]);
         let node = rate_object(parse_rate(&node).unwrap(), &ports).unwrap();
         assert_eq!(node.target.object, DevlinkObject::Node("group1".into()));

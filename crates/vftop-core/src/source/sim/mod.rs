@@ -186,6 +186,7 @@ fn rate_objects_of(pf: &SimPf) -> Vec<RateObject> {
         limit: g.limit,
         parent: None,
         vf: None,
+        scheduling: Default::default(),
     });
     let leaves = pf.partitions.iter().enumerate().map(|(i, p)| RateObject {
         target: DevlinkRef { device: device.clone(), object: DevlinkObject::Leaf(i as u32) },
@@ -193,6 +194,7 @@ fn rate_objects_of(pf: &SimPf) -> Vec<RateObject> {
         limit: p.limit,
         parent: pf.groups.iter().find(|g| g.members.contains(&i)).map(|g| g.name.clone()),
         vf: Some(VfKey { pf: pf.name.clone(), vf: i as u32 }),
+        scheduling: Default::default(),
     });
     nodes.chain(leaves).collect()
 }
