@@ -367,3 +367,29 @@ fn i40e_shows_the_cap_it_enforces_beside_the_one_it_reports() {
     let screen = demo.screen(120, 36);
     assert!(screen.contains("-/120M (i40e enforces 100M)"), "{screen}");
 }
+
+#[test]
+fn a_drivers_kernel_log_line_about_a_vf_is_a_toast_and_stays_in_its_detail_view() {
+    let mut demo = Demo::new(3);
+    demo.run_for_as(1, |snap| {
+        snap.notes.push(vftop::model::KernelNote {
+            pf: "ens1f0".into(),
+            vf: Some(1),
+            what: "tried to override its administratively set MAC".into(),
+            line: "igb 0000:3b:00.0: VF 1 attempted to override administratively set MAC address".into(),
+        });
+    });
+    let screen = demo.screen(160, 48);
+    assert!(
+        screen.contains("ens1f0 vf 1: tried to override its administratively set MAC"),
+        "toast: {screen}"
+    );
+    demo.run_for(1);
+    demo.act(Action::SelectNext);
+    demo.act(Action::OpenDetail);
+    let detail = demo.screen(180, 40);
+    assert!(
+        detail.contains("⚠ 12:00:00 driver: tried to override its administratively set MAC"),
+        "{detail}"
+    );
+}

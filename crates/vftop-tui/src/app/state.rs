@@ -224,6 +224,8 @@ pub struct App {
     pub theme_names: Vec<String>,
     pub theme_index: usize,
     pub toasts: Toasts,
+    /// Each VF's recent health: counter resets and its driver's kernel log lines, newest last.
+    pub health: HashMap<VfKey, Vec<HealthNote>>,
     /// Limits (of VFs and devlink rate objects) changed behind the console's back: when
     /// (wall clock) and from what to what.
     pub drift: HashMap<Target, Drift>,
@@ -280,6 +282,7 @@ impl App {
             theme_names,
             theme_index: 0,
             toasts: Toasts::default(),
+            health: HashMap::new(),
             drift: HashMap::new(),
             limit_history: HashMap::new(),
             outbox: Vec::new(),
@@ -348,7 +351,7 @@ impl App {
             }
         }
         self.contention = reading.contention;
-        self.note_health(previous.as_ref(), &snapshot);
+        self.note_health(previous.as_ref(), &snapshot, &rows);
         // The limits as the previous sample read them (not as this console's changes since
         // updated its rows): what held at the start of the interval.
         let limits_before: HashMap<(&str, u32), RateLimit> = previous
@@ -621,10 +624,16 @@ impl App {
 
     /// Puts a message on the status line.
     /// The PF drivers' kernel log lines about VFs, and PF links going down or up: toasts.
-    fn note_health(&mut self, previous: Option<&Snapshot>, snapshot: &Snapshot) {
+    fn note_health(&mut self, previous: Option<&Snapshot>, snapshot: &Snapshot, rows: &[PartitionRow]) {
         for note in &snapshot.notes {
             let whom = note.vf.map_or(note.pf.clone(), |vf| format!("{} vf {vf}", note.pf));
             self.toast(Level::Warn, format!("{whom}: {} (kernel log: {})", note.what, note.line));
+            if let Some(vf) = note.vf {
+                self.remember_health(VfKey { pf: note.pf.clone(), vf }, format!("driver: {}", note.what));
+            }
+        }
+        for row in rows.iter().filter(|r| r.rates.reset) {
+            self.remember_health(row.key.clone(), "counters reset (VF reset or re-created)".into());
         }
         for pf in &snapshot.pfs {
             let was_up = previous.and_then(|p| p.pf(&pf.name)).map(|p| p.link.is_up());
@@ -636,6 +645,13 @@ impl App {
                 _ => {}
             }
         }
+    }
+
+    fn remember_health(&mut self, key: VfKey, what: String) {
+        let notes = self.health.entry(key).or_default();
+        notes.push(HealthNote { at: self.wall_clock.clone(), what });
+        let extra = notes.len().saturating_sub(HEALTH_KEPT);
+        notes.drain(..extra);
     }
 
     pub fn toast(&mut self, level: Level, text: impl Into<String>) {
@@ -996,6 +1012,16 @@ impl App {
         self.last_error = Some(message);
     }
 }
+
+/// Something about a VF's health, at a wall-clock time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HealthNote {
+    pub at: String,
+    pub what: String,
+}
+
+/// How many health notes the detail view keeps per VF.
+const HEALTH_KEPT: usize = 5;
 
 /// A limit changed behind the console's back.
 #[derive(Clone, Debug, PartialEq)]

@@ -296,6 +296,7 @@ fn detail<'a>(app: &'a App, theme: &'a Theme) -> Detail<'a> {
     Detail {
         partition,
         drift: partition.and_then(|(row, _)| app.vf_drift(&row.key)),
+        health: partition.and_then(|(row, _)| app.health.get(&row.key)).map_or(&[], Vec::as_slice),
         percentiles: [percentiles(Direction::Tx), percentiles(Direction::Rx)],
         window: app.window,
         unit: app.unit,

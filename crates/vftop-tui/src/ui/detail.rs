@@ -20,6 +20,8 @@ pub struct Detail<'a> {
     pub partition: Option<(&'a PartitionRow, &'a Pf)>,
     /// Its limits as changed outside this console, if they were.
     pub drift: Option<&'a Drift>,
+    /// Its recent health (counter resets, its driver's kernel log lines), oldest first.
+    pub health: &'a [crate::app::state::HealthNote],
     /// tx, then rx, over the window.
     pub percentiles: [Option<Percentiles>; 2],
     pub window: Duration,
@@ -190,6 +192,10 @@ impl Detail<'_> {
                 limits(d.old, unit),
                 limits(d.new, unit)
             );
+            lines.insert(5, Line::from(Span::styled(text, theme.level(crate::app::state::Level::Warn))));
+        }
+        for note in self.health.iter().rev() {
+            let text = format!("⚠ {} {}", note.at, note.what);
             lines.insert(5, Line::from(Span::styled(text, theme.level(crate::app::state::Level::Warn))));
         }
         for (name, value) in [
