@@ -388,8 +388,5 @@ fn a_drivers_kernel_log_line_about_a_vf_is_a_toast_and_stays_in_its_detail_view(
     demo.act(Action::SelectNext);
     demo.act(Action::OpenDetail);
     let detail = demo.screen(180, 40);
-    assert!(
-        detail.contains("⚠ 12:00:00 driver: tried to override its administratively set MAC"),
-        "{detail}"
-    );
+    assert!(detail.contains("⚠ 12:00:00 driver: tried to override its administratively set MAC"), "{detail}");
 }

@@ -16,7 +16,9 @@ const ATTR_DEV_NAME: u16 = 2;
 const ATTR_PORT_INDEX: u16 = 3;
 const ATTR_PORT_NETDEV_NAME: u16 = 7;
 const ATTR_PORT_FLAVOUR: u16 = 77;
+const ATTR_PORT_PCI_PF_NUMBER: u16 = 127;
 const ATTR_PORT_PCI_VF_NUMBER: u16 = 128;
+const ATTR_PORT_EXTERNAL: u16 = 149;
 const ATTR_RATE_TYPE: u16 = 165;
 const ATTR_RATE_TX_SHARE: u16 = 166;
 const ATTR_RATE_TX_MAX: u16 = 167;
@@ -39,6 +41,9 @@ struct Port {
     index: u32,
     flavour: Option<u16>,
     vf_number: Option<u16>,
+    pf_number: Option<u16>,
+    /// A port of an external controller (a SmartNIC's host): not this host's PF's.
+    external: bool,
     netdev: Option<String>,
 }
 
@@ -90,6 +95,8 @@ fn parse_port(payload: &[u8]) -> Option<Port> {
         index: attrs.get(&ATTR_PORT_INDEX)?.u32()?,
         flavour: u16_of(ATTR_PORT_FLAVOUR),
         vf_number: u16_of(ATTR_PORT_PCI_VF_NUMBER),
+        pf_number: u16_of(ATTR_PORT_PCI_PF_NUMBER),
+        external: attrs.get(&ATTR_PORT_EXTERNAL).and_then(|a| a.payload.first()).is_some_and(|b| *b != 0),
         netdev: attrs.get(&ATTR_PORT_NETDEV_NAME).and_then(|a| a.string()),
     })
 }
@@ -155,18 +162,23 @@ impl Devlink {
     }
 }
 
-/// The PF netdev of a devlink device: its physical (uplink) or PCI PF port's.
-fn pf_netdev<'a>(ports: &'a [Port], device: &str) -> Option<&'a String> {
-    ports
-        .iter()
-        .find(|p| p.device == device && matches!(p.flavour, Some(FLAVOUR_PHYSICAL | FLAVOUR_PCI_PF)))
+/// The PF netdev a VF port belongs to: on the same devlink device, the PCI PF port of the same
+/// PF number (a device with several PFs), else its physical (uplink) port.
+fn pf_netdev<'a>(ports: &'a [Port], vf_port: &Port) -> Option<&'a String> {
+    let on_device = || ports.iter().filter(|p| p.device == vf_port.device && !p.external);
+    let same_pf = on_device().find(|p| {
+        p.flavour == Some(FLAVOUR_PCI_PF) && p.pf_number.is_some() && p.pf_number == vf_port.pf_number
+    });
+    same_pf
+        .or_else(|| on_device().find(|p| matches!(p.flavour, Some(FLAVOUR_PHYSICAL | FLAVOUR_PCI_PF))))
         .and_then(|p| p.netdev.as_ref())
 }
 
-/// The VF behind a PCI VF port, by its device's PF netdev and the port's VF number.
+/// The VF behind a PCI VF port of this host (not an external controller's), by its PF and
+/// VF numbers.
 fn vf_of_port(ports: &[Port], port: &Port) -> Option<VfKey> {
-    let pf = pf_netdev(ports, &port.device)?;
-    (port.flavour == Some(FLAVOUR_PCI_VF)).then_some(())?;
+    (port.flavour == Some(FLAVOUR_PCI_VF) && !port.external).then_some(())?;
+    let pf = pf_netdev(ports, port)?;
     port.vf_number.map(|n| VfKey { pf: pf.clone(), vf: u32::from(n) })
 }
 
@@ -237,6 +249,8 @@ mod tests {
                 index: 0,
                 flavour: Some(0),
                 vf_number: None,
+                pf_number: None,
+                external: false,
                 netdev: Some("eth5".into()),
             },
             Port {
@@ -244,6 +258,8 @@ mod tests {
                 index: 129,
                 flavour: Some(4),
                 vf_number: Some(1),
+                pf_number: Some(0),
+                external: false,
                 netdev: Some("eth7".into()),
             },
         ];
@@ -259,6 +275,26 @@ mod tests {
         assert_eq!(node.target.object, DevlinkObject::Node("group1".into()));
         assert_eq!(node.limit, RateLimit::new(0, 500));
         assert_eq!(node.vf, None);
+    }
+
+    #[test]
+    fn vf_ports_map_by_pf_number_and_external_controllers_are_not_ours() {
+        let port = |index, flavour, pf: Option<u16>, vf: Option<u16>, external, netdev: &str| Port {
+            device: "pci/0000:08:00.0".into(),
+            index,
+            flavour: Some(flavour),
+            vf_number: vf,
+            pf_number: pf,
+            external,
+            netdev: Some(netdev.into()),
+        };
+        let ports = vec![
+            port(1, FLAVOUR_PCI_PF, Some(0), None, false, "pf0hpf"),
+            port(2, FLAVOUR_PCI_PF, Some(1), None, false, "pf1hpf"),
+            port(3, FLAVOUR_PCI_VF, Some(1), Some(4), false, "pf1vf4"),
+            port(4, FLAVOUR_PCI_VF, Some(0), Some(2), true, "c1pf0vf2"),
+        ];
+        assert_eq!(representors(&ports), vec![(VfKey { pf: "pf1hpf".into(), vf: 4 }, "pf1vf4".to_string())]);
     }
 
     #[test]
