@@ -390,3 +390,20 @@ fn a_drivers_kernel_log_line_about_a_vf_is_a_toast_and_stays_in_its_detail_view(
     let detail = demo.screen(180, 40);
     assert!(detail.contains("⚠ 12:00:00 driver: tried to override its administratively set MAC"), "{detail}");
 }
+
+#[test]
+fn a_link_paused_by_its_peer_says_so_and_how_long() {
+    let mut demo = Demo::new(3);
+    let second = std::cell::Cell::new(0u64);
+    demo.run_for_as(3, |snap| {
+        second.set(second.get() + 1);
+        // 40 pause frames a second, holding the port 250 ms of each (mlx5's duration counter).
+        snap.pfs[0].pause = Some(vftop::model::PauseCounters {
+            rx_frames: second.get() * 40,
+            tx_frames: 0,
+            rx_paused_us: Some(second.get() * 250_000),
+        });
+    });
+    let screen = demo.screen(160, 48);
+    assert!(screen.contains("PAUSED by the peer 25% · 40 frames/s"), "{screen}");
+}

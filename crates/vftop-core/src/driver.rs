@@ -2,7 +2,7 @@
 //! refuses, where a VF's counters come from, what its representors count, and which of its
 //! kernel log lines are about a VF. Everything driver-specific in vftop asks this module.
 
-use crate::model::{Capabilities, Mbps, RateLimit, Support};
+use crate::model::{Capabilities, DriverStat, Mbps, PauseCounters, RateLimit, Support};
 use serde::Serialize;
 
 /// The PF drivers vftop knows the rules of; the rest are `Other` (try, and report).
@@ -351,6 +351,40 @@ fn vf_number(text: &str, marker: &str) -> Option<u32> {
     marker_ends_at_vf.or(named_after).or(before)
 }
 
+/// Pause and per-priority (PFC) pause counters among a PF's `ethtool -S` lines, as the drivers
+/// name them, summed over priorities: mlx5 (`pport_per_prio_pfc_stats_desc`, en_stats.c:
+/// `rx_global_pause`, `rx_prio3_pause`, `rx_prio3_pause_duration` in µs), ice
+/// (`ice_get_strings`, ice_ethtool.c: `rx_priority_3_xoff.nic`), ixgbe (`rx_pb_3_pxoff`).
+/// `None` where there are none.
+pub fn pfc_from_ethtool(stats: &[DriverStat]) -> Option<PauseCounters> {
+    let (mut out, mut any) = (PauseCounters::default(), false);
+    for stat in stats {
+        let (rx, rest) = match stat.name.split_at_checked(3) {
+            Some(("rx_", rest)) => (true, rest),
+            Some(("tx_", rest)) => (false, rest),
+            _ => continue,
+        };
+        let per_priority = |prefix: &str, suffix: &str| {
+            rest.strip_prefix(prefix)
+                .and_then(|r| r.strip_suffix(suffix))
+                .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty())
+        };
+        let frames = rest == "global_pause"
+            || per_priority("prio", "_pause")
+            || per_priority("priority_", "_xoff.nic")
+            || per_priority("pb_", "_pxoff");
+        let duration = rx && (rest == "global_pause_duration" || per_priority("prio", "_pause_duration"));
+        match (frames, duration, rx) {
+            (true, _, true) => out.rx_frames += stat.value,
+            (true, _, false) => out.tx_frames += stat.value,
+            (false, true, _) => out.rx_paused_us = Some(out.rx_paused_us.unwrap_or(0) + stat.value),
+            _ => continue,
+        }
+        any = true;
+    }
+    any.then_some(out)
+}
+
 fn no_min(driver: &str, min: Mbps) -> Result<(), String> {
     if min.is_unlimited() {
         Ok(())
@@ -461,6 +495,37 @@ mod tests {
         assert_eq!(cleared.0, None);
         assert_eq!(h("ixgbe 0000:01:00.0: 12 Spoofed packets detected").unwrap().0, None);
         assert_eq!(h("e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex"), None);
+    }
+
+    #[test]
+    fn pfc_counters_as_each_driver_names_them() {
+        let stats = |names: &[(&str, u64)]| -> Vec<DriverStat> {
+            names.iter().map(|(n, v)| DriverStat { name: (*n).into(), value: *v }).collect()
+        };
+        let mlx5 = stats(&[
+            ("rx_prio0_pause", 3),
+            ("rx_prio3_pause", 4),
+            ("tx_prio3_pause", 5),
+            ("rx_prio3_pause_duration", 700),
+            ("rx_prio3_pause_transition", 9),
+            ("rx_bytes", 100),
+        ]);
+        assert_eq!(
+            pfc_from_ethtool(&mlx5),
+            Some(PauseCounters { rx_frames: 7, tx_frames: 5, rx_paused_us: Some(700) })
+        );
+        let ice = stats(&[
+            ("rx_priority_0_xoff.nic", 2),
+            ("rx_priority_0_xon.nic", 9),
+            ("tx_priority_7_xoff.nic", 1),
+        ]);
+        assert_eq!(
+            pfc_from_ethtool(&ice),
+            Some(PauseCounters { rx_frames: 2, tx_frames: 1, rx_paused_us: None })
+        );
+        let ixgbe = stats(&[("rx_pb_1_pxoff", 6), ("tx_pb_1_pxon", 8)]);
+        assert_eq!(pfc_from_ethtool(&ixgbe).map(|p| p.rx_frames), Some(6));
+        assert_eq!(pfc_from_ethtool(&stats(&[("rx_bytes", 1), ("rx_priox_pause", 1), ("r", 1)])), None);
     }
 
     #[test]

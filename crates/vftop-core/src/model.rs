@@ -264,6 +264,10 @@ pub struct Pf {
 pub struct PauseCounters {
     pub rx_frames: u64,
     pub tx_frames: u64,
+    /// Microseconds the port was held paused by its peer, where the driver counts it (mlx5's
+    /// `rx_*_pause_duration`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rx_paused_us: Option<u64>,
 }
 
 /// A port's MAC counters: frames and octets transmitted and received OK (monotonic).

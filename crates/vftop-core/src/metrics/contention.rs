@@ -143,6 +143,8 @@ pub struct Contention {
     pub hairpin: Option<BitsPerSec>,
     /// Pause frames the peer sent us, per second (a paused link starves with no drop).
     pub paused_per_sec: Option<f64>,
+    /// The share of the interval the peer held the link paused, 0..=1 (where counted).
+    pub paused_fraction: Option<f64>,
     /// The PF's driver reads `min` as a relative weight (mlx5's `bw_share`), not a guarantee:
     /// no guarantees are summed and no partition is called starved.
     pub min_is_weight: bool,
@@ -162,6 +164,8 @@ pub struct PortUse {
     pub wire_tx: Option<BitsPerSec>,
     /// Pause frames received.
     pub paused_per_sec: Option<f64>,
+    /// The share of the interval the peer held the port paused (where the driver counts it).
+    pub paused_fraction: Option<f64>,
 }
 
 /// Like [`assess`], with the link's use read off the wire where the port says it: the PF's
@@ -199,6 +203,7 @@ pub fn assess_on(link: Mbps, loads: &[PartitionLoad], groups: &[GroupLoad], port
         from_wire: port.wire_tx.is_some(),
         hairpin,
         paused_per_sec: port.paused_per_sec,
+        paused_fraction: port.paused_fraction,
         min_is_weight: false,
     }
 }
@@ -272,7 +277,11 @@ mod tests {
         let loads = [load(0, 6000.0, 0, 0), load(1, 6000.0, 0, 0)];
         let on_sum = assess(Mbps(10_000), &loads, &[]);
         assert!(on_sum.saturated && !on_sum.from_wire && on_sum.hairpin.is_none());
-        let port = PortUse { wire_tx: Some(BitsPerSec(1e9)), paused_per_sec: Some(3.0) };
+        let port = PortUse {
+            wire_tx: Some(BitsPerSec(1e9)),
+            paused_per_sec: Some(3.0),
+            paused_fraction: Some(0.25),
+        };
         let c = assess_on(Mbps(10_000), &loads, &[], port);
         assert!(c.from_wire && !c.saturated, "{c:?}");
         assert_eq!(c.hairpin, Some(BitsPerSec(11e9)));

@@ -113,6 +113,12 @@ fn port_use(before: &Pf, now: &Pf, dt: std::time::Duration) -> PortUse {
             .and_then(|(a, b)| per_sec(a.tx_bytes, b.tx_bytes))
             .map(|v| BitsPerSec(v * 8.0)),
         paused_per_sec: before.pause.zip(now.pause).and_then(|(a, b)| per_sec(a.rx_frames, b.rx_frames)),
+        paused_fraction: before
+            .pause
+            .zip(now.pause)
+            .and_then(|(a, b)| a.rx_paused_us.zip(b.rx_paused_us))
+            .and_then(|(a, b)| per_sec(a, b))
+            .map(|us_per_sec| (us_per_sec / 1e6).min(1.0)),
     }
 }
 

@@ -78,10 +78,11 @@ impl<'a> ContentionPanel<'a> {
             out.push(Line::styled(format!("on the wire · hairpin {}", rate(hairpin, unit)), theme.dimmed()));
         }
         if let Some(paused) = c.paused_per_sec.filter(|p| *p > 0.0) {
-            out.push(Line::styled(
-                format!("PAUSED by the peer: {} pause frames/s", per_sec(paused)),
-                theme.level(Level::Warn),
-            ));
+            let text = match c.paused_fraction {
+                Some(f) => format!("PAUSED by the peer {:.0}% · {} frames/s", f * 100.0, per_sec(paused)),
+                None => format!("PAUSED by the peer: {} frames/s", per_sec(paused)),
+            };
+            out.push(Line::styled(text, theme.level(Level::Warn)));
         }
         // What is starving and dropping first: the group lines below may wrap on a narrow panel.
         out.push(self.names_line("starved: ", &c.starved, theme.colors.bad));

@@ -133,7 +133,10 @@ mod tests {
                 push_attr(s, A_PAUSE_STAT_RX_FRAMES, &1u64.to_ne_bytes());
             });
         });
-        assert_eq!(parse_pause(&reply), Some(PauseCounters { rx_frames: 1, tx_frames: 2 }));
+        assert_eq!(
+            parse_pause(&reply),
+            Some(PauseCounters { rx_frames: 1, tx_frames: 2, rx_paused_us: None })
+        );
         // The nest is sent even when the driver has no get_pause_stats: empty, not zeros.
         let empty = genl(|p| push_nested(p, A_PAUSE_STATS | NESTED, |_| {}));
         assert_eq!(parse_pause(&empty), None);

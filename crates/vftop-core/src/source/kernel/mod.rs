@@ -238,7 +238,10 @@ impl KernelSource {
                 oper: OperState::from_kernel(link.oper.unwrap_or(0)),
                 carrier: link.carrier.map(|c| c != 0),
             },
-            pause: self.port_read(link, |f| &mut f.no_pause, ethtool_nl::EthtoolNl::pause),
+            // The port's own pause statistics, else the per-priority ones the driver names.
+            pause: self
+                .port_read(link, |f| &mut f.no_pause, ethtool_nl::EthtoolNl::pause)
+                .or_else(|| crate::driver::pfc_from_ethtool(&driver_stats)),
             port: self.port_read(link, |f| &mut f.no_mac, ethtool_nl::EthtoolNl::port),
             stale: false,
             vfs,
