@@ -407,3 +407,22 @@ fn a_link_paused_by_its_peer_says_so_and_how_long() {
     let screen = demo.screen(160, 48);
     assert!(screen.contains("PAUSED by the peer 25% · 40 frames/s"), "{screen}");
 }
+
+#[test]
+fn rates_the_driver_cleared_after_a_link_speed_change_are_not_called_outside_changes() {
+    let mut demo = Demo::new(3);
+    demo.run_for_as(1, |snap| {
+        for vf in &mut snap.pfs[0].vfs {
+            vf.rate = vftop::model::RateLimit::default();
+        }
+        snap.notes.push(vftop::model::KernelNote {
+            pf: "ens1f0".into(),
+            vf: None,
+            what: vftop::driver::RATES_CLEARED.into(),
+            line: "igb 0000:3b:00.0: Link speed has been changed. VF Transmit rate is disabled".into(),
+        });
+    });
+    let screen = demo.screen(160, 48);
+    assert!(!screen.contains("changed outside vftop"), "{screen}");
+    assert!(screen.contains("link speed changed: the driver cleared every VF's rate"), "{screen}");
+}

@@ -2,7 +2,7 @@
 //! refuses, where a VF's counters come from, what its representors count, and which of its
 //! kernel log lines are about a VF. Everything driver-specific in vftop asks this module.
 
-use crate::model::{Capabilities, DriverStat, Mbps, PauseCounters, RateLimit, Support};
+use crate::model::{Capabilities, DriverStat, Mbps, PauseCounters, PortCounters, RateLimit, Support};
 use serde::Serialize;
 
 /// The PF drivers vftop knows the rules of; the rest are `Other` (try, and report).
@@ -282,6 +282,10 @@ impl Driver {
     }
 }
 
+/// What igb's and ixgbe's "Link speed has been changed. VF Transmit rate is disabled" means: the
+/// VFs' rates going to none after it are the driver's doing, not a person's.
+pub const RATES_CLEARED: &str = "link speed changed: the driver cleared every VF's rate";
+
 /// A kernel log line about a VF's (or the PF's) health, as the PF drivers write them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Health {
@@ -351,6 +355,22 @@ fn vf_number(text: &str, marker: &str) -> Option<u32> {
     marker_ends_at_vf.or(named_after).or(before)
 }
 
+/// The octets a PF's port moved on the wire, among its `ethtool -S` lines where the driver
+/// has no IEEE 802.3 MAC statistics over netlink: mlx5 (`pport_802_3_stats_desc`, en_stats.c:
+/// `tx_bytes_phy`), i40e (`i40e_gstrings_stats`, i40e_ethtool.c: `port.tx_bytes`), ice
+/// (`ice_gstrings_pf_stats`, ice_ethtool.c: `tx_bytes.nic`).
+pub fn wire_from_ethtool(stats: &[DriverStat]) -> Option<PortCounters> {
+    const NAMES: [(&str, &str); 3] = [
+        ("tx_bytes_phy", "rx_bytes_phy"),
+        ("port.tx_bytes", "port.rx_bytes"),
+        ("tx_bytes.nic", "rx_bytes.nic"),
+    ];
+    let value = |name: &str| stats.iter().find(|s| s.name == name).map(|s| s.value);
+    NAMES.iter().find_map(|(tx, rx)| {
+        Some(PortCounters { tx_bytes: value(tx)?, rx_bytes: value(rx)?, ..PortCounters::default() })
+    })
+}
+
 /// Pause and per-priority (PFC) pause counters among a PF's `ethtool -S` lines, as the drivers
 /// name them, summed over priorities: mlx5 (`pport_per_prio_pfc_stats_desc`, en_stats.c:
 /// `rx_global_pause`, `rx_prio3_pause`, `rx_prio3_pause_duration` in µs), ice
@@ -359,6 +379,16 @@ fn vf_number(text: &str, marker: &str) -> Option<u32> {
 pub fn pfc_from_ethtool(stats: &[DriverStat]) -> Option<PauseCounters> {
     let (mut out, mut any) = (PauseCounters::default(), false);
     for stat in stats {
+        // Link-level pause (XOFF) of i40e (`port.link_xoff_rx`) and ice (`link_xoff_rx.nic`).
+        match stat.name.as_str() {
+            "port.link_xoff_rx" | "link_xoff_rx.nic" => {
+                (out.rx_frames, any) = (out.rx_frames + stat.value, true)
+            }
+            "port.link_xoff_tx" | "link_xoff_tx.nic" => {
+                (out.tx_frames, any) = (out.tx_frames + stat.value, true)
+            }
+            _ => {}
+        }
         let (rx, rest) = match stat.name.split_at_checked(3) {
             Some(("rx_", rest)) => (true, rest),
             Some(("tx_", rest)) => (false, rest),
@@ -523,6 +553,14 @@ mod tests {
             pfc_from_ethtool(&ice),
             Some(PauseCounters { rx_frames: 2, tx_frames: 1, rx_paused_us: None })
         );
+        let i40e = stats(&[("port.link_xoff_rx", 11), ("port.link_xon_rx", 3), ("port.link_xoff_tx", 1)]);
+        assert_eq!(
+            pfc_from_ethtool(&i40e),
+            Some(PauseCounters { rx_frames: 11, tx_frames: 1, rx_paused_us: None })
+        );
+        let wire = stats(&[("port.rx_bytes", 10), ("port.tx_bytes", 20), ("tx_bytes", 5)]);
+        assert_eq!(wire_from_ethtool(&wire).map(|p| (p.tx_bytes, p.rx_bytes)), Some((20, 10)));
+        assert_eq!(wire_from_ethtool(&stats(&[("tx_bytes_phy", 1)])), None, "both directions or none");
         let ixgbe = stats(&[("rx_pb_1_pxoff", 6), ("tx_pb_1_pxon", 8)]);
         assert_eq!(pfc_from_ethtool(&ixgbe).map(|p| p.rx_frames), Some(6));
         assert_eq!(pfc_from_ethtool(&stats(&[("rx_bytes", 1), ("rx_priox_pause", 1), ("r", 1)])), None);

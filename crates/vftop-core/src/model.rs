@@ -379,6 +379,11 @@ impl Snapshot {
         self.pfs.iter().find(|p| p.name == name)
     }
 
+    /// The PF's driver said this sample that it cleared every VF's rate (a link-speed change).
+    pub fn driver_cleared_rates(&self, pf: &str) -> bool {
+        self.notes.iter().any(|n| n.pf == pf && n.what == crate::driver::RATES_CLEARED)
+    }
+
     pub fn vf(&self, key: &VfKey) -> Option<(&Pf, &Vf)> {
         let pf = self.pf(&key.pf)?;
         pf.vfs.iter().find(|v| v.index == key.vf).map(|v| (pf, v))

@@ -143,6 +143,8 @@ pub struct EventFinder {
     held: Vec<Event>,
     /// Recent audited changes: (VF, new limit), to explain what the samples show.
     audited: Vec<(VfKey, RateLimit, i64)>,
+    /// PFs whose driver said it cleared every VF's rate, and when (ms).
+    cleared: Vec<(String, i64)>,
     /// The audit log's changes were made on another simulator than the one recorded.
     pub audit_elsewhere: bool,
 }
@@ -169,6 +171,9 @@ impl EventFinder {
             }
         }
         self.audited.retain(|(_, _, t)| at_ms - t < 60_000);
+        let cleared = snapshot.pfs.iter().filter(|p| snapshot.driver_cleared_rates(&p.name));
+        self.cleared.extend(cleared.map(|p| (p.name.clone(), at_ms)).collect::<Vec<_>>());
+        self.cleared.retain(|(_, t)| at_ms - t < 60_000);
         let held = std::mem::take(&mut self.held);
         out.extend(held.into_iter().filter(|e| !self.explained(e)));
         let now: HashMap<VfKey, Seen> = snapshot
@@ -246,9 +251,13 @@ impl EventFinder {
         out
     }
 
+    /// An outside change some record explains: an audited change to that limit, or the
+    /// driver's own clearing (after a link-speed change) to none.
     fn explained(&self, e: &Event) -> bool {
         let EventKind::ExternalChange { new, .. } = &e.kind else { return false };
-        self.audited.iter().any(|(k, limit, _)| Some(k) == e.key().as_ref() && limit == new)
+        let audited = self.audited.iter().any(|(k, limit, _)| Some(k) == e.key().as_ref() && limit == new);
+        let by_driver = *new == RateLimit::default() && self.cleared.iter().any(|(pf, _)| *pf == e.pf);
+        audited || by_driver
     }
 }
 
@@ -292,6 +301,26 @@ mod tests {
         let e = f.events(2000, &snap(&[(0, 200, 5), (2, 0, 0)]), &none);
         assert_eq!(kinds(&e), vec![(Some(0), "max 100M → 200M (outside vftop)".into())]);
         assert_eq!(e[0].at_ms, 1000);
+    }
+
+    #[test]
+    fn rates_the_driver_cleared_after_a_link_speed_change_are_not_outside_changes() {
+        let mut f = EventFinder::new(None);
+        let none = |_: &VfKey| None;
+        f.events(0, &snap(&[(0, 300, 0), (1, 500, 0)]), &none);
+        let mut cleared = snap(&[(0, 0, 0), (1, 0, 0)]);
+        cleared.notes.push(crate::model::KernelNote {
+            pf: "pf0".into(),
+            vf: None,
+            what: crate::driver::RATES_CLEARED.into(),
+            line: "igb 0000:00:03.0: Link speed has been changed. VF Transmit rate is disabled".into(),
+        });
+        let e = f.events(1000, &cleared, &none);
+        assert_eq!(kinds(&e), vec![(None, format!("driver: {}", crate::driver::RATES_CLEARED))]);
+        assert!(
+            f.events(2000, &snap(&[(0, 0, 0), (1, 0, 0)]), &none).is_empty(),
+            "no outside change follows"
+        );
     }
 
     #[test]

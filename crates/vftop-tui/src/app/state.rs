@@ -366,7 +366,14 @@ impl App {
         mark_group_limits(&mut rows, &self.contention);
         // A recording's limit changes are its events, not drift of the console's own.
         if self.drift_baseline {
-            let vf_changes = external_changes(&self.rows, &rows);
+            let mut vf_changes = external_changes(&self.rows, &rows);
+            // Limits the driver itself cleared (igb/ixgbe after a link-speed change, said in the
+            // kernel log this sample or the one before): not a person's change.
+            let cleared = |pf: &str| {
+                snapshot.driver_cleared_rates(pf)
+                    || previous.as_ref().is_some_and(|p| p.driver_cleared_rates(pf))
+            };
+            vf_changes.retain(|(row, _)| !(cleared(&row.key.pf) && row.vf.rate == RateLimit::default()));
             for (row, old) in &vf_changes {
                 let what = format!("{} ({} vf {})", row.name, row.key.pf, row.key.vf);
                 self.note_drift(Target::Vf(row.key.clone()), what, row.name.clone(), (*old, row.vf.rate));

@@ -242,7 +242,9 @@ impl KernelSource {
             pause: self
                 .port_read(link, |f| &mut f.no_pause, ethtool_nl::EthtoolNl::pause)
                 .or_else(|| crate::driver::pfc_from_ethtool(&driver_stats)),
-            port: self.port_read(link, |f| &mut f.no_mac, ethtool_nl::EthtoolNl::port),
+            port: self
+                .port_read(link, |f| &mut f.no_mac, ethtool_nl::EthtoolNl::port)
+                .or_else(|| crate::driver::wire_from_ethtool(&driver_stats)),
             stale: false,
             vfs,
             counters: link.stats64.unwrap_or_default(),
