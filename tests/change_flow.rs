@@ -609,3 +609,35 @@ fn at_80x24_every_panel_keeps_what_an_operator_needs() {
     let help = demo.screen(80, 24);
     assert!(help.contains("q  Ctrl-C") && help.contains("mouse"), "{help}");
 }
+
+#[test]
+fn a_leaf_change_the_driver_mirrors_into_its_vf_is_not_an_outside_change_of_the_vf() {
+    let mut demo = Demo::new(3);
+    let leaf = demo
+        .app
+        .snapshot
+        .as_ref()
+        .unwrap()
+        .rate_objects
+        .iter()
+        .find(|o| o.vf.as_ref().is_some_and(|k| k.vf == 1))
+        .unwrap()
+        .clone();
+    let key = leaf.vf.clone().unwrap();
+    // The console changes VF 1's devlink leaf; the simulator (like mlx5 and netdevsim) mirrors
+    // it into the VF's own limits.
+    let request = vftop::app::ApplyRequest {
+        change: vftop::model::RateChange {
+            target: vftop::model::Target::Devlink(leaf.target.clone()),
+            old: leaf.limit,
+            new: RateLimit::new(0, 700),
+        },
+        partition: "Backup".into(),
+        reason: Reason::Operator,
+        confirm_within: None,
+    };
+    demo.perform(Some(vftop::app::Effect::Apply(request)));
+    demo.run_for(2);
+    assert_eq!(demo.app.rows.iter().find(|r| r.key == key).unwrap().vf.rate, RateLimit::new(0, 700));
+    assert!(demo.app.vf_drift(&key).is_none(), "the console's own change, seen on the VF: no drift");
+}

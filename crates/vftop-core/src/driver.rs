@@ -139,10 +139,11 @@ impl Driver {
         }
     }
 
-    /// Whether a devlink leaf's limit is the VF's own (mlx5 and the simulator mirror a devlink
-    /// change into the VF's min/max; no driver mirrors an `ip link` change into the leaf).
+    /// Whether a change to a VF's devlink leaf shows in the VF's own limits (`ip link`'s view):
+    /// mlx5 (esw/qos.c keeps one vport rate) and netdevsim do, and the simulator; the other way
+    /// round no driver mirrors (an `ip link` change leaves the leaf as it was).
     pub fn devlink_mirrors_vf(self) -> bool {
-        matches!(self, Driver::Mlx5 | Driver::Sim)
+        matches!(self, Driver::Mlx5 | Driver::Netdevsim | Driver::Sim)
     }
 
     /// Whether `min` is a guarantee (mlx5's is a relative weight: `bw_share`).

@@ -237,8 +237,15 @@ impl App {
             }
             Target::Devlink(d) => {
                 let objects = self.snapshot.iter_mut().flat_map(|s| s.rate_objects.iter_mut());
-                if let Some(object) = objects.into_iter().find(|o| &o.target == d) {
-                    object.limit = limit;
+                let Some(object) = objects.into_iter().find(|o| &o.target == d) else { return };
+                object.limit = limit;
+                // A leaf change the driver mirrors into its VF's limits (mlx5, netdevsim): the
+                // VF's row moves with it, so the next sample shows no outside change.
+                let Some(key) = object.vf.clone() else { return };
+                if crate::driver::Driver::of(&self.driver_of(&key.pf)).devlink_mirrors_vf()
+                    && let Some(row) = self.rows.iter_mut().find(|r| r.key == key)
+                {
+                    row.vf.rate = limit;
                 }
             }
         }

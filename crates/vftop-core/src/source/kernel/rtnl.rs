@@ -256,10 +256,10 @@ impl Rtnl {
         self.dump_links_masked(nl::RTEXT_FILTER_VF)
     }
 
-    /// Every link's configuration, VF lists included, without counters
-    /// (`RTEXT_FILTER_SKIP_STATS`: no `IFLA_STATS64`, no `IFLA_VF_STATS`, so the kernel has
-    /// no driver stats to collect and a VF list wraps its 16-bit length later): for the reads
-    /// just before and after a change.
+    /// Every link's configuration, VF lists included, without per-VF counters
+    /// (`RTEXT_FILTER_SKIP_STATS` drops `IFLA_VF_STATS`, so the drivers' `ndo_get_vf_stats` is
+    /// not called and a VF list wraps its 16-bit length later; `IFLA_STATS64` is always sent):
+    /// for the reads just before and after a change.
     pub fn dump_config(&mut self) -> Result<LinkDump, RtnlError> {
         self.dump_links_masked(nl::RTEXT_FILTER_VF | nl::RTEXT_FILTER_SKIP_STATS)
     }
