@@ -434,16 +434,7 @@ fn the_limit_history_keeps_each_step_with_its_time() {
 fn a_devlink_group_changed_outside_vftop_is_flagged_and_audited() {
     use vftop::source::Source;
     let mut demo = Demo::new(3);
-    let storage = demo
-        .app
-        .snapshot
-        .as_ref()
-        .unwrap()
-        .rate_objects
-        .iter()
-        .find(|o| o.name == "storage")
-        .unwrap()
-        .clone();
+    let storage = demo.rate_object(|o| o.name == "storage");
     // Another process (devlink port function rate set …) lowers the group's tx_max.
     let change = vftop::model::RateChange {
         target: vftop::model::Target::Devlink(storage.target.clone()),
@@ -613,16 +604,7 @@ fn at_80x24_every_panel_keeps_what_an_operator_needs() {
 #[test]
 fn a_leaf_change_the_driver_mirrors_into_its_vf_is_not_an_outside_change_of_the_vf() {
     let mut demo = Demo::new(3);
-    let leaf = demo
-        .app
-        .snapshot
-        .as_ref()
-        .unwrap()
-        .rate_objects
-        .iter()
-        .find(|o| o.vf.as_ref().is_some_and(|k| k.vf == 1))
-        .unwrap()
-        .clone();
+    let leaf = demo.rate_object(|o| o.vf.as_ref().is_some_and(|k| k.vf == 1));
     let key = leaf.vf.clone().unwrap();
     // The console changes VF 1's devlink leaf; the simulator (like mlx5 and netdevsim) mirrors
     // it into the VF's own limits.

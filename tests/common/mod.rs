@@ -69,6 +69,15 @@ impl Demo {
         self.act(Action::Submit);
     }
 
+    /// The first devlink rate object of the console's last sample that `wanted` picks.
+    pub fn rate_object(
+        &self,
+        wanted: impl Fn(&vftop::model::RateObject) -> bool,
+    ) -> vftop::model::RateObject {
+        let objects = &self.app.snapshot.as_ref().expect("a sample").rate_objects;
+        objects.iter().find(|o| wanted(o)).expect("such a rate object").clone()
+    }
+
     /// One more reading of the simulator, a second later, without ingesting it.
     pub fn sim_snapshot(&mut self) -> vftop::model::Snapshot {
         self.clock.advance(Duration::from_secs(1));
