@@ -54,6 +54,19 @@ pub struct SourceArgs {
     /// Also show ordinary interfaces without VFs (rates from IFLA_STATS64).
     #[arg(long)]
     pub all_links: bool,
+    /// Whose each VF is (pod, VM, container, namespace, host service) and the sockets of
+    /// host-bound VFs: looked up from every source there is (auto), or not at all (none).
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub owners: Option<crate::source::owners::OwnersMode>,
+    /// libvirt's live domain XML directory (default /run/libvirt/qemu).
+    #[arg(long, value_name = "DIR")]
+    pub libvirt_run_dir: Option<PathBuf>,
+    /// The kubelet's pod-resources socket (default /var/lib/kubelet/pod-resources/kubelet.sock).
+    #[arg(long, value_name = "PATH")]
+    pub kubelet_socket: Option<PathBuf>,
+    /// The SR-IOV CNI plugin's cache (default /var/lib/cni/sriov).
+    #[arg(long, value_name = "DIR")]
+    pub cni_cache_dir: Option<PathBuf>,
 }
 
 /// How the console looks and takes the mouse.

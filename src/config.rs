@@ -21,6 +21,20 @@ struct ConfigFile {
     /// Action name → key (`edit = "E"`).
     #[serde(default)]
     keys: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    owners: OwnerPrefs,
+}
+
+/// Where VF owners are looked up (`[owners]`); the command line wins over each.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnerPrefs {
+    pub mode: Option<crate::source::owners::OwnersMode>,
+    pub kubelet_socket: Option<std::path::PathBuf>,
+    pub libvirt_run_dir: Option<std::path::PathBuf>,
+    pub cni_cache_dir: Option<std::path::PathBuf>,
+    /// How often owners are looked up again (`5s`).
+    pub refresh: Option<String>,
 }
 
 /// The console's preferences; the command line wins over each.
@@ -54,6 +68,7 @@ pub struct Config {
     pub roles: RoleMap,
     pub ui: UiPrefs,
     pub keys: crate::ui::keymap::KeyMap,
+    pub owners: OwnerPrefs,
     /// Where it was read from (a file, or "built-in roles"), for errors found later.
     pub source: String,
 }
@@ -120,7 +135,14 @@ pub fn parse(text: &str, file: &str) -> Result<Config, String> {
             }
         }
     }
-    Ok(Config { roles: map, ui: parsed.ui, keys, source: file.to_string() })
+    if let Some(refresh) = &parsed.owners.refresh
+        && humantime::parse_duration(refresh).map_or(true, |d| d.is_zero())
+    {
+        return Err(format!(
+            "{file}: [owners] refresh = \"{refresh}\" is not a duration above zero (like \"5s\")"
+        ));
+    }
+    Ok(Config { roles: map, ui: parsed.ui, keys, owners: parsed.owners, source: file.to_string() })
 }
 
 /// The chart window a config names (`30s` … `1h`, as the chart title writes them).

@@ -25,7 +25,7 @@ pub fn run(mut args: ConsoleArgs, given: &dyn Fn(&str) -> bool) -> anyhow::Resul
     // Samples from a recorder's store go on the chart before the console's own: its clock
     // starts two hours in, so they have times of their own.
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::starting_at(std::time::Duration::from_secs(7200)));
-    let mut source = super::open_source(&args.source, clock.clone())?;
+    let mut source = super::open_source(&args.source, &settings.owners, clock.clone())?;
     super::check_interfaces(&args.source, source.as_mut())?;
     let roles = super::roles(source.as_ref(), settings.roles.clone());
     if args.once {

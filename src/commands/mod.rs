@@ -17,10 +17,12 @@ use std::sync::Arc;
 use vftop::app::App;
 use vftop::cli::{LookArgs, SimArgs, SourceArgs};
 use vftop::config;
+use vftop::config::OwnerPrefs;
 use vftop::model::RoleMap;
 use vftop::protocol::SourceEvent;
 use vftop::sampler::Sampler;
 use vftop::source::kernel::{KernelSource, LinkFilter};
+use vftop::source::owners::OwnerConfig;
 use vftop::source::sim::SimSource;
 use vftop::source::sim::scenario::Scenario;
 use vftop::source::{Clock, Source};
@@ -29,12 +31,16 @@ use vftop::ui::look::{ColorDepth, Glyphs, Look};
 use vftop::ui::theme::Theme;
 
 /// The source `args` name: the simulator (`--demo`, `--scenario`), else the kernel's PFs.
-pub fn open_source(args: &SourceArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Box<dyn Source>> {
+pub fn open_source(
+    args: &SourceArgs,
+    owners: &OwnerPrefs,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Box<dyn Source>> {
     if args.sim.is_demo() {
         return Ok(Box::new(simulator(&args.sim, clock)?));
     }
     let filter = LinkFilter { interfaces: args.interfaces.clone(), all_links: args.all_links };
-    let mut source = KernelSource::open(filter, clock)?;
+    let mut source = KernelSource::open(filter, clock)?.with_owners(owner_config(args, owners));
     let first = source.sample()?;
     if let Some(missing) = args.interfaces.iter().find(|i| first.pf(i).is_none()) {
         bail!("no interface named {missing} among the {} links the kernel listed", source.links_seen());
@@ -47,6 +53,27 @@ pub fn open_source(args: &SourceArgs, clock: Arc<dyn Clock>) -> anyhow::Result<B
         );
     }
     Ok(Box::new(source))
+}
+
+/// Where owners are looked up: the command line, else the config's `[owners]`, else the
+/// standard places.
+pub fn owner_config(args: &SourceArgs, prefs: &OwnerPrefs) -> OwnerConfig {
+    let default = OwnerConfig::default();
+    let pick = |cli: &Option<std::path::PathBuf>,
+                file: &Option<std::path::PathBuf>,
+                or: std::path::PathBuf| { cli.clone().or_else(|| file.clone()).unwrap_or(or) };
+    OwnerConfig {
+        mode: args.owners.or(prefs.mode).unwrap_or(default.mode),
+        kubelet_socket: pick(&args.kubelet_socket, &prefs.kubelet_socket, default.kubelet_socket),
+        libvirt_run_dir: pick(&args.libvirt_run_dir, &prefs.libvirt_run_dir, default.libvirt_run_dir),
+        cni_cache_dir: pick(&args.cni_cache_dir, &prefs.cni_cache_dir, default.cni_cache_dir),
+        refresh: prefs
+            .refresh
+            .as_deref()
+            .and_then(|r| humantime::parse_duration(r).ok())
+            .unwrap_or(default.refresh),
+        root: default.root,
+    }
 }
 
 /// The simulated NIC of `--scenario` (the reference design without one), seeded by `--seed`.

@@ -28,7 +28,7 @@ pub fn run(req: RecordRequest) -> anyhow::Result<ExitCode> {
     let RecordRequest { dir, retain, max_size, source: source_args, config, audit, interval } = req;
     let settings = vftop::config::load(config.config.as_deref()).map_err(anyhow::Error::msg)?;
     let clock = std::sync::Arc::new(vftop::source::SystemClock::default());
-    let mut source = super::open_source(source_args, clock)?;
+    let mut source = super::open_source(source_args, &settings.owners, clock)?;
     super::check_interfaces(source_args, source.as_mut())?;
     let roles = super::roles(source.as_ref(), settings.roles);
     let demo = source_args.sim.is_demo();

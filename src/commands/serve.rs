@@ -25,7 +25,7 @@ pub fn run(req: ServeRequest) -> anyhow::Result<ExitCode> {
         Some(path) => WebConfig::load(path).map_err(anyhow::Error::msg)?,
         None => WebConfig::default(),
     };
-    let mut source = super::open_source(req.source, Arc::new(SystemClock::default()))?;
+    let mut source = super::open_source(req.source, &settings.owners, Arc::new(SystemClock::default()))?;
     super::check_interfaces(req.source, source.as_mut())?;
     let roles = super::roles(source.as_ref(), settings.roles);
     let exporter = vftop::export::Exporter::new(roles, req.ethtool_stats);

@@ -68,6 +68,7 @@ fn set_rate(
         capabilities,
         guarantees: vftop::metrics::contention::Guarantees::on_pf(pf, &snapshot.rate_objects),
         tx: BitsPerSec(0.0),
+        owner: vf.owner.as_ref().map(|o| o.label()),
     };
     if let Err(reason) = validate_limit(new, &ctx, &pf.driver) {
         eprintln!("vftop: refused before sending: {reason}; nothing changed");

@@ -12,6 +12,11 @@ pub const SRIOV_TX_DROPPED: &str = "sriov_vf_tx_dropped";
 pub const SRIOV_COUNTERS: [&str; 6] =
     [SRIOV_RX_BYTES, SRIOV_TX_BYTES, SRIOV_RX_PACKETS, SRIOV_TX_PACKETS, SRIOV_RX_DROPPED, SRIOV_TX_DROPPED];
 
+/// The upstream exporter's pod join: a VF (by PCI address) allocated to a pod's container.
+pub const KUBE_POD_DEVICE: &str = "sriov_kubepoddevice";
+/// Whose each VF is, for VMs, namespaces and host services as well as pods.
+pub const VF_OWNER_INFO: &str = "vftop_vf_owner_info";
+
 pub const VF_MIN_RATE: &str = "vftop_vf_min_tx_rate_bytes_per_second";
 pub const VF_MAX_RATE: &str = "vftop_vf_max_tx_rate_bytes_per_second";
 pub const VF_TX_RATE: &str = "vftop_vf_tx_bytes_per_second";
@@ -40,7 +45,7 @@ pub const ETHTOOL_STAT: &str = "vftop_ethtool_stat";
 pub const PROCESS: [&str; 3] = [SAMPLES, SAMPLE_FAILURES, SAMPLE_DURATION];
 
 /// What the fleet console reads of each host, with Prometheus's `up`.
-pub const FLEET_READS: [&str; 12] = [
+pub const FLEET_READS: [&str; 13] = [
     SRIOV_RX_BYTES,
     SRIOV_TX_BYTES,
     SRIOV_RX_PACKETS,
@@ -53,4 +58,5 @@ pub const FLEET_READS: [&str; 12] = [
     PARTITION_INFO,
     PF_VFS,
     PF_VFS_TRUNCATED,
+    VF_OWNER_INFO,
 ];

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub mod event;
+pub mod owner;
 
 pub use crate::units::{BitsPerSec, Mbps};
 
@@ -194,6 +195,12 @@ pub struct Vf {
     pub partition: Option<String>,
     pub counters: Counters,
     pub driver_stats: Vec<DriverStat>,
+    /// Whose it is, where that could be found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<owner::Owner>,
+    /// The sockets on its host netdev (for its top talkers), where it has one and they are read.
+    #[serde(skip)]
+    pub sockets: Vec<owner::SocketUse>,
 }
 
 /// What a PF's driver can do with VF rates.

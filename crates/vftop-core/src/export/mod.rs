@@ -6,7 +6,7 @@
 //! would have to be renamed `_total`), and vftop's own under `vftop_`. Counters are compensated
 //! across VF resets (a counter that goes down continues from its last value), so every series
 //! stays monotonic. Rates are bytes per second, Prometheus's base unit (the kernel's VF limits
-//! are Mbit/s: 1 Mbit/s = 125 000 B/s). Cardinality: 14 series per VF, 4 per PF, 2 per devlink rate object, 3 in
+//! are Mbit/s: 1 Mbit/s = 125 000 B/s). Cardinality: 14 series per VF (one more with an owner, two for a pod's), 4 per PF, 2 per devlink rate object, 3 in
 //! all; driver statistics only with `--ethtool-stats` (one series per statistic per netdev).
 
 pub mod http;
@@ -15,6 +15,7 @@ pub mod web_config;
 use crate::families;
 use crate::metrics::rate::FunctionRates;
 use crate::metrics::reading::Reading;
+use crate::model::owner::{Owner, OwnerKind};
 use crate::model::{Counters, Mbps, Pf, RoleMap, Snapshot, Vf, VfKey};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeCounterValue, EncodeGaugeValue, NoLabelSet};
@@ -188,6 +189,7 @@ impl Exporter {
             rx_bps: rates.rx.0,
             at_cap: false,
             below_guarantee: false,
+            owner: vf.owner.clone(),
         }
     }
 }
@@ -246,6 +248,7 @@ struct VfRow {
     rx_bps: f64,
     at_cap: bool,
     below_guarantee: bool,
+    owner: Option<Owner>,
 }
 
 #[derive(Clone, Debug)]
@@ -370,6 +373,7 @@ impl Collector for Frame {
                 Some((labels, 1u64))
             },
         )?;
+        encode_owners(&mut e, &self.vfs)?;
         let pf_labels = |p: &PfRow| vec![("pf", p.pf.clone())];
         family(
             &mut e,
@@ -451,6 +455,55 @@ impl Collector for Frame {
     }
 }
 
+/// `sriov_kubepoddevice` for VFs a pod holds (the upstream exporter's labels, so the SR-IOV
+/// network operator's recording rules join on it unchanged), and `vftop_vf_owner_info` for
+/// every VF with an owner.
+fn encode_owners(e: &mut DescriptorEncoder, vfs: &[VfRow]) -> Result<(), std::fmt::Error> {
+    let pods = vfs.iter().filter(|r| r.owner.as_ref().is_some_and(|o| o.kind == OwnerKind::Pod));
+    family(
+        e,
+        (
+            families::KUBE_POD_DEVICE,
+            "SR-IOV device allocated to a pod's container (always 1).",
+            MetricType::Gauge,
+        ),
+        pods,
+        |r| {
+            let o = r.owner.as_ref()?;
+            let labels = vec![
+                ("pciAddr", r.pci.clone()),
+                // The device plugin's resource name, as the upstream exporter writes it.
+                ("dev_type", o.detail.clone().unwrap_or_default()),
+                ("pod", o.name.clone()),
+                ("namespace", o.namespace.clone().unwrap_or_default()),
+                ("container", o.container.clone().unwrap_or_default()),
+            ];
+            Some((labels, 1u64))
+        },
+    )?;
+    family(
+        e,
+        (
+            families::VF_OWNER_INFO,
+            "Whose the VF is: kind pod, vm, container, netns or host, its name (and Kubernetes namespace), and where that was read (always 1).",
+            MetricType::Gauge,
+        ),
+        vfs,
+        |r| {
+            let o = r.owner.as_ref()?;
+            let mut labels = vf_labels(r);
+            labels.extend([
+                ("pciAddr", r.pci.clone()),
+                ("kind", o.kind.label().to_string()),
+                ("name", o.name.clone()),
+                ("namespace", o.namespace.clone().unwrap_or_default()),
+                ("source", o.source.label().to_string()),
+            ]);
+            Some((labels, 1u64))
+        },
+    )
+}
+
 /// Whether an `Accept` header asks for OpenMetrics.
 pub fn wants_openmetrics(accept: &str) -> bool {
     accept.split(',').any(|part| {
@@ -526,7 +579,7 @@ mod tests {
             for vf in &pf.vfs {
                 let labels = format!("pf=\"{}\",vf=\"{}\"", pf.name, vf.index);
                 let value = |name: &str, labels: &str| sample_value(body, name, labels);
-                let sriov = format!("{labels},pciAddr=\"\"");
+                let sriov = format!("{labels},pciAddr=\"{}\"", vf.pci.as_deref().unwrap());
                 assert_eq!(value("sriov_vf_tx_bytes", &sriov), Some(vf.counters.tx_bytes as f64), "{labels}");
                 assert_eq!(
                     value("sriov_vf_rx_packets", &sriov),
@@ -552,6 +605,26 @@ mod tests {
         assert!(
             out.text.contains("vftop_samples_total 2") && out.openmetrics.contains("vftop_samples_total 2")
         );
+    }
+
+    #[test]
+    fn owners_are_exported_and_pods_as_the_upstream_exporter_joins_them() {
+        let (mut sim, _clock) = demo();
+        let mut exporter = Exporter::new(RoleMap::default(), false);
+        let snapshot = sim.sample().unwrap();
+        let web = snapshot.pfs[0].vfs.iter().find(|v| v.vlan == 600).unwrap();
+        let pci = web.pci.clone().unwrap();
+        let body = exporter.update(snapshot).text;
+        let pod = format!(r#"pciAddr="{pci}",dev_type="",pod="web-7f9c",namespace="shop",container="nginx""#);
+        assert_eq!(sample_value(&body, "sriov_kubepoddevice", &pod), Some(1.0), "{body}");
+        assert_eq!(sample_lines(&body).filter(|l| l.starts_with("sriov_kubepoddevice")).count(), 1);
+        let vm = r#"kind="vm",name="web-03",namespace="",source="scenario""#;
+        assert!(
+            sample_lines(&body).any(|l| l.starts_with("vftop_vf_owner_info{") && l.contains(vm)),
+            "{body}"
+        );
+        let host = r#"kind="host",name="rsync""#;
+        assert!(sample_lines(&body).any(|l| l.starts_with("vftop_vf_owner_info{") && l.contains(host)));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use super::contention::{Contention, PartitionLoad, PortUse, assess_on, groups_on};
 use super::rate::{FunctionRates, RatesSince, rates_between};
+use super::talkers::{Talker, talkers};
 use crate::model::{BitsPerSec, Counters, Pf, RateLimit, Snapshot, Vf, VfKey};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -23,6 +24,8 @@ pub struct Reading<'a> {
     pub contention: Vec<(String, Contention)>,
     /// Each PF's port over the interval (where its driver counts it).
     ports: HashMap<&'a str, PortUse>,
+    /// The top talkers of each VF whose sockets were read.
+    talkers: HashMap<&'a str, HashMap<u32, Vec<Talker>>>,
 }
 
 impl<'a> Reading<'a> {
@@ -40,6 +43,7 @@ impl<'a> Reading<'a> {
         let mut rates: HashMap<&str, HashMap<u32, FunctionRates>> = HashMap::with_capacity(now.pfs.len());
         let mut pf_rates = HashMap::with_capacity(now.pfs.len());
         let mut ports = HashMap::new();
+        let mut talkers_of: HashMap<&str, HashMap<u32, Vec<Talker>>> = HashMap::new();
         for pf in &now.pfs {
             let of_pf = rates.entry(pf.name.as_str()).or_default();
             for (vf, counters, _) in counted(pf) {
@@ -51,8 +55,14 @@ impl<'a> Reading<'a> {
             if let Some((p, dt)) = prev.zip(elapsed) {
                 ports.insert(pf.name.as_str(), port_use(p, pf, dt));
             }
+            for vf in pf.vfs.iter().filter(|v| !v.sockets.is_empty()) {
+                let earlier = prev.and_then(|p| p.vfs.iter().find(|v| v.index == vf.index));
+                let top = talkers(earlier.map(|v| v.sockets.as_slice()), &vf.sockets, elapsed);
+                talkers_of.entry(pf.name.as_str()).or_default().insert(vf.index, top);
+            }
         }
-        let mut reading = Reading { snapshot: now, rates, pf_rates, contention: Vec::new(), ports };
+        let mut reading =
+            Reading { snapshot: now, rates, pf_rates, contention: Vec::new(), ports, talkers: talkers_of };
         reading.contention = now.pfs.iter().map(|pf| (pf.name.clone(), reading.assess(pf))).collect();
         reading
     }
@@ -65,6 +75,12 @@ impl<'a> Reading<'a> {
     /// The rates of the PF's own counters.
     pub fn pf_rates(&self, pf: &str) -> FunctionRates {
         self.pf_rates.get(pf).copied().unwrap_or_default()
+    }
+
+    /// The processes sending and receiving on `pf`'s VF `vf`, busiest first (none where its
+    /// sockets were not read).
+    pub fn talkers(&self, pf: &str, vf: u32) -> &[Talker] {
+        self.talkers.get(pf).and_then(|of_pf| of_pf.get(&vf)).map_or(&[], Vec::as_slice)
     }
 
     pub fn contention_of(&self, pf: &str) -> Option<&Contention> {

@@ -52,6 +52,11 @@ pub enum EventKind {
         what: String,
         line: String,
     },
+    /// Whose the VF is changed (labels: `vm web-03`; `None`: no owner found).
+    OwnerChanged {
+        old: Option<String>,
+        new: Option<String>,
+    },
     /// A recorder started writing to the store (its first sample has no rate: there is a gap
     /// before it, or nothing).
     RecorderStarted,
@@ -95,6 +100,10 @@ impl Event {
             EventKind::PfLink { up: true, oper } => format!("PF link up ({oper})"),
             EventKind::PfLink { up: false, oper } => format!("PF link DOWN ({oper})"),
             EventKind::Kernel { what, .. } => format!("driver: {what}"),
+            EventKind::OwnerChanged { old, new } => {
+                let none = || "no owner".to_string();
+                format!("owner {} → {}", old.clone().unwrap_or_else(none), new.clone().unwrap_or_else(none))
+            }
             EventKind::RecorderStarted => "recorder started (a gap before: no rate for this sample)".into(),
         }
     }

@@ -123,12 +123,13 @@ fn audit_event(line: &str, elsewhere: bool) -> Option<Event> {
 }
 
 /// What the finder remembers of one VF between samples.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Seen {
     limit: RateLimit,
     tx_bytes: u64,
     rx_bytes: u64,
     origin: CounterOrigin,
+    owner: Option<String>,
 }
 
 /// Finds the events between consecutive samples.
@@ -186,6 +187,7 @@ impl EventFinder {
                         tx_bytes: vf.counters.tx_bytes,
                         rx_bytes: vf.counters.rx_bytes,
                         origin: vf.counters.origin,
+                        owner: vf.owner.as_ref().map(|o| o.label()),
                     };
                     (VfKey { pf: pf.name.clone(), vf: vf.index }, seen)
                 })
@@ -212,6 +214,10 @@ impl EventFinder {
                             if !self.explained(&e) {
                                 self.held.push(e);
                             }
+                        }
+                        if b.owner != n.owner {
+                            let kind = EventKind::OwnerChanged { old: b.owner.clone(), new: n.owner.clone() };
+                            out.push(event(key, kind));
                         }
                         let reset = |prev, now| matches!(counter_step(prev, now), CounterStep::Reset(_));
                         // Counters of another origin (or none) are not comparable: no reset.

@@ -5,6 +5,7 @@
 //! the frames before it back to its keyframe. Per counter column, the encoder picks the better
 //! of two predictors (last value; last value plus last step) and says which in a bit mask.
 
+use crate::model::owner::Owner;
 use crate::model::{
     CounterOrigin, Counters, DevlinkObject, DevlinkRef, MacAddr, Mbps, Pf, PfLink, RateLimit, RateObject,
     Snapshot, Vf, VfKey, VfLinkState,
@@ -88,6 +89,8 @@ pub struct Shape {
     /// shape written before them reads (as [`ShapeV1`], the facts unknown) and an older vftop
     /// reads a newer shape's first part and ignores the rest.
     pub facts: Vec<PfFacts>,
+    /// Each VF's owner, one list per PF in `pfs` order (added last, as `facts` was).
+    pub owners: Vec<Vec<Option<Owner>>>,
 }
 
 /// A shape as the first recordings wrote it (no facts).
@@ -97,12 +100,24 @@ struct ShapeV1 {
     rate_objects: Vec<RateObjectShape>,
 }
 
+/// A shape with facts but no owners.
+#[derive(Deserialize)]
+struct ShapeV2 {
+    pfs: Vec<PfShape>,
+    rate_objects: Vec<RateObjectShape>,
+    facts: Vec<PfFacts>,
+}
+
 impl Shape {
-    /// A shape's bytes, of either layout.
+    /// A shape's bytes, of any layout.
     fn decode(bytes: &[u8]) -> Result<Shape, postcard::Error> {
         postcard::from_bytes::<Shape>(bytes).or_else(|e| {
+            if let Ok(v2) = postcard::from_bytes::<ShapeV2>(bytes) {
+                let ShapeV2 { pfs, rate_objects, facts } = v2;
+                return Ok(Shape { pfs, rate_objects, facts, owners: Vec::new() });
+            }
             let v1 = postcard::from_bytes::<ShapeV1>(bytes).map_err(|_| e)?;
-            Ok(Shape { pfs: v1.pfs, rate_objects: v1.rate_objects, facts: Vec::new() })
+            Ok(Shape { pfs: v1.pfs, rate_objects: v1.rate_objects, ..Shape::default() })
         })
     }
 }
@@ -161,7 +176,8 @@ impl Shape {
             .collect();
         let rate_objects = snapshot.rate_objects.iter().map(object_shape).collect();
         let facts = snapshot.pfs.iter().map(pf_facts).collect();
-        Shape { pfs, rate_objects, facts }
+        let owners = snapshot.pfs.iter().map(|pf| pf.vfs.iter().map(|v| v.owner.clone()).collect()).collect();
+        Shape { pfs, rate_objects, facts, owners }
     }
 
     /// Functions in column order: each PF, then its VFs.
@@ -182,6 +198,7 @@ impl Shape {
                 continue;
             }
             let facts = self.facts.get(n).unwrap_or(&no_facts);
+            let owners = self.owners.get(n).map_or(&[][..], Vec::as_slice);
             let take = |i: usize, origin| counters.get(i).map(|c| unpack(c, origin)).unwrap_or_default();
             let pf_counters = take(first, p.origin);
             let vfs = p
@@ -189,7 +206,10 @@ impl Shape {
                 .iter()
                 .enumerate()
                 .filter(|(_, v)| keep(&p.name, Some(v.index)))
-                .map(|(i, v)| vf_of(v, take(first + 1 + i, v.origin), facts.vfs.get(i)))
+                .map(|(i, v)| Vf {
+                    owner: owners.get(i).cloned().flatten(),
+                    ..vf_of(v, take(first + 1 + i, v.origin), facts.vfs.get(i))
+                })
                 .collect();
             pfs.push(Pf {
                 name: p.name.clone(),
@@ -252,6 +272,8 @@ fn vf_of(v: &VfShape, counters: Counters, facts: Option<&VfFacts>) -> Vf {
         partition: v.partition.clone(),
         counters: Counters { held: facts.held, ..counters },
         driver_stats: Vec::new(),
+        owner: None,
+        sockets: Vec::new(),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use super::{ApplyError, SampleError, Source, SourceKind};
 use crate::families;
+use crate::model::owner::{Owner, OwnerKind, OwnerSource};
 use crate::model::{CounterOrigin, Counters, Mbps, Pf, RateChange, RateLimit, Snapshot, Vf};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -241,6 +242,12 @@ impl HostView {
                 vf.vlan = label(labels, "vlan").parse().unwrap_or(0);
                 vf.mac = label(labels, "mac").parse().unwrap_or_default();
                 vf.partition = Some(label(labels, "partition").to_string()).filter(|p| !p.is_empty());
+            }
+            families::VF_OWNER_INFO => {
+                vf.owner = OwnerKind::parse(label(labels, "kind")).map(|kind| Owner {
+                    namespace: Some(label(labels, "namespace").to_string()).filter(|n| !n.is_empty()),
+                    ..Owner::new(kind, label(labels, "name"), OwnerSource::Exporter)
+                });
             }
             _ => {}
         }

@@ -2,6 +2,7 @@
 
 pub mod fleet;
 pub mod kernel;
+pub mod owners;
 pub mod sim;
 
 use crate::model::{RateChange, RateLimit, RoleMap, Snapshot};

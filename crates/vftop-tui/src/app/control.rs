@@ -24,6 +24,8 @@ pub struct EditContext {
     pub guarantees: Guarantees,
     /// The partition's current transmit rate.
     pub tx: BitsPerSec,
+    /// Whose the VF is (`vm web-03`), where known: the confirmation names it.
+    pub owner: Option<String>,
 }
 
 /// The editor's stage: typing, or looking at the preview before `y`.
@@ -348,6 +350,7 @@ mod tests {
             capabilities: caps,
             guarantees: guarantees(&[(0, 100), (1, 0), (3, 2000)], None),
             tx: BitsPerSec(1.9e9),
+            owner: None,
         }
     }
 

@@ -57,7 +57,32 @@ fn partition(roles: &RoleMap, pf: &str, vf: &Vf) -> Option<String> {
     roles.resolve(&key, vf.vlan).map(|r| r.name.clone()).or_else(|| vf.partition.clone())
 }
 
-fn vf_json(vf: &Vf, rates: FunctionRates, partition: Option<String>, driver: &str) -> Value {
+/// A VF's owner: its kind, name, label and where it was read (`null`: none found).
+fn owner_json(vf: &Vf) -> Value {
+    vf.owner.as_ref().map_or(Value::Null, |o| {
+        json!({
+            "kind": o.kind, "name": o.name, "namespace": o.namespace, "container": o.container,
+            "detail": o.detail, "source": o.source, "label": o.label(),
+        })
+    })
+}
+
+fn talkers_json(talkers: &[crate::metrics::talkers::Talker]) -> Value {
+    Value::Array(
+        talkers
+            .iter()
+            .map(|t| {
+                json!({
+                    "pid": t.pid, "process": t.process, "sockets": t.sockets,
+                    "tx_bps": t.tx.map(|b| b.0), "rx_bps": t.rx.map(|b| b.0), "transports": t.transports,
+                })
+            })
+            .collect(),
+    )
+}
+
+fn vf_json(vf: &Vf, reading: &Reading, pf: &str, partition: Option<String>, driver: &str) -> Value {
+    let rates = reading.rates(pf, vf.index);
     // The cap the hardware enforces where the driver reports the request (i40e).
     let enforced = crate::driver::Driver::of(driver).enforced_max(vf.rate.max);
     json!({
@@ -77,6 +102,8 @@ fn vf_json(vf: &Vf, rates: FunctionRates, partition: Option<String>, driver: &st
         "netns": vf.netns,
         "representor": vf.representor,
         "pci": vf.pci,
+        "owner": owner_json(vf),
+        "talkers": talkers_json(reading.talkers(pf, vf.index)),
         "counters": counters_json(&vf.counters),
         "rates": rates_json(rates),
         "driver_stats": vf.driver_stats.iter().map(|s| (s.name.clone(), Value::from(s.value))).collect::<serde_json::Map<_, _>>(),
@@ -87,7 +114,7 @@ fn pf_json(pf: &Pf, reading: &Reading, roles: &RoleMap) -> Value {
     let vfs: Vec<Value> = pf
         .vfs
         .iter()
-        .map(|vf| vf_json(vf, reading.rates(&pf.name, vf.index), partition(roles, &pf.name, vf), &pf.driver))
+        .map(|vf| vf_json(vf, reading, &pf.name, partition(roles, &pf.name, vf), &pf.driver))
         .collect();
     json!({
         "name": pf.name,

@@ -174,6 +174,8 @@ pub struct PartitionRow {
     /// Its limit at the start of the interval the rates are over, where it changed since: a
     /// cap lowered mid-interval still let the old rate through for part of it.
     pub limit_before: Option<RateLimit>,
+    /// The processes sending and receiving on it, busiest first (a host-bound VF's sockets).
+    pub talkers: Vec<crate::metrics::talkers::Talker>,
 }
 
 impl PartitionRow {
@@ -347,7 +349,9 @@ impl App {
                 if rates.measured() {
                     self.record(&key, snapshot.taken_at, &rates);
                 }
-                rows.push(self.row(pf, vf, key, rates));
+                let mut row = self.row(pf, vf, key, rates);
+                row.talkers = reading.talkers(&pf.name, vf.index).to_vec();
+                rows.push(row);
             }
         }
         self.contention = reading.contention;
@@ -508,6 +512,7 @@ impl App {
             driver: pf.driver.clone(),
             rates,
             key,
+            talkers: Vec::new(),
         }
     }
 
@@ -903,6 +908,7 @@ impl App {
             capabilities,
             guarantees,
             tx: row.rates.tx,
+            owner: row.vf.owner.as_ref().map(|o| o.label()),
         })
     }
 
@@ -918,6 +924,11 @@ impl App {
             capabilities: Capabilities::UNKNOWN,
             guarantees: Guarantees::default(),
             tx: self.rate_object_tx(object),
+            owner: object
+                .vf
+                .as_ref()
+                .and_then(|key| self.rows.iter().find(|r| &r.key == key))
+                .and_then(|r| r.vf.owner.as_ref().map(|o| o.label())),
         })
     }
 
@@ -1067,6 +1078,7 @@ fn row_matches(r: &PartitionRow, needle: &str) -> bool {
         || (needle.contains(':') && r.vf.mac.to_string().contains(needle))
         || r.vf.vlan.to_string() == needle
         || r.key.vf.to_string() == needle
+        || r.vf.owner.as_ref().is_some_and(|o| o.label().to_lowercase().contains(needle))
 }
 
 /// Rows PgUp/PgDn move by.

@@ -93,6 +93,13 @@ fn confirming<'a>(editor: &Editor, p: &Preview, unit: RateUnit, theme: &Theme) -
         ])
     };
     let mut lines = vec![row("max", old.max, new.max), row("min", old.min, new.min), Line::from("")];
+    // Whose traffic it is: a lower cap throttles someone.
+    if let Some(owner) = &editor.ctx.owner {
+        let tighter =
+            new.max != old.max && (old.max.is_unlimited() || (!new.max.is_unlimited() && new.max < old.max));
+        let verb = if tighter { "throttles" } else { "changes the limits of" };
+        lines.push(Line::from(Span::styled(format!(" {verb} {owner}"), theme.emphasis())));
+    }
     // What changes, in words: the cap against what is sent now, the guarantee likewise.
     let tx = editor.ctx.tx;
     if old.max != new.max {

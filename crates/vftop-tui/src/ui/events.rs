@@ -44,7 +44,10 @@ fn entry<'a>(e: &Event, selected: bool, theme: &Theme) -> Line<'a> {
         | EventKind::Vanished
         | EventKind::CounterReset
         | EventKind::Kernel { .. } => Level::Warn,
-        EventKind::Appeared | EventKind::RecorderStarted | EventKind::PfLink { up: true, .. } => Level::Info,
+        EventKind::Appeared
+        | EventKind::RecorderStarted
+        | EventKind::OwnerChanged { .. }
+        | EventKind::PfLink { up: true, .. } => Level::Info,
     };
     let mut line = Line::from(vec![
         Span::styled(format!("{} ", crate::times::format_ms(e.at_ms)), theme.dimmed()),

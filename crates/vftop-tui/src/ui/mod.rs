@@ -152,6 +152,7 @@ pub(crate) mod testing {
             stale: false,
             limited_by: None,
             limit_before: None,
+            talkers: Vec::new(),
         }
     }
 

@@ -1,4 +1,5 @@
-//! The partitions table: one row per VF with rates, share of cap, limits, drops, percentiles.
+//! The partitions table: one row per VF with its owner, rates, share of cap, limits, drops,
+//! percentiles.
 
 use super::text::{bar, limits, per_sec, rate};
 use super::theme::Theme;
@@ -24,14 +25,15 @@ struct Column {
 /// The PF column, shown only when there is more than one PF (VF numbers repeat then).
 const PF_COLUMN: usize = 0;
 /// The share column: `100% ████████`, or only the number where the bar does not fit.
-const SHARE_COLUMN: usize = 8;
+const SHARE_COLUMN: usize = 9;
 /// The optional column dropped after the share bar (the rest go before it).
 const LAST_RESORT: u8 = 7;
 
-const COLUMNS: [Column; 15] = [
+const COLUMNS: [Column; 16] = [
     Column { header: "PF", width: 22, min_screen: 0, drop_order: 0 },
     Column { header: "VF", width: 3, min_screen: 0, drop_order: 0 },
     Column { header: "Partition", width: 12, min_screen: 0, drop_order: 0 },
+    Column { header: "Owner", width: 22, min_screen: 130, drop_order: 6 },
     Column { header: "VLAN", width: 4, min_screen: 0, drop_order: 7 },
     Column { header: "MAC", width: 17, min_screen: 150, drop_order: 3 },
     Column { header: "Link", width: 4, min_screen: 120, drop_order: 4 },
@@ -207,6 +209,7 @@ fn cells<'a>(t: &TableRow<'a>, unit: RateUnit, bar_shown: bool, theme: &Theme) -
             r.vf.index.to_string()
         }),
         Cell::from(Span::styled(r.name.clone(), theme.fg(color))),
+        Cell::from(r.vf.owner.as_ref().map(|o| o.label()).unwrap_or_default()),
         Cell::from(if r.vf.vlan == 0 { "-".to_string() } else { r.vf.vlan.to_string() }),
         Cell::from(r.vf.mac.to_string()),
         Cell::from(r.vf.link_state.label()),

@@ -13,7 +13,9 @@ pub mod links;
 pub mod netns;
 pub mod origin;
 pub mod rtnl;
+pub mod sockets;
 pub mod sysfs;
+pub mod users;
 
 use super::{ApplyError, Clock, SampleError, Source, SourceKind};
 use crate::driver::{Driver, PfFacts};
@@ -82,6 +84,8 @@ pub struct KernelSource {
     ethtool_nl: Option<ethtool_nl::EthtoolNl>,
     /// Kernel log lines read before a change, for the next sample's notes.
     pending_log: Vec<kmsg::KmsgLine>,
+    /// Each VF's sockets and owner.
+    users: users::VfUsers,
 }
 
 impl KernelSource {
@@ -110,7 +114,14 @@ impl KernelSource {
             api: RateApiChoice::Auto,
             pending_log: Vec::new(),
             ethtool_nl: ethtool_nl::EthtoolNl::open(),
+            users: users::VfUsers::new(crate::source::owners::OwnerConfig::default()),
         })
+    }
+
+    /// Where (and whether) VF owners are looked up.
+    pub fn with_owners(mut self, config: crate::source::owners::OwnerConfig) -> KernelSource {
+        self.users = users::VfUsers::new(config);
+        self
     }
 
     /// VF changes through `ip link` only (`vftop set --api ip-link`), not the devlink leaf.
@@ -592,7 +603,9 @@ impl Source for KernelSource {
         let found = self.find(&links, taken_at);
         self.facts.retain(|(ifindex, name), _| found.links.get(name).is_some_and(|l| l.0 == *ifindex));
         let wanted: Vec<&LinkMessage> = links.iter().filter(|l| self.filter.wants(l)).collect();
-        let pfs: Vec<Pf> = wanted.into_iter().map(|l| self.build_pf(l, &found)).collect();
+        let mut pfs: Vec<Pf> = wanted.into_iter().map(|l| self.build_pf(l, &found)).collect();
+        let ifindexes: HashMap<String, u32> = found.links.iter().map(|(n, l)| (n.clone(), l.0)).collect();
+        self.users.attach(&mut pfs, &ifindexes, &mut self.namespaces, &mut self.rtnl, taken_at);
         self.holds.retain(|k, _| pfs.iter().any(|p| p.name == k.pf && p.vfs.iter().any(|v| v.index == k.vf)));
         self.table.restore(links);
         let notes = self.notes(&pfs);

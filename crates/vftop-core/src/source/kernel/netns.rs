@@ -8,6 +8,7 @@
 //! the VF in it, is freed at most one rescan after the pod is gone).
 
 use super::rtnl::Rtnl;
+use super::sockets::{DiagSocket, SockDiag, on_netdev};
 use crate::model::Counters;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::os::unix::fs::MetadataExt;
@@ -33,7 +34,10 @@ pub struct ForeignNetdev {
 struct Holding {
     id: NsId,
     label: String,
+    path: PathBuf,
     rtnl: Rtnl,
+    /// A sock_diag socket inside it, opened when its VFs' sockets are first read.
+    diag: Option<SockDiag>,
     /// VF PCI address → its netdev there.
     netdevs: HashMap<String, (u32, String)>,
 }
@@ -121,7 +125,8 @@ impl Namespaces {
                 continue;
             }
             let reused = self.holding.iter().position(|h| h.id == id).map(|i| self.holding.swap_remove(i));
-            let Some(mut rtnl) = reused.map(|h| h.rtnl).or_else(|| open_inside(&path)) else { continue };
+            let (rtnl, diag) = reused.map_or((None, None), |h| (Some(h.rtnl), h.diag));
+            let Some(mut rtnl) = rtnl.or_else(|| open_inside(&path)) else { continue };
             let netdevs = match rtnl.dump_links() {
                 Ok(dump) => dump
                     .links
@@ -136,10 +141,31 @@ impl Namespaces {
                 }
             };
             if !netdevs.is_empty() {
-                kept.push(Holding { id, label, rtnl, netdevs });
+                kept.push(Holding { id, label, path, rtnl, diag, netdevs });
             }
         }
         self.holding = kept;
+    }
+
+    /// The sockets on each VF netdev held in another namespace (by the VF's PCI address), read
+    /// with a sock_diag socket opened inside its namespace.
+    pub fn sockets(&mut self) -> HashMap<String, Vec<DiagSocket>> {
+        let mut out = HashMap::new();
+        for held in &mut self.holding {
+            if held.diag.is_none() {
+                held.diag = inside(&held.path, || SockDiag::open().ok());
+            }
+            let Some(diag) = held.diag.as_mut() else { continue };
+            let (Ok(all), Ok(addresses)) = (diag.dump(), held.rtnl.dump_addresses()) else {
+                tracing::debug!("netns {}: sockets unreadable", held.label);
+                continue;
+            };
+            for (pci, (ifindex, _)) in &held.netdevs {
+                let mine = addresses.get(ifindex).map_or(&[][..], Vec::as_slice);
+                out.insert(pci.clone(), on_netdev(&all, *ifindex, mine).cloned().collect());
+            }
+        }
+        out
     }
 
     /// Every namespace a name or a process refers to, by identity: its label and a path to it.
@@ -183,13 +209,19 @@ fn ns_id(path: &Path) -> Option<NsId> {
 /// (`setns` changes only the calling thread's namespace) and opens the socket, which stays in
 /// that namespace for its life. `None` without the privilege (CAP_SYS_ADMIN) or the file.
 pub fn open_inside(path: &Path) -> Option<Rtnl> {
+    inside(path, || Rtnl::open().ok())
+}
+
+/// What `open` makes inside the namespace at `path` (a socket stays in the namespace it was
+/// made in), on a short-lived thread that enters it.
+pub fn inside<T: Send>(path: &Path, open: impl FnOnce() -> Option<T> + Send) -> Option<T> {
     let file = std::fs::File::open(path).ok()?;
     std::thread::scope(|s| {
         s.spawn(|| {
             nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET)
                 .map_err(|e| tracing::debug!("setns {}: {e}", path.display()))
                 .ok()?;
-            Rtnl::open().ok()
+            open()
         })
         .join()
         .ok()

@@ -327,6 +327,29 @@ impl Rtnl {
         })
     }
 
+    /// Every netdev's IPv4 and IPv6 addresses, by ifindex (`RTM_GETADDR`).
+    pub fn dump_addresses(&mut self) -> Result<HashMap<u32, Vec<std::net::IpAddr>>, RtnlError> {
+        self.ch.dump(|ch| {
+            let seq = ch.next_seq();
+            // struct ifaddrmsg: family (AF_UNSPEC: both), prefixlen, flags, scope, index.
+            let message = NlmsghdrBuilder::default()
+                .nl_type(Rtm::from(nl::RTM_GETADDR as u16))
+                .nl_flags(NlmF::REQUEST | NlmF::DUMP)
+                .nl_seq(seq)
+                .nl_payload(NlPayload::Payload(Buffer::from(vec![0u8; 8])))
+                .build()
+                .map_err(|e| RtnlError::Build(e.to_string()))?;
+            ch.send(&message)?;
+            let mut addresses = HashMap::new();
+            let complete = ch.collect_dump(seq, |kind, payload| {
+                if u32::from(kind) == nl::RTM_NEWADDR as u32 {
+                    super::sockets::parse_addr(payload, &mut addresses);
+                }
+            })?;
+            Ok(complete.then_some(addresses))
+        })
+    }
+
     /// Sets one VF's min and max transmit rate (Mbit/s) and waits for the kernel's answer.
     pub fn set_vf_rate(&mut self, ifindex: u32, vf: u32, min: u32, max: u32) -> Result<(), RtnlError> {
         let mut vf_info = Vec::new();

@@ -5,6 +5,7 @@ pub mod profile;
 pub mod scenario;
 
 use super::{ApplyError, Clock, SampleError, Source, SourceKind};
+use crate::model::owner::{OwnerKind, SocketUse, Transport};
 use crate::model::{
     CounterOrigin, Counters, DevlinkObject, DevlinkRef, DriverStat, MacAddr, Mbps, OperState, Pf, PfLink,
     RateChange, RateLimit, RateObject, Role, RoleMap, Snapshot, Target, Vf, VfKey, VfLinkState,
@@ -214,6 +215,27 @@ fn counters_of(acc: &Accumulated) -> Counters {
     }
 }
 
+/// A simulated VF's PCI address: its PF's bus, functions from device 2 on, as real PFs
+/// place their VFs — the same every run, so owners and exported series keep their keys.
+fn vf_pci(pf_index: usize, vf_index: usize) -> String {
+    let devfn = 0x10 + vf_index;
+    format!("0000:{:02x}:{:02x}.{}", 0x3b + pf_index, (devfn >> 3) & 0x1f, devfn & 7)
+}
+
+/// A host partition's owner has one busy socket: the partition's own traffic.
+fn sockets_of(vf_index: usize, p: &SimPartition, counters: &Counters) -> Vec<SocketUse> {
+    let Some(spec) = p.spec.owner.as_ref().filter(|o| o.kind == OwnerKind::Host) else { return Vec::new() };
+    vec![SocketUse {
+        cookie: 0x5157_0000 + vf_index as u64,
+        transport: Transport::Tcp,
+        pid: Some(4100 + vf_index as u32),
+        process: Some(spec.name.clone()),
+        bytes_sent: Some(counters.tx_bytes),
+        bytes_received: Some(counters.rx_bytes),
+        listening: false,
+    }]
+}
+
 fn vf_of(pf_index: usize, vf_index: usize, p: &SimPartition) -> Vf {
     let counters = counters_of(&p.acc);
     Vf {
@@ -227,10 +249,12 @@ fn vf_of(pf_index: usize, vf_index: usize, p: &SimPartition) -> Vf {
         trust: Some(p.spec.trust),
         spoofchk: Some(true),
         netdev: None,
-        pci: None,
+        pci: Some(vf_pci(pf_index, vf_index)),
         netns: None,
         representor: None,
         partition: None,
+        owner: p.spec.owner.as_ref().map(|o| o.owner()),
+        sockets: sockets_of(vf_index, p, &counters),
         counters,
         driver_stats: vec![
             DriverStat { name: "tx_packets".into(), value: counters.tx_packets },

@@ -89,6 +89,36 @@ pub struct PartitionSpec {
     #[serde(default)]
     pub color: Option<String>,
     pub demand: Profile,
+    /// Whose the partition is (`{ kind = "pod", namespace = "shop", name = "web-7f9c" }`,
+    /// `{ kind = "vm", name = "web-03" }`, `{ kind = "host", name = "rsync" }`).
+    #[serde(default)]
+    pub owner: Option<OwnerSpec>,
+}
+
+/// A scenario partition's owner.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OwnerSpec {
+    pub kind: crate::model::owner::OwnerKind,
+    pub name: String,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub container: Option<String>,
+}
+
+impl OwnerSpec {
+    pub fn owner(&self) -> crate::model::owner::Owner {
+        crate::model::owner::Owner {
+            namespace: self.namespace.clone(),
+            container: self.container.clone(),
+            ..crate::model::owner::Owner::new(
+                self.kind,
+                &self.name,
+                crate::model::owner::OwnerSource::Scenario,
+            )
+        }
+    }
 }
 
 fn default_rx_ratio() -> f64 {

@@ -1,0 +1,254 @@
+//! The sockets on a host-bound VF, from sock_diag (`NETLINK_SOCK_DIAG`, `inet_diag_req_v2`
+//! dumps of TCP and UDP over IPv4 and IPv6, with `INET_DIAG_INFO` for TCP's `tcp_info`) and
+//! the addresses on each netdev (`RTM_GETADDR`): a socket is on the VF when it is bound to its
+//! device or its local address is one of the VF's.
+
+use super::attr::{Attrs, align4, u32_at, u64_at};
+use super::rtnl::{Channel, RtnlError};
+use crate::model::owner::Transport;
+use neli::consts::nl::NlmF;
+use neli::consts::socket::NlFamily;
+use neli::nl::{NlPayload, NlmsghdrBuilder};
+use neli::types::Buffer;
+use neli::utils::Groups;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// `SOCK_DIAG_BY_FAMILY` (linux/sock_diag.h).
+const SOCK_DIAG_BY_FAMILY: u16 = 20;
+/// `INET_DIAG_INFO` (linux/inet_diag.h): the `tcp_info` attribute.
+const INET_DIAG_INFO: u16 = 2;
+/// `struct inet_diag_msg` is 72 bytes: family, state, timer, retrans, the 48-byte socket id
+/// (ports, addresses, interface, cookie), expires, queues, uid, inode.
+const DIAG_MSG_LEN: usize = 72;
+/// `struct tcp_info` (linux/tcp.h): `tcpi_bytes_acked` and `tcpi_bytes_received` follow the
+/// 104 bytes of 8-bit and 32-bit fields and the two 64-bit pacing rates.
+const TCPI_BYTES_ACKED: usize = 120;
+const TCPI_BYTES_RECEIVED: usize = 128;
+/// `TCP_LISTEN` (net/tcp_states.h).
+const TCP_LISTEN: u8 = 10;
+/// `TCP_TIME_WAIT`: no inode, no process, nothing to say.
+const TCP_TIME_WAIT: u8 = 6;
+
+/// One socket as sock_diag reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiagSocket {
+    pub transport: Transport,
+    pub state: u8,
+    pub local: IpAddr,
+    /// The device it is bound to (`SO_BINDTODEVICE`), 0 for none.
+    pub bound_ifindex: u32,
+    pub cookie: u64,
+    pub inode: u64,
+    pub bytes_acked: Option<u64>,
+    pub bytes_received: Option<u64>,
+}
+
+impl DiagSocket {
+    pub fn listening(&self) -> bool {
+        self.transport == Transport::Tcp && self.state == TCP_LISTEN
+    }
+}
+
+/// One `inet_diag_msg` and its attributes (`None` for a message too short to be one).
+pub fn parse_inet_diag(payload: &[u8], transport: Transport) -> Option<DiagSocket> {
+    if payload.len() < DIAG_MSG_LEN {
+        return None;
+    }
+    let family = payload[0];
+    let src = payload.get(8..24)?;
+    let local = match i32::from(family) {
+        libc::AF_INET => IpAddr::from([src[0], src[1], src[2], src[3]]),
+        libc::AF_INET6 => IpAddr::from(<[u8; 16]>::try_from(src).ok()?),
+        _ => return None,
+    };
+    let cookie = u64::from(u32_at(payload, 44)?) | (u64::from(u32_at(payload, 48)?) << 32);
+    let mut socket = DiagSocket {
+        transport,
+        state: payload[1],
+        local,
+        bound_ifindex: u32_at(payload, 40)?,
+        cookie,
+        inode: u64::from(u32_at(payload, 68)?),
+        bytes_acked: None,
+        bytes_received: None,
+    };
+    for attr in Attrs::new(payload.get(align4(DIAG_MSG_LEN)..).unwrap_or_default()) {
+        if attr.kind == INET_DIAG_INFO && transport == Transport::Tcp {
+            socket.bytes_acked = u64_at(attr.payload, TCPI_BYTES_ACKED);
+            socket.bytes_received = u64_at(attr.payload, TCPI_BYTES_RECEIVED);
+        }
+    }
+    Some(socket)
+}
+
+/// A sock_diag socket (in the namespace it was opened in).
+pub struct SockDiag {
+    ch: Channel,
+}
+
+impl SockDiag {
+    pub fn open() -> Result<SockDiag, RtnlError> {
+        Ok(SockDiag { ch: Channel::open(NlFamily::SockOrInetDiag, Groups::empty(), 64 * 1024)? })
+    }
+
+    /// Every TCP (but TIME_WAIT) and UDP socket of the namespace, IPv4 and IPv6.
+    pub fn dump(&mut self) -> Result<Vec<DiagSocket>, RtnlError> {
+        let mut out = Vec::new();
+        for transport in [Transport::Tcp, Transport::Udp] {
+            for family in [libc::AF_INET, libc::AF_INET6] {
+                out.extend(self.dump_one(family as u8, transport)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn dump_one(&mut self, family: u8, transport: Transport) -> Result<Vec<DiagSocket>, RtnlError> {
+        let protocol = match transport {
+            Transport::Tcp => libc::IPPROTO_TCP,
+            Transport::Udp => libc::IPPROTO_UDP,
+        } as u8;
+        self.ch.dump(|ch| {
+            let seq = ch.next_seq();
+            // struct inet_diag_req_v2: family, protocol, ext, pad, states, then a zero socket id.
+            let mut request = vec![0u8; 56];
+            request[0] = family;
+            request[1] = protocol;
+            request[2] = 1 << (INET_DIAG_INFO - 1);
+            let states: u32 = 0xfff & !(1 << TCP_TIME_WAIT);
+            request[4..8].copy_from_slice(&states.to_ne_bytes());
+            let message = NlmsghdrBuilder::default()
+                .nl_type(SOCK_DIAG_BY_FAMILY)
+                .nl_flags(NlmF::REQUEST | NlmF::DUMP)
+                .nl_seq(seq)
+                .nl_payload(NlPayload::Payload(Buffer::from(request)))
+                .build()
+                .map_err(|e| RtnlError::Build(e.to_string()))?;
+            ch.send(&message)?;
+            let mut sockets = Vec::new();
+            let complete = ch.collect_dump(seq, |kind, payload| {
+                if kind == SOCK_DIAG_BY_FAMILY {
+                    sockets.extend(parse_inet_diag(payload, transport));
+                }
+            })?;
+            Ok(complete.then_some(sockets))
+        })
+    }
+}
+
+/// The sockets of `all` on a netdev: bound to `ifindex`, or with a local address among
+/// `addresses` (a wildcard listener belongs to no one VF).
+pub fn on_netdev<'a>(
+    all: &'a [DiagSocket],
+    ifindex: u32,
+    addresses: &'a [IpAddr],
+) -> impl Iterator<Item = &'a DiagSocket> {
+    all.iter().filter(move |s| {
+        s.inode != 0
+            && ((s.bound_ifindex != 0 && s.bound_ifindex == ifindex)
+                || (!s.local.is_unspecified() && addresses.contains(&canonical(s.local))))
+    })
+}
+
+/// An IPv4-mapped IPv6 address as the IPv4 address it is.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// Addresses by ifindex, from an `RTM_NEWADDR` payload (`ifaddrmsg` + attributes).
+pub fn parse_addr(payload: &[u8], into: &mut HashMap<u32, Vec<IpAddr>>) {
+    let (Some(&family), Some(ifindex)) = (payload.first(), u32_at(payload, 4)) else { return };
+    let local = Attrs::new(payload.get(8..).unwrap_or_default())
+        .filter(|a| a.kind == libc::IFA_LOCAL || a.kind == libc::IFA_ADDRESS)
+        .filter_map(|a| match (i32::from(family), a.payload.len()) {
+            (libc::AF_INET, 4) => Some(IpAddr::from(<[u8; 4]>::try_from(a.payload).ok()?)),
+            (libc::AF_INET6, 16) => Some(IpAddr::from(<[u8; 16]>::try_from(a.payload).ok()?)),
+            _ => None,
+        });
+    let list = into.entry(ifindex).or_default();
+    for ip in local {
+        if !list.contains(&ip) {
+            list.push(ip);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn diag_msg(family: u8, state: u8, local: &[u8], ifindex: u32, cookie: u64, inode: u32) -> Vec<u8> {
+        let mut m = vec![0u8; DIAG_MSG_LEN];
+        m[0] = family;
+        m[1] = state;
+        m[8..8 + local.len()].copy_from_slice(local);
+        m[40..44].copy_from_slice(&ifindex.to_ne_bytes());
+        m[44..48].copy_from_slice(&(cookie as u32).to_ne_bytes());
+        m[48..52].copy_from_slice(&((cookie >> 32) as u32).to_ne_bytes());
+        m[68..72].copy_from_slice(&inode.to_ne_bytes());
+        m
+    }
+
+    #[test]
+    fn a_tcp_socket_with_its_byte_counters() {
+        let mut m = diag_msg(libc::AF_INET as u8, 1, &[10, 0, 0, 2], 0, 0x1_0000_0007, 4242);
+        let mut info = vec![0u8; 232];
+        info[TCPI_BYTES_ACKED..TCPI_BYTES_ACKED + 8].copy_from_slice(&123_456u64.to_ne_bytes());
+        info[TCPI_BYTES_RECEIVED..TCPI_BYTES_RECEIVED + 8].copy_from_slice(&789u64.to_ne_bytes());
+        super::super::attr::push_attr(&mut m, INET_DIAG_INFO, &info);
+        let s = parse_inet_diag(&m, Transport::Tcp).unwrap();
+        assert_eq!(s.local, IpAddr::from([10, 0, 0, 2]));
+        assert_eq!((s.cookie, s.inode), (0x1_0000_0007, 4242));
+        assert_eq!((s.bytes_acked, s.bytes_received), (Some(123_456), Some(789)));
+    }
+
+    #[test]
+    fn short_or_foreign_messages_and_a_short_tcp_info_do_not_panic() {
+        assert_eq!(parse_inet_diag(&[0u8; 71], Transport::Tcp), None);
+        assert_eq!(parse_inet_diag(&diag_msg(99, 1, &[], 0, 0, 1), Transport::Tcp), None);
+        let mut m = diag_msg(libc::AF_INET6 as u8, 1, &[0; 16], 0, 1, 1);
+        super::super::attr::push_attr(&mut m, INET_DIAG_INFO, &[0u8; 100]);
+        assert_eq!(parse_inet_diag(&m, Transport::Tcp).unwrap().bytes_acked, None);
+    }
+
+    #[test]
+    fn sockets_belong_to_a_netdev_by_address_or_bound_device_not_wildcard() {
+        let mk = |local: IpAddr, ifindex: u32, inode: u32| DiagSocket {
+            transport: Transport::Tcp,
+            state: 1,
+            local,
+            bound_ifindex: ifindex,
+            cookie: u64::from(inode),
+            inode: u64::from(inode),
+            bytes_acked: None,
+            bytes_received: None,
+        };
+        let mapped: IpAddr = "::ffff:10.0.0.2".parse().unwrap();
+        let all = [
+            mk("10.0.0.2".parse().unwrap(), 0, 1),
+            mk(mapped, 0, 2),
+            mk("0.0.0.0".parse().unwrap(), 0, 3),
+            mk("0.0.0.0".parse().unwrap(), 7, 4),
+            mk("10.0.0.9".parse().unwrap(), 0, 5),
+            mk("10.0.0.2".parse().unwrap(), 0, 0),
+        ];
+        let addresses = ["10.0.0.2".parse().unwrap()];
+        let found: Vec<u64> = on_netdev(&all, 7, &addresses).map(|s| s.inode).collect();
+        assert_eq!(found, [1, 2, 4]);
+    }
+
+    #[test]
+    fn addresses_from_rtm_newaddr() {
+        let mut m = vec![libc::AF_INET as u8, 24, 0, 0];
+        m.extend_from_slice(&5u32.to_ne_bytes());
+        super::super::attr::push_attr(&mut m, libc::IFA_ADDRESS, &[10, 0, 0, 2]);
+        super::super::attr::push_attr(&mut m, libc::IFA_LOCAL, &[10, 0, 0, 2]);
+        let mut into = HashMap::new();
+        parse_addr(&m, &mut into);
+        parse_addr(&[1, 2], &mut into);
+        assert_eq!(into.get(&5).unwrap(), &vec![IpAddr::from([10, 0, 0, 2])]);
+    }
+}

@@ -1,0 +1,127 @@
+//! The SR-IOV CNI plugin's cache (`/var/lib/cni/sriov/CONTAINERID-IFNAME`): the network
+//! configuration it saved when it moved a VF into a container — the VF's PCI address
+//! (`deviceID`), its PF (`Master`), the rates it asked for — kept until the container's
+//! network is torn down.
+
+use crate::model::owner::{Owner, OwnerKind, OwnerSource};
+use serde::Deserialize;
+use std::path::Path;
+
+/// The part of the saved configuration vftop reads (the plugin writes much more).
+#[derive(Debug, Deserialize)]
+struct Saved {
+    #[serde(rename = "deviceID")]
+    device_id: String,
+    #[serde(rename = "Master", default)]
+    master: Option<String>,
+    #[serde(default)]
+    min_tx_rate: Option<i64>,
+    #[serde(default)]
+    max_tx_rate: Option<i64>,
+    /// The network's name in the CNI configuration.
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// Every VF the cache holds, by PCI address, with its container.
+pub fn read_dir(dir: &Path) -> Vec<(String, Owner)> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(file) = path.file_name().and_then(|f| f.to_str()) else { continue };
+        let Ok(bytes) = std::fs::read(&path) else { continue };
+        match parse(file, &bytes) {
+            Ok(found) => out.push(found),
+            Err(e) => tracing::warn!("SR-IOV CNI cache {}: skipped: {e}", path.display()),
+        }
+    }
+    out
+}
+
+/// One cache file: its name (`CONTAINERID-IFNAME`) and its JSON.
+pub fn parse(file: &str, bytes: &[u8]) -> Result<(String, Owner), String> {
+    let saved: Saved = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let pci = saved.device_id.trim();
+    if !is_pci_address(pci) {
+        return Err(format!("deviceID {pci:?} is not a PCI address"));
+    }
+    // The plugin joins the container id (no dash in it) and the pod's interface name with `-`.
+    let (container, ifname) = match file.split_once('-') {
+        Some((id, ifname)) if !id.is_empty() && !ifname.is_empty() => (id, ifname),
+        _ => return Err(format!("{file:?} is not CONTAINERID-IFNAME")),
+    };
+    let short = &container[..container.len().min(12)];
+    let mut asked = Vec::new();
+    asked.push(ifname.to_string());
+    if let Some(network) = saved.name.filter(|n| !n.is_empty()) {
+        asked.push(format!("network {network}"));
+    }
+    if let Some(master) = saved.master.filter(|m| !m.is_empty()) {
+        asked.push(format!("PF {master}"));
+    }
+    for (what, rate) in [("min", saved.min_tx_rate), ("max", saved.max_tx_rate)] {
+        if let Some(rate) = rate.filter(|r| *r > 0) {
+            asked.push(format!("asked {what} {rate} Mbit/s"));
+        }
+    }
+    let owner = Owner {
+        detail: Some(asked.join(", ")).filter(|d| !d.is_empty()),
+        ..Owner::new(OwnerKind::Container, short, OwnerSource::SriovCni)
+    };
+    Ok((pci.to_lowercase(), owner))
+}
+
+/// `DDDD:BB:SS.F` in hex.
+pub fn is_pci_address(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 12
+        && b[4] == b':'
+        && b[7] == b':'
+        && b[10] == b'.'
+        && [0, 1, 2, 3, 5, 6, 8, 9].iter().all(|&i| b[i].is_ascii_hexdigit())
+        && (b'0'..=b'7').contains(&b[11])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "9a5c2b1f7d3e4c6a8b0f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3";
+
+    #[test]
+    fn a_saved_configuration_names_the_container_and_what_it_asked_for() {
+        // Keys sorted, as the plugin's MarshalJSON writes them (through a Go map).
+        let json = br#"{"MAC":"","MTU":1500,"Master":"ens1f0","OrigVfState":{"AdminMAC":"00:00:00:00:00:00",
+            "EffectiveMAC":"7a:3b:1c:2d:4e:5f","HostIFName":"ens1f0v2","LinkState":0,"MTU":1500,"MaxTxRate":0,
+            "MinTxRate":0,"SpoofChk":true,"Trust":false,"Vlan":0,"VlanProto":33024,"VlanQoS":0},"VFID":2,
+            "cniVersion":"1.0.0","deviceID":"0000:3B:02.2","ipam":{"type":"host-local"},"max_tx_rate":2000,
+            "min_tx_rate":100,"name":"sriov-net-a","runtimeConfig":{},"type":"sriov","vlan":300,
+            "vlanProto":null,"vlanQoS":null}"#;
+        let (pci, owner) = parse(&format!("{ID}-net1"), json).unwrap();
+        assert_eq!(pci, "0000:3b:02.2");
+        assert_eq!(owner.label(), "container 9a5c2b1f7d3e");
+        assert_eq!(
+            owner.detail.as_deref(),
+            Some("net1, network sriov-net-a, PF ens1f0, asked min 100 Mbit/s, asked max 2000 Mbit/s")
+        );
+    }
+
+    #[test]
+    fn bad_files_are_errors_not_owners() {
+        assert!(parse(&format!("{ID}-net1"), b"{").is_err());
+        assert!(parse(&format!("{ID}-net1"), br#"{"deviceID":"ens1f0v2"}"#).is_err());
+        assert!(parse(&format!("{ID}-net1"), br#"{"deviceID":7}"#).is_err());
+        assert!(parse("notes.txt", br#"{"deviceID":"0000:3b:02.2"}"#).is_err());
+        assert!(parse("9a5c-", br#"{"deviceID":"0000:3b:02.2"}"#).is_err());
+        assert!(parse(&format!("{ID}-net1"), &[0xff, 0xfe, 0x00]).is_err());
+    }
+
+    #[test]
+    fn pci_addresses() {
+        assert!(is_pci_address("0000:3b:02.1"));
+        assert!(!is_pci_address("0000:3b:02.8"));
+        assert!(!is_pci_address("0000:3b:02"));
+        assert!(!is_pci_address("0000-3b:02.1"));
+    }
+}
