@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for tool in tmux:tmux ip:iproute2 devlink:iproute2 ethtool:ethtool pkill:procps python3:python3 prometheus:prometheus promtool:prometheus curl:curl openssl:openssl flock:util-linux; do
+for tool in tmux:tmux ip:iproute2 devlink:iproute2 ethtool:ethtool pkill:procps python3:python3 prometheus:prometheus promtool:prometheus curl:curl openssl:openssl flock:util-linux iperf3:iperf3; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool#*:}")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

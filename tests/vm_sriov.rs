@@ -22,6 +22,7 @@ const GROUPS: &[&str] = &[
     "tui_flow",
     "multi_pf",
     "traffic",
+    "owners",
     "recorder",
     "many_vfs",
     "devlink_rates",
@@ -107,6 +108,11 @@ fn igb_vfs_discovery_rates_and_refusals() {
 #[test]
 fn igb_vf_traffic_is_counted_via_the_vf_netdev() {
     run_group("traffic", &["vf_netdev_fallback_under_traffic", "traffic_reached_other_vf"]);
+}
+
+#[test]
+fn owners_a_vf_in_a_namespace_and_its_top_talker_under_tcp() {
+    run_group("owners", &["owner_is_the_netns", "top_talker_is_iperf3", "top_talker_rate_matches_vf_and_ss"]);
 }
 
 #[test]

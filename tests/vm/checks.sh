@@ -25,7 +25,7 @@ vftop() {
     esac
 }
 # Every tool a check uses, so that a missing one fails loudly instead of quietly doing nothing.
-for tool in ip devlink tmux python3 pkill; do
+for tool in ip devlink tmux python3 pkill iperf3; do
     command -v "$tool" >/dev/null || { echo "FAIL tools: $tool is not installed (tests/run-all.sh installs it)"; exit 1; }
 done
 # json EXPR: evaluates EXPR over the JSON document on stdin (d; vf0 = first PF's VF 0 if any)
@@ -538,6 +538,51 @@ field() {
     kill %?record 2>/dev/null
 }
 
+# Owners (issue 17): VF1's netdev in namespace pod1 sends over TCP (iperf3) to VF2's in pod2:
+# VF1's owner is netns pod1, its top talker the iperf3 client with its pid, at the VF's own rate
+# and at the rate ss -tin's byte counters give over the same interval.
+owners() {
+    command -v iperf3 >/dev/null || { bad owners_tools "iperf3 is not installed (tests/run-all.sh installs it)"; return; }
+    local n
+    for n in 1 2; do
+        ip netns add pod$n
+        ip link set "${VFN[$n]}" netns pod$n
+        ip -n pod$n link set lo up
+        ip -n pod$n addr add 10.77.0.$n/24 dev "${VFN[$n]}"
+        ip -n pod$n link set "${VFN[$n]}" up
+    done
+    ip netns exec pod2 iperf3 -s -D --logfile /tmp/iperf3-server.log
+    ready() { ip netns exec pod2 ss -Htln 'sport = :5201' | grep -q 5201; }
+    until_true 30 ready || { bad owners_iperf3_server "no iperf3 server in pod2: $(cat /tmp/iperf3-server.log)"; return; }
+    ip netns exec pod1 iperf3 -c 10.77.0.2 -b 8M -t 300 >/tmp/iperf3-client.log 2>&1 &
+    local client=$!
+    flowing() { ip netns exec pod1 ss -Htin 'dport = :5201' | grep -q 'bytes_acked:[0-9]\{6,\}'; }
+    until_true 60 flowing || { bad owners_flow "no TCP flow from pod1: $(cat /tmp/iperf3-client.log)"; return; }
+    # ss's acknowledged bytes of pod1's connections to the server, and when.
+    acked() { echo "$(date +%s.%N) $(ip netns exec pod1 ss -Htin 'dport = :5201' | grep -o 'bytes_acked:[0-9]*' | awk -F: '{s += $2} END {print s + 0}')"; }
+    local before after doc got
+    before=$(acked)
+    doc=$(vftop --once --json -i "$PF" --interval 4s)
+    after=$(acked)
+    got=$(json "(d['pfs'][0]['vfs'][1]['owner'] or {}).get('label')" <<< "$doc")
+    [[ $got == "netns pod1" ]] && ok owner_is_the_netns || bad owner_is_the_netns "expected VF 1's owner 'netns pod1', saw '$got'"
+    got=$(json "(d['pfs'][0]['vfs'][1]['talkers'] or [{}])[0]" <<< "$doc")
+    local talker
+    talker=$(json "(d['pfs'][0]['vfs'][1]['talkers'] or [{}])[0].get('process'), (d['pfs'][0]['vfs'][1]['talkers'] or [{}])[0].get('pid')" <<< "$doc")
+    [[ $talker == "iperf3 $client" ]] && ok top_talker_is_iperf3 || bad top_talker_is_iperf3 "expected 'iperf3 $client', saw '$talker' ($got)"
+    local ss_rate
+    ss_rate=$(python3 -c "b, a = '$before'.split(), '$after'.split(); print(8 * (int(a[1]) - int(b[1])) / (float(a[0]) - float(b[0])))")
+    got=$(json "(lambda v: (v['talkers'][0]['tx_bps'], v['rates']['tx_bps']))(d['pfs'][0]['vfs'][1])" <<< "$doc")
+    python3 - "$got" "$ss_rate" <<'PY' && ok top_talker_rate_matches_vf_and_ss || bad top_talker_rate_matches_vf_and_ss "talker and VF tx (bit/s) $got, ss -tin $ss_rate: not within 15 %"
+import sys
+talker, vf = eval(sys.argv[1]); ss = float(sys.argv[2])
+sys.exit(0 if talker and vf and ss and abs(talker - vf) <= 0.15 * vf and abs(talker - ss) <= 0.15 * ss else 1)
+PY
+    echo "owners: talker/VF/ss tx bit/s: $got $ss_rate" >&2
+    kill "$client" 2>/dev/null; wait "$client" 2>/dev/null
+    pkill -x iperf3 2>/dev/null
+}
+
 # Puts the guest back as vftop-vm left it, for the next group.
 reset_guest() {
     tmux kill-server 2>/dev/null
@@ -547,6 +592,13 @@ reset_guest() {
         ip -n b link set "${VFN[1]}" netns 1
         ip netns del b
     fi
+    pkill -x iperf3 2>/dev/null
+    for n in 1 2; do
+        ip netns list | grep -qw pod$n || continue
+        ip -n pod$n link set "${VFN[$n]}" netns 1
+        ip netns del pod$n
+    done
+    for n in "${VFN[@]}"; do ip addr flush dev "$n" 2>/dev/null; done
     ip addr del fe80::a/64 dev "${VFN[0]}" 2>/dev/null
     for n in "${VFN[@]}"; do ip link set "$n" up 2>/dev/null; done
     local d=/sys/bus/netdevsim/devices/netdevsim1

@@ -240,6 +240,43 @@ mod tests {
         assert_eq!(found, [1, 2, 4]);
     }
 
+    /// The real kernel's `tcp_info` at the offsets read: a loopback connection's bytes, on
+    /// both ends (sock_diag needs no privilege for this namespace's sockets).
+    #[test]
+    fn the_kernel_reports_a_loopback_connections_bytes_at_these_offsets() {
+        use std::io::{Read, Write};
+        use std::os::unix::fs::MetadataExt;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        const SENT: u64 = 300_000;
+        let writer = std::thread::spawn(move || {
+            client.write_all(&vec![7u8; SENT as usize]).unwrap();
+            client
+        });
+        let mut got = vec![0u8; SENT as usize];
+        server.read_exact(&mut got).unwrap();
+        let client = writer.join().unwrap();
+        let inode = |fd: &dyn std::os::fd::AsRawFd| {
+            std::fs::metadata(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap().ino()
+        };
+        let (client_inode, server_inode) = (inode(&client), inode(&server));
+        let mut diag = SockDiag::open().unwrap();
+        // The last ACK may still be on its way: asked again until it is counted (or 10 s).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let (sent, received) = loop {
+            let all = diag.dump().unwrap();
+            let find = |ino| all.iter().find(|s| s.inode == ino).cloned();
+            let (c, s) = (find(client_inode).unwrap(), find(server_inode).unwrap());
+            if c.bytes_acked > Some(SENT) || std::time::Instant::now() > deadline {
+                break (c.bytes_acked, s.bytes_received);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        // tcpi_bytes_acked is snd_una − ISN: the SYN counts as one byte acknowledged.
+        assert_eq!((sent, received), (Some(SENT + 1), Some(SENT)));
+    }
+
     #[test]
     fn addresses_from_rtm_newaddr() {
         let mut m = vec![libc::AF_INET as u8, 24, 0, 0];
