@@ -37,7 +37,21 @@ pub fn open_source(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Box<dyn Source>> {
     if args.sim.is_demo() {
-        return Ok(Box::new(simulator(&args.sim, clock)?));
+        let sim = simulator(&args.sim, clock)?;
+        // Simulated VFs are nobody's here: only owner sources named on the command line.
+        let named =
+            args.kubelet_socket.is_some() || args.libvirt_run_dir.is_some() || args.cni_cache_dir.is_some();
+        return Ok(if named {
+            let config = OwnerConfig {
+                kubelet_socket: args.kubelet_socket.clone(),
+                libvirt_run_dir: args.libvirt_run_dir.clone(),
+                cni_cache_dir: args.cni_cache_dir.clone(),
+                ..owner_config(args, owners)
+            };
+            Box::new(vftop::source::owners::WithOwners::new(sim, config))
+        } else {
+            Box::new(sim)
+        });
     }
     let filter = LinkFilter { interfaces: args.interfaces.clone(), all_links: args.all_links };
     let mut source = KernelSource::open(filter, clock)?.with_owners(owner_config(args, owners));
@@ -59,9 +73,8 @@ pub fn open_source(
 /// standard places.
 pub fn owner_config(args: &SourceArgs, prefs: &OwnerPrefs) -> OwnerConfig {
     let default = OwnerConfig::default();
-    let pick = |cli: &Option<std::path::PathBuf>,
-                file: &Option<std::path::PathBuf>,
-                or: std::path::PathBuf| { cli.clone().or_else(|| file.clone()).unwrap_or(or) };
+    type Place = Option<std::path::PathBuf>;
+    let pick = |cli: &Place, file: &Place, or: Place| cli.clone().or_else(|| file.clone()).or(or);
     OwnerConfig {
         mode: args.owners.or(prefs.mode).unwrap_or(default.mode),
         kubelet_socket: pick(&args.kubelet_socket, &prefs.kubelet_socket, default.kubelet_socket),

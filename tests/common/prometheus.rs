@@ -97,14 +97,32 @@ impl Prometheus {
     /// Like `start`, with more of the job's scrape config (`scheme`, `tls_config`,
     /// `basic_auth`), indented for the job.
     pub fn start_with(targets: &[(&str, u16)], job_extra: &str) -> Prometheus {
+        Prometheus::start_full(targets, job_extra, &[], "host")
+    }
+
+    /// Like `start_with`, with rule files (name, YAML) and the label the target's name goes
+    /// in (`node`, as the SR-IOV operator's ServiceMonitor relabels it).
+    pub fn start_full(
+        targets: &[(&str, u16)],
+        job_extra: &str,
+        rules: &[(&str, &str)],
+        label: &str,
+    ) -> Prometheus {
         let dir = TempDir::new("prometheus");
-        let mut config = String::from(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: vftop\n",
-        );
+        let mut config = String::from("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n");
+        if !rules.is_empty() {
+            config += "rule_files:\n";
+        }
+        for (name, text) in rules {
+            std::fs::write(dir.0.join(name), text).unwrap();
+            config += &format!("  - {}\n", dir.0.join(name).display());
+        }
+        config += "scrape_configs:\n  - job_name: vftop\n";
         config += job_extra;
         config += "    static_configs:\n";
         for (host, port) in targets {
-            config += &format!("      - targets: ['127.0.0.1:{port}']\n        labels: {{host: '{host}'}}\n");
+            config +=
+                &format!("      - targets: ['127.0.0.1:{port}']\n        labels: {{{label}: '{host}'}}\n");
         }
         std::fs::write(dir.0.join("prometheus.yml"), config).unwrap();
         let port = free_port();

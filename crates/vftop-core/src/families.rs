@@ -8,6 +8,8 @@ pub const SRIOV_RX_PACKETS: &str = "sriov_vf_rx_packets";
 pub const SRIOV_TX_PACKETS: &str = "sriov_vf_tx_packets";
 pub const SRIOV_RX_DROPPED: &str = "sriov_vf_rx_dropped";
 pub const SRIOV_TX_DROPPED: &str = "sriov_vf_tx_dropped";
+pub const SRIOV_RX_BROADCAST: &str = "sriov_vf_rx_broadcast";
+pub const SRIOV_RX_MULTICAST: &str = "sriov_vf_rx_multicast";
 /// The counters in the order the exporter keeps them.
 pub const SRIOV_COUNTERS: [&str; 6] =
     [SRIOV_RX_BYTES, SRIOV_TX_BYTES, SRIOV_RX_PACKETS, SRIOV_TX_PACKETS, SRIOV_RX_DROPPED, SRIOV_TX_DROPPED];

@@ -2,11 +2,11 @@
 //! (0.0.4) and OpenMetrics, encoded once per sample so a scrape never waits on the kernel.
 //!
 //! Families (labels): sriov-network-metrics-exporter's `sriov_vf_{rx,tx}_{bytes,packets,
-//! dropped}` {pf, vf, pciAddr} with their exact names (untyped, as an OpenMetrics counter
+//! dropped}` and `sriov_vf_rx_{broadcast,multicast}` {pf, vf, pciAddr} (its netlink set) with their exact names (untyped, as an OpenMetrics counter
 //! would have to be renamed `_total`), and vftop's own under `vftop_`. Counters are compensated
 //! across VF resets (a counter that goes down continues from its last value), so every series
 //! stays monotonic. Rates are bytes per second, Prometheus's base unit (the kernel's VF limits
-//! are Mbit/s: 1 Mbit/s = 125 000 B/s). Cardinality: 14 series per VF (one more with an owner, two for a pod's), 4 per PF, 2 per devlink rate object, 3 in
+//! are Mbit/s: 1 Mbit/s = 125 000 B/s). Cardinality: 16 series per VF (one more with an owner, two for a pod's), 4 per PF, 2 per devlink rate object, 3 in
 //! all; driver statistics only with `--ethtool-stats` (one series per statistic per netdev).
 
 pub mod http;
@@ -49,15 +49,15 @@ pub struct Exporter {
 /// The six counters of one VF as the kernel last gave them, and what to add after resets.
 #[derive(Clone, Copy, Debug, Default)]
 struct Compensated {
-    last: [u64; 6],
-    offset: [u64; 6],
+    last: [u64; COUNTED],
+    offset: [u64; COUNTED],
 }
 
 impl Compensated {
     /// Monotonic values for `raw`: a counter that went down continues from where it was.
-    fn update(&mut self, raw: [u64; 6]) -> [u64; 6] {
-        let mut out = [0; 6];
-        for i in 0..6 {
+    fn update(&mut self, raw: [u64; COUNTED]) -> [u64; COUNTED] {
+        let mut out = [0; COUNTED];
+        for i in 0..COUNTED {
             if raw[i] < self.last[i] {
                 self.offset[i] = self.offset[i].saturating_add(self.last[i]);
             }
@@ -68,18 +68,23 @@ impl Compensated {
     }
 }
 
-fn raw_counters(c: &Counters) -> [u64; 6] {
-    [c.rx_bytes, c.tx_bytes, c.rx_packets, c.tx_packets, c.rx_dropped, c.tx_dropped]
+/// How many of a VF's counters are exported (the sriov exporter's netlink set).
+const COUNTED: usize = 8;
+
+fn raw_counters(c: &Counters) -> [u64; COUNTED] {
+    [c.rx_bytes, c.tx_bytes, c.rx_packets, c.tx_packets, c.rx_dropped, c.tx_dropped, c.broadcast, c.multicast]
 }
 
 /// The sriov exporter's counter families, in the order of [`raw_counters`].
-const SRIOV_COUNTERS: [(&str, &str); 6] = [
+const SRIOV_COUNTERS: [(&str, &str); COUNTED] = [
     (families::SRIOV_RX_BYTES, "Bytes received by the VF."),
     (families::SRIOV_TX_BYTES, "Bytes sent by the VF."),
     (families::SRIOV_RX_PACKETS, "Packets received by the VF."),
     (families::SRIOV_TX_PACKETS, "Packets sent by the VF."),
     (families::SRIOV_RX_DROPPED, "Received packets the VF dropped."),
     (families::SRIOV_TX_DROPPED, "Packets to send that the VF dropped."),
+    (families::SRIOV_RX_BROADCAST, "Broadcast packets the VF received."),
+    (families::SRIOV_RX_MULTICAST, "Multicast packets the VF received."),
 ];
 
 impl Exporter {
@@ -165,7 +170,7 @@ impl Exporter {
         frame
     }
 
-    fn vf_row(&self, pf: &Pf, vf: &Vf, key: &VfKey, counters: [u64; 6], rates: FunctionRates) -> VfRow {
+    fn vf_row(&self, pf: &Pf, vf: &Vf, key: &VfKey, counters: [u64; COUNTED], rates: FunctionRates) -> VfRow {
         VfRow {
             pf: pf.name.clone(),
             vf: vf.index,
@@ -235,7 +240,7 @@ struct VfRow {
     partition: String,
     vlan: u16,
     mac: String,
-    counters: [u64; 6],
+    counters: [u64; COUNTED],
     origin: &'static str,
     /// Something counts its traffic (not a driver without per-VF counters and no netdev).
     counted: bool,

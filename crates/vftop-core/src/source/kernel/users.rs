@@ -26,7 +26,7 @@ pub struct VfUsers {
 
 impl VfUsers {
     pub fn new(config: OwnerConfig) -> VfUsers {
-        let root = config.root.clone();
+        let root = config.root.clone().unwrap_or_else(|| PathBuf::from("/"));
         VfUsers { finder: OwnerFinder::new(config), root, diag: None, fds: FdTable::default(), fds_at: None }
     }
 

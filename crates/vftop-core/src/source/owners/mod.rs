@@ -10,7 +10,9 @@ pub mod kubelet;
 pub mod libvirt;
 pub mod procs;
 
+use super::{ApplyError, SampleError, Source, SourceKind};
 use crate::model::owner::{Owner, OwnerKind, OwnerSource, SocketUse};
+use crate::model::{RateChange, RateLimit, RoleMap, Snapshot};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -30,11 +32,13 @@ pub enum OwnersMode {
 #[derive(Clone, Debug, PartialEq)]
 pub struct OwnerConfig {
     pub mode: OwnersMode,
-    /// Where `/proc` and `/sys` are (`/`; a test's directory).
-    pub root: PathBuf,
-    pub kubelet_socket: PathBuf,
-    pub cni_cache_dir: PathBuf,
-    pub libvirt_run_dir: PathBuf,
+    /// Where `/proc` and `/sys` are (`/`; a test's directory); `None`: they are not this
+    /// host's VFs (the simulator's), only the kubelet, CNI cache and libvirt are asked.
+    pub root: Option<PathBuf>,
+    /// The sources asked (`None`: not that one).
+    pub kubelet_socket: Option<PathBuf>,
+    pub cni_cache_dir: Option<PathBuf>,
+    pub libvirt_run_dir: Option<PathBuf>,
     /// How often owners are looked up again while nothing changed.
     pub refresh: Duration,
 }
@@ -43,10 +47,10 @@ impl Default for OwnerConfig {
     fn default() -> Self {
         OwnerConfig {
             mode: OwnersMode::Auto,
-            root: PathBuf::from("/"),
-            kubelet_socket: PathBuf::from(kubelet::SOCKET),
-            cni_cache_dir: PathBuf::from("/var/lib/cni/sriov"),
-            libvirt_run_dir: PathBuf::from("/run/libvirt/qemu"),
+            root: Some(PathBuf::from("/")),
+            kubelet_socket: Some(PathBuf::from(kubelet::SOCKET)),
+            cni_cache_dir: Some(PathBuf::from("/var/lib/cni/sriov")),
+            libvirt_run_dir: Some(PathBuf::from("/run/libvirt/qemu")),
             refresh: Duration::from_secs(5),
         }
     }
@@ -101,21 +105,71 @@ impl OwnerFinder {
 
     /// Every source, least specific first: a later answer replaces an earlier one.
     fn lookup(&self, vfs: &[VfPlace<'_>]) -> HashMap<String, Owner> {
-        let root = &self.config.root;
         let mut found: HashMap<String, Owner> = HashMap::new();
-        for vf in vfs {
-            let owner = match vf.netns {
-                Some(netns) => Some(namespace_owner(root, netns)),
-                None => host_owner(vf.sockets),
-            };
-            found.extend(owner.map(|o| (vf.pci.to_string(), o)));
+        if let Some(root) = &self.config.root {
+            for vf in vfs {
+                let owner = match vf.netns {
+                    Some(netns) => Some(namespace_owner(root, netns)),
+                    None => host_owner(vf.sockets),
+                };
+                found.extend(owner.map(|o| (vf.pci.to_string(), o)));
+            }
+            found.extend(vfio_owners(root, vfs));
         }
-        found.extend(vfio_owners(root, vfs));
-        found.extend(libvirt::read_dir(&self.config.libvirt_run_dir));
-        found.extend(cni::read_dir(&self.config.cni_cache_dir));
-        found.extend(kubelet::owners(&self.config.kubelet_socket));
+        let config = &self.config;
+        found.extend(config.libvirt_run_dir.as_deref().map(libvirt::read_dir).unwrap_or_default());
+        found.extend(config.cni_cache_dir.as_deref().map(cni::read_dir).unwrap_or_default());
+        found.extend(config.kubelet_socket.as_deref().map(kubelet::owners).unwrap_or_default());
         found.retain(|pci, _| vfs.iter().any(|v| v.pci == pci));
         found
+    }
+}
+
+/// A source whose VFs get owners from the kubelet, the CNI cache and libvirt on top of its
+/// own (the simulator's scenario owners): where those name a VF, they win.
+pub struct WithOwners<S> {
+    inner: S,
+    finder: OwnerFinder,
+}
+
+impl<S: Source> WithOwners<S> {
+    pub fn new(inner: S, config: OwnerConfig) -> WithOwners<S> {
+        WithOwners { inner, finder: OwnerFinder::new(OwnerConfig { root: None, ..config }) }
+    }
+}
+
+impl<S: Source> Source for WithOwners<S> {
+    fn kind(&self) -> SourceKind {
+        self.inner.kind()
+    }
+
+    fn sample(&mut self) -> Result<Snapshot, SampleError> {
+        let mut snapshot = self.inner.sample()?;
+        let places: Vec<VfPlace<'_>> = snapshot
+            .pfs
+            .iter()
+            .flat_map(|p| &p.vfs)
+            .filter_map(|v| Some(VfPlace { pci: v.pci.as_deref()?, netns: None, sockets: &[] }))
+            .collect();
+        let owners = self.finder.owners(&places, snapshot.taken_at).clone();
+        for vf in snapshot.pfs.iter_mut().flat_map(|p| p.vfs.iter_mut()) {
+            if let Some(owner) = vf.pci.as_ref().and_then(|pci| owners.get(pci)) {
+                vf.owner = Some(owner.clone());
+            }
+        }
+        Ok(snapshot)
+    }
+
+    fn apply(&mut self, change: &RateChange) -> Result<RateLimit, ApplyError> {
+        self.inner.apply(change)
+    }
+
+    fn roles(&self) -> RoleMap {
+        self.inner.roles()
+    }
+
+    fn history(&mut self, span: Duration, step: Duration) -> Vec<Snapshot> {
+        self.inner.history(span, step)
     }
 }
 
@@ -220,10 +274,10 @@ mod tests {
     #[test]
     fn a_named_namespace_is_its_owner_and_lookups_follow_changes_and_the_cadence() {
         let config = OwnerConfig {
-            root: std::env::temp_dir().join("vftop-no-such-root"),
-            kubelet_socket: PathBuf::from("/nonexistent/kubelet.sock"),
-            cni_cache_dir: PathBuf::from("/nonexistent"),
-            libvirt_run_dir: PathBuf::from("/nonexistent"),
+            root: Some(std::env::temp_dir().join("vftop-no-such-root")),
+            kubelet_socket: None,
+            cni_cache_dir: None,
+            libvirt_run_dir: None,
             ..OwnerConfig::default()
         };
         let mut finder = OwnerFinder::new(config);
