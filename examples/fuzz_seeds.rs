@@ -1,6 +1,7 @@
 //! Writes fuzz seeds into the corpus directory given as argument (default `fuzz/corpus`):
 //! kernel-shaped link messages for `parse_link` (plain, and VF lists whose 16-bit length
-//! wrapped), ethtool replies for `parse_ethtool`, and a recorder shard for `read_recording`.
+//! wrapped), ethtool replies for `parse_ethtool`, a recorder shard for `read_recording`, and
+//! owner sources for `parse_owner_sources`.
 
 use vftop::source::kernel::ethtool::{capacity_for, stats_request, strings_request};
 use vftop::source::kernel::fixture::{dump, pf_payload, pf_payload_wrapped};
@@ -46,7 +47,43 @@ fn main() -> std::io::Result<()> {
     ] {
         std::fs::write(format!("{ethtool}/{name}"), record)?;
     }
+    owner_sources(&format!("{root}/parse_owner_sources"))?;
     recording(&format!("{root}/read_recording"))
+}
+
+/// A libvirt domain, a CNI cache file, a kubelet answer and a sock_diag message, each behind
+/// the byte that picks its reader.
+fn owner_sources(dir: &str) -> std::io::Result<()> {
+    use prost::Message;
+    use vftop::source::owners::kubelet::{
+        ContainerDevices, ContainerResources, ListPodResourcesResponse, PodResources,
+    };
+    std::fs::create_dir_all(dir)?;
+    let seed = |which: u8, body: &[u8]| [&[which][..], body].concat();
+    let domain = "<domstatus state='running'><domain type='kvm'><name>web-03</name><devices>\
+        <interface type='hostdev'><source><address type='pci' domain='0x0000' bus='0x3b' slot='0x02' function='0x1'/>\
+        </source></interface></devices></domain></domstatus>";
+    std::fs::write(format!("{dir}/libvirt"), seed(0, domain.as_bytes()))?;
+    let cache = r#"{"Master":"ens1f0","VFID":1,"deviceID":"0000:3b:02.1","max_tx_rate":2000,"name":"n"}"#;
+    std::fs::write(format!("{dir}/cni"), seed(1, cache.as_bytes()))?;
+    let answer = ListPodResourcesResponse {
+        pod_resources: vec![PodResources {
+            name: "api".into(),
+            namespace: "payments".into(),
+            containers: vec![ContainerResources {
+                name: "api".into(),
+                devices: vec![ContainerDevices {
+                    resource_name: "intel.com/sriov".into(),
+                    device_ids: vec!["0000:3b:02.1".into()],
+                }],
+            }],
+        }],
+    };
+    std::fs::write(format!("{dir}/kubelet"), seed(2, &answer.encode_to_vec()))?;
+    let mut diag = vec![2u8, 1, 0, 0];
+    diag.resize(72, 0);
+    diag[8..12].copy_from_slice(&[10, 0, 0, 2]);
+    std::fs::write(format!("{dir}/sock-diag"), seed(3, &diag))
 }
 
 /// A real shard of the reference demo (200 samples: keyframes, delta frames, an event).

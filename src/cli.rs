@@ -265,7 +265,7 @@ pub enum Command {
         vf: Option<u32>,
         #[arg(long, value_enum, default_value = "csv")]
         format: crate::record::dump::Format,
-        /// Comma-separated columns (default: all): time,pf,vf,partition,tx_bps,rx_bps,tx_pps,
+        /// Comma-separated columns (default: all): time,pf,vf,partition,owner,tx_bps,rx_bps,tx_pps,
         /// rx_pps,drops_per_sec,tx_bytes,rx_bytes,tx_packets,rx_packets,tx_dropped,rx_dropped,
         /// min_mbps,max_mbps,link_state,vlan,mac,link_mbps,origin,events.
         #[arg(long, value_name = "LIST")]

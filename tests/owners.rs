@@ -127,7 +127,10 @@ fn kubelet_pods_own_vfs_in_the_json_and_the_console() {
     tmux.type_text("payments");
     tmux.send(&["Enter"]);
     let filtered = tmux.wait_text("1 of 6 match");
-    assert!(filtered.lines().any(|l| l.contains("Backup") && l.contains("pod payments/api-7f9c")), "{filtered}");
+    assert!(
+        filtered.lines().any(|l| l.contains("Backup") && l.contains("pod payments/api-7f9c")),
+        "{filtered}"
+    );
     // The confirmation of a lower cap says whose traffic it throttles.
     tmux.send(&["e"]);
     tmux.wait_text("Rate limit · Backup");

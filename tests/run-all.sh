@@ -59,16 +59,18 @@ rm -f "$log"
 
 # A short fuzz run of every parser of kernel bytes (cargo fuzz needs nightly features;
 # RUSTC_BOOTSTRAP enables them on the stable toolchain). VFTOP_FUZZ_SECONDS=0 skips it; the
-# time is shared: half for the link parser, a quarter each for the ethtool replies and the
-# recording reader (shards torn, flipped or made up).
+# time is shared: half for the link parser, a sixth each for the ethtool replies, the
+# recording reader (shards torn, flipped or made up) and the owner sources (libvirt XML, the
+# CNI cache, the kubelet's answer, sock_diag).
 fuzz_seconds=${VFTOP_FUZZ_SECONDS:-30}
 if [ "$fuzz_seconds" -gt 0 ]; then
     echo "== cargo fuzz (${fuzz_seconds}s)"
     command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --quiet
     ./fuzz/seeds.sh
     link_seconds=$(( fuzz_seconds / 2 ))
-    quarter=$(( (fuzz_seconds - link_seconds + 1) / 2 ))
+    sixth=$(( (fuzz_seconds - link_seconds + 2) / 3 ))
     (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run parse_link corpus/parse_link -- -max_total_time="$link_seconds")
-    (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run parse_ethtool corpus/parse_ethtool -- -max_total_time="$quarter")
-    (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run read_recording corpus/read_recording -- -max_total_time="$quarter")
+    (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run parse_ethtool corpus/parse_ethtool -- -max_total_time="$sixth")
+    (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run read_recording corpus/read_recording -- -max_total_time="$sixth")
+    (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run parse_owner_sources corpus/parse_owner_sources -- -max_total_time="$sixth")
 fi

@@ -27,6 +27,7 @@ const GROUPS: &[&str] = &[
     "many_vfs",
     "devlink_rates",
     "field",
+    "vfio",
     "numvfs",
 ];
 
@@ -46,7 +47,7 @@ fn boot() -> VmRun {
     // The checkout and the binary may live where the guest has its own tmpfs (a clone in /tmp).
     let bin_dir = std::path::Path::new(BIN).parent().unwrap().to_str().unwrap();
     let out = Command::new(format!("{root}/tests/vm/vftop-vm"))
-        .args(["--share", root, "--share", bin_dir, "--timeout", "2400"])
+        .args(["--iommu", "--share", root, "--share", bin_dir, "--timeout", "2400"])
         .args(["--", &format!("{root}/tests/vm/checks.sh"), BIN])
         .args(GROUPS)
         .current_dir(root)
@@ -112,7 +113,20 @@ fn igb_vf_traffic_is_counted_via_the_vf_netdev() {
 
 #[test]
 fn owners_a_vf_in_a_namespace_and_its_top_talker_under_tcp() {
-    run_group("owners", &["owner_is_the_netns", "top_talker_is_iperf3", "top_talker_rate_matches_vf_and_ss"]);
+    run_group(
+        "owners",
+        &[
+            "owner_is_the_netns",
+            "top_talker_is_iperf3",
+            "top_talker_rate_matches_vf_and_ss",
+            "host_service_owns_its_vf",
+        ],
+    );
+}
+
+#[test]
+fn owners_a_vf_passed_to_a_qemu_vm_through_vfio() {
+    run_group("vfio", &["vfio_owner_is_the_qemu_vm"]);
 }
 
 #[test]

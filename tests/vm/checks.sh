@@ -580,7 +580,43 @@ sys.exit(0 if talker and vf and ss and abs(talker - vf) <= 0.15 * vf and abs(tal
 PY
     echo "owners: talker/VF/ss tx bit/s: $got $ss_rate" >&2
     kill "$client" 2>/dev/null; wait "$client" 2>/dev/null
+    # A service on the host on VF 0's address: VF 0's owner is that process.
+    ip addr add 10.77.0.3/24 dev "${VFN[0]}"
+    iperf3 -s -B 10.77.0.3 -p 5202 >/dev/null 2>&1 &
+    local server=$!
+    ip netns exec pod1 iperf3 -c 10.77.0.3 -p 5202 -b 2M -t 300 >/dev/null 2>&1 &
+    client=$!
+    host_owner() { got=$(vftop --once --json -i "$PF" --interval 500ms | json "(d['pfs'][0]['vfs'][0]['owner'] or {}).get('label'), (d['pfs'][0]['vfs'][0]['owner'] or {}).get('detail')"); [[ $got == "host: iperf3 pid $server" ]]; }
+    until_true 60 host_owner && ok host_service_owns_its_vf || bad host_service_owns_its_vf "expected 'host: iperf3 pid $server', saw '$got'"
+    kill "$client" "$server" 2>/dev/null; wait "$client" "$server" 2>/dev/null
     pkill -x iperf3 2>/dev/null
+}
+
+# A VF handed to a VM: VF 3 bound to vfio-pci (the guest has an emulated IOMMU: vftop-vm
+# --iommu) and held by a real, paused QEMU started as libvirt starts one (-name guest=vm7):
+# its owner is vm vm7, read from the process holding the VF's vfio group.
+vfio() {
+    local dev vf group qemu got
+    dev=$(readlink -f /sys/class/net/$PF/device/virtfn3); vf=$(basename "$dev")
+    [[ -e $dev/iommu_group ]] || { bad vfio_iommu "VF 3 ($vf) has no IOMMU group: the guest was booted without --iommu"; return; }
+    group=$(basename "$(readlink "$dev/iommu_group")")
+    modprobe vfio-pci
+    echo "$vf" > "$dev/driver/unbind"
+    echo vfio-pci > "$dev/driver_override"
+    echo "$vf" > /sys/bus/pci/drivers_probe
+    [[ $(basename "$(readlink "$dev/driver")") == vfio-pci ]] || { bad vfio_bound "VF 3 is not bound to vfio-pci: $(readlink "$dev/driver")"; return; }
+    qemu-system-x86_64 -name guest=vm7,debug-threads=on -S -machine q35,accel=tcg -m 64 -nodefaults \
+        -display none -monitor none -serial none -device vfio-pci,host="$vf" >/tmp/vm7.log 2>&1 &
+    qemu=$!
+    holds() { ls -l /proc/$qemu/fd 2>/dev/null | grep -q "/dev/vfio/$group\$"; }
+    until_true 60 holds || { bad vfio_qemu "QEMU did not open /dev/vfio/$group: $(cat /tmp/vm7.log)"; return; }
+    got=$(vftop --once --json -i "$PF" --interval 100ms | json "(lambda o: o and (o['label'], o['source'], o['detail']))(d['pfs'][0]['vfs'][3]['owner'])")
+    [[ $got == "('vm vm7', 'qemu', 'pid $qemu')" ]] && ok vfio_owner_is_the_qemu_vm \
+        || bad vfio_owner_is_the_qemu_vm "expected ('vm vm7', 'qemu', 'pid $qemu'), saw $got"
+    kill "$qemu"; wait "$qemu" 2>/dev/null
+    echo > "$dev/driver_override"
+    echo "$vf" > "$dev/driver/unbind"
+    echo "$vf" > /sys/bus/pci/drivers_probe
 }
 
 # Puts the guest back as vftop-vm left it, for the next group.
@@ -598,7 +634,7 @@ reset_guest() {
         ip -n pod$n link set "${VFN[$n]}" netns 1
         ip netns del pod$n
     done
-    for n in "${VFN[@]}"; do ip addr flush dev "$n" 2>/dev/null; done
+    ip addr del 10.77.0.3/24 dev "${VFN[0]}" 2>/dev/null   # (a move between namespaces drops the others')
     ip addr del fe80::a/64 dev "${VFN[0]}" 2>/dev/null
     for n in "${VFN[@]}"; do ip link set "$n" up 2>/dev/null; done
     local d=/sys/bus/netdevsim/devices/netdevsim1

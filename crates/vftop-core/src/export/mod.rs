@@ -552,11 +552,11 @@ mod tests {
     #[test]
     fn counters_continue_across_a_reset() {
         let mut c = Compensated::default();
-        assert_eq!(c.update([10, 20, 0, 0, 0, 0])[..2], [10, 20]);
-        assert_eq!(c.update([15, 25, 0, 0, 0, 0])[..2], [15, 25]);
+        assert_eq!(c.update([10, 20, 0, 0, 0, 0, 0, 0])[..2], [10, 20]);
+        assert_eq!(c.update([15, 25, 0, 0, 0, 0, 0, 0])[..2], [15, 25]);
         // The VF was re-created: the kernel's counters start again from 0.
-        assert_eq!(c.update([3, 1, 0, 0, 0, 0])[..2], [18, 26]);
-        assert_eq!(c.update([4, 9, 0, 0, 0, 0])[..2], [19, 34]);
+        assert_eq!(c.update([3, 1, 0, 0, 0, 0, 0, 0])[..2], [18, 26]);
+        assert_eq!(c.update([4, 9, 0, 0, 0, 0, 0, 0])[..2], [19, 34]);
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub const FIELDS: &[&str] = &[
     "pf",
     "vf",
     "partition",
+    "owner",
     "tx_bps",
     "rx_bps",
     "tx_pps",
@@ -233,6 +234,7 @@ impl Row<'_> {
             "pf" => self.pf.name.clone(),
             "vf" => vf.index.to_string(),
             "partition" => vf.partition.clone().unwrap_or_default(),
+            "owner" => vf.owner.as_ref().map(|o| o.label()).unwrap_or_default(),
             "tx_bps" => format!("{:.0}", self.rates.tx.0),
             "rx_bps" => format!("{:.0}", self.rates.rx.0),
             "tx_pps" => format!("{:.1}", self.rates.tx_pps),
@@ -259,8 +261,10 @@ impl Row<'_> {
     /// Numbers as JSON numbers, the rest as strings.
     fn json(&self, name: &str) -> serde_json::Value {
         let text = self.field(name);
-        let numeric =
-            !matches!(name, "time" | "pf" | "partition" | "link_state" | "mac" | "origin" | "events");
+        let numeric = !matches!(
+            name,
+            "time" | "pf" | "partition" | "owner" | "link_state" | "mac" | "origin" | "events"
+        );
         if numeric && text.is_empty() {
             return serde_json::Value::Null;
         }

@@ -290,6 +290,27 @@ mod tests {
     }
 
     #[test]
+    fn a_vf_whose_owner_changes_is_an_event_naming_both() {
+        use crate::model::owner::{Owner, OwnerKind, OwnerSource};
+        let mut f = EventFinder::new(None);
+        let none = |_: &VfKey| None;
+        let mut s = snap(&[(7, 0, 10)]);
+        s.pfs[0].vfs[0].owner = Some(Owner::new(OwnerKind::Vm, "web-03", OwnerSource::Libvirt));
+        assert!(f.events(0, &s, &none).is_empty(), "the first sample's owner is in the keyframe");
+        assert!(f.events(1000, &s, &none).is_empty());
+        s.pfs[0].vfs[0].owner = Some(Owner::new(OwnerKind::Vm, "db-01", OwnerSource::Libvirt));
+        assert_eq!(
+            kinds(&f.events(2000, &s, &none)),
+            vec![(Some(7), "owner vm web-03 → vm db-01".to_string())]
+        );
+        s.pfs[0].vfs[0].owner = None;
+        assert_eq!(
+            kinds(&f.events(3000, &s, &none)),
+            vec![(Some(7), "owner vm db-01 → no owner".to_string())]
+        );
+    }
+
+    #[test]
     fn comparison_finds_appear_vanish_reset_and_outside_changes() {
         let mut f = EventFinder::new(None);
         let none = |_: &VfKey| None;

@@ -653,6 +653,32 @@ mod tests {
     }
 
     #[test]
+    fn owners_ride_in_keyframes_and_older_shapes_still_read() {
+        use crate::model::owner::{Owner, OwnerKind, OwnerSource};
+        let mut rng = SmallRng::seed_from_u64(5);
+        let mut base = Vec::new();
+        let mut s = snapshot(&mut rng, 3, &mut base);
+        s.pfs[0].vfs[1].owner = Some(Owner::new(OwnerKind::Vm, "web-03", OwnerSource::Libvirt));
+        let mut encoder = Encoder::new(10);
+        let body = encoder.encode(Shape::of(&s, &|_, _| None), counters_of(&s));
+        let frame = Decoder::default().decode(0, &body, &keep_all).unwrap();
+        let owners: Vec<Option<String>> =
+            frame.snapshot.pfs[0].vfs.iter().map(|v| v.owner.as_ref().map(Owner::label)).collect();
+        assert_eq!(owners, [None, Some("vm web-03".to_string()), None]);
+        // The owner changed: the shape did, so the next frame is a keyframe that says so.
+        s.pfs[0].vfs[1].owner = None;
+        let body = encoder.encode(Shape::of(&s, &|_, _| None), counters_of(&s));
+        assert_eq!(body[0] & FLAG_KEY, FLAG_KEY);
+        // A shape written before owners (pfs, rate objects, facts) reads, with none.
+        let mut shape = Shape::of(&s, &|_, _| None);
+        shape.owners.clear();
+        #[derive(Serialize)]
+        struct Before<'a>(&'a [PfShape], &'a [RateObjectShape], &'a [PfFacts]);
+        let bytes = postcard::to_stdvec(&Before(&shape.pfs, &shape.rate_objects, &shape.facts)).unwrap();
+        assert_eq!(Shape::decode(&bytes).unwrap(), shape);
+    }
+
+    #[test]
     fn delta_frames_after_a_lost_frame_wait_for_the_keyframe() {
         let mut rng = SmallRng::seed_from_u64(1);
         let mut encoder = Encoder::new(4);

@@ -475,6 +475,15 @@ mod tests {
             ("mac", "02:00:5e:10:00:01"),
         ]);
         view.add("vftop_partition_info", &info, 1.0);
+        let owner = labels(&[
+            ("pf", "ens1f0"),
+            ("vf", "1"),
+            ("kind", "pod"),
+            ("name", "api-7f9c"),
+            ("namespace", "payments"),
+            ("source", "kubelet pod-resources"),
+        ]);
+        view.add("vftop_vf_owner_info", &owner, 1.0);
         assert!(view.up);
         let pf = fleet_pf("host-a", &view.pfs["ens1f0"]);
         assert_eq!((pf.name.as_str(), pf.link_speed), ("host-a/ens1f0", Some(Mbps(10_000))));
@@ -482,5 +491,6 @@ mod tests {
         assert_eq!((vf.index, vf.counters.tx_bytes, vf.rate.max, vf.vlan), (1, 4096, Mbps(2000), 300));
         assert_eq!(vf.mac.to_string(), "02:00:5e:10:00:01");
         assert_eq!(vf.partition.as_deref(), Some("Backup"));
+        assert_eq!(vf.owner.as_ref().map(|o| o.label()).as_deref(), Some("pod payments/api-7f9c"));
     }
 }

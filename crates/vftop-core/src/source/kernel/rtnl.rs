@@ -171,6 +171,30 @@ impl Channel {
         Err(RtnlError::Interrupted(DUMP_RETRIES))
     }
 
+    /// A dump of message type `kind` whose request is the fixed header `request` (no
+    /// attributes): every answer handed to `each` with what it builds, redone as [`Self::dump`].
+    pub fn dump_raw<T: Default>(
+        &mut self,
+        kind: u16,
+        request: &[u8],
+        mut each: impl FnMut(&mut T, u16, &[u8]),
+    ) -> Result<T, RtnlError> {
+        self.dump(|ch| {
+            let seq = ch.next_seq();
+            let message = NlmsghdrBuilder::default()
+                .nl_type(kind)
+                .nl_flags(NlmF::REQUEST | NlmF::DUMP)
+                .nl_seq(seq)
+                .nl_payload(NlPayload::Payload(Buffer::from(request.to_vec())))
+                .build()
+                .map_err(|e| RtnlError::Build(e.to_string()))?;
+            ch.send(&message)?;
+            let mut built = T::default();
+            let complete = ch.collect_dump(seq, |kind, payload| each(&mut built, kind, payload))?;
+            Ok(complete.then_some(built))
+        })
+    }
+
     /// Waits for the ACK (or error) of request `seq`.
     pub fn wait_ack(&mut self, seq: u32) -> Result<(), RtnlError> {
         loop {
@@ -301,52 +325,30 @@ impl Rtnl {
     /// The 64-bit counters of every link (`RTM_GETSTATS`, `IFLA_STATS_LINK_64` only): far less
     /// for the kernel to fill than a link dump.
     pub fn dump_stats64(&mut self) -> Result<HashMap<u32, Counters>, RtnlError> {
-        self.ch.dump(|ch| {
-            let seq = ch.next_seq();
-            // struct if_stats_msg: family, pad1, pad2, ifindex, filter_mask
-            let mut request = vec![0u8; 12];
-            let filter = 1u32 << (nl::IFLA_STATS_LINK_64 as u32 - 1);
-            request[8..12].copy_from_slice(&filter.to_ne_bytes());
-            let message = NlmsghdrBuilder::default()
-                .nl_type(Rtm::from(nl::RTM_GETSTATS as u16))
-                .nl_flags(NlmF::REQUEST | NlmF::DUMP)
-                .nl_seq(seq)
-                .nl_payload(NlPayload::Payload(Buffer::from(request)))
-                .build()
-                .map_err(|e| RtnlError::Build(e.to_string()))?;
-            ch.send(&message)?;
-            let mut stats = HashMap::new();
-            let complete = ch.collect_dump(seq, |kind, payload| {
+        // struct if_stats_msg: family, pad1, pad2, ifindex, filter_mask
+        let mut request = [0u8; 12];
+        let filter = 1u32 << (nl::IFLA_STATS_LINK_64 as u32 - 1);
+        request[8..12].copy_from_slice(&filter.to_ne_bytes());
+        self.ch.dump_raw(
+            nl::RTM_GETSTATS as u16,
+            &request,
+            |stats: &mut HashMap<u32, Counters>, kind, payload| {
                 if u32::from(kind) == nl::RTM_NEWSTATS as u32
                     && let Some(entry) = parse_stats(payload)
                 {
                     stats.insert(entry.0, entry.1);
                 }
-            })?;
-            Ok(complete.then_some(stats))
-        })
+            },
+        )
     }
 
     /// Every netdev's IPv4 and IPv6 addresses, by ifindex (`RTM_GETADDR`).
     pub fn dump_addresses(&mut self) -> Result<HashMap<u32, Vec<std::net::IpAddr>>, RtnlError> {
-        self.ch.dump(|ch| {
-            let seq = ch.next_seq();
-            // struct ifaddrmsg: family (AF_UNSPEC: both), prefixlen, flags, scope, index.
-            let message = NlmsghdrBuilder::default()
-                .nl_type(Rtm::from(nl::RTM_GETADDR as u16))
-                .nl_flags(NlmF::REQUEST | NlmF::DUMP)
-                .nl_seq(seq)
-                .nl_payload(NlPayload::Payload(Buffer::from(vec![0u8; 8])))
-                .build()
-                .map_err(|e| RtnlError::Build(e.to_string()))?;
-            ch.send(&message)?;
-            let mut addresses = HashMap::new();
-            let complete = ch.collect_dump(seq, |kind, payload| {
-                if u32::from(kind) == nl::RTM_NEWADDR as u32 {
-                    super::sockets::parse_addr(payload, &mut addresses);
-                }
-            })?;
-            Ok(complete.then_some(addresses))
+        // struct ifaddrmsg: family (AF_UNSPEC: both), prefixlen, flags, scope, index.
+        self.ch.dump_raw(nl::RTM_GETADDR as u16, &[0u8; 8], |addresses, kind, payload| {
+            if u32::from(kind) == nl::RTM_NEWADDR as u32 {
+                super::sockets::parse_addr(payload, addresses);
+            }
         })
     }
 

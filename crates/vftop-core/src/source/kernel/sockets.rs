@@ -6,10 +6,7 @@
 use super::attr::{Attrs, align4, u32_at, u64_at};
 use super::rtnl::{Channel, RtnlError};
 use crate::model::owner::Transport;
-use neli::consts::nl::NlmF;
 use neli::consts::socket::NlFamily;
-use neli::nl::{NlPayload, NlmsghdrBuilder};
-use neli::types::Buffer;
 use neli::utils::Groups;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -108,30 +105,17 @@ impl SockDiag {
             Transport::Tcp => libc::IPPROTO_TCP,
             Transport::Udp => libc::IPPROTO_UDP,
         } as u8;
-        self.ch.dump(|ch| {
-            let seq = ch.next_seq();
-            // struct inet_diag_req_v2: family, protocol, ext, pad, states, then a zero socket id.
-            let mut request = vec![0u8; 56];
-            request[0] = family;
-            request[1] = protocol;
-            request[2] = 1 << (INET_DIAG_INFO - 1);
-            let states: u32 = 0xfff & !(1 << TCP_TIME_WAIT);
-            request[4..8].copy_from_slice(&states.to_ne_bytes());
-            let message = NlmsghdrBuilder::default()
-                .nl_type(SOCK_DIAG_BY_FAMILY)
-                .nl_flags(NlmF::REQUEST | NlmF::DUMP)
-                .nl_seq(seq)
-                .nl_payload(NlPayload::Payload(Buffer::from(request)))
-                .build()
-                .map_err(|e| RtnlError::Build(e.to_string()))?;
-            ch.send(&message)?;
-            let mut sockets = Vec::new();
-            let complete = ch.collect_dump(seq, |kind, payload| {
-                if kind == SOCK_DIAG_BY_FAMILY {
-                    sockets.extend(parse_inet_diag(payload, transport));
-                }
-            })?;
-            Ok(complete.then_some(sockets))
+        // struct inet_diag_req_v2: family, protocol, ext, pad, states, then a zero socket id.
+        let mut request = [0u8; 56];
+        request[0] = family;
+        request[1] = protocol;
+        request[2] = 1 << (INET_DIAG_INFO - 1);
+        let states: u32 = 0xfff & !(1 << TCP_TIME_WAIT);
+        request[4..8].copy_from_slice(&states.to_ne_bytes());
+        self.ch.dump_raw(SOCK_DIAG_BY_FAMILY, &request, |sockets: &mut Vec<DiagSocket>, kind, payload| {
+            if kind == SOCK_DIAG_BY_FAMILY {
+                sockets.extend(parse_inet_diag(payload, transport));
+            }
         })
     }
 }

@@ -1,0 +1,52 @@
+//! The cost of a VF's top talkers with 10 000 sockets (5 000 loopback TCP connections held by
+//! this process; not run in CI): one sock_diag pass (TCP and UDP, IPv4 and IPv6, with
+//! `tcp_info`), the `/proc/*/fd` pass that maps sockets to processes (done only when a socket's
+//! process is unknown, at most every 2 s), and — what an operator would run instead —
+//! `ss -tinp` over the same sockets. `cargo bench --bench sockets`.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::Command;
+use vftop::source::kernel::sockets::SockDiag;
+use vftop::source::owners::procs::FdTable;
+
+const CONNECTIONS: usize = 5_000;
+
+fn bench(c: &mut Criterion) {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    let want = (2 * CONNECTIONS as u64 + 256).min(hard);
+    setrlimit(Resource::RLIMIT_NOFILE, want, hard).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let pairs: Vec<(TcpStream, TcpStream)> = (0..CONNECTIONS)
+        .map(|_| {
+            let client = TcpStream::connect(addr).unwrap();
+            let (server, _) = listener.accept().unwrap();
+            (client, server)
+        })
+        .collect();
+    let mut diag = SockDiag::open().unwrap();
+    let seen = diag.dump().unwrap().len();
+    assert!(seen >= 2 * CONNECTIONS, "sock_diag saw {seen} sockets");
+    let mut group = c.benchmark_group("sockets");
+    group.sample_size(20);
+    group.bench_function("sock_diag: every TCP and UDP socket with tcp_info (10 000)", |b| {
+        b.iter(|| diag.dump().unwrap())
+    });
+    group.bench_function("/proc/*/fd: sockets to processes (10 000 fds)", |b| {
+        b.iter(|| FdTable::read(Path::new("/")))
+    });
+    group.bench_function("ss -tinp (the same sockets)", |b| {
+        b.iter(|| {
+            let out = Command::new("ss").args(["-tinp"]).output().unwrap();
+            assert!(out.status.success());
+        })
+    });
+    group.finish();
+    drop(pairs);
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
