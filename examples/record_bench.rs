@@ -138,10 +138,12 @@ fn seek(days: u64, dir: &Path) {
     );
     let day_from = START_MS + (seconds as i64 / 2) * 1000;
     let req = vftop::record::dump::Request {
-        from_ms: day_from,
-        to_ms: day_from + 86_400_000 - 1,
-        pf: None,
-        vf: Some(3),
+        window: vftop::record::Window {
+            from_ms: day_from,
+            to_ms: day_from + 86_400_000 - 1,
+            pf: None,
+            vf: Some(3),
+        },
         format: vftop::record::dump::Format::Csv,
         fields: vftop::record::dump::Request::parse_fields(None).unwrap(),
         events_only: false,

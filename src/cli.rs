@@ -89,6 +89,38 @@ pub struct LookArgs {
     pub no_mouse: bool,
 }
 
+/// A recording and the window of it to read (`dump`, `report`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct RecordingArgs {
+    /// The store directory (default: the recorder's).
+    pub dir: Option<PathBuf>,
+    /// From this time: RFC 3339, "2026-11-25 03:00", "03:00", "2h ago" (default: the start;
+    /// report: an hour before --to).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Up to this time (default: the end).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Only this PF.
+    #[arg(long, value_name = "PF")]
+    pub pf: Option<String>,
+    /// Only this VF (of every PF, or of --pf).
+    #[arg(long, value_name = "N")]
+    pub vf: Option<u32>,
+}
+
+/// What `vftop report` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Markdown,
+    /// One self-contained page (inline CSS and SVG charts; no network).
+    Html,
+    Json,
+    /// One SVG chart per episode, into --out DIR.
+    Svg,
+}
+
 /// The roles and preferences file.
 #[derive(Args, Debug, Clone, Default)]
 pub struct ConfigArg {
@@ -246,23 +278,34 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// The story of a window of a recording: its episodes (starved, pinned at the cap,
+    /// saturated, oversubscribed, down) worst first with their context, what changed, each
+    /// link's peak — as text, Markdown, JSON, one self-contained HTML page or SVG charts.
+    Report {
+        #[command(flatten)]
+        recording: RecordingArgs,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ReportFormat,
+        /// Where the files go (--format svg: one chart per episode; html: report.html).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Two windows side by side, each --window long from its start (this incident against
+        /// the same time yesterday): `--compare "03:00" "1d ago"`.
+        #[arg(long, num_args = 2, value_names = ["T1", "T2"])]
+        compare: Option<Vec<String>>,
+        /// The length of each --compare window.
+        #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+        window: Duration,
+        /// Report on a freshly simulated half hour with an incident in it (--scenario: of
+        /// that scenario) instead.
+        #[command(flatten)]
+        sim: SimArgs,
+    },
     /// Print a recording: one row per VF per sample (CSV, JSON Lines), the events, or
     /// OpenMetrics for `promtool tsdb create-blocks-from openmetrics`.
     Dump {
-        /// The store directory (default: the recorder's).
-        dir: Option<PathBuf>,
-        /// From this time (default: the start): RFC 3339, "2026-11-25 03:00", "2h ago".
-        #[arg(long, value_name = "TIME")]
-        from: Option<String>,
-        /// Up to this time (default: the end).
-        #[arg(long, value_name = "TIME")]
-        to: Option<String>,
-        /// Only this PF.
-        #[arg(long, value_name = "PF")]
-        pf: Option<String>,
-        /// Only this VF (of every PF, or of --pf).
-        #[arg(long, value_name = "N")]
-        vf: Option<u32>,
+        #[command(flatten)]
+        recording: RecordingArgs,
         #[arg(long, value_enum, default_value = "csv")]
         format: crate::record::dump::Format,
         /// Comma-separated columns (default: all): time,pf,vf,partition,owner,tx_bps,rx_bps,tx_pps,

@@ -6,7 +6,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub use vftop_core::{
-    audit, driver, export, families, guard, metrics, model, paths, record, source, times, units,
+    audit, driver, export, families, guard, metrics, model, paths, record, report, source, times, units,
 };
 pub use vftop_tui::{app, protocol, replay, sampler, tui, ui};
 

@@ -100,19 +100,20 @@ fn run(cli: Cli, given: &dyn Fn(&str) -> bool) -> anyhow::Result<ExitCode> {
                 config: &config,
             })
         }
-        Command::Dump { dir, from, to, pf, vf, format, fields, events } => {
+        Command::Report { recording, format, out, compare, window, sim } => {
+            commands::report::run(commands::report::ReportRequest {
+                recording: &recording,
+                format,
+                out,
+                compare,
+                window,
+                sim: &sim,
+            })
+        }
+        Command::Dump { recording, format, fields, events } => {
             let fields =
                 vftop::record::dump::Request::parse_fields(fields.as_deref()).map_err(anyhow::Error::msg)?;
-            let request = vftop::record::dump::Request {
-                from_ms: 0,
-                to_ms: 0,
-                pf,
-                vf,
-                format,
-                fields,
-                events_only: events,
-            };
-            commands::dump::run(dir.as_deref(), request, (from.as_deref(), to.as_deref()))
+            commands::dump::run(&recording, format, fields, events)
         }
         Command::Fleet { prometheus, selector, host_label, demo, look, interval } => {
             commands::fleet::run(commands::fleet::FleetRequest {

@@ -426,3 +426,24 @@ fn rates_the_driver_cleared_after_a_link_speed_change_are_not_called_outside_cha
     assert!(!screen.contains("changed outside vftop"), "{screen}");
     assert!(screen.contains("link speed changed: the driver cleared every VF's rate"), "{screen}");
 }
+
+/// The incident scenario's storage partitions starve from 1140 s to 1320 s: while it goes on the
+/// detail view says so and for how long, and after, how often and how long at most.
+#[test]
+fn detail_view_says_how_often_and_how_long_a_partition_starved() {
+    let scenario = vftop::source::sim::scenario::Scenario::load(std::path::Path::new("incident")).unwrap();
+    let mut demo = Demo::with_scenario(scenario, 1260);
+    // NFS is the third row.
+    demo.act(Action::SelectNext);
+    demo.act(Action::SelectNext);
+    demo.act(Action::OpenDetail);
+    let during = demo.screen(120, 36);
+    assert!(during.contains("NFS") && during.contains("⚠ now: starved 1 m"), "{during}");
+    demo.run_for(200);
+    let after = demo.screen(120, 36);
+    assert!(
+        after.contains("⚠ starved once in the last hour, longest 2 m")
+            || after.contains("⚠ starved once in the last hour, longest 3 m"),
+        "{after}"
+    );
+}

@@ -23,6 +23,7 @@ const GROUPS: &[&str] = &[
     "multi_pf",
     "traffic",
     "owners",
+    "incident",
     "recorder",
     "many_vfs",
     "devlink_rates",
@@ -120,6 +121,18 @@ fn owners_a_vf_in_a_namespace_and_its_top_talker_under_tcp() {
             "top_talker_is_iperf3",
             "top_talker_rate_matches_vf_and_ss",
             "host_service_owns_its_vf",
+        ],
+    );
+}
+
+#[test]
+fn report_of_a_recorded_incident_shows_the_console_change_and_the_step() {
+    run_group(
+        "incident",
+        &[
+            "report_shows_the_console_change",
+            "report_shows_the_throughput_step",
+            "report_text_names_the_change",
         ],
     );
 }

@@ -1,28 +1,21 @@
 //! `vftop dump`: a recording as CSV, JSON Lines, events or OpenMetrics.
 
-use std::path::Path;
 use std::process::ExitCode;
-use vftop::cli::SimArgs;
-use vftop::record::dump::{self, Request};
+use vftop::cli::{RecordingArgs, SimArgs};
+use vftop::record::dump::{self, Format, Request};
 use vftop::record::store::Store;
-use vftop::times::{format_ms, now_ms, parse_when};
 
 /// `vftop dump`.
 pub fn run(
-    dir: Option<&Path>,
-    mut req: Request,
-    times: (Option<&str>, Option<&str>),
+    recording: &RecordingArgs,
+    format: Format,
+    fields: Vec<String>,
+    events_only: bool,
 ) -> anyhow::Result<ExitCode> {
-    let opened = super::replay::open_store(&SimArgs::default(), dir)?;
+    let opened = super::replay::open_store(&SimArgs::default(), recording.dir.as_deref())?;
     let store = Store::open(&opened.dir)?;
-    let now = now_ms();
-    req.from_ms =
-        times.0.map(|t| parse_when(t, now)).transpose().map_err(anyhow::Error::msg)?.unwrap_or(i64::MIN / 2);
-    req.to_ms =
-        times.1.map(|t| parse_when(t, now)).transpose().map_err(anyhow::Error::msg)?.unwrap_or(i64::MAX / 2);
-    if req.from_ms > req.to_ms {
-        anyhow::bail!("--from {} is after --to {}", format_ms(req.from_ms), format_ms(req.to_ms));
-    }
+    let window = super::window(recording, i64::MAX / 2, None)?;
+    let req = Request { window, format, fields, events_only };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let summary = match dump::dump(&store, &req, &mut out) {

@@ -8,6 +8,7 @@ pub mod guard;
 pub mod man;
 pub mod record;
 pub mod replay;
+pub mod report;
 pub mod serve;
 pub mod set;
 
@@ -87,6 +88,26 @@ pub fn owner_config(args: &SourceArgs, prefs: &OwnerPrefs) -> OwnerConfig {
             .unwrap_or(default.refresh),
         root: default.root,
     }
+}
+
+/// The window `--from`/`--to`, `--pf`/`--vf` name: `--to` else `default_to`; `--from` else
+/// `span` before the end (`None`: from the start).
+pub fn window(
+    recording: &vftop::cli::RecordingArgs,
+    default_to: i64,
+    span: Option<std::time::Duration>,
+) -> anyhow::Result<vftop::record::Window> {
+    use vftop::times::{format_ms, now_ms, parse_when};
+    let now = now_ms();
+    let when =
+        |t: &Option<String>| t.as_deref().map(|t| parse_when(t, now)).transpose().map_err(anyhow::Error::msg);
+    let to_ms = when(&recording.to)?.unwrap_or(default_to);
+    let from_ms =
+        when(&recording.from)?.unwrap_or_else(|| span.map_or(i64::MIN / 2, |s| to_ms - s.as_millis() as i64));
+    if from_ms > to_ms {
+        anyhow::bail!("--from {} is after --to {}", format_ms(from_ms), format_ms(to_ms));
+    }
+    Ok(vftop::record::Window { from_ms, to_ms, pf: recording.pf.clone(), vf: recording.vf })
 }
 
 /// The simulated NIC of `--scenario` (the reference design without one), seeded by `--seed`.

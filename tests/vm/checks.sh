@@ -20,7 +20,7 @@ AUDIT=/tmp/vftop-audit.log
 vftop() {
     case ${1:-} in
         set) "$BIN" "$@" --log /dev/null --audit-log "$AUDIT" ;;
-        dump | record | serve | replay) "$BIN" "$@" --log /dev/null ;;
+        dump | record | serve | replay | report) "$BIN" "$@" --log /dev/null ;;
         *) "$BIN" --log /dev/null --audit-log "$AUDIT" "$@" ;;
     esac
 }
@@ -538,11 +538,9 @@ field() {
     kill %?record 2>/dev/null
 }
 
-# Owners (issue 17): VF1's netdev in namespace pod1 sends over TCP (iperf3) to VF2's in pod2:
-# VF1's owner is netns pod1, its top talker the iperf3 client with its pid, at the VF's own rate
-# and at the rate ss -tin's byte counters give over the same interval.
-owners() {
-    command -v iperf3 >/dev/null || { bad owners_tools "iperf3 is not installed (tests/run-all.sh installs it)"; return; }
+# VF1's netdev in namespace pod1 (10.77.0.1), VF2's in pod2 (10.77.0.2) with an iperf3 server.
+two_pods() { # CHECK-PREFIX
+    command -v iperf3 >/dev/null || { bad "$1_tools" "iperf3 is not installed (tests/run-all.sh installs it)"; return 1; }
     local n
     for n in 1 2; do
         ip netns add pod$n
@@ -553,11 +551,24 @@ owners() {
     done
     ip netns exec pod2 iperf3 -s -D --logfile /tmp/iperf3-server.log
     ready() { ip netns exec pod2 ss -Htln 'sport = :5201' | grep -q 5201; }
-    until_true 30 ready || { bad owners_iperf3_server "no iperf3 server in pod2: $(cat /tmp/iperf3-server.log)"; return; }
-    ip netns exec pod1 iperf3 -c 10.77.0.2 -b 8M -t 300 >/tmp/iperf3-client.log 2>&1 &
-    local client=$!
+    until_true 30 ready || { bad "$1_iperf3_server" "no iperf3 server in pod2: $(cat /tmp/iperf3-server.log)"; return 1; }
+}
+# An iperf3 client in pod1 sending to pod2 at RATE until killed ($CLIENT), once it flows.
+pod1_sends() { # RATE
+    ip netns exec pod1 iperf3 -c 10.77.0.2 -b "$1" -t 600 >/tmp/iperf3-client.log 2>&1 &
+    CLIENT=$!
     flowing() { ip netns exec pod1 ss -Htin 'dport = :5201' | grep -q 'bytes_acked:[0-9]\{6,\}'; }
-    until_true 60 flowing || { bad owners_flow "no TCP flow from pod1: $(cat /tmp/iperf3-client.log)"; return; }
+    until_true 60 flowing || { bad iperf3_flow "no TCP flow from pod1: $(cat /tmp/iperf3-client.log)"; return 1; }
+}
+
+# Owners (issue 17): VF1's netdev in namespace pod1 sends over TCP (iperf3) to VF2's in pod2:
+# VF1's owner is netns pod1, its top talker the iperf3 client with its pid, at the VF's own rate
+# and at the rate ss -tin's byte counters give over the same interval.
+owners() {
+    two_pods owners || return
+    local client
+    pod1_sends 8M || return
+    client=$CLIENT
     # ss's acknowledged bytes of pod1's connections to the server, and when.
     acked() { echo "$(date +%s.%N) $(ip netns exec pod1 ss -Htin 'dport = :5201' | grep -o 'bytes_acked:[0-9]*' | awk -F: '{s += $2} END {print s + 0}')"; }
     local before after doc got
@@ -619,6 +630,49 @@ vfio() {
     echo "$vf" > /sys/bus/pci/drivers_probe
 }
 
+# The story of an incident (issue 20): VF 1 sends to VF 2 over TCP while the recorder runs; the
+# operator lowers VF 1's cap in the console. QEMU's igb enforces no VF rate (the testbed's
+# README), so the throughput step is iperf3's own, made at the same moment; the report must show
+# the change, who made it, and the step in VF 1's rate between the windows either side.
+incident() {
+    local rec=/tmp/vftop-incident before change got
+    two_pods incident || return
+    "$BIN" --log /dev/null record --dir $rec -i "$PF" --interval 500ms --audit-log "$AUDIT" 2>/tmp/vftop-incident.err &
+    pod1_sends 20M || return
+    samples_since() { vftop dump $rec --from "$1" --fields time 2>/dev/null | tail -n +2 | wc -l; }
+    before=$(date -u +%FT%TZ)
+    enough() { (($(samples_since "$before") >= 14)); }
+    until_true 120 enough || { bad incident_recorded "the recorder wrote under 14 samples in 2 min: $(cat /tmp/vftop-incident.err)"; return; }
+    SESSION=r
+    tmux new-session -d -s r -x 140 -y 40 "$BIN --log /dev/null --audit-log $AUDIT -i $PF"
+    wait_screen "$PF 1G" || bad incident_console "$s"
+    keys j; keys e
+    wait_screen "Rate limit · vf 1" || bad incident_editor "$s"
+    keys BSpace BSpace BSpace; keys -l 5M; keys Enter
+    wait_screen "max_tx_rate 5 min_tx_rate 0" || bad incident_preview "$s"
+    keys y
+    wait_rate "$PF" 1 "0 5" || bad incident_cap_applied "$(ip_rate "$PF" 1)"
+    change=$(date -u +%FT%TZ)
+    kill "$CLIENT"; wait "$CLIENT" 2>/dev/null
+    pod1_sends 3M || return
+    after=$(date -u -d "@$(( $(date +%s) + 2 ))" +%FT%TZ)
+    enough() { (($(samples_since "$after") >= 14)); }
+    until_true 120 enough || { bad incident_recorded_after "under 14 samples after the change"; return; }
+    keys q
+    kill %?"record --dir $rec" 2>/dev/null; pkill -f "record --dir $rec"; wait 2>/dev/null
+    got=$(vftop report $rec --format json | json "[(c['event'], c['new']['max'], c['reason'], c['outcome']) for c in d['changes'] if c['vf'] == 1]")
+    [[ $got == "[('rate-change', 5, 'operator', 'applied')]" ]] && ok report_shows_the_console_change \
+        || bad report_shows_the_console_change "expected VF 1's one change, to max 5 by the operator, in the report's changes; saw $got"
+    local first
+    first=$(date -u -d "@$(( $(date -d "$change" +%s) - 7 ))" +%FT%TZ)
+    got=$(vftop report $rec --compare "$first" "$after" --window 5s --format json | json "[(r['tx_bps'][0], r['tx_bps'][1]) for r in d['rows'] if r['vf'] == 1][0]")
+    python3 -c "a, b = $got; import sys; sys.exit(0 if a > 12e6 and b < 5e6 and b > 1e6 else 1)" && ok report_shows_the_throughput_step \
+        || bad report_shows_the_throughput_step "expected VF 1 at ~20 Mbit/s before and ~3 after, saw $got (bit/s)"
+    got=$(vftop report $rec)
+    expect report_text_names_the_change "$got" "$PF vf 1: max none → 5M by"
+    pkill -x iperf3 2>/dev/null
+}
+
 # Puts the guest back as vftop-vm left it, for the next group.
 reset_guest() {
     tmux kill-server 2>/dev/null
@@ -646,7 +700,7 @@ reset_guest() {
         [[ -n ${VFTOP_NSIM_PF:-} ]] && ip link set "$VFTOP_NSIM_PF" vf $v min_tx_rate 0 max_tx_rate 0 2>/dev/null
     done
     rm -f "$AUDIT"
-    rm -rf /tmp/vftop-field
+    rm -rf /tmp/vftop-field /tmp/vftop-incident
 }
 
 any_failed=0

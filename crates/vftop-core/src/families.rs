@@ -19,6 +19,9 @@ pub const KUBE_POD_DEVICE: &str = "sriov_kubepoddevice";
 /// Whose each VF is, for VMs, namespaces and host services as well as pods.
 pub const VF_OWNER_INFO: &str = "vftop_vf_owner_info";
 
+pub const EPISODES: &str = "vftop_episodes";
+pub const EPISODE_ACTIVE: &str = "vftop_episode_active";
+
 pub const VF_MIN_RATE: &str = "vftop_vf_min_tx_rate_bytes_per_second";
 pub const VF_MAX_RATE: &str = "vftop_vf_max_tx_rate_bytes_per_second";
 pub const VF_TX_RATE: &str = "vftop_vf_tx_bytes_per_second";

@@ -4,7 +4,7 @@
 //! on it; nothing here can import the console, so the layering cannot be broken by an import.
 //!
 //! Ground floor: `units`, `times`, `paths`, `families` (import nothing of vftop) → `model`, `driver` →
-//! `metrics` (pure) → `source` → the sinks `record`, `export`, `audit`; `guard` reverts a change
+//! `metrics` (pure) → `source` → the sinks `record`, `report`, `export`, `audit`; `guard` reverts a change
 //! when its console is gone.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod model;
 pub mod paths;
 pub mod record;
+pub mod report;
 pub mod source;
 pub mod times;
 pub mod units;

@@ -16,6 +16,18 @@ pub fn format_time_of_day(at_ms: i64) -> String {
     local(at_ms).strftime("%H:%M:%S").to_string()
 }
 
+/// A span as an operator says it: `45 s`, `4 m 10 s`, `1 h 2 m`.
+pub fn format_span_ms(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match (s / 3600, s % 3600 / 60, s % 60) {
+        (0, 0, s) => format!("{s} s"),
+        (0, m, 0) => format!("{m} m"),
+        (0, m, s) => format!("{m} m {s} s"),
+        (h, 0, _) => format!("{h} h"),
+        (h, m, _) => format!("{h} h {m} m"),
+    }
+}
+
 /// RFC 3339 with milliseconds, UTC: `2026-11-25T03:02:14.000Z`.
 pub fn rfc3339_ms(at_ms: i64) -> String {
     let ts = jiff::Timestamp::from_millisecond(at_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);

@@ -15,6 +15,7 @@ pub mod web_config;
 use crate::families;
 use crate::metrics::rate::FunctionRates;
 use crate::metrics::reading::Reading;
+use crate::model::episode::EpisodeKind;
 use crate::model::owner::{Owner, OwnerKind};
 use crate::model::{Counters, Mbps, Pf, RoleMap, Snapshot, Vf, VfKey};
 use prometheus_client::collector::Collector;
@@ -44,6 +45,9 @@ pub struct Exporter {
     resets: HashMap<VfKey, u64>,
     samples: u64,
     failures: u64,
+    episodes: crate::metrics::episodes::EpisodeTracker,
+    /// Episodes begun, by kind (`vftop_episodes_total`).
+    episodes_begun: std::collections::BTreeMap<EpisodeKind, u64>,
 }
 
 /// The six counters of one VF as the kernel last gave them, and what to add after resets.
@@ -97,6 +101,8 @@ impl Exporter {
             resets: HashMap::new(),
             samples: 0,
             failures: 0,
+            episodes: Default::default(),
+            episodes_begun: Default::default(),
         }
     }
 
@@ -130,6 +136,23 @@ impl Exporter {
         // The one reading of the sample (rates, contention), as the console has it.
         let reading = Reading::new(self.previous.as_ref(), snapshot);
         let mut frame = Frame { samples: self.samples, failures: self.failures, ..Frame::default() };
+        let at_ms = snapshot.taken_at.as_millis() as i64;
+        let roles = &self.roles;
+        let name = |key: &VfKey| {
+            let vf = snapshot.vf(key).map(|(_, v)| v);
+            roles
+                .resolve(key, vf.map_or(0, |v| v.vlan))
+                .map(|r| r.name.clone())
+                .or(vf.and_then(|v| v.partition.clone()))
+        };
+        for news in self.episodes.step(at_ms, &reading, &name) {
+            if let crate::metrics::episodes::EpisodeNews::Started(e) = news {
+                *self.episodes_begun.entry(e.kind).or_default() += 1;
+            }
+        }
+        frame.episodes_begun =
+            EpisodeKind::ALL.iter().map(|k| (*k, self.episodes_begun.get(k).copied().unwrap_or(0))).collect();
+        frame.active_episodes = self.episodes.active().map(|e| (e.pf.clone(), e.vf, e.kind)).collect();
         let mut seen = HashSet::new();
         for pf in &snapshot.pfs {
             let contention = reading.contention_of(&pf.name);
@@ -230,6 +253,8 @@ struct Frame {
     sample_duration_secs: f64,
     samples: u64,
     failures: u64,
+    episodes_begun: Vec<(EpisodeKind, u64)>,
+    active_episodes: Vec<(String, Option<u32>, EpisodeKind)>,
 }
 
 #[derive(Clone, Debug)]
@@ -379,6 +404,25 @@ impl Collector for Frame {
             },
         )?;
         encode_owners(&mut e, &self.vfs)?;
+        family(
+            &mut e,
+            (
+                families::EPISODES,
+                "Episodes begun since the exporter started, by kind (starved, pinned, saturated, oversubscribed, vf-down, pf-down).",
+                Counter,
+            ),
+            &self.episodes_begun,
+            |(kind, n)| Some((vec![("kind", kind.name().to_string())], *n)),
+        )?;
+        family(
+            &mut e,
+            (families::EPISODE_ACTIVE, "1 while an episode goes on (vf empty for a PF's).", Gauge),
+            &self.active_episodes,
+            |(pf, vf, kind)| {
+                let vf = vf.map(|v| v.to_string()).unwrap_or_default();
+                Some((vec![("pf", pf.clone()), ("vf", vf), ("kind", kind.name().to_string())], 1u64))
+            },
+        )?;
         let pf_labels = |p: &PfRow| vec![("pf", p.pf.clone())];
         family(
             &mut e,
@@ -547,6 +591,28 @@ mod tests {
     fn demo() -> (SimSource, FakeClock) {
         let clock = FakeClock::default();
         (SimSource::new(Scenario::reference(), Arc::new(clock.clone())), clock)
+    }
+
+    #[test]
+    fn episodes_are_counted_and_the_active_ones_flagged() {
+        let clock = FakeClock::default();
+        let scenario = Scenario::load(std::path::Path::new("incident")).unwrap();
+        let mut sim = SimSource::new(scenario, Arc::new(clock.clone()));
+        let mut exporter = Exporter::new(RoleMap::default(), false);
+        let mut body = String::new();
+        // The incident's storage guarantees exceed the link from 1140 s to 1320 s.
+        for _ in 0..1200 {
+            clock.advance(std::time::Duration::from_secs(1));
+            body = exporter.update(sim.sample().unwrap()).text;
+        }
+        let active = |vf: &str, kind: &str| {
+            sample_value(&body, "vftop_episode_active", &format!(r#"pf="ens1f0",vf="{vf}",kind="{kind}""#))
+        };
+        assert_eq!(active("2", "starved"), Some(1.0), "{body}");
+        assert_eq!(active("", "oversubscribed"), Some(1.0));
+        assert_eq!(active("1", "starved"), None, "Backup has no guarantee to be short of");
+        assert!(sample_value(&body, "vftop_episodes_total", r#"kind="starved""#).unwrap() >= 2.0);
+        assert_eq!(sample_value(&body, "vftop_episodes_total", r#"kind="pf-down""#), Some(0.0));
     }
 
     #[test]

@@ -57,6 +57,14 @@ pub enum EventKind {
         old: Option<String>,
         new: Option<String>,
     },
+    /// An episode began: its condition held two samples in a row.
+    EpisodeStarted {
+        episode: super::episode::EpisodeKind,
+    },
+    /// An episode ended (its condition off for 10 s): the whole of it.
+    Episode {
+        episode: Box<super::episode::Episode>,
+    },
     /// A recorder started writing to the store (its first sample has no rate: there is a gap
     /// before it, or nothing).
     RecorderStarted,
@@ -104,6 +112,13 @@ impl Event {
                 let none = || "no owner".to_string();
                 format!("owner {} → {}", old.clone().unwrap_or_else(none), new.clone().unwrap_or_else(none))
             }
+            EventKind::EpisodeStarted { episode } => format!("{} began", episode.label()),
+            EventKind::Episode { episode } => format!(
+                "{} from {} to {}",
+                episode.summary(self.at_ms),
+                crate::times::format_time_of_day(episode.start_ms),
+                episode.end_ms.map_or("now".into(), crate::times::format_time_of_day)
+            ),
             EventKind::RecorderStarted => "recorder started (a gap before: no rate for this sample)".into(),
         }
     }
@@ -120,5 +135,21 @@ impl Event {
 
     pub fn key(&self) -> Option<VfKey> {
         self.vf.map(|vf| VfKey { pf: self.pf.clone(), vf })
+    }
+
+    /// Where a jump to it lands: an episode's start, else its own time.
+    pub fn jump_ms(&self) -> i64 {
+        match &self.kind {
+            EventKind::Episode { episode } => episode.start_ms,
+            _ => self.at_ms,
+        }
+    }
+
+    /// The span it covers on a timeline (an ended episode), if any.
+    pub fn span_ms(&self) -> Option<(i64, i64)> {
+        match &self.kind {
+            EventKind::Episode { episode } => Some((episode.start_ms, episode.end_ms.unwrap_or(self.at_ms))),
+            _ => None,
+        }
     }
 }

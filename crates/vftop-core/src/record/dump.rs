@@ -51,10 +51,7 @@ pub const FIELDS: &[&str] = &[
 /// What to dump.
 #[derive(Clone, Debug)]
 pub struct Request {
-    pub from_ms: i64,
-    pub to_ms: i64,
-    pub pf: Option<String>,
-    pub vf: Option<u32>,
+    pub window: super::Window,
     pub format: Format,
     pub fields: Vec<String>,
     /// Only the events, not the samples.
@@ -74,7 +71,7 @@ impl Request {
     }
 
     fn wants(&self, pf: &str, vf: Option<u32>) -> bool {
-        self.pf.as_deref().is_none_or(|p| p == pf) && (vf.is_none() || self.vf.is_none() || vf == self.vf)
+        self.window.wants(pf, vf)
     }
 }
 
@@ -88,7 +85,7 @@ pub struct Summary {
 
 /// Writes the dump; damage in the store is skipped and returned as warnings.
 pub fn dump(store: &Store, req: &Request, out: &mut dyn Write) -> std::io::Result<Summary> {
-    let (events, bad) = super::events::read(store.dir(), req.from_ms, req.to_ms);
+    let (events, bad) = super::events::read(store.dir(), req.window.from_ms, req.window.to_ms);
     let events: Vec<Event> = events.into_iter().filter(|e| req.wants(&e.pf, e.vf)).collect();
     let mut summary = Summary { events: events.len() as u64, ..Summary::default() };
     if bad > 0 {
@@ -123,25 +120,26 @@ fn rows(
     let keep = move |pf: &str, vf: Option<u32>| req.wants(pf, vf);
     let mut previous: Option<Snapshot> = None;
     let mut result = Ok(());
-    let warnings = store.visit((req.from_ms - LOOK_BACK_MS, req.to_ms), &keep, &mut |frame: Frame| {
-        if result.is_err() {
-            return;
-        }
-        let at_ms = frame.at_ms;
-        let since = previous.as_ref().map_or(i64::MIN, |p| p.taken_at.as_millis() as i64);
-        if at_ms >= req.from_ms {
-            result = write_rows(
-                req,
-                &frame.snapshot,
-                previous.as_ref(),
-                (since, at_ms),
-                events,
-                &mut sink,
-                summary,
-            );
-        }
-        previous = Some(frame.snapshot);
-    });
+    let warnings =
+        store.visit((req.window.from_ms - LOOK_BACK_MS, req.window.to_ms), &keep, &mut |frame: Frame| {
+            if result.is_err() {
+                return;
+            }
+            let at_ms = frame.at_ms;
+            let since = previous.as_ref().map_or(i64::MIN, |p| p.taken_at.as_millis() as i64);
+            if at_ms >= req.window.from_ms {
+                result = write_rows(
+                    req,
+                    &frame.snapshot,
+                    previous.as_ref(),
+                    (since, at_ms),
+                    events,
+                    &mut sink,
+                    summary,
+                );
+            }
+            previous = Some(frame.snapshot);
+        });
     summary.warnings.extend(warnings);
     result.and_then(|()| sink.flush())
 }
@@ -326,7 +324,7 @@ fn openmetrics(
     let mut exporter = crate::export::Exporter::new(crate::model::RoleMap::default(), false);
     let mut families: Vec<(String, String, String)> = Vec::new(); // name, header, samples
     let keep = move |pf: &str, vf: Option<u32>| req.wants(pf, vf);
-    let warnings = store.visit((req.from_ms, req.to_ms), &keep, &mut |frame: Frame| {
+    let warnings = store.visit((req.window.from_ms, req.window.to_ms), &keep, &mut |frame: Frame| {
         let at = frame.at_ms as f64 / 1000.0;
         let text = exporter.update(frame.snapshot).openmetrics;
         let mut current: Option<usize> = None;

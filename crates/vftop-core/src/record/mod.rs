@@ -25,6 +25,24 @@ pub fn default_dir(demo: bool) -> PathBuf {
 
 /// Records samples: the counters and shape into the store, the events into its journal.
 /// Write failures are logged and retried with every sample; sampling never stops for them.
+/// A window of a recording and the functions in it: what `dump` and `report` read.
+#[derive(Clone, Debug, Default)]
+pub struct Window {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    /// Only this PF.
+    pub pf: Option<String>,
+    /// Only this VF (of every PF, or of `pf`).
+    pub vf: Option<u32>,
+}
+
+impl Window {
+    /// Whether a PF's function (`vf`: `None` for the PF itself) is in it.
+    pub fn wants(&self, pf: &str, vf: Option<u32>) -> bool {
+        self.pf.as_deref().is_none_or(|p| p == pf) && (vf.is_none() || self.vf.is_none() || vf == self.vf)
+    }
+}
+
 pub struct Recorder {
     writer: Writer,
     finder: EventFinder,
@@ -36,6 +54,9 @@ pub struct Recorder {
     pub on_stderr: bool,
     /// The "recorder started" event is written with the first sample.
     started: bool,
+    /// Episodes, from each sample read against the one before.
+    episodes: crate::metrics::episodes::EpisodeTracker,
+    previous: Option<Snapshot>,
 }
 
 impl Recorder {
@@ -62,6 +83,8 @@ impl Recorder {
             written: 0,
             on_stderr: false,
             started: false,
+            episodes: Default::default(),
+            previous: None,
         })
     }
 
@@ -92,6 +115,9 @@ impl Recorder {
             roles.resolve(key, vlan).map(|r| r.name.clone()).or(own)
         };
         let mut found: Vec<Event> = self.finder.events(at_ms, snapshot, &name);
+        let reading = crate::metrics::reading::Reading::new(self.previous.as_ref(), snapshot);
+        found.extend(episode_events(&mut self.episodes, at_ms, &reading, &found, &name));
+        self.previous = Some(snapshot.clone());
         if !std::mem::replace(&mut self.started, true) {
             let started = Event {
                 at_ms,
@@ -138,6 +164,11 @@ impl Recorder {
         }
     }
 
+    /// Episodes going on now.
+    pub fn active_episodes(&self) -> impl Iterator<Item = &crate::model::episode::Episode> {
+        self.episodes.active()
+    }
+
     /// Whether the last write failed (and why).
     pub fn failing(&self) -> Option<&str> {
         self.failing.as_deref()
@@ -146,4 +177,41 @@ impl Recorder {
     pub fn close(self) -> Result<(), StoreError> {
         self.writer.close()
     }
+}
+
+/// The episodes that began or ended at this sample, as events; this sample's limit changes
+/// (`found`) become context first.
+pub fn episode_events(
+    tracker: &mut crate::metrics::episodes::EpisodeTracker,
+    at_ms: i64,
+    reading: &crate::metrics::reading::Reading<'_>,
+    found: &[Event],
+    name: &dyn Fn(&VfKey) -> Option<String>,
+) -> Vec<Event> {
+    use crate::metrics::episodes::EpisodeNews;
+    for e in found {
+        if matches!(e.kind, EventKind::RateChange { .. } | EventKind::ExternalChange { .. }) {
+            tracker.note_change(e.at_ms, &e.pf, format!("{}: {}", e.subject(), e.label()));
+        }
+    }
+    tracker
+        .step(at_ms, reading, name)
+        .into_iter()
+        .map(|news| {
+            let (episode, kind) = match news {
+                EpisodeNews::Started(ep) => {
+                    let kind = EventKind::EpisodeStarted { episode: ep.kind };
+                    (ep, kind)
+                }
+                EpisodeNews::Ended(ep) => (ep.clone(), EventKind::Episode { episode: Box::new(ep) }),
+            };
+            Event {
+                at_ms,
+                pf: episode.pf.clone(),
+                vf: episode.vf,
+                partition: episode.partition.clone(),
+                kind,
+            }
+        })
+        .collect()
 }

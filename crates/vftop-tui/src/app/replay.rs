@@ -78,7 +78,7 @@ impl App {
                         // Audit times are whole seconds: the sample that shows the change is
                         // the first one after the second began.
                         let event = events.get(*selected);
-                        let at = event.map(|e| e.at_ms + 999);
+                        let at = event.map(|e| e.jump_ms() + 999);
                         // Its partition is selected, so the chart and the table show it.
                         if let Some(key) = event.and_then(Event::key) {
                             self.selected = Some(key);

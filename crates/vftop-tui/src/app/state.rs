@@ -228,6 +228,10 @@ pub struct App {
     pub toasts: Toasts,
     /// Each VF's recent health: counter resets and its driver's kernel log lines, newest last.
     pub health: HashMap<VfKey, Vec<HealthNote>>,
+    /// Episodes as they happen (the rules the recorder and `vftop report` use), and those
+    /// that ended within the last hour.
+    pub episodes: crate::metrics::episodes::EpisodeTracker,
+    pub past_episodes: Vec<crate::model::episode::Episode>,
     /// Limits (of VFs and devlink rate objects) changed behind the console's back: when
     /// (wall clock) and from what to what.
     pub drift: HashMap<Target, Drift>,
@@ -285,6 +289,8 @@ impl App {
             theme_index: 0,
             toasts: Toasts::default(),
             health: HashMap::new(),
+            episodes: Default::default(),
+            past_episodes: Vec::new(),
             drift: HashMap::new(),
             limit_history: HashMap::new(),
             outbox: Vec::new(),
@@ -354,6 +360,7 @@ impl App {
                 rows.push(row);
             }
         }
+        self.follow_episodes(&reading, &rows);
         self.contention = reading.contention;
         self.note_health(previous.as_ref(), &snapshot, &rows);
         // The limits as the previous sample read them (not as this console's changes since
@@ -416,6 +423,48 @@ impl App {
         self.sort_rows();
         self.keep_selection_valid();
         self.refresh_editor();
+    }
+
+    /// Episodes from this sample's reading: ended ones kept for an hour.
+    fn follow_episodes(&mut self, reading: &Reading<'_>, rows: &[PartitionRow]) {
+        let at_ms = reading.snapshot.taken_at.as_millis() as i64;
+        let name = |key: &VfKey| rows.iter().find(|r| &r.key == key).map(|r| r.name.clone());
+        for news in self.episodes.step(at_ms, reading, &name) {
+            if let crate::metrics::episodes::EpisodeNews::Ended(e) = news {
+                self.past_episodes.push(e);
+            }
+        }
+        self.past_episodes.retain(|e| at_ms - e.end_ms.unwrap_or(at_ms) <= EPISODE_MEMORY_MS);
+    }
+
+    /// `starved 3 times in the last hour, longest 4 m 10 s; now: pinned at its cap 45 s`, for
+    /// a partition that had episodes.
+    pub fn episode_summary(&self, key: &VfKey) -> Option<String> {
+        let now = self.snapshot.as_ref()?.taken_at.as_millis() as i64;
+        let mine = |e: &&crate::model::episode::Episode| e.key().as_ref() == Some(key);
+        let mut parts = Vec::new();
+        let past: Vec<_> = self.past_episodes.iter().filter(mine).collect();
+        for kind in crate::model::episode::EpisodeKind::ALL {
+            let of_kind: Vec<_> = past.iter().filter(|e| e.kind == kind).collect();
+            let Some(longest) = of_kind.iter().map(|e| e.duration_ms(now)).max() else { continue };
+            let times =
+                if of_kind.len() == 1 { "once".to_string() } else { format!("{} times", of_kind.len()) };
+            parts.push(format!(
+                "{} {times} in the last hour, longest {}",
+                kind.label(),
+                crate::times::format_span_ms(longest)
+            ));
+        }
+        let going: Vec<String> = self
+            .episodes
+            .active()
+            .filter(mine)
+            .map(|e| format!("{} {}", e.kind.label(), crate::times::format_span_ms(e.duration_ms(now))))
+            .collect();
+        if !going.is_empty() {
+            parts.push(format!("now: {}", going.join(", ")));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
     }
 
     /// The open editor's figures follow the sample just taken in.
@@ -1080,6 +1129,9 @@ fn row_matches(r: &PartitionRow, needle: &str) -> bool {
         || r.key.vf.to_string() == needle
         || r.vf.owner.as_ref().is_some_and(|o| o.label().to_lowercase().contains(needle))
 }
+
+/// Ended episodes stay in the detail view's summary this long (ms).
+const EPISODE_MEMORY_MS: i64 = 3_600_000;
 
 /// Rows PgUp/PgDn move by.
 const PAGE: isize = 10;

@@ -62,10 +62,12 @@ pub struct LimitSteps<'a> {
     pub effective_cap: Mbps,
 }
 
-/// A recorded event drawn as a tick: how long before the cursor, and what happened.
+/// A recorded event drawn as a tick: how long before the cursor, and what happened; an
+/// episode is a span from its start (`ago`) lasting `span`, drawn as a bar along the bottom.
 pub struct EventTick {
     pub ago: Duration,
     pub label: String,
+    pub span: Option<Duration>,
 }
 
 /// What the chart draws.
@@ -320,9 +322,30 @@ impl RateChart<'_> {
         }
         let window = self.window.as_secs_f64();
         let style = self.theme.level(Level::Warn).add_modifier(Modifier::BOLD);
-        for event in self.events.iter().filter(|e| e.ago <= self.window) {
-            let share = 1.0 - event.ago.as_secs_f64() / window;
-            let x = left + (share * f64::from(right - left)).round() as u16;
+        let x_of =
+            |ago: f64| left + ((1.0 - ago.min(window) / window) * f64::from(right - left)).round() as u16;
+        for event in self.events.iter().filter(|e| {
+            e.ago <= self.window || e.span.is_some_and(|s| e.ago.saturating_sub(s) <= self.window)
+        }) {
+            let x = x_of(event.ago.as_secs_f64());
+            if let Some(span) = event.span {
+                // The episode's span: a bar on the plot's last row, from its start to its end.
+                let end = x_of(event.ago.saturating_sub(span).as_secs_f64());
+                let bar = self.theme.level(Level::Error);
+                for bx in x..=end.max(x) {
+                    buf[(bx, bottom)].set_symbol("▀").set_style(bar);
+                }
+                let width = event.label.chars().count() as u16;
+                let label_x = if x + width < right { x } else { right.saturating_sub(width).max(left) };
+                buf.set_stringn(
+                    label_x,
+                    bottom.saturating_sub(1),
+                    &event.label,
+                    right.saturating_sub(label_x) as usize,
+                    bar,
+                );
+                continue;
+            }
             for y in top..=bottom {
                 buf[(x, y)].set_symbol("┊").set_style(style);
             }
@@ -518,8 +541,8 @@ mod tests {
     #[test]
     fn an_event_is_a_tick_at_its_time_with_its_label() {
         let theme = theme();
-        let half = EventTick { ago: Duration::from_secs(30), label: "vf 2 max 200M".into() };
-        let old = EventTick { ago: Duration::from_secs(90), label: "too old".into() };
+        let half = EventTick { ago: Duration::from_secs(30), label: "vf 2 max 200M".into(), span: None };
+        let old = EventTick { ago: Duration::from_secs(90), label: "too old".into(), span: None };
         let drawn = text(chart(Direction::Tx, None, vec![half, old], &theme), 100, 20);
         let columns: Vec<usize> = drawn.lines().filter_map(|l| l.chars().position(|c| c == '┊')).collect();
         assert!(columns.len() > 10, "{drawn}");

@@ -221,9 +221,26 @@ fn chart<'a>(app: &'a App, theme: &'a Theme) -> RateChart<'a> {
             .events_in_window()
             .into_iter()
             .filter(|e| e.pf == pf)
-            .map(|e| EventTick {
-                ago: Duration::from_millis(cursor.at_ms.saturating_sub(e.at_ms).max(0) as u64),
-                label: format!("{} {}", e.subject(), e.label()),
+            .map(|e| {
+                let ago =
+                    |at_ms: i64| Duration::from_millis(cursor.at_ms.saturating_sub(at_ms).max(0) as u64);
+                match e.span_ms() {
+                    Some((start, end)) => EventTick {
+                        ago: ago(start),
+                        label: match &e.kind {
+                            crate::model::event::EventKind::Episode { episode } => {
+                                format!("{} {}", e.subject(), episode.kind.label())
+                            }
+                            _ => e.subject(),
+                        },
+                        span: Some(ago(start).saturating_sub(ago(end))),
+                    },
+                    None => EventTick {
+                        ago: ago(e.at_ms),
+                        label: format!("{} {}", e.subject(), e.label()),
+                        span: None,
+                    },
+                }
             })
             .collect(),
         None => Vec::new(),
@@ -297,6 +314,7 @@ fn detail<'a>(app: &'a App, theme: &'a Theme) -> Detail<'a> {
         partition,
         drift: partition.and_then(|(row, _)| app.vf_drift(&row.key)),
         health: partition.and_then(|(row, _)| app.health.get(&row.key)).map_or(&[], Vec::as_slice),
+        episodes: partition.and_then(|(row, _)| app.episode_summary(&row.key)),
         percentiles: [percentiles(Direction::Tx), percentiles(Direction::Rx)],
         window: app.window,
         unit: app.unit,

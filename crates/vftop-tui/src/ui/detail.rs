@@ -23,6 +23,8 @@ pub struct Detail<'a> {
     pub drift: Option<&'a Drift>,
     /// Its recent health (counter resets, its driver's kernel log lines), oldest first.
     pub health: &'a [crate::app::state::HealthNote],
+    /// Its episodes of the last hour, in words.
+    pub episodes: Option<String>,
     /// tx, then rx, over the window.
     pub percentiles: [Option<Percentiles>; 2],
     pub window: Duration,
@@ -195,6 +197,15 @@ impl Detail<'_> {
                 limits(d.new, unit)
             );
             lines.insert(6, Line::from(Span::styled(text, theme.level(crate::app::state::Level::Warn))));
+        }
+        if let Some(episodes) = &self.episodes {
+            lines.insert(
+                6,
+                Line::from(Span::styled(
+                    format!("⚠ {episodes}"),
+                    theme.level(crate::app::state::Level::Warn),
+                )),
+            );
         }
         for note in self.health.iter().rev() {
             let text = format!("⚠ {} {}", note.at, note.what);

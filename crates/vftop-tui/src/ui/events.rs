@@ -39,7 +39,8 @@ fn entry<'a>(e: &Event, selected: bool, theme: &Theme) -> Line<'a> {
     let level = match &e.kind {
         EventKind::RateChange { outcome, .. } if outcome == "refused" => Level::Error,
         EventKind::RateChange { .. } => Level::Good,
-        EventKind::PfLink { up: false, .. } => Level::Error,
+        EventKind::PfLink { up: false, .. } | EventKind::Episode { .. } => Level::Error,
+        EventKind::EpisodeStarted { .. } => Level::Warn,
         EventKind::ExternalChange { .. }
         | EventKind::Vanished
         | EventKind::CounterReset

@@ -317,8 +317,9 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// The scenarios `--scenario NAME` runs without a file: the reference design (what `--demo`
-/// runs); it plus a 25G PF with a cap changed outside vftop at 60 s; 16 PFs of 64 partitions.
-pub const BUILT_IN: [&str; 3] = ["reference", "two-pfs", "stress"];
+/// runs); it plus a 25G PF with a cap changed outside vftop at 60 s; 16 PFs of 64 partitions;
+/// the reference half hour with the storage partitions starving from 19:00 to 22:00.
+pub const BUILT_IN: [&str; 4] = ["reference", "two-pfs", "stress", "incident"];
 
 /// The text of the built-in scenario called `name`.
 fn built_in(name: &str) -> Option<String> {
@@ -326,6 +327,7 @@ fn built_in(name: &str) -> Option<String> {
         "reference" => Some(REFERENCE.to_string()),
         "two-pfs" => Some(format!("{REFERENCE}\n{}", include_str!("two-pfs.toml"))),
         "stress" => Some(stress_toml(16)),
+        "incident" => Some(include_str!("incident.toml").to_string()),
         _ => None,
     }
 }
