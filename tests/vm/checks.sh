@@ -669,7 +669,7 @@ incident() {
     python3 -c "a, b = $got; import sys; sys.exit(0 if a > 12e6 and b < 5e6 and b > 1e6 else 1)" && ok report_shows_the_throughput_step \
         || bad report_shows_the_throughput_step "expected VF 1 at ~20 Mbit/s before and ~3 after, saw $got (bit/s)"
     got=$(vftop report $rec)
-    expect report_text_names_the_change "$got" "$PF vf 1: max none → 5M by"
+    expect report_text_names_the_change "$got" "($PF vf 1): max none → 5M by"
     pkill -x iperf3 2>/dev/null
 }
 
