@@ -156,7 +156,9 @@ impl Namespaces {
                 held.diag = inside(&held.path, || SockDiag::open().ok());
             }
             let Some(diag) = held.diag.as_mut() else { continue };
-            let (Ok(all), Ok(addresses)) = (diag.dump(), held.rtnl.dump_addresses()) else {
+            let Ok(addresses) = held.rtnl.dump_addresses() else { continue };
+            let ifindexes = held.netdevs.values().map(|(i, _)| *i);
+            let Ok(all) = super::users::filtered_dump(diag, ifindexes, &addresses) else {
                 tracing::debug!("netns {}: sockets unreadable", held.label);
                 continue;
             };

@@ -91,33 +91,109 @@ impl SockDiag {
 
     /// Every TCP (but TIME_WAIT) and UDP socket of the namespace, IPv4 and IPv6.
     pub fn dump(&mut self) -> Result<Vec<DiagSocket>, RtnlError> {
+        self.dump_filtered(&[])
+    }
+
+    /// The sockets bound to one of `ifindexes` or with a local address among `addresses`: the
+    /// kernel tests each socket against a filter (`INET_DIAG_REQ_BYTECODE`) before it fills
+    /// in `tcp_info`, so unrelated sockets cost little. Nothing to match: no dump.
+    pub fn dump_on(&mut self, ifindexes: &[u32], addresses: &[IpAddr]) -> Result<Vec<DiagSocket>, RtnlError> {
+        if ifindexes.is_empty() && addresses.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.dump_filtered(&bytecode(ifindexes, addresses))
+    }
+
+    fn dump_filtered(&mut self, filter: &[u8]) -> Result<Vec<DiagSocket>, RtnlError> {
         let mut out = Vec::new();
         for transport in [Transport::Tcp, Transport::Udp] {
             for family in [libc::AF_INET, libc::AF_INET6] {
-                out.extend(self.dump_one(family as u8, transport)?);
+                out.extend(self.dump_one(family as u8, transport, filter)?);
             }
         }
         Ok(out)
     }
 
-    fn dump_one(&mut self, family: u8, transport: Transport) -> Result<Vec<DiagSocket>, RtnlError> {
+    fn dump_one(
+        &mut self,
+        family: u8,
+        transport: Transport,
+        filter: &[u8],
+    ) -> Result<Vec<DiagSocket>, RtnlError> {
         let protocol = match transport {
             Transport::Tcp => libc::IPPROTO_TCP,
             Transport::Udp => libc::IPPROTO_UDP,
         } as u8;
         // struct inet_diag_req_v2: family, protocol, ext, pad, states, then a zero socket id.
-        let mut request = [0u8; 56];
+        let mut request = vec![0u8; 56];
         request[0] = family;
         request[1] = protocol;
         request[2] = 1 << (INET_DIAG_INFO - 1);
         let states: u32 = 0xfff & !(1 << TCP_TIME_WAIT);
         request[4..8].copy_from_slice(&states.to_ne_bytes());
+        if !filter.is_empty() {
+            super::attr::push_attr(&mut request, INET_DIAG_REQ_BYTECODE, filter);
+        }
         self.ch.dump_raw(SOCK_DIAG_BY_FAMILY, &request, |sockets: &mut Vec<DiagSocket>, kind, payload| {
             if kind == SOCK_DIAG_BY_FAMILY {
                 sockets.extend(parse_inet_diag(payload, transport));
             }
         })
     }
+}
+
+/// `INET_DIAG_REQ_BYTECODE` and the filter ops (linux/inet_diag.h).
+const INET_DIAG_REQ_BYTECODE: u16 = 1;
+const BC_JMP: u8 = 1;
+const BC_S_COND: u8 = 7;
+const BC_DEV_COND: u8 = 9;
+
+/// One filter op: `struct inet_diag_bc_op` (code, yes, no) and what follows it.
+fn op(code: u8, yes: u8, no: u16, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![code, yes];
+    out.extend_from_slice(&no.to_ne_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+/// A filter accepting a socket bound to one of `ifindexes` or with a local address among
+/// `addresses` (IPv4 ones match IPv4-mapped IPv6 sockets too). The kernel runs it op by op:
+/// a condition that holds goes `yes` bytes on, else `no`; a socket is kept when that lands
+/// exactly on the end. Each condition is followed by a jump to the end (taken when it held);
+/// a failed one skips its jump to the next; after the last, a jump past the end rejects. (The
+/// kernel checks every jump lands on an op along the `yes` path, which this layout keeps.)
+fn bytecode(ifindexes: &[u32], addresses: &[IpAddr]) -> Vec<u8> {
+    let mut conditions: Vec<Vec<u8>> =
+        ifindexes.iter().map(|i| cond(BC_DEV_COND, &i.to_ne_bytes())).collect();
+    for ip in addresses {
+        // struct inet_diag_hostcond: family, prefix_len, pad, port (-1: any), then the address.
+        let (family, bytes): (u8, Vec<u8>) = match ip {
+            IpAddr::V4(v4) => (libc::AF_INET as u8, v4.octets().to_vec()),
+            IpAddr::V6(v6) => (libc::AF_INET6 as u8, v6.octets().to_vec()),
+        };
+        let mut body = vec![family, (bytes.len() * 8) as u8, 0, 0];
+        body.extend_from_slice(&(-1i32).to_ne_bytes());
+        body.extend_from_slice(&bytes);
+        conditions.push(cond(BC_S_COND, &body));
+    }
+    let total: usize = conditions.iter().map(|c| c.len() + 4).sum::<usize>() + 4;
+    let mut out = Vec::with_capacity(total);
+    for c in conditions {
+        let size = c.len();
+        let mut c = c;
+        c[1] = size as u8; // held: on to the jump after it
+        c[2..4].copy_from_slice(&((size + 4) as u16).to_ne_bytes()); // not: past that jump
+        out.extend_from_slice(&c);
+        let to_end = (total - out.len()) as u16;
+        out.extend(op(BC_JMP, 4, to_end, &[]));
+    }
+    out.extend(op(BC_JMP, 4, 8, &[])); // nothing held: past the end
+    out
+}
+
+/// A condition op with its body (its jumps filled in by [`bytecode`]).
+fn cond(code: u8, body: &[u8]) -> Vec<u8> {
+    op(code, 0, 0, body)
 }
 
 /// The sockets of `all` on a netdev: bound to `ifindex`, or with a local address among
@@ -259,6 +335,36 @@ mod tests {
         };
         // tcpi_bytes_acked is snd_una − ISN: the SYN counts as one byte acknowledged.
         assert_eq!((sent, received), (Some(SENT + 1), Some(SENT)));
+    }
+
+    /// The filter, checked by the real kernel: it accepts the bytecode (it audits every jump)
+    /// and keeps exactly the sockets on the address asked for, however many conditions.
+    #[test]
+    fn the_kernel_filters_sockets_by_local_address() {
+        let listener = |ip: &str| std::net::TcpListener::bind((ip, 0)).unwrap();
+        let (near, far) = (listener("127.0.0.2"), listener("127.0.0.1"));
+        let pairs: Vec<_> = [&near, &far]
+            .iter()
+            .map(|l| {
+                let client = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+                (client, l.accept().unwrap().0)
+            })
+            .collect();
+        let port = |s: &DiagSocket| s.local;
+        let mut diag = SockDiag::open().unwrap();
+        let many: Vec<IpAddr> = (1..40u16)
+            .map(|i| IpAddr::from([0xfd00, 0, 0, 0, 0, 0, 0, i]))
+            .chain(["127.0.0.2".parse().unwrap()])
+            .collect();
+        for addresses in [vec!["127.0.0.2".parse().unwrap()], many] {
+            let kept = diag.dump_on(&[999_999], &addresses).unwrap();
+            let near_port = near.local_addr().unwrap().port();
+            assert!(kept.iter().all(|s| port(s) == IpAddr::from([127, 0, 0, 2])), "{kept:?}");
+            // At least the listener and the connection it accepted are on 127.0.0.2.
+            assert!(kept.len() >= 2, "{kept:?} (listener on port {near_port})");
+        }
+        assert!(diag.dump_on(&[], &[]).unwrap().is_empty());
+        drop(pairs);
     }
 
     #[test]

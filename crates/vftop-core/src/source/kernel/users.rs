@@ -86,9 +86,16 @@ impl VfUsers {
             self.diag = SockDiag::open().map_err(|e| tracing::debug!("sock_diag: {e}")).ok();
         }
         let Some(diag) = self.diag.as_mut() else { return HashMap::new() };
-        let (all, addresses) = match (diag.dump(), rtnl.dump_addresses()) {
-            (Ok(all), Ok(addresses)) => (all, addresses),
-            (Err(e), _) | (_, Err(e)) => {
+        let addresses = match rtnl.dump_addresses() {
+            Ok(addresses) => addresses,
+            Err(e) => {
+                tracing::debug!("addresses: {e}");
+                return HashMap::new();
+            }
+        };
+        let all = match filtered_dump(diag, on_host.iter().map(|(_, i)| *i), &addresses) {
+            Ok(all) => all,
+            Err(e) => {
                 tracing::debug!("sockets: {e}");
                 return HashMap::new();
             }
@@ -124,4 +131,17 @@ impl VfUsers {
             listening: s.listening(),
         }
     }
+}
+
+/// The sockets on any of these netdevs (by ifindex, with the addresses each has), filtered
+/// by the kernel.
+pub fn filtered_dump(
+    diag: &mut SockDiag,
+    ifindexes: impl Iterator<Item = u32>,
+    addresses: &HashMap<u32, Vec<std::net::IpAddr>>,
+) -> Result<Vec<DiagSocket>, super::rtnl::RtnlError> {
+    let ifindexes: Vec<u32> = ifindexes.collect();
+    let ips: Vec<std::net::IpAddr> =
+        ifindexes.iter().flat_map(|i| addresses.get(i).into_iter().flatten().copied()).collect();
+    diag.dump_on(&ifindexes, &ips)
 }
