@@ -39,7 +39,9 @@ struct Watch {
     last_sustained_ms: i64,
     sum: f64,
     /// Each partition's summed share of the link while it lasts.
-    shares: BTreeMap<String, f64>,
+    /// Its PF's running share sums (and their sample count) when it was first seen: what
+    /// the VFs took during it is the difference at its end.
+    shares_at_start: (BTreeMap<u32, f64>, u64),
 }
 
 /// Follows episodes sample by sample.
@@ -49,6 +51,11 @@ pub struct EpisodeTracker {
     /// Recent limit changes (time, label, PF), for context.
     changes: VecDeque<(i64, String, String)>,
     last_sample_ms: Option<i64>,
+    /// Partition names by PF and VF, learned for PFs with episodes.
+    names: BTreeMap<String, BTreeMap<u32, String>>,
+    /// Per PF with episodes, each VF's running sum of its share of the link, and the samples
+    /// summed.
+    shares: BTreeMap<String, (BTreeMap<u32, f64>, u64)>,
 }
 
 /// What a condition measures at one sample, if it holds.
@@ -92,16 +99,38 @@ impl EpisodeTracker {
                 .and_then(|(_, v)| v.owner.as_ref())
                 .map(|o| o.label());
         }
-        self.advance(at_ms, holding, &link_shares(reading, name))
+        let mut busy: std::collections::BTreeSet<String> = holding.iter().map(|h| h.pf.clone()).collect();
+        busy.extend(self.watching.keys().map(|(_, pf, _)| pf.clone()));
+        self.learn_names(reading.snapshot, &busy, name);
+        self.add_shares(reading, &busy);
+        self.advance(at_ms, holding)
+    }
+
+    /// The partition names of the PFs in `busy`, where not known yet (or their VFs changed).
+    fn learn_names(
+        &mut self,
+        snapshot: &Snapshot,
+        busy: &std::collections::BTreeSet<String>,
+        name: &dyn Fn(&VfKey) -> Option<String>,
+    ) {
+        for pf in snapshot.pfs.iter().filter(|p| busy.contains(&p.name)) {
+            if self.names.get(&pf.name).is_some_and(|n| n.len() == pf.vfs.len()) {
+                continue;
+            }
+            let names = pf
+                .vfs
+                .iter()
+                .map(|vf| {
+                    let key = VfKey { pf: pf.name.clone(), vf: vf.index };
+                    (vf.index, name(&key).unwrap_or_else(|| format!("vf {}", vf.index)))
+                })
+                .collect();
+            self.names.insert(pf.name.clone(), names);
+        }
     }
 
     /// One sample's conditions (and each PF's partitions' shares of the link).
-    fn advance(
-        &mut self,
-        at_ms: i64,
-        holding: Vec<Holds>,
-        shares: &BTreeMap<String, Vec<(String, f64)>>,
-    ) -> Vec<EpisodeNews> {
+    fn advance(&mut self, at_ms: i64, holding: Vec<Holds>) -> Vec<EpisodeNews> {
         let previous_ms = self.last_sample_ms.replace(at_ms).unwrap_or(at_ms);
         let mut news = Vec::new();
         for h in holding {
@@ -126,7 +155,7 @@ impl EpisodeTracker {
                 last_true_ms: at_ms,
                 last_sustained_ms: at_ms,
                 sum: 0.0,
-                shares: BTreeMap::new(),
+                shares_at_start: self.shares.get(&h.pf).cloned().unwrap_or_default(),
             });
             // A run broken by a sample without it starts again.
             watch.streak = if watch.last_true_ms == previous_ms { watch.streak + 1 } else { 1 };
@@ -138,9 +167,6 @@ impl EpisodeTracker {
             watch.episode.samples += 1;
             watch.episode.worst = watch.episode.worst.max(h.value);
             watch.episode.mean = watch.sum / watch.episode.samples as f64;
-            for (partition, share) in shares.get(&h.pf).into_iter().flatten() {
-                *watch.shares.entry(partition.clone()).or_default() += share;
-            }
             if !watch.started && watch.streak >= START_AFTER {
                 watch.started = true;
                 news.push(EpisodeNews::Started(watch.episode.clone()));
@@ -174,8 +200,15 @@ impl EpisodeTracker {
     fn finish(&self, w: Watch, end_ms: Option<i64>) -> Episode {
         let mut episode = w.episode;
         episode.end_ms = end_ms;
-        let samples = episode.samples.max(1) as f64;
-        let mut top: Vec<(String, f64)> = w.shares.into_iter().map(|(n, s)| (n, s / samples)).collect();
+        let names = self.names.get(&episode.pf);
+        let name = |vf: u32| names.and_then(|n| n.get(&vf)).cloned().unwrap_or_else(|| format!("vf {vf}"));
+        let (start, start_count) = &w.shares_at_start;
+        let (now, count) = self.shares.get(&episode.pf).cloned().unwrap_or_default();
+        let during = count.saturating_sub(*start_count).max(1) as f64;
+        let mut top: Vec<(String, f64)> = now
+            .iter()
+            .map(|(vf, sum)| (name(*vf), (sum - start.get(vf).copied().unwrap_or(0.0)) / during))
+            .collect();
         top.sort_by(|a, b| b.1.total_cmp(&a.1));
         top.truncate(3);
         episode.top = top;
@@ -238,26 +271,21 @@ fn conditions(reading: &Reading<'_>) -> Vec<Holds> {
     out
 }
 
-/// Each PF's partitions with their share of its link this sample.
-fn link_shares(
-    reading: &Reading<'_>,
-    name: &dyn Fn(&VfKey) -> Option<String>,
-) -> BTreeMap<String, Vec<(String, f64)>> {
-    let mut out = BTreeMap::new();
-    for pf in &reading.snapshot.pfs {
-        let Some(link) = pf.link_speed.filter(|l| l.0 > 0) else { continue };
-        let shares = pf
-            .vfs
-            .iter()
-            .map(|vf| {
-                let key = VfKey { pf: pf.name.clone(), vf: vf.index };
-                let label = name(&key).unwrap_or_else(|| format!("vf {}", vf.index));
-                (label, reading.rates(&pf.name, vf.index).tx.0 / link.as_bits_per_sec().0)
-            })
-            .collect();
-        out.insert(pf.name.clone(), shares);
+impl EpisodeTracker {
+    /// Adds this sample's share of the link of each VF on the PFs in `busy` (those with a
+    /// condition watched: the others' shares are nobody's context) to the running sums.
+    fn add_shares(&mut self, reading: &Reading<'_>, busy: &std::collections::BTreeSet<String>) {
+        self.shares.retain(|pf, _| busy.contains(pf));
+        for pf in reading.snapshot.pfs.iter().filter(|p| busy.contains(&p.name)) {
+            let Some(link) = pf.link_speed.filter(|l| l.0 > 0) else { continue };
+            let link = link.as_bits_per_sec().0;
+            let (sums, count) = self.shares.entry(pf.name.clone()).or_default();
+            for vf in &pf.vfs {
+                *sums.entry(vf.index).or_default() += reading.rates(&pf.name, vf.index).tx.0 / link;
+            }
+            *count += 1;
+        }
     }
-    out
 }
 
 #[cfg(test)]
@@ -279,7 +307,7 @@ mod tests {
                 partition: Some("NFS".into()),
                 owner: None,
             });
-            for news in tracker.advance(at_ms, holds.into_iter().collect(), &BTreeMap::new()) {
+            for news in tracker.advance(at_ms, holds.into_iter().collect()) {
                 if let EpisodeNews::Ended(e) = news {
                     ended.push((e.start_ms / 1000, e.end_ms.unwrap() / 1000));
                 }
@@ -325,7 +353,7 @@ mod tests {
             owner: None,
         };
         for (i, v) in [100.0, 300.0, 200.0].into_iter().enumerate() {
-            tracker.advance(i as i64 * 1000, vec![holds(v)], &BTreeMap::new());
+            tracker.advance(i as i64 * 1000, vec![holds(v)]);
         }
         let e = &tracker.still_going()[0];
         assert_eq!((e.worst, e.mean, e.samples), (300.0, 200.0, 3));

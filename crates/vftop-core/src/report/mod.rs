@@ -96,10 +96,13 @@ pub fn build(store: &Store, dir: &Path, req: &Request) -> Report {
     let span = store.span().unwrap_or((req.from_ms, req.to_ms));
     let (first, last) = (req.from_ms.max(span.0), req.to_ms.min(span.1));
     let bucket_ms = ((last - first) / POINTS as i64).max(1);
+    // Only the recorder's restarts break a rate (looked up each sample: kept apart).
+    let restarts: Vec<Event> =
+        events.iter().filter(|e| e.kind == EventKind::RecorderStarted).cloned().collect();
     let mut walk =
         Walk { tracker: EpisodeTracker::default(), previous: None, changes: &changes, next_change: 0 };
     let mut pfs: BTreeMap<String, PfSummary> = BTreeMap::new();
-    let mut buckets: BTreeMap<VfKey, Buckets> = BTreeMap::new();
+    let mut buckets: BTreeMap<String, BTreeMap<u32, Buckets>> = BTreeMap::new();
     let keep = |pf: &str, vf: Option<u32>| req.wants(pf, vf);
     let mut samples = 0;
     let mut episodes = Vec::new();
@@ -111,7 +114,7 @@ pub fn build(store: &Store, dir: &Path, req: &Request) -> Report {
         }
         samples += 1;
         let restarted =
-            walk.previous.as_ref().is_some_and(|(t, _)| recorder_restarted(&events, *t, frame.at_ms));
+            walk.previous.as_ref().is_some_and(|(t, _)| recorder_restarted(&restarts, *t, frame.at_ms));
         if restarted {
             walk.previous = None;
         }
@@ -121,14 +124,19 @@ pub fn build(store: &Store, dir: &Path, req: &Request) -> Report {
         summarise(&mut pfs, &reading, dt_ms);
         let bucket = first + (frame.at_ms - first) / bucket_ms * bucket_ms;
         for pf in &frame.snapshot.pfs {
+            if !buckets.contains_key(&pf.name) {
+                buckets.insert(pf.name.clone(), BTreeMap::new());
+            }
+            let Some(of_pf) = buckets.get_mut(&pf.name) else { continue };
             for vf in &pf.vfs {
                 let rates = reading.rates(&pf.name, vf.index);
                 if !rates.measured() {
                     continue;
                 }
-                let key = VfKey { pf: pf.name.clone(), vf: vf.index };
-                let b = buckets.entry(key).or_default();
-                b.name = vf.partition.clone().unwrap_or_else(|| format!("vf {}", vf.index));
+                let b = of_pf.entry(vf.index).or_insert_with(|| Buckets {
+                    name: vf.partition.clone().unwrap_or_else(|| format!("vf {}", vf.index)),
+                    sums: BTreeMap::new(),
+                });
                 let e = b.sums.entry(bucket).or_default();
                 *e = (e.0 + rates.tx.0, e.1 + 1, vf.rate);
             }
@@ -146,9 +154,10 @@ pub fn build(store: &Store, dir: &Path, req: &Request) -> Report {
     report.pfs = pfs.into_values().collect();
     report.series = buckets
         .into_iter()
-        .map(|(key, b)| Series {
-            pf: key.pf,
-            vf: key.vf,
+        .flat_map(|(pf, of_pf)| of_pf.into_iter().map(move |(vf, b)| (pf.clone(), vf, b)))
+        .map(|(pf, vf, b)| Series {
+            pf,
+            vf,
             name: b.name,
             points: b
                 .sums
