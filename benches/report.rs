@@ -10,6 +10,10 @@ use vftop::report::{self, Request};
 
 const DAY: u64 = 86_400;
 
+/// The binary's allocator, so the figure is the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn bench(c: &mut Criterion) {
     // `cargo test --all-targets` runs benches once as tests: this one's setup is a bench's, not
     // a test's (CI stays out of it).
@@ -17,8 +21,11 @@ fn bench(c: &mut Criterion) {
         eprintln!("SKIPPED: run with cargo bench");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("vftop-bench-report-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    // VFTOP_BENCH_STORE=DIR keeps the day's store there and reuses it on the next run.
+    let kept = std::env::var_os("VFTOP_BENCH_STORE").map(std::path::PathBuf::from);
+    let dir = kept
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("vftop-bench-report-{}", std::process::id())));
     let mut scenario = vftop::source::sim::scenario::Scenario::parse(
         &vftop::source::sim::scenario::stress_toml(1),
         "<stress, 1 PF>",
@@ -33,9 +40,12 @@ fn bench(c: &mut Criterion) {
         interval: Duration::from_secs(1),
         change_at: Some(DAY / 2),
     };
-    let built = std::time::Instant::now();
-    demo.build(&dir).unwrap();
-    eprintln!("one day of 64 VFs recorded in {:.1?}", built.elapsed());
+    if kept.is_none() || Store::open(&dir).is_err() {
+        let _ = std::fs::remove_dir_all(&dir);
+        let built = std::time::Instant::now();
+        demo.build(&dir).unwrap();
+        eprintln!("one day of 64 VFs recorded in {:.1?}", built.elapsed());
+    }
     let store = Store::open(&dir).unwrap();
     let req = Request { from_ms: end_ms - DAY as i64 * 1000, to_ms: end_ms, pf: None, vf: None };
     let mut group = c.benchmark_group("report");
@@ -47,7 +57,9 @@ fn bench(c: &mut Criterion) {
     eprintln!("{} episodes", built.episodes.len());
     group.bench_function("the HTML page of that day", |b| b.iter(|| report::html::page(&built)));
     group.finish();
-    let _ = std::fs::remove_dir_all(&dir);
+    if kept.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
 
 criterion_group!(benches, bench);

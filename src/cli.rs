@@ -117,7 +117,7 @@ pub enum ReportFormat {
     /// One self-contained page (inline CSS and SVG charts; no network).
     Html,
     Json,
-    /// One SVG chart per episode, into --out DIR.
+    /// One SVG chart per episode (the 40 worst), into --out DIR.
     Svg,
 }
 
@@ -286,7 +286,7 @@ pub enum Command {
         recording: RecordingArgs,
         #[arg(long, value_enum, default_value = "text")]
         format: ReportFormat,
-        /// Where the files go (--format svg: one chart per episode; html: report.html).
+        /// Where the files go (--format svg: one chart per episode, the 40 worst; html: report.html).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Two windows side by side, each --window long from its start (this incident against

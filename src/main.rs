@@ -9,6 +9,11 @@ use vftop::model::VfKey;
 
 mod commands;
 
+/// mimalloc: a recording's samples are decoded on one thread and freed on another, which
+/// glibc's allocator makes cost as much as the decoding (`vftop report`, `dump`, replay).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let matches = <Cli as clap::CommandFactory>::command().get_matches();
     let cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());

@@ -70,9 +70,19 @@ pub fn run(req: ReportRequest) -> anyhow::Result<ExitCode> {
         }
         ReportFormat::Svg => {
             let Some(dir) = &req.out else {
-                anyhow::bail!("--format svg writes one file per episode: give --out DIR")
+                anyhow::bail!(
+                    "--format svg writes one file per episode (the worst {}): give --out DIR",
+                    report::html::CHARTED
+                )
             };
             write_files(dir, &report::html::svgs(&built))?;
+            if built.episodes.len() > report::html::CHARTED {
+                eprintln!(
+                    "vftop report: {} more episodes not charted. {}",
+                    built.episodes.len() - report::html::CHARTED,
+                    report::html::uncharted_hint()
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

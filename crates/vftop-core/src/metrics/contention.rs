@@ -86,13 +86,6 @@ impl Guarantees {
         }
     }
 
-    pub fn of(loads: &[PartitionLoad], groups: &[GroupLoad]) -> Guarantees {
-        Guarantees {
-            mins: loads.iter().map(|l| (l.key.clone(), l.limit.min)).collect(),
-            groups: groups.iter().map(|g| (g.limit.min, g.members.clone())).collect(),
-        }
-    }
-
     pub fn sum(&self) -> Mbps {
         self.sum_where(|_, min| min)
     }
@@ -103,19 +96,28 @@ impl Guarantees {
     }
 
     fn sum_where(&self, min_of: impl Fn(&VfKey, Mbps) -> Mbps) -> Mbps {
-        let in_group = |k: &VfKey| self.groups.iter().any(|(_, members)| members.contains(k));
-        let mins = || self.mins.iter().map(|(k, m)| (k, min_of(k, *m).0 as u64));
-        let ungrouped: u64 = mins().filter(|(k, _)| !in_group(k)).map(|(_, m)| m).sum();
-        let grouped: u64 = self
-            .groups
-            .iter()
-            .map(|(share, members)| {
-                let own: u64 = mins().filter(|(k, _)| members.contains(k)).map(|(_, m)| m).sum();
-                u64::from(share.0).max(own)
-            })
-            .sum();
-        Mbps(u32::try_from(ungrouped + grouped).unwrap_or(u32::MAX))
+        let groups: Vec<(Mbps, &[VfKey])> = self.groups.iter().map(|(m, k)| (*m, k.as_slice())).collect();
+        guarantee_sum(self.mins.iter().map(|(k, m)| (k, min_of(k, *m))), &groups)
     }
+}
+
+/// Each partition's minimum (`mins`), except that a group's `tx_share` counts once for its
+/// members: the larger of it and their own minimums summed.
+fn guarantee_sum<'k>(
+    mins: impl Iterator<Item = (&'k VfKey, Mbps)> + Clone,
+    groups: &[(Mbps, &[VfKey])],
+) -> Mbps {
+    let in_group = |k: &VfKey| groups.iter().any(|(_, members)| members.contains(k));
+    let ungrouped: u64 = mins.clone().filter(|(k, _)| !in_group(k)).map(|(_, m)| u64::from(m.0)).sum();
+    let grouped: u64 = groups
+        .iter()
+        .map(|(share, members)| {
+            let own: u64 =
+                mins.clone().filter(|(k, _)| members.contains(k)).map(|(_, m)| u64::from(m.0)).sum();
+            u64::from(share.0).max(own)
+        })
+        .sum();
+    Mbps(u32::try_from(ungrouped + grouped).unwrap_or(u32::MAX))
 }
 
 /// The contention picture of one PF.
@@ -176,7 +178,9 @@ pub fn assess_on(link: Mbps, loads: &[PartitionLoad], groups: &[GroupLoad], port
     let hairpin = port.wire_tx.map(|wire| BitsPerSec((vf_sum.0 - wire.0).max(0.0)));
     let link_bps = link.as_bits_per_sec().0;
     let utilisation = if link_bps > 0.0 { used.0 / link_bps } else { 0.0 };
-    let guarantees = Guarantees::of(loads, groups).sum();
+    let group_members: Vec<(Mbps, &[VfKey])> =
+        groups.iter().map(|g| (g.limit.min, g.members.as_slice())).collect();
+    let guarantees = guarantee_sum(loads.iter().map(|l| (&l.key, l.limit.min)), &group_members);
     let saturated = utilisation >= SATURATED;
     let pinned = loads
         .iter()

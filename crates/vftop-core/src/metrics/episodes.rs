@@ -10,6 +10,7 @@
 //! going.
 
 use super::reading::Reading;
+use super::table::ByVf;
 pub use crate::model::episode::{CONTEXT_BEFORE, Episode, EpisodeKind};
 use crate::model::{Snapshot, VfKey, VfLinkState};
 use std::collections::{BTreeMap, VecDeque};
@@ -41,7 +42,7 @@ struct Watch {
     /// Each partition's summed share of the link while it lasts.
     /// Its PF's running share sums (and their sample count) when it was first seen: what
     /// the VFs took during it is the difference at its end.
-    shares_at_start: (BTreeMap<u32, f64>, u64),
+    shares_at_start: (ByVf<f64>, u64),
 }
 
 /// Follows episodes sample by sample.
@@ -55,7 +56,7 @@ pub struct EpisodeTracker {
     names: BTreeMap<String, BTreeMap<u32, String>>,
     /// Per PF with episodes, each VF's running sum of its share of the link, and the samples
     /// summed.
-    shares: BTreeMap<String, (BTreeMap<u32, f64>, u64)>,
+    shares: BTreeMap<String, (ByVf<f64>, u64)>,
 }
 
 /// What a condition measures at one sample, if it holds.
@@ -207,7 +208,7 @@ impl EpisodeTracker {
         let during = count.saturating_sub(*start_count).max(1) as f64;
         let mut top: Vec<(String, f64)> = now
             .iter()
-            .map(|(vf, sum)| (name(*vf), (sum - start.get(vf).copied().unwrap_or(0.0)) / during))
+            .map(|(vf, sum)| (name(vf), (sum - start.get(vf).copied().unwrap_or(0.0)) / during))
             .collect();
         top.sort_by(|a, b| b.1.total_cmp(&a.1));
         top.truncate(3);
@@ -246,7 +247,7 @@ fn conditions(reading: &Reading<'_>) -> Vec<Holds> {
             ));
         }
         for vf in &pf.vfs {
-            let key = VfKey { pf: pf_name.clone(), vf: vf.index };
+            let is = |keys: &[VfKey]| keys.iter().any(|k| k.vf == vf.index && k.pf == *pf_name);
             let rates = reading.rates(pf_name, vf.index);
             let vf_holds = |kind, value| Holds {
                 kind,
@@ -259,11 +260,11 @@ fn conditions(reading: &Reading<'_>) -> Vec<Holds> {
             if vf.link_state == VfLinkState::Disable {
                 out.push(vf_holds(EpisodeKind::VfDown, 1.0));
             }
-            if c.starved.contains(&key) {
+            if is(&c.starved) {
                 let short = vf.rate.min.as_bits_per_sec().0 - rates.tx.0;
                 out.push(vf_holds(EpisodeKind::Starved, (short / 1e6).max(0.0)));
             }
-            if c.pinned.contains(&key) && rates.drops_per_sec > 0.0 {
+            if is(&c.pinned) && rates.drops_per_sec > 0.0 {
                 out.push(vf_holds(EpisodeKind::Pinned, rates.drops_per_sec));
             }
         }
@@ -279,9 +280,12 @@ impl EpisodeTracker {
         for pf in reading.snapshot.pfs.iter().filter(|p| busy.contains(&p.name)) {
             let Some(link) = pf.link_speed.filter(|l| l.0 > 0) else { continue };
             let link = link.as_bits_per_sec().0;
-            let (sums, count) = self.shares.entry(pf.name.clone()).or_default();
+            let (sums, count) = match self.shares.get_mut(&pf.name) {
+                Some(s) => s,
+                None => self.shares.entry(pf.name.clone()).or_default(),
+            };
             for vf in &pf.vfs {
-                *sums.entry(vf.index).or_default() += reading.rates(&pf.name, vf.index).tx.0 / link;
+                *sums.get_or_insert_with(vf.index, || 0.0) += reading.rates(&pf.name, vf.index).tx.0 / link;
             }
             *count += 1;
         }

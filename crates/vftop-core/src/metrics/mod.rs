@@ -1,9 +1,10 @@
 //! Pure computations over snapshots: counter rates, history windows, contention, episodes, top
-//! talkers.
+//! talkers, and the per-VF tables they are kept in.
 
 pub mod contention;
 pub mod episodes;
 pub mod history;
 pub mod rate;
 pub mod reading;
+pub mod table;
 pub mod talkers;

@@ -1,7 +1,6 @@
 //! Counter deltas to rates: monotonic u64 counters, resets (counter went down) and wraps.
 
 use crate::model::{BitsPerSec, CounterOrigin, Counters};
-use std::collections::HashMap;
 use std::time::Duration;
 
 /// How one counter moved between two readings.
@@ -124,40 +123,14 @@ pub fn rates_between(prev: &Counters, now: &Counters, dt: Duration) -> Option<Fu
     })
 }
 
-/// The counters of one sample by PF and VF, to turn the next sample's counters into rates
-/// in one pass (a lookup per VF, not a search).
-pub struct RatesSince<'a> {
-    before: HashMap<&'a str, HashMap<u32, Counters>>,
-    elapsed: Option<Duration>,
-}
-
-impl<'a> RatesSince<'a> {
-    /// `counters` of the earlier sample, `elapsed` before the one to compare (`None`: no
-    /// earlier sample, so every rate is zero).
-    pub fn new(
-        counters: impl IntoIterator<Item = (&'a str, u32, Counters)>,
-        elapsed: Option<Duration>,
-    ) -> Self {
-        let mut before: HashMap<&'a str, HashMap<u32, Counters>> = HashMap::new();
-        for (pf, vf, c) in counters {
-            before.entry(pf).or_default().insert(vf, c);
-        }
-        RatesSince { before, elapsed }
-    }
-
-    /// The rates of `pf`'s VF `vf` whose counters are now `now` (zero for a VF that is new).
-    pub fn of(&self, pf: &str, vf: u32, now: &Counters) -> FunctionRates {
-        let unmeasured = now.origin == CounterOrigin::Unmeasured;
-        self.before
-            .get(pf)
-            .and_then(|vfs| vfs.get(&vf))
-            .zip(self.elapsed)
-            .and_then(|(prev, dt)| rates_between(prev, now, dt))
-            .unwrap_or(FunctionRates {
-                measure: if unmeasured { Measure::NoCounters } else { Measure::NoEarlier },
-                ..Default::default()
-            })
-    }
+/// The rates of a function whose counters are now `now` and were `before`, `elapsed` ago
+/// (`None`: no earlier reading of it — the first sample, or a VF that is new: no rate).
+pub fn rates_since(before: Option<&Counters>, elapsed: Option<Duration>, now: &Counters) -> FunctionRates {
+    let unmeasured = now.origin == CounterOrigin::Unmeasured;
+    before.zip(elapsed).and_then(|(prev, dt)| rates_between(prev, now, dt)).unwrap_or(FunctionRates {
+        measure: if unmeasured { Measure::NoCounters } else { Measure::NoEarlier },
+        ..Default::default()
+    })
 }
 
 #[cfg(test)]
@@ -206,11 +179,10 @@ mod tests {
 
     #[test]
     fn no_earlier_reading_is_no_rate() {
-        let none = RatesSince::new(std::iter::empty(), None);
-        assert!(!none.of("pf", 0, &counters(1, 1)).measured());
-        let since = RatesSince::new([("pf", 0, counters(0, 0))], Some(Duration::from_secs(1)));
-        assert!(since.of("pf", 0, &counters(8, 8)).measured());
-        assert!(!since.of("pf", 1, &counters(8, 8)).measured(), "a VF that just appeared");
+        let second = Some(Duration::from_secs(1));
+        assert!(!rates_since(None, None, &counters(1, 1)).measured());
+        assert!(rates_since(Some(&counters(0, 0)), second, &counters(8, 8)).measured());
+        assert!(!rates_since(None, second, &counters(8, 8)).measured(), "a VF that just appeared");
     }
 
     #[test]
@@ -232,7 +204,6 @@ mod tests {
         let none = Counters { origin: CounterOrigin::Unmeasured, ..Default::default() };
         let r = rates_between(&none, &none, Duration::from_secs(1)).unwrap();
         assert_eq!(r.measure, Measure::NoCounters);
-        let first = RatesSince::new(std::iter::empty(), None);
-        assert_eq!(first.of("pf", 0, &none).measure, Measure::NoCounters);
+        assert_eq!(rates_since(None, None, &none).measure, Measure::NoCounters);
     }
 }

@@ -4,11 +4,11 @@
 //! derives rates from counters.
 
 use super::contention::{Contention, PartitionLoad, PortUse, assess_on, groups_on};
-use super::rate::{FunctionRates, RatesSince, rates_between};
+use super::rate::{FunctionRates, rates_between, rates_since};
+use super::table::ByFunction;
 use super::talkers::{Talker, talkers};
 use crate::model::{BitsPerSec, Counters, Pf, RateLimit, Snapshot, Vf, VfKey};
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 /// The VF index of a function that stands for a whole link without VFs (`--all-links`).
 pub const WHOLE_LINK: u32 = u32::MAX;
@@ -17,15 +17,15 @@ pub const WHOLE_LINK: u32 = u32::MAX;
 pub struct Reading<'a> {
     pub snapshot: &'a Snapshot,
     /// Each function's rates by PF and VF index.
-    rates: HashMap<&'a str, HashMap<u32, FunctionRates>>,
+    rates: ByFunction<'a, FunctionRates>,
     /// Each PF's own counters' rates.
-    pf_rates: HashMap<&'a str, FunctionRates>,
+    pf_rates: Vec<(&'a str, FunctionRates)>,
     /// Each PF's contention, in the sample's PF order.
     pub contention: Vec<(String, Contention)>,
     /// Each PF's port over the interval (where its driver counts it).
-    ports: HashMap<&'a str, PortUse>,
+    ports: Vec<(&'a str, PortUse)>,
     /// The top talkers of each VF whose sockets were read.
-    talkers: HashMap<&'a str, HashMap<u32, Vec<Talker>>>,
+    talkers: ByFunction<'a, Vec<Talker>>,
 }
 
 impl<'a> Reading<'a> {
@@ -33,32 +33,26 @@ impl<'a> Reading<'a> {
     /// as a recorder's restart — no rate for anything).
     pub fn new(previous: Option<&Snapshot>, now: &'a Snapshot) -> Reading<'a> {
         let elapsed = previous.and_then(|p| now.taken_at.checked_sub(p.taken_at));
-        let before = RatesSince::new(
-            previous
-                .iter()
-                .flat_map(|p| p.pfs.iter())
-                .flat_map(|pf| counted(pf).map(move |(vf, counters, _)| (pf.name.as_str(), vf, counters))),
-            elapsed,
-        );
-        let mut rates: HashMap<&str, HashMap<u32, FunctionRates>> = HashMap::with_capacity(now.pfs.len());
-        let mut pf_rates = HashMap::with_capacity(now.pfs.len());
-        let mut ports = HashMap::new();
-        let mut talkers_of: HashMap<&str, HashMap<u32, Vec<Talker>>> = HashMap::new();
+        let mut rates = ByFunction::default();
+        let mut pf_rates = Vec::with_capacity(now.pfs.len());
+        let mut ports = Vec::new();
+        let mut talkers_of = ByFunction::default();
         for pf in &now.pfs {
-            let of_pf = rates.entry(pf.name.as_str()).or_default();
-            for (vf, counters, _) in counted(pf) {
-                of_pf.insert(vf, before.of(&pf.name, vf, &counters));
-            }
             let prev = previous.and_then(|p| p.pf(&pf.name));
+            let of_pf = rates.pf_mut(pf.name.as_str());
+            for (at, (vf, counters, _)) in counted(pf).enumerate() {
+                let before = prev.and_then(|p| counters_of(p, vf, at));
+                of_pf.insert(vf, rates_since(before.as_ref(), elapsed, &counters));
+            }
             let own = prev.zip(elapsed).and_then(|(p, dt)| rates_between(&p.counters, &pf.counters, dt));
-            pf_rates.insert(pf.name.as_str(), own.unwrap_or_default());
+            pf_rates.push((pf.name.as_str(), own.unwrap_or_default()));
             if let Some((p, dt)) = prev.zip(elapsed) {
-                ports.insert(pf.name.as_str(), port_use(p, pf, dt));
+                ports.push((pf.name.as_str(), port_use(p, pf, dt)));
             }
             for vf in pf.vfs.iter().filter(|v| !v.sockets.is_empty()) {
                 let earlier = prev.and_then(|p| p.vfs.iter().find(|v| v.index == vf.index));
                 let top = talkers(earlier.map(|v| v.sockets.as_slice()), &vf.sockets, elapsed);
-                talkers_of.entry(pf.name.as_str()).or_default().insert(vf.index, top);
+                talkers_of.pf_mut(pf.name.as_str()).insert(vf.index, top);
             }
         }
         let mut reading =
@@ -69,18 +63,18 @@ impl<'a> Reading<'a> {
 
     /// The rates of `pf`'s function `vf` (none measured for one that is not in the sample).
     pub fn rates(&self, pf: &str, vf: u32) -> FunctionRates {
-        self.rates.get(pf).and_then(|vfs| vfs.get(&vf)).copied().unwrap_or_default()
+        self.rates.get(pf, vf).copied().unwrap_or_default()
     }
 
     /// The rates of the PF's own counters.
     pub fn pf_rates(&self, pf: &str) -> FunctionRates {
-        self.pf_rates.get(pf).copied().unwrap_or_default()
+        self.pf_rates.iter().find(|(name, _)| *name == pf).map(|(_, r)| *r).unwrap_or_default()
     }
 
     /// The processes sending and receiving on `pf`'s VF `vf`, busiest first (none where its
     /// sockets were not read).
     pub fn talkers(&self, pf: &str, vf: u32) -> &[Talker] {
-        self.talkers.get(pf).and_then(|of_pf| of_pf.get(&vf)).map_or(&[], Vec::as_slice)
+        self.talkers.get(pf, vf).map_or(&[], Vec::as_slice)
     }
 
     pub fn contention_of(&self, pf: &str) -> Option<&Contention> {
@@ -109,7 +103,7 @@ impl<'a> Reading<'a> {
             // A group's tx_share is normalised into a weight too (mlx5's esw QoS).
             groups.iter_mut().for_each(|g| g.limit.min = crate::model::Mbps(0));
         }
-        let port = self.ports.get(pf.name.as_str()).copied().unwrap_or_default();
+        let port = self.ports.iter().find(|(name, _)| *name == pf.name).map(|(_, p)| *p).unwrap_or_default();
         Contention {
             min_is_weight: weights,
             ..assess_on(pf.link_speed.unwrap_or_default(), &loads, &groups, port)
@@ -144,6 +138,18 @@ fn counted(pf: &Pf) -> impl Iterator<Item = (u32, Counters, RateLimit)> + '_ {
     let link =
         (pf.vfs.is_empty() && pf.num_vfs == 0).then_some((WHOLE_LINK, pf.counters, RateLimit::default()));
     pf.vfs.iter().map(|vf| (vf.index, vf.counters, vf.rate)).chain(link)
+}
+
+/// The counters of `pf`'s function `vf` — looked for first where it sits at `at` in
+/// [`counted`]'s order, as it does when the PF's VFs did not change.
+fn counters_of(pf: &Pf, vf: u32, at: usize) -> Option<Counters> {
+    if vf == WHOLE_LINK {
+        return counted(pf).last().filter(|(index, _, _)| *index == WHOLE_LINK).map(|(_, c, _)| c);
+    }
+    match pf.vfs.get(at) {
+        Some(v) if v.index == vf => Some(v.counters),
+        _ => pf.vfs.iter().find(|v| v.index == vf).map(|v| v.counters),
+    }
 }
 
 /// The functions of a PF that get rows: its VFs, or the link itself when it has none.

@@ -27,8 +27,8 @@ pub enum FrameError {
     NoKeyframe,
 }
 
-/// Which PFs (`None` VF) and VFs a reader wants.
-pub type Keep<'a> = dyn Fn(&str, Option<u32>) -> bool + 'a;
+/// Which PFs (`None` VF) and VFs a reader wants (asked on the decoding thread).
+pub type Keep<'a> = dyn Fn(&str, Option<u32>) -> bool + Sync + 'a;
 
 /// Keeps everything.
 pub fn keep_all(_: &str, _: Option<u32>) -> bool {
@@ -201,16 +201,11 @@ impl Shape {
             let owners = self.owners.get(n).map_or(&[][..], Vec::as_slice);
             let take = |i: usize, origin| counters.get(i).map(|c| unpack(c, origin)).unwrap_or_default();
             let pf_counters = take(first, p.origin);
-            let vfs = p
-                .vfs
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| keep(&p.name, Some(v.index)))
-                .map(|(i, v)| Vf {
-                    owner: owners.get(i).cloned().flatten(),
-                    ..vf_of(v, take(first + 1 + i, v.origin), facts.vfs.get(i))
-                })
-                .collect();
+            let mut vfs = Vec::with_capacity(p.vfs.len());
+            for (i, v) in p.vfs.iter().enumerate().filter(|(_, v)| keep(&p.name, Some(v.index))) {
+                let owner = owners.get(i).cloned().flatten();
+                vfs.push(vf_of(v, take(first + 1 + i, v.origin), facts.vfs.get(i), owner));
+            }
             pfs.push(Pf {
                 name: p.name.clone(),
                 ifindex: p.ifindex,
@@ -253,7 +248,7 @@ fn vf_shape(pf: &Pf, vf: &Vf, partition: &dyn Fn(&VfKey, &Vf) -> Option<String>)
     }
 }
 
-fn vf_of(v: &VfShape, counters: Counters, facts: Option<&VfFacts>) -> Vf {
+fn vf_of(v: &VfShape, counters: Counters, facts: Option<&VfFacts>, owner: Option<Owner>) -> Vf {
     let facts = facts.cloned().unwrap_or_default();
     Vf {
         index: v.index,
@@ -272,7 +267,7 @@ fn vf_of(v: &VfShape, counters: Counters, facts: Option<&VfFacts>) -> Vf {
         partition: v.partition.clone(),
         counters: Counters { held: facts.held, ..counters },
         driver_stats: Vec::new(),
-        owner: None,
+        owner,
         sockets: Vec::new(),
     }
 }

@@ -452,6 +452,11 @@ impl Writer {
 }
 
 /// A store opened for reading.
+/// Frames handed from the decoding thread at once (one wake-up each), and batches decoded
+/// ahead of the one being visited.
+const BATCH: usize = 32;
+const BATCHES_AHEAD: usize = 8;
+
 pub struct Store {
     dir: PathBuf,
     shards: Vec<ShardFile>,
@@ -533,8 +538,41 @@ impl Store {
     }
 
     /// Hands each sample in `range` (inclusive), with only the PFs and VFs `keep` wants, to
-    /// `visit`, one shard at a time; returns the damage stepped over.
+    /// `visit`, in time order; returns the damage stepped over. The shards are decoded on a
+    /// second thread while this one visits: decoding costs about what reading a sample does.
     pub fn visit(&self, range: (i64, i64), keep: &Keep<'_>, visit: &mut dyn FnMut(Frame)) -> Vec<String> {
+        let (batches, decoded) = std::sync::mpsc::sync_channel::<Vec<Frame>>(BATCHES_AHEAD);
+        std::thread::scope(|scope| {
+            let decoder =
+                std::thread::Builder::new().name("vftop-decode".into()).spawn_scoped(scope, move || {
+                    let mut open = true;
+                    let mut batch = Vec::with_capacity(BATCH);
+                    // A visitor gone (it panicked) ends the sending, not the decoding.
+                    let warnings = self.decode_range(range, keep, &mut |frame| {
+                        batch.push(frame);
+                        if batch.len() == BATCH {
+                            open = open
+                                && batches
+                                    .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                                    .is_ok();
+                        }
+                    });
+                    let _ = batches.send(batch);
+                    warnings
+                });
+            match decoder {
+                Ok(decoder) => {
+                    decoded.iter().flatten().for_each(&mut *visit);
+                    decoder.join().unwrap_or_else(|_| vec!["the recording's decoder stopped on a bug".into()])
+                }
+                // No second thread to be had: decoded here, between visits.
+                Err(_) => self.decode_range(range, keep, visit),
+            }
+        })
+    }
+
+    /// [`Store::visit`] on this thread.
+    fn decode_range(&self, range: (i64, i64), keep: &Keep<'_>, visit: &mut dyn FnMut(Frame)) -> Vec<String> {
         let mut warnings = Vec::new();
         for shard in
             self.shards.iter().filter(|s| s.start_ms <= range.1 && s.start_ms + SHARD_SPAN_MS > range.0)

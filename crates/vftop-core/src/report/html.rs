@@ -19,6 +19,18 @@ const COLOURS: [&str; 6] = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e
 /// The shaded span of the episode.
 const SPAN_FILL: &str = "#fde0dc";
 
+/// Episodes that get a chart, worst first: a day of a busy host has thousands, and a page of
+/// thousands of charts is read by nobody (the others are listed, one line each).
+pub const CHARTED: usize = 40;
+
+/// How to chart an episode beyond the first [`CHARTED`].
+pub fn uncharted_hint() -> String {
+    format!(
+        "Charts are drawn for the {CHARTED} worst; for another's, report on a window around it \
+         (--from/--to, --pf/--vf)."
+    )
+}
+
 /// Text made safe inside HTML and SVG.
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -166,7 +178,7 @@ pub fn page(report: &Report) -> String {
     if report.episodes.is_empty() {
         body.push_str("<p>None: no partition starved or pinned, no link saturated or down.</p>");
     }
-    for (i, e) in report.episodes.iter().enumerate() {
+    for (i, e) in report.episodes.iter().enumerate().take(CHARTED) {
         let _ = write!(
             body,
             "<section class=\"episode\"><h3>{}. {}</h3><ul>",
@@ -177,6 +189,19 @@ pub fn page(report: &Report) -> String {
             let _ = write!(body, "<li>{}</li>", escape(&line));
         }
         let _ = write!(body, "</ul>{}</section>", episode_svg(report, e));
+    }
+    if report.episodes.len() > CHARTED {
+        let _ = write!(
+            body,
+            "<h3>The other {} episodes</h3><p class=\"meta\">{}</p><ol start=\"{}\">",
+            report.episodes.len() - CHARTED,
+            escape(&uncharted_hint()),
+            CHARTED + 1
+        );
+        for e in &report.episodes[CHARTED..] {
+            let _ = write!(body, "<li>{}</li>", escape(&episode_line(e, end)));
+        }
+        body.push_str("</ol>");
     }
     let _ = write!(body, "<h2>Changes ({})</h2><ul>", report.changes.len());
     for c in &report.changes {
@@ -214,11 +239,12 @@ pub fn page(report: &Report) -> String {
     )
 }
 
-/// Each episode's chart as `(file name, SVG)`.
+/// Each of the [`CHARTED`] worst episodes' chart as `(file name, SVG)`.
 pub fn svgs(report: &Report) -> Vec<(String, String)> {
     report
         .episodes
         .iter()
+        .take(CHARTED)
         .enumerate()
         .map(|(i, e)| {
             let who: String = e
@@ -231,4 +257,39 @@ pub fn svgs(report: &Report) -> Vec<(String, String)> {
             (format!("episode-{:02}-{}-{who}.svg", i + 1, e.kind.name()), episode_svg(report, e))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::episode::EpisodeKind;
+
+    #[test]
+    fn only_the_worst_episodes_get_charts_and_the_rest_a_line_each() {
+        let episode = |i: i64| Episode {
+            kind: EpisodeKind::Pinned,
+            pf: "ens1f0".into(),
+            vf: Some(1),
+            partition: Some(format!("P{i}")),
+            owner: None,
+            start_ms: i * 60_000,
+            end_ms: Some(i * 60_000 + 5_000),
+            worst: 1.0,
+            mean: 1.0,
+            samples: 5,
+            top: Vec::new(),
+            changes: Vec::new(),
+        };
+        let report = Report {
+            to_ms: 10_000_000,
+            episodes: (0..CHARTED as i64 + 5).map(episode).collect(),
+            ..Report::default()
+        };
+        let html = page(&report);
+        assert_eq!(html.matches("<svg").count(), CHARTED);
+        assert!(html.contains("The other 5 episodes") && html.contains("P44"), "listed past the charts");
+        assert_eq!(svgs(&report).len(), CHARTED);
+        let few = Report { episodes: report.episodes[..3].to_vec(), ..report };
+        assert_eq!((page(&few).matches("<svg").count(), svgs(&few).len()), (3, 3));
+    }
 }

@@ -8,6 +8,7 @@ pub mod text;
 
 use crate::metrics::episodes::{EpisodeNews, EpisodeTracker};
 use crate::metrics::reading::Reading;
+use crate::metrics::table::ByVf;
 use crate::model::episode::{Episode, EpisodeKind};
 use crate::model::event::{Event, EventKind, recorder_restarted};
 use crate::model::{Snapshot, VfKey};
@@ -75,8 +76,8 @@ pub struct Report {
 #[derive(Default)]
 struct Buckets {
     name: String,
-    /// Bucket start → (summed tx, samples, the limits last seen).
-    sums: BTreeMap<i64, (f64, u32, crate::model::RateLimit)>,
+    /// Bucket start, summed tx, samples, the limits last seen; in time order.
+    sums: Vec<(i64, f64, u32, crate::model::RateLimit)>,
 }
 
 /// Reads the window of `store` (its events journal in `dir`) into a report.
@@ -102,7 +103,7 @@ pub fn build(store: &Store, dir: &Path, req: &Request) -> Report {
     let mut walk =
         Walk { tracker: EpisodeTracker::default(), previous: None, changes: &changes, next_change: 0 };
     let mut pfs: BTreeMap<String, PfSummary> = BTreeMap::new();
-    let mut buckets: BTreeMap<String, BTreeMap<u32, Buckets>> = BTreeMap::new();
+    let mut buckets: BTreeMap<String, ByVf<Buckets>> = BTreeMap::new();
     let keep = |pf: &str, vf: Option<u32>| req.wants(pf, vf);
     let mut samples = 0;
     let mut episodes = Vec::new();
@@ -125,7 +126,7 @@ pub fn build(store: &Store, dir: &Path, req: &Request) -> Report {
         let bucket = first + (frame.at_ms - first) / bucket_ms * bucket_ms;
         for pf in &frame.snapshot.pfs {
             if !buckets.contains_key(&pf.name) {
-                buckets.insert(pf.name.clone(), BTreeMap::new());
+                buckets.insert(pf.name.clone(), ByVf::default());
             }
             let Some(of_pf) = buckets.get_mut(&pf.name) else { continue };
             for vf in &pf.vfs {
@@ -133,12 +134,16 @@ pub fn build(store: &Store, dir: &Path, req: &Request) -> Report {
                 if !rates.measured() {
                     continue;
                 }
-                let b = of_pf.entry(vf.index).or_insert_with(|| Buckets {
+                let b = of_pf.get_or_insert_with(vf.index, || Buckets {
                     name: vf.partition.clone().unwrap_or_else(|| format!("vf {}", vf.index)),
-                    sums: BTreeMap::new(),
+                    sums: Vec::new(),
                 });
-                let e = b.sums.entry(bucket).or_default();
-                *e = (e.0 + rates.tx.0, e.1 + 1, vf.rate);
+                match b.sums.last_mut() {
+                    Some(last) if last.0 == bucket => {
+                        *last = (bucket, last.1 + rates.tx.0, last.2 + 1, vf.rate);
+                    }
+                    _ => b.sums.push((bucket, rates.tx.0, 1, vf.rate)),
+                }
             }
         }
         walk.step(frame.at_ms, &reading, &mut episodes);
@@ -154,7 +159,7 @@ pub fn build(store: &Store, dir: &Path, req: &Request) -> Report {
     report.pfs = pfs.into_values().collect();
     report.series = buckets
         .into_iter()
-        .flat_map(|(pf, of_pf)| of_pf.into_iter().map(move |(vf, b)| (pf.clone(), vf, b)))
+        .flat_map(|(pf, of_pf)| of_pf.into_entries().map(move |(vf, b)| (pf.clone(), vf, b)))
         .map(|(pf, vf, b)| Series {
             pf,
             vf,
@@ -162,7 +167,7 @@ pub fn build(store: &Store, dir: &Path, req: &Request) -> Report {
             points: b
                 .sums
                 .into_iter()
-                .map(|(at_ms, (sum, n, limit))| Point {
+                .map(|(at_ms, sum, n, limit)| Point {
                     at_ms,
                     tx_bps: sum / f64::from(n.max(1)),
                     max_mbps: limit.max.0,
