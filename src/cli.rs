@@ -218,6 +218,53 @@ pub enum Command {
         #[command(flatten)]
         audit: AuditArg,
     },
+    /// Compare the host with the limits the config declares ([[declared]]): exit 0 when it
+    /// conforms, 1 when something differs (each VF with declared against actual, and since
+    /// when where the recorder's store says), 2 when it cannot tell (a PF or VF missing, the
+    /// intent refused by a driver's rules, no permission).
+    Check {
+        /// As JSON, for scripts and configuration management.
+        #[arg(long)]
+        json: bool,
+        /// The recorder's store, for since when a VF differs (default: the recorder's).
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+        #[command(flatten)]
+        source: SourceArgs,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Put the host right to the declared limits: each change shown first (old → new, the
+    /// equivalent command, whom it throttles), then sent as `vftop set` sends one (the
+    /// driver's rules first, read back, audited with reason "declared").
+    Apply {
+        /// Show the changes and send none; exit 1 if anything would change.
+        #[arg(long, conflicts_with_all = ["watch", "confirm"])]
+        dry_run: bool,
+        /// Commit-confirmed: revert each change after this long unless `vftop apply
+        /// --confirm` keeps it (a guard process per VF, as the console's).
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "watch")]
+        confirm_within: Option<Duration>,
+        /// Keep the changes the last `apply --confirm-within` made.
+        #[arg(long, conflicts_with = "watch")]
+        confirm: bool,
+        /// Keep the host so: put limits right again when VFs are re-created, when a driver
+        /// clears them after a link change, and at start; a limit a person changes while it
+        /// runs is reported as drift and left alone. Until SIGTERM or SIGINT.
+        #[arg(long)]
+        watch: bool,
+        /// With --watch: put right whatever changed a limit, a person too.
+        #[arg(long, requires = "watch")]
+        enforce: bool,
+        #[command(flatten)]
+        source: SourceArgs,
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        audit: AuditArg,
+        #[command(flatten)]
+        interval: IntervalArg,
+    },
     /// Serve the samples as Prometheus metrics (`/metrics`, text format and OpenMetrics),
     /// sampled on --interval, not per scrape. Read-only.
     Serve {

@@ -1,5 +1,5 @@
 //! The config file: roles (VLAN IDs or `PF/vf N` to partition names and colours) and the
-//! console's preferences (`[ui]`), with the template `--print-config-template` prints.
+//! console's preferences (`[ui]`), the declared limits (`[[declared]]`), with the template `--print-config-template` prints.
 
 use crate::model::{Role, RoleMap, VfKey};
 use serde::Deserialize;
@@ -23,6 +23,11 @@ struct ConfigFile {
     keys: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     owners: OwnerPrefs,
+    /// Declared limits, each with where it is in the file.
+    #[serde(default)]
+    declared: Vec<toml::Spanned<crate::intent::Entry>>,
+    #[serde(default)]
+    intent: crate::intent::IntentPrefs,
 }
 
 /// Where VF owners are looked up (`[owners]`); the command line wins over each.
@@ -69,6 +74,9 @@ pub struct Config {
     pub ui: UiPrefs,
     pub keys: crate::ui::keymap::KeyMap,
     pub owners: OwnerPrefs,
+    /// The declared limits (`[[declared]]`; the CNI cache's where `[intent]` asks).
+    pub intent: crate::model::declared::Intent,
+    pub intent_prefs: crate::intent::IntentPrefs,
     /// Where it was read from (a file, or "built-in roles"), for errors found later.
     pub source: String,
 }
@@ -142,7 +150,16 @@ pub fn parse(text: &str, file: &str) -> Result<Config, String> {
             "{file}: [owners] refresh = \"{refresh}\" is not a duration above zero (like \"5s\")"
         ));
     }
-    Ok(Config { roles: map, ui: parsed.ui, keys, owners: parsed.owners, source: file.to_string() })
+    let intent = crate::intent::parse(parsed.declared, text, file)?;
+    Ok(Config {
+        roles: map,
+        ui: parsed.ui,
+        keys,
+        owners: parsed.owners,
+        intent,
+        intent_prefs: parsed.intent,
+        source: file.to_string(),
+    })
 }
 
 /// The chart window a config names (`30s` … `1h`, as the chart title writes them).

@@ -12,3 +12,4 @@ pub use vftop_tui::{app, protocol, replay, sampler, tui, ui};
 
 pub mod cli;
 pub mod config;
+pub mod intent;

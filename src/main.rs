@@ -75,6 +75,45 @@ fn run(cli: Cli, given: &dyn Fn(&str) -> bool) -> anyhow::Result<ExitCode> {
             let request = commands::set::SetRequest { key: VfKey { pf, vf }, max, min, no_precheck, ip_link };
             commands::set::run(request, &sim, &audit)
         }
+        Command::Check { json, store, source, config } => {
+            let req = commands::declared::DeclaredRequest {
+                source: &source,
+                config: &config,
+                json,
+                store: store.as_deref(),
+            };
+            commands::declared::check_command(req)
+        }
+        Command::Apply {
+            dry_run,
+            confirm_within,
+            confirm,
+            watch,
+            enforce,
+            source,
+            config,
+            audit,
+            interval,
+        } => {
+            if confirm {
+                return commands::declared::confirm_command(&audit, source.sim.is_demo());
+            }
+            let req = commands::declared::DeclaredRequest {
+                source: &source,
+                config: &config,
+                json: false,
+                store: None,
+            };
+            let opts = commands::declared::ApplyOptions {
+                dry_run,
+                confirm_within,
+                watch,
+                enforce,
+                interval: interval.interval,
+                audit: &audit,
+            };
+            commands::declared::apply_command(req, opts)
+        }
         Command::Serve { listen, ethtool_stats, web_config, source, config, interval } => {
             commands::serve::run(commands::serve::ServeRequest {
                 listen,

@@ -2,6 +2,8 @@
 //! name, the log, the console's terminal run.
 
 pub mod console;
+pub mod declared;
+pub mod declared_watch;
 pub mod dump;
 pub mod fleet;
 pub mod guard;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use vftop::app::control::{EditContext, preview, validate_limit};
 use vftop::audit::{Actor, Attempt, AuditLog, Reason};
 use vftop::cli::{AuditArg, SimArgs};
-use vftop::model::{BitsPerSec, Capabilities, Mbps, RateChange, RateLimit, VfKey};
+use vftop::model::{BitsPerSec, Capabilities, Mbps, RateChange, RateLimit, Snapshot, VfKey};
 use vftop::source::kernel::RateApiChoice;
 use vftop::source::{Source, SystemClock};
 
@@ -48,29 +48,10 @@ fn set_rate(
 ) -> anyhow::Result<ExitCode> {
     let snapshot = source.sample()?;
     let key = req.key;
-    let (pf, vf) = snapshot.vf(&key).with_context(|| match snapshot.pf(&key.pf) {
-        Some(p) => format!("{} has no vf {} (it lists {} VFs)", key.pf, key.vf, p.vfs.len()),
-        None => {
-            let pfs: Vec<&str> = snapshot.pfs.iter().map(|p| p.name.as_str()).collect();
-            let listed = if pfs.is_empty() { "none".to_string() } else { pfs.join(", ") };
-            format!("there is no PF {} (PFs with VFs here: {listed})", key.pf)
-        }
-    })?;
-    let old = vf.rate;
+    let (ctx, driver) = vf_context(&snapshot, &key, req.no_precheck)?;
+    let old = ctx.current;
     let new = RateLimit { min: req.min.unwrap_or(old.min), max: req.max.unwrap_or(old.max) };
-    let capabilities =
-        if req.no_precheck { Capabilities::UNKNOWN } else { Capabilities::for_driver(&pf.driver) };
-    let ctx = EditContext {
-        target: vftop::model::Target::Vf(key.clone()),
-        name: format!("vf {}", key.vf),
-        current: old,
-        link: pf.link_speed,
-        capabilities,
-        guarantees: vftop::metrics::contention::Guarantees::on_pf(pf, &snapshot.rate_objects),
-        tx: BitsPerSec(0.0),
-        owner: vf.owner.as_ref().map(|o| o.label()),
-    };
-    if let Err(reason) = validate_limit(new, &ctx, &pf.driver) {
+    if let Err(reason) = validate_limit(new, &ctx, &driver) {
         eprintln!("vftop: refused before sending: {reason}; nothing changed");
         return Ok(ExitCode::from(1));
     }
@@ -83,26 +64,71 @@ fn set_rate(
     }
     let change = RateChange::vf(key, old, new);
     println!("{}", change.ip_command());
-    let result = source.apply(&change);
     let (mut log, actor) = audit;
-    log.write(&actor, &Attempt::new(&change, &ctx.name, Reason::Operator, &result))?;
-    match result {
+    match send(source.as_mut(), &change, &ctx.name, Reason::Operator, (&mut log, &actor))? {
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        Err(_) => Ok(ExitCode::from(1)),
+    }
+}
+
+/// What a change to `key` is checked against: its limits, link, driver's rules, the PF's
+/// guarantees and owner; and the driver's name.
+pub fn vf_context(
+    snapshot: &Snapshot,
+    key: &VfKey,
+    no_precheck: bool,
+) -> anyhow::Result<(EditContext, String)> {
+    let (pf, vf) = snapshot.vf(key).with_context(|| match snapshot.pf(&key.pf) {
+        Some(p) => format!("{} has no vf {} (it lists {} VFs)", key.pf, key.vf, p.vfs.len()),
+        None => {
+            let pfs: Vec<&str> = snapshot.pfs.iter().map(|p| p.name.as_str()).collect();
+            let listed = if pfs.is_empty() { "none".to_string() } else { pfs.join(", ") };
+            format!("there is no PF {} (PFs with VFs here: {listed})", key.pf)
+        }
+    })?;
+    let capabilities = if no_precheck { Capabilities::UNKNOWN } else { Capabilities::for_driver(&pf.driver) };
+    let ctx = EditContext {
+        target: vftop::model::Target::Vf(key.clone()),
+        name: format!("vf {}", key.vf),
+        current: vf.rate,
+        link: pf.link_speed,
+        capabilities,
+        guarantees: vftop::metrics::contention::Guarantees::on_pf(pf, &snapshot.rate_objects),
+        tx: BitsPerSec(0.0),
+        owner: vf.owner.as_ref().map(|o| o.label()),
+    };
+    Ok((ctx, pf.driver.clone()))
+}
+
+/// Sends `change`, audits it (for `reason`) and says in words what the driver kept or why it
+/// refused: the outer error is the audit log's, the inner the change's.
+pub fn send(
+    source: &mut dyn Source,
+    change: &RateChange,
+    partition: &str,
+    reason: Reason,
+    (log, actor): (&mut AuditLog, &Actor),
+) -> anyhow::Result<Result<RateLimit, String>> {
+    let result = source.apply(change);
+    log.write(actor, &Attempt::new(change, partition, reason, &result))?;
+    let target = change.target.label();
+    let old = change.old;
+    Ok(match result {
         Ok(kept) => {
-            let note = if kept == new {
+            let note = if kept == change.new {
                 String::new()
             } else {
                 format!(" (driver kept min {} max {})", kept.min, kept.max)
             };
-            let target = change.target.label();
             println!(
                 "applied: {target}: max {} -> {}, min {} -> {}{note}",
                 old.max, kept.max, old.min, kept.min
             );
-            Ok(ExitCode::SUCCESS)
+            Ok(kept)
         }
         Err(e) => {
-            eprintln!("vftop: {}: {e}; nothing changed", change.target.label());
-            Ok(ExitCode::from(1))
+            eprintln!("vftop: {target}: {e}; nothing changed");
+            Err(e.to_string())
         }
-    }
+    })
 }

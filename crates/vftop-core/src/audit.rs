@@ -22,6 +22,8 @@ pub enum Reason {
     Confirmed,
     /// Not a change vftop made: a limit changed behind the console's back (drift).
     External,
+    /// `vftop apply`: put right to what the config declares.
+    Declared,
     /// Commit-confirmed: the console ended (quit, or the named signal: SIGHUP when the SSH
     /// session dropped) before the change was confirmed, so it was reverted.
     Exit(&'static str),
@@ -36,6 +38,7 @@ impl Reason {
             Reason::Exit(_) => "exit-revert",
             Reason::Confirmed => "confirmed",
             Reason::External => "external",
+            Reason::Declared => "declared",
         }
     }
 }
@@ -197,7 +200,7 @@ pub fn record(actor: &Actor, at: SystemTime, attempt: &Attempt) -> AuditRecord {
         Err(message) => (Outcome::Refused, None, Some(message.clone())),
     };
     let reverted_by = match attempt.reason {
-        Reason::Operator | Reason::Confirmed | Reason::External => None,
+        Reason::Operator | Reason::Confirmed | Reason::External | Reason::Declared => None,
         Reason::Undo => Some("operator undo".to_string()),
         Reason::ConfirmTimeout => Some("commit-confirmed timeout".to_string()),
         Reason::Exit(cause) => Some(cause.to_string()),

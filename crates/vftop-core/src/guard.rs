@@ -70,6 +70,11 @@ impl Guard {
         Ok(Guard { watch, child, stdin })
     }
 
+    /// The guard's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The console resolved the change itself (kept, or reverted): the guard exits.
     pub fn disarm(mut self) {
         if let Some(mut stdin) = self.stdin.take() {
@@ -148,6 +153,16 @@ pub fn parse_limit(text: &str) -> Result<RateLimit, String> {
     let (min, max) = text.split_once(':').ok_or_else(|| format!("'{text}' is not MIN:MAX"))?;
     let n = |s: &str| s.parse::<u32>().map_err(|_| format!("'{text}' is not MIN:MAX in Mbit/s"));
     Ok(RateLimit::new(n(min)?, n(max)?))
+}
+
+/// Stops the guard `pid` (it exits without reverting) if it is still a `vftop guard` — not a
+/// process that reused its pid since; whether it was.
+pub fn stop(pid: u32) -> bool {
+    let is_guard = std::fs::read(format!("/proc/{pid}/cmdline"))
+        .is_ok_and(|c| c.split(|b| *b == 0).nth(1).is_some_and(|arg| arg == b"guard"));
+    let Ok(raw) = i32::try_from(pid) else { return false };
+    is_guard
+        && nix::sys::signal::kill(nix::unistd::Pid::from_raw(raw), nix::sys::signal::Signal::SIGTERM).is_ok()
 }
 
 /// Where the console's guard binary is (this executable).

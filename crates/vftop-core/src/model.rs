@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub mod declared;
 pub mod episode;
 pub mod event;
 pub mod owner;

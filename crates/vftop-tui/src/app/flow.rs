@@ -142,7 +142,7 @@ impl ChangeFlow {
         self.pending = None;
         let ApplyRequest { change, partition, reason, confirm_within } = request;
         let kept = match (result, reason) {
-            (Ok(kept), Reason::Operator) => {
+            (Ok(kept), Reason::Operator | Reason::Declared) => {
                 self.undo.push(UndoEntry { change: inverse(&change, kept), partition: partition.clone() });
                 let mut text = format!("applied: {partition} {}", describe(&change, kept));
                 if kept != change.new {

@@ -23,6 +23,35 @@ struct Saved {
     name: Option<String>,
 }
 
+/// Where the plugin keeps its cache.
+pub const CACHE_DIR: &str = "/var/lib/cni/sriov";
+
+/// The rates the plugin was asked for, as declarations of the VF at its PCI address (a rate
+/// the network configuration does not give is not declared; 0 is "no limit", as for the
+/// plugin). Files that are not the plugin's are skipped.
+pub fn requested_rates(dir: &Path) -> Vec<crate::model::declared::Declared> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut out = Vec::new();
+    for path in entries.flatten().map(|e| e.path()).filter(|p| p.is_file()) {
+        let Ok(bytes) = std::fs::read(&path) else { continue };
+        let Ok(saved) = serde_json::from_slice::<Saved>(&bytes) else { continue };
+        let pci = saved.device_id.trim().to_lowercase();
+        let mbps =
+            |r: Option<i64>| r.map(|r| crate::model::Mbps(u32::try_from(r.max(0)).unwrap_or(u32::MAX)));
+        let (min, max) = (mbps(saved.min_tx_rate), mbps(saved.max_tx_rate));
+        if is_pci_address(&pci) && (min.is_some() || max.is_some()) {
+            out.push(crate::model::declared::Declared {
+                selector: crate::model::declared::Selector::Pci(pci),
+                min,
+                max,
+                origin: path.display().to_string(),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.origin.cmp(&b.origin));
+    out
+}
+
 /// Every VF the cache holds, by PCI address, with its container.
 pub fn read_dir(dir: &Path) -> Vec<(String, Owner)> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };

@@ -49,7 +49,7 @@ impl Default for OwnerConfig {
             mode: OwnersMode::Auto,
             root: Some(PathBuf::from("/")),
             kubelet_socket: Some(PathBuf::from(kubelet::SOCKET)),
-            cni_cache_dir: Some(PathBuf::from("/var/lib/cni/sriov")),
+            cni_cache_dir: Some(PathBuf::from(cni::CACHE_DIR)),
             libvirt_run_dir: Some(PathBuf::from("/run/libvirt/qemu")),
             refresh: Duration::from_secs(5),
         }
