@@ -29,6 +29,7 @@ const GROUPS: &[&str] = &[
     "devlink_rates",
     "field",
     "vfio",
+    "declared",
     "numvfs",
 ];
 

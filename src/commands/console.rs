@@ -96,7 +96,8 @@ pub fn live_app(
     let (themes, theme_index) = super::themes(look, settings)?;
     let names = themes.iter().map(|t| t.name.clone()).collect();
     let options = options(source.kind(), theme_index, &settings.ui, live);
-    let app = App::new(source.kind(), super::hostname(), roles, names).configured(options);
+    let mut app = App::new(source.kind(), super::hostname(), roles, names).configured(options);
+    app.intent = vftop::intent::with_cni(settings.intent.clone(), &settings.intent_prefs);
     Ok((themes, app))
 }
 

@@ -21,7 +21,8 @@ pub enum Cause {
     /// The VF is new, or was re-created (`sriov_numvfs`, a driver reload: its counters
     /// started again).
     Recreated,
-    /// Its PF's link went down or changed speed: igb and ixgbe clear every VF's rate then.
+    /// Its PF's link went down or changed speed, or the driver said it cleared the VFs'
+    /// rates (igb and ixgbe do after a link-speed change).
     LinkChanged,
     /// `--enforce`: whatever changed it.
     Enforced,
@@ -60,7 +61,10 @@ pub fn cause(previous: Option<&Snapshot>, now: &Snapshot, f: &Finding, enforce: 
     };
     if recreated(vf_then, vf_now) {
         Cause::Recreated
-    } else if link_changed(pf_then, pf_now) {
+    } else if link_changed(pf_then, pf_now)
+        || now.driver_cleared_rates(&key.pf)
+        || previous.driver_cleared_rates(&key.pf)
+    {
         Cause::LinkChanged
     } else if vf_then.rate == vf_now.rate {
         Cause::Unchanged
@@ -286,9 +290,9 @@ pub fn confirm_pending(log: &mut AuditLog, actor: &Actor) -> anyhow::Result<usiz
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vftop::source::FakeClock;
     use vftop::source::sim::SimSource;
     use vftop::source::sim::scenario::Scenario;
-    use vftop::source::FakeClock;
 
     fn finding(snapshot: &Snapshot, key: &VfKey, max: u32) -> Finding {
         let (_, vf) = snapshot.vf(key).unwrap();

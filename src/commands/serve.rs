@@ -28,7 +28,8 @@ pub fn run(req: ServeRequest) -> anyhow::Result<ExitCode> {
     let mut source = super::open_source(req.source, &settings.owners, Arc::new(SystemClock::default()))?;
     super::check_interfaces(req.source, source.as_mut())?;
     let roles = super::roles(source.as_ref(), settings.roles);
-    let exporter = vftop::export::Exporter::new(roles, req.ethtool_stats);
+    let intent = vftop::intent::with_cni(settings.intent, &settings.intent_prefs);
+    let exporter = vftop::export::Exporter::new(roles, req.ethtool_stats).with_intent(intent);
     serve_on(source, req.interval, req.listen, exporter, web)
 }
 

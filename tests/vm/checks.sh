@@ -20,7 +20,8 @@ AUDIT=/tmp/vftop-audit.log
 vftop() {
     case ${1:-} in
         set) "$BIN" "$@" --log /dev/null --audit-log "$AUDIT" ;;
-        dump | record | serve | replay | report) "$BIN" "$@" --log /dev/null ;;
+        dump | record | serve | replay | report | check) "$BIN" "$@" --log /dev/null ;;
+        apply) "$BIN" "$@" --log /dev/null --audit-log "$AUDIT" ;;
         *) "$BIN" --log /dev/null --audit-log "$AUDIT" "$@" ;;
     esac
 }
@@ -671,6 +672,80 @@ incident() {
     got=$(vftop report $rec)
     expect report_text_names_the_change "$got" "($PF vf 1): max none → 5M by"
     pkill -x iperf3 2>/dev/null
+}
+
+# Declared limits on the real drivers: igb (max only), netdevsim (min and max, a devlink rate
+# group), and the watcher across `sriov_numvfs` 0 → N. Changes the igb VFs' topology: run late.
+declared() {
+    local NS=$VFTOP_NSIM_PF DEV=netdevsim/netdevsim1 C=/tmp/vftop-declared.toml out rc W got
+    printf '[[declared]]\npf = "%s"\nvf = 1\nmax = "300M"\n' "$PF" > $C
+    ip link set "$PF" vf 1 max_tx_rate 500
+    out=$(vftop check --config $C 2>&1); rc=$?
+    [[ $rc == 1 ]] && expect check_names_the_drift "$out" "≠ $PF vf 1: declared max 300M, actual max 500M min none" \
+        || bad check_names_the_drift "rc $rc: $out"
+    out=$(vftop check --config $C --json 2>&1)
+    [[ $(json "d['conforms'], d['findings'][0]['actual']['max']" <<< "$out") == "False 500" ]] && ok check_json || bad check_json "$out"
+    out=$(vftop apply --config $C --dry-run 2>&1); rc=$?
+    [[ $rc == 1 && $(ip_rate "$PF" 1) == "0 500" ]] && expect dry_run_changes_nothing "$out" "ip link set dev $PF vf 1 max_tx_rate 300 min_tx_rate 0" \
+        || bad dry_run_changes_nothing "rc $rc, rate $(ip_rate "$PF" 1): $out"
+    out=$(vftop apply --config $C 2>&1); rc=$?
+    [[ $rc == 0 && $(ip_rate "$PF" 1) == "0 300" ]] && audit_has '"reason":"declared"' "\"target\":\"$PF vf 1\"" \
+        && ok apply_sets_and_audits || bad apply_sets_and_audits "rc $rc, rate $(ip_rate "$PF" 1): $out; audit: $(cat "$AUDIT" 2>/dev/null)"
+    out=$(vftop check --config $C 2>&1); rc=$?
+    [[ $rc == 0 ]] && ok check_conforms_after_apply || bad check_conforms_after_apply "rc $rc: $out"
+    printf '\n[[declared]]\npf = "%s"\nvf = 2\nmin = "100M"\n' "$PF" > /tmp/vftop-igb-min.toml
+    out=$(vftop check --config /tmp/vftop-igb-min.toml 2>&1); rc=$?
+    [[ $rc == 2 ]] && expect igb_min_declared_refused "$out" "vftop-igb-min.toml:2: min 100M declared for $PF vf 2 (igb): the igb driver has no minimum rate" \
+        || bad igb_min_declared_refused "rc $rc: $out"
+    # The watcher: VFs re-created under it come back to what is declared; a person's change
+    # is reported and left alone.
+    W=/tmp/vftop-watch.out
+    # (the binary itself in the background, not the wrapper's subshell: SIGTERM goes to it)
+    "$BIN" apply --config $C --watch --interval 500ms --log /dev/null --audit-log "$AUDIT" > $W 2>&1 &
+    local watcher=$!
+    until_true 30 grep -q "keeping 1 declaration" $W || bad watcher_started "$(cat $W)"
+    sleep 1   # (its first look, which finds the host as declared)
+    ip link set "$PF" vf 1 max_tx_rate 700
+    if until_true 30 grep -q "$PF vf 1: drift: max 700M" $W && sleep 1.5 && rate_is "$PF" 1 "0 700"; then
+        ok watcher_leaves_a_person_s_change_alone
+    else
+        bad watcher_leaves_a_person_s_change_alone "rate $(ip_rate "$PF" 1): $(cat $W)"
+    fi
+    # Back to what is declared, so the re-creation is the only cause left.
+    ip link set "$PF" vf 1 max_tx_rate 300
+    echo 0 > "/sys/class/net/$PF/device/sriov_numvfs"
+    echo "$VFTOP_NUMVFS" > "/sys/class/net/$PF/device/sriov_numvfs"
+    local start=$SECONDS
+    if until_true 30 rate_is "$PF" 1 "0 300" && wait_audit '"reason":"declared"' '"old":{"min_mbps":0,"max_mbps":0}'; then
+        ok watcher_restores_recreated_vf; echo "  (back at 300M $((SECONDS - start)) s after sriov_numvfs)"
+    else
+        bad watcher_restores_recreated_vf "rate $(ip_rate "$PF" 1): $(cat $W)"
+    fi
+    kill -TERM $watcher; wait $watcher; rc=$?
+    [[ $rc == 0 ]] && ok watcher_stops_on_sigterm || bad watcher_stops_on_sigterm "rc $rc: $(cat $W)"
+    [[ -n $NS ]] || { bad netdevsim_present "no netdevsim in this guest"; return; }
+    # netdevsim: a min and a max, in legacy mode (its VF rates are ip link's there).
+    devlink dev eswitch set $DEV mode legacy 2>/dev/null
+    printf '[[declared]]\npf = "%s"\nvf = 2\nmin = "100M"\nmax = "500M"\n' "$NS" > $C
+    out=$(vftop apply --config $C 2>&1); rc=$?
+    [[ $rc == 0 && $(ip_rate "$NS" 2) == "100 500" ]] && ok nsim_min_max_applied || bad nsim_min_max_applied "rc $rc, rate $(ip_rate "$NS" 2): $out"
+    out=$(vftop check --config $C 2>&1); rc=$?
+    [[ $rc == 0 ]] && ok nsim_min_max_checked || bad nsim_min_max_checked "rc $rc: $out"
+    # A devlink rate group (switchdev): its tx_share and tx_max, and its member.
+    devlink dev eswitch set $DEV mode switchdev || { bad nsim_switchdev "cannot switch $DEV to switchdev"; return; }
+    devlink port function rate add $DEV/declgrp tx_max 100mbit
+    devlink port function rate set $DEV/130 parent declgrp
+    printf '[[declared]]\npf = "%s"\ngroup = "declgrp"\ntx_share = "50M"\ntx_max = "400M"\nmembers = [2]\n' "$NS" > $C
+    out=$(vftop check --config $C 2>&1); rc=$?
+    [[ $rc == 1 ]] && expect group_drift_checked "$out" "≠ $NS group declgrp: declared max 400M min 50M, actual max 100M min none" \
+        || bad group_drift_checked "rc $rc: $out"
+    out=$(vftop apply --config $C 2>&1); rc=$?
+    got=$(devlink -j port function rate show $DEV/declgrp | json "d['rate']['$DEV/declgrp'].get('tx_share'), d['rate']['$DEV/declgrp'].get('tx_max')")
+    [[ $rc == 0 && $got == "6250000 50000000" ]] && ok group_applied || bad group_applied "rc $rc, devlink $got: $out"
+    out=$(vftop check --config $C 2>&1); rc=$?
+    [[ $rc == 0 ]] && ok group_checked_after_apply || bad group_checked_after_apply "rc $rc: $out"
+    devlink port function rate set $DEV/130 noparent
+    devlink port function rate del $DEV/declgrp
 }
 
 # Puts the guest back as vftop-vm left it, for the next group.

@@ -22,6 +22,11 @@ pub const VF_OWNER_INFO: &str = "vftop_vf_owner_info";
 pub const EPISODES: &str = "vftop_episodes";
 pub const EPISODE_ACTIVE: &str = "vftop_episode_active";
 
+/// Declared limits (`[[declared]]`): whether each declared VF has them, and what they are.
+pub const VF_LIMIT_CONFORMANT: &str = "vftop_vf_limit_conformant";
+pub const VF_DECLARED_MIN_RATE: &str = "vftop_vf_declared_min_tx_rate_bytes_per_second";
+pub const VF_DECLARED_MAX_RATE: &str = "vftop_vf_declared_max_tx_rate_bytes_per_second";
+
 pub const VF_MIN_RATE: &str = "vftop_vf_min_tx_rate_bytes_per_second";
 pub const VF_MAX_RATE: &str = "vftop_vf_max_tx_rate_bytes_per_second";
 pub const VF_TX_RATE: &str = "vftop_vf_tx_bytes_per_second";

@@ -48,6 +48,8 @@ pub struct Exporter {
     episodes: crate::metrics::episodes::EpisodeTracker,
     /// Episodes begun, by kind (`vftop_episodes_total`).
     episodes_begun: std::collections::BTreeMap<EpisodeKind, u64>,
+    /// What the config declares (nothing: no declared series).
+    intent: crate::model::declared::Intent,
 }
 
 /// The six counters of one VF as the kernel last gave them, and what to add after resets.
@@ -103,7 +105,13 @@ impl Exporter {
             failures: 0,
             episodes: Default::default(),
             episodes_begun: Default::default(),
+            intent: Default::default(),
         }
+    }
+
+    /// Exports each declared VF's declared limits and whether it has them.
+    pub fn with_intent(self, intent: crate::model::declared::Intent) -> Exporter {
+        Exporter { intent, ..self }
     }
 
     /// A sample could not be taken: counted, and the last exposition stays.
@@ -154,6 +162,8 @@ impl Exporter {
             EpisodeKind::ALL.iter().map(|k| (*k, self.episodes_begun.get(k).copied().unwrap_or(0))).collect();
         frame.active_episodes = self.episodes.active().map(|e| (e.pf.clone(), e.vf, e.kind)).collect();
         let mut seen = HashSet::new();
+        // An intent that names a VF twice is refused by `check`; here it exports nothing.
+        let declared = self.intent.resolve(snapshot, &self.roles).unwrap_or_default();
         for pf in &snapshot.pfs {
             let contention = reading.contention_of(&pf.name);
             for vf in &pf.vfs {
@@ -168,6 +178,11 @@ impl Exporter {
                 row.resets = resets;
                 row.at_cap = contention.is_some_and(|c| c.pinned.contains(&key));
                 row.below_guarantee = contention.is_some_and(|c| c.starved.contains(&key));
+                row.declared = declared.of(&key).map(|d| DeclaredRow {
+                    min: d.min,
+                    max: d.max,
+                    conformant: d.wanted(vf.rate) == vf.rate,
+                });
                 frame.vfs.push(row);
                 seen.insert(key);
             }
@@ -218,6 +233,7 @@ impl Exporter {
             at_cap: false,
             below_guarantee: false,
             owner: vf.owner.clone(),
+            declared: None,
         }
     }
 }
@@ -279,6 +295,15 @@ struct VfRow {
     at_cap: bool,
     below_guarantee: bool,
     owner: Option<Owner>,
+    declared: Option<DeclaredRow>,
+}
+
+/// A declared VF's declared limits (`None`: not declared) and whether it has them.
+#[derive(Clone, Copy, Debug)]
+struct DeclaredRow {
+    min: Option<Mbps>,
+    max: Option<Mbps>,
+    conformant: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -329,6 +354,33 @@ fn family<'r, R: 'r, V: EncodeGaugeValue + EncodeCounterValue>(
                 _ => point.encode_gauge(&value)?,
             }
         }
+    }
+    Ok(())
+}
+
+/// A declared-limit family: name, help, and the limit of a row.
+type DeclaredLimit = (&'static str, &'static str, fn(&DeclaredRow) -> Option<Mbps>);
+
+/// The declared VFs' conformance and declared limits.
+fn encode_declared(e: &mut DescriptorEncoder, vfs: &[VfRow]) -> Result<(), std::fmt::Error> {
+    family(
+        e,
+        (
+            families::VF_LIMIT_CONFORMANT,
+            "1 when a declared VF ([[declared]]) has its declared limits, 0 when it differs (`vftop check`).",
+            MetricType::Gauge,
+        ),
+        vfs,
+        |r| r.declared.map(|d| (vf_labels(r), u64::from(d.conformant))),
+    )?;
+    let limits: [DeclaredLimit; 2] = [
+        (families::VF_DECLARED_MIN_RATE, "The VF's declared minimum transmit rate; 0 = none.", |d| d.min),
+        (families::VF_DECLARED_MAX_RATE, "The VF's declared maximum transmit rate; 0 = none.", |d| d.max),
+    ];
+    for (name, help, limit) in limits {
+        family(e, (name, help, MetricType::Gauge), vfs, |r| {
+            r.declared.and_then(|d| limit(&d)).map(|m| (vf_labels(r), bytes(m)))
+        })?;
     }
     Ok(())
 }
@@ -404,6 +456,7 @@ impl Collector for Frame {
             },
         )?;
         encode_owners(&mut e, &self.vfs)?;
+        encode_declared(&mut e, &self.vfs)?;
         family(
             &mut e,
             (
@@ -696,6 +749,30 @@ mod tests {
         );
         let host = r#"kind="host",name="rsync""#;
         assert!(sample_lines(&body).any(|l| l.starts_with("vftop_vf_owner_info{") && l.contains(host)));
+    }
+
+    #[test]
+    fn declared_vfs_say_whether_they_have_their_declared_limits() {
+        use crate::model::declared::{Declared, Intent, Selector};
+        let (mut sim, _clock) = demo();
+        let declare = |vf: u32, max: u32| Declared {
+            selector: Selector::Vf { pf: "ens1f0".into(), vf },
+            min: None,
+            max: Some(Mbps(max)),
+            origin: "c.toml:1".into(),
+        };
+        // Backup (vf 1) has max 2G in the scenario: declared 2G conforms, vf 5's 500M does not.
+        let intent = Intent { vfs: vec![declare(1, 2000), declare(5, 500)], groups: Vec::new() };
+        let mut exporter = Exporter::new(RoleMap::default(), false).with_intent(intent);
+        let body = exporter.update(sim.sample().unwrap()).text;
+        let of = |name: &str, vf: &str| sample_value(&body, name, &format!(r#"pf="ens1f0",vf="{vf}""#));
+        assert_eq!(
+            (of(families::VF_LIMIT_CONFORMANT, "1"), of(families::VF_LIMIT_CONFORMANT, "5")),
+            (Some(1.0), Some(0.0))
+        );
+        assert_eq!(of(families::VF_DECLARED_MAX_RATE, "5"), Some(500e6 / 8.0));
+        assert_eq!(of(families::VF_DECLARED_MIN_RATE, "5"), None, "min is not declared");
+        assert_eq!(of(families::VF_LIMIT_CONFORMANT, "2"), None, "nothing declared of vf 2");
     }
 
     #[test]

@@ -176,6 +176,8 @@ pub struct PartitionRow {
     pub limit_before: Option<RateLimit>,
     /// The processes sending and receiving on it, busiest first (a host-bound VF's sockets).
     pub talkers: Vec<crate::metrics::talkers::Talker>,
+    /// What the config declares of it where it does not have that (`max 300M`), and where.
+    pub differs_from_declared: Option<(String, String)>,
 }
 
 impl PartitionRow {
@@ -207,6 +209,8 @@ pub struct App {
     pub histories: HashMap<VfKey, History>,
     pub contention: Vec<(String, Contention)>,
     pub roles: RoleMap,
+    /// The limits the config declares (`[[declared]]`): rows that differ are marked.
+    pub intent: crate::model::declared::Intent,
     pub selected: Option<VfKey>,
     pub focus: Focus,
     pub view: View,
@@ -272,6 +276,7 @@ impl App {
             histories: HashMap::new(),
             contention: Vec::new(),
             roles,
+            intent: Default::default(),
             selected: None,
             focus: Focus::Table,
             view: View::Main,
@@ -375,6 +380,7 @@ impl App {
             row.limit_before = before.filter(|before| *before != row.vf.rate);
         }
         mark_group_limits(&mut rows, &self.contention);
+        self.mark_declared(&mut rows, &snapshot);
         // A recording's limit changes are its events, not drift of the console's own.
         if self.drift_baseline {
             let mut vf_changes = external_changes(&self.rows, &rows);
@@ -554,6 +560,7 @@ impl App {
             },
             stale: pf.stale,
             limited_by: None,
+            differs_from_declared: None,
             limit_before: None,
             color: role.and_then(|r| r.color.clone()),
             vf: vf.clone(),
@@ -1175,6 +1182,23 @@ fn note_limit(steps: &mut Vec<(Duration, RateLimit)>, at: Duration, limit: RateL
 
 /// A partition held by its rate group (the group at its `tx_max`, the partition below its own
 /// cap) says so: "limited by group storage 5G".
+impl App {
+    /// Marks the rows whose limits differ from what the config declares (an intent that names
+    /// a VF twice marks nothing: `vftop check` says why).
+    fn mark_declared(&self, rows: &mut [PartitionRow], snapshot: &Snapshot) {
+        if self.intent.is_empty() {
+            return;
+        }
+        let Ok(resolved) = self.intent.resolve(snapshot, &self.roles) else { return };
+        for row in rows.iter_mut() {
+            row.differs_from_declared = resolved
+                .of(&row.key)
+                .filter(|d| d.wanted(row.vf.rate) != row.vf.rate)
+                .map(|d| (d.label(), d.origin.clone()));
+        }
+    }
+}
+
 fn mark_group_limits(rows: &mut [PartitionRow], contention: &[(String, Contention)]) {
     for row in rows.iter_mut() {
         let own_cap = contention.iter().any(|(_, c)| c.pinned.contains(&row.key));
@@ -1199,4 +1223,33 @@ pub fn format_window(d: Duration) -> String {
 
 pub fn format_interval(d: Duration) -> String {
     if d.subsec_millis() != 0 { format!("{}ms", d.as_millis()) } else { format!("{}s", d.as_secs()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::declared::{Declared, Intent, Selector};
+    use crate::source::Source;
+    use crate::source::sim::SimSource;
+    use crate::source::sim::scenario::Scenario;
+
+    #[test]
+    fn rows_that_differ_from_what_is_declared_are_marked() {
+        let clock = crate::source::FakeClock::default();
+        let mut sim = SimSource::new(Scenario::reference(), std::sync::Arc::new(clock.clone()));
+        let mut app = App::new(sim.kind(), "h".into(), sim.roles(), vec!["default".into()]);
+        let declare = |vf: u32, max: u32, line: u32| Declared {
+            selector: Selector::Vf { pf: "ens1f0".into(), vf },
+            min: None,
+            max: Some(Mbps(max)),
+            origin: format!("c.toml:{line}"),
+        };
+        // Backup (vf 1) has max 2G: declared so, it conforms; VM guest (vf 5, max 1G) does not.
+        app.intent = Intent { vfs: vec![declare(1, 2000, 1), declare(5, 300, 5)], groups: Vec::new() };
+        app.ingest(sim.sample().unwrap());
+        let mark = |vf: u32| app.rows.iter().find(|r| r.key.vf == vf).unwrap().differs_from_declared.clone();
+        assert_eq!(mark(1), None);
+        assert_eq!(mark(5), Some(("max 300M".to_string(), "c.toml:5".to_string())));
+        assert_eq!(mark(2), None, "nothing declared of it");
+    }
 }

@@ -198,6 +198,10 @@ impl Detail<'_> {
             );
             lines.insert(6, Line::from(Span::styled(text, theme.level(crate::app::state::Level::Warn))));
         }
+        if let Some((declared, origin)) = &row.differs_from_declared {
+            let text = format!("≠ declared {declared} ({origin}): `vftop apply` puts it right");
+            lines.insert(6, Line::from(Span::styled(text, theme.level(crate::app::state::Level::Warn))));
+        }
         if let Some(episodes) = &self.episodes {
             lines.insert(
                 6,

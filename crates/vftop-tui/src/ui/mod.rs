@@ -151,6 +151,7 @@ pub(crate) mod testing {
             },
             stale: false,
             limited_by: None,
+            differs_from_declared: None,
             limit_before: None,
             talkers: Vec::new(),
         }

@@ -235,12 +235,15 @@ fn cells<'a>(t: &TableRow<'a>, unit: RateUnit, bar_shown: bool, theme: &Theme) -
         Cell::from(p(tx_percentiles, |p| p.p50)),
         Cell::from(p(tx_percentiles, |p| p.p99)),
         Cell::from(r.vf.counters.origin.label()),
-        Cell::from(match &r.limited_by {
-            Some((group, cap)) => Span::styled(
+        Cell::from(match (&r.differs_from_declared, &r.limited_by) {
+            (Some((declared, _)), _) => {
+                Span::styled(format!("≠ declared {declared}"), Style::default().fg(theme.colors.warn))
+            }
+            (None, Some((group, cap))) => Span::styled(
                 format!("limited by group {group} {}", super::text::speed(*cap, unit)),
                 Style::default().fg(theme.colors.warn),
             ),
-            None => Span::raw(""),
+            (None, None) => Span::raw(""),
         }),
     ]
 }
