@@ -244,8 +244,11 @@ pub fn apply_command(req: DeclaredRequest, opts: ApplyOptions) -> anyhow::Result
             Err(_) => refused += 1,
         }
     }
-    if let Some(window) = opts.confirm_within {
-        super::declared_watch::arm_guards(&applied, window, &audit_path)?;
+    match opts.confirm_within {
+        // The guard reverts on the kernel: the simulator is gone with this command.
+        Some(_) if demo => eprintln!("vftop: --confirm-within guards the kernel's VFs, not a simulator's"),
+        Some(window) => super::declared_watch::arm_guards(&applied, window, &audit_path)?,
+        None => {}
     }
     if demo {
         eprintln!("vftop: (a simulator started for this command alone took the changes; no NIC saw them)");

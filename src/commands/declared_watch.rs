@@ -215,11 +215,10 @@ struct Pending {
     deadline_unix_ms: u64,
 }
 
-/// Where the guards of the last `apply --confirm-within` are listed.
-fn pending_path() -> anyhow::Result<std::path::PathBuf> {
-    let dir = vftop::paths::state_dir().context("no state directory ($XDG_STATE_HOME or ~/.local/state)")?;
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    Ok(dir.join("apply-pending.json"))
+/// Where the guards of the last `apply --confirm-within` are listed: beside its audit log
+/// (`apply --confirm` takes the same `--audit-log`).
+fn pending_path(audit: &std::path::Path) -> std::path::PathBuf {
+    audit.with_file_name("apply-pending.json")
 }
 
 /// Arms a guard for each VF change in `applied` (the console's: it reverts at the deadline
@@ -230,6 +229,7 @@ pub fn arm_guards(
     audit: &std::path::Path,
 ) -> anyhow::Result<()> {
     let bin = vftop::guard::own_binary().context("cannot find this executable to start its guards")?;
+    let path = pending_path(audit);
     let deadline = SystemTime::now() + window;
     let mut pending = Vec::new();
     for (finding, change) in applied {
@@ -256,7 +256,6 @@ pub fn arm_guards(
             deadline_unix_ms: deadline.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as u64,
         });
     }
-    let path = pending_path()?;
     std::fs::write(&path, serde_json::to_vec_pretty(&pending)?)
         .with_context(|| format!("cannot write {}", path.display()))?;
     println!(
@@ -269,7 +268,7 @@ pub fn arm_guards(
 
 /// Stops the guards the pending file lists that still run, audits each keep; how many.
 pub fn confirm_pending(log: &mut AuditLog, actor: &Actor) -> anyhow::Result<usize> {
-    let path = pending_path()?;
+    let path = pending_path(log.path());
     let Ok(bytes) = std::fs::read(&path) else { return Ok(0) };
     let pending: Vec<Pending> = serde_json::from_slice(&bytes)
         .with_context(|| format!("{} is not a pending list", path.display()))?;

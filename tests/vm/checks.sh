@@ -693,6 +693,23 @@ declared() {
         && ok apply_sets_and_audits || bad apply_sets_and_audits "rc $rc, rate $(ip_rate "$PF" 1): $out; audit: $(cat "$AUDIT" 2>/dev/null)"
     out=$(vftop check --config $C 2>&1); rc=$?
     [[ $rc == 0 ]] && ok check_conforms_after_apply || bad check_conforms_after_apply "rc $rc: $out"
+    # Commit-confirmed: not confirmed, the guard reverts at the deadline; confirmed, it stays.
+    ip link set "$PF" vf 1 max_tx_rate 500
+    out=$(vftop apply --config $C --confirm-within 3s 2>&1)
+    if rate_is "$PF" 1 "0 300" && until_true 30 rate_is "$PF" 1 "0 500" \
+        && wait_audit '"reverted_by":"guard (console gone)"' "\"target\":\"$PF vf 1\""; then
+        ok apply_unconfirmed_reverted
+    else
+        bad apply_unconfirmed_reverted "rate $(ip_rate "$PF" 1): $out; audit: $(tail -2 "$AUDIT")"
+    fi
+    out=$(vftop apply --config $C --confirm-within 60s 2>&1)
+    out=$(vftop apply --confirm 2>&1); rc=$?
+    if [[ $rc == 0 ]] && grep -qF "kept 1 change(s)" <<< "$out" && until_true 10 no_guard && rate_is "$PF" 1 "0 300" \
+        && audit_has '"reason":"confirmed"' "\"target\":\"$PF vf 1\""; then
+        ok apply_confirmed_kept
+    else
+        bad apply_confirmed_kept "rc $rc, rate $(ip_rate "$PF" 1): $out"
+    fi
     printf '\n[[declared]]\npf = "%s"\nvf = 2\nmin = "100M"\n' "$PF" > /tmp/vftop-igb-min.toml
     out=$(vftop check --config /tmp/vftop-igb-min.toml 2>&1); rc=$?
     [[ $rc == 2 ]] && expect igb_min_declared_refused "$out" "vftop-igb-min.toml:2: min 100M declared for $PF vf 2 (igb): the igb driver has no minimum rate" \

@@ -116,6 +116,23 @@ pub fn is_pci_address(s: &str) -> bool {
 mod tests {
     use super::*;
 
+    #[test]
+    fn requested_rates_are_declarations_of_the_vf_at_its_address() {
+        let dir = std::env::temp_dir().join(format!("vftop-cni-rates-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("pci")).unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).unwrap();
+        write("aaa-net1", r#"{"deviceID":"0000:3B:02.2","max_tx_rate":300,"min_tx_rate":0}"#);
+        write("bbb-net1", r#"{"deviceID":"0000:3b:02.3"}"#);
+        write("ccc-net1", "not json");
+        let found = requested_rates(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(found.len(), 1, "no rates asked, or not the plugin's: not declared");
+        let d = &found[0];
+        assert_eq!(d.selector, crate::model::declared::Selector::Pci("0000:3b:02.2".into()));
+        assert_eq!((d.min, d.max), (Some(crate::model::Mbps(0)), Some(crate::model::Mbps(300))));
+        assert!(d.origin.ends_with("aaa-net1"));
+    }
+
     const ID: &str = "9a5c2b1f7d3e4c6a8b0f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3";
 
     #[test]
