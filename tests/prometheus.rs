@@ -149,8 +149,9 @@ fn promtool_accepts_the_text_exposition() {
     let problems: Vec<&str> = said.lines().filter(|l| !l.contains("'snake_case' not 'camelCase'")).collect();
     assert!(problems.is_empty(), "promtool: {problems:?}");
     assert!(
-        said.lines().all(|l| l.starts_with("sriov_") || l.starts_with("vftop_vf_owner_info")),
-        "only the sriov families and the owner join carry pciAddr: {said}"
+        said.lines()
+            .all(|l| ["sriov_", "vftop_vf_owner_info", "vftop_vf_info"].iter().any(|p| l.starts_with(p))),
+        "only the sriov families, the owner join and the VF's settings carry pciAddr: {said}"
     );
 }
 

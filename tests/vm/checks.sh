@@ -356,6 +356,15 @@ PY
         && ok exporter_vf_counters_match_ip || bad exporter_vf_counters_match_ip "expected ip's tx bytes before <= exported <= after (and >= 50 KB sent), saw ip $ip1..$ip2, exported '$m'"
     got=$(metric "vftop_vf_origin_info{pf=\"$PF\",vf=\"0\",origin=\"vf-netdev\"}")
     [[ $got == 1 ]] && ok exporter_origin_vf_netdev || bad exporter_origin_vf_netdev "expected 1, saw '$got'"
+    # The VF's settings as ip reports them (trust off, spoof checking on by default).
+    ip link set "$PF" vf 2 trust on
+    local pci2 mac2; pci2=$(basename "$(readlink "/sys/class/net/$PF/device/virtfn2")")
+    mac2=$(ip -j link show "$PF" | json "[v['address'] for v in d[0]['vfinfo_list'] if v['vf'] == 2][0]")
+    vf_info() { got=$(metric "vftop_vf_info{pf=\"$PF\",vf=\"2\",pciAddr=\"$pci2\",mac=\"$mac2\",vlan=\"0\",link_state=\"auto\",trust=\"on\",spoofchk=\"on\"}"); [[ $got == 1 ]]; }
+    until_true 30 vf_info && ok exporter_vf_info_matches_ip || bad exporter_vf_info_matches_ip "$(python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:19808/metrics').read().decode())" | grep "vftop_vf_info{pf=\"$PF\",vf=\"2\"")"
+    ip link set "$PF" vf 2 trust off
+    got=$(metric "vftop_pf_operstate_info{pf=\"$PF\",operstate=\"up\"}")$(metric "vftop_pf_carrier{pf=\"$PF\"}")
+    [[ $got == 11 ]] && ok exporter_pf_operstate_and_carrier || bad exporter_pf_operstate_and_carrier "expected 1 and 1, saw '$got'"
     kill "$pid"; wait "$pid" 2>/dev/null
 }
 

@@ -27,6 +27,12 @@ pub const VF_LIMIT_CONFORMANT: &str = "vftop_vf_limit_conformant";
 pub const VF_DECLARED_MIN_RATE: &str = "vftop_vf_declared_min_tx_rate_bytes_per_second";
 pub const VF_DECLARED_MAX_RATE: &str = "vftop_vf_declared_max_tx_rate_bytes_per_second";
 
+/// Each VF's settings as labels (node_exporter's proposed netvf collector's set), always 1.
+pub const VF_INFO: &str = "vftop_vf_info";
+/// The PF's carrier (1/0) and operational state (as a label, always 1).
+pub const PF_CARRIER: &str = "vftop_pf_carrier";
+pub const PF_OPERSTATE: &str = "vftop_pf_operstate_info";
+
 pub const VF_MIN_RATE: &str = "vftop_vf_min_tx_rate_bytes_per_second";
 pub const VF_MAX_RATE: &str = "vftop_vf_max_tx_rate_bytes_per_second";
 pub const VF_TX_RATE: &str = "vftop_vf_tx_bytes_per_second";

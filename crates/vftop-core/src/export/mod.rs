@@ -6,7 +6,7 @@
 //! would have to be renamed `_total`), and vftop's own under `vftop_`. Counters are compensated
 //! across VF resets (a counter that goes down continues from its last value), so every series
 //! stays monotonic. Rates are bytes per second, Prometheus's base unit (the kernel's VF limits
-//! are Mbit/s: 1 Mbit/s = 125 000 B/s). Cardinality: 16 series per VF (one more with an owner, two for a pod's), 4 per PF, 2 per devlink rate object, 3 in
+//! are Mbit/s: 1 Mbit/s = 125 000 B/s). Cardinality: 17 series per VF (one more with an owner, two for a pod's; two or three where limits are declared), 6 per PF, 2 per devlink rate object, 3 in
 //! all; driver statistics only with `--ethtool-stats` (one series per statistic per netdev).
 
 pub mod http;
@@ -234,6 +234,9 @@ impl Exporter {
             below_guarantee: false,
             owner: vf.owner.clone(),
             declared: None,
+            link_state: vf.link_state.label(),
+            trust: flag(vf.trust),
+            spoofchk: flag(vf.spoofchk),
         }
     }
 }
@@ -245,6 +248,8 @@ fn pf_row(pf: &Pf) -> PfRow {
         num_vfs: pf.num_vfs,
         vfs_truncated: pf.vfs_truncated,
         link_up: pf.link.carrier.map(|_| pf.link.is_up()),
+        carrier: pf.link.carrier,
+        operstate: pf.link.oper.label(),
         pause: pf.pause,
         port: pf.port,
     }
@@ -296,6 +301,18 @@ struct VfRow {
     below_guarantee: bool,
     owner: Option<Owner>,
     declared: Option<DeclaredRow>,
+    link_state: &'static str,
+    /// `on`, `off`, or empty where the kernel did not say.
+    trust: &'static str,
+    spoofchk: &'static str,
+}
+
+fn flag(value: Option<bool>) -> &'static str {
+    match value {
+        Some(true) => "on",
+        Some(false) => "off",
+        None => "",
+    }
 }
 
 /// A declared VF's declared limits (`None`: not declared) and whether it has them.
@@ -313,6 +330,8 @@ struct PfRow {
     num_vfs: u32,
     vfs_truncated: bool,
     link_up: Option<bool>,
+    carrier: Option<bool>,
+    operstate: &'static str,
     pause: Option<crate::model::PauseCounters>,
     port: Option<crate::model::PortCounters>,
 }
@@ -456,6 +475,27 @@ impl Collector for Frame {
             },
         )?;
         encode_owners(&mut e, &self.vfs)?;
+        family(
+            &mut e,
+            (
+                families::VF_INFO,
+                "A VF's settings: PCI address, MAC, VLAN, link state (auto/enable/disable), trust and spoof check (always 1).",
+                Gauge,
+            ),
+            &self.vfs,
+            |r| {
+                let mut labels = vf_labels(r);
+                labels.extend([
+                    ("pciAddr", r.pci.clone()),
+                    ("mac", r.mac.clone()),
+                    ("vlan", r.vlan.to_string()),
+                    ("link_state", r.link_state.to_string()),
+                    ("trust", r.trust.to_string()),
+                    ("spoofchk", r.spoofchk.to_string()),
+                ]);
+                Some((labels, 1u64))
+            },
+        )?;
         encode_declared(&mut e, &self.vfs)?;
         family(
             &mut e,
@@ -488,6 +528,26 @@ impl Collector for Frame {
             (families::PF_LINK_UP, "1 when the PF's link is up (carrier and operational state).", Gauge),
             &self.pfs,
             |p| p.link_up.map(|up| (pf_labels(p), u64::from(up))),
+        )?;
+        family(
+            &mut e,
+            (families::PF_CARRIER, "1 when the PF has carrier (IFLA_CARRIER; absent where unknown).", Gauge),
+            &self.pfs,
+            |p| p.carrier.map(|c| (pf_labels(p), u64::from(c))),
+        )?;
+        family(
+            &mut e,
+            (
+                families::PF_OPERSTATE,
+                "The PF's operational state (IFLA_OPERSTATE, RFC 2863) as a label (always 1).",
+                Gauge,
+            ),
+            &self.pfs,
+            |p| {
+                let mut labels = pf_labels(p);
+                labels.push(("operstate", p.operstate.to_string()));
+                Some((labels, 1u64))
+            },
         )?;
         let port_counters: [PfCounter; 4] = [
             (families::PF_PAUSE_RX, "Pause frames the PF's port received (the peer paused it).", |p| {
@@ -749,6 +809,25 @@ mod tests {
         );
         let host = r#"kind="host",name="rsync""#;
         assert!(sample_lines(&body).any(|l| l.starts_with("vftop_vf_owner_info{") && l.contains(host)));
+    }
+
+    #[test]
+    fn each_vf_s_settings_and_the_pf_s_state_are_exported() {
+        let (mut sim, _clock) = demo();
+        let mut snapshot = sim.sample().unwrap();
+        snapshot.pfs[0].vfs[1].trust = Some(true);
+        snapshot.pfs[0].vfs[1].spoofchk = Some(false);
+        snapshot.pfs[0].link.carrier = Some(true);
+        snapshot.pfs[0].link.oper = crate::model::OperState::Up;
+        let pci = snapshot.pfs[0].vfs[1].pci.clone().unwrap();
+        let mac = snapshot.pfs[0].vfs[1].mac.to_string();
+        let body = Exporter::new(RoleMap::default(), false).update(snapshot).text;
+        let info = format!(
+            r#"pf="ens1f0",vf="1",pciAddr="{pci}",mac="{mac}",vlan="300",link_state="auto",trust="on",spoofchk="off""#
+        );
+        assert_eq!(sample_value(&body, families::VF_INFO, &info), Some(1.0), "{body}");
+        assert_eq!(sample_value(&body, families::PF_CARRIER, r#"pf="ens1f0""#), Some(1.0));
+        assert_eq!(sample_value(&body, families::PF_OPERSTATE, r#"pf="ens1f0",operstate="up""#), Some(1.0));
     }
 
     #[test]
