@@ -153,3 +153,30 @@ fn the_watcher_puts_right_at_start_and_stops_on_sigterm() {
     // Put right once: the second look finds it conforming.
     assert_eq!(said.matches("putting it right").count(), 2, "{said}");
 }
+
+#[test]
+fn check_says_since_when_a_vf_differs_where_the_recorder_saw_the_change() {
+    let dir = Dir::new("since");
+    let config = dir.config(DECLARED);
+    let store = dir.0.join("store");
+    std::fs::create_dir_all(&store).unwrap();
+    let at_ms = vftop::times::now_ms() - 3_600_000;
+    let change = vftop::model::event::Event {
+        at_ms,
+        pf: "enp1s0".into(),
+        vf: Some(0),
+        partition: Some("Backup".into()),
+        kind: vftop::model::event::EventKind::ExternalChange {
+            old: vftop::model::RateLimit::new(0, 2000),
+            new: vftop::model::RateLimit::new(0, 500),
+        },
+    };
+    vftop::record::events::append(&store, &[change]).unwrap();
+    let out = vftop(&dir, &["check", "--store", store.to_str().unwrap()], &config);
+    let said = text(&out);
+    let line = said.lines().find(|l| l.contains("enp1s0 vf 0")).unwrap_or_default();
+    let when = vftop::times::format_ms(at_ms);
+    assert!(line.contains(&format!("since {when}")) && line.contains("max 2G → 500M"), "{said}");
+    let other = said.lines().find(|l| l.contains("enp1s0 vf 1")).unwrap_or_default();
+    assert!(!other.contains(" — since"), "nothing recorded of vf 1: {said}");
+}
