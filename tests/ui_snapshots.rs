@@ -447,3 +447,27 @@ fn detail_view_says_how_often_and_how_long_a_partition_starved() {
         "{after}"
     );
 }
+
+#[test]
+fn a_partition_that_differs_from_its_declared_limits_is_marked_at_80x24_and_wide() {
+    use vftop::model::Mbps;
+    use vftop::model::declared::{Declared, Intent, Selector};
+    let mut demo = Demo::new(3);
+    // Backup (vf 1) is capped at 2G in the scenario; the config says 1G.
+    demo.app.intent = Intent {
+        vfs: vec![Declared {
+            selector: Selector::Partition { pf: None, name: "Backup".into() },
+            min: None,
+            max: Some(Mbps(1000)),
+            origin: "config.toml:7".into(),
+        }],
+        groups: Vec::new(),
+    };
+    demo.run_for(2);
+    let narrow = demo.screen(80, 24);
+    let backup = narrow.lines().find(|l| l.contains("Backup")).unwrap();
+    assert!(backup.contains("≠-/2G"), "{narrow}");
+    assert!(!narrow.lines().any(|l| l.contains("Management") && l.contains('≠')), "{narrow}");
+    let wide = demo.screen(200, 40);
+    assert!(wide.lines().any(|l| l.contains("Backup") && l.contains("≠ declared max 1G")), "{wide}");
+}

@@ -176,8 +176,8 @@ pub struct PartitionRow {
     pub limit_before: Option<RateLimit>,
     /// The processes sending and receiving on it, busiest first (a host-bound VF's sockets).
     pub talkers: Vec<crate::metrics::talkers::Talker>,
-    /// What the config declares of it where it does not have that (`max 300M`), and where.
-    pub differs_from_declared: Option<(String, String)>,
+    /// What the config declares of it, where it does not have that.
+    pub differs_from_declared: Option<crate::model::declared::VfIntent>,
 }
 
 impl PartitionRow {
@@ -1191,10 +1191,8 @@ impl App {
         }
         let Ok(resolved) = self.intent.resolve(snapshot, &self.roles) else { return };
         for row in rows.iter_mut() {
-            row.differs_from_declared = resolved
-                .of(&row.key)
-                .filter(|d| d.wanted(row.vf.rate) != row.vf.rate)
-                .map(|d| (d.label(), d.origin.clone()));
+            row.differs_from_declared =
+                resolved.of(&row.key).filter(|d| d.wanted(row.vf.rate) != row.vf.rate).cloned();
         }
     }
 }
@@ -1247,7 +1245,12 @@ mod tests {
         // Backup (vf 1) has max 2G: declared so, it conforms; VM guest (vf 5, max 1G) does not.
         app.intent = Intent { vfs: vec![declare(1, 2000, 1), declare(5, 300, 5)], groups: Vec::new() };
         app.ingest(sim.sample().unwrap());
-        let mark = |vf: u32| app.rows.iter().find(|r| r.key.vf == vf).unwrap().differs_from_declared.clone();
+        let mark = |vf: u32| {
+            let row = app.rows.iter().find(|r| r.key.vf == vf).unwrap();
+            row.differs_from_declared
+                .as_ref()
+                .map(|d| (crate::ui::text::declared(d, RateUnit::Bits), d.origin.clone()))
+        };
         assert_eq!(mark(1), None);
         assert_eq!(mark(5), Some(("max 300M".to_string(), "c.toml:5".to_string())));
         assert_eq!(mark(2), None, "nothing declared of it");

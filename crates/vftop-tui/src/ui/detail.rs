@@ -198,8 +198,12 @@ impl Detail<'_> {
             );
             lines.insert(6, Line::from(Span::styled(text, theme.level(crate::app::state::Level::Warn))));
         }
-        if let Some((declared, origin)) = &row.differs_from_declared {
-            let text = format!("≠ declared {declared} ({origin}): `vftop apply` puts it right");
+        if let Some(declared) = &row.differs_from_declared {
+            let text = format!(
+                "≠ declared {} ({}): `vftop apply` puts it right",
+                crate::ui::text::declared(declared, unit),
+                declared.origin
+            );
             lines.insert(6, Line::from(Span::styled(text, theme.level(crate::app::state::Level::Warn))));
         }
         if let Some(episodes) = &self.episodes {

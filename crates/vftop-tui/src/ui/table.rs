@@ -219,13 +219,14 @@ fn cells<'a>(t: &TableRow<'a>, unit: RateUnit, bar_shown: bool, theme: &Theme) -
             Measure::NoCounters => Cell::from(Span::styled(format!("from {}", r.driver), theme.dimmed())),
             _ => Cell::from(share_cell),
         },
-        if t.drifted {
-            Cell::from(Span::styled(
-                format!("⚠{}", limits(r.vf.rate, unit)),
+        // ⚠ changed outside vftop; ≠ not what the config declares (said in full under Held by
+        // where the screen is wide enough, and in the detail view).
+        match (t.drifted, r.differs_from_declared.is_some()) {
+            (false, false) => Cell::from(limits(r.vf.rate, unit)),
+            (drifted, _) => Cell::from(Span::styled(
+                format!("{}{}", if drifted { "⚠" } else { "≠" }, limits(r.vf.rate, unit)),
                 Style::default().fg(theme.colors.warn),
-            ))
-        } else {
-            Cell::from(limits(r.vf.rate, unit))
+            )),
         },
         Cell::from(if r.rates.measured() {
             Span::styled(per_sec(r.rates.drops_per_sec), drops_style)
@@ -236,9 +237,10 @@ fn cells<'a>(t: &TableRow<'a>, unit: RateUnit, bar_shown: bool, theme: &Theme) -
         Cell::from(p(tx_percentiles, |p| p.p99)),
         Cell::from(r.vf.counters.origin.label()),
         Cell::from(match (&r.differs_from_declared, &r.limited_by) {
-            (Some((declared, _)), _) => {
-                Span::styled(format!("≠ declared {declared}"), Style::default().fg(theme.colors.warn))
-            }
+            (Some(declared), _) => Span::styled(
+                format!("≠ declared {}", super::text::declared(declared, unit)),
+                Style::default().fg(theme.colors.warn),
+            ),
             (None, Some((group, cap))) => Span::styled(
                 format!("limited by group {group} {}", super::text::speed(*cap, unit)),
                 Style::default().fg(theme.colors.warn),

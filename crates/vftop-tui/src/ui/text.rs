@@ -13,6 +13,12 @@ pub fn speed(m: Mbps, unit: RateUnit) -> String {
     crate::units::format_limit(m, unit)
 }
 
+/// What a VF is declared to get: `max 300M min none` (the declared parts only).
+pub fn declared(d: &crate::model::declared::VfIntent, unit: RateUnit) -> String {
+    let part = |name: &str, v: Option<Mbps>| v.map(|v| format!("{name} {}", speed(v, unit)));
+    [part("max", d.max), part("min", d.min)].into_iter().flatten().collect::<Vec<_>>().join(" ")
+}
+
 /// `min/max` with `-` for none, e.g. `100M/-`, `-/2G` (`-/250MB` in bytes).
 pub fn limits(limit: RateLimit, unit: RateUnit) -> String {
     let one = |m: Mbps| if m.is_unlimited() { "-".to_string() } else { speed(m, unit) };
