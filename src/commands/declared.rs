@@ -95,7 +95,8 @@ pub fn check_command(req: DeclaredRequest) -> anyhow::Result<ExitCode> {
         .store
         .map(std::path::Path::to_path_buf)
         .unwrap_or_else(|| vftop::record::default_dir(req.source.sim.is_demo()));
-    let since = |f: &Finding| if f.conforms() { None } else { since_when(&store, f) };
+    let changes = limit_changes(&store);
+    let since = |f: &Finding| if f.conforms() { None } else { since_when(&changes, f) };
     if req.json {
         let findings: Vec<CheckedJson> = assessed
             .findings
@@ -177,21 +178,22 @@ fn limit_text(l: RateLimit) -> String {
     format!("max {} min {}", l.max, l.min)
 }
 
-/// `since 2026-12-01 03:12:04 (max 300M → 500M, outside vftop)`: the newest limit change of
-/// the finding's VF in the recorder's journal (the last eight days).
-fn since_when(store: &std::path::Path, f: &Finding) -> Option<String> {
-    let Target::Vf(key) = &f.target else { return None };
+/// The limit changes in the recorder's journal of the last eight days (none without a store).
+fn limit_changes(store: &std::path::Path) -> Vec<vftop::model::event::Event> {
+    use vftop::model::event::EventKind;
     let now = vftop::times::now_ms();
     let (events, _) = vftop::record::events::read(store, now - 8 * 86_400_000, now);
-    let last = events.iter().rev().find(|e| {
-        e.pf == key.pf
-            && e.vf == Some(key.vf)
-            && matches!(
-                e.kind,
-                vftop::model::event::EventKind::RateChange { .. }
-                    | vftop::model::event::EventKind::ExternalChange { .. }
-            )
-    })?;
+    events
+        .into_iter()
+        .filter(|e| matches!(e.kind, EventKind::RateChange { .. } | EventKind::ExternalChange { .. }))
+        .collect()
+}
+
+/// `since 2026-12-01 03:12:04 (max 300M → 500M (outside vftop))`: the newest of `changes`
+/// of the finding's VF.
+fn since_when(changes: &[vftop::model::event::Event], f: &Finding) -> Option<String> {
+    let Target::Vf(key) = &f.target else { return None };
+    let last = changes.iter().rev().find(|e| e.pf == key.pf && e.vf == Some(key.vf))?;
     Some(format!("since {} ({})", vftop::times::format_ms(last.at_ms), last.label()))
 }
 

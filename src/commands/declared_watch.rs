@@ -147,6 +147,7 @@ impl Watcher {
             }
         };
         self.said = None;
+        let mut sent = false;
         for f in assessed.findings.iter().filter(|f| !f.conforms()) {
             let cause = cause(self.previous.as_ref(), &snapshot, f, self.enforce);
             let Some(change) = f.change().filter(|_| cause.puts_right()) else {
@@ -159,9 +160,10 @@ impl Watcher {
             let name = f.partition.clone().unwrap_or_else(|| f.what.clone());
             // A refusal is said (and audited) by send; the next look tries again only on a new cause.
             let _ = send(source, &change, &name, Reason::Declared, (log, actor))?;
+            sent = true;
         }
         // The next look compares with what the host has after the changes.
-        self.previous = Some(source.sample().unwrap_or(snapshot));
+        self.previous = Some(if sent { source.sample().unwrap_or(snapshot) } else { snapshot });
         Ok(())
     }
 
