@@ -149,6 +149,7 @@ fn the_watcher_puts_right_at_start_and_stops_on_sigterm() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let said = text(&out);
+    assert!(said.contains("first look: 0 as declared, 2 to put right"), "{said}");
     assert!(said.contains("enp1s0 vf 0: at start; putting it right"), "{said}");
     // Put right once: the second look finds it conforming.
     assert_eq!(said.matches("putting it right").count(), 2, "{said}");

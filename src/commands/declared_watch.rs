@@ -147,6 +147,14 @@ impl Watcher {
             }
         };
         self.said = None;
+        if self.previous.is_none() {
+            let differ = assessed.findings.iter().filter(|f| !f.conforms()).count();
+            println!(
+                "{} first look: {} as declared, {differ} to put right",
+                stamp(),
+                assessed.findings.len() - differ
+            );
+        }
         let mut sent = false;
         for f in assessed.findings.iter().filter(|f| !f.conforms()) {
             let cause = cause(self.previous.as_ref(), &snapshot, f, self.enforce);

@@ -730,7 +730,7 @@ declared() {
     "$BIN" apply --config $C --watch --interval 500ms --log /dev/null --audit-log "$AUDIT" > $W 2>&1 &
     local watcher=$!
     until_true 30 grep -q "keeping 1 declaration" $W || bad watcher_started "$(cat $W)"
-    sleep 1   # (its first look, which finds the host as declared)
+    until_true 30 grep -q "first look: 1 as declared, 0 to put right" $W || bad watcher_first_look "$(cat $W)"
     ip link set "$PF" vf 1 max_tx_rate 700
     if until_true 30 grep -q "$PF vf 1: drift: max 700M" $W && sleep 1.5 && rate_is "$PF" 1 "0 700"; then
         ok watcher_leaves_a_person_s_change_alone
