@@ -392,7 +392,7 @@ pub enum Command {
     Fleet {
         /// Prometheus's base URL (or Thanos, Mimir, VictoriaMetrics: anything with its HTTP API);
         /// with --demo instead, three simulated hosts.
-        #[arg(long, value_name = "URL", required_unless_present = "demo")]
+        #[arg(long, value_name = "URL", required_unless_present_any = ["demo", "print_rules"])]
         prometheus: Option<String>,
         /// Which targets are vftop exporters.
         #[arg(long, value_name = "SELECTOR", default_value = "{job=\"vftop\"}")]
@@ -403,6 +403,23 @@ pub enum Command {
         /// Three simulated hosts instead of a Prometheus server.
         #[arg(long)]
         demo: bool,
+        /// Rates are the query engine's `rate()` over this window of its samples (at least
+        /// two scrapes; 1m lets the mixin's recording rules answer).
+        #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = parse_duration)]
+        rate_window: Duration,
+        /// The overview's rows: the fleet's worst partitions it asks for (default: the
+        /// terminal's height).
+        #[arg(long, value_name = "N")]
+        rows: Option<usize>,
+        /// Query the raw series even where the backend has the mixin's recording rules.
+        #[arg(long)]
+        no_rules: bool,
+        /// Print each query the console sends and what it cost (series, bytes, time), then exit.
+        #[arg(long, conflicts_with = "demo")]
+        explain: bool,
+        /// Print the mixin's recording rules (the queries the console sends without them) and exit.
+        #[arg(long, exclusive = true)]
+        print_rules: bool,
         #[command(flatten)]
         look: LookArgs,
         #[command(flatten)]

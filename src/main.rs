@@ -159,15 +159,33 @@ fn run(cli: Cli, given: &dyn Fn(&str) -> bool) -> anyhow::Result<ExitCode> {
                 vftop::record::dump::Request::parse_fields(fields.as_deref()).map_err(anyhow::Error::msg)?;
             commands::dump::run(&recording, format, fields, events)
         }
-        Command::Fleet { prometheus, selector, host_label, demo, look, interval } => {
-            commands::fleet::run(commands::fleet::FleetRequest {
-                prometheus,
-                selector,
-                host_label,
-                demo,
-                look: &look,
-                interval: &interval,
-            })
+        Command::Fleet { print_rules: true, .. } => {
+            print!("{}", vftop::source::fleet::promql::Promql::recording_rules());
+            Ok(ExitCode::SUCCESS)
         }
+        Command::Fleet {
+            prometheus,
+            selector,
+            host_label,
+            demo,
+            rate_window,
+            rows,
+            explain,
+            no_rules,
+            look,
+            interval,
+            ..
+        } => commands::fleet::run(commands::fleet::FleetRequest {
+            prometheus,
+            selector,
+            host_label,
+            demo,
+            rate_window,
+            rows,
+            explain,
+            no_rules,
+            look: &look,
+            interval: &interval,
+        }),
     }
 }

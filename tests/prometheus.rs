@@ -90,11 +90,7 @@ fn prometheus_scrapes_three_demo_hosts() {
     assert_eq!((web("host-a"), web("host-c")), (Some(0.0), Some(0.0)));
 
     // The fleet source reads the hosts back, and their recent past from range queries.
-    let config = vftop::source::fleet::FleetConfig {
-        prometheus: format!("http://127.0.0.1:{}", prom.port),
-        selector: "{job=\"vftop\"}".into(),
-        host_label: "host".into(),
-    };
+    let config = fleet_config(&prom);
     let mut fleet = vftop::source::fleet::FleetSource::open(config).unwrap();
     use vftop::source::Source;
     let now = fleet.sample().unwrap();
@@ -104,8 +100,35 @@ fn prometheus_scrapes_three_demo_hosts() {
     let past = fleet.history(Duration::from_secs(20), Duration::from_secs(1));
     assert!(past.len() >= 15, "{} snapshots from the range query", past.len());
     assert!(past.windows(2).all(|w| w[0].taken_at < w[1].taken_at && w[1].taken_at <= now.taken_at));
-    let tx = |s: &vftop::model::Snapshot| s.pfs[0].vfs[2].counters.tx_bytes;
-    assert!(tx(&past[0]) < tx(past.last().unwrap()), "NFS's counter grows over the history");
+    // The rates are Prometheus's rate() over its own samples, live and in the past alike.
+    let nfs = |s: &vftop::model::Snapshot| {
+        let vf = s.pfs.iter().find(|p| p.name == "host-a/ens1f0")?.vfs.iter().find(|v| v.index == 2)?;
+        Some(vf.queried?.tx.0)
+    };
+    let live = nfs(&now).expect("NFS on host-a, with a rate");
+    assert!(live > 1e9, "NFS sends gigabits: {live} bit/s");
+    let pasts: Vec<f64> = past.iter().filter_map(nfs).collect();
+    assert!(pasts.len() >= 10 && pasts.iter().all(|r| *r > 1e8), "{pasts:?}");
+    let view = now.fleet.as_ref().unwrap();
+    assert_eq!((view.hosts, view.hosts_up, view.pfs, view.vfs), (3, 3, 3, 18));
+    assert!(!view.recorded, "no recording rules in this Prometheus");
+    // The overview asks for the worst rows only: two rows, both capped partitions dropping
+    // (Backup's 2G everywhere, and Web's 1G on host-b once capped; a rate over a window that
+    // spans Backup's bursts reads below the cap the exporter saw it at), none starved.
+    let config = vftop::source::fleet::FleetConfig { rows: 2, ..fleet_config(&prom) };
+    let mut two = vftop::source::fleet::FleetSource::open(config).unwrap();
+    let worst = two.sample().unwrap();
+    let rows: Vec<(&str, &vftop::model::Vf)> =
+        worst.pfs.iter().flat_map(|p| p.vfs.iter().map(move |v| (p.name.as_str(), v))).collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for (pf, vf) in &rows {
+        let rates = vf.queried.unwrap();
+        let cap = vf.rate.max.as_bits_per_sec().0;
+        assert!(cap > 0.0 && rates.tx.0 > 0.1 * cap && rates.drops_per_sec > 0.0, "{pf} {vf:?}");
+    }
+    let totals = worst.pfs[0].totals.expect("the PF's sums over all its VFs");
+    assert_eq!(totals.vfs, 6);
+    assert!(totals.tx.0 > 5e9, "the link's use is all six VFs' ({:?})", totals.tx);
 
     // Every query of the shipped Grafana dashboard is valid PromQL and finds data.
     let dashboard: serde_json::Value =
@@ -118,6 +141,18 @@ fn prometheus_scrapes_three_demo_hosts() {
             let series = prom.query(&promql);
             assert!(!series.is_empty(), "panel {}: no data for {promql}", panel["title"]);
         }
+    }
+}
+
+/// The fleet source on this Prometheus, hosts told apart by the `host` target label.
+fn fleet_config(prom: &Prometheus) -> vftop::source::fleet::FleetConfig {
+    vftop::source::fleet::FleetConfig {
+        prometheus: format!("http://127.0.0.1:{}", prom.port),
+        selector: "{job=\"vftop\"}".into(),
+        host_label: "host".into(),
+        rows: 40,
+        rate_window: Duration::from_secs(10),
+        rules: true,
     }
 }
 
@@ -229,8 +264,9 @@ fn fleet_console_shows_every_host_and_marks_a_silent_one_stale() {
     // host-b's exporter stops: Prometheus marks it down, the console marks it stale.
     let (_, (server, _)) = servers.remove(1);
     drop(server);
-    let screen = tmux.wait_for("host-b stale", |s| s.contains("host-b/ens1f0 10G 6/6 VFs STALE"));
-    assert!(!screen.contains("host-a/ens1f0 10G 6/6 VFs STALE"), "{screen}");
+    let screen =
+        tmux.wait_for("host-b stale", |s| s.contains("2/3 hosts up (1 DOWN)") && s.contains("1 STALE"));
+    assert!(screen.contains("host-b/ens1f0"), "its rows stay, from its last sample: {screen}");
     // Prometheus itself goes away: the header says so and the last data stays on screen.
     drop(prom);
     let screen = tmux.wait_text("SAMPLING FAILED");

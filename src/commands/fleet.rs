@@ -14,6 +14,10 @@ pub struct FleetRequest<'a> {
     pub selector: String,
     pub host_label: String,
     pub demo: bool,
+    pub rate_window: std::time::Duration,
+    pub rows: Option<usize>,
+    pub explain: bool,
+    pub no_rules: bool,
     pub look: &'a LookArgs,
     pub interval: &'a IntervalArg,
 }
@@ -23,14 +27,34 @@ pub fn run(req: FleetRequest) -> anyhow::Result<ExitCode> {
     let mut look = req.look.clone();
     look.take_prefs(&settings.ui);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::starting_at(std::time::Duration::from_secs(7200)));
+    let interval = req.interval.interval;
+    let (columns, lines) = crossterm::terminal::size().unwrap_or((120, 40));
+    // Never more points in the chart than it has columns (it takes about two thirds of the width).
+    let step = |window: std::time::Duration| interval.max(window / u32::from(columns * 2 / 3).max(1));
+    let window = settings
+        .ui
+        .chart_window
+        .as_deref()
+        .and_then(vftop::config::chart_window)
+        .unwrap_or(vftop::app::state::WINDOWS[1]);
     let mut source: Box<dyn Source> = match req.prometheus.filter(|_| !req.demo) {
         Some(prometheus) => {
-            let config = FleetConfig { prometheus, selector: req.selector, host_label: req.host_label };
-            Box::new(FleetSource::open(config)?)
+            let config = FleetConfig {
+                prometheus,
+                selector: req.selector,
+                host_label: req.host_label,
+                rows: req.rows.unwrap_or(usize::from(lines)).max(1),
+                rate_window: req.rate_window,
+                rules: !req.no_rules,
+            };
+            let source = FleetSource::open(config)?;
+            if req.explain {
+                return explain(source, window, step(window));
+            }
+            Box::new(source)
         }
         None => Box::new(DemoFleet::new(clock.clone())),
     };
-    let interval = req.interval.interval;
     let live = Live {
         read_only: read_only_reason(false, source.kind()),
         confirm_within: None,
@@ -38,7 +62,7 @@ pub fn run(req: FleetRequest) -> anyhow::Result<ExitCode> {
         interval,
     };
     let (themes, mut app) = live_app(source.as_ref(), source.roles(), &look, &settings, live)?;
-    for past in source.history(app.window, interval) {
+    for past in source.history(app.window, step(app.window)) {
         app.ingest_past(past);
     }
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -51,4 +75,40 @@ pub fn run(req: FleetRequest) -> anyhow::Result<ExitCode> {
         keys: settings.keys.clone(),
     };
     super::run_console(&look, themes, (app, sampler, rx), runtime)
+}
+
+/// `--explain`: one refresh and the chart's preload, each query with what it cost.
+fn explain(
+    mut source: FleetSource,
+    window: std::time::Duration,
+    step: std::time::Duration,
+) -> anyhow::Result<ExitCode> {
+    source.sample()?;
+    let mut costs = std::mem::take(&mut source.costs);
+    let past = source.history(window, step);
+    costs.append(&mut source.costs);
+    println!(
+        "# one refresh, then the chart's {} of history ({} points)",
+        humantime::format_duration(window),
+        past.len()
+    );
+    for c in &costs {
+        println!(
+            "{:<12} {:>6} series {:>9} bytes {:>8.1} ms\n    {}",
+            c.what,
+            c.series,
+            c.bytes,
+            c.took.as_secs_f64() * 1e3,
+            c.query
+        );
+    }
+    let refresh: Vec<_> = costs.iter().filter(|c| c.what != "chart").collect();
+    println!(
+        "refresh: {} queries, {} series, {} bytes, {:.1} ms",
+        refresh.len(),
+        refresh.iter().map(|c| c.series).sum::<usize>(),
+        refresh.iter().map(|c| c.bytes).sum::<usize>(),
+        refresh.iter().map(|c| c.took.as_secs_f64() * 1e3).sum::<f64>()
+    );
+    Ok(ExitCode::SUCCESS)
 }

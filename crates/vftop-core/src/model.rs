@@ -203,6 +203,36 @@ pub struct Vf {
     /// The sockets on its host netdev (for its top talkers), where it has one and they are read.
     #[serde(skip)]
     pub sockets: Vec<owner::SocketUse>,
+    /// Rates a query engine worked out over its own samples (the fleet: Prometheus's
+    /// `rate()`), given instead of counters to compare with the sample before.
+    #[serde(skip)]
+    pub queried: Option<QueriedRates>,
+}
+
+/// A function's rates as a query engine worked them out (bits and packets per second).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct QueriedRates {
+    pub tx: BitsPerSec,
+    pub rx: BitsPerSec,
+    pub tx_pps: f64,
+    pub rx_pps: f64,
+    /// rx + tx drops per second.
+    pub drops_per_sec: f64,
+}
+
+/// What a query engine summed over all of a PF's VFs, where only some of them are in the
+/// sample (the fleet's overview shows the worst partitions, not every one).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PfTotals {
+    /// The VFs' transmit summed.
+    pub tx: BitsPerSec,
+    /// Their minimum rates summed.
+    pub guarantees: Mbps,
+    /// VFs the PF has in all, and of them those at their cap, starved and dropping.
+    pub vfs: u32,
+    pub at_cap: u32,
+    pub starved: u32,
+    pub dropping: u32,
 }
 
 /// What a PF's driver can do with VF rates.
@@ -263,6 +293,9 @@ pub struct Pf {
     /// The data is old: the host behind it stopped reporting (the fleet view).
     #[serde(skip)]
     pub stale: bool,
+    /// Sums over all its VFs, where the sample holds only some of them (the fleet's overview).
+    #[serde(skip)]
+    pub totals: Option<PfTotals>,
     pub vfs: Vec<Vf>,
     pub counters: Counters,
     pub driver_stats: Vec<DriverStat>,
@@ -371,6 +404,28 @@ pub struct Snapshot {
     /// What the PF drivers wrote to the kernel log about their VFs since the last sample.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<KernelNote>,
+    /// What part of a fleet this sample is, where it is one (`vftop fleet`).
+    #[serde(skip)]
+    pub fleet: Option<FleetView>,
+}
+
+/// Which part of the fleet a fleet sample holds, and how fresh it is.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FleetView {
+    /// `None`: the overview (the worst partitions of every host); `Some`: one host, whole.
+    pub host: Option<String>,
+    /// Hosts (targets) Prometheus scrapes, and of them those up.
+    pub hosts: u32,
+    pub hosts_up: u32,
+    /// PFs and VFs in the whole fleet (the overview shows the worst of them).
+    pub pfs: u32,
+    pub vfs: u32,
+    /// How old the newest sample behind this reading is (Prometheus scrapes on its own time).
+    pub newest_age: Option<std::time::Duration>,
+    /// Rates are over this window of the backend's samples (`rate(…[1m])`).
+    pub rate_window: std::time::Duration,
+    /// The backend's recording rules answered (else raw series were queried).
+    pub recorded: bool,
 }
 
 /// A PF driver's kernel log line about one of its VFs (or itself).

@@ -29,6 +29,8 @@ pub enum Command {
     Audit(ApplyRequest),
     /// Sample now (a link appeared, vanished or changed).
     SampleNow,
+    /// The fleet: show one host whole, or (`None`) the overview again.
+    ShowHost(Option<String>),
     /// Replay: move the time cursor (or the window).
     Seek(crate::app::Seek),
     Stop,

@@ -140,6 +140,10 @@ fn run(
                 }
             }
             Ok(Command::SampleNow) => next = Instant::now(),
+            Ok(Command::ShowHost(host)) => {
+                source.show_host(host.as_deref());
+                next = Instant::now();
+            }
             Ok(Command::Seek(_)) => {
                 let text = "a live console has no time cursor: ←/→ and g move a replay (vftop replay)";
                 if events.send(SourceEvent::Notice(text.into())).is_err() {

@@ -381,6 +381,7 @@ fn run_effect(effect: Effect, app: &mut App, sampler: &Sampler, env: &Runtime<'_
         Effect::Audit(request) => sampler.send(Command::Audit(request)),
         Effect::SetInterval(d) => sampler.send(Command::SetInterval(d)),
         Effect::Seek(seek) => sampler.send(Command::Seek(seek)),
+        Effect::ShowHost(host) => sampler.send(Command::ShowHost(host)),
         Effect::ShowAudit => {
             let lines = match &env.audit_path {
                 Some(path) => crate::audit::AuditLog::tail(path, AUDIT_VIEW_LINES)

@@ -86,6 +86,21 @@ pub enum Measure {
     NoCounters,
 }
 
+impl From<crate::model::QueriedRates> for FunctionRates {
+    /// Rates a query engine worked out are measured ones: no reset is told apart from them.
+    fn from(q: crate::model::QueriedRates) -> FunctionRates {
+        FunctionRates {
+            tx: q.tx,
+            rx: q.rx,
+            tx_pps: q.tx_pps,
+            rx_pps: q.rx_pps,
+            drops_per_sec: q.drops_per_sec,
+            reset: false,
+            measure: Measure::Measured,
+        }
+    }
+}
+
 /// Rates between two readings `dt` apart; `None` when `dt` is zero.
 pub fn rates_between(prev: &Counters, now: &Counters, dt: Duration) -> Option<FunctionRates> {
     let secs = dt.as_secs_f64();

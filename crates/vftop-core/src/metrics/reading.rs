@@ -41,8 +41,13 @@ impl<'a> Reading<'a> {
             let prev = previous.and_then(|p| p.pf(&pf.name));
             let of_pf = rates.pf_mut(pf.name.as_str());
             for (at, (vf, counters, _)) in counted(pf).enumerate() {
-                let before = prev.and_then(|p| counters_of(p, vf, at));
-                of_pf.insert(vf, rates_since(before.as_ref(), elapsed, &counters));
+                let rates = match queried_rates(pf, vf, at) {
+                    Some(given) => FunctionRates::from(given),
+                    None => {
+                        rates_since(prev.and_then(|p| counters_of(p, vf, at)).as_ref(), elapsed, &counters)
+                    }
+                };
+                of_pf.insert(vf, rates);
             }
             let own = prev.zip(elapsed).and_then(|(p, dt)| rates_between(&p.counters, &pf.counters, dt));
             pf_rates.push((pf.name.as_str(), own.unwrap_or_default()));
@@ -103,11 +108,21 @@ impl<'a> Reading<'a> {
             // A group's tx_share is normalised into a weight too (mlx5's esw QoS).
             groups.iter_mut().for_each(|g| g.limit.min = crate::model::Mbps(0));
         }
-        let port = self.ports.iter().find(|(name, _)| *name == pf.name).map(|(_, p)| *p).unwrap_or_default();
-        Contention {
-            min_is_weight: weights,
-            ..assess_on(pf.link_speed.unwrap_or_default(), &loads, &groups, port)
+        let mut port =
+            self.ports.iter().find(|(name, _)| *name == pf.name).map(|(_, p)| *p).unwrap_or_default();
+        let link = pf.link_speed.unwrap_or_default();
+        if let Some(totals) = pf.totals {
+            // Only some VFs are in the sample: the link's use is the query engine's sum of all.
+            port.wire_tx = Some(totals.tx);
         }
+        let mut contention = Contention { min_is_weight: weights, ..assess_on(link, &loads, &groups, port) };
+        if let Some(totals) = pf.totals {
+            contention.from_wire = false;
+            contention.hairpin = None;
+            contention.guarantees = if weights { crate::model::Mbps(0) } else { totals.guarantees };
+            contention.oversubscribed = link.0 > 0 && contention.guarantees > link;
+        }
+        contention
     }
 }
 
@@ -138,6 +153,11 @@ fn counted(pf: &Pf) -> impl Iterator<Item = (u32, Counters, RateLimit)> + '_ {
     let link =
         (pf.vfs.is_empty() && pf.num_vfs == 0).then_some((WHOLE_LINK, pf.counters, RateLimit::default()));
     pf.vfs.iter().map(|vf| (vf.index, vf.counters, vf.rate)).chain(link)
+}
+
+/// The rates a query engine gave with `pf`'s VF `vf` (at `at` in [`counted`]'s order).
+fn queried_rates(pf: &Pf, vf: u32, at: usize) -> Option<crate::model::QueriedRates> {
+    pf.vfs.get(at).filter(|v| v.index == vf).and_then(|v| v.queried)
 }
 
 /// The counters of `pf`'s function `vf` — looked for first where it sits at `at` in

@@ -207,6 +207,7 @@ impl Shape {
                 vfs.push(vf_of(v, take(first + 1 + i, v.origin), facts.vfs.get(i), owner));
             }
             pfs.push(Pf {
+                totals: None,
                 name: p.name.clone(),
                 ifindex: p.ifindex,
                 driver: p.driver.clone(),
@@ -251,6 +252,7 @@ fn vf_shape(pf: &Pf, vf: &Vf, partition: &dyn Fn(&VfKey, &Vf) -> Option<String>)
 fn vf_of(v: &VfShape, counters: Counters, facts: Option<&VfFacts>, owner: Option<Owner>) -> Vf {
     let facts = facts.cloned().unwrap_or_default();
     Vf {
+        queried: None,
         index: v.index,
         mac: MacAddr(v.mac),
         vlan: v.vlan,

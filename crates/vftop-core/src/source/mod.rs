@@ -95,6 +95,8 @@ pub trait Source: Send {
     fn roles(&self) -> RoleMap {
         RoleMap::default()
     }
+    /// The fleet: show one host whole (`Some`), or the overview of all (`None`).
+    fn show_host(&mut self, _host: Option<&str>) {}
     /// Readings from before the console started, oldest first, `step` apart and reaching
     /// `span` back (where the source keeps history: the fleet's Prometheus), so the chart
     /// does not start empty.

@@ -100,6 +100,8 @@ pub enum Effect {
     Audit(ApplyRequest),
     /// Replay: move the cursor (the replayer answers with the recorded samples there).
     Seek(Seek),
+    /// The fleet: ask for one host whole, or (`None`) the overview.
+    ShowHost(Option<String>),
     Quit,
 }
 

@@ -677,6 +677,29 @@ impl App {
         self.keep_selection_valid();
     }
 
+    /// What part of the fleet is on screen (`None`: not a fleet).
+    pub fn fleet(&self) -> Option<&crate::model::FleetView> {
+        self.snapshot.as_ref()?.fleet.as_ref()
+    }
+
+    /// The fleet's overview is on screen: Enter drills into the selected row's host.
+    pub fn fleet_overview(&self) -> bool {
+        self.fleet().is_some_and(|f| f.host.is_none())
+    }
+
+    /// The fleet host drilled into.
+    pub fn fleet_host(&self) -> Option<&str> {
+        self.fleet()?.host.as_deref()
+    }
+
+    /// Enter in the fleet's overview: the selected row's host, all its VFs.
+    fn show_host(&mut self) -> Option<Effect> {
+        let key = self.selected.clone()?;
+        let host = crate::source::fleet::host_of_pf(&key.pf)?.to_string();
+        self.toast(Level::Info, format!("{host}: every VF · Esc: back to the fleet"));
+        Some(Effect::ShowHost(Some(host)))
+    }
+
     pub fn selected_pf(&self) -> Option<&Pf> {
         let key = self.selected.as_ref()?;
         self.snapshot.as_ref()?.pf(&key.pf)
@@ -894,6 +917,13 @@ impl App {
             Action::PageUp => self.move_selection_clamped(-PAGE),
             Action::SelectFirst => self.move_selection_clamped(isize::MIN / 2),
             Action::SelectLast => self.move_selection_clamped(isize::MAX / 2),
+            Action::OpenDetail if self.view == View::Main && self.fleet_overview() => {
+                return self.show_host();
+            }
+            Action::Back if self.view == View::Main && self.fleet_host().is_some() => {
+                self.toast(Level::Info, "the fleet: its worst partitions");
+                return Some(Effect::ShowHost(None));
+            }
             Action::OpenDetail => (self.view, self.scroll) = (View::Detail, 0),
             Action::Back => (self.view, self.scroll) = (View::Main, 0),
             Action::TogglePause => {

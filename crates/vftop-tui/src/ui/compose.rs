@@ -122,6 +122,7 @@ fn header<'a>(app: &'a App, theme: &'a Theme) -> Header<'a> {
         host: &app.host,
         source: app.source.label(),
         pfs: app.snapshot.as_ref().map(|s| s.pfs.as_slice()).unwrap_or_default(),
+        fleet: app.fleet(),
         interval: app.interval,
         window: app.window,
         malformed_attributes: app.snapshot.as_ref().map_or(0, |s| s.malformed_attributes),
@@ -137,9 +138,10 @@ fn status_line<'a>(app: &'a App, theme: &'a Theme) -> StatusLine<'a> {
         (Overlay::GoTo(typed), _, _) => Message::GoTo(typed),
         (_, Some(toast), _) => Message::Toast(toast),
         (_, None, Some(err)) => Message::SamplingFailed(err),
-        (_, None, None) => {
-            Message::Hints { replay: app.replay.is_some(), read_only: app.flow.read_only.is_some() }
-        }
+        (_, None, None) => match app.fleet() {
+            Some(fleet) => Message::FleetHints { overview: fleet.host.is_none() },
+            None => Message::Hints { replay: app.replay.is_some(), read_only: app.flow.read_only.is_some() },
+        },
     };
     // A replay says REPLAY in the header: its read-only reason would only say it again.
     let read_only = app.flow.read_only.as_deref().filter(|_| app.replay.is_none());

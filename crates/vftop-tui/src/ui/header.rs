@@ -3,7 +3,7 @@
 use super::theme::Theme;
 use crate::app::state::{Level, format_interval, format_window};
 use crate::app::timeline::ReplayCursor;
-use crate::model::Pf;
+use crate::model::{FleetView, Pf};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
@@ -23,6 +23,8 @@ pub struct Header<'a> {
     pub host: &'a str,
     pub source: &'a str,
     pub pfs: &'a [Pf],
+    /// What part of a fleet is shown, where it is one.
+    pub fleet: Option<&'a FleetView>,
     pub interval: Duration,
     pub window: Duration,
     pub malformed_attributes: u64,
@@ -48,10 +50,13 @@ impl Widget for Header<'_> {
         let replay = !matches!(self.clock, Clock::Live(_));
         // A replay's header says REPLAY already, not also its source.
         let source = if replay { String::new() } else { format!(" │ {}", self.source) };
-        spans.extend([
-            Span::raw(format!(" {}{source} │ ", self.host)),
-            Span::raw(pfs_summary(self.pfs, usize::from(area.width) / 2)),
-        ]);
+        spans.push(Span::raw(format!(" {}{source} │ ", self.host)));
+        if let Some(fleet) = self.fleet {
+            spans.push(Span::raw(format!("{} │ ", fleet_summary(fleet, self.pfs))));
+        }
+        // The fleet's summary says most; its PFs get what room is left.
+        let room = if self.fleet.is_some() { 4 } else { 2 };
+        spans.push(Span::raw(pfs_summary(self.pfs, usize::from(area.width) / room)));
         // A replay does not sample: its interval is the recording's, and the span says more.
         if !replay {
             spans.push(Span::raw(format!(" │ every {}", format_interval(self.interval))));
@@ -122,6 +127,25 @@ fn pfs_summary(pfs: &[Pf], width: usize) -> String {
         }
     }
     out
+}
+
+/// Which part of the fleet is shown and how fresh it is: `12/12 hosts up · worst 40 of 768
+/// VFs · newest 4s old`, or `host node7:9808 (Esc: the fleet) · newest 4s old`.
+fn fleet_summary(fleet: &FleetView, pfs: &[Pf]) -> String {
+    let shown: usize = pfs.iter().filter(|p| !p.stale).map(|p| p.vfs.len()).sum();
+    let part = match &fleet.host {
+        Some(host) => format!("host {host} (Esc: the fleet)"),
+        None => {
+            let down = fleet.hosts.saturating_sub(fleet.hosts_up);
+            let down = if down > 0 { format!(" ({down} DOWN)") } else { String::new() };
+            format!("{}/{} hosts up{down} · worst {shown} of {} VFs", fleet.hosts_up, fleet.hosts, fleet.vfs)
+        }
+    };
+    match fleet.newest_age {
+        Some(age) if age.as_secs() >= 120 => format!("{part} · newest {}m old", age.as_secs() / 60),
+        Some(age) => format!("{part} · newest {}s old", age.as_secs()),
+        None => part,
+    }
 }
 
 /// ` rec 02:10→03:15 `: the span, in minutes.

@@ -20,6 +20,10 @@ pub enum Message<'a> {
         replay: bool,
         read_only: bool,
     },
+    /// Key hints for the fleet: in its overview (Enter drills into a host) or in one host.
+    FleetHints {
+        overview: bool,
+    },
 }
 
 /// What the status line draws.
@@ -68,6 +72,14 @@ impl Widget for StatusLine<'_> {
             )),
             Message::Hints { replay: false, read_only: true } => spans.push(Span::styled(
                 "? help  q quit  Enter detail  / filter  s sort  b bits/bytes  p pause  a audit",
+                theme.dimmed(),
+            )),
+            Message::FleetHints { overview: true } => spans.push(Span::styled(
+                "? help  q quit  Enter host's VFs  / filter  s sort  b bits/bytes  p pause",
+                theme.dimmed(),
+            )),
+            Message::FleetHints { overview: false } => spans.push(Span::styled(
+                "? help  q quit  Esc the fleet  Enter detail  / filter  s sort  b bits/bytes  p pause",
                 theme.dimmed(),
             )),
             Message::Hints { replay: false, read_only: false } => spans.push(Span::styled(

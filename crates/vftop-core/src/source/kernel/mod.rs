@@ -236,6 +236,7 @@ impl KernelSource {
         let pci =
             link.parent_dev.clone().or_else(|| has_vfs.then(|| self.sysfs.pci_address(&link.name)).flatten());
         Pf {
+            totals: None,
             name: link.name.clone(),
             ifindex: link.ifindex,
             driver,
@@ -616,6 +617,7 @@ impl Source for KernelSource {
             })
         });
         Ok(Snapshot {
+            fleet: None,
             taken_at,
             pfs,
             malformed_attributes: self.table.malformed,

@@ -239,6 +239,7 @@ fn sockets_of(vf_index: usize, p: &SimPartition, counters: &Counters) -> Vec<Soc
 fn vf_of(pf_index: usize, vf_index: usize, p: &SimPartition) -> Vf {
     let counters = counters_of(&p.acc);
     Vf {
+        queried: None,
         index: vf_index as u32,
         mac: MacAddr([0x02, 0x00, 0x5e, 0x10, pf_index as u8, vf_index as u8]),
         vlan: p.spec.vlan,
@@ -277,6 +278,7 @@ fn pf_of(pf_index: usize, pf: &SimPf) -> Pf {
         total.tx_dropped += v.counters.tx_dropped;
     }
     Pf {
+        totals: None,
         name: pf.name.clone(),
         ifindex: 10 + pf_index as u32,
         driver: pf.driver.clone(),
@@ -307,6 +309,7 @@ impl Source for SimSource {
     fn sample(&mut self) -> Result<Snapshot, SampleError> {
         self.catch_up();
         Ok(Snapshot {
+            fleet: None,
             taken_at: self.sim_time,
             pfs: self.pfs.iter().enumerate().map(|(i, pf)| pf_of(i, pf)).collect(),
             malformed_attributes: 0,
