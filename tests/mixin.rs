@@ -110,6 +110,26 @@ fn the_mixin_reads_only_what_vftop_serve_exports_and_its_own_records() {
     );
 }
 
+#[test]
+fn every_alert_links_to_its_own_section_of_the_runbook() {
+    let alerts = read(ALERTS);
+    let runbook = read("runbook.md");
+    let names: Vec<&str> = alerts.lines().filter_map(|l| l.trim().strip_prefix("- alert: ")).collect();
+    let sections: Vec<&str> = runbook.lines().filter_map(|l| l.strip_prefix("## ")).collect();
+    assert_eq!(names, sections, "one runbook section per alert, in the same order");
+    let links: Vec<&str> = alerts
+        .lines()
+        .filter_map(|l| {
+            l.trim().strip_prefix(
+                "runbook_url: \"https://github.com/vftop/vftop/blob/main/contrib/mixin/runbook.md#",
+            )
+        })
+        .map(|l| l.trim_end_matches('"'))
+        .collect();
+    let anchors: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    assert_eq!(links, anchors, "each alert's runbook_url is its section's anchor");
+}
+
 /// The alerts with every `for:` shortened to [`FOR_IN_TEST`] (minutes in the mixin).
 fn alerts_with_short_for() -> String {
     let text = read(ALERTS);
