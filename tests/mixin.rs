@@ -8,7 +8,7 @@
 mod common;
 
 use common::alertmanager::{Alertmanager, Webhook, have_alertmanager};
-use common::prometheus::{Prometheus, TempDir, have_prometheus, serve, wait_until};
+use common::prometheus::{Prometheus, have_prometheus, serve, wait_until};
 use common::tmux::require;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -161,6 +161,8 @@ fn a_scheduled_starvation_reaches_a_webhook_through_prometheus_and_alertmanager(
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/starvation.toml");
     let started = Instant::now();
     let (server, port) = serve(BIN, &["--scenario", &scenario.display().to_string()]);
+    // Prometheus gets copies of the rule files in its temp dir, the alerts' `for:` shortened
+    // from minutes to 5 s (evaluation and scrape every second) so the test takes seconds.
     let rules = read(RULES);
     let alerts = alerts_with_short_for();
     let prom = Prometheus::start_alerting(
