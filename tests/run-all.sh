@@ -3,7 +3,8 @@
 # sudo available, so it can install what the tests need and create network namespaces).
 #
 # Installs (apt): tmux, iproute2, ethtool, procps, python3, iperf3 — the end-to-end, real-kernel
-# and VM checks' tools — prometheus (the server and promtool), curl and openssl for the
+# and VM checks' tools — prometheus (the server and promtool) and prometheus-alertmanager (the
+# mixin's end-to-end test), curl and openssl for the
 # exporter's tests, protobuf-compiler with python3-grpcio for the stand-in kubelet, and
 # chromium to render `vftop report`'s HTML; then prepares the QEMU guest (tests/vm/vftop-vm --prepare: QEMU, the kernel, netdevsim)
 # before any test's clock starts.
@@ -15,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for tool in tmux:tmux ip:iproute2 devlink:iproute2 ethtool:ethtool pkill:procps python3:python3 prometheus:prometheus promtool:prometheus curl:curl openssl:openssl flock:util-linux iperf3:iperf3 protoc:protobuf-compiler chromium:chromium; do
+for tool in tmux:tmux ip:iproute2 devlink:iproute2 ethtool:ethtool pkill:procps python3:python3 prometheus:prometheus promtool:prometheus prometheus-alertmanager:prometheus-alertmanager curl:curl openssl:openssl flock:util-linux iperf3:iperf3 protoc:protobuf-compiler chromium:chromium; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool#*:}")
 done
 # The stand-in kubelet of tests/owners.rs serves gRPC with Debian's Python grpcio.

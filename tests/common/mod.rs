@@ -140,6 +140,7 @@ impl NowForTests for FakeClock {
     }
 }
 
+pub mod alertmanager;
 pub mod netns;
 pub mod prometheus;
 pub mod tmux;

@@ -108,8 +108,29 @@ impl Prometheus {
         rules: &[(&str, &str)],
         label: &str,
     ) -> Prometheus {
+        Prometheus::launch(targets, job_extra, rules, label, None)
+    }
+
+    /// Like `start` (targets labelled `host`), evaluating rule files (name, YAML) every second
+    /// and sending its alerts to the Alertmanager on `alertmanager` (a loopback port).
+    pub fn start_alerting(targets: &[(&str, u16)], rules: &[(&str, &str)], alertmanager: u16) -> Prometheus {
+        Prometheus::launch(targets, "", rules, "host", Some(alertmanager))
+    }
+
+    fn launch(
+        targets: &[(&str, u16)],
+        job_extra: &str,
+        rules: &[(&str, &str)],
+        label: &str,
+        alertmanager: Option<u16>,
+    ) -> Prometheus {
         let dir = TempDir::new("prometheus");
         let mut config = String::from("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n");
+        if let Some(port) = alertmanager {
+            config += &format!(
+                "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{port}']\n"
+            );
+        }
         if !rules.is_empty() {
             config += "rule_files:\n";
         }
