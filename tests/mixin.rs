@@ -111,6 +111,18 @@ fn the_mixin_reads_only_what_vftop_serve_exports_and_its_own_records() {
 }
 
 #[test]
+fn the_recording_rules_are_what_the_fleet_console_sends_without_them() {
+    // `vftop fleet --print-rules` writes the file; the console's raw queries are the same
+    // definitions, so a rule and the console cannot drift apart.
+    let written = vftop::source::fleet::promql::Promql::recording_rules();
+    assert_eq!(
+        read("prometheus_rules.yaml"),
+        written,
+        "run: vftop fleet --print-rules > contrib/mixin/prometheus_rules.yaml"
+    );
+}
+
+#[test]
 fn every_alert_links_to_its_own_section_of_the_runbook() {
     let alerts = read(ALERTS);
     let runbook = read("runbook.md");

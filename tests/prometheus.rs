@@ -131,16 +131,8 @@ fn prometheus_scrapes_three_demo_hosts() {
     assert!(totals.tx.0 > 5e9, "the link's use is all six VFs' ({:?})", totals.tx);
 
     // Every query of the shipped Grafana dashboard is valid PromQL and finds data.
-    let dashboard: serde_json::Value =
-        serde_json::from_str(include_str!("../contrib/grafana/vftop.json")).expect("dashboard JSON");
-    for panel in dashboard["panels"].as_array().unwrap() {
-        for target in panel["targets"].as_array().unwrap() {
-            let expr = target["expr"].as_str().unwrap();
-            let promql =
-                expr.replace("$instance", ".*").replace("$pf", ".*").replace("$__rate_interval", "10s");
-            let series = prom.query(&promql);
-            assert!(!series.is_empty(), "panel {}: no data for {promql}", panel["title"]);
-        }
+    for (title, promql) in common::prometheus::dashboard_queries() {
+        assert!(!prom.query(&promql).is_empty(), "panel {title}: no data for {promql}");
     }
 }
 

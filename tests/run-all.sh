@@ -3,10 +3,11 @@
 # sudo available, so it can install what the tests need and create network namespaces).
 #
 # Installs (apt): tmux, iproute2, ethtool, procps, python3, iperf3 — the end-to-end, real-kernel
-# and VM checks' tools — prometheus (the server and promtool) and prometheus-alertmanager (the
-# mixin's end-to-end test), curl and openssl for the
-# exporter's tests, protobuf-compiler with python3-grpcio for the stand-in kubelet, and
-# chromium to render `vftop report`'s HTML; then prepares the QEMU guest (tests/vm/vftop-vm --prepare: QEMU, the kernel, netdevsim)
+# and VM checks' tools — prometheus (the server and promtool), prometheus-alertmanager (the
+# mixin's end-to-end test) and victoria-metrics (the fleet console on another backend), curl
+# and openssl for the exporter's tests, protobuf-compiler with python3-grpcio for the stand-in
+# kubelet, chromium to render `vftop report`'s HTML, and systemd (systemd-analyze) and
+# python3-yaml for the deploy kit's checks; then prepares the QEMU guest (tests/vm/vftop-vm --prepare: QEMU, the kernel, netdevsim)
 # before any test's clock starts.
 # Runs: cargo fmt --check, cargo clippy -D warnings, cargo test (unit, snapshot, real-kernel,
 # tmux end-to-end, the VM), and a short cargo fuzz run of the netlink parser (installs
@@ -16,11 +17,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for tool in tmux:tmux ip:iproute2 devlink:iproute2 ethtool:ethtool pkill:procps python3:python3 prometheus:prometheus promtool:prometheus prometheus-alertmanager:prometheus-alertmanager curl:curl openssl:openssl flock:util-linux iperf3:iperf3 protoc:protobuf-compiler chromium:chromium; do
+for tool in tmux:tmux ip:iproute2 devlink:iproute2 ethtool:ethtool pkill:procps python3:python3 prometheus:prometheus promtool:prometheus prometheus-alertmanager:prometheus-alertmanager victoria-metrics:victoria-metrics curl:curl openssl:openssl flock:util-linux iperf3:iperf3 protoc:protobuf-compiler chromium:chromium systemd-analyze:systemd; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool#*:}")
 done
 # The stand-in kubelet of tests/owners.rs serves gRPC with Debian's Python grpcio.
 /usr/bin/python3 -c "import grpc, google.protobuf" 2>/dev/null || need_apt+=(python3-grpcio python3-protobuf)
+# The deploy kit's PrometheusRule generator (contrib/kubernetes/prometheusrule.sh) uses PyYAML.
+/usr/bin/python3 -c "import yaml" 2>/dev/null || need_apt+=(python3-yaml)
 if [ ${#need_apt[@]} -gt 0 ]; then
     sudo_cmd=""
     [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"

@@ -88,6 +88,39 @@ impl Drop for TempDir {
     }
 }
 
+/// The `scrape_configs` of job `vftop`: each `(host, port)` on loopback, its name in `label`.
+fn scrape_configs(targets: &[(&str, u16)], job_extra: &str, label: &str) -> String {
+    let mut config = String::from("scrape_configs:\n  - job_name: vftop\n");
+    config += job_extra;
+    config += "    static_configs:\n";
+    for (host, port) in targets {
+        config += &format!("      - targets: ['127.0.0.1:{port}']\n        labels: {{{label}: '{host}'}}\n");
+    }
+    config
+}
+
+/// Whether Debian's `victoria-metrics` is installed (`tests/run-all.sh` installs it).
+pub fn have_victoria_metrics() -> bool {
+    Command::new("victoria-metrics").arg("-version").output().is_ok_and(|o| o.status.success())
+}
+
+/// Every query of the shipped Grafana dashboard (panel title, PromQL with its variables filled
+/// in for all hosts and PFs).
+pub fn dashboard_queries() -> Vec<(String, String)> {
+    let dashboard: serde_json::Value =
+        serde_json::from_str(include_str!("../../contrib/grafana/vftop.json")).expect("dashboard JSON");
+    let mut out = Vec::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            let promql =
+                expr.replace("$instance", ".*").replace("$pf", ".*").replace("$__rate_interval", "10s");
+            out.push((panel["title"].to_string(), promql));
+        }
+    }
+    out
+}
+
 impl Prometheus {
     /// Scrapes each `(host, port)` every second as job `vftop`, the target labelled `host`.
     pub fn start(targets: &[(&str, u16)]) -> Prometheus {
@@ -108,13 +141,40 @@ impl Prometheus {
         rules: &[(&str, &str)],
         label: &str,
     ) -> Prometheus {
-        Prometheus::launch(targets, job_extra, rules, label, None)
+        Prometheus::launch(targets, job_extra, rules, label, None, "1s")
     }
 
     /// Like `start` (targets labelled `host`), evaluating rule files (name, YAML) every second
     /// and sending its alerts to the Alertmanager on `alertmanager` (a loopback port).
     pub fn start_alerting(targets: &[(&str, u16)], rules: &[(&str, &str)], alertmanager: u16) -> Prometheus {
-        Prometheus::launch(targets, "", rules, "host", Some(alertmanager))
+        Prometheus::launch(targets, "", rules, "host", Some(alertmanager), "1s")
+    }
+
+    /// Like `start`, scraping (and evaluating `rules`) every `scrape` (`15s`: Prometheus's default).
+    pub fn start_every(targets: &[(&str, u16)], rules: &[(&str, &str)], scrape: &str) -> Prometheus {
+        Prometheus::launch(targets, "", rules, "host", None, scrape)
+    }
+
+    /// Debian's VictoriaMetrics (single node, its default search latency offset of 30 s)
+    /// scraping the targets every `scrape`, labelled `host`: it answers Prometheus's query API.
+    pub fn victoria_metrics(targets: &[(&str, u16)], scrape: &str) -> Prometheus {
+        let dir = TempDir::new("victoria");
+        let config = format!("global:\n  scrape_interval: {scrape}\n{}", scrape_configs(targets, "", "host"));
+        std::fs::write(dir.0.join("scrape.yml"), config).unwrap();
+        let port = free_port();
+        let child = Command::new("victoria-metrics")
+            .arg(format!("-promscrape.config={}", dir.0.join("scrape.yml").display()))
+            .arg(format!("-storageDataPath={}", dir.0.join("data").display()))
+            .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start victoria-metrics");
+        let process = Running(child);
+        wait_until("victoria-metrics ready", Duration::from_secs(60), || {
+            http_get(&format!("http://127.0.0.1:{port}/health")).is_ok()
+        });
+        Prometheus { port, _dir: dir, _process: process }
     }
 
     fn launch(
@@ -123,9 +183,10 @@ impl Prometheus {
         rules: &[(&str, &str)],
         label: &str,
         alertmanager: Option<u16>,
+        scrape: &str,
     ) -> Prometheus {
         let dir = TempDir::new("prometheus");
-        let mut config = String::from("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n");
+        let mut config = format!("global:\n  scrape_interval: {scrape}\n  evaluation_interval: {scrape}\n");
         if let Some(port) = alertmanager {
             config += &format!(
                 "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{port}']\n"
@@ -138,13 +199,7 @@ impl Prometheus {
             std::fs::write(dir.0.join(name), text).unwrap();
             config += &format!("  - {}\n", dir.0.join(name).display());
         }
-        config += "scrape_configs:\n  - job_name: vftop\n";
-        config += job_extra;
-        config += "    static_configs:\n";
-        for (host, port) in targets {
-            config +=
-                &format!("      - targets: ['127.0.0.1:{port}']\n        labels: {{{label}: '{host}'}}\n");
-        }
+        config += &scrape_configs(targets, job_extra, label);
         std::fs::write(dir.0.join("prometheus.yml"), config).unwrap();
         let port = free_port();
         let child = Command::new("prometheus")

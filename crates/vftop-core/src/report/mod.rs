@@ -104,7 +104,9 @@ pub fn build(store: &Store, dir: &Path, req: &Request) -> Report {
         Walk { tracker: EpisodeTracker::default(), previous: None, changes: &changes, next_change: 0 };
     let mut pfs: BTreeMap<String, PfSummary> = BTreeMap::new();
     let mut buckets: BTreeMap<String, ByVf<Buckets>> = BTreeMap::new();
-    let keep = |pf: &str, vf: Option<u32>| req.wants(pf, vf);
+    // Every VF of a PF asked for is read, even with `--vf`: whether one VF is starved depends on
+    // the link its neighbours fill. The VF filter applies to what the report tells.
+    let keep = |pf: &str, _vf: Option<u32>| req.wants(pf, None);
     let mut samples = 0;
     let mut episodes = Vec::new();
     let damage = store.visit((req.from_ms - LOOKBACK_MS, req.to_ms), &keep, &mut |frame| {
@@ -153,6 +155,7 @@ pub fn build(store: &Store, dir: &Path, req: &Request) -> Report {
     report.samples = samples;
     report.episodes = episodes;
     report.episodes.extend(walk.tracker.still_going());
+    report.episodes.retain(|e| e.vf.is_none() || req.wants(&e.pf, e.vf));
     report.episodes.sort_by(|a, b| {
         severity(a.kind).cmp(&severity(b.kind)).then(b.duration_ms(last).cmp(&a.duration_ms(last)))
     });
@@ -160,6 +163,7 @@ pub fn build(store: &Store, dir: &Path, req: &Request) -> Report {
     report.series = buckets
         .into_iter()
         .flat_map(|(pf, of_pf)| of_pf.into_entries().map(move |(vf, b)| (pf.clone(), vf, b)))
+        .filter(|(pf, vf, _)| req.wants(pf, Some(*vf)))
         .map(|(pf, vf, b)| Series {
             pf,
             vf,

@@ -31,11 +31,13 @@ pub enum Quantity {
     PfAtCap,
     PfStarved,
     PfDropping,
+    /// Per PF: its worst VF's score.
+    PfScore,
 }
 
 /// Every quantity with a recording rule, in the order the rules are evaluated (each uses only
 /// the ones before it).
-pub const RECORDED: [Quantity; 16] = [
+pub const RECORDED: [Quantity; 17] = [
     Quantity::Rate(families::SRIOV_TX_BYTES),
     Quantity::Rate(families::SRIOV_RX_BYTES),
     Quantity::Rate(families::SRIOV_TX_PACKETS),
@@ -52,6 +54,7 @@ pub const RECORDED: [Quantity; 16] = [
     Quantity::PfAtCap,
     Quantity::PfStarved,
     Quantity::PfDropping,
+    Quantity::PfScore,
 ];
 
 /// The window the recording rules' rates are over.
@@ -72,6 +75,7 @@ impl Quantity {
             Quantity::PfAtCap => format!("instance_pf:{}:sum", families::VF_AT_CAP),
             Quantity::PfStarved => format!("instance_pf:{}:sum", families::VF_BELOW_GUARANTEE),
             Quantity::PfDropping => "instance_pf:vftop_vf_dropping:count".into(),
+            Quantity::PfScore => "instance_pf:vftop_worst_first:score".into(),
         }
     }
 }
@@ -102,7 +106,10 @@ impl Promql {
             matchers: matchers.to_string(),
             vf_by: format!("job, instance, {host}pf, vf"),
             pf_by: format!("job, instance, {host}pf"),
-            window: format!("{}s", window.as_secs().max(1)),
+            window: match window.as_secs().max(1) {
+                s if s % 60 == 0 => format!("{}m", s / 60),
+                s => format!("{s}s"),
+            },
             recorded: false,
         }
     }
@@ -189,7 +196,8 @@ impl Promql {
             ),
             Quantity::PfAtCap => format!("sum by ({pf}) ({})", self.sel(families::VF_AT_CAP, "")),
             Quantity::PfStarved => format!("sum by ({pf}) ({})", self.sel(families::VF_BELOW_GUARANTEE, "")),
-            Quantity::PfDropping => format!("count by ({pf}) ({} > 0)", self.expr(Quantity::Drops)),
+            Quantity::PfDropping => format!("sum by ({pf}) ({} > bool 0)", self.expr(Quantity::Drops)),
+            Quantity::PfScore => format!("max by ({pf}) ({})", self.expr(Quantity::Score)),
         }
     }
 
@@ -379,10 +387,10 @@ mod tests {
         let tx = Quantity::Rate(families::SRIOV_TX_BYTES);
         assert_eq!(
             raw.expr(tx),
-            "sum by (job, instance, pf, vf) (rate(sriov_vf_tx_bytes{job=\"vftop\"}[60s]))"
+            "sum by (job, instance, pf, vf) (rate(sriov_vf_tx_bytes{job=\"vftop\"}[1m]))"
         );
         assert_eq!(recorded.expr(tx), "instance_pf_vf:sriov_vf_tx_bytes:rate1m{job=\"vftop\"}");
-        assert!(raw.expr(Quantity::Score).contains("rate(sriov_vf_rx_dropped{job=\"vftop\"}[60s])"));
+        assert!(raw.expr(Quantity::Score).contains("rate(sriov_vf_rx_dropped{job=\"vftop\"}[1m])"));
         assert!(!recorded.expr(Quantity::Score).contains("rate("));
         // The rules' definitions build on the rules before them.
         let rules = Promql::recording_rules();
