@@ -176,6 +176,12 @@ fn fleet_demo_shows_three_hosts_read_only() {
     assert!(screen.contains("READ-ONLY: fleet view") && screen.contains("sort: worst first ↓"), "{screen}");
     tmux.send(&["]"]);
     tmux.wait_text("change it on its host: ssh demo-");
+    // Enter: the selected row's host alone; Esc: the fleet again.
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for("one demo host", |s| s.contains("(Esc: the fleet)") && s.contains("(1 of 6)"));
+    assert!(screen.contains("every VF · Esc: back to the fleet"), "{screen}");
+    tmux.send(&["Escape"]);
+    tmux.wait_for("the demo fleet again", |s| s.contains("3/3 hosts up · worst 18 of 18 VFs"));
     tmux.send(&["q"]);
 }
 

@@ -253,6 +253,22 @@ fn fleet_console_shows_every_host_and_marks_a_silent_one_stale() {
     // A throttling key explains where to make the change instead.
     tmux.send(&["e"]);
     tmux.wait_text("change it on its host: ssh host-");
+    tmux.send(&["Escape"]);
+    assert!(tmux.wait_text("3/3 hosts up · worst 18 of 18 VFs").contains("newest "));
+    // Enter drills into the selected row's host (its VFs only), Esc backs out to the fleet.
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for("one host", |s| s.contains("(Esc: the fleet)") && s.contains("(1 of 6)"));
+    let host = ["host-a", "host-b", "host-c"]
+        .into_iter()
+        .find(|h| screen.contains(&format!("host {h} (Esc")))
+        .unwrap();
+    assert_eq!(
+        screen.matches("/ens1f0").count(),
+        screen.matches(&format!("{host}/ens1f0")).count(),
+        "{screen}"
+    );
+    tmux.send(&["Escape"]);
+    tmux.wait_for("the fleet again", |s| s.contains("(1 of 18)") && !s.contains("(Esc: the fleet)"));
     // host-b's exporter stops: Prometheus marks it down, the console marks it stale.
     let (_, (server, _)) = servers.remove(1);
     drop(server);
