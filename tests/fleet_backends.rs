@@ -108,7 +108,7 @@ fn fleet_on_victoria_metrics_reads_the_query_engines_rates() {
     let age = samples.last().and_then(|s| s.fleet.as_ref()?.newest_age).expect("the newest sample's age");
     assert!(age <= Duration::from_secs(10), "{age:?}");
     // The shipped dashboard's queries find data there too.
-    for (title, promql) in common::prometheus::dashboard_queries() {
+    for (title, promql) in common::prometheus::dashboard_queries("10s") {
         assert!(!vm.query(&promql).is_empty(), "panel {title}: no data on VictoriaMetrics for {promql}");
     }
 }
@@ -140,4 +140,15 @@ fn fleet_on_a_15s_scrape_refreshed_every_second_reads_steady_rates() {
     let view = samples[0].fleet.as_ref().unwrap();
     assert!(view.recorded, "the mixin's recording rules answer the console");
     assert!(view.newest_age.is_some_and(|a| a <= Duration::from_secs(20)), "{view:?}");
+    // The dashboard's PF panels read the recorded series where the rules are loaded.
+    let mut recorded_panels = Vec::new();
+    for (title, promql) in common::prometheus::dashboard_queries("1m") {
+        let series = prom.query(&promql);
+        assert!(!series.is_empty(), "panel {title}: no data for {promql}");
+        let name = |s: &(serde_json::Value, f64)| s.0["__name__"].as_str().unwrap_or("").to_string();
+        if series.iter().all(|s| name(s).starts_with("instance_pf:")) {
+            recorded_panels.push(promql);
+        }
+    }
+    assert_eq!(recorded_panels.len(), 4, "link use, guarantees, at cap, below guarantee: {recorded_panels:#?}");
 }

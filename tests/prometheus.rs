@@ -131,7 +131,7 @@ fn prometheus_scrapes_three_demo_hosts() {
     assert!(totals.tx.0 > 5e9, "the link's use is all six VFs' ({:?})", totals.tx);
 
     // Every query of the shipped Grafana dashboard is valid PromQL and finds data.
-    for (title, promql) in common::prometheus::dashboard_queries() {
+    for (title, promql) in common::prometheus::dashboard_queries("10s") {
         assert!(!prom.query(&promql).is_empty(), "panel {title}: no data for {promql}");
     }
 }

@@ -77,38 +77,42 @@ pub fn run(req: FleetRequest) -> anyhow::Result<ExitCode> {
     super::run_console(&look, themes, (app, sampler, rx), runtime)
 }
 
-/// `--explain`: one refresh and the chart's preload, each query with what it cost.
+/// `--explain`: the first look (which ranks the whole fleet), one refresh and the chart's
+/// preload, each query with what it cost.
 fn explain(
     mut source: FleetSource,
     window: std::time::Duration,
     step: std::time::Duration,
 ) -> anyhow::Result<ExitCode> {
+    let first = std::mem::take(&mut source.costs);
     source.sample()?;
-    let mut costs = std::mem::take(&mut source.costs);
+    let refresh = std::mem::take(&mut source.costs);
     let past = source.history(window, step);
-    costs.append(&mut source.costs);
-    println!(
-        "# one refresh, then the chart's {} of history ({} points)",
-        humantime::format_duration(window),
-        past.len()
-    );
-    for c in &costs {
+    let chart = std::mem::take(&mut source.costs);
+    let span = humantime::format_duration(window);
+    let groups = [
+        ("first look", first),
+        ("refresh", refresh),
+        (&*format!("chart ({span}, {} points)", past.len()), chart),
+    ];
+    for (name, costs) in &groups {
+        println!("# {name}");
+        for c in costs {
+            let ms = c.took.as_secs_f64() * 1e3;
+            println!(
+                "{:<12} {:>6} series {:>9} bytes {:>8.1} ms\n    {}",
+                c.what, c.series, c.bytes, ms, c.query
+            );
+        }
+    }
+    for (name, costs) in &groups {
         println!(
-            "{:<12} {:>6} series {:>9} bytes {:>8.1} ms\n    {}",
-            c.what,
-            c.series,
-            c.bytes,
-            c.took.as_secs_f64() * 1e3,
-            c.query
+            "{name}: {} queries, {} series, {} bytes, {:.1} ms",
+            costs.len(),
+            costs.iter().map(|c| c.series).sum::<usize>(),
+            costs.iter().map(|c| c.bytes).sum::<usize>(),
+            costs.iter().map(|c| c.took.as_secs_f64() * 1e3).sum::<f64>()
         );
     }
-    let refresh: Vec<_> = costs.iter().filter(|c| c.what != "chart").collect();
-    println!(
-        "refresh: {} queries, {} series, {} bytes, {:.1} ms",
-        refresh.len(),
-        refresh.iter().map(|c| c.series).sum::<usize>(),
-        refresh.iter().map(|c| c.bytes).sum::<usize>(),
-        refresh.iter().map(|c| c.took.as_secs_f64() * 1e3).sum::<f64>()
-    );
     Ok(ExitCode::SUCCESS)
 }

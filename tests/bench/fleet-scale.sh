@@ -87,10 +87,10 @@ for n in "${sizes[@]}"; do
         "$VFTOP_BIN" fleet --prometheus "$prom" --rows "$rows" --explain "${flag[@]}" --log /dev/null > "$work/explain-$mode"
         end=$(date +%s%N)
         [ -n "${KEEP:-}" ] && cp "$work/explain-$mode" "$KEEP/explain-$n-$mode"
-        refresh=$(grep '^refresh:' "$work/explain-$mode")
-        chart=$(awk '$1 == "chart" {print $2, "series,", $4 / 1e3, "kB,", $6, "ms"}' "$work/explain-$mode")
-        echo "now ($mode), a $rows-row ${refresh}"
-        echo "now ($mode), the chart: ${chart:-none}; open + refresh + chart $(( (end - start) / 1000000 )) ms"
+        for part in "first look" refresh chart; do
+            echo "now ($mode), $rows rows, $(grep "^$part" "$work/explain-$mode" | tail -1)"
+        done
+        echo "now ($mode): first look + refresh + chart, end to end $(( (end - start) / 1000000 )) ms"
     done
     kill "$ppid"
     wait "$ppid" 2>/dev/null || true

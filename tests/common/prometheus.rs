@@ -105,16 +105,18 @@ pub fn have_victoria_metrics() -> bool {
 }
 
 /// Every query of the shipped Grafana dashboard (panel title, PromQL with its variables filled
-/// in for all hosts and PFs).
-pub fn dashboard_queries() -> Vec<(String, String)> {
+/// in for all hosts and PFs, `$__rate_interval` as Grafana makes it: four scrapes or more).
+pub fn dashboard_queries(rate_interval: &str) -> Vec<(String, String)> {
     let dashboard: serde_json::Value =
         serde_json::from_str(include_str!("../../contrib/grafana/vftop.json")).expect("dashboard JSON");
     let mut out = Vec::new();
     for panel in dashboard["panels"].as_array().unwrap() {
         for target in panel["targets"].as_array().unwrap() {
             let expr = target["expr"].as_str().unwrap();
-            let promql =
-                expr.replace("$instance", ".*").replace("$pf", ".*").replace("$__rate_interval", "10s");
+            let promql = expr
+                .replace("$instance", ".*")
+                .replace("$pf", ".*")
+                .replace("$__rate_interval", rate_interval);
             out.push((panel["title"].to_string(), promql));
         }
     }

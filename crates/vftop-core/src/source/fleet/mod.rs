@@ -63,8 +63,8 @@ pub struct FleetSource {
     last: BTreeMap<String, Vec<Pf>>,
     /// The VFs of the last sample (host, PF, VF), whose past the chart asks for.
     shown: Vec<(String, String, u32)>,
-    /// The overview's pick of the worst VFs (host, PF, VF) and when the fleet was ranked.
-    picks: Vec<(String, String, u32)>,
+    /// The overview's pick of the PFs with the worst VFs (host, PF) and when the fleet was ranked.
+    picks: Vec<(String, String)>,
     ranked_at: Option<std::time::Instant>,
     /// What the queries of the last sample cost.
     pub costs: Vec<Cost>,
@@ -131,8 +131,9 @@ impl FleetSource {
     }
 
     /// The VFs and PFs on screen: the host's, or the fleet's worst VFs and their PFs. The
-    /// overview ranks the whole fleet once, then reads only the series of the hosts, PFs and
-    /// VFs it picked (so the answer and the work both scale with the rows, not the fleet).
+    /// overview ranks the fleet's PFs by their worst VF, then reads only the series of the PFs
+    /// it picked, where it ranks their VFs (so the answer and the work both scale with the rows,
+    /// not the fleet).
     fn on_screen(&mut self) -> Result<(Vec<InstantSeries>, Vec<InstantSeries>), SampleError> {
         let label = self.config.host_label.clone();
         if let Some(host) = &self.host {
@@ -145,25 +146,19 @@ impl FleetSource {
         let rows = self.config.rows;
         let due = self.ranked_at.is_none_or(|at| self.promql.recorded || at.elapsed() >= RAW_RANKING_EVERY);
         if due || self.picks.is_empty() {
-            let worst = self.query("worst", self.promql.worst(rows))?;
+            let worst = self.query("worst PFs", self.promql.worst_pfs(rows))?;
             self.picks = worst
                 .iter()
-                .filter_map(|s| {
-                    let vf = label_of(&s.metric, "vf").parse().ok()?;
-                    Some((self.host_of(&s.metric)?, label_of(&s.metric, "pf").to_string(), vf))
-                })
+                .filter_map(|s| Some((self.host_of(&s.metric)?, label_of(&s.metric, "pf").to_string())))
                 .collect();
             self.ranked_at = Some(std::time::Instant::now());
         }
         if self.picks.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }
-        let vfs = self.promql.narrowed(&promql::among(&label, &self.picks, true));
-        let pfs = self.promql.narrowed(&promql::among(&label, &self.picks, false));
-        Ok((
-            self.query("partitions", vfs.vf_rows(Some(&vfs.worst(rows))))?,
-            self.query("their PFs", pfs.pf_rows(None))?,
-        ))
+        let picked = self.promql.narrowed(&promql::among(&label, &self.picks));
+        let vfs = self.query("partitions", picked.vf_rows(Some(&picked.worst(rows))))?;
+        Ok((vfs, self.query("their PFs", picked.pf_rows(None))?))
     }
 
     /// Reads the fleet's counts into a view of it.

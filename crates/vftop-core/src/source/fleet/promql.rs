@@ -230,6 +230,12 @@ impl Promql {
         format!("topk({n}, {})", self.expr(Quantity::Score))
     }
 
+    /// The `n` PFs whose worst VFs are worst: the worst `n` VFs of the fleet are all on them,
+    /// and with the recording rules there are as many scores to rank as PFs, not VFs.
+    pub fn worst_pfs(&self, n: usize) -> String {
+        format!("topk({n}, {})", self.expr(Quantity::PfScore))
+    }
+
     /// What the console shows of each VF, as one query whose parts are tagged [`PART`]; only
     /// the VFs `among` selects (`and on (…) …`), or all.
     pub fn vf_rows(&self, among: Option<&str>) -> String {
@@ -333,22 +339,18 @@ fn tagged_as(label: &str, parts: &[(&str, String)]) -> String {
     each.join(" or ")
 }
 
-/// Matchers selecting at least these VFs (host label value, PF, VF) and few others: the hosts,
-/// PFs and (with `vfs`) VF indices as alternatives.
-pub fn among(host_label: &str, picks: &[(String, String, u32)], vfs: bool) -> String {
-    let alternatives = |values: Vec<String>| {
+/// Matchers selecting at least these PFs (host label value, PF) and few others: the hosts and
+/// the PF names as alternatives.
+pub fn among(host_label: &str, picks: &[(String, String)]) -> String {
+    let alternatives = |values: Vec<&String>| {
         let mut values: Vec<String> = values.iter().map(|v| escape(&regex_escape(v))).collect();
         values.sort();
         values.dedup();
         values.join("|")
     };
-    let hosts = alternatives(picks.iter().map(|p| p.0.clone()).collect());
-    let pfs = alternatives(picks.iter().map(|p| p.1.clone()).collect());
-    let mut out = format!("{host_label}=~\"{hosts}\",pf=~\"{pfs}\"");
-    if vfs {
-        out += &format!(",vf=~\"{}\"", alternatives(picks.iter().map(|p| p.2.to_string()).collect()));
-    }
-    out
+    let hosts = alternatives(picks.iter().map(|p| &p.0).collect());
+    let pfs = alternatives(picks.iter().map(|p| &p.1).collect());
+    format!("{host_label}=~\"{hosts}\",pf=~\"{pfs}\"")
 }
 
 /// A value matched literally by a regular expression.
