@@ -150,5 +150,9 @@ fn fleet_on_a_15s_scrape_refreshed_every_second_reads_steady_rates() {
             recorded_panels.push(promql);
         }
     }
-    assert_eq!(recorded_panels.len(), 4, "link use, guarantees, at cap, below guarantee: {recorded_panels:#?}");
+    assert_eq!(
+        recorded_panels.len(),
+        4,
+        "link use, guarantees, at cap, below guarantee: {recorded_panels:#?}"
+    );
 }

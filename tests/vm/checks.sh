@@ -350,7 +350,7 @@ PY
     # A sample taken wholly after ip1 was read: two more than now.
     local n; n=$(metric vftop_samples_total); n=${n%.*}
     until_true 60 samples_after $((n + 1)) || bad exporter_sampling "expected two more samples within 60 s"
-    m=$(metric "sriov_vf_tx_bytes{pf=\"$PF\",vf=\"0\",pciAddr=\"$(basename "$(readlink "/sys/class/net/$PF/device/virtfn0")")\"}")
+    m=$(metric "sriov_vf_tx_bytes{pf=\"$PF\",vf=\"0\",pciAddr=\"$(basename "$(readlink "/sys/class/net/$PF/device/virtfn0")")\",numa_node=\"$(cat "/sys/class/net/$PF/device/numa_node")\"}")
     ip2=$(tx_bytes "${VFN[0]}")
     python3 -c "import sys; a, m, b = map(float, sys.argv[1:]); sys.exit(0 if a <= m <= b and a >= 50000 else 1)" "$ip1" "${m:-nan}" "$ip2" \
         && ok exporter_vf_counters_match_ip || bad exporter_vf_counters_match_ip "expected ip's tx bytes before <= exported <= after (and >= 50 KB sent), saw ip $ip1..$ip2, exported '$m'"
@@ -495,14 +495,14 @@ field() {
     served() { [[ -n $(metric "vftop_samples_total") ]]; }
     until_true 60 served || bad field_exporter_started "no /metrics on :19809 within 60 s"
     local vf1="{pf=\"$PF\",vf=\"1\""
-    rx_before=$(metric "sriov_vf_rx_bytes$vf1,pciAddr=\"$(basename "$(readlink /sys/class/net/$PF/device/virtfn1)")\"}")
+    rx_before=$(metric "sriov_vf_rx_bytes$vf1,pciAddr=\"$(basename "$(readlink /sys/class/net/$PF/device/virtfn1)")\",numa_node=\"$(cat /sys/class/net/$PF/device/numa_node)\"}")
     # VF1's netdev moves to namespace b while VF0 sends to it: its counters go on there.
     send_vf0_to_vf1 300
     doc_has_netns() { got=$(vftop --once --json -i "$PF" --interval 1s | json "d['pfs'][0]['vfs'][1].get('netns'), d['pfs'][0]['vfs'][1]['counters']['origin'], d['pfs'][0]['vfs'][1]['rates']['rx_bps'] > 1e5"); [[ $got == "b vf-netdev True" ]]; }
     until_true 60 doc_has_netns && ok netns_vf_netdev_found \
         || bad netns_vf_netdev_found "expected VF 1 in netns b, origin vf-netdev, rx > 100 kbit/s; saw '$got'"
     resets() { metric "vftop_vf_resets_total$vf1}"; }
-    grown() { got=$(metric "sriov_vf_rx_bytes$vf1,pciAddr=\"$(basename "$(readlink /sys/class/net/$PF/device/virtfn1)")\"}"); [[ -n $got && -n $rx_before ]] && python3 -c "import sys; sys.exit(0 if float('$got') > float('$rx_before') + 1e6 else 1)"; }
+    grown() { got=$(metric "sriov_vf_rx_bytes$vf1,pciAddr=\"$(basename "$(readlink /sys/class/net/$PF/device/virtfn1)")\",numa_node=\"$(cat /sys/class/net/$PF/device/numa_node)\"}"); [[ -n $got && -n $rx_before ]] && python3 -c "import sys; sys.exit(0 if float('$got') > float('$rx_before') + 1e6 else 1)"; }
     until_true 60 grown && [[ $(resets) == 0 ]] && ok netns_move_keeps_counting \
         || bad netns_move_keeps_counting "expected VF 1's rx to go on past $rx_before + 1 MB with no reset; saw rx '$got', resets '$(resets)'"
     stop_sender

@@ -272,6 +272,9 @@ pub struct Pf {
     pub ifindex: u32,
     pub driver: String,
     pub pci: Option<String>,
+    /// The NUMA node of the PF's device (sysfs `numa_node`, -1 without NUMA), where read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub numa_node: Option<i32>,
     pub link_speed: Option<Mbps>,
     pub num_vfs: u32,
     /// The kernel sent fewer VF entries than `IFLA_NUM_VF` (message too big).

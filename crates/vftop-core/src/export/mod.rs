@@ -2,7 +2,7 @@
 //! (0.0.4) and OpenMetrics, encoded once per sample so a scrape never waits on the kernel.
 //!
 //! Families (labels): sriov-network-metrics-exporter's `sriov_vf_{rx,tx}_{bytes,packets,
-//! dropped}` and `sriov_vf_rx_{broadcast,multicast}` {pf, vf, pciAddr} (its netlink set) with their exact names (untyped, as an OpenMetrics counter
+//! dropped}` and `sriov_vf_rx_{broadcast,multicast}` {pf, vf, pciAddr, numa_node} (its netlink set) with their exact names (untyped, as an OpenMetrics counter
 //! would have to be renamed `_total`), and vftop's own under `vftop_`. Counters are compensated
 //! across VF resets (a counter that goes down continues from its last value), so every series
 //! stays monotonic. Rates are bytes per second, Prometheus's base unit (the kernel's VF limits
@@ -213,6 +213,7 @@ impl Exporter {
             pf: pf.name.clone(),
             vf: vf.index,
             pci: vf.pci.clone().unwrap_or_default(),
+            numa_node: pf.numa_node,
             partition: self
                 .roles
                 .resolve(key, vf.vlan)
@@ -283,6 +284,8 @@ struct VfRow {
     pf: String,
     vf: u32,
     pci: String,
+    /// The PF's NUMA node, a label of the upstream exporter's counters.
+    numa_node: Option<i32>,
     partition: String,
     vlan: u16,
     mac: String,
@@ -414,7 +417,9 @@ impl Collector for Frame {
         for (i, (name, help)) in SRIOV_COUNTERS.iter().enumerate() {
             // A VF nothing counts has no counters: left out, not exported as zeros.
             family(&mut e, (name, help, Unknown), self.vfs.iter().filter(|r| r.counted), |r| {
-                let labels = vec![("pf", r.pf.clone()), ("vf", r.vf.to_string()), ("pciAddr", r.pci.clone())];
+                let mut labels =
+                    vec![("pf", r.pf.clone()), ("vf", r.vf.to_string()), ("pciAddr", r.pci.clone())];
+                labels.extend(r.numa_node.map(|n| ("numa_node", n.to_string())));
                 Some((labels, r.counters[i]))
             })?;
         }
@@ -763,7 +768,7 @@ mod tests {
             for vf in &pf.vfs {
                 let labels = format!("pf=\"{}\",vf=\"{}\"", pf.name, vf.index);
                 let value = |name: &str, labels: &str| sample_value(body, name, labels);
-                let sriov = format!("{labels},pciAddr=\"{}\"", vf.pci.as_deref().unwrap());
+                let sriov = format!("{labels},pciAddr=\"{}\",numa_node=\"0\"", vf.pci.as_deref().unwrap());
                 assert_eq!(value("sriov_vf_tx_bytes", &sriov), Some(vf.counters.tx_bytes as f64), "{labels}");
                 assert_eq!(
                     value("sriov_vf_rx_packets", &sriov),

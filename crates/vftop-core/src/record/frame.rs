@@ -208,6 +208,7 @@ impl Shape {
             }
             pfs.push(Pf {
                 totals: None,
+                numa_node: None,
                 name: p.name.clone(),
                 ifindex: p.ifindex,
                 driver: p.driver.clone(),

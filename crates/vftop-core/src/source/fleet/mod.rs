@@ -63,8 +63,8 @@ pub struct FleetSource {
     last: BTreeMap<String, Vec<Pf>>,
     /// The VFs of the last sample (host, PF, VF), whose past the chart asks for.
     shown: Vec<(String, String, u32)>,
-    /// The overview's pick of the PFs with the worst VFs (host, PF) and when the fleet was ranked.
-    picks: Vec<(String, String)>,
+    /// The overview's pick of the worst VFs (host, PF, VF) and when the fleet was ranked.
+    picks: Vec<(String, String, u32)>,
     ranked_at: Option<std::time::Instant>,
     /// What the queries of the last sample cost.
     pub costs: Vec<Cost>,
@@ -146,19 +146,43 @@ impl FleetSource {
         let rows = self.config.rows;
         let due = self.ranked_at.is_none_or(|at| self.promql.recorded || at.elapsed() >= RAW_RANKING_EVERY);
         if due || self.picks.is_empty() {
-            let worst = self.query("worst PFs", self.promql.worst_pfs(rows))?;
-            self.picks = worst
-                .iter()
-                .filter_map(|s| Some((self.host_of(&s.metric)?, label_of(&s.metric, "pf").to_string())))
-                .collect();
-            self.ranked_at = Some(std::time::Instant::now());
+            self.rank(rows)?;
         }
         if self.picks.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }
-        let picked = self.promql.narrowed(&promql::among(&label, &self.picks));
+        let pfs: Vec<(String, String)> = self.picks.iter().map(|(h, p, _)| (h.clone(), p.clone())).collect();
+        let indices: Vec<u32> = self.picks.iter().map(|p| p.2).collect();
+        let picked = self.promql.narrowed(&promql::among(&label, &pfs, &indices));
         let vfs = self.query("partitions", picked.vf_rows(Some(&picked.worst(rows))))?;
-        Ok((vfs, self.query("their PFs", picked.pf_rows(None))?))
+        let of_pfs = self.promql.narrowed(&promql::among(&label, &pfs, &[]));
+        Ok((vfs, self.query("their PFs", of_pfs.pf_rows(None))?))
+    }
+
+    /// Ranks the fleet: its PFs by their worst VF, then the VFs of those PFs (the worst `rows`
+    /// VFs of the fleet are all on them); with the recording rules, as many scores as PFs and
+    /// then as their VFs are read, never every VF's.
+    fn rank(&mut self, rows: usize) -> Result<(), SampleError> {
+        let label = self.config.host_label.clone();
+        let worst = self.query("worst PFs", self.promql.worst_pfs(rows))?;
+        let pfs: Vec<(String, String)> = worst
+            .iter()
+            .filter_map(|s| Some((self.host_of(&s.metric)?, label_of(&s.metric, "pf").to_string())))
+            .collect();
+        self.picks.clear();
+        if !pfs.is_empty() {
+            let on_them = self.promql.narrowed(&promql::among(&label, &pfs, &[]));
+            let worst = self.query("worst VFs", on_them.worst(rows))?;
+            self.picks = worst
+                .iter()
+                .filter_map(|s| {
+                    let vf = label_of(&s.metric, "vf").parse().ok()?;
+                    Some((self.host_of(&s.metric)?, label_of(&s.metric, "pf").to_string(), vf))
+                })
+                .collect();
+        }
+        self.ranked_at = Some(std::time::Instant::now());
+        Ok(())
     }
 
     /// Reads the fleet's counts into a view of it.

@@ -339,18 +339,22 @@ fn tagged_as(label: &str, parts: &[(&str, String)]) -> String {
     each.join(" or ")
 }
 
-/// Matchers selecting at least these PFs (host label value, PF) and few others: the hosts and
-/// the PF names as alternatives.
-pub fn among(host_label: &str, picks: &[(String, String)]) -> String {
-    let alternatives = |values: Vec<&String>| {
+/// Matchers selecting at least these PFs (host label value, PF) and few others — the hosts and
+/// the PF names as alternatives — and of their VFs those with these indices (all: none given).
+pub fn among(host_label: &str, pfs: &[(String, String)], vfs: &[u32]) -> String {
+    let alternatives = |values: Vec<String>| {
         let mut values: Vec<String> = values.iter().map(|v| escape(&regex_escape(v))).collect();
         values.sort();
         values.dedup();
         values.join("|")
     };
-    let hosts = alternatives(picks.iter().map(|p| &p.0).collect());
-    let pfs = alternatives(picks.iter().map(|p| &p.1).collect());
-    format!("{host_label}=~\"{hosts}\",pf=~\"{pfs}\"")
+    let hosts = alternatives(pfs.iter().map(|p| p.0.clone()).collect());
+    let names = alternatives(pfs.iter().map(|p| p.1.clone()).collect());
+    let mut out = format!("{host_label}=~\"{hosts}\",pf=~\"{names}\"");
+    if !vfs.is_empty() {
+        out += &format!(",vf=~\"{}\"", alternatives(vfs.iter().map(u32::to_string).collect()));
+    }
+    out
 }
 
 /// A value matched literally by a regular expression.

@@ -166,6 +166,7 @@ impl KernelSource {
                     .or_else(|| sysfs.driver(name))
                     .unwrap_or_else(|| "unknown".into()),
                 pci_device: sysfs.pci_device_id(name),
+                numa_node: sysfs.numa_node(name),
                 no_pause: false,
                 no_mac: false,
                 stat_names: Vec::new(),
@@ -232,11 +233,12 @@ impl KernelSource {
             })
             .collect();
         let facts = self.facts(link.ifindex, &link.name);
-        let (driver, link_speed) = (facts.driver.clone(), facts.speed);
+        let (driver, link_speed, numa_node) = (facts.driver.clone(), facts.speed, facts.numa_node);
         let pci =
             link.parent_dev.clone().or_else(|| has_vfs.then(|| self.sysfs.pci_address(&link.name)).flatten());
         Pf {
             totals: None,
+            numa_node,
             name: link.name.clone(),
             ifindex: link.ifindex,
             driver,
@@ -404,6 +406,7 @@ struct NetdevFacts {
     driver: String,
     /// The PCI device id (igb's rules depend on the MAC).
     pci_device: Option<u16>,
+    numa_node: Option<i32>,
     /// Its driver gave no pause-frame / MAC counters once: not asked again.
     no_pause: bool,
     no_mac: bool,

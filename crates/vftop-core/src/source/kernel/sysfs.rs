@@ -73,6 +73,12 @@ impl Sysfs {
         u16::from_str_radix(text.trim().trim_start_matches("0x"), 16).ok()
     }
 
+    /// The NUMA node the PF's device is attached to (`device/numa_node`; -1 where the machine
+    /// has no NUMA), as the upstream exporter labels its counters.
+    pub fn numa_node(&self, pf: &str) -> Option<i32> {
+        std::fs::read_to_string(self.device(pf).join("numa_node")).ok()?.trim().parse().ok()
+    }
+
     /// The PF's driver (the `device/driver` link's target name).
     pub fn driver(&self, pf: &str) -> Option<String> {
         link_name(&self.device(pf).join("driver"))

@@ -279,6 +279,7 @@ fn pf_of(pf_index: usize, pf: &SimPf) -> Pf {
     }
     Pf {
         totals: None,
+        numa_node: Some(0),
         name: pf.name.clone(),
         ifindex: 10 + pf_index as u32,
         driver: pf.driver.clone(),
