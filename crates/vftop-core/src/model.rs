@@ -429,6 +429,8 @@ pub struct FleetView {
     pub rate_window: std::time::Duration,
     /// The backend's recording rules answered (else raw series were queried).
     pub recorded: bool,
+    /// Something the backend refused and what was done instead (a coarser chart).
+    pub notice: Option<String>,
 }
 
 /// A PF driver's kernel log line about one of its VFs (or itself).

@@ -141,9 +141,13 @@ fn fleet_summary(fleet: &FleetView, pfs: &[Pf]) -> String {
             format!("{}/{} hosts up{down} · worst {shown} of {} VFs", fleet.hosts_up, fleet.hosts, fleet.vfs)
         }
     };
-    match fleet.newest_age {
+    let part = match fleet.newest_age {
         Some(age) if age.as_secs() >= 120 => format!("{part} · newest {}m old", age.as_secs() / 60),
         Some(age) => format!("{part} · newest {}s old", age.as_secs()),
+        None => part,
+    };
+    match &fleet.notice {
+        Some(notice) => format!("{part} · {notice}"),
         None => part,
     }
 }

@@ -148,3 +148,20 @@ pub fn too_big(e: &SampleError) -> bool {
         .iter()
         .any(|needle| text.contains(needle))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_for_size_are_told_from_other_errors() {
+        let refused = |why: &str| SampleError::Other(format!("Prometheus refused the range query: {why}"));
+        // Prometheus's --query.max-samples and VictoriaMetrics's -search.maxSamplesPerQuery.
+        assert!(too_big(&refused(
+            "query processing would load too many samples into memory in query execution"
+        )));
+        assert!(too_big(&refused("cannot select more than -search.maxSamplesPerQuery=1000 samples")));
+        assert!(!too_big(&refused("1:5: parse error: unexpected character")));
+        assert!(!too_big(&SampleError::Other("Prometheus http://p unreachable: connection refused".into())));
+    }
+}

@@ -66,6 +66,8 @@ pub struct FleetSource {
     /// The overview's pick of the worst VFs (host, PF, VF) and when the fleet was ranked.
     picks: Vec<(String, String, u32)>,
     ranked_at: Option<std::time::Instant>,
+    /// What the backend refused, and what was done instead, for the header.
+    notice: Option<String>,
     /// What the queries of the last sample cost.
     pub costs: Vec<Cost>,
 }
@@ -92,6 +94,7 @@ impl FleetSource {
             shown: Vec::new(),
             picks: Vec::new(),
             ranked_at: None,
+            notice: None,
             costs: Vec::new(),
         };
         source.promql.recorded = source.has_rules()?;
@@ -192,6 +195,7 @@ impl FleetSource {
             host: self.host.clone(),
             rate_window: self.config.rate_window,
             recorded: self.promql.recorded,
+            notice: self.notice.clone(),
             ..FleetView::default()
         };
         let mut down = Vec::new();
@@ -377,6 +381,7 @@ impl Source for FleetSource {
         }
         let promql = self.promql.chart(&self.config.host_label, &self.shown);
         let mut step = step;
+        let asked = step;
         let answer = loop {
             match self.api.range(&promql, span, step) {
                 Ok(answer) => break answer,
@@ -385,6 +390,11 @@ impl Source for FleetSource {
                         "the chart's range query at a {step:?} step was refused ({e}); trying a coarser one"
                     );
                     step *= 4;
+                    self.notice = Some(format!(
+                        "chart history at {}s steps: {}s ones refused as too big",
+                        step.as_secs(),
+                        asked.as_secs()
+                    ));
                 }
                 Err(e) => {
                     tracing::warn!("no history for the chart: {e}");
