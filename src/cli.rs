@@ -389,42 +389,46 @@ pub enum Command {
     },
     /// The console on every host a Prometheus server scrapes `vftop serve` on (read-only:
     /// a rate change shows the command to run on its host).
-    Fleet {
-        /// Prometheus's base URL (or Thanos, Mimir, VictoriaMetrics: anything with its HTTP API);
-        /// with --demo instead, three simulated hosts.
-        #[arg(long, value_name = "URL", required_unless_present_any = ["demo", "print_rules"])]
-        prometheus: Option<String>,
-        /// Which targets are vftop exporters.
-        #[arg(long, value_name = "SELECTOR", default_value = "{job=\"vftop\"}")]
-        selector: String,
-        /// The label that names a host.
-        #[arg(long, value_name = "NAME", default_value = "instance")]
-        host_label: String,
-        /// Three simulated hosts instead of a Prometheus server.
-        #[arg(long)]
-        demo: bool,
-        /// Rates are the query engine's `rate()` over this window of its samples (at least
-        /// two scrapes; 1m lets the mixin's recording rules answer).
-        #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = parse_duration)]
-        rate_window: Duration,
-        /// The overview's rows: the fleet's worst partitions it asks for (default: the
-        /// terminal's height).
-        #[arg(long, value_name = "N")]
-        rows: Option<usize>,
-        /// Query the raw series even where the backend has the mixin's recording rules.
-        #[arg(long)]
-        no_rules: bool,
-        /// Print each query the console sends and what it cost (series, bytes, time), then exit.
-        #[arg(long, conflicts_with = "demo")]
-        explain: bool,
-        /// Print the mixin's recording rules (the queries the console sends without them) and exit.
-        #[arg(long, exclusive = true)]
-        print_rules: bool,
-        #[command(flatten)]
-        look: LookArgs,
-        #[command(flatten)]
-        interval: IntervalArg,
-    },
+    Fleet(FleetArgs),
+}
+
+/// What `vftop fleet` is asked.
+#[derive(Args, Debug, Clone)]
+pub struct FleetArgs {
+    /// Prometheus's base URL (or Thanos, Mimir, VictoriaMetrics: anything with its HTTP API);
+    /// with --demo instead, three simulated hosts.
+    #[arg(long, value_name = "URL", required_unless_present_any = ["demo", "print_rules"])]
+    pub prometheus: Option<String>,
+    /// Which targets are vftop exporters.
+    #[arg(long, value_name = "SELECTOR", default_value = "{job=\"vftop\"}")]
+    pub selector: String,
+    /// The label that names a host.
+    #[arg(long, value_name = "NAME", default_value = "instance")]
+    pub host_label: String,
+    /// Three simulated hosts instead of a Prometheus server.
+    #[arg(long)]
+    pub demo: bool,
+    /// Rates are the query engine's `rate()` over this window of its samples (at least
+    /// two scrapes; 1m lets the mixin's recording rules answer).
+    #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = parse_duration)]
+    pub rate_window: Duration,
+    /// The overview's rows: the fleet's worst partitions it asks for (default: the
+    /// terminal's height).
+    #[arg(long, value_name = "N")]
+    pub rows: Option<usize>,
+    /// Query the raw series even where the backend has the mixin's recording rules.
+    #[arg(long)]
+    pub no_rules: bool,
+    /// Print each query the console sends and what it cost (series, bytes, time), then exit.
+    #[arg(long, conflicts_with = "demo")]
+    pub explain: bool,
+    /// Print the mixin's recording rules (the queries the console sends without them) and exit.
+    #[arg(long, exclusive = true)]
+    pub print_rules: bool,
+    #[command(flatten)]
+    pub look: LookArgs,
+    #[command(flatten)]
+    pub interval: IntervalArg,
 }
 
 /// A listen address: `HOST:PORT` (an address or a name, `localhost` among them), or `:PORT`

@@ -144,7 +144,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, String> {
         }
     }
     if let Some(refresh) = &parsed.owners.refresh
-        && humantime::parse_duration(refresh).map_or(true, |d| d.is_zero())
+        && crate::units::parse_span(refresh).map_or(true, |d| d.is_zero())
     {
         return Err(format!(
             "{file}: [owners] refresh = \"{refresh}\" is not a duration above zero (like \"5s\")"

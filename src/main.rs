@@ -159,33 +159,10 @@ fn run(cli: Cli, given: &dyn Fn(&str) -> bool) -> anyhow::Result<ExitCode> {
                 vftop::record::dump::Request::parse_fields(fields.as_deref()).map_err(anyhow::Error::msg)?;
             commands::dump::run(&recording, format, fields, events)
         }
-        Command::Fleet { print_rules: true, .. } => {
+        Command::Fleet(args) if args.print_rules => {
             print!("{}", vftop::source::fleet::promql::Promql::recording_rules());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Fleet {
-            prometheus,
-            selector,
-            host_label,
-            demo,
-            rate_window,
-            rows,
-            explain,
-            no_rules,
-            look,
-            interval,
-            ..
-        } => commands::fleet::run(commands::fleet::FleetRequest {
-            prometheus,
-            selector,
-            host_label,
-            demo,
-            rate_window,
-            rows,
-            explain,
-            no_rules,
-            look: &look,
-            interval: &interval,
-        }),
+        Command::Fleet(args) => commands::fleet::run(args),
     }
 }

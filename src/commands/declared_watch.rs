@@ -113,7 +113,7 @@ impl Watcher {
             "vftop apply --watch: keeping {} declaration(s){}; every {}",
             self.intent.vfs.len() + self.intent.groups.len(),
             if self.enforce { ", enforced" } else { "" },
-            humantime::format_duration(interval)
+            vftop::units::format_span(interval)
         );
         runtime.block_on(async {
             let stop = super::stop_signal();

@@ -3,28 +3,14 @@
 use super::console::{Live, live_app, read_only_reason};
 use std::process::ExitCode;
 use std::sync::Arc;
-use vftop::cli::{IntervalArg, LookArgs};
+use vftop::cli::FleetArgs;
 use vftop::sampler::Sampler;
 use vftop::source::fleet::{DemoFleet, FleetConfig, FleetSource};
 use vftop::source::{Clock, Source, SystemClock};
 
-/// What `vftop fleet` was asked.
-pub struct FleetRequest<'a> {
-    pub prometheus: Option<String>,
-    pub selector: String,
-    pub host_label: String,
-    pub demo: bool,
-    pub rate_window: std::time::Duration,
-    pub rows: Option<usize>,
-    pub explain: bool,
-    pub no_rules: bool,
-    pub look: &'a LookArgs,
-    pub interval: &'a IntervalArg,
-}
-
-pub fn run(req: FleetRequest) -> anyhow::Result<ExitCode> {
+pub fn run(req: FleetArgs) -> anyhow::Result<ExitCode> {
     let settings = vftop::config::load(None).map_err(anyhow::Error::msg)?;
-    let mut look = req.look.clone();
+    let mut look = req.look;
     look.take_prefs(&settings.ui);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::starting_at(std::time::Duration::from_secs(7200)));
     let interval = req.interval.interval;
@@ -89,7 +75,7 @@ fn explain(
     let refresh = std::mem::take(&mut source.costs);
     let past = source.history(window, step);
     let chart = std::mem::take(&mut source.costs);
-    let span = humantime::format_duration(window);
+    let span = vftop::units::format_span(window);
     let groups = [
         ("first look", first),
         ("refresh", refresh),

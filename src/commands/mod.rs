@@ -86,7 +86,7 @@ pub fn owner_config(args: &SourceArgs, prefs: &OwnerPrefs) -> OwnerConfig {
         refresh: prefs
             .refresh
             .as_deref()
-            .and_then(|r| humantime::parse_duration(r).ok())
+            .and_then(|r| vftop::units::parse_span(r).ok())
             .unwrap_or(default.refresh),
         root: default.root,
     }

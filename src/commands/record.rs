@@ -54,9 +54,9 @@ pub fn run(req: RecordRequest) -> anyhow::Result<ExitCode> {
     eprintln!(
         "vftop record: {} every {} into {} (keeping {}, at most {} MiB); SIGTERM stops",
         source.kind().label(),
-        humantime::format_duration(interval),
+        vftop::units::format_span(interval),
         dir.display(),
-        humantime::format_duration(retention.max_age),
+        vftop::units::format_span(retention.max_age),
         retention.max_bytes >> 20
     );
     let is_kernel = source.kind() == SourceKind::Kernel;

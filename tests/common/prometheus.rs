@@ -164,17 +164,25 @@ impl Prometheus {
         let config = format!("global:\n  scrape_interval: {scrape}\n{}", scrape_configs(targets, "", "host"));
         std::fs::write(dir.0.join("scrape.yml"), config).unwrap();
         let port = free_port();
-        let child = Command::new("victoria-metrics")
-            .arg(format!("-promscrape.config={}", dir.0.join("scrape.yml").display()))
-            .arg(format!("-storageDataPath={}", dir.0.join("data").display()))
-            .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
+        let args = [
+            format!("-promscrape.config={}", dir.0.join("scrape.yml").display()),
+            format!("-storageDataPath={}", dir.0.join("data").display()),
+            format!("-httpListenAddr=127.0.0.1:{port}"),
+        ];
+        Prometheus::spawn("victoria-metrics", &args, port, "/health", dir)
+    }
+
+    /// Runs a query server on `port` until `ready` (a path) answers.
+    fn spawn(program: &str, args: &[String], port: u16, ready: &str, dir: TempDir) -> Prometheus {
+        let child = Command::new(program)
+            .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("start victoria-metrics");
+            .unwrap_or_else(|e| panic!("start {program}: {e}"));
         let process = Running(child);
-        wait_until("victoria-metrics ready", Duration::from_secs(60), || {
-            http_get(&format!("http://127.0.0.1:{port}/health")).is_ok()
+        wait_until(&format!("{program} ready"), Duration::from_secs(60), || {
+            http_get(&format!("http://127.0.0.1:{port}{ready}")).is_ok()
         });
         Prometheus { port, _dir: dir, _process: process }
     }
@@ -204,19 +212,12 @@ impl Prometheus {
         config += &scrape_configs(targets, job_extra, label);
         std::fs::write(dir.0.join("prometheus.yml"), config).unwrap();
         let port = free_port();
-        let child = Command::new("prometheus")
-            .arg(format!("--config.file={}", dir.0.join("prometheus.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", dir.0.join("data").display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start prometheus");
-        let process = Running(child);
-        wait_until("prometheus ready", Duration::from_secs(60), || {
-            http_get(&format!("http://127.0.0.1:{port}/-/ready")).is_ok()
-        });
-        Prometheus { port, _dir: dir, _process: process }
+        let args = [
+            format!("--config.file={}", dir.0.join("prometheus.yml").display()),
+            format!("--storage.tsdb.path={}", dir.0.join("data").display()),
+            format!("--web.listen-address=127.0.0.1:{port}"),
+        ];
+        Prometheus::spawn("prometheus", &args, port, "/-/ready", dir)
     }
 
     /// An instant query's result vector: (labels, value) per series.

@@ -49,7 +49,7 @@ pub fn parse_when(text: &str, now_ms: i64) -> Result<i64, String> {
     }
     if let Some(ago) = t.strip_suffix("ago") {
         let compact: String = ago.split_whitespace().collect();
-        let d = humantime::parse_duration(&compact)
+        let d = crate::units::parse_span(&compact)
             .map_err(|e| format!("'{text}': '{}' is not a duration like 20m or 2h ({e})", ago.trim()))?;
         return Ok(now_ms - d.as_millis() as i64);
     }

@@ -202,10 +202,26 @@ fn split_unit(suffix: &str, default: RateUnit) -> (&str, RateUnit) {
     (per_sec, default)
 }
 
+/// A length of time as operators write it — `7d`, `36h`, `90m`, `1m 30s`, `500ms`, `2 hours`
+/// (jiff's friendly format; a day is 24 hours).
+pub fn parse_span(text: &str) -> Result<Duration, String> {
+    let span: jiff::Span = text.trim().parse().map_err(|e: jiff::Error| e.to_string())?;
+    let d = span.to_duration(jiff::SpanRelativeTo::days_are_24_hours()).map_err(|e| e.to_string())?;
+    Duration::try_from(d).map_err(|_| format!("'{text}' is negative"))
+}
+
+/// A length of time as [`parse_span`] reads it back, in whole units up to days (`7d`, `1m 30s`).
+pub fn format_span(d: Duration) -> String {
+    let round =
+        jiff::SpanRound::new().largest(jiff::Unit::Day).relative(jiff::SpanRelativeTo::days_are_24_hours());
+    jiff::Span::try_from(d)
+        .and_then(|span| span.round(round))
+        .map_or_else(|_| format!("{}s", d.as_secs()), |span| format!("{span:#}"))
+}
+
 /// An age like 7d, 36h, 90m (at least a minute).
 pub fn parse_age(text: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(text.trim())
-        .map_err(|e| format!("'{text}' is not an age like 7d or 36h ({e})"))?;
+    let d = parse_span(text).map_err(|e| format!("'{text}' is not an age like 7d or 36h ({e})"))?;
     if d < Duration::from_secs(60) {
         return Err(format!("{text} is too short to keep anything (at least 1m)"));
     }
@@ -231,7 +247,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok((n * scale as f64) as u64)
 }
 
-/// Parses a duration (`1s`, `500ms`, `1m 30s`, humantime's syntax) or a bare number of
+/// Parses a duration (`1s`, `500ms`, `1m 30s`: [`parse_span`]) or a bare number of
 /// seconds (`2`, `0.5`), between 50 ms and 1 h.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
@@ -240,7 +256,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
         }
         Ok(_) => Err("not a positive number".to_string()),
-        Err(_) => humantime::parse_duration(t).map_err(|e| e.to_string()),
+        Err(_) => parse_span(t),
     };
     let d = parsed.map_err(|e| format!("'{text}' is not a duration like 1s or 500ms ({e})"))?;
     if !(Duration::from_millis(50)..=Duration::from_secs(3600)).contains(&d) {
@@ -252,6 +268,20 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lengths_of_time_read_and_written_back() {
+        for (text, secs) in
+            [("7d", 604_800), ("36h", 129_600), ("1m 30s", 90), ("2 hours", 7200), ("90m", 5400)]
+        {
+            assert_eq!(parse_span(text), Ok(Duration::from_secs(secs)), "{text}");
+        }
+        assert_eq!(parse_span("500ms"), Ok(Duration::from_millis(500)));
+        assert!(parse_span("-5m").is_err() && parse_span("soon").is_err() && parse_span("1 month").is_err());
+        assert_eq!(format_span(Duration::from_secs(604_800)), "7d");
+        assert_eq!(format_span(Duration::from_secs(90)), "1m 30s");
+        assert_eq!(format_span(Duration::from_millis(1500)), "1s 500ms");
+    }
 
     #[test]
     fn parses_operator_forms() {
