@@ -51,12 +51,11 @@ impl Widget for Header<'_> {
         // A replay's header says REPLAY already, not also its source.
         let source = if replay { String::new() } else { format!(" │ {}", self.source) };
         spans.push(Span::raw(format!(" {}{source} │ ", self.host)));
-        if let Some(fleet) = self.fleet {
-            spans.push(Span::raw(format!("{} │ ", fleet_summary(fleet, self.pfs))));
-        }
-        // The fleet's summary says most; its PFs get what room is left.
-        let room = if self.fleet.is_some() { 4 } else { 2 };
-        spans.push(Span::raw(pfs_summary(self.pfs, usize::from(area.width) / room)));
+        // A fleet has too many PFs to list: its summary, and the PFs' troubles counted.
+        spans.push(Span::raw(match self.fleet {
+            Some(fleet) => fleet_summary(fleet, self.pfs),
+            None => pfs_summary(self.pfs, usize::from(area.width) / 2),
+        }));
         // A replay does not sample: its interval is the recording's, and the span says more.
         if !replay {
             spans.push(Span::raw(format!(" │ every {}", format_interval(self.interval))));
@@ -116,21 +115,26 @@ fn pfs_summary(pfs: &[Pf], width: usize) -> String {
     }
     let vfs: usize = pfs.iter().map(|p| p.vfs.len()).sum();
     let num_vfs: u32 = pfs.iter().map(|p| p.num_vfs).sum();
-    let mut out = format!("{} PFs · {vfs}/{num_vfs} VFs", pfs.len());
-    for (count, word) in [
+    let out = format!("{} PFs · {vfs}/{num_vfs} VFs", pfs.len());
+    troubles(pfs).into_iter().fold(out, |text, trouble| format!("{text} · {trouble}"))
+}
+
+/// The PFs' troubles counted: `1 LINK DOWN`, `2 TRUNCATED`, `1 STALE` (none: empty).
+fn troubles(pfs: &[Pf]) -> Vec<String> {
+    [
         (pfs.iter().filter(|p| !p.link.is_up()).count(), "LINK DOWN"),
         (pfs.iter().filter(|p| p.vfs_truncated).count(), "TRUNCATED"),
         (pfs.iter().filter(|p| p.stale).count(), "STALE"),
-    ] {
-        if count > 0 {
-            out += &format!(" · {count} {word}");
-        }
-    }
-    out
+    ]
+    .into_iter()
+    .filter(|(count, _)| *count > 0)
+    .map(|(count, word)| format!("{count} {word}"))
+    .collect()
 }
 
-/// Which part of the fleet is shown and how fresh it is: `12/12 hosts up · worst 40 of 768
-/// VFs · newest 4s old`, or `host node7:9808 (Esc: the fleet) · newest 4s old`.
+/// Which part of the fleet is shown and how fresh it is — `12/12 hosts up · worst 40 of 768
+/// VFs · newest 4s old`, or `host node7:9808 (Esc: the fleet) · newest 4s old` — and its PFs'
+/// troubles (`1 STALE`).
 fn fleet_summary(fleet: &FleetView, pfs: &[Pf]) -> String {
     let shown: usize = pfs.iter().filter(|p| !p.stale).map(|p| p.vfs.len()).sum();
     let part = match &fleet.host {
@@ -141,6 +145,7 @@ fn fleet_summary(fleet: &FleetView, pfs: &[Pf]) -> String {
             format!("{}/{} hosts up{down} · worst {shown} of {} VFs", fleet.hosts_up, fleet.hosts, fleet.vfs)
         }
     };
+    let part = troubles(pfs).into_iter().fold(part, |text, trouble| format!("{text} · {trouble}"));
     let part = match fleet.newest_age {
         Some(age) if age.as_secs() >= 120 => format!("{part} · newest {}m old", age.as_secs() / 60),
         Some(age) => format!("{part} · newest {}s old", age.as_secs()),
@@ -175,8 +180,9 @@ fn recording_span(c: &ReplayCursor) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::pfs_summary;
-    use crate::model::{Mbps, Pf, Vf};
+    use super::{fleet_summary, pfs_summary};
+    use crate::model::{FleetView, Mbps, Pf, Vf};
+    use std::time::Duration;
 
     fn pf(name: &str, vfs: usize, stale: bool) -> Pf {
         Pf {
@@ -196,5 +202,23 @@ mod tests {
         assert_eq!(pfs_summary(&two, 60), "ens1f0 10G 6/6 VFs, ens2f0 10G 2/2 VFs STALE");
         let many: Vec<Pf> = (0..16).map(|i| pf(&format!("ens{i}f0"), 64, i == 3)).collect();
         assert_eq!(pfs_summary(&many, 60), "16 PFs · 1024/1024 VFs · 1 STALE");
+    }
+
+    #[test]
+    fn a_fleet_says_what_part_is_shown_its_troubles_and_how_fresh() {
+        let view = FleetView {
+            hosts: 3,
+            hosts_up: 2,
+            vfs: 12,
+            newest_age: Some(Duration::from_secs(4)),
+            ..FleetView::default()
+        };
+        let pfs = [pf("a/ens1f0", 6, false), pf("b/ens1f0", 6, true)];
+        assert_eq!(
+            fleet_summary(&view, &pfs),
+            "2/3 hosts up (1 DOWN) · worst 6 of 12 VFs · 1 STALE · newest 4s old"
+        );
+        let one = FleetView { host: Some("a".into()), newest_age: Some(Duration::from_secs(150)), ..view };
+        assert_eq!(fleet_summary(&one, &pfs[..1]), "host a (Esc: the fleet) · newest 2m old");
     }
 }
