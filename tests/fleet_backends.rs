@@ -18,8 +18,19 @@ const BIN: &str = env!("CARGO_BIN_EXE_vftop");
 /// The reference scenario's partitions per host.
 const VFS: usize = 6;
 
-/// Two demo hosts (the reference design with their own seeds).
-fn two_hosts(dir: &TempDir) -> Vec<(&'static str, (common::prometheus::Running, u16))> {
+/// A running demo host: its name, its `vftop serve` and port.
+type Host = (&'static str, (common::prometheus::Running, u16));
+
+/// Two demo hosts (the reference design with their own seeds), their scenarios' directory and
+/// their targets (name, port).
+fn two_hosts(tag: &str) -> (TempDir, Vec<Host>, Vec<(&'static str, u16)>) {
+    let dir = TempDir::new(tag);
+    let hosts = serve_two(&dir);
+    let targets = hosts.iter().map(|(h, (_, port))| (*h, *port)).collect();
+    (dir, hosts, targets)
+}
+
+fn serve_two(dir: &TempDir) -> Vec<Host> {
     ["host-a", "host-b"]
         .iter()
         .enumerate()
@@ -98,9 +109,7 @@ fn fleet_on_victoria_metrics_reads_the_query_engines_rates() {
     if !require(have_victoria_metrics(), "victoria-metrics is not installed (apt install victoria-metrics)") {
         return;
     }
-    let dir = TempDir::new("victoria-hosts");
-    let hosts = two_hosts(&dir);
-    let targets: Vec<(&str, u16)> = hosts.iter().map(|(h, (_, port))| (*h, *port)).collect();
+    let (_dir, _hosts, targets) = two_hosts("victoria-hosts");
     let vm = Prometheus::victoria_metrics(&targets, "2s");
     let mut source = open_when_rated(&vm, "host");
     let samples = refresh_and_check(&mut source, 5);
@@ -118,9 +127,7 @@ fn fleet_on_a_15s_scrape_refreshed_every_second_reads_steady_rates() {
     if !require(have_prometheus(), "prometheus is not installed (apt install prometheus)") {
         return;
     }
-    let dir = TempDir::new("slow-scrape-hosts");
-    let hosts = two_hosts(&dir);
-    let targets: Vec<(&str, u16)> = hosts.iter().map(|(h, (_, port))| (*h, *port)).collect();
+    let (_dir, _hosts, targets) = two_hosts("slow-scrape-hosts");
     let rules = vftop::source::fleet::promql::Promql::recording_rules();
     let prom = Prometheus::start_every(&targets, &[("vftop.rules.yml", &rules)], "15s");
     wait_until("the recording rules' scores", Duration::from_secs(150), || {
