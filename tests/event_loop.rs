@@ -187,3 +187,44 @@ async fn on_the_too_small_screen_no_key_changes_anything_and_q_quits() {
     assert_eq!(ran.audit, "", "nothing was applied, nothing audited");
     assert_eq!(ran.reverted, None);
 }
+
+/// A drill-down into a fleet host: the sampler sends what the host did before it was shown,
+/// after its first sample, and the app's chart starts from that past instead of empty.
+#[test]
+fn a_fleet_drill_down_starts_the_chart_from_the_hosts_past() {
+    use vftop::protocol::Command;
+    use vftop::source::{FakeClock, PastWanted};
+    let clock = FakeClock::default();
+    let mut fleet = vftop::source::fleet::DemoFleet::new(Arc::new(clock.clone()));
+    // The fleet ran for half a minute before this console looked at it.
+    for _ in 0..30 {
+        clock.advance(Duration::from_secs(1));
+        fleet.sample().unwrap();
+    }
+    let look = Look::built_in();
+    let themes = look.themes.iter().map(|t| t.name.clone()).collect();
+    let mut app = App::new(SourceKind::Fleet, "t".into(), fleet.roles(), themes);
+    let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let sampler = Sampler::start(Box::new(fleet), Duration::from_secs(3600), tx);
+    let past = PastWanted { span: Duration::from_secs(20), step: Duration::from_secs(2) };
+    sampler.send(Command::ShowHost(Some("demo-b".into()), past));
+    let mut shown = Vec::new();
+    let past = loop {
+        match events.blocking_recv().expect("the sampler runs") {
+            SourceEvent::Snapshot(s) => {
+                shown = s.pfs.iter().map(|pf| pf.name.clone()).collect();
+                app.ingest(s);
+            }
+            SourceEvent::Past(past) => break past,
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert_eq!(shown, ["demo-b/ens1f0"], "the past follows the host's first sample");
+    let before: Vec<usize> = app.histories.values().map(|h| h.len()).collect();
+    app.restart_chart(past);
+    let points: Vec<usize> = app.histories.values().map(|h| h.len()).collect();
+    assert!(app.histories.keys().all(|k| k.pf == "demo-b/ens1f0"), "{:?}", app.histories.keys());
+    assert_eq!(points.len(), 6, "each of the host's VFs");
+    // 20 s back at 2 s: ten points before the live one, which makes eleven.
+    assert!(points.iter().all(|n| *n == 11), "{points:?} (before the past: {before:?})");
+}

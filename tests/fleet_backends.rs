@@ -71,7 +71,10 @@ fn rows(s: &Snapshot) -> Vec<(String, u32, f64, f64)> {
 
 /// Samples the fleet `times` times a second apart (the console's refresh), checking each:
 /// every partition of both hosts has a rate, the always-busy NFS (VF 2) is never read at
-/// zero, and no capped partition sends above its cap. Returns the samples.
+/// zero, and no capped partition sends above its cap (by more than a scrape's jitter: an
+/// exposition is up to one sampling interval older than its scrape's timestamp, a second or
+/// two of a 60 s window on a busy machine; the bug this guards against read 118 %). Returns
+/// the samples.
 fn refresh_and_check(source: &mut FleetSource, times: usize) -> Vec<Snapshot> {
     let mut out = Vec::new();
     for _ in 0..times {
@@ -83,7 +86,7 @@ fn refresh_and_check(source: &mut FleetSource, times: usize) -> Vec<Snapshot> {
                 assert!(*tx > 1e8, "{pf} NFS read at {tx} bit/s: {rows:?}");
             }
             if *cap > 0.0 {
-                assert!(*tx <= 1.02 * cap, "{pf} vf {vf} above its cap: {tx} > {cap}");
+                assert!(*tx <= 1.05 * cap, "{pf} vf {vf} above its cap: {tx} > {cap}: {rows:?}");
             }
         }
         out.push(s);

@@ -140,7 +140,7 @@ fn report_of_a_recorded_incident_shows_the_console_change_and_the_step() {
 
 #[test]
 fn owners_a_vf_passed_to_a_qemu_vm_through_vfio() {
-    run_group("vfio", &["vfio_owner_is_the_qemu_vm"]);
+    run_group("vfio", &["vfio_owner_is_the_qemu_vm", "vf_tx_errors_from_netdev_or_unknown"]);
 }
 
 #[test]
@@ -230,7 +230,12 @@ fn two_hundred_fifty_vfs_past_the_kernels_64k_list_on_netdevsim() {
 fn exporter_on_igb_agrees_with_ip() {
     run_group(
         "exporter",
-        &["exporter_max_rates_match_ip", "exporter_vf_counters_match_ip", "exporter_origin_vf_netdev"],
+        &[
+            "exporter_max_rates_match_ip",
+            "exporter_vf_counters_match_ip",
+            "exporter_vf_tx_errors_match_ip",
+            "exporter_origin_vf_netdev",
+        ],
     );
 }
 

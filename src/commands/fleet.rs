@@ -15,8 +15,7 @@ pub fn run(req: FleetArgs) -> anyhow::Result<ExitCode> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::starting_at(std::time::Duration::from_secs(7200)));
     let interval = req.interval.interval;
     let (columns, lines) = crossterm::terminal::size().unwrap_or((120, 40));
-    // Never more points in the chart than it has columns (it takes about two thirds of the width).
-    let step = |window: std::time::Duration| interval.max(window / u32::from(columns * 2 / 3).max(1));
+    let step = |window| vftop::source::fleet::chart_step(window, interval, columns);
     let window = settings
         .ui
         .chart_window

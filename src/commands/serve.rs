@@ -76,7 +76,10 @@ fn serve_on(
                         tracing::warn!("sample failed: {e}");
                         exporter.sample_failed();
                     }
-                    SourceEvent::Applied(..) | SourceEvent::Replay(..) | SourceEvent::Notice(_) => {}
+                    SourceEvent::Applied(..)
+                    | SourceEvent::Replay(..)
+                    | SourceEvent::Notice(_)
+                    | SourceEvent::Past(_) => {}
                 }
             }
         });

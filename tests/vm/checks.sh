@@ -354,6 +354,11 @@ PY
     ip2=$(tx_bytes "${VFN[0]}")
     python3 -c "import sys; a, m, b = map(float, sys.argv[1:]); sys.exit(0 if a <= m <= b and a >= 50000 else 1)" "$ip1" "${m:-nan}" "$ip2" \
         && ok exporter_vf_counters_match_ip || bad exporter_vf_counters_match_ip "expected ip's tx bytes before <= exported <= after (and >= 50 KB sent), saw ip $ip1..$ip2, exported '$m'"
+    # sriov_vf_tx_errors (the upstream exporter's sysfs set): igb's VF 0 has them from its netdev.
+    local errors; errors=$(metric "sriov_vf_tx_errors{pf=\"$PF\",vf=\"0\",pciAddr=\"$(basename "$(readlink "/sys/class/net/$PF/device/virtfn0")")\",numa_node=\"$(cat "/sys/class/net/$PF/device/numa_node")\"}")
+    local ip_errors; ip_errors=$(ip -j -s link show "${VFN[0]}" | json "d[0]['stats64']['tx']['errors']")
+    [[ -n $errors && ${errors%.*} == "$ip_errors" ]] && ok exporter_vf_tx_errors_match_ip \
+        || bad exporter_vf_tx_errors_match_ip "expected sriov_vf_tx_errors of VF 0 = ip's $ip_errors, saw '$errors'"
     got=$(metric "vftop_vf_origin_info{pf=\"$PF\",vf=\"0\",origin=\"vf-netdev\"}")
     [[ $got == 1 ]] && ok exporter_origin_vf_netdev || bad exporter_origin_vf_netdev "expected 1, saw '$got'"
     # The VF's settings as ip reports them (trust off, spoof checking on by default).
@@ -579,22 +584,39 @@ owners() {
     local client
     pod1_sends 8M || return
     client=$CLIENT
-    # ss's acknowledged bytes of pod1's connections to the server, and when.
+    # ss's acknowledged bytes of pod1's connections to the server, and when, every 100 ms while
+    # vftop measures: the ss rate is then taken over vftop's own interval (its second sample
+    # ends as vftop exits; its first began interval_secs before), not over vftop's start-up.
     acked() { echo "$(date +%s.%N) $(ip netns exec pod1 ss -Htin 'dport = :5201' | grep -o 'bytes_acked:[0-9]*' | awk -F: '{s += $2} END {print s + 0}')"; }
-    local before after doc got
-    before=$(acked)
-    doc=$(vftop --once --json -i "$PF" --interval 4s)
-    after=$(acked)
+    ( while :; do acked; sleep 0.1; done ) >/tmp/owners-acked &
+    local sampler=$! doc got end
+    doc=$(vftop --once --json -i "$PF" --interval 6s)
+    end=$(date +%s.%N)
+    acked >>/tmp/owners-acked
+    kill "$sampler"; wait "$sampler" 2>/dev/null
     got=$(json "(d['pfs'][0]['vfs'][1]['owner'] or {}).get('label')" <<< "$doc")
     [[ $got == "netns pod1" ]] && ok owner_is_the_netns || bad owner_is_the_netns "expected VF 1's owner 'netns pod1', saw '$got'"
     got=$(json "(d['pfs'][0]['vfs'][1]['talkers'] or [{}])[0]" <<< "$doc")
     local talker
     talker=$(json "(d['pfs'][0]['vfs'][1]['talkers'] or [{}])[0].get('process'), (d['pfs'][0]['vfs'][1]['talkers'] or [{}])[0].get('pid')" <<< "$doc")
     [[ $talker == "iperf3 $client" ]] && ok top_talker_is_iperf3 || bad top_talker_is_iperf3 "expected 'iperf3 $client', saw '$talker' ($got)"
-    local ss_rate
-    ss_rate=$(python3 -c "b, a = '$before'.split(), '$after'.split(); print(8 * (int(a[1]) - int(b[1])) / (float(a[0]) - float(b[0])))")
+    local ss_rate window
+    window=$(json "d['interval_secs'], d['sample_duration_us'] / 1e6" <<< "$doc")
+    ss_rate=$(python3 - "$end" "$window" /tmp/owners-acked <<'PY'
+import sys
+end, (interval, took) = float(sys.argv[1]), map(float, sys.argv[2].split())
+points = [tuple(map(float, l.split())) for l in open(sys.argv[3]) if len(l.split()) == 2]
+def at(t):  # acknowledged bytes at time t, linear between the two readings around it
+    for (t0, b0), (t1, b1) in zip(points, points[1:]):
+        if t0 <= t <= t1:
+            return b0 + (b1 - b0) * (t - t0) / ((t1 - t0) or 1)
+    sys.exit(f"no ss readings around {t} (from {points[0][0]} to {points[-1][0]})")
+stop = end - took
+print(8 * (at(stop) - at(stop - interval)) / interval)
+PY
+)
     got=$(json "(lambda v: (v['talkers'][0]['tx_bps'], v['rates']['tx_bps']))(d['pfs'][0]['vfs'][1])" <<< "$doc")
-    python3 - "$got" "$ss_rate" <<'PY' && ok top_talker_rate_matches_vf_and_ss || bad top_talker_rate_matches_vf_and_ss "talker and VF tx (bit/s) $got, ss -tin $ss_rate: not within 15 %"
+    python3 - "$got" "$ss_rate" <<'PY' && ok top_talker_rate_matches_vf_and_ss || bad top_talker_rate_matches_vf_and_ss "talker and VF tx (bit/s) $got, ss -tin $ss_rate over vftop's interval ($window s interval, sample): not within 15 %"
 import sys
 talker, vf = eval(sys.argv[1]); ss = float(sys.argv[2])
 sys.exit(0 if talker and vf and ss and abs(talker - vf) <= 0.15 * vf and abs(talker - ss) <= 0.15 * ss else 1)
@@ -631,9 +653,16 @@ vfio() {
     qemu=$!
     holds() { ls -l /proc/$qemu/fd 2>/dev/null | grep -q "/dev/vfio/$group\$"; }
     until_true 60 holds || { bad vfio_qemu "QEMU did not open /dev/vfio/$group: $(cat /tmp/vm7.log)"; return; }
-    got=$(vftop --once --json -i "$PF" --interval 100ms | json "(lambda o: o and (o['label'], o['source'], o['detail']))(d['pfs'][0]['vfs'][3]['owner'])")
+    local doc; doc=$(vftop --once --json -i "$PF" --interval 100ms)
+    got=$(json "(lambda o: o and (o['label'], o['source'], o['detail']))(d['pfs'][0]['vfs'][3]['owner'])" <<< "$doc")
     [[ $got == "('vm vm7', 'qemu', 'pid $qemu')" ]] && ok vfio_owner_is_the_qemu_vm \
         || bad vfio_owner_is_the_qemu_vm "expected ('vm vm7', 'qemu', 'pid $qemu'), saw $got"
+    # Transmit errors: IFLA_VF_STATS has none and igb keeps no sysfs files, so VF 0's are its
+    # netdev's (what ip says) and VF 3's, with no netdev on this host, are unknown, not 0.
+    got=$(json "[d['pfs'][0]['vfs'][i]['counters'].get('tx_errors') for i in (0, 3)]" <<< "$doc")
+    local ip_errors; ip_errors=$(ip -j -s link show "${VFN[0]}" | json "d[0]['stats64']['tx']['errors']")
+    [[ $got == "[$ip_errors, None]" ]] && ok vf_tx_errors_from_netdev_or_unknown \
+        || bad vf_tx_errors_from_netdev_or_unknown "expected VF 0's tx errors as ip's ($ip_errors) and VF 3's (vfio-pci) None, saw $got"
     kill "$qemu"; wait "$qemu" 2>/dev/null
     echo > "$dev/driver_override"
     echo "$vf" > "$dev/driver/unbind"
@@ -649,10 +678,12 @@ incident() {
     two_pods incident || return
     "$BIN" --log /dev/null record --dir $rec -i "$PF" --interval 500ms --audit-log "$AUDIT" 2>/tmp/vftop-incident.err &
     pod1_sends 20M || return
+    echo "  (incident: flowing at $((SECONDS - started)) s)"
     samples_since() { vftop dump $rec --from "$1" --fields time 2>/dev/null | tail -n +2 | wc -l; }
     before=$(date -u +%FT%TZ)
     enough() { (($(samples_since "$before") >= 14)); }
     until_true 120 enough || { bad incident_recorded "the recorder wrote under 14 samples in 2 min: $(cat /tmp/vftop-incident.err)"; return; }
+    echo "  (incident: 14 samples recorded at $((SECONDS - started)) s)"
     SESSION=r
     tmux new-session -d -s r -x 140 -y 40 "$BIN --log /dev/null --audit-log $AUDIT -i $PF"
     wait_screen "$PF 1G" || bad incident_console "$s"
@@ -663,13 +694,19 @@ incident() {
     keys y
     wait_rate "$PF" 1 "0 5" || bad incident_cap_applied "$(ip_rate "$PF" 1)"
     change=$(date -u +%FT%TZ)
+    echo "  (incident: capped at $((SECONDS - started)) s)"
     kill "$CLIENT"; wait "$CLIENT" 2>/dev/null
     pod1_sends 3M || return
     after=$(date -u -d "@$(( $(date +%s) + 2 ))" +%FT%TZ)
     enough() { (($(samples_since "$after") >= 14)); }
     until_true 120 enough || { bad incident_recorded_after "under 14 samples after the change"; return; }
+    echo "  (incident: 14 samples after at $((SECONDS - started)) s)"
     keys q
-    kill %?"record --dir $rec" 2>/dev/null; pkill -f "record --dir $rec"; wait 2>/dev/null
+    # The recorder ends, and so does the sender (a bare `wait` would wait out its -t 600).
+    kill "$CLIENT" 2>/dev/null; wait "$CLIENT" 2>/dev/null
+    kill %?"record --dir $rec" 2>/dev/null; pkill -f "record --dir $rec"
+    recorder_gone() { ! pgrep -f "record --dir $rec" >/dev/null; }
+    until_true 30 recorder_gone || bad incident_recorder_stopped "the recorder did not stop"
     got=$(vftop report $rec --format json | json "[(c['event'], c['new']['max'], c['reason'], c['outcome']) for c in d['changes'] if c['vf'] == 1]")
     [[ $got == "[('rate-change', 5, 'operator', 'applied')]" ]] && ok report_shows_the_console_change \
         || bad report_shows_the_console_change "expected VF 1's one change, to max 5 by the operator, in the report's changes; saw $got"
@@ -678,6 +715,7 @@ incident() {
     got=$(vftop report $rec --compare "$first" "$after" --window 5s --format json | json "[(r['tx_bps'][0], r['tx_bps'][1]) for r in d['rows'] if r['vf'] == 1][0]")
     python3 -c "a, b = $got; import sys; sys.exit(0 if a > 12e6 and b < 5e6 and b > 1e6 else 1)" && ok report_shows_the_throughput_step \
         || bad report_shows_the_throughput_step "expected VF 1 at ~20 Mbit/s before and ~3 after, saw $got (bit/s)"
+    echo "  (incident: reports read at $((SECONDS - started)) s)"
     got=$(vftop report $rec)
     expect report_text_names_the_change "$got" "($PF vf 1): max none → 5M by"
     pkill -x iperf3 2>/dev/null
@@ -800,6 +838,17 @@ reset_guest() {
         ip link set "$PF" vf $v max_tx_rate 0 2>/dev/null
         [[ -n ${VFTOP_NSIM_PF:-} ]] && ip link set "$VFTOP_NSIM_PF" vf $v min_tx_rate 0 max_tx_rate 0 2>/dev/null
     done
+    # Rate nodes left behind refuse every eswitch mode change ("Rate node(s) exists."): their
+    # members leave them, then they go.
+    devlink -j port function rate show 2>/dev/null | python3 -c '
+import json, sys
+rates = json.load(sys.stdin).get("rate", {})
+for name, r in rates.items():
+    if r.get("parent"):
+        print("set", name, "noparent")
+for name, r in rates.items():
+    if r.get("type") == "node":
+        print("del", name)' | while read -r verb args; do devlink port function rate $verb $args; done
     rm -f "$AUDIT"
     rm -rf /tmp/vftop-field /tmp/vftop-incident
 }
@@ -807,9 +856,10 @@ reset_guest() {
 any_failed=0
 for group in "$@"; do
     echo "== group $group"
-    failed=0
+    failed=0 started=$SECONDS
     "$group"
-    ((failed)) && { any_failed=1; echo "== end $group FAILED"; } || echo "== end $group ok"
+    ((failed)) && { any_failed=1; echo "== end $group FAILED ($((SECONDS - started)) s)"; } \
+        || echo "== end $group ok ($((SECONDS - started)) s)"
     reset_guest
 done
 exit $any_failed

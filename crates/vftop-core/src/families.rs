@@ -10,6 +10,8 @@ pub const SRIOV_RX_DROPPED: &str = "sriov_vf_rx_dropped";
 pub const SRIOV_TX_DROPPED: &str = "sriov_vf_tx_dropped";
 pub const SRIOV_RX_BROADCAST: &str = "sriov_vf_rx_broadcast";
 pub const SRIOV_RX_MULTICAST: &str = "sriov_vf_rx_multicast";
+/// The upstream exporter's sysfs set adds it (Intel's out-of-tree drivers' per-VF files).
+pub const SRIOV_TX_ERRORS: &str = "sriov_vf_tx_errors";
 /// The counters in the order the exporter keeps them.
 pub const SRIOV_COUNTERS: [&str; 6] =
     [SRIOV_RX_BYTES, SRIOV_TX_BYTES, SRIOV_RX_PACKETS, SRIOV_TX_PACKETS, SRIOV_RX_DROPPED, SRIOV_TX_DROPPED];

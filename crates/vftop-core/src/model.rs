@@ -81,6 +81,11 @@ pub struct Counters {
     pub tx_dropped: u64,
     pub broadcast: u64,
     pub multicast: u64,
+    /// Packets the function failed to send, where something counts them: a netdev's
+    /// `rtnl_link_stats64.tx_errors`, or the PF driver's sysfs `sriov/<vf>/stats/tx_errors`
+    /// (Intel's out-of-tree i40e/ice). `IFLA_VF_STATS` has no such counter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx_errors: Option<u64>,
     pub origin: CounterOrigin,
     /// The driver's counters could not be read this sample (all zero after non-zero: the
     /// kernel ignores a failing `ndo_get_vf_stats`); these are the last values read, held.

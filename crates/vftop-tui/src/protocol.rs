@@ -4,7 +4,7 @@
 
 use crate::app::ApplyRequest;
 use crate::model::{RateLimit, Snapshot};
-use crate::source::ApplyError;
+use crate::source::{ApplyError, PastWanted};
 use std::time::Duration;
 
 /// What the sampler reports.
@@ -18,6 +18,9 @@ pub enum SourceEvent {
     Replay(crate::app::timeline::ReplayCursor, Vec<Snapshot>),
     /// Something the operator should read (a seek that could not be done).
     Notice(String),
+    /// The readings before now of what the source shows now (the fleet, after a drill-down
+    /// or back): the chart starts again from them.
+    Past(Vec<Snapshot>),
 }
 
 /// What the sampler can be asked to do.
@@ -29,8 +32,9 @@ pub enum Command {
     Audit(ApplyRequest),
     /// Sample now (a link appeared, vanished or changed).
     SampleNow,
-    /// The fleet: show one host whole, or (`None`) the overview again.
-    ShowHost(Option<String>),
+    /// The fleet: show one host whole, or (`None`) the overview again, and send the chart's
+    /// past of what it then shows.
+    ShowHost(Option<String>, PastWanted),
     /// Replay: move the time cursor (or the window).
     Seek(crate::app::Seek),
     Stop,

@@ -5,7 +5,7 @@ use crate::app::ApplyRequest;
 use crate::audit::{Actor, Attempt, AuditLog};
 use crate::model::RateLimit;
 use crate::protocol::{Command, SourceEvent};
-use crate::source::{ApplyError, Source};
+use crate::source::{ApplyError, PastWanted, Source};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
@@ -96,6 +96,8 @@ fn run(
 ) {
     let audit = &mut sinks.audit;
     let mut next = Instant::now();
+    // The chart's past to send after the next sample (which shows what it is the past of).
+    let mut past_wanted: Option<PastWanted> = None;
     loop {
         let now = Instant::now();
         if now >= next {
@@ -109,8 +111,15 @@ fn run(
                 }
                 Err(e) => SourceEvent::SampleFailed(e.to_string()),
             };
+            let sampled = matches!(event, SourceEvent::Snapshot(_));
             if events.send(event).is_err() {
                 return;
+            }
+            if let Some(PastWanted { span, step }) = past_wanted.take_if(|_| sampled) {
+                let past = source.history(span, step);
+                if !past.is_empty() && events.send(SourceEvent::Past(past)).is_err() {
+                    return;
+                }
             }
             next += interval;
             if next < now {
@@ -140,8 +149,9 @@ fn run(
                 }
             }
             Ok(Command::SampleNow) => next = Instant::now(),
-            Ok(Command::ShowHost(host)) => {
+            Ok(Command::ShowHost(host, past)) => {
                 source.show_host(host.as_deref());
+                past_wanted = Some(past);
                 next = Instant::now();
             }
             Ok(Command::Seek(_)) => {

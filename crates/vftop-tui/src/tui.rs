@@ -291,6 +291,7 @@ where
                 Some(SourceEvent::Applied(request, result, audit)) => app.applied(request, result, audit),
                 Some(SourceEvent::Replay(cursor, frames)) => app.show_recorded(cursor, frames),
                 Some(SourceEvent::Notice(text)) => app.toast(crate::app::state::Level::Warn, text),
+                Some(SourceEvent::Past(past)) => app.restart_chart(past),
                 None => anyhow::bail!("the sampler stopped"),
             },
             key = input.keys.next() => match key {
@@ -381,7 +382,7 @@ fn run_effect(effect: Effect, app: &mut App, sampler: &Sampler, env: &Runtime<'_
         Effect::Audit(request) => sampler.send(Command::Audit(request)),
         Effect::SetInterval(d) => sampler.send(Command::SetInterval(d)),
         Effect::Seek(seek) => sampler.send(Command::Seek(seek)),
-        Effect::ShowHost(host) => sampler.send(Command::ShowHost(host)),
+        Effect::ShowHost(host) => sampler.send(Command::ShowHost(host, app.past_wanted())),
         Effect::ShowAudit => {
             let lines = match &env.audit_path {
                 Some(path) => crate::audit::AuditLog::tail(path, AUDIT_VIEW_LINES)

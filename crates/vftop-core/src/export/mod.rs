@@ -2,12 +2,16 @@
 //! (0.0.4) and OpenMetrics, encoded once per sample so a scrape never waits on the kernel.
 //!
 //! Families (labels): sriov-network-metrics-exporter's `sriov_vf_{rx,tx}_{bytes,packets,
-//! dropped}` and `sriov_vf_rx_{broadcast,multicast}` {pf, vf, pciAddr, numa_node} (its netlink set) with their exact names (untyped, as an OpenMetrics counter
-//! would have to be renamed `_total`), and vftop's own under `vftop_`. Counters are compensated
-//! across VF resets (a counter that goes down continues from its last value), so every series
-//! stays monotonic. Rates are bytes per second, Prometheus's base unit (the kernel's VF limits
-//! are Mbit/s: 1 Mbit/s = 125 000 B/s). Cardinality: 17 series per VF (one more with an owner, two for a pod's; two or three where limits are declared), 6 per PF, 2 per devlink rate object, 3 in
-//! all; driver statistics only with `--ethtool-stats` (one series per statistic per netdev).
+//! dropped}` and `sriov_vf_rx_{broadcast,multicast}` {pf, vf, pciAddr, numa_node} (its netlink
+//! set), and `sriov_vf_tx_errors` (its sysfs set) where the VF's netdev or its PF driver's sysfs
+//! files count them, with their exact names (untyped, as an OpenMetrics counter would have to be
+//! renamed `_total`), and vftop's own under `vftop_`. Counters are compensated across VF resets
+//! (a counter that goes down continues from its last value), so every series stays monotonic.
+//! Rates are bytes per second, Prometheus's base unit (the kernel's VF limits are Mbit/s:
+//! 1 Mbit/s = 125 000 B/s). Cardinality: 17 series per VF (one more with transmit errors, one
+//! more with an owner, two for a pod's; two or three where limits are declared), 6 per PF, 2 per
+//! devlink rate object, 3 in all; driver statistics only with `--ethtool-stats` (one series per
+//! statistic per netdev).
 
 pub mod http;
 pub mod web_config;
@@ -74,11 +78,25 @@ impl Compensated {
     }
 }
 
-/// How many of a VF's counters are exported (the sriov exporter's netlink set).
-const COUNTED: usize = 8;
+/// How many of a VF's counters are exported (the sriov exporter's netlink set, and its
+/// sysfs set's transmit errors).
+const COUNTED: usize = 9;
+/// Where in [`raw_counters`] the transmit errors are, which only some VFs have.
+const TX_ERRORS: usize = 8;
 
 fn raw_counters(c: &Counters) -> [u64; COUNTED] {
-    [c.rx_bytes, c.tx_bytes, c.rx_packets, c.tx_packets, c.rx_dropped, c.tx_dropped, c.broadcast, c.multicast]
+    let tx_errors = c.tx_errors.unwrap_or(0);
+    [
+        c.rx_bytes,
+        c.tx_bytes,
+        c.rx_packets,
+        c.tx_packets,
+        c.rx_dropped,
+        c.tx_dropped,
+        c.broadcast,
+        c.multicast,
+        tx_errors,
+    ]
 }
 
 /// The sriov exporter's counter families, in the order of [`raw_counters`].
@@ -91,6 +109,10 @@ const SRIOV_COUNTERS: [(&str, &str); COUNTED] = [
     (families::SRIOV_TX_DROPPED, "Packets to send that the VF dropped."),
     (families::SRIOV_RX_BROADCAST, "Broadcast packets the VF received."),
     (families::SRIOV_RX_MULTICAST, "Multicast packets the VF received."),
+    (
+        families::SRIOV_TX_ERRORS,
+        "Packets the VF failed to send (its netdev's or its PF driver's sysfs count).",
+    ),
 ];
 
 impl Exporter {
@@ -225,6 +247,7 @@ impl Exporter {
             counters,
             origin: vf.counters.origin.label(),
             counted: vf.counters.origin != crate::model::CounterOrigin::Unmeasured,
+            counts_tx_errors: vf.counters.tx_errors.is_some(),
             measured: rates.measured(),
             resets: 0,
             min: vf.rate.min,
@@ -293,6 +316,8 @@ struct VfRow {
     origin: &'static str,
     /// Something counts its traffic (not a driver without per-VF counters and no netdev).
     counted: bool,
+    /// Something counts its transmit errors (its netdev, or its PF driver's sysfs files).
+    counts_tx_errors: bool,
     /// Its rates are rates this interval.
     measured: bool,
     resets: u64,
@@ -416,7 +441,8 @@ impl Collector for Frame {
         use MetricType::{Counter, Gauge, Unknown};
         for (i, (name, help)) in SRIOV_COUNTERS.iter().enumerate() {
             // A VF nothing counts has no counters: left out, not exported as zeros.
-            family(&mut e, (name, help, Unknown), self.vfs.iter().filter(|r| r.counted), |r| {
+            let counts = |r: &&VfRow| r.counted && (i != TX_ERRORS || r.counts_tx_errors);
+            family(&mut e, (name, help, Unknown), self.vfs.iter().filter(counts), |r| {
                 let mut labels =
                     vec![("pf", r.pf.clone()), ("vf", r.vf.to_string()), ("pciAddr", r.pci.clone())];
                 labels.extend(r.numa_node.map(|n| ("numa_node", n.to_string())));
@@ -736,11 +762,11 @@ mod tests {
     #[test]
     fn counters_continue_across_a_reset() {
         let mut c = Compensated::default();
-        assert_eq!(c.update([10, 20, 0, 0, 0, 0, 0, 0])[..2], [10, 20]);
-        assert_eq!(c.update([15, 25, 0, 0, 0, 0, 0, 0])[..2], [15, 25]);
+        assert_eq!(c.update([10, 20, 0, 0, 0, 0, 0, 0, 0])[..2], [10, 20]);
+        assert_eq!(c.update([15, 25, 0, 0, 0, 0, 0, 0, 0])[..2], [15, 25]);
         // The VF was re-created: the kernel's counters start again from 0.
-        assert_eq!(c.update([3, 1, 0, 0, 0, 0, 0, 0])[..2], [18, 26]);
-        assert_eq!(c.update([4, 9, 0, 0, 0, 0, 0, 0])[..2], [19, 34]);
+        assert_eq!(c.update([3, 1, 0, 0, 0, 0, 0, 0, 0])[..2], [18, 26]);
+        assert_eq!(c.update([4, 9, 0, 0, 0, 0, 0, 0, 0])[..2], [19, 34]);
     }
 
     #[test]
@@ -814,6 +840,21 @@ mod tests {
         );
         let host = r#"kind="host",name="rsync""#;
         assert!(sample_lines(&body).any(|l| l.starts_with("vftop_vf_owner_info{") && l.contains(host)));
+    }
+
+    #[test]
+    fn transmit_errors_only_where_something_counts_them() {
+        let (mut sim, _clock) = demo();
+        let mut snapshot = sim.sample().unwrap();
+        snapshot.pfs[0].vfs[0].counters.tx_errors = Some(42);
+        snapshot.pfs[0].vfs[1].counters.tx_errors = None; // a VF in a VM: no netdev, no sysfs file
+        let pcis: Vec<String> = snapshot.pfs[0].vfs.iter().map(|v| v.pci.clone().unwrap()).collect();
+        let body = Exporter::new(RoleMap::default(), false).update(snapshot).text;
+        let labels = |vf: usize| format!(r#"pf="ens1f0",vf="{vf}",pciAddr="{}",numa_node="0""#, pcis[vf]);
+        assert_eq!(sample_value(&body, families::SRIOV_TX_ERRORS, &labels(0)), Some(42.0), "{body}");
+        assert_eq!(sample_value(&body, families::SRIOV_TX_ERRORS, &labels(1)), None, "not a made-up 0");
+        assert_eq!(sample_value(&body, families::SRIOV_TX_ERRORS, &labels(2)), Some(0.0), "the sim's");
+        assert_eq!(sample_value(&body, families::SRIOV_TX_BYTES, &labels(1)).map(|_| ()), Some(()));
     }
 
     #[test]

@@ -38,6 +38,7 @@ pub const FIELDS: &[&str] = &[
     "rx_packets",
     "tx_dropped",
     "rx_dropped",
+    "tx_errors",
     "min_mbps",
     "max_mbps",
     "link_state",
@@ -244,6 +245,8 @@ impl Row<'_> {
             "rx_packets" => c.rx_packets.to_string(),
             "tx_dropped" => c.tx_dropped.to_string(),
             "rx_dropped" => c.rx_dropped.to_string(),
+            // Empty where nothing counts them (a VF in a VM, a recording made before them).
+            "tx_errors" => c.tx_errors.map(|e| e.to_string()).unwrap_or_default(),
             "min_mbps" => vf.rate.min.0.to_string(),
             "max_mbps" => vf.rate.max.0.to_string(),
             "link_state" => vf.link_state.label().to_string(),

@@ -13,8 +13,12 @@ use crate::model::{
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// Counter columns per function: rx/tx bytes, rx/tx packets, rx/tx dropped, broadcast, multicast.
-pub const COLUMNS: usize = 8;
+/// Counter columns per function: rx/tx bytes, rx/tx packets, rx/tx dropped, broadcast, multicast,
+/// and transmit errors (plus one; 0 where nothing counts them), the last only in frames marked
+/// [`FLAG_TX_ERRORS`] (recordings made before it have eight).
+pub const COLUMNS: usize = 9;
+/// The columns that may be predicted with a step (one bit each of a delta frame's mask).
+const STEPPED_COLUMNS: usize = 8;
 
 /// A frame could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,6 +95,8 @@ pub struct Shape {
     pub facts: Vec<PfFacts>,
     /// Each VF's owner, one list per PF in `pfs` order (added last, as `facts` was).
     pub owners: Vec<Vec<Option<Owner>>>,
+    /// Each PF's NUMA node, in `pfs` order (added last, after `owners`).
+    pub numa_nodes: Vec<Option<i32>>,
 }
 
 /// A shape as the first recordings wrote it (no facts).
@@ -98,6 +104,15 @@ pub struct Shape {
 struct ShapeV1 {
     pfs: Vec<PfShape>,
     rate_objects: Vec<RateObjectShape>,
+}
+
+/// A shape with owners but no NUMA nodes.
+#[derive(Deserialize)]
+struct ShapeV3 {
+    pfs: Vec<PfShape>,
+    rate_objects: Vec<RateObjectShape>,
+    facts: Vec<PfFacts>,
+    owners: Vec<Vec<Option<Owner>>>,
 }
 
 /// A shape with facts but no owners.
@@ -112,9 +127,13 @@ impl Shape {
     /// A shape's bytes, of any layout.
     fn decode(bytes: &[u8]) -> Result<Shape, postcard::Error> {
         postcard::from_bytes::<Shape>(bytes).or_else(|e| {
+            if let Ok(v3) = postcard::from_bytes::<ShapeV3>(bytes) {
+                let ShapeV3 { pfs, rate_objects, facts, owners } = v3;
+                return Ok(Shape { pfs, rate_objects, facts, owners, numa_nodes: Vec::new() });
+            }
             if let Ok(v2) = postcard::from_bytes::<ShapeV2>(bytes) {
                 let ShapeV2 { pfs, rate_objects, facts } = v2;
-                return Ok(Shape { pfs, rate_objects, facts, owners: Vec::new() });
+                return Ok(Shape { pfs, rate_objects, facts, ..Shape::default() });
             }
             let v1 = postcard::from_bytes::<ShapeV1>(bytes).map_err(|_| e)?;
             Ok(Shape { pfs: v1.pfs, rate_objects: v1.rate_objects, ..Shape::default() })
@@ -177,7 +196,8 @@ impl Shape {
         let rate_objects = snapshot.rate_objects.iter().map(object_shape).collect();
         let facts = snapshot.pfs.iter().map(pf_facts).collect();
         let owners = snapshot.pfs.iter().map(|pf| pf.vfs.iter().map(|v| v.owner.clone()).collect()).collect();
-        Shape { pfs, rate_objects, facts, owners }
+        let numa_nodes = snapshot.pfs.iter().map(|pf| pf.numa_node).collect();
+        Shape { pfs, rate_objects, facts, owners, numa_nodes }
     }
 
     /// Functions in column order: each PF, then its VFs.
@@ -208,7 +228,7 @@ impl Shape {
             }
             pfs.push(Pf {
                 totals: None,
-                numa_node: None,
+                numa_node: self.numa_nodes.get(n).copied().flatten(),
                 name: p.name.clone(),
                 ifindex: p.ifindex,
                 driver: p.driver.clone(),
@@ -308,7 +328,18 @@ fn object_of(o: &RateObjectShape) -> RateObject {
 
 /// A function's counters in column order.
 pub fn pack(c: &Counters) -> [u64; COLUMNS] {
-    [c.rx_bytes, c.tx_bytes, c.rx_packets, c.tx_packets, c.rx_dropped, c.tx_dropped, c.broadcast, c.multicast]
+    let tx_errors = c.tx_errors.map_or(0, |e| e.saturating_add(1));
+    [
+        c.rx_bytes,
+        c.tx_bytes,
+        c.rx_packets,
+        c.tx_packets,
+        c.rx_dropped,
+        c.tx_dropped,
+        c.broadcast,
+        c.multicast,
+        tx_errors,
+    ]
 }
 
 fn unpack(c: &[u64; COLUMNS], origin: CounterOrigin) -> Counters {
@@ -321,6 +352,7 @@ fn unpack(c: &[u64; COLUMNS], origin: CounterOrigin) -> Counters {
         tx_dropped: c[5],
         broadcast: c[6],
         multicast: c[7],
+        tx_errors: c[8].checked_sub(1),
         origin,
         held: false,
     }
@@ -377,6 +409,8 @@ impl Chain {
 
 const FLAG_KEY: u8 = 1;
 const FLAG_SHAPE: u8 = 2;
+/// The frame has the transmit errors column.
+const FLAG_TX_ERRORS: u8 = 4;
 
 /// Turns samples into frame bodies; a keyframe every `key_every` frames, at the first frame
 /// and whenever the shape changes.
@@ -403,7 +437,7 @@ impl Encoder {
             shape_changed || self.since_key + 1 >= self.key_every || self.chain.last.len() != counters.len();
         let mut out = Vec::with_capacity(16 + counters.len() * COLUMNS * 2);
         // Every keyframe carries the shape, so reading can start at any keyframe.
-        out.push(if key { FLAG_KEY | FLAG_SHAPE } else { 0 });
+        out.push(FLAG_TX_ERRORS | if key { FLAG_KEY | FLAG_SHAPE } else { 0 });
         if key {
             let bytes = postcard::to_stdvec(&shape).unwrap_or_default();
             put_uvarint(&mut out, bytes.len() as u64);
@@ -430,6 +464,15 @@ impl Encoder {
         out.push(0);
         let mut mask = 0u8;
         for column in 0..COLUMNS {
+            if column >= STEPPED_COLUMNS {
+                for (f, c) in counters.iter().enumerate() {
+                    put_uvarint(
+                        out,
+                        zigzag(c[column].wrapping_sub(self.chain.predict(column, f, false)) as i64),
+                    );
+                }
+                continue;
+            }
             let residuals = |with_step: bool| {
                 let mut bytes = Vec::with_capacity(counters.len() * 2);
                 for (f, c) in counters.iter().enumerate() {
@@ -492,7 +535,8 @@ impl Decoder {
             self.valid = false;
             return Err(FrameError::Malformed("delta frame of another size".into()));
         }
-        let counters = self.read_counters(&mut r, n, key)?;
+        let columns = if flags & FLAG_TX_ERRORS != 0 { COLUMNS } else { STEPPED_COLUMNS };
+        let counters = self.read_counters(&mut r, n, key, columns)?;
         if r.at != body.len() {
             self.valid = false;
             return Err(FrameError::Malformed(format!("{} bytes left over", body.len() - r.at)));
@@ -515,11 +559,12 @@ impl Decoder {
         r: &mut Reader,
         n: usize,
         key: bool,
+        columns: usize,
     ) -> Result<Vec<[u64; COLUMNS]>, FrameError> {
         let mut counters = vec![[0u64; COLUMNS]; n];
         let mask = if key { 0 } else { r.byte()? };
-        for column in 0..COLUMNS {
-            let with_step = mask & (1 << column) != 0;
+        for column in 0..columns {
+            let with_step = column < STEPPED_COLUMNS && mask & (1 << column) != 0;
             if with_step && self.chain.step.is_none() {
                 self.valid = false;
                 return Err(FrameError::Malformed("step predictor without a step".into()));
@@ -672,8 +717,87 @@ mod tests {
         shape.owners.clear();
         #[derive(Serialize)]
         struct Before<'a>(&'a [PfShape], &'a [RateObjectShape], &'a [PfFacts]);
+        shape.numa_nodes.clear();
         let bytes = postcard::to_stdvec(&Before(&shape.pfs, &shape.rate_objects, &shape.facts)).unwrap();
         assert_eq!(Shape::decode(&bytes).unwrap(), shape);
+    }
+
+    #[test]
+    fn numa_nodes_ride_in_keyframes_and_shapes_before_them_still_read() {
+        let mut rng = SmallRng::seed_from_u64(6);
+        let mut s = snapshot(&mut rng, 2, &mut Vec::new());
+        s.pfs[0].numa_node = Some(1);
+        s.pfs[0].vfs[0].owner = Some(crate::model::owner::Owner::new(
+            crate::model::owner::OwnerKind::Vm,
+            "db-1",
+            crate::model::owner::OwnerSource::Libvirt,
+        ));
+        let body = Encoder::new(10).encode(Shape::of(&s, &|_, _| None), counters_of(&s));
+        let frame = Decoder::default().decode(0, &body, &keep_all).unwrap();
+        assert_eq!(frame.snapshot.pfs[0].numa_node, Some(1));
+        // A shape written with owners but before NUMA nodes reads, the node unknown.
+        let mut shape = Shape::of(&s, &|_, _| None);
+        shape.numa_nodes.clear();
+        #[derive(Serialize)]
+        struct Before<'a>(&'a [PfShape], &'a [RateObjectShape], &'a [PfFacts], &'a [Vec<Option<Owner>>]);
+        let bytes =
+            postcard::to_stdvec(&Before(&shape.pfs, &shape.rate_objects, &shape.facts, &shape.owners))
+                .unwrap();
+        assert_eq!(Shape::decode(&bytes).unwrap(), shape);
+        assert_eq!(shape.snapshot(Duration::ZERO, &counters_of(&s), &keep_all).pfs[0].numa_node, None);
+    }
+
+    #[test]
+    fn frames_recorded_before_the_errors_column_still_read() {
+        let mut rng = SmallRng::seed_from_u64(9);
+        let mut base = Vec::new();
+        let first = snapshot(&mut rng, 2, &mut base);
+        let second = snapshot(&mut rng, 2, &mut base);
+        let (before, after) = (counters_of(&first), counters_of(&second));
+        // A keyframe and a delta frame as vftop wrote them before transmit errors: eight
+        // columns and no flag.
+        let mut key = vec![FLAG_KEY | FLAG_SHAPE];
+        let shape = postcard::to_stdvec(&Shape::of(&first, &|_, _| None)).unwrap();
+        put_uvarint(&mut key, shape.len() as u64);
+        key.extend_from_slice(&shape);
+        put_uvarint(&mut key, before.len() as u64);
+        let mut delta = vec![0];
+        put_uvarint(&mut delta, after.len() as u64);
+        delta.push(0); // no column predicted with a step
+        for column in 0..STEPPED_COLUMNS {
+            before.iter().for_each(|c| put_uvarint(&mut key, c[column]));
+            for (now, last) in after.iter().zip(&before) {
+                put_uvarint(&mut delta, zigzag(now[column].wrapping_sub(last[column]) as i64));
+            }
+        }
+        let mut decoder = Decoder::default();
+        for (at, body, s) in [(0, key, &first), (1, delta, &second)] {
+            let frame = decoder.decode(at, &body, &keep_all).expect("an old frame decodes");
+            let read: Vec<Counters> = frame.snapshot.pfs[0].vfs.iter().map(|v| v.counters).collect();
+            let wanted: Vec<Counters> =
+                s.pfs[0].vfs.iter().map(|v| Counters { tx_errors: None, ..v.counters }).collect();
+            assert_eq!(read, wanted, "frame {at}: the same counters, transmit errors unknown");
+        }
+    }
+
+    #[test]
+    fn transmit_errors_known_zero_and_unknown_stay_apart() {
+        let mut rng = SmallRng::seed_from_u64(4);
+        let mut base = Vec::new();
+        let mut s = snapshot(&mut rng, 3, &mut base);
+        let errors = [None, Some(0), Some(u64::MAX - 1)];
+        for (vf, e) in s.pfs[0].vfs.iter_mut().zip(errors) {
+            vf.counters.tx_errors = e;
+        }
+        let mut encoder = Encoder::new(10);
+        let mut decoder = Decoder::default();
+        for at in 0..2 {
+            let body = encoder.encode(Shape::of(&s, &|_, _| None), counters_of(&s));
+            let frame = decoder.decode(at, &body, &keep_all).unwrap();
+            let read: Vec<Option<u64>> =
+                frame.snapshot.pfs[0].vfs.iter().map(|v| v.counters.tx_errors).collect();
+            assert_eq!(read, errors, "frame {at}");
+        }
     }
 
     #[test]

@@ -105,6 +105,13 @@ pub trait Source: Send {
     }
 }
 
+/// How much of the past a chart wants: `span` back, a point every `step`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PastWanted {
+    pub span: Duration,
+    pub step: Duration,
+}
+
 /// A monotonic clock, real or fake.
 pub trait Clock: Send + Sync {
     fn now(&self) -> Duration;

@@ -46,8 +46,8 @@ fn counters_json(c: &Counters) -> Value {
     json!({
         "rx_bytes": c.rx_bytes, "tx_bytes": c.tx_bytes, "rx_packets": c.rx_packets,
         "tx_packets": c.tx_packets, "rx_dropped": c.rx_dropped, "tx_dropped": c.tx_dropped,
-        "broadcast": c.broadcast, "multicast": c.multicast, "origin": c.origin.label(),
-        "held": c.held,
+        "broadcast": c.broadcast, "multicast": c.multicast, "tx_errors": c.tx_errors,
+        "origin": c.origin.label(), "held": c.held,
     })
 }
 

@@ -494,6 +494,23 @@ impl App {
         self.drift_baseline = false;
     }
 
+    /// The chart starts again from `past` (the source's readings before now of what it shows
+    /// now: the fleet after a drill-down), then the live sample it has.
+    pub fn restart_chart(&mut self, past: Vec<Snapshot>) {
+        let live = self.snapshot.take();
+        self.histories.clear();
+        self.limit_history.clear();
+        for snapshot in past.into_iter().chain(live) {
+            self.ingest_past(snapshot);
+        }
+    }
+
+    /// How much past the chart can show: its window, a point per column it has.
+    pub fn past_wanted(&self) -> crate::source::PastWanted {
+        let step = crate::source::fleet::chart_step(self.window, self.interval, self.screen.0);
+        crate::source::PastWanted { span: self.window, step }
+    }
+
     /// A VF's limit changed and this console did not change it: mark the row, say so, audit
     /// it, and stop counting down a change of ours that someone else has since replaced.
     fn note_drift(

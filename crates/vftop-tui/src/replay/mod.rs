@@ -89,7 +89,7 @@ impl Replayer {
                     "a recording keeps its own interval: ←/→ step a sample, S-←/→ a minute".into(),
                 ),
                 // Nothing is decided in a replay, so there is nothing to audit.
-                Command::Audit(_) | Command::ShowHost(_) => continue,
+                Command::Audit(_) | Command::ShowHost(..) => continue,
                 // The store may have grown (a recorder still writing): look again.
                 Command::SampleNow => match self.seek(Seek::Samples(0)) {
                     Ok(_) => self.view(),

@@ -231,6 +231,9 @@ impl Detail<'_> {
         ] {
             lines.push(field(name, format!("{value:>20}  [{origin}]"), theme));
         }
+        if let Some(errors) = c.tx_errors {
+            lines.push(field("tx errors", format!("{errors:>20}"), theme));
+        }
         lines.push(Line::from(Span::styled(
             format!("rates now and over the last {}", crate::app::state::format_window(self.window)),
             theme.emphasis(),

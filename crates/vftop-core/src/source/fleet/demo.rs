@@ -1,9 +1,14 @@
 //! `vftop fleet --demo`: simulated hosts read in-process as if through Prometheus.
 
-use super::{fleet_pf, ssh_command};
+use super::{fleet_pf, host_of_pf, ssh_command};
 use crate::model::{FleetView, RateChange, RateLimit, Snapshot};
 use crate::source;
 use crate::source::{ApplyError, SampleError, Source, SourceKind};
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// How far back the demo fleet keeps every host's samples, as Prometheus would.
+const KEPT: Duration = Duration::from_secs(3600);
 
 /// `vftop fleet --demo`: three simulated hosts (the reference design, each with its own
 /// seed), read in-process as if through Prometheus: PFs named `HOST/PF`, read-only.
@@ -11,6 +16,8 @@ pub struct DemoFleet {
     hosts: Vec<(String, source::sim::SimSource)>,
     /// The host drilled into, or all of them.
     host: Option<String>,
+    /// Every host's samples over the last [`KEPT`], oldest first, as the chart's history.
+    past: VecDeque<Snapshot>,
 }
 
 impl DemoFleet {
@@ -24,7 +31,16 @@ impl DemoFleet {
                 (host.to_string(), source::sim::SimSource::new(scenario, clock.clone()))
             })
             .collect();
-        DemoFleet { hosts, host: None }
+        DemoFleet { hosts, host: None, past: VecDeque::new() }
+    }
+}
+
+impl DemoFleet {
+    /// The PFs of `all` the console shows: the host drilled into, or every host's.
+    fn shown(&self, all: &Snapshot) -> Snapshot {
+        let wanted = |name: &str| self.host.is_none() || host_of_pf(name) == self.host.as_deref();
+        let pfs = all.pfs.iter().filter(|pf| wanted(&pf.name)).cloned().collect();
+        Snapshot { taken_at: all.taken_at, pfs, ..Snapshot::default() }
     }
 }
 
@@ -34,22 +50,25 @@ impl Source for DemoFleet {
     }
 
     fn sample(&mut self) -> Result<Snapshot, SampleError> {
-        let mut out = Snapshot::default();
+        let mut all = Snapshot::default();
         let mut view =
             FleetView { host: self.host.clone(), hosts: self.hosts.len() as u32, ..FleetView::default() };
         for (host, sim) in &mut self.hosts {
             // Every simulated host runs on, shown or not.
             let snapshot = sim.sample()?;
-            out.taken_at = snapshot.taken_at;
+            all.taken_at = snapshot.taken_at;
             view.hosts_up += 1;
             view.pfs += snapshot.pfs.len() as u32;
             view.vfs += snapshot.pfs.iter().map(|pf| pf.num_vfs).sum::<u32>();
-            if self.host.as_ref().is_none_or(|h| h == host) {
-                out.pfs.extend(snapshot.pfs.iter().map(|pf| fleet_pf(host, pf)));
-            }
+            all.pfs.extend(snapshot.pfs.iter().map(|pf| fleet_pf(host, pf)));
         }
-        view.newest_age = Some(std::time::Duration::ZERO);
+        view.newest_age = Some(Duration::ZERO);
+        let mut out = self.shown(&all);
         out.fleet = Some(view);
+        self.past.push_back(all);
+        while self.past.front().is_some_and(|s| out.taken_at.saturating_sub(s.taken_at) > KEPT) {
+            self.past.pop_front();
+        }
         Ok(out)
     }
 
@@ -59,6 +78,20 @@ impl Source for DemoFleet {
 
     fn show_host(&mut self, host: Option<&str>) {
         self.host = host.map(str::to_string);
+    }
+
+    /// What is shown now over the last `span`, a sample every `step` (the latest one is the
+    /// live sample's, so it is left out).
+    fn history(&mut self, span: Duration, step: Duration) -> Vec<Snapshot> {
+        let Some(newest) = self.past.back().map(|s| s.taken_at) else { return Vec::new() };
+        let mut out: Vec<Snapshot> = Vec::new();
+        for s in self.past.iter().filter(|s| newest.saturating_sub(s.taken_at) <= span && s.taken_at < newest)
+        {
+            if out.last().is_none_or(|last| s.taken_at >= last.taken_at + step) {
+                out.push(self.shown(s));
+            }
+        }
+        out
     }
 
     fn roles(&self) -> crate::model::RoleMap {

@@ -455,6 +455,12 @@ fn pf_name<'a>(host: &str, name: &'a str) -> &'a str {
     name.strip_prefix(host).and_then(|n| n.strip_prefix('/')).unwrap_or(name)
 }
 
+/// The step of the chart's history over `window`: never more points than the chart has
+/// columns (about two thirds of a terminal `columns` wide), never finer than the sampling.
+pub fn chart_step(window: Duration, interval: Duration, columns: u16) -> Duration {
+    interval.max(window / (u32::from(columns) * 2 / 3).max(1))
+}
+
 /// The host (as its label says, port and all) of a fleet PF named `HOST/PF`.
 pub fn host_of_pf(name: &str) -> Option<&str> {
     name.rsplit_once('/').map(|(host, _)| host)
@@ -597,5 +603,32 @@ mod tests {
         fleet.show_host(None);
         assert_eq!(fleet.sample().unwrap().pfs.len(), 3);
         assert_eq!(host_of_pf("node7:9808/ens1f0"), Some("node7:9808"));
+    }
+
+    #[test]
+    fn the_demo_fleet_has_the_past_of_a_host_drilled_into() {
+        let clock = crate::source::FakeClock::default();
+        let mut fleet = DemoFleet::new(std::sync::Arc::new(clock.clone()));
+        for _ in 0..10 {
+            clock.advance(Duration::from_secs(1));
+            fleet.sample().unwrap();
+        }
+        fleet.show_host(Some("demo-c"));
+        let now = fleet.sample().unwrap().taken_at;
+        let past = fleet.history(Duration::from_secs(6), Duration::from_secs(2));
+        let ages: Vec<u64> = past.iter().map(|s| (now - s.taken_at).as_secs()).collect();
+        assert_eq!(ages, [6, 4, 2], "the last 6 s before the live sample, 2 s apart");
+        let hosts: std::collections::BTreeSet<_> =
+            past.iter().flat_map(|s| s.pfs.iter().filter_map(|pf| host_of_pf(&pf.name))).collect();
+        assert_eq!(hosts.into_iter().collect::<Vec<_>>(), ["demo-c"], "sampled while the overview was shown");
+        assert!(past.iter().all(|s| s.pfs[0].vfs.iter().any(|v| v.counters.tx_bytes > 0)));
+    }
+
+    #[test]
+    fn the_chart_step_gives_no_more_points_than_columns() {
+        let (hour, second) = (Duration::from_secs(3600), Duration::from_secs(1));
+        assert_eq!(chart_step(hour, second, 120), Duration::from_secs(45), "80 columns of chart");
+        assert_eq!(chart_step(Duration::from_secs(30), second, 120), second, "never finer than sampling");
+        assert_eq!(chart_step(hour, second, 1), hour, "no columns: one point");
     }
 }

@@ -167,6 +167,7 @@ pub fn stats64(b: &[u8]) -> Option<Counters> {
         rx_dropped: at(6)?,
         tx_dropped: at(7)?,
         multicast: at(8)?,
+        tx_errors: Some(at(5)?),
         broadcast: 0,
         origin: CounterOrigin::Netdev,
         held: false,

@@ -297,9 +297,10 @@ impl KernelSource {
         };
         let representor =
             out.representor.as_ref().and_then(|r| found.links.get(r.as_str())).and_then(|l| l.1);
-        let hold = self.holds.entry(key).or_default();
-        out.counters =
-            origin::pick(driver, vf.counters, origin::Others { netdev, representor, pf_ethtool }, hold);
+        let sysfs_tx_errors =
+            found.vf_stats_dirs.get(pf).and_then(|d| sysfs::vf_stat(d, vf.index, "tx_errors"));
+        let others = origin::Others { netdev, representor, pf_ethtool, sysfs_tx_errors };
+        out.counters = origin::pick(driver, vf.counters, others, self.holds.entry(key).or_default());
         out
     }
 
@@ -336,7 +337,9 @@ impl KernelSource {
             representors.extend(by_devlink);
             self.representors = representors;
         }
-        Found { devices, links: links_by_name, foreign }
+        let vf_stats_dirs =
+            devices.keys().filter_map(|pf| Some((pf.clone(), self.sysfs.vf_stats_dir(pf)?))).collect();
+        Found { devices, links: links_by_name, foreign, vf_stats_dirs }
     }
 
     /// The PF's ifindex, the VF as the kernel has it now (if it lists one) and the link speed.
@@ -396,6 +399,8 @@ struct Found {
     links: HashMap<String, (u32, Option<Counters>)>,
     /// VF netdevs in other namespaces by the VF's PCI address.
     foreign: HashMap<String, (netns::ForeignNetdev, Counters)>,
+    /// PFs whose driver keeps per-VF statistics as sysfs files, and where.
+    vf_stats_dirs: HashMap<String, std::path::PathBuf>,
 }
 
 /// How long a netdev's link speed is cached.

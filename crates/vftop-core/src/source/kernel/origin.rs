@@ -45,6 +45,9 @@ pub struct Others {
     pub representor: Option<Counters>,
     /// The PF's own `ethtool -S` lines for it (ixgbe's out-of-tree driver).
     pub pf_ethtool: Option<Counters>,
+    /// Its `tx_errors` in the PF driver's sysfs `sriov/<vf>/stats/` (Intel's out-of-tree
+    /// i40e/ice).
+    pub sysfs_tx_errors: Option<u64>,
 }
 
 /// Per-VF counters in a PF's `ethtool -S`, as ixgbe's out-of-tree driver (and its derivatives
@@ -71,8 +74,17 @@ pub fn pf_ethtool_vfs(stats: &[DriverStat]) -> HashMap<u32, Counters> {
 }
 
 /// The counters that stand for the VF: its driver's where the driver has them, else its
-/// netdev's, else its representor's (as the VF sees it), else none (unmeasured).
+/// netdev's, else its representor's (as the VF sees it), else none (unmeasured). Its transmit
+/// errors, which `IFLA_VF_STATS` does not have, come from the driver's sysfs stats, else from
+/// the VF's own netdev, whichever counters stand for the rest (a representor's are the other
+/// direction's).
 pub fn pick(driver: Driver, vf_stats: Counters, others: Others, hold: &mut Hold) -> Counters {
+    let tx_errors = others.sysfs_tx_errors.or(others.netdev.and_then(|c| c.tx_errors));
+    Counters { tx_errors, ..traffic(driver, vf_stats, others, hold) }
+}
+
+/// The counters that stand for the VF's traffic (see [`pick`]).
+fn traffic(driver: Driver, vf_stats: Counters, others: Others, hold: &mut Hold) -> Counters {
     // A PF that names per-VF counters in its own statistics has them there, not in VF_STATS.
     if let Some(c) = others.pf_ethtool.filter(|_| vf_stats.is_all_zero()) {
         return c;
@@ -160,6 +172,33 @@ mod tests {
             CounterOrigin::Unmeasured,
             "slow path only"
         );
+    }
+
+    #[test]
+    fn transmit_errors_from_sysfs_else_the_vfs_netdev_never_a_representor() {
+        let mut hold = Hold::default();
+        let netdev = Counters {
+            tx_bytes: 700,
+            tx_errors: Some(3),
+            origin: CounterOrigin::Netdev,
+            ..Default::default()
+        };
+        let with_netdev = Others { netdev: Some(netdev), ..Others::default() };
+        // i40e: the traffic is IFLA_VF_STATS', the errors the VF netdev's.
+        let i40e = pick(Driver::I40e, vf_stats(5000), with_netdev, &mut hold);
+        assert_eq!((i40e.origin, i40e.tx_bytes, i40e.tx_errors), (CounterOrigin::VfStats, 5000, Some(3)));
+        let sysfs = Others { sysfs_tx_errors: Some(9), ..with_netdev };
+        assert_eq!(
+            pick(Driver::I40e, vf_stats(5000), sysfs, &mut hold).tx_errors,
+            Some(9),
+            "the driver's own file first"
+        );
+        let in_a_vm = pick(Driver::I40e, vf_stats(5000), Others::default(), &mut hold);
+        assert_eq!(in_a_vm.tx_errors, None, "nothing counts them: unknown, not 0");
+        // A representor's errors are its own sends, towards the VF: not the VF's transmit errors.
+        let rep = Others { representor: Some(netdev), ..Others::default() };
+        let as_vf = pick(Driver::Netdevsim, vf_stats(0), rep, &mut Hold::default());
+        assert_eq!((as_vf.origin, as_vf.tx_errors), (CounterOrigin::Representor, None));
     }
 
     #[test]

@@ -79,10 +79,22 @@ impl Sysfs {
         std::fs::read_to_string(self.device(pf).join("numa_node")).ok()?.trim().parse().ok()
     }
 
+    /// Where the PF driver keeps per-VF statistics as files, `device/sriov/<vf>/stats/<name>`
+    /// (Intel's out-of-tree i40e and ice; the upstream sriov-network-metrics-exporter's
+    /// sysfs reader, `collectors/sriovdev_readers.go`, reads every file there), if it does.
+    pub fn vf_stats_dir(&self, pf: &str) -> Option<PathBuf> {
+        Some(self.device(pf).join("sriov")).filter(|d| d.is_dir())
+    }
+
     /// The PF's driver (the `device/driver` link's target name).
     pub fn driver(&self, pf: &str) -> Option<String> {
         link_name(&self.device(pf).join("driver"))
     }
+}
+
+/// One VF statistic under a PF's [`Sysfs::vf_stats_dir`], where it is a number.
+pub fn vf_stat(dir: &Path, vf: u32, name: &str) -> Option<u64> {
+    std::fs::read_to_string(dir.join(vf.to_string()).join("stats").join(name)).ok()?.trim().parse().ok()
 }
 
 fn first_entry(dir: &Path) -> Option<String> {
@@ -137,5 +149,25 @@ mod tests {
         assert_eq!(pci_address.as_deref(), Some("0000:01:00.0"));
         assert_eq!(driver.as_deref(), Some("igb"));
         assert!(sys.vf_devices("nope").is_empty());
+    }
+
+    #[test]
+    fn reads_a_vf_statistic_where_the_driver_keeps_them_as_files() {
+        let root = std::env::temp_dir().join(format!("vftop-sysfs-stats-{}", std::process::id()));
+        let stats = root.join("class/net/ens1f0/device/sriov/3/stats");
+        std::fs::create_dir_all(&stats).unwrap();
+        std::fs::create_dir_all(root.join("class/net/eth0/device")).unwrap();
+        std::fs::write(stats.join("tx_errors"), "17\n").unwrap();
+        std::fs::write(stats.join("rx_errors"), "not a number\n").unwrap();
+        let sys = Sysfs::new(&root);
+        let dir = sys.vf_stats_dir("ens1f0");
+        let (errors, garbled, other_vf) = dir.as_deref().map_or((None, None, None), |d| {
+            (vf_stat(d, 3, "tx_errors"), vf_stat(d, 3, "rx_errors"), vf_stat(d, 2, "tx_errors"))
+        });
+        let without = sys.vf_stats_dir("eth0");
+        std::fs::remove_dir_all(&root).unwrap();
+        assert_eq!(errors, Some(17));
+        assert_eq!((garbled, other_vf), (None, None), "a garbled or missing file is no value");
+        assert_eq!(without, None, "a PF without device/sriov keeps no such files");
     }
 }
