@@ -431,9 +431,21 @@ pub struct FleetArgs {
     pub interval: IntervalArg,
 }
 
+/// A `--listen` that is no address to listen on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ListenError {
+    #[error("'{0}' has no port: use ADDR:PORT, e.g. 127.0.0.1:9808 or :9808")]
+    NoPort(String),
+    /// The name did not resolve: the resolver's words.
+    #[error("'{text}': {why}")]
+    Unresolved { text: String, why: String },
+    #[error("'{0}' names no address")]
+    NoAddress(String),
+}
+
 /// A listen address: `HOST:PORT` (an address or a name, `localhost` among them), or `:PORT`
 /// for every IPv4 interface.
-fn parse_listen(text: &str) -> Result<std::net::SocketAddr, String> {
+fn parse_listen(text: &str) -> Result<std::net::SocketAddr, ListenError> {
     use std::net::ToSocketAddrs;
     let text = text.trim();
     let full = match text.strip_prefix(':') {
@@ -444,20 +456,29 @@ fn parse_listen(text: &str) -> Result<std::net::SocketAddr, String> {
         return Ok(addr);
     }
     if !full.contains(':') {
-        return Err(format!("'{text}' has no port: use ADDR:PORT, e.g. 127.0.0.1:9808 or :9808"));
+        return Err(ListenError::NoPort(text.to_string()));
     }
     full.to_socket_addrs()
-        .map_err(|e| format!("'{text}': {e}"))?
+        .map_err(|e| ListenError::Unresolved { text: text.to_string(), why: e.to_string() })?
         .next()
-        .ok_or_else(|| format!("'{text}' names no address"))
+        .ok_or_else(|| ListenError::NoAddress(text.to_string()))
 }
 
-fn parse_max_arg(text: &str) -> Result<Mbps, String> {
-    crate::units::parse_rate(text).map_err(|e| format!("{e} (--max: 0 or none = no cap)"))
+/// A `--max` or `--min` that is not a rate, with what 0 means for it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitArgError {
+    #[error("{0} (--max: 0 or none = no cap)")]
+    Max(crate::units::RateParseError),
+    #[error("{0} (--min: 0 or none = no guarantee)")]
+    Min(crate::units::RateParseError),
 }
 
-fn parse_min_arg(text: &str) -> Result<Mbps, String> {
-    crate::units::parse_rate(text).map_err(|e| format!("{e} (--min: 0 or none = no guarantee)"))
+fn parse_max_arg(text: &str) -> Result<Mbps, LimitArgError> {
+    crate::units::parse_rate(text).map_err(LimitArgError::Max)
+}
+
+fn parse_min_arg(text: &str) -> Result<Mbps, LimitArgError> {
+    crate::units::parse_rate(text).map_err(LimitArgError::Min)
 }
 
 impl ConsoleArgs {
@@ -530,7 +551,7 @@ mod tests {
             Ok((true, 9808))
         );
         assert_eq!(parse_listen("[::]:9808"), Ok("[::]:9808".parse().unwrap()));
-        assert!(parse_listen("9808").unwrap_err().contains("no port"));
+        assert!(parse_listen("9808").unwrap_err().to_string().contains("no port"));
         assert!(parse_listen(":http").is_err());
     }
 

@@ -95,62 +95,96 @@ struct RoleEntry {
     vf: Option<u32>,
 }
 
+/// Why a config file is refused; every message names the file (and the setting).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: {problem}")]
+    File { file: String, problem: Problem },
+    /// A `[[declared]]` entry (its message names the file and line).
+    #[error("{0}")]
+    Declared(crate::intent::IntentError),
+}
+
+/// What is wrong in a config file.
+#[derive(Debug, thiserror::Error)]
+pub enum Problem {
+    #[error("{0}")]
+    Unreadable(std::io::Error),
+    /// Not TOML, or not the settings vftop knows (toml's words, with line and column).
+    #[error("{0}")]
+    Toml(toml::de::Error),
+    #[error("[ui] {0}")]
+    Ui(UiError),
+    #[error("{0}")]
+    Keys(crate::ui::keymap::KeyError),
+    #[error(
+        "role '{role}': color = \"{color}\" is not a colour (a name like \"green\" or \"lightblue\", \"#33aa66\", or 0-255)"
+    )]
+    Colour { role: String, color: String },
+    #[error("role '{role}': vlan = {vlan} is not a VLAN id (1 to 4094)")]
+    NotAVlan { role: String, vlan: u16 },
+    #[error("roles '{first}' and '{second}' are both on vlan {vlan}: one VLAN, one role")]
+    SameVlan { first: String, second: String, vlan: u16 },
+    #[error("role '{0}' needs either vlan = N, or pf = \"NAME\" and vf = N")]
+    RoleNamesNothing(String),
+    #[error("[owners] refresh = \"{0}\" is not a duration above zero (like \"5s\")")]
+    Refresh(String),
+}
+
+/// A `[ui]` value serde cannot check.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UiError {
+    #[error("chart_window = \"{}\": use one of {}", .0, chart_windows())]
+    ChartWindow(String),
+    #[error("interval: {0}")]
+    Interval(crate::units::DurationError),
+    #[error("confirm_within: {0}")]
+    ConfirmWithin(crate::units::DurationError),
+    #[error("step: {0}")]
+    Step(crate::app::flow::StepError),
+}
+
 /// Parses a roles config.
-pub fn parse_roles(text: &str, file: &str) -> Result<RoleMap, String> {
+pub fn parse_roles(text: &str, file: &str) -> Result<RoleMap, ConfigError> {
     parse(text, file).map(|c| c.roles)
 }
 
 /// Parses a config file: roles and `[ui]`; every value is checked here, so a typo is an error
 /// naming the file and the setting, before the console starts.
-pub fn parse(text: &str, file: &str) -> Result<Config, String> {
-    let parsed: ConfigFile = toml::from_str(text).map_err(|e| format!("{file}: {e}"))?;
-    check_ui(&parsed.ui).map_err(|e| format!("{file}: [ui] {e}"))?;
-    let keys = crate::ui::keymap::KeyMap::from_config(&parsed.keys).map_err(|e| format!("{file}: {e}"))?;
+pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+    let fail = |problem| ConfigError::File { file: file.to_string(), problem };
+    let parsed: ConfigFile = toml::from_str(text).map_err(|e| fail(Problem::Toml(e)))?;
+    check_ui(&parsed.ui).map_err(|e| fail(Problem::Ui(e)))?;
+    let keys = crate::ui::keymap::KeyMap::from_config(&parsed.keys).map_err(|e| fail(Problem::Keys(e)))?;
     let mut map = RoleMap::default();
     for entry in parsed.roles {
         if let Some(c) = &entry.color
             && c.parse::<ratatui::style::Color>().is_err()
         {
-            return Err(format!(
-                "{file}: role '{}': color = \"{c}\" is not a colour (a name like \"green\" or \"lightblue\", \"#33aa66\", or 0-255)",
-                entry.name
-            ));
+            return Err(fail(Problem::Colour { role: entry.name, color: c.clone() }));
         }
         let role = Role { name: entry.name.clone(), color: entry.color };
         match (entry.vlan, entry.pf, entry.vf) {
             (Some(vlan), None, None) if !(1..=4094).contains(&vlan) => {
-                return Err(format!(
-                    "{file}: role '{}': vlan = {vlan} is not a VLAN id (1 to 4094)",
-                    entry.name
-                ));
+                return Err(fail(Problem::NotAVlan { role: entry.name, vlan }));
             }
             (Some(vlan), None, None) => {
                 if let Some(other) = map.by_vlan.insert(vlan, role) {
-                    return Err(format!(
-                        "{file}: roles '{}' and '{}' are both on vlan {vlan}: one VLAN, one role",
-                        other.name, entry.name
-                    ));
+                    return Err(fail(Problem::SameVlan { first: other.name, second: entry.name, vlan }));
                 }
             }
             (None, Some(pf), Some(vf)) => {
                 map.by_vf.insert(VfKey { pf, vf }, role);
             }
-            _ => {
-                return Err(format!(
-                    "{file}: role '{}' needs either vlan = N, or pf = \"NAME\" and vf = N",
-                    entry.name
-                ));
-            }
+            _ => return Err(fail(Problem::RoleNamesNothing(entry.name))),
         }
     }
     if let Some(refresh) = &parsed.owners.refresh
         && crate::units::parse_span(refresh).map_or(true, |d| d.is_zero())
     {
-        return Err(format!(
-            "{file}: [owners] refresh = \"{refresh}\" is not a duration above zero (like \"5s\")"
-        ));
+        return Err(fail(Problem::Refresh(refresh.clone())));
     }
-    let intent = crate::intent::parse(parsed.declared, text, file)?;
+    let intent = crate::intent::parse(parsed.declared, text, file).map_err(ConfigError::Declared)?;
     Ok(Config {
         roles: map,
         ui: parsed.ui,
@@ -167,28 +201,33 @@ pub fn chart_window(text: &str) -> Option<std::time::Duration> {
     crate::app::state::WINDOWS.iter().copied().find(|w| crate::app::state::format_window(*w) == text)
 }
 
+/// The chart windows a config may name, as it names them: `30s, 1m, …`.
+fn chart_windows() -> String {
+    let allowed: Vec<String> =
+        crate::app::state::WINDOWS.iter().map(|d| crate::app::state::format_window(*d)).collect();
+    allowed.join(", ")
+}
+
 /// What serde cannot check of `[ui]` (the word settings are enums, refused by serde with the
 /// line, column and the allowed words).
-fn check_ui(ui: &UiPrefs) -> Result<(), String> {
+fn check_ui(ui: &UiPrefs) -> Result<(), UiError> {
     if let Some(w) = ui.chart_window.as_deref().filter(|w| chart_window(w).is_none()) {
-        let allowed: Vec<String> =
-            crate::app::state::WINDOWS.iter().map(|d| crate::app::state::format_window(*d)).collect();
-        return Err(format!("chart_window = \"{w}\": use one of {}", allowed.join(", ")));
+        return Err(UiError::ChartWindow(w.to_string()));
     }
     if let Some(i) = &ui.interval {
-        crate::units::parse_duration(i).map_err(|e| format!("interval: {e}"))?;
+        crate::units::parse_duration(i).map_err(UiError::Interval)?;
     }
     if let Some(c) = &ui.confirm_within {
-        crate::units::parse_duration(c).map_err(|e| format!("confirm_within: {e}"))?;
+        crate::units::parse_duration(c).map_err(UiError::ConfirmWithin)?;
     }
     if let Some(step) = &ui.step {
-        crate::app::flow::Step::parse(step).map_err(|e| format!("step: {e}"))?;
+        crate::app::flow::Step::parse(step).map_err(UiError::Step)?;
     }
     Ok(())
 }
 
 /// Loads `explicit` (must exist), else the XDG config if present, else the shipped roles.
-pub fn load(explicit: Option<&Path>) -> Result<Config, String> {
+pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
     let path = match explicit {
         Some(p) => p.to_path_buf(),
         None => match crate::paths::config_dir().map(|d| d.join("config.toml")).filter(|p| p.exists()) {
@@ -196,12 +235,14 @@ pub fn load(explicit: Option<&Path>) -> Result<Config, String> {
             None => return parse(EXAMPLE, "built-in roles"),
         },
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    parse(&text, &path.display().to_string())
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| ConfigError::File { file: file.clone(), problem: Problem::Unreadable(e) })?;
+    parse(&text, &file)
 }
 
 /// The roles of `load`.
-pub fn load_roles(explicit: Option<&Path>) -> Result<RoleMap, String> {
+pub fn load_roles(explicit: Option<&Path>) -> Result<RoleMap, ConfigError> {
     load(explicit).map(|c| c.roles)
 }
 
@@ -235,7 +276,7 @@ mod tests {
 
     #[test]
     fn incomplete_entry_is_explained() {
-        let err = parse_roles("[[role]]\nname='A'\npf='eth0'\n", "c.toml").err().unwrap();
+        let err = parse_roles("[[role]]\nname='A'\npf='eth0'\n", "c.toml").err().unwrap().to_string();
         assert!(err.contains("c.toml") && err.contains("needs either vlan"), "{err}");
     }
 }

@@ -42,70 +42,102 @@ pub struct IntentPrefs {
     pub cni_cache_dir: Option<PathBuf>,
 }
 
+/// Why a `[[declared]]` entry is refused: where it is (`file:line`) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{origin}: [[declared]] {problem}")]
+pub struct IntentError {
+    pub origin: String,
+    pub problem: EntryProblem,
+}
+
+/// What is wrong with one `[[declared]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EntryProblem {
+    #[error("{what} = \"{text}\": {why} (\"0\" or \"none\" = no {what})")]
+    Rate { what: &'static str, text: String, why: crate::units::RateParseError },
+    #[error("declares neither min nor max (absent = not declared: say at least one)")]
+    NoLimit,
+    #[error("min {min} is above max {max}")]
+    MinAboveMax { min: Mbps, max: Mbps },
+    #[error("group = \"{0}\" needs pf = \"NAME\" (and no vf or vlan)")]
+    GroupWithoutPf(String),
+    #[error("members = [...] belongs to a group = \"NAME\" declaration")]
+    MembersWithoutGroup,
+    #[error("needs exactly one of vf = N (with pf), vlan = N, partition = \"NAME\", pci = \"ADDR\"")]
+    NotOneSelector,
+    #[error("vf = {0} needs pf = \"NAME\"")]
+    VfWithoutPf(u32),
+    #[error("vlan = {0} is not a VLAN id (1 to 4094)")]
+    NotAVlan(u16),
+    #[error("pci = \"{0}\" is not a PCI address like \"0000:3b:02.1\" (and takes no pf)")]
+    NotPci(String),
+    /// The same selector in two entries (`earlier`: where the first is).
+    #[error("{selector} is declared at {earlier} already")]
+    Twice { selector: String, earlier: String },
+}
+
 /// The declarations of `file` (its text for line numbers); an error names the file and line.
-pub fn parse(entries: Vec<toml::Spanned<Entry>>, text: &str, file: &str) -> Result<Intent, String> {
+pub fn parse(entries: Vec<toml::Spanned<Entry>>, text: &str, file: &str) -> Result<Intent, IntentError> {
     let mut intent = Intent::default();
     for spanned in entries {
         let line = text[..spanned.span().start.min(text.len())].matches('\n').count() + 1;
         let origin = format!("{file}:{line}");
         let entry = spanned.into_inner();
-        let fail = |why: String| format!("{origin}: [[declared]] {why}");
+        let fail = |problem| IntentError { origin: origin.clone(), problem };
         let min = entry.min.as_ref().map(|r| rate(r, "min")).transpose().map_err(fail)?;
         let max = entry.max.as_ref().map(|r| rate(r, "max")).transpose().map_err(fail)?;
         if min.is_none() && max.is_none() {
-            return Err(fail(
-                "declares neither min nor max (absent = not declared: say at least one)".into(),
-            ));
+            return Err(fail(EntryProblem::NoLimit));
         }
         if let (Some(min), Some(max)) = (min, max)
             && !max.is_unlimited()
             && min > max
         {
-            return Err(fail(format!("min {min} is above max {max}")));
+            return Err(fail(EntryProblem::MinAboveMax { min, max }));
         }
         if let Some(group) = entry.group.clone() {
             let Some(pf) = entry.pf.clone().filter(|_| entry.vf.is_none() && entry.vlan.is_none()) else {
-                return Err(fail(format!("group = \"{group}\" needs pf = \"NAME\" (and no vf or vlan)")));
+                return Err(fail(EntryProblem::GroupWithoutPf(group)));
             };
             let members = entry.members.clone().unwrap_or_default();
             intent.groups.push(DeclaredGroup { pf, group, min, max, members, origin });
             continue;
         }
         if entry.members.is_some() {
-            return Err(fail("members = [...] belongs to a group = \"NAME\" declaration".into()));
+            return Err(fail(EntryProblem::MembersWithoutGroup));
         }
         let selector = selector(&entry).map_err(fail)?;
         if let Some(earlier) = intent.vfs.iter().find(|d| d.selector == selector) {
-            return Err(fail(format!("{} is declared at {} already", selector.label(), earlier.origin)));
+            let (selector, earlier) = (selector.label(), earlier.origin.clone());
+            return Err(fail(EntryProblem::Twice { selector, earlier }));
         }
         intent.vfs.push(Declared { selector, min, max, origin });
     }
     Ok(intent)
 }
 
-fn rate(rate: &Rate, what: &str) -> Result<Mbps, String> {
+fn rate(rate: &Rate, what: &'static str) -> Result<Mbps, EntryProblem> {
     match rate {
         Rate::Mbps(n) => Ok(Mbps(*n)),
-        Rate::Text(t) => crate::units::parse_rate(t)
-            .map_err(|e| format!("{what} = \"{t}\": {e} (\"0\" or \"none\" = no {what})")),
+        Rate::Text(t) => {
+            crate::units::parse_rate(t).map_err(|why| EntryProblem::Rate { what, text: t.clone(), why })
+        }
     }
 }
 
 /// Which VFs an entry names: exactly one of `vf` (with `pf`), `vlan`, `partition`, `pci`.
-fn selector(e: &Entry) -> Result<Selector, String> {
+fn selector(e: &Entry) -> Result<Selector, EntryProblem> {
     let named = [e.vf.is_some(), e.vlan.is_some(), e.partition.is_some(), e.pci.is_some()];
     if named.iter().filter(|n| **n).count() != 1 {
-        return Err(
-            "needs exactly one of vf = N (with pf), vlan = N, partition = \"NAME\", pci = \"ADDR\"".into()
-        );
+        return Err(EntryProblem::NotOneSelector);
     }
     if let Some(vf) = e.vf {
-        let pf = e.pf.clone().ok_or_else(|| format!("vf = {vf} needs pf = \"NAME\""))?;
+        let pf = e.pf.clone().ok_or(EntryProblem::VfWithoutPf(vf))?;
         return Ok(Selector::Vf { pf, vf });
     }
     if let Some(vlan) = e.vlan {
         if !(1..=4094).contains(&vlan) {
-            return Err(format!("vlan = {vlan} is not a VLAN id (1 to 4094)"));
+            return Err(EntryProblem::NotAVlan(vlan));
         }
         return Ok(Selector::Vlan { pf: e.pf.clone(), vlan });
     }
@@ -114,7 +146,7 @@ fn selector(e: &Entry) -> Result<Selector, String> {
     }
     let pci = e.pci.clone().unwrap_or_default().to_lowercase();
     if !crate::source::owners::cni::is_pci_address(&pci) || e.pf.is_some() {
-        return Err(format!("pci = \"{pci}\" is not a PCI address like \"0000:3b:02.1\" (and takes no pf)"));
+        return Err(EntryProblem::NotPci(pci));
     }
     Ok(Selector::Pci(pci))
 }
@@ -139,12 +171,12 @@ pub fn with_cni(mut intent: Intent, prefs: &IntentPrefs) -> Intent {
 mod tests {
     use super::*;
 
-    fn parse_text(text: &str) -> Result<Intent, String> {
+    fn parse_text(text: &str) -> Result<Intent, IntentError> {
         #[derive(Deserialize)]
         struct File {
             declared: Vec<toml::Spanned<Entry>>,
         }
-        let f: File = toml::from_str(text).map_err(|e| e.to_string())?;
+        let f: File = toml::from_str(text).unwrap();
         parse(f.declared, text, "c.toml")
     }
 
@@ -185,7 +217,7 @@ mod tests {
             ("[[declared]]\npci = 'eth0'\nmax = 1\n", "is not a PCI address"),
         ];
         for (text, want) in cases {
-            let err = parse_text(text).unwrap_err();
+            let err = parse_text(text).unwrap_err().to_string();
             assert!(err.contains(want), "{text:?}: {err}");
         }
     }

@@ -12,7 +12,7 @@ fn every_bad_config_is_refused_with_its_reason() {
         let text = std::fs::read_to_string(&path).unwrap();
         let expected =
             text.lines().next().and_then(|l| l.strip_prefix("# expect: ")).expect("an expect line");
-        let error = vftop::config::load(Some(&path)).expect_err(&path.display().to_string());
+        let error = vftop::config::load(Some(&path)).expect_err(&path.display().to_string()).to_string();
         assert!(error.contains(expected), "{}: {error}", path.display());
         assert!(error.contains(&path.display().to_string()), "the file is named: {error}");
         seen += 1;

@@ -9,10 +9,10 @@ use serde::Serialize;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
-use vftop::app::control::validate_limit;
+use vftop::app::control::{RateRejected, validate_limit};
 use vftop::audit::{Actor, AuditLog, Reason};
 use vftop::cli::{AuditArg, ConfigArg, SourceArgs};
-use vftop::model::declared::{Finding, Intent, Unmatched, check};
+use vftop::model::declared::{DeclaredTwice, Finding, Intent, Unmatched, check};
 use vftop::model::{RateChange, RateLimit, RoleMap, Snapshot, Target};
 use vftop::source::{Source, SystemClock};
 
@@ -37,16 +37,33 @@ pub struct Assessed {
     pub unmatched: Vec<Unmatched>,
 }
 
+/// Why the host cannot be read against the intent (`check` and `apply` cannot tell).
+#[derive(Debug, thiserror::Error)]
+pub enum AssessError {
+    #[error("{0}")]
+    Twice(DeclaredTwice),
+    /// A declared VF the snapshot does not have as `vf_context` needs it.
+    #[error("{0}")]
+    Vf(anyhow::Error),
+    /// A declaration the VF's driver would refuse, with its line.
+    #[error("{origin}: {declared} declared for {what} ({driver}): {why}")]
+    Refused { origin: String, declared: String, what: String, driver: String, why: Box<RateRejected> },
+}
+
 /// `intent` resolved in `snapshot`, each VF's declared limits checked against its driver's
 /// rules first: a declaration the driver would refuse is an error naming its line.
-pub fn assess(snapshot: &Snapshot, intent: &Intent, roles: &RoleMap) -> Result<Assessed, String> {
-    let resolved = intent.resolve(snapshot, roles)?;
+pub fn assess(snapshot: &Snapshot, intent: &Intent, roles: &RoleMap) -> Result<Assessed, AssessError> {
+    let resolved = intent.resolve(snapshot, roles).map_err(AssessError::Twice)?;
     let findings = check(snapshot, &resolved, roles);
     for f in &findings {
         let Target::Vf(key) = &f.target else { continue };
-        let (ctx, driver) = vf_context(snapshot, key, false).map_err(|e| e.to_string())?;
-        validate_limit(f.wanted, &ctx, &driver).map_err(|why| {
-            format!("{}: {} declared for {} ({driver}): {why}", f.origin, f.declared, f.what)
+        let (ctx, driver) = vf_context(snapshot, key, false).map_err(AssessError::Vf)?;
+        validate_limit(f.wanted, &ctx, &driver).map_err(|why| AssessError::Refused {
+            origin: f.origin.clone(),
+            declared: f.declared.clone(),
+            what: f.what.clone(),
+            driver: driver.clone(),
+            why: Box::new(why),
         })?;
     }
     Ok(Assessed { findings, unmatched: resolved.unmatched })
@@ -89,7 +106,7 @@ pub fn check_command(req: DeclaredRequest) -> anyhow::Result<ExitCode> {
     let snapshot = source.sample()?;
     let assessed = match assess(&snapshot, &intent, &roles) {
         Ok(a) => a,
-        Err(e) => return cannot_tell(&e),
+        Err(e) => return cannot_tell(&e.to_string()),
     };
     let store = req
         .store
@@ -222,7 +239,7 @@ pub fn apply_command(req: DeclaredRequest, opts: ApplyOptions) -> anyhow::Result
     let snapshot = source.sample()?;
     let assessed = match assess(&snapshot, &intent, &roles) {
         Ok(a) => a,
-        Err(e) => return cannot_tell(&e),
+        Err(e) => return cannot_tell(&e.to_string()),
     };
     let plan = plan(&assessed);
     for u in &assessed.unmatched {

@@ -196,7 +196,8 @@ impl Watcher {
         );
         let change = RateChange::vf(key.clone(), before, f.actual);
         let name = f.partition.clone().unwrap_or_else(|| format!("vf {}", key.vf));
-        let seen: Result<RateLimit, String> = Ok(now.vf(key).map_or(f.actual, |(_, v)| v.rate));
+        let seen: Result<RateLimit, std::convert::Infallible> =
+            Ok(now.vf(key).map_or(f.actual, |(_, v)| v.rate));
         log.write(actor, &Attempt::new(&change, &name, Reason::External, &seen))?;
         Ok(())
     }
@@ -288,7 +289,7 @@ pub fn confirm_pending(log: &mut AuditLog, actor: &Actor) -> anyhow::Result<usiz
             continue;
         }
         let change = RateChange::vf(VfKey { pf: p.pf.clone(), vf: p.vf }, p.revert, p.applied);
-        let result: Result<RateLimit, String> = Ok(p.applied);
+        let result: Result<RateLimit, std::convert::Infallible> = Ok(p.applied);
         log.write(actor, &Attempt::new(&change, &p.partition, Reason::Confirmed, &result))?;
         kept += 1;
     }

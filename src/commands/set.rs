@@ -8,7 +8,7 @@ use vftop::audit::{Actor, Attempt, AuditLog, Reason};
 use vftop::cli::{AuditArg, SimArgs};
 use vftop::model::{BitsPerSec, Capabilities, Mbps, RateChange, RateLimit, Snapshot, VfKey};
 use vftop::source::kernel::RateApiChoice;
-use vftop::source::{Source, SystemClock};
+use vftop::source::{ApplyError, Source, SystemClock};
 
 /// What `vftop set` asks for.
 pub struct SetRequest {
@@ -108,7 +108,7 @@ pub fn send(
     partition: &str,
     reason: Reason,
     (log, actor): (&mut AuditLog, &Actor),
-) -> anyhow::Result<Result<RateLimit, String>> {
+) -> anyhow::Result<Result<RateLimit, ApplyError>> {
     let result = source.apply(change);
     log.write(actor, &Attempt::new(change, partition, reason, &result))?;
     let target = change.target.label();
@@ -128,7 +128,7 @@ pub fn send(
         }
         Err(e) => {
             eprintln!("vftop: {target}: {e}; nothing changed");
-            Err(e.to_string())
+            Err(e)
         }
     })
 }

@@ -80,6 +80,10 @@ pub struct Attempt<'a> {
     pub partition: &'a str,
     pub reason: Reason,
     /// What the driver kept (read back), or the refusal in words.
+    ///
+    /// `String` on purpose: this is the record's `message`, written as it is into the log; it
+    /// comes from any source's error (`Attempt::new` takes any `Display`) and no caller decides
+    /// on it.
     pub outcome: Result<RateLimit, String>,
     /// Seconds the operator has to confirm (commit-confirmed), if armed.
     pub confirm_within_secs: Option<u64>,
@@ -245,6 +249,24 @@ pub struct AuditLog {
 pub struct AuditError {
     pub path: String,
     pub cause: std::io::Error,
+}
+
+/// The same log and the same failure, in kind and words (`io::Error` has no `==`).
+impl PartialEq for AuditError {
+    fn eq(&self, other: &AuditError) -> bool {
+        self.path == other.path
+            && self.cause.kind() == other.cause.kind()
+            && self.cause.to_string() == other.cause.to_string()
+    }
+}
+
+/// Why the console's audit view (`a`) has no lines to show.
+#[derive(Debug, thiserror::Error)]
+pub enum TailError {
+    #[error("no audit log is configured")]
+    NotConfigured,
+    #[error("{}: {error}", path.display())]
+    Unreadable { path: PathBuf, error: std::io::Error },
 }
 
 impl AuditLog {

@@ -161,18 +161,14 @@ impl Driver {
         (enforced != max.0).then_some(Mbps(enforced))
     }
 
-    /// The driver's own rules, checked before sending: `Err` says which rule, in words.
-    pub fn check(self, new: RateLimit, pf: &PfFacts) -> Result<(), String> {
+    /// The driver's own rules, checked before sending: `Err` says which rule.
+    pub fn check(self, new: RateLimit, pf: &PfFacts) -> Result<(), DriverRule> {
         let name = self.label();
         let RateLimit { min, max } = new;
         match self {
             Driver::Igb => {
-                if pf.pci_device.is_some_and(|id| !IGB_82576.contains(&id)) {
-                    return Err(format!(
-                        "igb rate-limits VFs only on the 82576; this PF is another igb MAC \
-                         (PCI device {:#06x}): igb_ndo_set_vf_bw answers EOPNOTSUPP",
-                        pf.pci_device.unwrap_or_default()
-                    ));
+                if let Some(device) = pf.pci_device.filter(|id| !IGB_82576.contains(id)) {
+                    return Err(DriverRule::IgbNot82576 { device });
                 }
                 no_min(name, min)?;
                 link_must_be_up(name, pf, "even to clear a cap")?;
@@ -181,15 +177,11 @@ impl Driver {
             Driver::Ixgbe => {
                 no_min(name, min)?;
                 link_must_be_up(name, pf, "even to clear a cap")?;
-                if pf.link_speed.is_some_and(|s| s != Mbps(10_000)) {
-                    return Err(format!(
-                        "ixgbe rate-limits VFs only at link speed 10G (the link is at {}); every \
-                         request fails, clearing included",
-                        pf.link_speed.unwrap_or_default()
-                    ));
+                if let Some(link) = pf.link_speed.filter(|s| *s != Mbps(10_000)) {
+                    return Err(DriverRule::IxgbeNot10G { link });
                 }
                 if !max.is_unlimited() && max.0 < IXGBE_MIN_CAP {
-                    return Err(format!("ixgbe's smallest cap is {IXGBE_MIN_CAP}M (max 11..10000)"));
+                    return Err(DriverRule::IxgbeBelowMinCap { max });
                 }
                 at_most_link(name, "max", max, pf)
             }
@@ -203,11 +195,11 @@ impl Driver {
                 let link =
                     if pf.link_up == Some(false) { Mbps(0) } else { pf.link_speed.unwrap_or(Mbps(u32::MAX)) };
                 if !min.is_unlimited() && total > link {
-                    return Err(format!(
-                        "ice refuses guarantees that sum above the link: Σ min would be {total} on a \
-                         {link} link{}",
-                        if pf.link_up == Some(false) { " (a down link counts as 0)" } else { "" }
-                    ));
+                    return Err(DriverRule::IceMinsAboveLink {
+                        total,
+                        link,
+                        link_down: pf.link_up == Some(false),
+                    });
                 }
                 Ok(())
             }
@@ -223,7 +215,7 @@ impl Driver {
     /// `ndo_set_vf_rate` no extended ACK; its reason, if any, is in the kernel log).
     pub fn explain(self, errno: i32, new: RateLimit, pf: &PfFacts) -> String {
         if let Err(rule) = self.check(new, pf) {
-            return rule;
+            return rule.to_string();
         }
         let name = self.label();
         match (self, errno) {
@@ -416,29 +408,53 @@ pub fn pfc_from_ethtool(stats: &[DriverStat]) -> Option<PauseCounters> {
     any.then_some(out)
 }
 
-fn no_min(driver: &str, min: Mbps) -> Result<(), String> {
-    if min.is_unlimited() {
-        Ok(())
-    } else {
-        Err(format!("the {driver} driver has no minimum rate (min must be 0)"))
-    }
+/// A driver rule a requested limit breaks, found before anything is sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DriverRule {
+    #[error(
+        "igb rate-limits VFs only on the 82576; this PF is another igb MAC \
+         (PCI device {device:#06x}): igb_ndo_set_vf_bw answers EOPNOTSUPP"
+    )]
+    IgbNot82576 { device: u16 },
+    #[error("the {driver} driver has no minimum rate (min must be 0)")]
+    NoMin { driver: &'static str },
+    #[error("{driver} changes VF rates only while the PF's link is up ({clearing}); the link is down")]
+    LinkDown { driver: &'static str, clearing: &'static str },
+    #[error(
+        "ixgbe rate-limits VFs only at link speed 10G (the link is at {link}); every \
+         request fails, clearing included"
+    )]
+    IxgbeNot10G { link: Mbps },
+    #[error("ixgbe's smallest cap is {}M (max 11..10000)", IXGBE_MIN_CAP)]
+    IxgbeBelowMinCap { max: Mbps },
+    #[error("{which} {value} is above the link speed {link} ({driver})")]
+    AboveLink { driver: &'static str, which: &'static str, value: Mbps, link: Mbps },
+    /// ice's sum of guarantees (`total`: the other VFs' and this one's) above the link (0 when
+    /// it is down).
+    #[error(
+        "ice refuses guarantees that sum above the link: Σ min would be {total} on a \
+         {link} link{}",
+        if *link_down { " (a down link counts as 0)" } else { "" }
+    )]
+    IceMinsAboveLink { total: Mbps, link: Mbps, link_down: bool },
 }
 
-fn link_must_be_up(driver: &str, pf: &PfFacts, clearing: &str) -> Result<(), String> {
-    if pf.link_up == Some(false) {
-        Err(format!(
-            "{driver} changes VF rates only while the PF's link is up ({clearing}); the link is down"
-        ))
-    } else {
-        Ok(())
-    }
+fn no_min(driver: &'static str, min: Mbps) -> Result<(), DriverRule> {
+    if min.is_unlimited() { Ok(()) } else { Err(DriverRule::NoMin { driver }) }
 }
 
-fn at_most_link(driver: &str, which: &str, value: Mbps, pf: &PfFacts) -> Result<(), String> {
+fn link_must_be_up(driver: &'static str, pf: &PfFacts, clearing: &'static str) -> Result<(), DriverRule> {
+    if pf.link_up == Some(false) { Err(DriverRule::LinkDown { driver, clearing }) } else { Ok(()) }
+}
+
+fn at_most_link(
+    driver: &'static str,
+    which: &'static str,
+    value: Mbps,
+    pf: &PfFacts,
+) -> Result<(), DriverRule> {
     match pf.link_speed {
-        Some(link) if value > link => {
-            Err(format!("{which} {value} is above the link speed {link} ({driver})"))
-        }
+        Some(link) if value > link => Err(DriverRule::AboveLink { driver, which, value, link }),
         _ => Ok(()),
     }
 }
@@ -457,18 +473,33 @@ mod tests {
         let on_82576 = PfFacts { pci_device: Some(0x10C9), ..up(1000) };
         assert!(igb.check(RateLimit::new(0, 300), &on_82576).is_ok());
         let e = igb.check(RateLimit::new(0, 300), &PfFacts { pci_device: Some(0x1521), ..up(1000) });
-        assert!(e.unwrap_err().contains("only on the 82576"));
-        assert!(igb.check(RateLimit::new(10, 300), &on_82576).unwrap_err().contains("no minimum"));
+        assert!(e.unwrap_err().to_string().contains("only on the 82576"));
+        assert!(
+            igb.check(RateLimit::new(10, 300), &on_82576).unwrap_err().to_string().contains("no minimum")
+        );
         let down = PfFacts { link_up: Some(false), ..on_82576.clone() };
-        assert!(igb.check(RateLimit::new(0, 0), &down).unwrap_err().contains("even to clear"));
-        assert!(igb.check(RateLimit::new(0, 2000), &on_82576).unwrap_err().contains("above the link speed"));
+        assert!(igb.check(RateLimit::new(0, 0), &down).unwrap_err().to_string().contains("even to clear"));
+        assert!(
+            igb.check(RateLimit::new(0, 2000), &on_82576)
+                .unwrap_err()
+                .to_string()
+                .contains("above the link speed")
+        );
     }
 
     #[test]
     fn ixgbe_needs_10g_and_a_cap_of_11_or_more() {
         let ixgbe = Driver::Ixgbe;
-        assert!(ixgbe.check(RateLimit::new(0, 0), &up(1000)).unwrap_err().contains("only at link speed 10G"));
-        assert!(ixgbe.check(RateLimit::new(0, 10), &up(10_000)).unwrap_err().contains("11..10000"));
+        assert!(
+            ixgbe
+                .check(RateLimit::new(0, 0), &up(1000))
+                .unwrap_err()
+                .to_string()
+                .contains("only at link speed 10G")
+        );
+        assert!(
+            ixgbe.check(RateLimit::new(0, 10), &up(10_000)).unwrap_err().to_string().contains("11..10000")
+        );
         assert!(ixgbe.check(RateLimit::new(0, 11), &up(10_000)).is_ok());
     }
 
@@ -485,9 +516,17 @@ mod tests {
     fn ice_refuses_guarantees_above_the_link_and_a_down_link_counts_as_zero() {
         let pf = PfFacts { other_mins: Mbps(8000), ..up(10_000) };
         assert!(Driver::Ice.check(RateLimit::new(2000, 0), &pf).is_ok());
-        assert!(Driver::Ice.check(RateLimit::new(2001, 0), &pf).unwrap_err().contains("Σ min would be"));
+        assert!(
+            Driver::Ice
+                .check(RateLimit::new(2001, 0), &pf)
+                .unwrap_err()
+                .to_string()
+                .contains("Σ min would be")
+        );
         let down = PfFacts { link_up: Some(false), ..pf };
-        assert!(Driver::Ice.check(RateLimit::new(1, 0), &down).unwrap_err().contains("counts as 0"));
+        assert!(
+            Driver::Ice.check(RateLimit::new(1, 0), &down).unwrap_err().to_string().contains("counts as 0")
+        );
         assert!(Driver::Ice.check(RateLimit::new(0, 500), &down).is_ok(), "a max alone is fine");
     }
 

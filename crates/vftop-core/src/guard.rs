@@ -148,10 +148,19 @@ pub fn revert_if_still_applied(
     }
 }
 
+/// A text that is not a limit `min:max` in Mbit/s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitError {
+    #[error("'{0}' is not MIN:MAX")]
+    NoColon(String),
+    #[error("'{0}' is not MIN:MAX in Mbit/s")]
+    NotMbps(String),
+}
+
 /// `min:max` in Mbit/s.
-pub fn parse_limit(text: &str) -> Result<RateLimit, String> {
-    let (min, max) = text.split_once(':').ok_or_else(|| format!("'{text}' is not MIN:MAX"))?;
-    let n = |s: &str| s.parse::<u32>().map_err(|_| format!("'{text}' is not MIN:MAX in Mbit/s"));
+pub fn parse_limit(text: &str) -> Result<RateLimit, LimitError> {
+    let (min, max) = text.split_once(':').ok_or_else(|| LimitError::NoColon(text.to_string()))?;
+    let n = |s: &str| s.parse::<u32>().map_err(|_| LimitError::NotMbps(text.to_string()));
     Ok(RateLimit::new(n(min)?, n(max)?))
 }
 

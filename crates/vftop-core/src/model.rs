@@ -138,22 +138,25 @@ impl fmt::Display for MacAddr {
     }
 }
 
+/// A text that is not `aa:bb:cc:dd:ee:ff`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a MAC address")]
+pub struct NotAMac(pub String);
+
 impl std::str::FromStr for MacAddr {
-    type Err = String;
+    type Err = NotAMac;
 
     /// `aa:bb:cc:dd:ee:ff`.
-    fn from_str(text: &str) -> Result<MacAddr, String> {
+    fn from_str(text: &str) -> Result<MacAddr, NotAMac> {
+        let not_a_mac = || NotAMac(text.to_string());
         let mut out = [0u8; 6];
         let mut parts = text.split(':');
         for byte in &mut out {
-            let part = parts
-                .next()
-                .filter(|p| p.len() == 2)
-                .ok_or_else(|| format!("'{text}' is not a MAC address"))?;
-            *byte = u8::from_str_radix(part, 16).map_err(|_| format!("'{text}' is not a MAC address"))?;
+            let part = parts.next().filter(|p| p.len() == 2).ok_or_else(not_a_mac)?;
+            *byte = u8::from_str_radix(part, 16).map_err(|_| not_a_mac())?;
         }
         if parts.next().is_some() {
-            return Err(format!("'{text}' is not a MAC address"));
+            return Err(not_a_mac());
         }
         Ok(MacAddr(out))
     }

@@ -39,27 +39,46 @@ fn local(at_ms: i64) -> jiff::ZonedDateTime {
     ts.to_zoned_datetime(jiff::tz::TimeZone::system())
 }
 
+/// Why a text is not a point in time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WhenError {
+    #[error("'{text}': '{ago}' is not a duration like 20m or 2h ({why})")]
+    NotAnAgo { text: String, ago: String, why: crate::units::SpanError },
+    /// A local date and time that is no time in the system's zone: jiff's own words.
+    #[error("{0}")]
+    NotLocal(String),
+    #[error(
+        "'{0}' is not a time: use RFC 3339 (2026-11-25T03:00:00Z), a local time \
+         (\"2026-11-25 03:00\", 03:00) or \"20m ago\""
+    )]
+    NotATime(String),
+}
+
 /// Parses a point in time: RFC 3339 (`2026-11-25T03:00:00Z`), a local date and time
 /// (`2026-11-25 03:00`, `2026-11-25T03:00:30`), a local time today (`03:00`), `now`, or a
 /// time ago (`20m ago`, `2 h ago`, `1d ago`, `90s ago`).
-pub fn parse_when(text: &str, now_ms: i64) -> Result<i64, String> {
+pub fn parse_when(text: &str, now_ms: i64) -> Result<i64, WhenError> {
     let t = text.trim();
     if t == "now" {
         return Ok(now_ms);
     }
     if let Some(ago) = t.strip_suffix("ago") {
         let compact: String = ago.split_whitespace().collect();
-        let d = crate::units::parse_span(&compact)
-            .map_err(|e| format!("'{text}': '{}' is not a duration like 20m or 2h ({e})", ago.trim()))?;
+        let d = crate::units::parse_span(&compact).map_err(|why| WhenError::NotAnAgo {
+            text: text.to_string(),
+            ago: ago.trim().to_string(),
+            why,
+        })?;
         return Ok(now_ms - d.as_millis() as i64);
     }
     if let Ok(ts) = t.parse::<jiff::Timestamp>() {
         return Ok(ts.as_millisecond());
     }
     let tz = jiff::tz::TimeZone::system();
+    let not_local = |e: jiff::Error| WhenError::NotLocal(e.to_string());
     let civil = t.replace(' ', "T");
     if let Ok(dt) = civil.parse::<jiff::civil::DateTime>() {
-        return dt.to_zoned_datetime(tz).map(|z| z.timestamp().as_millisecond()).map_err(|e| e.to_string());
+        return dt.to_zoned_datetime(tz).map(|z| z.timestamp().as_millisecond()).map_err(not_local);
     }
     if let Ok(time) = t.parse::<jiff::civil::Time>() {
         let today = local(now_ms).date();
@@ -67,12 +86,9 @@ pub fn parse_when(text: &str, now_ms: i64) -> Result<i64, String> {
             .to_datetime(time)
             .to_zoned_datetime(tz)
             .map(|z| z.timestamp().as_millisecond())
-            .map_err(|e| e.to_string());
+            .map_err(not_local);
     }
-    Err(format!(
-        "'{text}' is not a time: use RFC 3339 (2026-11-25T03:00:00Z), a local time \
-         (\"2026-11-25 03:00\", 03:00) or \"20m ago\""
-    ))
+    Err(WhenError::NotATime(text.to_string()))
 }
 
 #[cfg(test)]
@@ -91,7 +107,7 @@ mod tests {
         let local = parse_when("2026-11-25 03:00", now).unwrap();
         assert_eq!(format_ms(local), "2026-11-25 03:00:00");
         assert_eq!(format_time_of_day(parse_when("03:04:05", now).unwrap()), "03:04:05");
-        assert!(parse_when("yesterday-ish", now).unwrap_err().contains("RFC 3339"));
+        assert!(parse_when("yesterday-ish", now).unwrap_err().to_string().contains("RFC 3339"));
         assert!(parse_when("5 parsecs ago", now).is_err());
         assert_eq!(rfc3339_ms(now + 5), "2026-11-25T03:00:00.005Z");
     }

@@ -202,12 +202,26 @@ fn split_unit(suffix: &str, default: RateUnit) -> (&str, RateUnit) {
     (per_sec, default)
 }
 
+/// Why a text is not a length of time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpanError {
+    /// Not in jiff's friendly format, or out of its range: jiff's own words.
+    #[error("{0}")]
+    Unreadable(String),
+    #[error("'{0}' is negative")]
+    Negative(String),
+    /// A bare number of seconds below zero, or not finite.
+    #[error("not a positive number")]
+    NotPositive,
+}
+
 /// A length of time as operators write it — `7d`, `36h`, `90m`, `1m 30s`, `500ms`, `2 hours`
 /// (jiff's friendly format; a day is 24 hours).
-pub fn parse_span(text: &str) -> Result<Duration, String> {
-    let span: jiff::Span = text.trim().parse().map_err(|e: jiff::Error| e.to_string())?;
-    let d = span.to_duration(jiff::SpanRelativeTo::days_are_24_hours()).map_err(|e| e.to_string())?;
-    Duration::try_from(d).map_err(|_| format!("'{text}' is negative"))
+pub fn parse_span(text: &str) -> Result<Duration, SpanError> {
+    let unreadable = |e: jiff::Error| SpanError::Unreadable(e.to_string());
+    let span: jiff::Span = text.trim().parse().map_err(unreadable)?;
+    let d = span.to_duration(jiff::SpanRelativeTo::days_are_24_hours()).map_err(unreadable)?;
+    Duration::try_from(d).map_err(|_| SpanError::Negative(text.to_string()))
 }
 
 /// A length of time as [`parse_span`] reads it back, in whole units up to days (`7d`, `1m 30s`).
@@ -219,17 +233,35 @@ pub fn format_span(d: Duration) -> String {
         .map_or_else(|_| format!("{}s", d.as_secs()), |span| format!("{span:#}"))
 }
 
+/// Why a text is not an age a store keeps (`--retain`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AgeError {
+    #[error("'{text}' is not an age like 7d or 36h ({why})")]
+    NotAnAge { text: String, why: SpanError },
+    #[error("{0} is too short to keep anything (at least 1m)")]
+    TooShort(String),
+}
+
 /// An age like 7d, 36h, 90m (at least a minute).
-pub fn parse_age(text: &str) -> Result<Duration, String> {
-    let d = parse_span(text).map_err(|e| format!("'{text}' is not an age like 7d or 36h ({e})"))?;
+pub fn parse_age(text: &str) -> Result<Duration, AgeError> {
+    let d = parse_span(text).map_err(|why| AgeError::NotAnAge { text: text.to_string(), why })?;
     if d < Duration::from_secs(60) {
-        return Err(format!("{text} is too short to keep anything (at least 1m)"));
+        return Err(AgeError::TooShort(text.to_string()));
     }
     Ok(d)
 }
 
+/// Why a text is not a size (`--max-size`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SizeError {
+    #[error("'{0}' is not a size like 2G or 500M")]
+    NotASize(String),
+    #[error("'{0}': the size must be above zero")]
+    NotAboveZero(String),
+}
+
 /// A size like 2G, 500M, 64K (powers of 1024), or plain bytes.
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub fn parse_size(text: &str) -> Result<u64, SizeError> {
     let t = text.trim().trim_end_matches(['B', 'b']).trim_end_matches('i');
     let (number, unit) = t.split_at(t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len()));
     let scale: u64 = match unit.to_ascii_uppercase().as_str() {
@@ -238,29 +270,38 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "M" => 1 << 20,
         "G" => 1 << 30,
         "T" => 1 << 40,
-        _ => return Err(format!("'{text}' is not a size like 2G or 500M")),
+        _ => return Err(SizeError::NotASize(text.to_string())),
     };
-    let n: f64 = number.trim().parse().map_err(|_| format!("'{text}' is not a size like 2G or 500M"))?;
+    let n: f64 = number.trim().parse().map_err(|_| SizeError::NotASize(text.to_string()))?;
     if !(n.is_finite() && n > 0.0) {
-        return Err(format!("'{text}': the size must be above zero"));
+        return Err(SizeError::NotAboveZero(text.to_string()));
     }
     Ok((n * scale as f64) as u64)
 }
 
+/// Why a text is not a sampling duration (`--interval`, `confirm_within`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("'{text}' is not a duration like 1s or 500ms ({why})")]
+    NotADuration { text: String, why: SpanError },
+    #[error("{0} is out of range (50ms to 1h)")]
+    OutOfRange(String),
+}
+
 /// Parses a duration (`1s`, `500ms`, `1m 30s`: [`parse_span`]) or a bare number of
 /// seconds (`2`, `0.5`), between 50 ms and 1 h.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let t = text.trim();
     let parsed = match t.parse::<f64>() {
         Ok(secs) if secs.is_finite() && secs >= 0.0 => {
-            Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
+            Duration::try_from_secs_f64(secs).map_err(|e| SpanError::Unreadable(e.to_string()))
         }
-        Ok(_) => Err("not a positive number".to_string()),
+        Ok(_) => Err(SpanError::NotPositive),
         Err(_) => parse_span(t),
     };
-    let d = parsed.map_err(|e| format!("'{text}' is not a duration like 1s or 500ms ({e})"))?;
+    let d = parsed.map_err(|why| DurationError::NotADuration { text: text.to_string(), why })?;
     if !(Duration::from_millis(50)..=Duration::from_secs(3600)).contains(&d) {
-        return Err(format!("{text} is out of range (50ms to 1h)"));
+        return Err(DurationError::OutOfRange(text.to_string()));
     }
     Ok(d)
 }

@@ -3,6 +3,7 @@
 //! ignored by accident.
 
 use crate::app::ApplyRequest;
+use crate::audit::AuditError;
 use crate::model::{RateLimit, Snapshot};
 use crate::source::{ApplyError, PastWanted};
 use std::time::Duration;
@@ -13,7 +14,7 @@ pub enum SourceEvent {
     Snapshot(Snapshot),
     SampleFailed(String),
     /// A change was answered; the last field says whether its audit record is on disk.
-    Applied(ApplyRequest, Result<RateLimit, ApplyError>, Result<(), String>),
+    Applied(ApplyRequest, Result<RateLimit, ApplyError>, Result<(), AuditError>),
     /// Replay: where the cursor is, and the recorded samples of the window ending there.
     Replay(crate::app::timeline::ReplayCursor, Vec<Snapshot>),
     /// Something the operator should read (a seek that could not be done).

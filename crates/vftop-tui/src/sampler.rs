@@ -2,7 +2,7 @@
 //! reporting over a channel so the UI never waits on the kernel.
 
 use crate::app::ApplyRequest;
-use crate::audit::{Actor, Attempt, AuditLog};
+use crate::audit::{Actor, Attempt, AuditError, AuditLog};
 use crate::model::RateLimit;
 use crate::protocol::{Command, SourceEvent};
 use crate::source::{ApplyError, PastWanted, Source};
@@ -193,10 +193,10 @@ fn write_audit(
     actor: &Actor,
     request: &ApplyRequest,
     result: &Result<RateLimit, ApplyError>,
-) -> Result<(), String> {
+) -> Result<(), AuditError> {
     let attempt = Attempt {
         confirm_within_secs: request.confirm_within.map(|d| d.as_secs()),
         ..Attempt::new(&request.change, &request.partition, request.reason, result)
     };
-    log.write(actor, &attempt).map_err(|e| e.to_string())
+    log.write(actor, &attempt)
 }

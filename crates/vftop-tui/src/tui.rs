@@ -191,7 +191,7 @@ async fn next_answer(events: &mut UnboundedReceiver<SourceEvent>) -> Option<Answ
 type Answer = (
     crate::app::ApplyRequest,
     Result<crate::model::RateLimit, crate::source::ApplyError>,
-    Result<(), String>,
+    Result<(), crate::audit::AuditError>,
 );
 
 /// How long a console whose terminal failed waits for the signal that explains it.
@@ -386,8 +386,8 @@ fn run_effect(effect: Effect, app: &mut App, sampler: &Sampler, env: &Runtime<'_
         Effect::ShowAudit => {
             let lines = match &env.audit_path {
                 Some(path) => crate::audit::AuditLog::tail(path, AUDIT_VIEW_LINES)
-                    .map_err(|e| format!("{}: {e}", path.display())),
-                None => Err("no audit log is configured".into()),
+                    .map_err(|error| crate::audit::TailError::Unreadable { path: path.clone(), error }),
+                None => Err(crate::audit::TailError::NotConfigured),
             };
             app.show_audit(lines);
         }

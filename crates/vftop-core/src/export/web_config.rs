@@ -38,16 +38,32 @@ pub struct TlsConfig {
     pub key_file: PathBuf,
 }
 
+/// Why a web config cannot be used; each message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum WebConfigError {
+    #[error("web config {}: {error}", path.display())]
+    Unreadable { path: PathBuf, error: std::io::Error },
+    /// Not YAML, or fields vftop does not know.
+    #[error("web config {}: {error}", path.display())]
+    Yaml { path: PathBuf, error: serde_norway::Error },
+    #[error("web config {}: the password of {user} is not a bcrypt hash", path.display())]
+    NotBcrypt { path: PathBuf, user: String },
+    /// A TLS certificate or key file (resolved against the config's folder).
+    #[error("web config {}: {} does not exist", path.display(), file.display())]
+    Missing { path: PathBuf, file: PathBuf },
+}
+
 impl WebConfig {
     /// Reads and checks `path`: the YAML, the fields vftop knows (others are an error, not
     /// silently ignored), each user's hash is bcrypt, and the TLS files exist.
-    pub fn load(path: &Path) -> Result<WebConfig, String> {
-        let what = |e: &dyn std::fmt::Display| format!("web config {}: {e}", path.display());
-        let text = std::fs::read_to_string(path).map_err(|e| what(&e))?;
-        let mut config: WebConfig = serde_norway::from_str(&text).map_err(|e| what(&e))?;
+    pub fn load(path: &Path) -> Result<WebConfig, WebConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| WebConfigError::Unreadable { path: path.to_path_buf(), error })?;
+        let mut config: WebConfig = serde_norway::from_str(&text)
+            .map_err(|error| WebConfigError::Yaml { path: path.to_path_buf(), error })?;
         for (user, hash) in &config.basic_auth_users {
             if bcrypt::verify("", hash).is_err() {
-                return Err(what(&format!("the password of {user} is not a bcrypt hash")));
+                return Err(WebConfigError::NotBcrypt { path: path.to_path_buf(), user: user.clone() });
             }
         }
         if let Some(tls) = &mut config.tls_server_config {
@@ -57,7 +73,7 @@ impl WebConfig {
                     *file = dir.join(&file);
                 }
                 if !file.is_file() {
-                    return Err(what(&format!("{} does not exist", file.display())));
+                    return Err(WebConfigError::Missing { path: path.to_path_buf(), file: file.clone() });
                 }
             }
         }
@@ -141,7 +157,7 @@ mod tests {
             ("yaml.yml", "basic_auth_users: [", "web config"),
         ];
         for (name, text, expected) in cases {
-            let err = WebConfig::load(&write(&dir, name, text)).unwrap_err();
+            let err = WebConfig::load(&write(&dir, name, text)).unwrap_err().to_string();
             assert!(err.contains(expected) && err.contains(name), "{name}: {err}");
         }
         write(&dir, "s.crt", "x");

@@ -116,6 +116,20 @@ impl Resolved {
     }
 }
 
+/// Two declarations (at `earlier` and `origin`, the later one's `selector`) that name one VF:
+/// which one is meant cannot be guessed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{origin}: {} is declared twice, here ({selector}) and at {earlier}: one declaration per VF",
+    key_label(key)
+)]
+pub struct DeclaredTwice {
+    pub origin: String,
+    pub key: VfKey,
+    pub selector: String,
+    pub earlier: String,
+}
+
 impl Intent {
     pub fn is_empty(&self) -> bool {
         self.vfs.is_empty() && self.groups.is_empty()
@@ -124,7 +138,7 @@ impl Intent {
     /// The VFs of `snapshot` each declaration names (`roles` give partition names). Two
     /// declarations that name one VF are refused, both named: which one is meant cannot be
     /// guessed.
-    pub fn resolve(&self, snapshot: &Snapshot, roles: &RoleMap) -> Result<Resolved, String> {
+    pub fn resolve(&self, snapshot: &Snapshot, roles: &RoleMap) -> Result<Resolved, DeclaredTwice> {
         let mut out = Resolved::default();
         for d in &self.vfs {
             let mut found = 0;
@@ -136,13 +150,12 @@ impl Intent {
                     }
                     found += 1;
                     if let Some(earlier) = out.of(&key) {
-                        return Err(format!(
-                            "{}: {} is declared twice, here ({}) and at {}: one declaration per VF",
-                            d.origin,
-                            key_label(&key),
-                            d.selector.label(),
-                            earlier.origin
-                        ));
+                        return Err(DeclaredTwice {
+                            origin: d.origin.clone(),
+                            key,
+                            selector: d.selector.label(),
+                            earlier: earlier.origin.clone(),
+                        });
                     }
                     out.vfs.push(VfIntent { key, min: d.min, max: d.max, origin: d.origin.clone() });
                 }
@@ -349,7 +362,7 @@ mod tests {
             ],
             groups: Vec::new(),
         };
-        let err = intent.resolve(&snapshot(), &roles()).unwrap_err();
+        let err = intent.resolve(&snapshot(), &roles()).unwrap_err().to_string();
         assert!(
             err.starts_with("c.toml:9: ens1f0 vf 1 is declared twice") && err.contains("c.toml:3"),
             "{err}"

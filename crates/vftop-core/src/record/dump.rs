@@ -49,6 +49,11 @@ pub const FIELDS: &[&str] = &[
     "events",
 ];
 
+/// A `--fields` name that is not a column of the dump; the message lists the columns.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown field '{}'; fields: {}", .0, FIELDS.join(","))]
+pub struct UnknownField(pub String);
+
 /// What to dump.
 #[derive(Clone, Debug)]
 pub struct Request {
@@ -61,12 +66,12 @@ pub struct Request {
 
 impl Request {
     /// Checks the field names: an unknown one is an error that lists the known ones.
-    pub fn parse_fields(text: Option<&str>) -> Result<Vec<String>, String> {
+    pub fn parse_fields(text: Option<&str>) -> Result<Vec<String>, UnknownField> {
         let Some(text) = text else { return Ok(FIELDS.iter().map(|f| f.to_string()).collect()) };
         let fields: Vec<String> =
             text.split(',').map(|f| f.trim().to_string()).filter(|f| !f.is_empty()).collect();
         if let Some(bad) = fields.iter().find(|f| !FIELDS.contains(&f.as_str())) {
-            return Err(format!("unknown field '{bad}'; fields: {}", FIELDS.join(",")));
+            return Err(UnknownField(bad.clone()));
         }
         Ok(fields)
     }

@@ -6,7 +6,7 @@
 //! The codec byte says raw or zstd and whether the frame is a keyframe, so a reader can find
 //! keyframes and times without decompressing anything.
 
-use super::frame::{COLUMNS, Decoder, Encoder, Frame, Keep, Shape, keep_all};
+use super::frame::{COLUMNS, Decoder, Encoder, Frame, FrameError, Keep, Shape, keep_all};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -232,7 +232,7 @@ fn body(
     bytes: &[u8],
     record: &Record,
     zstd: &mut zstd::bulk::Decompressor<'static>,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, FrameError> {
     let data = &bytes[record.body.0..record.body.1];
     if record.codec & CODEC_ZSTD == 0 {
         return Ok(data.to_vec());
@@ -241,8 +241,8 @@ fn body(
         .ok()
         .flatten()
         .filter(|n| *n <= MAX_FRAME as u64)
-        .ok_or("zstd: no or impossible content size")?;
-    zstd.decompress(data, size as usize).map_err(|e| format!("zstd: {e}"))
+        .ok_or_else(|| FrameError::Malformed("zstd: no or impossible content size".into()))?;
+    zstd.decompress(data, size as usize).map_err(|e| FrameError::Malformed(format!("zstd: {e}")))
 }
 
 fn encode_record(
@@ -630,9 +630,8 @@ impl ShardBytes<'_> {
             if record.after_damage {
                 decoder.lose_chain();
             }
-            let decoded = body(self.bytes, record, &mut zstd)
-                .map_err(super::frame::FrameError::Malformed)
-                .and_then(|b| decoder.decode(record.at_ms, &b, keep));
+            let decoded =
+                body(self.bytes, record, &mut zstd).and_then(|b| decoder.decode(record.at_ms, &b, keep));
             match decoded {
                 Ok(frame) if record.at_ms >= range.0 => visit(frame),
                 Ok(_) => {}

@@ -66,7 +66,7 @@ impl App {
         &mut self,
         request: ApplyRequest,
         result: Result<RateLimit, ApplyError>,
-        audit: Result<(), String>,
+        audit: Result<(), crate::audit::AuditError>,
     ) {
         if let Some((target, kept)) = self.flow.applied(request, result, &mut self.toasts, self.now) {
             self.update_limit(&target, kept);
@@ -99,7 +99,7 @@ impl App {
     }
 
     /// The audit log's tail, read by the runtime for the `a` view.
-    pub fn show_audit(&mut self, lines: Result<Vec<String>, String>) {
+    pub fn show_audit(&mut self, lines: Result<Vec<String>, crate::audit::TailError>) {
         match lines {
             Ok(lines) => self.overlay = Overlay::Audit(lines),
             Err(e) => self.toast(Level::Error, format!("cannot read the audit log: {e}")),

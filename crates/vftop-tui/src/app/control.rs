@@ -89,7 +89,7 @@ pub enum RateRejected {
     Unchanged(RateLimit),
     /// One of the driver's own rules (the driver model's), e.g. ixgbe's 11M floor.
     #[error("{0}")]
-    DriverRule(String),
+    DriverRule(crate::driver::DriverRule),
 }
 
 /// A limit as the editor shows it: in units (`1.5G`, `187.5MB`), `0` for none.

@@ -42,21 +42,34 @@ impl Step {
     }
 
     /// Parses `10%` or a rate like `500M`.
-    pub fn parse(text: &str) -> Result<Step, String> {
+    pub fn parse(text: &str) -> Result<Step, StepError> {
         if let Some(p) = text.trim().strip_suffix('%') {
-            let p: u32 = p.trim().parse().map_err(|_| format!("'{text}' is not a percentage"))?;
+            let p: u32 = p.trim().parse().map_err(|_| StepError::NotAPercentage(text.to_string()))?;
             return if (1..=100).contains(&p) {
                 Ok(Step::Percent(p))
             } else {
-                Err(format!("{text}: use 1% to 100%"))
+                Err(StepError::PercentOutOfRange(text.to_string()))
             };
         }
         match crate::units::parse_rate(text) {
             Ok(m) if !m.is_unlimited() => Ok(Step::Fixed(m)),
-            Ok(_) => Err("a step cannot be 0".into()),
-            Err(e) => Err(e.to_string()),
+            Ok(_) => Err(StepError::Zero),
+            Err(e) => Err(StepError::Rate(e)),
         }
     }
+}
+
+/// A text that is not a step (`--step`, `[ui] step`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StepError {
+    #[error("'{0}' is not a percentage")]
+    NotAPercentage(String),
+    #[error("{0}: use 1% to 100%")]
+    PercentOutOfRange(String),
+    #[error("a step cannot be 0")]
+    Zero,
+    #[error("{0}")]
+    Rate(crate::units::RateParseError),
 }
 
 /// Which limit a step key moves.

@@ -31,6 +31,27 @@ struct Replayer {
     near: Vec<i64>,
 }
 
+/// Why a replay cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("{0}")]
+    Store(StoreError),
+    /// `--at` is not a time.
+    #[error("{0}")]
+    At(crate::times::WhenError),
+    /// `--at` more than a minute before or after the recording (`span`: its first and last
+    /// sample).
+    #[error(
+        "{} is outside the recording, which runs {}",
+        crate::times::format_ms(*at_ms),
+        crate::record::dump::describe_range(span.0, span.1)
+    )]
+    Outside { at_ms: i64, span: (i64, i64) },
+    /// The replay thread could not be started.
+    #[error("{0}")]
+    Thread(std::io::Error),
+}
+
 /// Opens the recording in `dir` and starts the thread; the first view (at `at_ms`, or the
 /// newest sample) is sent at once.
 pub fn start(
@@ -38,19 +59,15 @@ pub fn start(
     at: Option<String>,
     window: Duration,
     events: UnboundedSender<SourceEvent>,
-) -> Result<Sampler, String> {
-    let store = Store::open(&dir).map_err(|e| e.to_string())?;
-    let (first, last) = store.span().ok_or_else(|| StoreError::Empty(dir.clone()).to_string())?;
+) -> Result<Sampler, ReplayError> {
+    let store = Store::open(&dir).map_err(ReplayError::Store)?;
+    let (first, last) = store.span().ok_or_else(|| ReplayError::Store(StoreError::Empty(dir.clone())))?;
     let cursor_ms = match &at {
-        Some(text) => crate::times::parse_when(text, crate::times::now_ms())?,
+        Some(text) => crate::times::parse_when(text, crate::times::now_ms()).map_err(ReplayError::At)?,
         None => last,
     };
     if at.is_some() && !(first - 60_000..=last + 60_000).contains(&cursor_ms) {
-        return Err(format!(
-            "{} is outside the recording, which runs {}",
-            crate::times::format_ms(cursor_ms),
-            crate::record::dump::describe_range(first, last)
-        ));
+        return Err(ReplayError::Outside { at_ms: cursor_ms, span: (first, last) });
     }
     let mut replayer = Replayer { dir, store, cursor_ms, window, span: (first, last), near: Vec::new() };
     replayer.snap(cursor_ms);
@@ -58,7 +75,7 @@ pub fn start(
     let thread = std::thread::Builder::new()
         .name("vftop-replay".into())
         .spawn(move || replayer.run(&inbox, &events))
-        .map_err(|e| e.to_string())?;
+        .map_err(ReplayError::Thread)?;
     Ok(Sampler::from_parts(commands, thread))
 }
 
@@ -78,7 +95,7 @@ impl Replayer {
                         }
                         SourceEvent::Notice(clamped)
                     }
-                    Err(e) => SourceEvent::Notice(e),
+                    Err(e) => SourceEvent::Notice(e.to_string()),
                 },
                 Command::Apply(request) => {
                     let refusal = crate::source::ApplyError::Invalid("a recording is read-only".into());
@@ -93,7 +110,7 @@ impl Replayer {
                 // The store may have grown (a recorder still writing): look again.
                 Command::SampleNow => match self.seek(Seek::Samples(0)) {
                     Ok(_) => self.view(),
-                    Err(e) => SourceEvent::Notice(e),
+                    Err(e) => SourceEvent::Notice(e.to_string()),
                 },
                 Command::Stop => return,
             };
@@ -105,7 +122,7 @@ impl Replayer {
 
     /// Moves the cursor; the store is looked at again first (a recorder may still be writing).
     /// A time typed outside the recording goes to its nearest end, with a sentence saying so.
-    fn seek(&mut self, seek: Seek) -> Result<Option<String>, String> {
+    fn seek(&mut self, seek: Seek) -> Result<Option<String>, crate::times::WhenError> {
         if let Ok(store) = Store::open(&self.dir) {
             self.span = store.span().unwrap_or(self.span);
             self.store = store;

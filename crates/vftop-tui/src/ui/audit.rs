@@ -61,6 +61,7 @@ mod tests {
     use crate::audit::{Actor, Attempt, Reason, record};
     use crate::model::{RateChange, RateLimit, VfKey};
 
+    /// `outcome` has the type of `Attempt::outcome` (the record's words, kept a `String`).
     fn line(reason: Reason, outcome: Result<RateLimit, String>) -> String {
         let change = RateChange::vf(
             VfKey { pf: "ens1f0".into(), vf: 1 },

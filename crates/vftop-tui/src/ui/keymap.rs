@@ -117,6 +117,25 @@ pub const NAMED: &[(&str, Action)] = &[
 
 /// The built-in bindings plus the config's `[keys]`: a key given there means its action on the
 /// main screen (and in a replay), whatever it meant before.
+/// Why a `[keys]` binding is refused (the message names the setting).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum KeyError {
+    #[error("[keys] {}: no such action; use one of {}", .0, action_names())]
+    NoSuchAction(String),
+    #[error("[keys] {name} = \"{key}\": a key is one character")]
+    NotOneCharacter { name: String, key: String },
+    /// A key the main screen already gives to `taken`.
+    #[error("[keys] {name} = \"{key}\": '{key}' already means {taken}; pick a free key")]
+    Taken { name: String, key: char, taken: &'static str },
+    #[error("[keys] '{key}' is bound twice (also to {other:?})")]
+    BoundTwice { key: char, other: Action },
+}
+
+/// The actions `[keys]` can bind, as it names them.
+fn action_names() -> String {
+    NAMED.iter().map(|(n, _)| *n).collect::<Vec<&str>>().join(", ")
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyMap {
     custom: std::collections::HashMap<char, Action>,
@@ -125,25 +144,26 @@ pub struct KeyMap {
 impl KeyMap {
     /// From `[keys]` (action name → one character); an unknown action or a key that is not one
     /// character is an error saying which.
-    pub fn from_config(keys: &std::collections::BTreeMap<String, String>) -> Result<KeyMap, String> {
+    pub fn from_config(keys: &std::collections::BTreeMap<String, String>) -> Result<KeyMap, KeyError> {
         let mut custom = std::collections::HashMap::new();
         for (name, key) in keys {
-            let action = NAMED.iter().find(|(n, _)| n == name).map(|(_, a)| a.clone()).ok_or_else(|| {
-                let names: Vec<&str> = NAMED.iter().map(|(n, _)| *n).collect();
-                format!("[keys] {name}: no such action; use one of {}", names.join(", "))
-            })?;
+            let action = NAMED
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, a)| a.clone())
+                .ok_or_else(|| KeyError::NoSuchAction(name.clone()))?;
             let mut chars = key.chars();
             let (Some(c), None) = (chars.next(), chars.next()) else {
-                return Err(format!("[keys] {name} = \"{key}\": a key is one character"));
+                return Err(KeyError::NotOneCharacter { name: name.clone(), key: key.clone() });
             };
             // A key the main screen already uses for something else would lose that (q would
             // no longer quit): refused, unless it is that action's own key.
             if let Some(builtin) = normal(KeyCode::Char(c)).filter(|b| *b != action) {
                 let taken = NAMED.iter().find(|(_, a)| *a == builtin).map_or("another action", |(n, _)| n);
-                return Err(format!("[keys] {name} = \"{c}\": '{c}' already means {taken}; pick a free key"));
+                return Err(KeyError::Taken { name: name.clone(), key: c, taken });
             }
             if let Some(other) = custom.insert(c, action) {
-                return Err(format!("[keys] '{c}' is bound twice (also to {other:?})"));
+                return Err(KeyError::BoundTwice { key: c, other });
             }
         }
         Ok(KeyMap { custom })
@@ -339,9 +359,9 @@ mod tests {
             "typing is typing"
         );
         let bad = [("edti".to_string(), "E".to_string())].into();
-        assert!(KeyMap::from_config(&bad).unwrap_err().contains("no such action"));
+        assert!(KeyMap::from_config(&bad).unwrap_err().to_string().contains("no such action"));
         let bad = [("edit".to_string(), "Ctrl-E".to_string())].into();
-        assert!(KeyMap::from_config(&bad).unwrap_err().contains("one character"));
+        assert!(KeyMap::from_config(&bad).unwrap_err().to_string().contains("one character"));
     }
 
     #[test]

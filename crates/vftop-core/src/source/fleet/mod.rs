@@ -40,15 +40,18 @@ pub struct FleetConfig {
     pub rules: bool,
 }
 
+/// A `--selector` that is not `{…}`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("--selector '{0}' is not a series selector like '{{job=\"vftop\"}}'")]
+pub struct NotASelector(pub String);
+
 impl FleetConfig {
-    /// The selector's matchers without braces (`job="vftop"`); an error in words for one
-    /// that is not `{…}`.
-    pub fn matchers(&self) -> Result<String, String> {
+    /// The selector's matchers without braces (`job="vftop"`); an error for one that is not
+    /// `{…}`.
+    pub fn matchers(&self) -> Result<String, NotASelector> {
         let s = self.selector.trim();
         let inner = s.strip_prefix('{').and_then(|r| r.strip_suffix('}'));
-        inner
-            .map(|m| m.trim().to_string())
-            .ok_or_else(|| format!("--selector '{s}' is not a series selector like '{{job=\"vftop\"}}'"))
+        inner.map(|m| m.trim().to_string()).ok_or_else(|| NotASelector(s.to_string()))
     }
 }
 
@@ -82,7 +85,7 @@ impl FleetSource {
     /// Checks the selector and that Prometheus answers, finds out whether it has the mixin's
     /// recording rules, and takes a first look at the fleet.
     pub fn open(config: FleetConfig) -> Result<FleetSource, SampleError> {
-        let matchers = config.matchers().map_err(SampleError::Other)?;
+        let matchers = config.matchers().map_err(|e| SampleError::Other(e.to_string()))?;
         let promql = Promql::new(&matchers, &config.host_label, config.rate_window);
         let api = Api::new(&config.prometheus);
         let mut source = FleetSource {
@@ -507,7 +510,9 @@ mod tests {
             rules: true,
         };
         assert_eq!(config("{job=\"vftop\"}").matchers().unwrap(), "job=\"vftop\"");
-        assert!(config("job=\"vftop\"").matchers().unwrap_err().contains("not a series selector"));
+        assert!(
+            config("job=\"vftop\"").matchers().unwrap_err().to_string().contains("not a series selector")
+        );
         assert_eq!(split_fleet_pf("node7:9808/ens1f0"), Some(("node7", "ens1f0")));
         assert_eq!(split_fleet_pf("node7/ens1f0"), Some(("node7", "ens1f0")));
         assert_eq!(split_fleet_pf("[::1]:9808/ens1f0"), Some(("::1", "ens1f0")));

@@ -68,17 +68,29 @@ pub fn read_dir(dir: &Path) -> Vec<(String, Owner)> {
     out
 }
 
+/// Why a cache file is not the plugin's record of one VF (the file is skipped).
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("{0}")]
+    Json(serde_json::Error),
+    #[error("deviceID {0:?} is not a PCI address")]
+    NotPci(String),
+    /// The file's name, which is not the plugin's.
+    #[error("{0:?} is not CONTAINERID-IFNAME")]
+    NotNamed(String),
+}
+
 /// One cache file: its name (`CONTAINERID-IFNAME`) and its JSON.
-pub fn parse(file: &str, bytes: &[u8]) -> Result<(String, Owner), String> {
-    let saved: Saved = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+pub fn parse(file: &str, bytes: &[u8]) -> Result<(String, Owner), CacheError> {
+    let saved: Saved = serde_json::from_slice(bytes).map_err(CacheError::Json)?;
     let pci = saved.device_id.trim();
     if !is_pci_address(pci) {
-        return Err(format!("deviceID {pci:?} is not a PCI address"));
+        return Err(CacheError::NotPci(pci.to_string()));
     }
     // The plugin joins the container id (no dash in it) and the pod's interface name with `-`.
     let (container, ifname) = match file.split_once('-') {
         Some((id, ifname)) if !id.is_empty() && !ifname.is_empty() => (id, ifname),
-        _ => return Err(format!("{file:?} is not CONTAINERID-IFNAME")),
+        _ => return Err(CacheError::NotNamed(file.to_string())),
     };
     let short = &container[..container.len().min(12)];
     let mut asked = Vec::new();

@@ -90,22 +90,40 @@ pub fn pod_owners(answer: &ListPodResourcesResponse) -> Vec<(String, Owner)> {
     out
 }
 
+/// Why the kubelet gave no list of pod resources (its owners are left out this time).
+#[derive(Debug, thiserror::Error)]
+pub enum KubeletError {
+    /// No runtime for the client thread.
+    #[error("{0}")]
+    Runtime(std::io::Error),
+    #[error("no answer in 2 s")]
+    Timeout,
+    #[error("the kubelet client thread panicked")]
+    Panicked,
+    #[error("connect: {0}")]
+    Connect(tonic::transport::Error),
+    #[error("List: {} ({:?})", .0.message(), .0.code())]
+    List(Box<tonic::Status>),
+}
+
 /// One List call, on a thread of its own with its own runtime (the sampler may already run
 /// inside one).
-pub fn list(socket: &Path) -> Result<ListPodResourcesResponse, String> {
+pub fn list(socket: &Path) -> Result<ListPodResourcesResponse, KubeletError> {
     let socket = socket.to_path_buf();
     std::thread::spawn(move || {
-        let runtime =
-            tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(KubeletError::Runtime)?;
         runtime.block_on(async {
-            tokio::time::timeout(TIMEOUT, call(socket)).await.map_err(|_| "no answer in 2 s".to_string())?
+            tokio::time::timeout(TIMEOUT, call(socket)).await.map_err(|_| KubeletError::Timeout)?
         })
     })
     .join()
-    .map_err(|_| "the kubelet client thread panicked".to_string())?
+    .map_err(|_| KubeletError::Panicked)?
 }
 
-async fn call(socket: PathBuf) -> Result<ListPodResourcesResponse, String> {
+async fn call(socket: PathBuf) -> Result<ListPodResourcesResponse, KubeletError> {
     use tonic::codegen::http::uri::PathAndQuery;
     // The URI only names the authority; the connector dials the socket.
     let endpoint = tonic::transport::Endpoint::from_static("http://localhost");
@@ -115,14 +133,14 @@ async fn call(socket: PathBuf) -> Result<ListPodResourcesResponse, String> {
             async move { tokio::net::UnixStream::connect(socket).await.map(hyper_util::rt::TokioIo::new) }
         }))
         .await
-        .map_err(|e| format!("connect: {e}"))?;
+        .map_err(KubeletError::Connect)?;
     let mut grpc = tonic::client::Grpc::new(channel).max_decoding_message_size(MAX_MESSAGE);
-    grpc.ready().await.map_err(|e| format!("connect: {e}"))?;
+    grpc.ready().await.map_err(KubeletError::Connect)?;
     let codec = tonic_prost::ProstCodec::<ListPodResourcesRequest, ListPodResourcesResponse>::default();
     let answer = grpc
         .unary(tonic::Request::new(ListPodResourcesRequest {}), PathAndQuery::from_static(LIST), codec)
         .await
-        .map_err(|status| format!("List: {} ({:?})", status.message(), status.code()))?;
+        .map_err(|status| KubeletError::List(Box::new(status)))?;
     Ok(answer.into_inner())
 }
 

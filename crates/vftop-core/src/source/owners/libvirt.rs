@@ -22,18 +22,29 @@ pub fn read_dir(dir: &Path) -> Vec<(String, Owner)> {
     out
 }
 
+/// Why a file is not a libvirt domain (the file is skipped).
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    #[error("{0}")]
+    Xml(roxmltree::Error),
+    #[error("no <domain> element")]
+    NoDomain,
+    #[error("the domain has no <name>")]
+    NoName,
+}
+
 /// The VFs of one domain's XML (live status or plain domain); an error for XML that is not a
 /// domain.
-pub fn parse(text: &str) -> Result<Vec<(String, Owner)>, String> {
-    let doc = roxmltree::Document::parse(text).map_err(|e| e.to_string())?;
+pub fn parse(text: &str) -> Result<Vec<(String, Owner)>, DomainError> {
+    let doc = roxmltree::Document::parse(text).map_err(DomainError::Xml)?;
     let root = doc.root_element();
     let domain = if root.has_tag_name("domain") {
         root
     } else {
-        root.children().find(|n| n.has_tag_name("domain")).ok_or("no <domain> element")?
+        root.children().find(|n| n.has_tag_name("domain")).ok_or(DomainError::NoDomain)?
     };
     let name = child(domain, "name").and_then(|n| n.text()).map(str::trim).filter(|n| !n.is_empty());
-    let name = name.ok_or("the domain has no <name>")?;
+    let name = name.ok_or(DomainError::NoName)?;
     let nova =
         child(domain, "metadata").and_then(|m| m.children().find(|n| n.has_tag_name((NOVA, "instance"))));
     let nova_text = |tag: &str| {

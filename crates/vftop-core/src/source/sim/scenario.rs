@@ -206,6 +206,27 @@ pub struct ScenarioError {
     pub message: String,
 }
 
+/// What makes a scenario that TOML reads inconsistent (the message of its [`ScenarioError`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Invalid {
+    #[error("a scenario needs at least one [[pf]]")]
+    NoPf,
+    #[error("pf {pf}: link_speed must be above 0")]
+    NoLinkSpeed { pf: String },
+    #[error("pf {pf} partition {partition}: min {min} > max {max}")]
+    PartitionMinAboveMax { pf: String, partition: String, min: Mbps, max: Mbps },
+    #[error("pf {pf} group {group}: min {min} > max {max}")]
+    GroupMinAboveMax { pf: String, group: String, min: Mbps, max: Mbps },
+    #[error("pf {pf} group {group}: no partition named {member}")]
+    NoSuchMember { pf: String, group: String, member: String },
+    #[error("pf {pf} group {group}: {member} is already in another group")]
+    InTwoGroups { pf: String, group: String, member: String },
+    #[error("pf {pf} event at {at_secs}s: no partition named {partition}")]
+    EventForNoPartition { pf: String, at_secs: f64, partition: String },
+    #[error("pf {pf} event: at_secs must be a time from the start")]
+    EventTime { pf: String },
+}
+
 impl Scenario {
     #[expect(clippy::expect_used, reason = "the built-in scenario is compiled in, and its tests parse it")]
     pub fn reference() -> Scenario {
@@ -233,29 +254,27 @@ impl Scenario {
             let (line, column) = e.span().map(|s| line_column(text, s.start)).unwrap_or((0, 0));
             ScenarioError { file: file.into(), line, column, message: e.message().to_string() }
         })?;
-        scenario.validate().map_err(|message| ScenarioError {
+        scenario.validate().map_err(|invalid| ScenarioError {
             file: file.into(),
             line: 0,
             column: 0,
-            message,
+            message: invalid.to_string(),
         })?;
         Ok(scenario)
     }
 
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), Invalid> {
         if self.pfs.is_empty() {
-            return Err("a scenario needs at least one [[pf]]".into());
+            return Err(Invalid::NoPf);
         }
         for pf in &self.pfs {
             if pf.link_speed.is_unlimited() {
-                return Err(format!("pf {}: link_speed must be above 0", pf.name));
+                return Err(Invalid::NoLinkSpeed { pf: pf.name.clone() });
             }
             for p in &pf.partitions {
                 if !p.max.is_unlimited() && p.min > p.max {
-                    return Err(format!(
-                        "pf {} partition {}: min {} > max {}",
-                        pf.name, p.name, p.min, p.max
-                    ));
+                    let (pf, partition) = (pf.name.clone(), p.name.clone());
+                    return Err(Invalid::PartitionMinAboveMax { pf, partition, min: p.min, max: p.max });
                 }
             }
             pf.validate_groups()?;
@@ -266,37 +285,33 @@ impl Scenario {
 }
 
 impl PfSpec {
-    fn validate_groups(&self) -> Result<(), String> {
+    fn validate_groups(&self) -> Result<(), Invalid> {
         let mut seen = std::collections::HashSet::new();
         for g in &self.groups {
+            let (pf, group) = (self.name.clone(), g.name.clone());
             if !g.max.is_unlimited() && g.min > g.max {
-                return Err(format!("pf {} group {}: min {} > max {}", self.name, g.name, g.min, g.max));
+                return Err(Invalid::GroupMinAboveMax { pf, group, min: g.min, max: g.max });
             }
             for m in &g.members {
                 if !self.partitions.iter().any(|p| &p.name == m) {
-                    return Err(format!("pf {} group {}: no partition named {m}", self.name, g.name));
+                    return Err(Invalid::NoSuchMember { pf, group, member: m.clone() });
                 }
                 if !seen.insert(m) {
-                    return Err(format!(
-                        "pf {} group {}: {m} is already in another group",
-                        self.name, g.name
-                    ));
+                    return Err(Invalid::InTwoGroups { pf, group, member: m.clone() });
                 }
             }
         }
         Ok(())
     }
 
-    fn validate_events(&self) -> Result<(), String> {
+    fn validate_events(&self) -> Result<(), Invalid> {
         for e in &self.events {
             if !self.partitions.iter().any(|p| p.name == e.partition) {
-                return Err(format!(
-                    "pf {} event at {}s: no partition named {}",
-                    self.name, e.at_secs, e.partition
-                ));
+                let (pf, partition) = (self.name.clone(), e.partition.clone());
+                return Err(Invalid::EventForNoPartition { pf, at_secs: e.at_secs, partition });
             }
             if !(e.at_secs.is_finite() && e.at_secs >= 0.0) {
-                return Err(format!("pf {} event: at_secs must be a time from the start", self.name));
+                return Err(Invalid::EventTime { pf: self.name.clone() });
             }
         }
         Ok(())
