@@ -6,6 +6,7 @@ mod common;
 use common::Demo;
 use std::time::Duration;
 use vftop::app::Action;
+use vftop::app::options::FlowOptions;
 use vftop::audit::Reason;
 use vftop::model::RateLimit;
 
@@ -49,7 +50,7 @@ fn commit_confirmed_reverts_when_time_runs_out() {
     assert_eq!(backup(&demo), RateLimit::new(0, 2000), "reverted after the deadline");
     assert_eq!(demo.applied.last().unwrap().reason, Reason::ConfirmTimeout);
     assert!(demo.app.commit_countdown().is_none());
-    assert!(demo.app.flow.undo.is_empty(), "a reverted change is not undone again");
+    assert_eq!(demo.app.undo_depth(), 0, "a reverted change is not undone again");
 }
 
 #[test]
@@ -124,7 +125,10 @@ fn commit_confirmed_change_stays_when_confirmed() {
 #[test]
 fn confirm_within_default_arms_every_change() {
     let mut demo = Demo::new(5);
-    demo.app.flow.confirm_within = Some(Duration::from_secs(20));
+    demo.app.set_flow_options(FlowOptions {
+        confirm_within: Some(Duration::from_secs(20)),
+        ..Default::default()
+    });
     set_backup_max(&mut demo, "300M", false);
     assert_eq!(demo.app.commit_countdown().unwrap().1, 20);
     demo.run_for(21);
@@ -154,7 +158,10 @@ fn oversubscribing_guarantees_needs_an_acknowledgement() {
 #[test]
 fn read_only_explains_instead_of_acting() {
     let mut demo = Demo::new(5);
-    demo.app.flow.read_only = Some("started with --read-only".into());
+    demo.app.set_flow_options(FlowOptions {
+        read_only: Some("started with --read-only".into()),
+        ..Default::default()
+    });
     demo.act(Action::SelectNext);
     for action in [Action::EditRate, Action::RaiseMax, Action::LowerMin] {
         demo.act(action);
@@ -179,7 +186,8 @@ fn step_keys_propose_the_next_limit() {
     demo.act(Action::LowerMin);
     demo.act(Action::Confirm);
     assert_eq!(backup(&demo), RateLimit::new(750, 1000));
-    demo.app.flow.step = vftop::app::flow::Step::Fixed(vftop::model::Mbps(250));
+    let step = vftop::app::flow::Step::Fixed(vftop::model::Mbps(250));
+    demo.app.set_flow_options(FlowOptions { step, ..Default::default() });
     demo.act(Action::RaiseMax);
     demo.act(Action::Confirm);
     assert_eq!(backup(&demo), RateLimit::new(750, 1250));

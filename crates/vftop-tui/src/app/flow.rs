@@ -103,15 +103,15 @@ fn describe(change: &RateChange, kept: RateLimit) -> String {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChangeFlow {
     /// Sent, not yet answered.
-    pub pending: Option<ApplyRequest>,
-    pub undo: Vec<UndoEntry>,
-    pub awaiting: Option<Awaiting>,
+    pub(crate) pending: Option<ApplyRequest>,
+    pub(crate) undo: Vec<UndoEntry>,
+    pub(crate) awaiting: Option<Awaiting>,
     /// Commit-confirmed armed by default (`--confirm-within`).
-    pub confirm_within: Option<Duration>,
+    pub(crate) confirm_within: Option<Duration>,
     /// How far `]`/`[` and `}`/`{` move a limit.
-    pub step: Step,
+    pub(crate) step: Step,
     /// Why nothing may be changed, if so.
-    pub read_only: Option<String>,
+    pub(crate) read_only: Option<String>,
 }
 
 impl ChangeFlow {

@@ -243,8 +243,9 @@ pub struct App {
     pub limit_history: HashMap<VfKey, Vec<(Duration, RateLimit)>>,
     /// Work found while taking in a sample (audit records of drift), for the runtime.
     outbox: Vec<Effect>,
-    /// Changes in flight, to undo, awaiting confirmation; read-only; step sizes.
-    pub flow: ChangeFlow,
+    /// Changes in flight, to undo, awaiting confirmation; read-only; step sizes. Set through
+    /// [`App::set_flow_options`] and the actions, never from outside `app/`.
+    pub(crate) flow: ChangeFlow,
     /// The selected devlink rate object, when the rate tree has focus.
     pub tree_selected: Option<DevlinkRef>,
     pub last_error: Option<String>,
@@ -323,10 +324,22 @@ impl App {
         self.sort_reversed = view.sort_reversed.unwrap_or(self.sort_reversed);
         self.unit = view.unit.unwrap_or(self.unit);
         self.direction = view.direction.unwrap_or(self.direction);
-        self.flow.read_only = flow.read_only;
-        self.flow.confirm_within = flow.confirm_within;
-        self.flow.step = flow.step;
+        self.set_flow_options(flow);
         self
+    }
+
+    /// How changes are made from now on: read-only or not, commit-confirmed by default, the
+    /// step keys' size.
+    pub fn set_flow_options(&mut self, options: super::options::FlowOptions) {
+        let super::options::FlowOptions { read_only, confirm_within, step } = options;
+        self.flow.read_only = read_only;
+        self.flow.confirm_within = confirm_within;
+        self.flow.step = step;
+    }
+
+    /// How many changes `u` can take back.
+    pub fn undo_depth(&self) -> usize {
+        self.flow.undo.len()
     }
 
     /// A replay console: read-only, with a time cursor.
