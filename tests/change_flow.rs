@@ -631,3 +631,78 @@ fn a_leaf_change_the_driver_mirrors_into_its_vf_is_not_an_outside_change_of_the_
     assert_eq!(demo.app.rows.iter().find(|r| r.key == key).unwrap().vf.rate, RateLimit::new(0, 700));
     assert!(demo.app.vf_drift(&key).is_none(), "the console's own change, seen on the VF: no drift");
 }
+
+/// The change awaiting confirmation the app asked the runtime's guard to watch, from effects.
+fn armed(effects: &[vftop::app::Effect]) -> Vec<(String, RateLimit, RateLimit)> {
+    use vftop::app::Effect;
+    let watched = |e: &Effect| match e {
+        Effect::ArmGuard(a) => Some((a.partition.clone(), a.change.old, a.change.new)),
+        _ => None,
+    };
+    effects.iter().filter_map(watched).collect()
+}
+
+/// Backup's max set to 300M under commit-confirmed: the guard is armed on it, once.
+fn awaiting_backup_change() -> Demo {
+    let mut demo = Demo::new(5);
+    set_backup_max(&mut demo, "300M", true);
+    let effects = demo.app.take_effects();
+    assert_eq!(armed(&effects), [("Backup".into(), RateLimit::new(0, 2000), RateLimit::new(0, 300))]);
+    assert_eq!(effects.len(), 1, "{effects:?}");
+    demo.run_for(3);
+    assert!(demo.app.take_effects().is_empty(), "armed once, not every sample");
+    demo
+}
+
+#[test]
+fn the_guard_is_armed_for_a_change_awaiting_confirmation_and_disarmed_when_it_is_kept() {
+    let mut demo = awaiting_backup_change();
+    demo.act(Action::ConfirmChange);
+    assert_eq!(demo.app.take_effects(), [vftop::app::Effect::DisarmGuard]);
+    // A change without commit-confirmed needs no guard.
+    set_backup_max(&mut demo, "400M", false);
+    assert!(demo.app.take_effects().is_empty());
+}
+
+#[test]
+fn the_guard_stays_while_the_timeout_revert_is_in_flight_and_stands_down_once_it_lands() {
+    use vftop::source::Clock;
+    let mut demo = awaiting_backup_change();
+    demo.clock.advance(Duration::from_secs(60));
+    let revert = demo.app.tick(demo.clock.now());
+    let Some(vftop::app::Effect::Apply(request)) = &revert else { panic!("the revert is sent: {revert:?}") };
+    assert_eq!(request.reason, Reason::ConfirmTimeout);
+    assert!(demo.app.take_effects().is_empty(), "left while its revert is in flight");
+    demo.perform(revert);
+    assert_eq!(backup(&demo), RateLimit::new(0, 2000));
+    assert_eq!(demo.app.take_effects(), [vftop::app::Effect::DisarmGuard]);
+}
+
+#[test]
+fn the_guard_stands_down_when_the_change_is_undone_or_replaced_from_outside() {
+    let mut demo = awaiting_backup_change();
+    demo.act(Action::Undo);
+    assert!(demo.app.take_effects().is_empty(), "the undo's confirmation changes nothing yet");
+    demo.act(Action::Confirm);
+    assert_eq!(backup(&demo), RateLimit::new(0, 2000));
+    assert_eq!(demo.app.take_effects(), [vftop::app::Effect::DisarmGuard]);
+
+    let mut demo = awaiting_backup_change();
+    let key = vftop::model::VfKey { pf: "ens1f0".into(), vf: 1 };
+    let outside = vftop::model::RateChange::vf(key, RateLimit::new(0, 300), RateLimit::new(0, 700));
+    vftop::source::Source::apply(&mut demo.sim, &outside).unwrap();
+    demo.run_for(1);
+    let effects = demo.app.take_effects();
+    assert!(effects.contains(&vftop::app::Effect::DisarmGuard), "{effects:?}");
+    assert!(armed(&effects).is_empty(), "{effects:?}");
+}
+
+#[test]
+fn the_guard_is_left_to_the_runtime_when_the_console_exits() {
+    let mut demo = awaiting_backup_change();
+    assert!(demo.app.handle(Action::Quit).is_none(), "the first q asks");
+    let revert = demo.app.revert_on_exit("exit").expect("the unconfirmed change is reverted");
+    assert_eq!(revert.reason, Reason::Exit("exit"));
+    // Whether the guard stands down depends on the exit revert landing: the runtime decides.
+    assert!(demo.app.take_effects().is_empty());
+}

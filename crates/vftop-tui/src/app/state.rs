@@ -545,9 +545,12 @@ impl App {
         self.drift.get(&Target::Vf(key.clone()))
     }
 
-    /// Work found while taking in samples, for the runtime to carry out.
+    /// Work found while taking in samples and answers (audit records of drift, the guard's
+    /// arming and disarming), for the runtime to carry out.
     pub fn take_effects(&mut self) -> Vec<Effect> {
-        std::mem::take(&mut self.outbox)
+        let mut effects = std::mem::take(&mut self.outbox);
+        effects.extend(self.flow.take_guard_effects());
+        effects
     }
 
     /// p50/p99/max of a partition's rate over the chart window ending at the latest sample.
