@@ -706,3 +706,17 @@ fn the_guard_is_left_to_the_runtime_when_the_console_exits() {
     // Whether the guard stands down depends on the exit revert landing: the runtime decides.
     assert!(demo.app.take_effects().is_empty());
 }
+
+#[test]
+fn a_change_of_ours_replaced_before_the_next_sample_is_drift_from_what_we_set() {
+    let key = vftop::model::VfKey { pf: "ens1f0".into(), vf: 1 };
+    for outside in [RateLimit::new(0, 700), RateLimit::new(0, 2000)] {
+        let mut demo = Demo::new(5);
+        set_backup_max(&mut demo, "300M", false);
+        let change = vftop::model::RateChange::vf(key.clone(), RateLimit::new(0, 300), outside);
+        vftop::source::Source::apply(&mut demo.sim, &change).unwrap();
+        demo.run_for(1);
+        let drift = demo.app.vf_drift(&key).expect("someone else's change is drift");
+        assert_eq!((drift.old, drift.new), (RateLimit::new(0, 300), outside));
+    }
+}
