@@ -6,6 +6,7 @@ mod common;
 use common::Demo;
 use std::time::Duration;
 use vftop::app::Action;
+use vftop::app::options::FlowOptions;
 use vftop::audit::Reason;
 use vftop::model::RateLimit;
 
@@ -49,7 +50,7 @@ fn commit_confirmed_reverts_when_time_runs_out() {
     assert_eq!(backup(&demo), RateLimit::new(0, 2000), "reverted after the deadline");
     assert_eq!(demo.applied.last().unwrap().reason, Reason::ConfirmTimeout);
     assert!(demo.app.commit_countdown().is_none());
-    assert!(demo.app.flow.undo.is_empty(), "a reverted change is not undone again");
+    assert_eq!(demo.app.undo_depth(), 0, "a reverted change is not undone again");
 }
 
 #[test]
@@ -124,7 +125,10 @@ fn commit_confirmed_change_stays_when_confirmed() {
 #[test]
 fn confirm_within_default_arms_every_change() {
     let mut demo = Demo::new(5);
-    demo.app.flow.confirm_within = Some(Duration::from_secs(20));
+    demo.app.set_flow_options(FlowOptions {
+        confirm_within: Some(Duration::from_secs(20)),
+        ..Default::default()
+    });
     set_backup_max(&mut demo, "300M", false);
     assert_eq!(demo.app.commit_countdown().unwrap().1, 20);
     demo.run_for(21);
@@ -154,7 +158,10 @@ fn oversubscribing_guarantees_needs_an_acknowledgement() {
 #[test]
 fn read_only_explains_instead_of_acting() {
     let mut demo = Demo::new(5);
-    demo.app.flow.read_only = Some("started with --read-only".into());
+    demo.app.set_flow_options(FlowOptions {
+        read_only: Some("started with --read-only".into()),
+        ..Default::default()
+    });
     demo.act(Action::SelectNext);
     for action in [Action::EditRate, Action::RaiseMax, Action::LowerMin] {
         demo.act(action);
@@ -179,7 +186,8 @@ fn step_keys_propose_the_next_limit() {
     demo.act(Action::LowerMin);
     demo.act(Action::Confirm);
     assert_eq!(backup(&demo), RateLimit::new(750, 1000));
-    demo.app.flow.step = vftop::app::flow::Step::Fixed(vftop::model::Mbps(250));
+    let step = vftop::app::flow::Step::Fixed(vftop::model::Mbps(250));
+    demo.app.set_flow_options(FlowOptions { step, ..Default::default() });
     demo.act(Action::RaiseMax);
     demo.act(Action::Confirm);
     assert_eq!(backup(&demo), RateLimit::new(750, 1250));
@@ -622,4 +630,93 @@ fn a_leaf_change_the_driver_mirrors_into_its_vf_is_not_an_outside_change_of_the_
     demo.run_for(2);
     assert_eq!(demo.app.rows.iter().find(|r| r.key == key).unwrap().vf.rate, RateLimit::new(0, 700));
     assert!(demo.app.vf_drift(&key).is_none(), "the console's own change, seen on the VF: no drift");
+}
+
+/// The change awaiting confirmation the app asked the runtime's guard to watch, from effects.
+fn armed(effects: &[vftop::app::Effect]) -> Vec<(String, RateLimit, RateLimit)> {
+    use vftop::app::Effect;
+    let watched = |e: &Effect| match e {
+        Effect::ArmGuard(a) => Some((a.partition.clone(), a.change.old, a.change.new)),
+        _ => None,
+    };
+    effects.iter().filter_map(watched).collect()
+}
+
+/// Backup's max set to 300M under commit-confirmed: the guard is armed on it, once.
+fn awaiting_backup_change() -> Demo {
+    let mut demo = Demo::new(5);
+    set_backup_max(&mut demo, "300M", true);
+    let effects = demo.app.take_effects();
+    assert_eq!(armed(&effects), [("Backup".into(), RateLimit::new(0, 2000), RateLimit::new(0, 300))]);
+    assert_eq!(effects.len(), 1, "{effects:?}");
+    demo.run_for(3);
+    assert!(demo.app.take_effects().is_empty(), "armed once, not every sample");
+    demo
+}
+
+#[test]
+fn the_guard_is_armed_for_a_change_awaiting_confirmation_and_disarmed_when_it_is_kept() {
+    let mut demo = awaiting_backup_change();
+    demo.act(Action::ConfirmChange);
+    assert_eq!(demo.app.take_effects(), [vftop::app::Effect::DisarmGuard]);
+    // A change without commit-confirmed needs no guard.
+    set_backup_max(&mut demo, "400M", false);
+    assert!(demo.app.take_effects().is_empty());
+}
+
+#[test]
+fn the_guard_stays_while_the_timeout_revert_is_in_flight_and_stands_down_once_it_lands() {
+    use vftop::source::Clock;
+    let mut demo = awaiting_backup_change();
+    demo.clock.advance(Duration::from_secs(60));
+    let revert = demo.app.tick(demo.clock.now());
+    let Some(vftop::app::Effect::Apply(request)) = &revert else { panic!("the revert is sent: {revert:?}") };
+    assert_eq!(request.reason, Reason::ConfirmTimeout);
+    assert!(demo.app.take_effects().is_empty(), "left while its revert is in flight");
+    demo.perform(revert);
+    assert_eq!(backup(&demo), RateLimit::new(0, 2000));
+    assert_eq!(demo.app.take_effects(), [vftop::app::Effect::DisarmGuard]);
+}
+
+#[test]
+fn the_guard_stands_down_when_the_change_is_undone_or_replaced_from_outside() {
+    let mut demo = awaiting_backup_change();
+    demo.act(Action::Undo);
+    assert!(demo.app.take_effects().is_empty(), "the undo's confirmation changes nothing yet");
+    demo.act(Action::Confirm);
+    assert_eq!(backup(&demo), RateLimit::new(0, 2000));
+    assert_eq!(demo.app.take_effects(), [vftop::app::Effect::DisarmGuard]);
+
+    let mut demo = awaiting_backup_change();
+    let key = vftop::model::VfKey { pf: "ens1f0".into(), vf: 1 };
+    let outside = vftop::model::RateChange::vf(key, RateLimit::new(0, 300), RateLimit::new(0, 700));
+    vftop::source::Source::apply(&mut demo.sim, &outside).unwrap();
+    demo.run_for(1);
+    let effects = demo.app.take_effects();
+    assert!(effects.contains(&vftop::app::Effect::DisarmGuard), "{effects:?}");
+    assert!(armed(&effects).is_empty(), "{effects:?}");
+}
+
+#[test]
+fn the_guard_is_left_to_the_runtime_when_the_console_exits() {
+    let mut demo = awaiting_backup_change();
+    assert!(demo.app.handle(Action::Quit).is_none(), "the first q asks");
+    let revert = demo.app.revert_on_exit("exit").expect("the unconfirmed change is reverted");
+    assert_eq!(revert.reason, Reason::Exit("exit"));
+    // Whether the guard stands down depends on the exit revert landing: the runtime decides.
+    assert!(demo.app.take_effects().is_empty());
+}
+
+#[test]
+fn a_change_of_ours_replaced_before_the_next_sample_is_drift_from_what_we_set() {
+    let key = vftop::model::VfKey { pf: "ens1f0".into(), vf: 1 };
+    for outside in [RateLimit::new(0, 700), RateLimit::new(0, 2000)] {
+        let mut demo = Demo::new(5);
+        set_backup_max(&mut demo, "300M", false);
+        let change = vftop::model::RateChange::vf(key.clone(), RateLimit::new(0, 300), outside);
+        vftop::source::Source::apply(&mut demo.sim, &change).unwrap();
+        demo.run_for(1);
+        let drift = demo.app.vf_drift(&key).expect("someone else's change is drift");
+        assert_eq!((drift.old, drift.new), (RateLimit::new(0, 300), outside));
+    }
 }

@@ -86,7 +86,17 @@ async fn run_console<T, F: std::future::Future<Output = T>>(
 /// [`run_console`] on a terminal of `width`×`height`.
 async fn run_console_at<T, F: std::future::Future<Output = T>>(
     tag: &str,
+    size: (u16, u16),
+    script: impl FnOnce(Keys, Stop) -> F,
+) -> (T, Ran) {
+    run_console_guarded(tag, size, None, script).await
+}
+
+/// [`run_console_at`] with `guard_bin` started as the commit-confirmed guard.
+async fn run_console_guarded<T, F: std::future::Future<Output = T>>(
+    tag: &str,
     (width, height): (u16, u16),
+    guard_bin: Option<std::path::PathBuf>,
     script: impl FnOnce(Keys, Stop) -> F,
 ) -> (T, Ran) {
     let audit = std::env::temp_dir().join(format!("vftop-loop-{tag}-{}.log", std::process::id()));
@@ -99,7 +109,7 @@ async fn run_console_at<T, F: std::future::Future<Output = T>>(
     let env = Runtime {
         clock: &clock,
         audit_path: Some(audit.clone()),
-        guard_bin: None,
+        guard_bin,
         mouse: false,
         keys: Default::default(),
     };
@@ -228,4 +238,67 @@ fn a_fleet_drill_down_starts_the_chart_from_the_hosts_past() {
     // 20 s back at 2 s: ten readings before the live one, the first without one before it to
     // rate against, so ten rates.
     assert!(points.iter().all(|n| *n == 10), "{points:?} (before the past: {before:?})");
+}
+
+/// A stand-in for `vftop guard`: notes how it was started and what the console said on its
+/// stdin ("done" when disarmed; nothing when the console left it), in `notes`.
+fn fake_guard(tag: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("vftop-fake-guard-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (bin, notes) = (dir.join("guard"), dir.join("notes"));
+    let script = format!(
+        "#!/bin/sh\necho \"armed $*\" >> {0}\nread word\necho \"said $word\" >> {0}\n",
+        notes.display()
+    );
+    std::fs::write(&bin, script).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (bin, notes)
+}
+
+/// The demo console with a fake guard: a change applied under commit-confirmed, then `end`
+/// (its keys and signals). The guard must have been armed once on the change, then disarmed.
+async fn guard_armed_then_disarmed<F: std::future::Future<Output = ()>>(
+    tag: &str,
+    end: impl FnOnce(Keys, Stop) -> F,
+) -> Ran {
+    let (bin, notes) = fake_guard(tag);
+    let ((), ran) = run_console_guarded(tag, (180, 40), Some(bin), |keys, stop| async move {
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        armed_change(&keys);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        end(keys, stop).await;
+    })
+    .await;
+    let said = std::fs::read_to_string(&notes).unwrap();
+    let _ = std::fs::remove_dir_all(notes.parent().unwrap());
+    let lines: Vec<&str> = said.lines().collect();
+    assert_eq!(lines.len(), 2, "armed once, then disarmed: {said}");
+    assert!(lines[0].starts_with("armed guard ") && lines[0].contains("--applied=0:300"), "{said}");
+    assert!(lines[0].contains("--revert=0:2000") && lines[0].contains("--partition=Backup"), "{said}");
+    assert_eq!(lines[1], "said done", "{said}");
+    ran
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_loop_arms_the_guard_for_an_unconfirmed_change_and_disarms_it_when_kept() {
+    let ran = guard_armed_then_disarmed("guard-keep", |keys, _stop| async move {
+        press(&keys, "c"); // kept: the guard stands down
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        press(&keys, "q");
+    })
+    .await;
+    assert_eq!(ran.result.unwrap(), Exit::Quit);
+    assert_eq!(ran.reverted, None);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_hangup_reverts_the_unconfirmed_change_and_then_disarms_the_guard() {
+    let ran = guard_armed_then_disarmed("guard-hangup", |_keys, stop| async move {
+        stop.unbounded_send("SIGHUP").unwrap();
+    })
+    .await;
+    assert_eq!(ran.result.unwrap(), Exit::Signal("SIGHUP"));
+    assert!(ran.reverted.is_some_and(|l| l.starts_with("reverted the unconfirmed change")));
 }

@@ -5,6 +5,7 @@ mod common;
 
 use common::Demo;
 use vftop::app::Action;
+use vftop::app::options::FlowOptions;
 
 fn type_text(demo: &mut Demo, text: &str) {
     text.chars().for_each(|c| demo.act(Action::Input(c)));
@@ -123,8 +124,8 @@ fn each_theme_renders() {
 #[test]
 fn read_only_banner() {
     let mut demo = Demo::new(10);
-    demo.app.flow.read_only =
-        Some("this process lacks CAP_NET_ADMIN, which changing VF rates needs (run as root)".into());
+    let read_only = "this process lacks CAP_NET_ADMIN, which changing VF rates needs (run as root)";
+    demo.app.set_flow_options(FlowOptions { read_only: Some(read_only.into()), ..Default::default() });
     let screen = demo.screen(160, 48);
     assert!(screen.contains("READ-ONLY: this process lacks CAP_NET_ADMIN"), "{screen}");
     insta::assert_snapshot!(screen);

@@ -1,8 +1,8 @@
 //! The interactive console: terminal setup and restore, and the event loop that joins key
 //! events, snapshots, signals and the render tick.
 
+use crate::app::flow::Awaiting;
 use crate::app::{App, Effect};
-use crate::audit::Reason;
 use crate::guard::{Guard, Watch};
 use crate::model::Target;
 use crate::protocol::{Command, SourceEvent};
@@ -267,9 +267,12 @@ where
         }
         if let Some(effect) = app.tick(env.clock.now()) {
             dirty = true;
-            if run_effect(effect, app, sampler, env) {
+            if run_effect(effect, app, sampler, env, guard) {
                 return Ok(Exit::Quit);
             }
+        }
+        for effect in app.take_effects() {
+            run_effect(effect, app, sampler, env, guard);
         }
         let time_view = app.time_view();
         if dirty || drawn_time_view != Some(time_view) {
@@ -284,7 +287,7 @@ where
                     app.set_wall_clock(wall_clock());
                     app.ingest(s);
                     for effect in app.take_effects() {
-                        run_effect(effect, app, sampler, env);
+                        run_effect(effect, app, sampler, env, guard);
                     }
                 }
                 Some(SourceEvent::SampleFailed(e)) => app.sample_failed(e),
@@ -298,7 +301,7 @@ where
                 Some(Ok(Event::Key(key))) => {
                     if let Some(action) = env.keys.action(key, InputMode::of(app))
                         && let Some(effect) = app.handle(action)
-                        && run_effect(effect, app, sampler, env)
+                        && run_effect(effect, app, sampler, env, guard)
                     {
                         return Ok(Exit::Quit);
                     }
@@ -317,7 +320,6 @@ where
             },
         }
         dirty = true;
-        sync_guard(guard, app, env);
     }
 }
 
@@ -338,46 +340,44 @@ fn draw<B: ratatui::backend::Backend>(
     Ok(panels)
 }
 
-/// Keeps the guard process in step with the change awaiting confirmation: armed when one is
-/// (real VFs only), left while its revert is in flight, disarmed once resolved.
-fn sync_guard(guard: &mut Option<Guard>, app: &App, env: &Runtime<'_>) {
+/// Starts the guard on the change awaiting confirmation (real VFs only: a console without a
+/// guard binary or an audit log starts none), standing down the one before it.
+fn arm_guard(guard: &mut Option<Guard>, awaiting: Awaiting, env: &Runtime<'_>) {
     let (Some(bin), Some(audit)) = (env.guard_bin.as_deref(), env.audit_path.as_deref()) else { return };
-    let wanted = app.flow.awaiting.as_ref().and_then(|a| {
-        let Target::Vf(key) = &a.change.target else { return None };
-        let left = a.deadline.saturating_sub(env.clock.now());
-        Some(Watch {
-            key: key.clone(),
-            partition: a.partition.clone(),
-            applied: a.change.new,
-            revert: a.change.old,
-            deadline: std::time::SystemTime::now() + left,
-        })
-    });
-    let reverting = app
-        .flow
-        .pending
-        .as_ref()
-        .is_some_and(|p| matches!(p.reason, Reason::ConfirmTimeout | Reason::Exit(_)));
-    match (guard.take(), wanted) {
-        (Some(g), Some(w)) if g.watch.key == w.key && g.watch.applied == w.applied => *guard = Some(g),
-        (Some(g), None) if reverting => *guard = Some(g),
-        (old, wanted) => {
-            if let Some(g) = old {
-                g.disarm();
-            }
-            *guard = wanted.and_then(|w| {
-                Guard::arm(bin, w, audit)
-                    .inspect_err(|e| tracing::error!("commit-confirmed guard not started: {e}"))
-                    .ok()
-            });
-        }
+    let Target::Vf(key) = awaiting.change.target else { return };
+    let left = awaiting.deadline.saturating_sub(env.clock.now());
+    let watch = Watch {
+        key,
+        partition: awaiting.partition,
+        applied: awaiting.change.new,
+        revert: awaiting.change.old,
+        deadline: std::time::SystemTime::now() + left,
+    };
+    disarm_guard(guard);
+    *guard = Guard::arm(bin, watch, audit)
+        .inspect_err(|e| tracing::error!("commit-confirmed guard not started: {e}"))
+        .ok();
+}
+
+/// Stands the guard down: the change it watched is settled.
+fn disarm_guard(guard: &mut Option<Guard>) {
+    if let Some(g) = guard.take() {
+        g.disarm();
     }
 }
 
 /// Carries out one effect; true when the app asked to quit.
-fn run_effect(effect: Effect, app: &mut App, sampler: &Sampler, env: &Runtime<'_>) -> bool {
+fn run_effect(
+    effect: Effect,
+    app: &mut App,
+    sampler: &Sampler,
+    env: &Runtime<'_>,
+    guard: &mut Option<Guard>,
+) -> bool {
     match effect {
         Effect::Quit => return true,
+        Effect::ArmGuard(awaiting) => arm_guard(guard, awaiting, env),
+        Effect::DisarmGuard => disarm_guard(guard),
         Effect::Apply(request) => sampler.send(Command::Apply(request)),
         Effect::Audit(request) => sampler.send(Command::Audit(request)),
         Effect::SetInterval(d) => sampler.send(Command::SetInterval(d)),

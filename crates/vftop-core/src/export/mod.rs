@@ -1,5 +1,6 @@
 //! The Prometheus exporter: each sample becomes `/metrics` in the Prometheus text format
-//! (0.0.4) and OpenMetrics, encoded once per sample so a scrape never waits on the kernel.
+//! (0.0.4) and OpenMetrics, encoded once per sample so a scrape never waits on the kernel;
+//! for `vftop dump`, the same families of many samples become one timestamped [`Backfill`].
 //!
 //! Families (labels): sriov-network-metrics-exporter's `sriov_vf_{rx,tx}_{bytes,packets,
 //! dropped}` and `sriov_vf_rx_{broadcast,multicast}` {pf, vf, pciAddr, numa_node} (its netlink
@@ -143,9 +144,7 @@ impl Exporter {
 
     /// Takes in a sample and encodes it.
     pub fn update(&mut self, snapshot: Snapshot) -> Exposition {
-        self.samples += 1;
-        let frame = self.frame(&snapshot);
-        self.previous = Some(snapshot);
+        let frame = self.take_in(snapshot);
         let mut registry = Registry::default();
         registry.register_collector(Box::new(frame));
         let mut exposition = Exposition::default();
@@ -158,6 +157,25 @@ impl Exporter {
             tracing::error!("OpenMetrics exposition failed: {e}");
         }
         exposition
+    }
+
+    /// Takes in a sample taken at `at_ms` (ms since the epoch) and adds its families to
+    /// `backfill`, each sample with that time.
+    pub fn backfill(&mut self, snapshot: Snapshot, at_ms: i64, backfill: &mut Backfill) {
+        let frame = self.take_in(snapshot);
+        backfill.at_secs = at_ms as f64 / 1000.0;
+        // Writing into a String cannot fail, as in `update`.
+        if let Err(e) = frame.write(backfill) {
+            tracing::error!("OpenMetrics backfill failed: {e}");
+        }
+    }
+
+    /// Counts a sample and resolves it into the rows the families are written from.
+    fn take_in(&mut self, snapshot: Snapshot) -> Frame {
+        self.samples += 1;
+        let frame = self.frame(&snapshot);
+        self.previous = Some(snapshot);
+        frame
     }
 
     /// What this sample shows, resolved into rows (rates against the previous sample,
@@ -385,31 +403,151 @@ type Labels = Vec<(&'static str, String)>;
 type PfCounter = (&'static str, &'static str, fn(&PfRow) -> Option<u64>);
 type VfGauge = (&'static str, &'static str, fn(&VfRow) -> f64);
 
-/// Writes one family: its descriptor, then one sample per row.
-fn family<'r, R: 'r, V: EncodeGaugeValue + EncodeCounterValue>(
-    encoder: &mut DescriptorEncoder,
-    (name, help, kind): (&str, &str, MetricType),
-    rows: impl IntoIterator<Item = &'r R>,
-    sample: impl Fn(&R) -> Option<(Labels, V)>,
-) -> Result<(), std::fmt::Error> {
-    let mut metric = encoder.encode_descriptor(name, help, None, kind)?;
-    for row in rows {
-        if let Some((labels, value)) = sample(row) {
+/// A family's name, help and type.
+type Descriptor<'d> = (&'d str, &'d str, MetricType);
+
+/// Where the families are written: prometheus-client's encoder (a scrape's exposition) or a
+/// [`Backfill`] (every sample with its time, for `vftop dump`).
+trait FamilyWriter {
+    /// One family: its descriptor, then its samples.
+    fn family<V: SampleValue>(
+        &mut self,
+        descriptor: Descriptor<'_>,
+        samples: impl Iterator<Item = (Labels, V)>,
+    ) -> Result<(), std::fmt::Error>;
+}
+
+/// A sample's value, as prometheus-client writes it (integers as they are, floats by dtoa).
+trait SampleValue: EncodeGaugeValue + EncodeCounterValue {
+    fn write_to(&self, out: &mut String);
+}
+
+impl SampleValue for u64 {
+    fn write_to(&self, out: &mut String) {
+        let _ = write!(out, "{self}");
+    }
+}
+
+impl SampleValue for f64 {
+    fn write_to(&self, out: &mut String) {
+        out.push_str(dtoa::Buffer::new().format(*self));
+    }
+}
+
+impl FamilyWriter for DescriptorEncoder<'_> {
+    fn family<V: SampleValue>(
+        &mut self,
+        (name, help, kind): Descriptor<'_>,
+        samples: impl Iterator<Item = (Labels, V)>,
+    ) -> Result<(), std::fmt::Error> {
+        let mut metric = self.encode_descriptor(name, help, None, kind)?;
+        for (labels, value) in samples {
             let mut point = metric.encode_family(&labels)?;
             match kind {
                 MetricType::Counter => point.encode_counter::<NoLabelSet, _, u64>(&value, None)?,
                 _ => point.encode_gauge(&value)?,
             }
         }
+        Ok(())
     }
-    Ok(())
+}
+
+/// Many samples' families in OpenMetrics, each family once with the samples of all, each
+/// sample with its time in seconds: what `promtool tsdb create-blocks-from openmetrics`
+/// reads. The families that describe the exporter's process, not the NIC, are left out.
+#[derive(Clone, Debug, Default)]
+pub struct Backfill {
+    /// Each family's name, descriptor lines and sample lines, in the order first written.
+    families: Vec<(String, String, String)>,
+    /// The time of the sample being written.
+    at_secs: f64,
+}
+
+impl Backfill {
+    /// Every family that has samples, then `# EOF`.
+    pub fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        for (_, descriptor, samples) in self.families.iter().filter(|f| !f.2.is_empty()) {
+            out.write_all(descriptor.as_bytes())?;
+            out.write_all(samples.as_bytes())?;
+        }
+        writeln!(out, "# EOF")
+    }
+
+    /// The lines of family `name`, started with its descriptor the first time.
+    fn lines_of(&mut self, (name, help, kind): Descriptor<'_>) -> &mut String {
+        let at = match self.families.iter().position(|f| f.0 == name) {
+            Some(at) => at,
+            None => {
+                let descriptor = format!("# HELP {name} {help}\n# TYPE {name} {}\n", kind.as_str());
+                self.families.push((name.to_string(), descriptor, String::new()));
+                self.families.len() - 1
+            }
+        };
+        &mut self.families[at].2
+    }
+}
+
+impl FamilyWriter for Backfill {
+    fn family<V: SampleValue>(
+        &mut self,
+        descriptor: Descriptor<'_>,
+        samples: impl Iterator<Item = (Labels, V)>,
+    ) -> Result<(), std::fmt::Error> {
+        let (name, _, kind) = descriptor;
+        if families::PROCESS.contains(&name) {
+            return Ok(());
+        }
+        let at_secs = self.at_secs;
+        let lines = self.lines_of(descriptor);
+        let suffix = if kind == MetricType::Counter { "_total" } else { "" };
+        for (labels, value) in samples {
+            lines.push_str(name);
+            lines.push_str(suffix);
+            write_labels(lines, &labels);
+            lines.push(' ');
+            value.write_to(lines);
+            writeln!(lines, " {at_secs:.3}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `{pf="ens1f0",vf="3"}` (nothing for no labels), values escaped as OpenMetrics wants.
+fn write_labels(out: &mut String, labels: &Labels) {
+    for (i, (key, value)) in labels.iter().enumerate() {
+        out.push_str(if i == 0 { "{" } else { "," });
+        out.push_str(key);
+        out.push_str("=\"");
+        for c in value.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '"' => out.push_str("\\\""),
+                '\n' => out.push_str("\\n"),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+    if !labels.is_empty() {
+        out.push('}');
+    }
+}
+
+/// Writes one family: its descriptor, then one sample per row.
+fn family<'r, R: 'r, V: SampleValue>(
+    writer: &mut impl FamilyWriter,
+    descriptor: Descriptor<'_>,
+    rows: impl IntoIterator<Item = &'r R>,
+    sample: impl Fn(&R) -> Option<(Labels, V)>,
+) -> Result<(), std::fmt::Error> {
+    writer.family(descriptor, rows.into_iter().filter_map(sample))
 }
 
 /// A declared-limit family: name, help, and the limit of a row.
 type DeclaredLimit = (&'static str, &'static str, fn(&DeclaredRow) -> Option<Mbps>);
 
 /// The declared VFs' conformance and declared limits.
-fn encode_declared(e: &mut DescriptorEncoder, vfs: &[VfRow]) -> Result<(), std::fmt::Error> {
+fn encode_declared(e: &mut impl FamilyWriter, vfs: &[VfRow]) -> Result<(), std::fmt::Error> {
     family(
         e,
         (
@@ -438,11 +576,18 @@ fn vf_labels(r: &VfRow) -> Labels {
 
 impl Collector for Frame {
     fn encode(&self, mut e: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        self.write(&mut e)
+    }
+}
+
+impl Frame {
+    /// Every family of the sample, in the exposition's order.
+    fn write(&self, e: &mut impl FamilyWriter) -> Result<(), std::fmt::Error> {
         use MetricType::{Counter, Gauge, Unknown};
         for (i, (name, help)) in SRIOV_COUNTERS.iter().enumerate() {
             // A VF nothing counts has no counters: left out, not exported as zeros.
             let counts = |r: &&VfRow| r.counted && (i != TX_ERRORS || r.counts_tx_errors);
-            family(&mut e, (name, help, Unknown), self.vfs.iter().filter(counts), |r| {
+            family(e, (name, help, Unknown), self.vfs.iter().filter(counts), |r| {
                 let mut labels =
                     vec![("pf", r.pf.clone()), ("vf", r.vf.to_string()), ("pciAddr", r.pci.clone())];
                 labels.extend(r.numa_node.map(|n| ("numa_node", n.to_string())));
@@ -469,16 +614,16 @@ impl Collector for Frame {
             // Rates only where they are rates (no series for an unmeasured or unreadable VF).
             let is_rate = name == families::VF_TX_RATE || name == families::VF_RX_RATE;
             let rows = self.vfs.iter().filter(|r| !is_rate || r.measured);
-            family(&mut e, (name, help, Gauge), rows, |r| Some((vf_labels(r), value(r))))?;
+            family(e, (name, help, Gauge), rows, |r| Some((vf_labels(r), value(r))))?;
         }
         family(
-            &mut e,
+            e,
             (families::VF_RESETS, "Counter resets seen (the VF was reset or re-created).", Counter),
             &self.vfs,
             |r| Some((vf_labels(r), r.resets)),
         )?;
         family(
-            &mut e,
+            e,
             (families::PARTITION_INFO, "The partition a VF carries (always 1).", Gauge),
             &self.vfs,
             |r| {
@@ -492,7 +637,7 @@ impl Collector for Frame {
             },
         )?;
         family(
-            &mut e,
+            e,
             (
                 families::VF_ORIGIN_INFO,
                 "Where the VF's counters come from: vf-stats (the PF driver), vf-netdev (the VF's netdev, in any namespace), representor, or none (the driver has no per-VF counters; always 1).",
@@ -505,9 +650,9 @@ impl Collector for Frame {
                 Some((labels, 1u64))
             },
         )?;
-        encode_owners(&mut e, &self.vfs)?;
+        encode_owners(e, &self.vfs)?;
         family(
-            &mut e,
+            e,
             (
                 families::VF_INFO,
                 "A VF's settings: PCI address, MAC, VLAN, link state (auto/enable/disable), trust and spoof check (always 1).",
@@ -527,9 +672,9 @@ impl Collector for Frame {
                 Some((labels, 1u64))
             },
         )?;
-        encode_declared(&mut e, &self.vfs)?;
+        encode_declared(e, &self.vfs)?;
         family(
-            &mut e,
+            e,
             (
                 families::EPISODES,
                 "Episodes begun since the exporter started, by kind (starved, pinned, saturated, oversubscribed, vf-down, pf-down).",
@@ -539,7 +684,7 @@ impl Collector for Frame {
             |(kind, n)| Some((vec![("kind", kind.name().to_string())], *n)),
         )?;
         family(
-            &mut e,
+            e,
             (families::EPISODE_ACTIVE, "1 while an episode goes on (vf empty for a PF's).", Gauge),
             &self.active_episodes,
             |(pf, vf, kind)| {
@@ -549,25 +694,25 @@ impl Collector for Frame {
         )?;
         let pf_labels = |p: &PfRow| vec![("pf", p.pf.clone())];
         family(
-            &mut e,
+            e,
             (families::LINK_SPEED, "The PF's link speed (absent when unknown).", Gauge),
             &self.pfs,
             |p| p.link_speed.map(|s| (pf_labels(p), bytes(s))),
         )?;
         family(
-            &mut e,
+            e,
             (families::PF_LINK_UP, "1 when the PF's link is up (carrier and operational state).", Gauge),
             &self.pfs,
             |p| p.link_up.map(|up| (pf_labels(p), u64::from(up))),
         )?;
         family(
-            &mut e,
+            e,
             (families::PF_CARRIER, "1 when the PF has carrier (IFLA_CARRIER; absent where unknown).", Gauge),
             &self.pfs,
             |p| p.carrier.map(|c| (pf_labels(p), u64::from(c))),
         )?;
         family(
-            &mut e,
+            e,
             (
                 families::PF_OPERSTATE,
                 "The PF's operational state (IFLA_OPERSTATE, RFC 2863) as a label (always 1).",
@@ -593,13 +738,13 @@ impl Collector for Frame {
             }),
         ];
         for (name, help, value) in port_counters {
-            family(&mut e, (name, help, Counter), &self.pfs, |p| value(p).map(|v| (pf_labels(p), v)))?;
+            family(e, (name, help, Counter), &self.pfs, |p| value(p).map(|v| (pf_labels(p), v)))?;
         }
-        family(&mut e, (families::PF_VFS, "VFs the PF has (IFLA_NUM_VF).", Gauge), &self.pfs, |p| {
+        family(e, (families::PF_VFS, "VFs the PF has (IFLA_NUM_VF).", Gauge), &self.pfs, |p| {
             Some((pf_labels(p), u64::from(p.num_vfs)))
         })?;
         family(
-            &mut e,
+            e,
             (
                 families::PF_VFS_TRUNCATED,
                 "1 when the kernel's VF list was cut short and could not be recovered.",
@@ -612,19 +757,19 @@ impl Collector for Frame {
             vec![("id", o.id.clone()), ("name", o.name.clone()), ("parent", o.parent.clone())]
         };
         family(
-            &mut e,
+            e,
             (families::RATE_OBJECT_TX_SHARE, "devlink rate object tx_share (guarantee); 0 = none.", Gauge),
             &self.rate_objects,
             |o| Some((object(o), bytes(o.tx_share))),
         )?;
         family(
-            &mut e,
+            e,
             (families::RATE_OBJECT_TX_MAX, "devlink rate object tx_max (cap); 0 = none.", Gauge),
             &self.rate_objects,
             |o| Some((object(o), bytes(o.tx_max))),
         )?;
         let once = [()];
-        family(&mut e, (families::SAMPLE_DURATION, "How long the last sample took.", Gauge), &once, |_| {
+        family(e, (families::SAMPLE_DURATION, "How long the last sample took.", Gauge), &once, |_| {
             Some((vec![], self.sample_duration_secs))
         })?;
         let counts = [
@@ -632,11 +777,11 @@ impl Collector for Frame {
             (families::SAMPLE_FAILURES, "Samples that failed (the last exposition stays).", self.failures),
         ];
         for (name, help, count) in counts {
-            family(&mut e, (name, help, Counter), &once, |_| Some((vec![], count)))?;
+            family(e, (name, help, Counter), &once, |_| Some((vec![], count)))?;
         }
         if !self.driver_stats.is_empty() {
             family(
-                &mut e,
+                e,
                 (families::ETHTOOL_STAT, "Driver statistics (ethtool -S), with --ethtool-stats.", Unknown),
                 &self.driver_stats,
                 |(netdev, stat, value)| {
@@ -651,7 +796,7 @@ impl Collector for Frame {
 /// `sriov_kubepoddevice` for VFs a pod holds (the upstream exporter's labels, so the SR-IOV
 /// network operator's recording rules join on it unchanged), and `vftop_vf_owner_info` for
 /// every VF with an owner.
-fn encode_owners(e: &mut DescriptorEncoder, vfs: &[VfRow]) -> Result<(), std::fmt::Error> {
+fn encode_owners(e: &mut impl FamilyWriter, vfs: &[VfRow]) -> Result<(), std::fmt::Error> {
     let pods = vfs.iter().filter(|r| r.owner.as_ref().is_some_and(|o| o.kind == OwnerKind::Pod));
     family(
         e,
@@ -757,6 +902,69 @@ mod tests {
         assert_eq!(active("1", "starved"), None, "Backup has no guarantee to be short of");
         assert!(sample_value(&body, "vftop_episodes_total", r#"kind="starved""#).unwrap() >= 2.0);
         assert_eq!(sample_value(&body, "vftop_episodes_total", r#"kind="pf-down""#), Some(0.0));
+    }
+
+    /// What `vftop dump --format openmetrics` wrote before the exporter could write a
+    /// backfill itself: each exposition's lines regrouped by family, with the sample's time.
+    fn regrouped(expositions: &[(i64, String)]) -> String {
+        let mut families: Vec<(String, String, String)> = Vec::new();
+        for (at_ms, text) in expositions {
+            let at = *at_ms as f64 / 1000.0;
+            let mut current = None;
+            for line in text.lines().take_while(|l| *l != "# EOF") {
+                if let Some(rest) = line.strip_prefix("# ") {
+                    let name = rest.split_whitespace().nth(1).unwrap().to_string();
+                    current = None;
+                    if families::PROCESS.contains(&name.as_str()) {
+                        continue;
+                    }
+                    let i = families.iter().position(|f| f.0 == name).unwrap_or_else(|| {
+                        families.push((name, String::new(), String::new()));
+                        families.len() - 1
+                    });
+                    if families[i].2.is_empty() && !families[i].1.contains(line) {
+                        families[i].1.push_str(&format!("{line}\n"));
+                    }
+                    current = Some(i);
+                } else if let Some(i) = current {
+                    families[i].2.push_str(&format!("{line} {at:.3}\n"));
+                }
+            }
+        }
+        let mut out: String =
+            families.iter().filter(|f| !f.2.is_empty()).map(|f| f.1.clone() + &f.2).collect();
+        out.push_str("# EOF\n");
+        out
+    }
+
+    #[test]
+    fn a_backfill_is_the_expositions_regrouped_with_each_samples_time() {
+        let clock = FakeClock::default();
+        let scenario = Scenario::load(std::path::Path::new("incident")).unwrap();
+        let mut sim = SimSource::new(scenario, Arc::new(clock.clone()));
+        let (mut scraped, mut backfilled) =
+            (Exporter::new(RoleMap::default(), true), Exporter::new(RoleMap::default(), true));
+        let (mut expositions, mut backfill) = (Vec::new(), Backfill::default());
+        for second in 0..1150 {
+            clock.advance(Duration::from_secs(1));
+            let mut snapshot = sim.sample().unwrap();
+            // Label values that must be escaped.
+            snapshot.pfs[0].vfs[0].partition = Some("a \"quoted\" \\ name\non two lines".into());
+            let at_ms = 1_764_000_000_000 + second * 1000 + 7;
+            if second % 50 == 0 || second > 1130 {
+                expositions.push((at_ms, scraped.update(snapshot.clone()).openmetrics));
+                backfilled.backfill(snapshot, at_ms, &mut backfill);
+            } else {
+                scraped.update(snapshot.clone());
+                backfilled.update(snapshot);
+            }
+        }
+        let mut written = Vec::new();
+        backfill.write_to(&mut written).unwrap();
+        let written = String::from_utf8(written).unwrap();
+        assert!(written.contains(r#"name\non two lines"#) && written.contains("vftop_episodes_total{"));
+        assert!(!written.contains(families::SAMPLES), "the process's own families are left out");
+        assert_eq!(written, regrouped(&expositions));
     }
 
     #[test]

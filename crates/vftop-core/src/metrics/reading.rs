@@ -1,13 +1,14 @@
 //! One reading of a sample: the sample and the one before it → every function's rates (and
-//! whether there was an earlier reading to have them), the PF's own, and each PF's contention.
-//! The console, the exporter, `dump` and `--once` all take their numbers from it; nothing else
-//! derives rates from counters.
+//! whether there was an earlier reading to have them), the PF's own, each PF's contention, and
+//! the limits that changed. The console, the exporter, the recorder's events, `dump` and
+//! `--once` all take their numbers from it; nothing else derives rates from counters or
+//! compares limits between samples.
 
 use super::contention::{Contention, PartitionLoad, PortUse, assess_on, groups_on};
 use super::rate::{FunctionRates, rates_between, rates_since};
 use super::table::ByFunction;
 use super::talkers::{Talker, talkers};
-use crate::model::{BitsPerSec, Counters, Pf, RateLimit, Snapshot, Vf, VfKey};
+use crate::model::{BitsPerSec, Counters, Pf, RateLimit, Snapshot, Target, Vf, VfKey};
 use std::borrow::Cow;
 
 /// The VF index of a function that stands for a whole link without VFs (`--all-links`).
@@ -26,6 +27,47 @@ pub struct Reading<'a> {
     ports: Vec<(&'a str, PortUse)>,
     /// The top talkers of each VF whose sockets were read.
     talkers: ByFunction<'a, Vec<Talker>>,
+    /// The VF limits, then the devlink rate objects' limits, that differ from the sample
+    /// before, in the sample's order.
+    pub limit_changes: Vec<LimitChange>,
+}
+
+/// A limit that is not what the sample before had: a VF's rate or a devlink rate object's
+/// `tx_share`/`tx_max`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LimitChange {
+    pub target: Target,
+    pub old: RateLimit,
+    pub new: RateLimit,
+}
+
+impl LimitChange {
+    /// The change of VF `key`'s limit among `changes`, if it changed.
+    pub fn of_vf<'c>(changes: &'c [LimitChange], key: &VfKey) -> Option<&'c LimitChange> {
+        changes.iter().find(|c| matches!(&c.target, Target::Vf(k) if k == key))
+    }
+}
+
+/// The limits of `now` that differ from `previous`'s (none without a previous sample): each
+/// VF's, then each devlink rate object's, of those in both.
+fn limit_changes(previous: Option<&Snapshot>, now: &Snapshot) -> Vec<LimitChange> {
+    let Some(before) = previous else { return Vec::new() };
+    let vfs = now.pfs.iter().filter_map(|pf| Some((pf, before.pf(&pf.name)?))).flat_map(|(pf, prev)| {
+        pf.vfs.iter().enumerate().filter_map(move |(at, vf)| {
+            let old = match prev.vfs.get(at) {
+                Some(v) if v.index == vf.index => v.rate,
+                _ => prev.vfs.iter().find(|v| v.index == vf.index)?.rate,
+            };
+            let key = VfKey { pf: pf.name.clone(), vf: vf.index };
+            (old != vf.rate).then_some(LimitChange { target: Target::Vf(key), old, new: vf.rate })
+        })
+    });
+    let objects = now.rate_objects.iter().filter_map(|o| {
+        let old = before.rate_objects.iter().find(|b| b.target == o.target)?.limit;
+        let target = Target::Devlink(o.target.clone());
+        (old != o.limit).then_some(LimitChange { target, old, new: o.limit })
+    });
+    vfs.chain(objects).collect()
 }
 
 impl<'a> Reading<'a> {
@@ -60,8 +102,16 @@ impl<'a> Reading<'a> {
                 talkers_of.pf_mut(pf.name.as_str()).insert(vf.index, top);
             }
         }
-        let mut reading =
-            Reading { snapshot: now, rates, pf_rates, contention: Vec::new(), ports, talkers: talkers_of };
+        let limit_changes = limit_changes(previous, now);
+        let mut reading = Reading {
+            snapshot: now,
+            rates,
+            pf_rates,
+            contention: Vec::new(),
+            ports,
+            talkers: talkers_of,
+            limit_changes,
+        };
         reading.contention = now.pfs.iter().map(|pf| (pf.name.clone(), reading.assess(pf))).collect();
         reading
     }
@@ -196,12 +246,18 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
-    #[test]
-    fn a_sample_read_against_the_one_before_has_rates_and_contention_and_alone_none() {
+    /// The reference demo five seconds in, and its sample then.
+    fn first_sample() -> (SimSource, FakeClock, Snapshot) {
         let clock = FakeClock::default();
         let mut sim = SimSource::new(Scenario::reference(), Arc::new(clock.clone()));
         clock.advance(Duration::from_secs(5));
-        let before = sim.sample().unwrap();
+        let first = sim.sample().unwrap();
+        (sim, clock, first)
+    }
+
+    #[test]
+    fn a_sample_read_against_the_one_before_has_rates_and_contention_and_alone_none() {
+        let (mut sim, clock, before) = first_sample();
         clock.advance(Duration::from_secs(1));
         let now = sim.sample().unwrap();
         let reading = Reading::new(Some(&before), &now);
@@ -217,11 +273,27 @@ mod tests {
     }
 
     #[test]
+    fn the_limits_that_changed_since_the_sample_before_are_read_once() {
+        let (_, _, before) = first_sample();
+        let mut now = before.clone();
+        now.pfs[0].vfs[1].rate = RateLimit::new(0, 300);
+        now.rate_objects[0].limit = RateLimit::new(100, 200);
+        let reading = Reading::new(Some(&before), &now);
+        let vf = VfKey { pf: "ens1f0".into(), vf: now.pfs[0].vfs[1].index };
+        let changes = &reading.limit_changes;
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        let of_vf = LimitChange::of_vf(changes, &vf).unwrap();
+        assert_eq!((of_vf.old, of_vf.new), (before.pfs[0].vfs[1].rate, RateLimit::new(0, 300)));
+        let object = &changes[1];
+        assert_eq!(object.target, Target::Devlink(now.rate_objects[0].target.clone()));
+        assert_eq!((object.old, object.new), (before.rate_objects[0].limit, RateLimit::new(100, 200)));
+        assert!(Reading::new(None, &now).limit_changes.is_empty(), "nothing to compare with");
+        assert!(Reading::new(Some(&now), &now).limit_changes.is_empty());
+    }
+
+    #[test]
     fn an_mlx5_min_is_a_weight_not_a_guarantee() {
-        let clock = FakeClock::default();
-        let mut sim = SimSource::new(Scenario::reference(), Arc::new(clock.clone()));
-        clock.advance(Duration::from_secs(5));
-        let mut before = sim.sample().unwrap();
+        let (mut sim, clock, mut before) = first_sample();
         clock.advance(Duration::from_secs(1));
         let mut now = sim.sample().unwrap();
         for s in [&mut before, &mut now] {

@@ -318,11 +318,8 @@ fn write_events(req: &Request, events: &[Event], out: &mut dyn Write) -> std::io
     Ok(())
 }
 
-/// Families that describe the recorder process, not the NIC: left out of a backfill.
-const PROCESS_FAMILIES: [&str; 3] = crate::families::PROCESS;
-
-/// The exporter's exposition of every sample, regrouped by family (OpenMetrics wants each
-/// family once) with each sample's timestamp in seconds.
+/// The exporter's families of every sample, each family once, each sample with its time (the
+/// families that describe the recorder's process left out): a backfill for promtool.
 fn openmetrics(
     store: &Store,
     req: &Request,
@@ -330,47 +327,14 @@ fn openmetrics(
     summary: &mut Summary,
 ) -> std::io::Result<()> {
     let mut exporter = crate::export::Exporter::new(crate::model::RoleMap::default(), false);
-    let mut families: Vec<(String, String, String)> = Vec::new(); // name, header, samples
+    let mut backfill = crate::export::Backfill::default();
     let keep = move |pf: &str, vf: Option<u32>| req.wants(pf, vf);
     let warnings = store.visit((req.window.from_ms, req.window.to_ms), &keep, &mut |frame: Frame| {
-        let at = frame.at_ms as f64 / 1000.0;
-        let text = exporter.update(frame.snapshot).openmetrics;
-        let mut current: Option<usize> = None;
-        for line in text.lines() {
-            if let Some(rest) = line.strip_prefix("# ") {
-                if line == "# EOF" {
-                    break;
-                }
-                let name = rest.split_whitespace().nth(1).unwrap_or_default().to_string();
-                if PROCESS_FAMILIES.contains(&name.as_str()) {
-                    current = None;
-                    continue;
-                }
-                let index = families.iter().position(|f| f.0 == name).unwrap_or_else(|| {
-                    families.push((name.clone(), String::new(), String::new()));
-                    families.len() - 1
-                });
-                if families[index].2.is_empty() && !families[index].1.contains(line) {
-                    families[index].1.push_str(line);
-                    families[index].1.push('\n');
-                }
-                current = Some(index);
-            } else if let Some(i) = current {
-                let samples = &mut families[i].2;
-                samples.push_str(line);
-                samples.push_str(&format!(" {at:.3}\n"));
-            }
-        }
+        exporter.backfill(frame.snapshot, frame.at_ms, &mut backfill);
         summary.rows += 1;
     });
     summary.warnings.extend(warnings);
-    for (_, header, samples) in &families {
-        if !samples.is_empty() {
-            out.write_all(header.as_bytes())?;
-            out.write_all(samples.as_bytes())?;
-        }
-    }
-    writeln!(out, "# EOF")
+    backfill.write_to(out)
 }
 
 /// `2026-11-25 03:00:00 → 2026-11-25 04:00:00`: for messages.

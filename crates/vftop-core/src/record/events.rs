@@ -2,8 +2,9 @@
 //! audit log, kept in an append-only JSON-lines journal beside the shards.
 
 use crate::metrics::rate::{CounterStep, counter_step};
+use crate::metrics::reading::{LimitChange, Reading};
 use crate::model::event::{Event, EventKind};
-use crate::model::{CounterOrigin, PfLink, RateLimit, Snapshot, VfKey};
+use crate::model::{CounterOrigin, PfLink, RateLimit, Snapshot, Target, VfKey};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
@@ -122,10 +123,10 @@ fn audit_event(line: &str, elsewhere: bool) -> Option<Event> {
     })
 }
 
-/// What the finder remembers of one VF between samples.
+/// What the finder remembers of one VF between samples (its limit's changes are the
+/// reading's).
 #[derive(Clone)]
 struct Seen {
-    limit: RateLimit,
     tx_bytes: u64,
     rx_bytes: u64,
     origin: CounterOrigin,
@@ -155,13 +156,15 @@ impl EventFinder {
         EventFinder { audit: audit.map(AuditTail::new), ..EventFinder::default() }
     }
 
-    /// The events up to this sample. `name` gives a VF's partition name.
+    /// The events up to this sample, read against the sample before (the one given last
+    /// time). `name` gives a VF's partition name.
     pub fn events(
         &mut self,
         at_ms: i64,
-        snapshot: &Snapshot,
+        reading: &Reading<'_>,
         name: &dyn Fn(&VfKey) -> Option<String>,
     ) -> Vec<Event> {
+        let snapshot = reading.snapshot;
         let mut out = Vec::new();
         for line in self.audit.as_mut().map(AuditTail::new_lines).unwrap_or_default() {
             if let Some(e) = audit_event(&line, self.audit_elsewhere) {
@@ -183,7 +186,6 @@ impl EventFinder {
             .flat_map(|pf| {
                 pf.vfs.iter().map(move |vf| {
                     let seen = Seen {
-                        limit: vf.rate,
                         tx_bytes: vf.counters.tx_bytes,
                         rx_bytes: vf.counters.rx_bytes,
                         origin: vf.counters.origin,
@@ -193,14 +195,14 @@ impl EventFinder {
                 })
             })
             .collect();
+        let event = |key: &VfKey, kind| Event {
+            at_ms,
+            pf: key.pf.clone(),
+            vf: Some(key.vf),
+            partition: name(key),
+            kind,
+        };
         if let Some(before) = &self.seen {
-            let event = |key: &VfKey, kind| Event {
-                at_ms,
-                pf: key.pf.clone(),
-                vf: Some(key.vf),
-                partition: name(key),
-                kind,
-            };
             let mut keys: Vec<&VfKey> = now.keys().chain(before.keys()).collect();
             keys.sort();
             keys.dedup();
@@ -209,12 +211,6 @@ impl EventFinder {
                     (None, Some(_)) => out.push(event(key, EventKind::Appeared)),
                     (Some(_), None) => out.push(event(key, EventKind::Vanished)),
                     (Some(b), Some(n)) => {
-                        if b.limit != n.limit {
-                            let e = event(key, EventKind::ExternalChange { old: b.limit, new: n.limit });
-                            if !self.explained(&e) {
-                                self.held.push(e);
-                            }
-                        }
                         if b.owner != n.owner {
                             let kind = EventKind::OwnerChanged { old: b.owner.clone(), new: n.owner.clone() };
                             out.push(event(key, kind));
@@ -230,6 +226,9 @@ impl EventFinder {
                 }
             }
         }
+        if self.seen.is_some() {
+            self.hold_limit_changes(&reading.limit_changes, &event);
+        }
         self.seen = Some(now);
         out.extend(self.link_events(at_ms, snapshot));
         out.extend(snapshot.notes.iter().map(|n| Event {
@@ -241,6 +240,25 @@ impl EventFinder {
         }));
         out.sort_by_key(|e| e.at_ms);
         out
+    }
+
+    /// The VFs' limit changes, in the order of their keys, as outside changes held a sample
+    /// for the audit record that may explain them.
+    fn hold_limit_changes(&mut self, changes: &[LimitChange], event: &dyn Fn(&VfKey, EventKind) -> Event) {
+        let mut of_vfs: Vec<(&VfKey, &LimitChange)> = changes
+            .iter()
+            .filter_map(|c| match &c.target {
+                Target::Vf(key) => Some((key, c)),
+                Target::Devlink(_) => None,
+            })
+            .collect();
+        of_vfs.sort_by(|a, b| a.0.cmp(b.0));
+        for (key, c) in of_vfs {
+            let e = event(key, EventKind::ExternalChange { old: c.old, new: c.new });
+            if !self.explained(&e) {
+                self.held.push(e);
+            }
+        }
     }
 
     /// A PF whose link went down or came up; one already down when first seen counts too.
@@ -285,6 +303,30 @@ mod tests {
         Snapshot { pfs: vec![Pf { name: "pf0".into(), vfs, ..Pf::default() }], ..Snapshot::default() }
     }
 
+    /// The finder as the recorder drives it: each sample read against the one before.
+    struct Finder {
+        finder: EventFinder,
+        previous: Option<Snapshot>,
+    }
+
+    impl Finder {
+        fn new(audit: Option<PathBuf>) -> Finder {
+            Finder { finder: EventFinder::new(audit), previous: None }
+        }
+
+        fn events(
+            &mut self,
+            at_ms: i64,
+            s: &Snapshot,
+            name: &dyn Fn(&VfKey) -> Option<String>,
+        ) -> Vec<Event> {
+            let reading = Reading::new(self.previous.as_ref(), s);
+            let events = self.finder.events(at_ms, &reading, name);
+            self.previous = Some(s.clone());
+            events
+        }
+    }
+
     fn kinds(events: &[Event]) -> Vec<(Option<u32>, String)> {
         events.iter().map(|e| (e.vf, e.label())).collect()
     }
@@ -292,7 +334,7 @@ mod tests {
     #[test]
     fn a_vf_whose_owner_changes_is_an_event_naming_both() {
         use crate::model::owner::{Owner, OwnerKind, OwnerSource};
-        let mut f = EventFinder::new(None);
+        let mut f = Finder::new(None);
         let none = |_: &VfKey| None;
         let mut s = snap(&[(7, 0, 10)]);
         s.pfs[0].vfs[0].owner = Some(Owner::new(OwnerKind::Vm, "web-03", OwnerSource::Libvirt));
@@ -312,7 +354,7 @@ mod tests {
 
     #[test]
     fn comparison_finds_appear_vanish_reset_and_outside_changes() {
-        let mut f = EventFinder::new(None);
+        let mut f = Finder::new(None);
         let none = |_: &VfKey| None;
         assert!(f.events(0, &snap(&[(0, 100, 10), (1, 0, 10)]), &none).is_empty());
         let e = f.events(1000, &snap(&[(0, 200, 5), (2, 0, 0)]), &none);
@@ -332,7 +374,7 @@ mod tests {
 
     #[test]
     fn rates_the_driver_cleared_after_a_link_speed_change_are_not_outside_changes() {
-        let mut f = EventFinder::new(None);
+        let mut f = Finder::new(None);
         let none = |_: &VfKey| None;
         f.events(0, &snap(&[(0, 300, 0), (1, 500, 0)]), &none);
         let mut cleared = snap(&[(0, 0, 0), (1, 0, 0)]);
@@ -357,7 +399,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let log = dir.join("audit.log");
         std::fs::write(&log, "").unwrap();
-        let mut f = EventFinder::new(Some(log.clone()));
+        let mut f = Finder::new(Some(log.clone()));
         let none = |_: &VfKey| None;
         f.events(0, &snap(&[(0, 100, 0)]), &none);
         assert!(f.events(1000, &snap(&[(0, 300, 0)]), &none).is_empty());

@@ -114,8 +114,8 @@ impl Recorder {
             let (vlan, own) = vlans.get(key).cloned().unwrap_or_default();
             roles.resolve(key, vlan).map(|r| r.name.clone()).or(own)
         };
-        let mut found: Vec<Event> = self.finder.events(at_ms, snapshot, &name);
         let reading = crate::metrics::reading::Reading::new(self.previous.as_ref(), snapshot);
+        let mut found: Vec<Event> = self.finder.events(at_ms, &reading, &name);
         found.extend(episode_events(&mut self.episodes, at_ms, &reading, &found, &name));
         self.previous = Some(snapshot.clone());
         if !std::mem::replace(&mut self.started, true) {

@@ -102,6 +102,11 @@ pub enum Effect {
     Seek(Seek),
     /// The fleet: ask for one host whole, or (`None`) the overview.
     ShowHost(Option<String>),
+    /// Commit-confirmed: start the guard that reverts this VF change should the console die
+    /// before it is confirmed (in place of one watching another change).
+    ArmGuard(super::flow::Awaiting),
+    /// The change the guard watches is settled: stop it.
+    DisarmGuard,
     Quit,
 }
 

@@ -228,6 +228,7 @@ impl App {
             Target::Vf(key) => {
                 let Some(row) = self.rows.iter_mut().find(|r| &r.key == key) else { return };
                 let old = std::mem::replace(&mut row.vf.rate, limit);
+                self.own_changes.insert(key.clone(), limit);
                 // Where the VF's devlink leaf mirrors its limit (mlx5, the simulator), the
                 // leaf moves with it: that is our change, not drift.
                 let leaves = self.snapshot.iter_mut().flat_map(|s| s.rate_objects.iter_mut());
@@ -246,6 +247,7 @@ impl App {
                     && let Some(row) = self.rows.iter_mut().find(|r| r.key == key)
                 {
                     row.vf.rate = limit;
+                    self.own_changes.insert(key, limit);
                 }
             }
         }

@@ -116,20 +116,30 @@ fn describe(change: &RateChange, kept: RateLimit) -> String {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChangeFlow {
     /// Sent, not yet answered.
-    pub pending: Option<ApplyRequest>,
-    pub undo: Vec<UndoEntry>,
-    pub awaiting: Option<Awaiting>,
+    pub(crate) pending: Option<ApplyRequest>,
+    pub(crate) undo: Vec<UndoEntry>,
+    pub(crate) awaiting: Option<Awaiting>,
     /// Commit-confirmed armed by default (`--confirm-within`).
-    pub confirm_within: Option<Duration>,
+    pub(crate) confirm_within: Option<Duration>,
     /// How far `]`/`[` and `}`/`{` move a limit.
-    pub step: Step,
+    pub(crate) step: Step,
     /// Why nothing may be changed, if so.
-    pub read_only: Option<String>,
+    pub(crate) read_only: Option<String>,
+    /// The change the runtime's guard was last told to watch.
+    guarded: Option<Awaiting>,
+    /// What the runtime must do to its guard, in order, since it last asked.
+    guard_effects: Vec<Effect>,
 }
 
 impl ChangeFlow {
     /// Hands a change to the runtime, unless read-only or another change is in flight.
     pub fn send(&mut self, request: ApplyRequest, toasts: &mut Toasts, now: Duration) -> Option<Effect> {
+        let effect = self.try_send(request, toasts, now);
+        self.follow_guard();
+        effect
+    }
+
+    fn try_send(&mut self, request: ApplyRequest, toasts: &mut Toasts, now: Duration) -> Option<Effect> {
         if let Some(reason) = &self.read_only {
             toasts.push(Level::Warn, format!("read-only ({reason}): nothing changed"), now);
             return None;
@@ -146,6 +156,18 @@ impl ChangeFlow {
     /// The source answered a change: returns the limit now in force to show (where one is),
     /// and says what happened.
     pub fn applied(
+        &mut self,
+        request: ApplyRequest,
+        result: Result<RateLimit, ApplyError>,
+        toasts: &mut Toasts,
+        now: Duration,
+    ) -> Option<(Target, RateLimit)> {
+        let shown = self.answered(request, result, toasts, now);
+        self.follow_guard();
+        shown
+    }
+
+    fn answered(
         &mut self,
         request: ApplyRequest,
         result: Result<RateLimit, ApplyError>,
@@ -213,6 +235,7 @@ impl ChangeFlow {
             toasts.push(Level::Info, "no change is waiting for confirmation", now);
             return None;
         };
+        self.follow_guard();
         let text = format!("confirmed: {} {} stays", a.partition, describe(&a.change, a.change.new));
         toasts.push(Level::Good, text, now);
         let request = ApplyRequest {
@@ -264,10 +287,48 @@ impl ChangeFlow {
         let ours = self.awaiting.as_ref().is_some_and(|a| &a.change.target == target);
         if ours {
             self.awaiting = None;
+            self.follow_guard();
         }
         ours
     }
+
+    /// Tells the runtime's guard what the change awaiting confirmation now asks of it: to
+    /// watch a VF change counting down, to stay while that change's revert is in flight, and
+    /// to stand down once the change is settled (kept, undone, reverted, replaced). The
+    /// console's exit is the runtime's to settle: it disarms once the exit revert lands.
+    fn follow_guard(&mut self) {
+        let reverting = self
+            .pending
+            .as_ref()
+            .is_some_and(|p| matches!(p.reason, Reason::ConfirmTimeout | Reason::Exit(_)));
+        let watched = self.awaiting.as_ref().filter(|a| matches!(a.change.target, Target::Vf(_)));
+        match watched.cloned() {
+            Some(a) if !self.guarded.as_ref().is_some_and(|g| same_watch(g, &a)) => {
+                self.guarded = Some(a.clone());
+                self.guard_effects.push(Effect::ArmGuard(a));
+            }
+            Some(_) => {}
+            None if reverting => {}
+            None => {
+                if self.guarded.take().is_some() {
+                    self.guard_effects.push(Effect::DisarmGuard);
+                }
+            }
+        }
+    }
+
+    /// What the runtime must do to its guard since it last asked.
+    pub(crate) fn take_guard_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.guard_effects)
+    }
 }
+
+/// Whether a guard watching `a` already watches `b`: the same VF, the same limit applied.
+fn same_watch(a: &Awaiting, b: &Awaiting) -> bool {
+    a.change.target == b.change.target && a.change.new == b.change.new
+}
+
+impl ChangeFlow {}
 
 #[cfg(test)]
 mod tests {

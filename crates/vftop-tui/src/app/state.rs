@@ -8,7 +8,7 @@ use crate::audit::Reason;
 use crate::metrics::contention::{Contention, Guarantees};
 use crate::metrics::history::{Direction, History, Percentiles, RatePoint};
 use crate::metrics::rate::FunctionRates;
-use crate::metrics::reading::{Reading, functions};
+use crate::metrics::reading::{LimitChange, Reading, functions};
 use crate::model::{
     BitsPerSec, Capabilities, DevlinkObject, DevlinkRef, Mbps, Pf, RateChange, RateLimit, RoleMap, Snapshot,
     Target, Vf, VfKey,
@@ -243,8 +243,12 @@ pub struct App {
     pub limit_history: HashMap<VfKey, Vec<(Duration, RateLimit)>>,
     /// Work found while taking in a sample (audit records of drift), for the runtime.
     outbox: Vec<Effect>,
-    /// Changes in flight, to undo, awaiting confirmation; read-only; step sizes.
-    pub flow: ChangeFlow,
+    /// The VF limits this console set since the last sample (its rows show them already):
+    /// what the next sample's limits are compared with for drift.
+    pub(super) own_changes: HashMap<VfKey, RateLimit>,
+    /// Changes in flight, to undo, awaiting confirmation; read-only; step sizes. Set through
+    /// [`App::set_flow_options`] and the actions, never from outside `app/`.
+    pub(crate) flow: ChangeFlow,
     /// The selected devlink rate object, when the rate tree has focus.
     pub tree_selected: Option<DevlinkRef>,
     pub last_error: Option<String>,
@@ -299,6 +303,7 @@ impl App {
             drift: HashMap::new(),
             limit_history: HashMap::new(),
             outbox: Vec::new(),
+            own_changes: HashMap::new(),
             tree_selected: None,
             last_error: None,
             screen: (MIN_WIDTH, MIN_HEIGHT),
@@ -323,10 +328,22 @@ impl App {
         self.sort_reversed = view.sort_reversed.unwrap_or(self.sort_reversed);
         self.unit = view.unit.unwrap_or(self.unit);
         self.direction = view.direction.unwrap_or(self.direction);
-        self.flow.read_only = flow.read_only;
-        self.flow.confirm_within = flow.confirm_within;
-        self.flow.step = flow.step;
+        self.set_flow_options(flow);
         self
+    }
+
+    /// How changes are made from now on: read-only or not, commit-confirmed by default, the
+    /// step keys' size.
+    pub fn set_flow_options(&mut self, options: super::options::FlowOptions) {
+        let super::options::FlowOptions { read_only, confirm_within, step } = options;
+        self.flow.read_only = read_only;
+        self.flow.confirm_within = confirm_within;
+        self.flow.step = step;
+    }
+
+    /// How many changes `u` can take back.
+    pub fn undo_depth(&self) -> usize {
+        self.flow.undo.len()
     }
 
     /// A replay console: read-only, with a time cursor.
@@ -366,24 +383,20 @@ impl App {
             }
         }
         self.follow_episodes(&reading, &rows);
-        self.contention = reading.contention;
+        let Reading { contention, limit_changes, .. } = reading;
+        self.contention = contention;
         self.note_health(previous.as_ref(), &snapshot, &rows);
         // The limits as the previous sample read them (not as this console's changes since
         // updated its rows): what held at the start of the interval.
-        let limits_before: HashMap<(&str, u32), RateLimit> = previous
-            .iter()
-            .flat_map(|prev| &prev.pfs)
-            .flat_map(|pf| pf.vfs.iter().map(move |vf| ((pf.name.as_str(), vf.index), vf.rate)))
-            .collect();
         for row in &mut rows {
-            let before = limits_before.get(&(row.key.pf.as_str(), row.key.vf)).copied();
-            row.limit_before = before.filter(|before| *before != row.vf.rate);
+            row.limit_before = LimitChange::of_vf(&limit_changes, &row.key).map(|c| c.old);
         }
         mark_group_limits(&mut rows, &self.contention);
         self.mark_declared(&mut rows, &snapshot);
+        let own_changes = std::mem::take(&mut self.own_changes);
         // A recording's limit changes are its events, not drift of the console's own.
         if self.drift_baseline {
-            let mut vf_changes = external_changes(&self.rows, &rows);
+            let mut vf_changes = external_changes(&limit_changes, &own_changes, &rows);
             // Limits the driver itself cleared (igb/ixgbe after a link-speed change, said in the
             // kernel log this sample or the one before): not a person's change.
             let cleared = |pf: &str| {
@@ -399,8 +412,7 @@ impl App {
             let mirrored = |o: &crate::model::RateObject| {
                 vf_changes.iter().any(|(r, _)| o.vf.as_ref() == Some(&r.key) && o.limit == r.vf.rate)
             };
-            let before = previous.iter().flat_map(|p| &p.rate_objects);
-            for (object, old) in external_object_changes(before, &snapshot.rate_objects)
+            for (object, old) in external_object_changes(&limit_changes, &snapshot.rate_objects)
                 .into_iter()
                 .filter(|(o, _)| !mirrored(o))
             {
@@ -549,9 +561,12 @@ impl App {
         self.drift.get(&Target::Vf(key.clone()))
     }
 
-    /// Work found while taking in samples, for the runtime to carry out.
+    /// Work found while taking in samples and answers (audit records of drift, the guard's
+    /// arming and disarming), for the runtime to carry out.
     pub fn take_effects(&mut self) -> Vec<Effect> {
-        std::mem::take(&mut self.outbox)
+        let mut effects = std::mem::take(&mut self.outbox);
+        effects.extend(self.flow.take_guard_effects());
+        effects
     }
 
     /// p50/p99/max of a partition's rate over the chart window ending at the latest sample.
@@ -1153,24 +1168,37 @@ pub struct Drift {
     pub new: RateLimit,
 }
 
-/// Rows of `new` whose VF limit differs from the same VF's in `old` (the console's own view,
-/// which its applied changes already updated), with the old limit.
-fn external_changes<'a>(old: &[PartitionRow], new: &'a [PartitionRow]) -> Vec<(&'a PartitionRow, RateLimit)> {
-    let before: HashMap<&VfKey, RateLimit> = old.iter().map(|r| (&r.key, r.vf.rate)).collect();
-    new.iter()
+/// Rows whose VF limit differs from what this console last showed: the sample's limit
+/// changes, where the console set none of its own since, and the limits it set (`own`) that
+/// the sample does not show. With the limit it showed.
+fn external_changes<'a>(
+    changes: &[LimitChange],
+    own: &HashMap<VfKey, RateLimit>,
+    rows: &'a [PartitionRow],
+) -> Vec<(&'a PartitionRow, RateLimit)> {
+    rows.iter()
         .filter(|r| r.vf.index != WHOLE_LINK)
-        .filter_map(|r| before.get(&r.key).filter(|old| **old != r.vf.rate).map(|old| (r, *old)))
+        .filter_map(|r| {
+            let shown = match own.get(&r.key) {
+                Some(limit) => *limit,
+                None => LimitChange::of_vf(changes, &r.key)?.old,
+            };
+            (shown != r.vf.rate).then_some((r, shown))
+        })
         .collect()
 }
 
-/// devlink rate objects of `new` whose `tx_share`/`tx_max` differ from the same object's
-/// in `old` (which the console's own changes already updated), with the old limit.
-fn external_object_changes<'a, 'b>(
-    old: impl Iterator<Item = &'b crate::model::RateObject>,
-    new: &'a [crate::model::RateObject],
+/// The sample's devlink rate objects whose `tx_share`/`tx_max` changed (against the sample
+/// before as the console's own changes left it), with the old limit.
+fn external_object_changes<'a>(
+    changes: &[LimitChange],
+    objects: &'a [crate::model::RateObject],
 ) -> Vec<(&'a crate::model::RateObject, RateLimit)> {
-    let before: HashMap<&DevlinkRef, RateLimit> = old.map(|o| (&o.target, o.limit)).collect();
-    new.iter().filter_map(|o| before.get(&o.target).filter(|l| **l != o.limit).map(|l| (o, *l))).collect()
+    let changed = |c: &LimitChange| match &c.target {
+        Target::Devlink(d) => Some((objects.iter().find(|o| &o.target == d)?, c.old)),
+        Target::Vf(_) => None,
+    };
+    changes.iter().filter_map(changed).collect()
 }
 
 /// Whether a row matches a `/` filter (lower case): a substring of its name or PF, a part of
