@@ -94,6 +94,21 @@ pub struct Counters {
 }
 
 impl Counters {
+    /// The eight traffic counters: rx/tx bytes, rx/tx packets, rx/tx dropped, broadcast,
+    /// multicast (the recorder's columns and the exporter's families, in that order).
+    pub fn traffic(&self) -> [u64; 8] {
+        [
+            self.rx_bytes,
+            self.tx_bytes,
+            self.rx_packets,
+            self.tx_packets,
+            self.rx_dropped,
+            self.tx_dropped,
+            self.broadcast,
+            self.multicast,
+        ]
+    }
+
     pub fn is_all_zero(&self) -> bool {
         self.rx_bytes == 0 && self.tx_bytes == 0 && self.rx_packets == 0 && self.tx_packets == 0
     }

@@ -86,18 +86,8 @@ const COUNTED: usize = 9;
 const TX_ERRORS: usize = 8;
 
 fn raw_counters(c: &Counters) -> [u64; COUNTED] {
-    let tx_errors = c.tx_errors.unwrap_or(0);
-    [
-        c.rx_bytes,
-        c.tx_bytes,
-        c.rx_packets,
-        c.tx_packets,
-        c.rx_dropped,
-        c.tx_dropped,
-        c.broadcast,
-        c.multicast,
-        tx_errors,
-    ]
+    let traffic = c.traffic();
+    std::array::from_fn(|i| traffic.get(i).copied().unwrap_or(c.tx_errors.unwrap_or(0)))
 }
 
 /// The sriov exporter's counter families, in the order of [`raw_counters`].

@@ -328,18 +328,9 @@ fn object_of(o: &RateObjectShape) -> RateObject {
 
 /// A function's counters in column order.
 pub fn pack(c: &Counters) -> [u64; COLUMNS] {
+    let traffic = c.traffic();
     let tx_errors = c.tx_errors.map_or(0, |e| e.saturating_add(1));
-    [
-        c.rx_bytes,
-        c.tx_bytes,
-        c.rx_packets,
-        c.tx_packets,
-        c.rx_dropped,
-        c.tx_dropped,
-        c.broadcast,
-        c.multicast,
-        tx_errors,
-    ]
+    std::array::from_fn(|i| traffic.get(i).copied().unwrap_or(tx_errors))
 }
 
 fn unpack(c: &[u64; COLUMNS], origin: CounterOrigin) -> Counters {
