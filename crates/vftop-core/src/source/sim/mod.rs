@@ -210,7 +210,8 @@ fn counters_of(acc: &Accumulated) -> Counters {
         tx_dropped: acc.tx_dropped as u64,
         broadcast: (acc.rx_packets / 5000.0) as u64,
         multicast: (acc.rx_packets / 2000.0) as u64,
-        // Its partitions' netdevs count transmit errors; the simulated NIC makes none.
+        // The simulated PF driver counts transmit errors per VF (as Intel's out-of-tree
+        // drivers do in sysfs); the simulated NIC makes none.
         tx_errors: Some(0),
         origin: CounterOrigin::Sim,
         held: false,
